@@ -1,0 +1,71 @@
+/*
+ * atomic.ts: files appear whole or not at all. Write under a unique name in a scratch directory on the
+ * same filesystem, fsync, set owner/mode/mtime, then rename(2) into place. On any failure the scratch file
+ * is removed. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
+ */
+import { open, rename, unlink, chown, utimes, mkdir } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const pending = new Set<string>();
+let handlersInstalled = false;
+
+function installSignalCleanup(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const f of pending) {
+        rmSync(f, { recursive: true, force: true });
+      }
+      // 75: Postfix defers a killed pipe run; the mail is not lost.
+      process.exit(75);
+    });
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** directory for the scratch file; must be on dest's filesystem (default: dest's directory) */
+  tmpDir?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** modification time to set before the rename (future = scheduled call) */
+  mtime?: Date;
+}
+
+/** Write `data` to `dest` atomically. */
+export async function writeFileAtomic(dest: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  installSignalCleanup();
+  const dir = options.tmpDir ?? join(dest, '..');
+  await mkdir(dir, { recursive: true });
+  const scratch = join(dir, `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  pending.add(scratch);
+  try {
+    const fh = await open(scratch, 'wx', options.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0) {
+      await chown(scratch, options.uid, options.gid);
+    }
+    if (options.mtime) await utimes(scratch, options.mtime, options.mtime);
+    await rename(scratch, dest);
+    pending.delete(scratch);
+  } catch (err) {
+    pending.delete(scratch);
+    await unlink(scratch).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Register a path to remove if the process is killed (e.g. a job directory being built). */
+export function removeOnSignal(path: string): () => void {
+  installSignalCleanup();
+  pending.add(path);
+  return () => pending.delete(path);
+}

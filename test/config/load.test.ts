@@ -1,0 +1,108 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, chooseConfigPath, loadConfig } from '../../lib/config/load.js';
+import { SCHEMA } from '../../lib/config/schema.js';
+import { FaxError } from '../../lib/errors.js';
+import { exitStatusFor } from '../../lib/sysexits.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faxmail-cfg-'));
+for (const d of ['spool', 'outgoing', 'tmp']) mkdirSync(join(dir, d));
+const base = `[paths]\nspool = "${dir}/spool"\noutgoing = "${dir}/outgoing"\ntmp = "${dir}/tmp"\nlog = "-"\n`;
+
+function configError(text: string): FaxError {
+  try {
+    parseConfig(text, 'test.toml');
+  } catch (err) {
+    assert.instance(err, FaxError);
+    return err as FaxError;
+  }
+  throw new Error('expected a config error');
+}
+
+test('defaults fill every key and the result is frozen', () => {
+  const c = parseConfig(base, 'test.toml');
+  assert.is(c.fax.resolution, 'fine');
+  assert.is(c.callfile.channel, 'PJSIP/{number}@trunk');
+  assert.is(c.retry.busy.max_attempts, 6);
+  assert.ok(Object.isFrozen(c.fax));
+});
+
+test('phone numbers keep their leading zeros as TOML strings', () => {
+  const c = parseConfig(base + '[inbound]\nrecipients = { "0312345678" = ["a@example.com"] }\n', 'test.toml');
+  assert.equal(Object.keys(c.inbound.recipients), ['0312345678']);
+});
+
+test('an unknown key is named with its section', () => {
+  const e = configError(base + '[fax]\nresolutoin = "fine"\n');
+  assert.is(e.code, 'config');
+  assert.match(e.message, '"fax.resolutoin"');
+  assert.is(exitStatusFor(e.code, 'cli'), 78);
+  assert.is(exitStatusFor(e.code, 'pipe'), 75);
+});
+
+test('an unknown section is named', () => {
+  assert.match(configError(base + '[faxx]\na = 1\n').message, '"faxx"');
+});
+
+test('a wrong type is named with the key and the expected type', () => {
+  const e = configError(base + '[fax]\nmax_pages = "ten"\n');
+  assert.match(e.message, '"fax.max_pages"');
+  assert.match(e.message, 'whole number');
+});
+
+test('an enum value outside its set is refused', () => {
+  assert.match(configError(base + '[fax]\nresolution = "ultra"\n').message, '"fax.resolution"');
+});
+
+test('a missing directory is named', () => {
+  const e = configError(`[paths]\nspool = "${dir}/nope"\noutgoing = "${dir}/outgoing"\ntmp = "${dir}/tmp"\n`);
+  assert.match(e.message, '"paths.spool"');
+  assert.match(e.message, 'not an existing directory');
+});
+
+test('a bad regular expression in numbers.deny is named', () => {
+  assert.match(configError(base + '[numbers]\ndeny = ["("]\n').message, '"numbers.deny"');
+});
+
+test('rewrite rules need match and replace', () => {
+  assert.match(configError(base + '[[numbers.rewrite]]\nmatch = "^\\\\+81"\n').message, 'numbers.rewrite[0]');
+  const c = parseConfig(base + '[[numbers.rewrite]]\nmatch = "^\\\\+81"\nreplace = "0"\n', 'test.toml');
+  assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
+});
+
+test('invalid TOML is reported as a config error', () => {
+  assert.match(configError('[paths\n').message, 'not valid TOML');
+});
+
+test('a missing file is a config error naming the file', () => {
+  try {
+    loadConfig(join(dir, 'missing.toml'));
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as FaxError).code, 'config');
+    assert.match((err as FaxError).message, 'missing.toml');
+  }
+});
+
+test('--config beats FAXMAIL_CONFIG beats the default', () => {
+  assert.is(chooseConfigPath('/a.toml', { FAXMAIL_CONFIG: '/b.toml' }), '/a.toml');
+  assert.is(chooseConfigPath(undefined, { FAXMAIL_CONFIG: '/b.toml' }), '/b.toml');
+  assert.is(chooseConfigPath(undefined, {}), '/etc/faxmail/faxmail.toml');
+});
+
+test('faxmail.example.toml documents every key and loads', () => {
+  const example = readFileSync(join(repoRoot, 'faxmail.example.toml'), 'utf8');
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    assert.ok(example.includes(`[${section}`), `section [${section}] documented`);
+    for (const key of Object.keys(keys)) {
+      assert.ok(new RegExp(`^#? ?${key.replace('.', '\\.')}\\b`, 'm').test(example) || example.includes(`[${section}.${key}]`), `${section}.${key} documented`);
+    }
+  }
+  parseConfig(example, 'faxmail.example.toml', { checkPaths: false });
+});
+
+test.run();
