@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/*
+ * sendfax: Postfix pipe(8) delivery agent. Reads one mail on stdin and queues it as a fax for Asterisk.
+ *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run]
+ * Exit: 0 queued; 75 transient (also configuration errors: the mail is deferred, not bounced);
+ * 65 no/corrupt document; 67 bad number; 77 sender or destination refused.
+ * Only argv parsing, config loading, one library call and the exit status live here. Heavy modules load
+ * lazily so `sendfax --version` starts as fast as Node itself.
+ */
+import { parseArgs } from 'node:util';
+
+const VERSION = '0.1.0';
+const USAGE = 'usage: sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run] < message';
+
+async function main(argv: string[]): Promise<number> {
+  let values: { [k: string]: string | boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        sender: { type: 'string' },
+        recipient: { type: 'string' },
+        extension: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stdout.write(`4.3.5 sendfax was called with wrong arguments (${(err as Error).message}); check master.cf.\n${USAGE}\n`);
+    return 75;
+  }
+  if (values['version']) {
+    process.stdout.write(`sendfax ${VERSION}\n`);
+    return 0;
+  }
+  if (values['help']) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { failureOutcome } = await import('../lib/cli/outcome.js');
+  if (typeof values['recipient'] !== 'string' || typeof values['sender'] !== 'string') {
+    process.stdout.write(`4.3.5 sendfax needs --sender and --recipient; check master.cf.\n${USAGE}\n`);
+    return 75;
+  }
+  let config;
+  try {
+    const { chooseConfigPath, loadConfig } = await import('../lib/config/load.js');
+    config = loadConfig(chooseConfigPath(values['config'] as string | undefined, process.env));
+  } catch (err) {
+    const out = failureOutcome(err, 'pipe');
+    process.stdout.write(out.text);
+    return out.status;
+  }
+  const { createLogger } = await import('../lib/log.js');
+  const log = createLogger(config.paths.log, 'sendfax', 'none');
+  try {
+    const { enterJob } = await import('../lib/sendfax/enter-job.js');
+    const envelope: { sender: string; recipient: string; extension?: string } = { sender: values['sender'], recipient: values['recipient'] };
+    if (typeof values['extension'] === 'string') envelope.extension = values['extension'];
+    const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true }, log);
+    if (result.dryRun) {
+      process.stdout.write(JSON.stringify(result) + '\n');
+    } else {
+      const skipped = result.skipped.length ? ` (not faxed: ${result.skipped.map((s) => s.name).join(', ')})` : '';
+      process.stdout.write(`2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}${skipped}\n`);
+    }
+    return 0;
+  } catch (err) {
+    const extra: string[] = [];
+    const detail = (err as { detail?: { skipped?: { name: string; reason: string }[] } }).detail;
+    for (const s of detail?.skipped ?? []) extra.push(`${s.name}: ${s.reason}`);
+    const out = failureOutcome(err, 'pipe', extra);
+    log.error({ err, step: 'failed', exit: out.status }, 'sendfax failed');
+    process.stdout.write(out.text);
+    // Drain stdin so Postfix never sees a broken pipe on a rejected mail.
+    process.stdin.resume();
+    return out.status;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (err: unknown) => {
+    // Last resort: never an uncaught exception; defer so nothing is lost.
+    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${String(err).slice(0, 200)})\n`);
+    process.exitCode = 75;
+  },
+);

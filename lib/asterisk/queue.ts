@@ -1,0 +1,56 @@
+/*
+ * queue.ts: hand a call file to Asterisk. Written in paths.tmp (same filesystem as outgoing), fsynced,
+ * chowned to callfile.owner/group, mtime set (a future mtime schedules the call), then renamed into the
+ * outgoing dir, where Asterisk's inotify watch sees it whole (IN_MOVED_TO).
+ */
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FaxError } from '../errors.js';
+import { writeFileAtomic } from '../fsutil/atomic.js';
+
+const run = promisify(execFile);
+const idCache = new Map<string, number>();
+
+/** uid or gid of a name, through getent so NSS (LDAP etc.) users work too; numeric names pass through. */
+export async function resolveId(kind: 'passwd' | 'group', name: string): Promise<number> {
+  if (/^[0-9]+$/.test(name)) return Number(name);
+  const key = `${kind}:${name}`;
+  const cached = idCache.get(key);
+  if (cached !== undefined) return cached;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new FaxError('config', `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": "${name.slice(0, 40)}" is not a valid name.`);
+  try {
+    const { stdout } = await run('getent', [kind, name]);
+    const id = Number(stdout.split(':')[2]);
+    if (!Number.isInteger(id)) throw new Error('no id');
+    idCache.set(key, id);
+    return id;
+  } catch {
+    throw new FaxError('config', `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`);
+  }
+}
+
+export interface DropOptions {
+  outgoing: string;
+  tmp: string;
+  owner: string;
+  group: string;
+  /** when the call should be made (default now) */
+  at?: Date;
+}
+
+/** Atomically place a call file in the outgoing dir; returns its full path. */
+export async function dropCallFile(name: string, text: string, options: DropOptions): Promise<string> {
+  const dest = join(options.outgoing, name);
+  const asRoot = process.getuid?.() === 0;
+  const uid = asRoot ? await resolveId('passwd', options.owner) : undefined;
+  const gid = asRoot ? await resolveId('group', options.group) : undefined;
+  const writeOptions: Parameters<typeof writeFileAtomic>[2] = { tmpDir: options.tmp, mode: 0o660 };
+  if (uid !== undefined && gid !== undefined) {
+    writeOptions.uid = uid;
+    writeOptions.gid = gid;
+  }
+  if (options.at) writeOptions.mtime = options.at;
+  await writeFileAtomic(dest, text, writeOptions);
+  return dest;
+}

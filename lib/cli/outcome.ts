@@ -1,0 +1,31 @@
+/*
+ * outcome.ts: turn a command's result or error into the exit status and the text printed for Postfix
+ * or the admin. Pure; bin/ prints and exits. Postfix puts up to 4096 bytes of output into the bounce,
+ * newlines becoming spaces, and an enhanced status code at the start wins over the exit status.
+ */
+import { toFaxError, oneLine } from '../errors.js';
+import { exitStatusFor, enhancedStatusFor, type ExitStatus } from '../sysexits.js';
+
+export interface Outcome {
+  status: ExitStatus;
+  text: string;
+}
+
+/** Bounce text limit, with room for Postfix's own words. */
+export const MAX_REPLY_BYTES = 3900;
+
+/** The failure text: first line "<enhanced status> <sentence>", then optional detail lines, bounded. */
+export function failureOutcome(err: unknown, surface: 'pipe' | 'cli', extraLines: string[] = []): Outcome {
+  const e = toFaxError(err);
+  const lines = [`${enhancedStatusFor(e.code)} ${oneLine(e.message, 600)}`, ...extraLines.map((l) => oneLine(l, 300))];
+  return { status: exitStatusFor(e.code, surface), text: boundBytes(lines.join('\n'), MAX_REPLY_BYTES) + '\n' };
+}
+
+export function boundBytes(text: string, max: number): string {
+  const buf = Buffer.from(text);
+  if (buf.length <= max) return text;
+  // Cut on a character boundary.
+  let cut = buf.subarray(0, max - 3).toString('utf8');
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return cut + '...';
+}

@@ -1,0 +1,175 @@
+/*
+ * ghostscript.ts: the one place that runs Ghostscript. Pure argument builders (render a page range of one
+ * or more PDFs to a fax TIFF; count a PDF's pages) and one runner that returns a structured result and
+ * never throws: exit code, signal, whether our time limit or a cancel killed it, spawn errno, output.
+ * File names are passed relative to the working directory `cwd` and are checked to be plain names, so
+ * nothing from a mail (attachment names) ever reaches gs's command line; gs never runs through a shell.
+ */
+import { execa } from 'execa';
+import type { Compression } from '../config/schema.js';
+import type { FaxGeometry } from './geometry.js';
+
+/** Ghostscript device for each compression. 'g3' is 2-D G3 (MR): smaller than 1-D, and spandsp reads both. */
+export const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
+
+/**
+ * Threshold instead of halftone: a 1x1 threshold screen at 50% grey. It is installed from the page
+ * device's Install procedure because Ghostscript sets its default screen after -c code runs.
+ */
+export const THRESHOLD_SCREEN = '<< /Install { << /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone } >> setpagedevice';
+
+const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** File names handed to gs must be plain names in the working directory (no '-', '%', ':', '/', spaces). */
+function checkName(name: string): string {
+  if (!PLAIN_NAME.test(name)) throw new RangeError(`not a plain file name for Ghostscript: ${JSON.stringify(name)}`);
+  return name;
+}
+
+export interface RenderArgs {
+  /** PDF file names in the working directory, rendered in order into one TIFF */
+  inputs: string[];
+  /** output TIFF name in the working directory */
+  output: string;
+  geometry: FaxGeometry;
+  compression: Compression;
+  /** halftone grey areas (Ghostscript's default screen) instead of thresholding them */
+  dither: boolean;
+  /** 1-based page range, applied to every input; omit for all pages */
+  firstPage?: number;
+  lastPage?: number;
+}
+
+/** argv for rendering PDFs to a multi-page fax TIFF. */
+export function buildRenderArgs(a: RenderArgs): string[] {
+  if (a.inputs.length === 0) throw new RangeError('no input for Ghostscript');
+  const { width, height, xdpi, ydpi } = a.geometry;
+  const args = [
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-dNOPROMPT',
+    `-sDEVICE=${GS_DEVICE[a.compression]}`,
+    `-r${xdpi}x${ydpi}`,
+    `-g${width}x${height}`,
+    // Fixed media + fit: every page becomes exactly width x height, content scaled with its aspect ratio kept
+    // and landscape pages turned to portrait (gs 10 rotates when that makes the page larger).
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    // Fit what a viewer shows (the crop box), not the whole media box.
+    '-dUseCropBox',
+  ];
+  if (a.firstPage !== undefined) args.push(`-dFirstPage=${positive(a.firstPage)}`);
+  if (a.lastPage !== undefined) args.push(`-dLastPage=${positive(a.lastPage)}`);
+  args.push(`-sOutputFile=${checkName(a.output)}`);
+  if (!a.dither) args.push('-c', THRESHOLD_SCREEN);
+  args.push('-f', ...a.inputs.map(checkName));
+  return args;
+}
+
+/** argv that prints a PDF's page count on stdout (the PDF interpreter only: a PostScript file is not run). */
+export function buildPageCountArgs(input: string): string[] {
+  const name = checkName(input);
+  return ['-q', '-dSAFER', '-dNODISPLAY', '-dBATCH', '-dNOPAUSE', '-dNOPROMPT', `--permit-file-read=${name}`, `-sFile=${name}`, '-c', 'File (r) file runpdfbegin pdfpagecount = quit'];
+}
+
+function positive(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`bad page number ${n}`);
+  return n;
+}
+
+export interface GsResult {
+  /** exit status 0 and no signal */
+  ok: boolean;
+  exitCode: number | undefined;
+  /** signal that ended gs, e.g. 'SIGKILL' */
+  signal: string | undefined;
+  /** killed by us because timeoutMs passed */
+  timedOut: boolean;
+  /** killed by us because `cancel` fired (a sibling run failed) */
+  canceled: boolean;
+  /** errno when gs could not be started at all (ENOENT, EACCES, ...) */
+  spawnError: string | undefined;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  cwd: string;
+  timeoutMs: number;
+  cancel?: AbortSignal;
+}
+
+/** Run gs with argv; never throws. A timeout or cancel kills gs with SIGKILL (a hostile file gets no grace). */
+export async function runGhostscript(gs: string, args: string[], o: RunOptions): Promise<GsResult> {
+  const started = performance.now();
+  const r = await execa(gs, args, {
+    cwd: o.cwd,
+    reject: false,
+    timeout: Math.max(1, Math.floor(o.timeoutMs)),
+    killSignal: 'SIGKILL',
+    forceKillAfterDelay: false,
+    ...(o.cancel ? { cancelSignal: o.cancel } : {}),
+    stdin: 'ignore',
+    // gs is chatty with big documents ("Page N" per page); bound what we keep.
+    maxBuffer: 4 * 1024 * 1024,
+    stripFinalNewline: false,
+    // a clean environment: no GS_OPTIONS or GS_LIB from whoever started us
+    extendEnv: false,
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  const spawnError = r.exitCode === undefined && r.signal === undefined && !r.timedOut && !r.isCanceled ? errnoOf(r) : undefined;
+  return {
+    ok: !r.failed,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    timedOut: r.timedOut,
+    canceled: r.isCanceled,
+    spawnError,
+    stdout: typeof r.stdout === 'string' ? r.stdout : '',
+    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function errnoOf(r: { code?: string; cause?: unknown }): string {
+  if (typeof r.code === 'string') return r.code;
+  const c = r.cause;
+  if (typeof c === 'object' && c !== null && 'code' in c) return String((c as { code: unknown }).code);
+  return 'EUNKNOWN';
+}
+
+/** Parse `pdfpagecount` output: the last line that is a whole number, or undefined. */
+export function parsePageCount(stdout: string): number | undefined {
+  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^\d+$/.test(l));
+  const last = lines.at(-1);
+  return last === undefined ? undefined : Number(last);
+}
+
+/**
+ * Progress of a render run from its stdout: how many input files gs has started ("Processing pages x
+ * through y.") and the pages it has started ("Page n") in total. Used to name the document that was being
+ * rendered when a multi-file run failed or ran out of time.
+ */
+export function parseProgress(stdout: string): { filesStarted: number; pagesStarted: number } {
+  const files = stdout.match(/^Processing pages \d+ through \d+\.$/gm)?.length ?? 0;
+  const pages = stdout.match(/^Page \d+$/gm)?.length ?? 0;
+  return { filesStarted: files, pagesStarted: pages };
+}
+
+/** A short, printable excerpt of gs's complaints for logs (never shown to the sender). */
+export function summariseGsOutput(stdout: string, stderr: string, max = 600): string {
+  const lines = `${stderr}\n${stdout}`
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Page \d+|Processing pages|Loading font|GPL Ghostscript|Copyright|This software|see the file)/.test(l));
+  const text = [...new Set(lines)].join(' | ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Output that says gs could not write or read a file (disk full, permissions): our trouble, not the document's. */
+export function looksLikeIoTrouble(stdout: string, stderr: string): boolean {
+  // Only the operating system's words: PostScript-level errors (ioerror, VMerror) come from bad documents too.
+  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system/i.test(`${stderr}\n${stdout}`);
+}

@@ -1,0 +1,194 @@
+/*
+ * enter-job.ts: the whole outbound path for one mail, as sendfax runs it.
+ * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
+ * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> job record ->
+ * call file. The job directory is built under jobs/.new-<id> and renamed when complete; the call file is
+ * renamed into Asterisk's outgoing dir last. Any failure removes the staging directory: nothing half-made
+ * is left, and the FaxError says what the sender should read.
+ */
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { FaxError } from '../errors.js';
+import { resolveDestination } from '../policy/number.js';
+import { authorizeSender } from '../policy/sender.js';
+import { newJobId } from '../spool/job-id.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
+import { claimLine, forgetOnLine } from '../spool/line.js';
+import { removeOnSignal } from '../fsutil/atomic.js';
+import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
+import { dropCallFile } from '../asterisk/queue.js';
+import { parseMessage } from '../mime/parse.js';
+import { parseSubjectOptions } from '../mime/subject-options.js';
+import { prepareDocuments } from '../documents/prepare.js';
+import { convertToFax } from '../convert/to-fax.js';
+import type { Job, JobDocument, QueueResult } from './../spool/types.js';
+
+export interface Envelope {
+  /** Postfix ${sender} */
+  sender: string;
+  /** Postfix ${recipient} */
+  recipient: string;
+  /** Postfix ${extension}: the number part of fax+NUMBER@domain; taken from recipient when absent */
+  extension?: string;
+}
+
+export interface EnterOptions {
+  dryRun: boolean;
+}
+
+/** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
+export function extensionFromRecipient(recipient: string): string {
+  const local = recipient.slice(0, Math.max(0, recipient.lastIndexOf('@'))) || recipient;
+  const plus = local.indexOf('+');
+  return plus >= 0 ? local.slice(plus + 1) : '';
+}
+
+/** Our own file name for a document: NN-<safe name>.<ext>. */
+export function storedName(index: number, name: string, kind: string): string {
+  const ext = kind === 'jpeg' ? '.jpg' : kind === 'body' ? '.pdf' : kind === 'office' ? (extname(name).toLowerCase().replace(/[^.a-z0-9]/g, '') || '.bin') : `.${kind === 'tiff' ? 'tif' : kind}`;
+  const stem = name
+    .replace(/\.[^.]*$/, '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40);
+  return `${String(index + 1).padStart(2, '0')}-${stem || 'document'}${ext}`;
+}
+
+export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
+  const extension = envelope.extension ?? extensionFromRecipient(envelope.recipient);
+  // The cheapest check first: a bad number bounces before any parsing.
+  const destination = resolveDestination(extension, config.numbers);
+  const paths = spoolPaths(config.paths.spool);
+  await ensureSpool(paths);
+  const id = newJobId();
+  const jlog = log.child({ job: id });
+  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule }, 'mail received for fax');
+
+  const staging = await createStagingDir(paths, id);
+  const forget = removeOnSignal(staging);
+  try {
+    const partsDir = join(staging, 'parts');
+    await mkdir(partsDir);
+    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5 });
+    jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
+
+    const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
+    jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
+
+    const opts = parseSubjectOptions(msg.subject);
+    const resolution = opts.resolution ?? config.fax.resolution;
+    const body = opts.body ?? config.fax.body_page;
+    const docsWork = join(staging, 'work');
+    await mkdir(docsWork);
+    const prepared = await prepareDocuments(msg, docsWork, config, { body }, jlog);
+    jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length }, 'documents selected');
+
+    const tiff = join(staging, 'fax.tif');
+    const converted = await convertToFax(
+      prepared.documents.map((d) => ({ name: d.name, pdf: d.pdf })),
+      tiff,
+      {
+        gs: config.paths.gs,
+        tiffinfo: config.paths.tiffinfo,
+        resolution,
+        paper: config.fax.paper,
+        compression: config.fax.compression,
+        maxPages: config.fax.max_pages,
+        timeoutSec: config.fax.convert_timeout,
+        parallel: config.fax.parallel,
+        dither: config.fax.dither,
+      },
+      jlog,
+    );
+    jlog.info({ step: 'converted', pages: converted.pages, bytes: converted.bytes, resolution }, 'fax image made');
+
+    // Keep the original documents under our own names; drop the parse scratch space.
+    const docsDir = join(staging, 'docs');
+    await mkdir(docsDir);
+    const documents: JobDocument[] = [];
+    for (const [i, d] of prepared.documents.entries()) {
+      const file = join('docs', storedName(i, d.name, d.kind));
+      await rename(d.source, join(staging, file));
+      documents.push({ name: d.name, kind: d.kind, file, bytes: d.bytes, pages: converted.perDocument[i]?.pages ?? 0 });
+    }
+    await rm(partsDir, { recursive: true, force: true });
+    await rm(docsWork, { recursive: true, force: true });
+
+    const now = new Date().toISOString();
+    const job: Job = {
+      version: 1,
+      id,
+      envelopeSender: envelope.sender,
+      replyTo: sender.replyTo,
+      replyName: sender.replyName,
+      subject: opts.subject,
+      requestedNumber: destination.requested,
+      number: destination.number,
+      pages: converted.pages,
+      resolution,
+      paper: config.fax.paper,
+      documents,
+      skipped: prepared.skipped,
+      tiff: 'fax.tif',
+      messageId: msg.messageId,
+      created: now,
+      updated: now,
+      state: options.dryRun ? 'cancelled' : 'queued',
+      attempts: [],
+    };
+    await writeJob(staging, job);
+    const dir = await commitStagingDir(paths, staging, id);
+    forget();
+    try {
+      return await queueCommitted(config, job, dir, options, jlog);
+    } catch (err) {
+      // The mail will be retried by Postfix (or bounced): this job must not linger or hold the line.
+      await forgetOnLine(paths, destination.number, id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    forget();
+    await discardStagingDir(staging).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Drop the first call file of a committed job (or wait for the line), and describe the result. */
+async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+  const paths = spoolPaths(config.paths.spool);
+  const tiffPath = join(dir, job.tiff);
+  const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source }));
+  const name = callFileName(job.id, 1);
+  let callfilePath = join(config.paths.outgoing, name);
+  if (options.dryRun) {
+    jlog.info({ step: 'dry-run' }, 'dry run: no call file');
+  } else {
+    const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
+    if (decision === 'dial') {
+      callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
+      job.callFile = name;
+      jlog.info({ step: 'queued', callFile: callfilePath }, 'call file handed to Asterisk');
+    } else {
+      job.state = 'waiting';
+      jlog.info({ step: 'waiting', number: job.number }, 'another fax is dialling this number; job waits');
+    }
+    job.nextAttemptAt = new Date().toISOString();
+    await writeJob(dir, job);
+  }
+  return {
+    job: job.id,
+    number: job.number,
+    pages: job.pages,
+    tiff: tiffPath,
+    callfile: text,
+    callfilePath,
+    documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped: job.skipped,
+    resolution: job.resolution,
+    dryRun: options.dryRun,
+  };
+}

@@ -1,0 +1,102 @@
+/*
+ * types.ts: the records that cross process boundaries through the spool. sendfax writes a Job;
+ * faxmail-notify (run by Asterisk) reads and updates it; the admin CLI lists it. Bump `version` on any
+ * incompatible change.
+ */
+import type { Resolution, Paper, RetryClass } from '../config/schema.js';
+
+export type JobState =
+  | 'queued' // a call file is in Asterisk's outgoing dir (or scheduled there)
+  | 'waiting' // held back because another job is dialling the same number
+  | 'sent' // FAXOPT(status)=SUCCESS
+  | 'failed' // final failure, sender notified
+  | 'cancelled'; // removed by the admin
+
+export interface JobDocument {
+  /** original file name from the mail (sanitised, for display only) */
+  name: string;
+  kind: 'pdf' | 'tiff' | 'jpeg' | 'png' | 'office' | 'body';
+  /** file inside the job directory (our own name, e.g. docs/01-invoice.pdf) */
+  file: string;
+  bytes: number;
+  pages: number;
+}
+
+export interface SkippedDocument {
+  name: string;
+  contentType: string;
+  reason: string;
+}
+
+/** One dialling attempt, as reported by the dialplan through faxmail-notify. */
+export interface Attempt {
+  /** 1-based attempt number */
+  n: number;
+  /** ISO time the result was recorded */
+  at: string;
+  /** SUCCESS, FAILED (answered, fax failed) or UNANSWERED (the call file's failed extension) */
+  status: 'SUCCESS' | 'FAILED' | 'UNANSWERED';
+  /** outcome class used by the retry rules ('' on success) */
+  class: RetryClass | '';
+  /** FAXOPT(error) or a text for ${REASON} */
+  error: string;
+  /** ${REASON} code for unanswered calls */
+  reason?: number;
+  pages: number;
+  /** bits per second */
+  rate: number;
+  /** e.g. "204x196" */
+  resolution: string;
+  remoteStationId: string;
+  /** seconds from answer to hangup, when known */
+  duration?: number;
+}
+
+export interface Job {
+  version: 1;
+  id: string;
+  /** envelope sender from Postfix (logged, not trusted for replies) */
+  envelopeSender: string;
+  /** where receipts go: Reply-To, else From */
+  replyTo: string;
+  /** sender display name, if any */
+  replyName: string;
+  /** Subject with the +options removed */
+  subject: string;
+  /** the number as written in the address extension */
+  requestedNumber: string;
+  /** the number dialled, after normalisation and dial rules */
+  number: string;
+  pages: number;
+  resolution: Resolution;
+  paper: Paper;
+  documents: JobDocument[];
+  skipped: SkippedDocument[];
+  /** the fax image, relative to the job directory */
+  tiff: string;
+  messageId: string;
+  created: string;
+  updated: string;
+  state: JobState;
+  attempts: Attempt[];
+  /** ISO time of the next scheduled call, when state is queued/waiting */
+  nextAttemptAt?: string;
+  /** file name of the call file last dropped */
+  callFile?: string;
+  /** ISO time the final receipt was handed to the mail spool */
+  notifiedAt?: string;
+}
+
+/** The JSON that `sendfax --dry-run` prints, and what sendfax returns on success. */
+export interface QueueResult {
+  job: string;
+  number: string;
+  pages: number;
+  tiff: string;
+  callfile: string;
+  callfilePath: string;
+  documents: { name: string; kind: JobDocument['kind']; pages: number }[];
+  skipped: SkippedDocument[];
+  resolution: Resolution;
+  dryRun: boolean;
+}
