@@ -25,7 +25,7 @@ export interface Destination {
   rule?: string;
 }
 
-const SEPARATORS = /[\s\-.()[\]/]/g;
+const SEPARATORS = /[ \-.()[\]]/g;
 
 /** Normalise the extension; throws 'bad-number' if it is not a phone number. */
 export function normalizeNumber(extension: string): string {
