@@ -13,7 +13,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { MailParser, type AddressObject, type AttachmentStream, type HeaderLines, type MessageText } from 'mailparser';
 import { FaxError, toFaxError } from '../errors.js';
 import { sanitizeFilename } from './filename.js';
@@ -133,6 +133,8 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
   });
   try {
     await pipeline(input as Readable, parser);
+    // pipeline() settles on the parser's 'finish'; the text object is read out just before 'end'.
+    await finished(parser);
     await chain;
   } catch (err) {
     await chain.catch(() => undefined);
