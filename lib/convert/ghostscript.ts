@@ -148,14 +148,17 @@ export function parsePageCount(stdout: string): number | undefined {
 }
 
 /**
- * Progress of a render run from its stdout: how many input files gs has started ("Processing pages x
- * through y.") and the pages it has started ("Page n") in total. Used to name the document that was being
- * rendered when a multi-file run failed or ran out of time.
+ * Which input of a multi-file render run gs was working on when it first complained (or, with no
+ * complaint, when it stopped), from its stdout: gs prints "Processing pages x through y." for each file,
+ * "Page n" for each page and "**** Error" lines in between. 0-based; -1 if gs never started a file.
  */
-export function parseProgress(stdout: string): { filesStarted: number; pagesStarted: number } {
-  const files = stdout.match(/^Processing pages \d+ through \d+\.$/gm)?.length ?? 0;
-  const pages = stdout.match(/^Page \d+$/gm)?.length ?? 0;
-  return { filesStarted: files, pagesStarted: pages };
+export function locateTrouble(stdout: string): { fileIndex: number; errorSeen: boolean } {
+  let file = -1;
+  for (const line of stdout.split(/\r?\n/)) {
+    if (/^Processing pages \d+ through \d+\.$/.test(line)) file++;
+    else if (/\*\*\*\* Error|^Error:/.test(line)) return { fileIndex: file, errorSeen: true };
+  }
+  return { fileIndex: file, errorSeen: false };
 }
 
 /** A short, printable excerpt of gs's complaints for logs (never shown to the sender). */

@@ -1,0 +1,278 @@
+/*
+ * to-fax.ts: PDFs in, ONE multi-page fax TIFF out, ready for spandsp (SendFAX).
+ * Steps: check each input is a PDF; count its pages with gs (before any rendering, so max_pages refuses a
+ * huge document cheaply); render in one gs run (small faxes) or in page ranges in parallel (big ones);
+ * join the parts without re-encoding; validate every page; rename into place (no half-written fax ever
+ * exists at `outTiff`). One time limit covers all of it, and gs is killed when it runs out.
+ * Inputs: documents as { name (shown to the sender), pdf (path) }, the output path, options, a logger.
+ * Fails with FaxError: 'no-document' (nothing given), 'bad-document' (not a PDF, damaged, too slow to
+ * render; the sentence names the document), 'too-large' (over maxPages), 'temporary' (gs missing or
+ * killed, disk full), 'internal' (the result failed validation).
+ */
+import { mkdtemp, open, rename, rm, statfs, symlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Compression, Paper, Resolution } from '../config/schema.js';
+import { FaxError, oneLine, toFaxError } from '../errors.js';
+import { removeOnSignal } from '../fsutil/atomic.js';
+import type { Logger } from '../log.js';
+import { readTiffFile } from '../tiff/read.js';
+import { mergeTiffFiles } from '../tiff/merge.js';
+import { validateFaxTiff } from '../tiff/validate.js';
+import { faxGeometry } from './geometry.js';
+import { buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type GsResult } from './ghostscript.js';
+import { effectiveWorkers, planRuns, type GsRun } from './plan.js';
+
+export interface ConvertOptions {
+  gs: string;
+  tiffinfo: string;
+  resolution: Resolution;
+  paper: Paper;
+  compression: Compression;
+  maxPages: number;
+  /** seconds for the whole conversion */
+  timeoutSec: number;
+  /** gs processes at once; 0: one per core */
+  parallel: number;
+  dither: boolean;
+}
+
+export interface ConvertResult {
+  pages: number;
+  perDocument: { name: string; pages: number }[];
+  bytes: number;
+}
+
+export interface ConvertInput {
+  /** name shown to the sender, e.g. the attachment's file name */
+  name: string;
+  /** path of the PDF */
+  pdf: string;
+}
+
+/** Free space below which a failed gs run is blamed on the disk, not the document. */
+const LOW_DISK_BYTES = 32 * 1024 * 1024;
+
+/** The sender-facing name of a document, bounded and printable. */
+function shown(name: string): string {
+  return oneLine(name, 80) || 'attachment';
+}
+
+function seconds(s: number): string {
+  return `${s} second${s === 1 ? '' : 's'}`;
+}
+
+/** Convert PDFs to one fax TIFF at outTiff (see header). */
+export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts: ConvertOptions, log: Logger): Promise<ConvertResult> {
+  if (inputs.length === 0) throw new FaxError('no-document', 'There was no document to fax.');
+  const started = performance.now();
+  const deadline = started + opts.timeoutSec * 1000;
+  const remaining = (): number => deadline - performance.now();
+  const timeoutError = (doc: number): FaxError =>
+    new FaxError('bad-document', `The document "${shown(inputs[doc]!.name)}" could not be converted within ${seconds(opts.timeoutSec)}; it may be damaged or too complex.`, {
+      detail: { document: inputs[doc]!.name, timeoutSec: opts.timeoutSec },
+    });
+
+  // Scratch directory beside the output: same filesystem, so the final rename is atomic.
+  const work = await mkdtemp(join(dirname(resolve(outTiff)), '.convert-')).catch((err: unknown) => {
+    throw toFaxError(err, 'converting the documents');
+  });
+  const forget = removeOnSignal(work);
+  try {
+    // gs sees only our own plain names (in-0.pdf, ...), never a path or name from the mail.
+    for (const [i, input] of inputs.entries()) {
+      await checkPdfHeader(input);
+      await symlink(resolve(input.pdf), join(work, `in-${i}.pdf`));
+    }
+    const workers = effectiveWorkers(opts.parallel, availableParallelism());
+
+    // 1. Count pages, refusing as soon as the limit is passed.
+    const pageCounts = await countAllPages(inputs, work, opts, workers, remaining, timeoutError, log);
+    const total = pageCounts.reduce((a, b) => a + b, 0);
+    if (total > opts.maxPages) {
+      throw new FaxError('too-large', `The documents make ${total} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: total, maxPages: opts.maxPages } });
+    }
+
+    // 2. Render.
+    const geometry = faxGeometry(opts.resolution, opts.paper);
+    const runs = planRuns(pageCounts, workers);
+    log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression });
+    const parts = await renderAll(runs, inputs, work, opts, geometry, workers, remaining, timeoutError, log);
+
+    // 3. Join, 4. check, 5. publish.
+    const joined = join(work, 'fax.tif');
+    const merged = await mergeTiffFiles(parts, joined, total);
+    await validateFaxTiff(joined, { pages: total, ydpi: geometry.ydpi, width: geometry.width }, { tiffinfo: opts.tiffinfo, code: 'internal' });
+    await rename(joined, outTiff);
+    const ms = Math.round(performance.now() - started);
+    log.info({ step: 'converted', pages: total, bytes: merged.bytes, ms });
+    return { pages: total, perDocument: inputs.map((d, i) => ({ name: d.name, pages: pageCounts[i]! })), bytes: merged.bytes };
+  } catch (err) {
+    throw toFaxError(err, 'converting the documents');
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    forget();
+  }
+}
+
+/**
+ * A PDF must say "%PDF-" in its first 1024 bytes, and must not be PostScript: gs picks its interpreter
+ * from the content, and PostScript is a programming language we do not want to run on mail attachments.
+ */
+async function checkPdfHeader(input: ConvertInput): Promise<void> {
+  const fh = await open(input.pdf, 'r');
+  try {
+    const head = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const text = head.subarray(0, bytesRead).toString('latin1');
+    if (!text.includes('%PDF-') || /^\s*%!/.test(text)) {
+      throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a readable PDF file.`, { detail: { document: input.name } });
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Run fn over items with at most n at once; resolves when all are done (first rejection re-thrown after). */
+async function mapPool<T, R>(items: T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array<PromiseSettledResult<R>>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i]!, i) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, () => worker()));
+  return results;
+}
+
+/** The first failure in plan order, ignoring runs we cancelled ourselves. */
+function firstFailure<R>(results: PromiseSettledResult<R>[]): unknown {
+  for (const r of results) if (r.status === 'rejected' && r.reason !== CANCELLED) return r.reason;
+  for (const r of results) if (r.status === 'rejected') return r.reason;
+  return undefined;
+}
+
+const CANCELLED = Symbol('cancelled');
+
+/** A gs run that did not finish normally, as the FaxError to report (or CANCELLED). */
+async function classifyFailure(r: GsResult, doc: number, inputs: ConvertInput[], work: string, timeoutError: (doc: number) => FaxError): Promise<FaxError | typeof CANCELLED> {
+  if (r.canceled) return CANCELLED;
+  if (r.timedOut) return timeoutError(doc);
+  const detail = { document: inputs[doc]!.name, exitCode: r.exitCode, signal: r.signal, gs: summariseGsOutput(r.stdout, r.stderr) };
+  if (r.spawnError) {
+    return new FaxError('temporary', `Ghostscript could not be started on the fax server (${r.spawnError}); the fax will be tried again.`, { detail: { ...detail, errno: r.spawnError } });
+  }
+  if (r.signal) {
+    return new FaxError('temporary', `Ghostscript was stopped (${r.signal}) while converting "${shown(inputs[doc]!.name)}"; the fax will be tried again.`, { detail });
+  }
+  if (looksLikeIoTrouble(r.stdout, r.stderr) || (await diskIsLow(work))) {
+    return new FaxError('temporary', 'The fax server ran out of disk space or could not write its files while converting the documents; the fax will be tried again.', { detail });
+  }
+  return new FaxError('bad-document', `The document "${shown(inputs[doc]!.name)}" could not be converted; it may be damaged.`, { detail });
+}
+
+async function diskIsLow(dir: string): Promise<boolean> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize < LOW_DISK_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+async function countAllPages(
+  inputs: ConvertInput[],
+  work: string,
+  opts: ConvertOptions,
+  workers: number,
+  remaining: () => number,
+  timeoutError: (doc: number) => FaxError,
+  log: Logger,
+): Promise<number[]> {
+  const cancel = new AbortController();
+  let running = 0;
+  let counted = 0;
+  const results = await mapPool(inputs, workers, async (input, i) => {
+    if (cancel.signal.aborted) throw CANCELLED;
+    if (remaining() <= 0) throw timeoutError(i);
+    const r = await runGhostscript(opts.gs, buildPageCountArgs(`in-${i}.pdf`), { cwd: work, timeoutMs: remaining(), cancel: cancel.signal });
+    const pages = r.ok ? parsePageCount(r.stdout) : undefined;
+    log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.durationMs, exitCode: r.exitCode });
+    try {
+      if (!r.ok) throw await classifyFailure(r, i, inputs, work, timeoutError);
+      if (pages === undefined || pages < 1) {
+        throw new FaxError('bad-document', `The document "${shown(input.name)}" could not be read; it may be damaged.`, { detail: { document: input.name, gs: summariseGsOutput(r.stdout, r.stderr) } });
+      }
+      running += pages;
+      counted++;
+      if (running > opts.maxPages) {
+        // Stop counting the rest: the fax is refused anyway.
+        const howMany = counted === inputs.length ? `${running}` : `${running} or more`;
+        throw new FaxError('too-large', `The documents make ${howMany} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pagesSoFar: running, maxPages: opts.maxPages } });
+      }
+      return pages;
+    } catch (err) {
+      cancel.abort();
+      throw err;
+    }
+  });
+  const failure = firstFailure(results);
+  if (failure !== undefined) throw failure;
+  return results.map((r) => (r as PromiseFulfilledResult<number>).value);
+}
+
+async function renderAll(
+  runs: GsRun[],
+  inputs: ConvertInput[],
+  work: string,
+  opts: ConvertOptions,
+  geometry: ReturnType<typeof faxGeometry>,
+  workers: number,
+  remaining: () => number,
+  timeoutError: (doc: number) => FaxError,
+  log: Logger,
+): Promise<string[]> {
+  const cancel = new AbortController();
+  // Longest runs start first so the parallel runs finish close together; results keep plan order.
+  const order = runs.map((_, i) => i).sort((a, b) => runs[b]!.pages - runs[a]!.pages);
+  const outcome = new Array<PromiseSettledResult<string>>(runs.length);
+  const settled = await mapPool(order, workers, async (k) => {
+    const run = runs[k]!;
+    const firstDoc = run.docs[0]!;
+    if (cancel.signal.aborted) throw CANCELLED;
+    if (remaining() <= 0) throw timeoutError(firstDoc);
+    const output = `part-${k}.tif`;
+    const args = buildRenderArgs({
+      inputs: run.docs.map((d) => `in-${d}.pdf`),
+      output,
+      geometry,
+      compression: opts.compression,
+      dither: opts.dither,
+      ...(run.firstPage !== undefined ? { firstPage: run.firstPage, lastPage: run.lastPage! } : {}),
+    });
+    const r = await runGhostscript(opts.gs, args, { cwd: work, timeoutMs: remaining(), cancel: cancel.signal });
+    // In a multi-document run, blame the document gs was on when it complained or stopped.
+    const where = locateTrouble(r.stdout);
+    const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
+    let produced: number | undefined;
+    if (r.ok) produced = await readTiffFile(join(work, output)).then((p) => p.length, () => undefined);
+    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.durationMs, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut });
+    if (r.ok && produced === run.pages) return join(work, output);
+    cancel.abort();
+    if (r.ok) {
+      // gs said all was well but pages are missing ("page will be missing in the output").
+      throw await classifyFailure({ ...r, ok: false }, blamed, inputs, work, timeoutError);
+    }
+    throw await classifyFailure(r, blamed, inputs, work, timeoutError);
+  });
+  order.forEach((k, i) => (outcome[k] = settled[i]!));
+  const failure = firstFailure(outcome);
+  if (failure !== undefined) throw failure;
+  return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);
+}
