@@ -1,0 +1,207 @@
+/*
+ * receipt.ts: the final mail to the person who sent the fax: a success receipt (with the fax as a PDF) or
+ * a failure notice (what happened in plain words, what to do, and every attempt). Text and HTML parts from
+ * templates (template.ts); a file of the same name in config.paths.templates wins over the built-in one in
+ * lib/notify/templates/. English or Japanese (config.notify.locale).
+ * Inputs: the job record and its directory. Fails with FaxError('temporary') if the PDF cannot be written;
+ * a broken admin template is logged and the built-in one used instead, so a typo never loses a receipt.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config, Locale, RetryClass } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
+import type { Attempt, Job } from '../spool/types.js';
+import { FaxError, oneLine } from '../errors.js';
+import { entryForAttempt, explain } from './classify.js';
+import { compileTemplate, renderTemplate, type CompiledTemplate } from './template.js';
+
+export type ReceiptKind = 'success' | 'failure';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The built-in templates: next to this module, or in the source tree when running from dist/. */
+export function builtinTemplateDir(): string {
+  const candidates = [join(here, 'templates'), join(here, '..', '..', '..', 'lib', 'notify', 'templates')];
+  return candidates.find((d) => existsSync(join(d, 'success.en.txt'))) ?? candidates[0]!;
+}
+
+async function readIfFile(path: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(path)).isFile()) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** One template by file name: the admin's copy if present and valid, else the built-in one. */
+export async function loadTemplate(file: string, overrideDir: string, log?: Logger): Promise<CompiledTemplate> {
+  if (overrideDir !== '') {
+    const path = join(overrideDir, file);
+    const text = await readIfFile(path);
+    if (text !== undefined) {
+      try {
+        return compileTemplate(text, path);
+      } catch (err) {
+        log?.warn({ template: path, err: err instanceof Error ? err.message : String(err) }, 'template broken; using the built-in one');
+      }
+    }
+  }
+  const path = join(builtinTemplateDir(), file);
+  const text = await readIfFile(path);
+  if (text === undefined) throw new FaxError('internal', `The built-in receipt template ${file} is missing.`);
+  return compileTemplate(text, path);
+}
+
+const OUTCOME: Record<Locale, Record<RetryClass | 'success', string>> = {
+  en: {
+    success: 'Sent',
+    busy: 'Busy',
+    no_answer: 'No answer',
+    congestion: 'Network busy or call failed',
+    line_error: 'Transmission error',
+    dropped: 'Call cut off',
+    incompatible: 'Receiver cannot accept this fax',
+    local_error: 'Fax server problem',
+    unknown: 'Failed',
+  },
+  ja: {
+    success: '送信完了',
+    busy: '話し中',
+    no_answer: '応答なし',
+    congestion: '回線混雑または発信失敗',
+    line_error: '通信エラー',
+    dropped: '通話切断',
+    incompatible: '相手が受信できません',
+    local_error: 'サーバの問題',
+    unknown: '失敗',
+  },
+};
+
+/** A readable local time with its UTC offset, e.g. "2025-11-23 09:31:02 +09:00". */
+export function formatTime(iso: string, now?: Date): string {
+  const d = iso ? new Date(iso) : (now ?? new Date());
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+}
+
+export function formatDuration(seconds: number | undefined, locale: Locale): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return '';
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds % 60);
+  if (locale === 'ja') return m > 0 ? `${m}分${s}秒` : `${s}秒`;
+  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+}
+
+function outcomeOf(a: Attempt, locale: Locale): string {
+  return OUTCOME[locale][a.status === 'SUCCESS' ? 'success' : a.class === '' ? 'unknown' : a.class];
+}
+
+/** The values the templates see (documented in templates/README.md). */
+export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName: string): Record<string, unknown> {
+  const last = job.attempts[job.attempts.length - 1];
+  const data: Record<string, unknown> = {
+    job: {
+      id: job.id,
+      number: job.number,
+      requestedNumber: job.requestedNumber,
+      subject: job.subject,
+      pages: job.pages,
+      created: formatTime(job.created),
+      documents: job.documents.map((d) => ({ name: d.name, pages: d.pages })),
+      skipped: job.skipped.map((s) => ({ name: s.name, reason: s.reason })),
+    },
+    attemptCount: job.attempts.length,
+    attempts: job.attempts.map((a) => ({
+      n: a.n,
+      at: formatTime(a.at),
+      outcome: outcomeOf(a, locale),
+      error: a.status === 'SUCCESS' ? '' : a.error,
+      pages: a.pages,
+      rate: a.rate,
+      remoteStationId: a.remoteStationId,
+      duration: formatDuration(a.duration, locale),
+    })),
+  };
+  if (kind === 'success' && last) {
+    data['result'] = {
+      pages: last.pages,
+      at: formatTime(last.at),
+      duration: formatDuration(last.duration, locale),
+      rate: last.rate || '',
+      resolution: last.resolution,
+      remoteStationId: last.remoteStationId,
+    };
+    data['pdfName'] = pdfName;
+  }
+  if (kind === 'failure' && last) {
+    const words = explain(entryForAttempt(last), locale);
+    data['explain'] = words.explain;
+    data['action'] = words.action;
+    data['error'] = last.error;
+  }
+  return data;
+}
+
+export interface RenderedReceipt {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Render both parts; the Subject comes from the text template's first line. */
+export async function renderReceipt(job: Job, kind: ReceiptKind, options: { locale: Locale; templatesDir: string; pdfName?: string; log?: Logger }): Promise<RenderedReceipt> {
+  const data = receiptData(job, kind, options.locale, options.pdfName ?? '');
+  const txt = await loadTemplate(`${kind}.${options.locale}.txt`, options.templatesDir, options.log);
+  const html = await loadTemplate(`${kind}.${options.locale}.html`, options.templatesDir, options.log);
+  let text = renderTemplate(txt, data, 'text');
+  let subject = '';
+  const m = /^Subject:[ \t]*(.*)\r?\n(?:\r?\n)?/.exec(text);
+  if (m) {
+    subject = m[1]!;
+    text = text.slice(m[0].length);
+  }
+  subject = oneLine(subject, 200);
+  if (subject === '') subject = kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`;
+  return { subject, text, html: renderTemplate(html, data, 'html') };
+}
+
+/** PDF file name shown to the sender: digits of the number and the job id only. */
+export function pdfFileName(job: Job): string {
+  return `fax-${job.number.replace(/[^0-9+]/g, '')}-${job.id}.pdf`;
+}
+
+/** Build the receipt mail; for a success with notify.attach_pdf, convert the sent TIFF to PDF first. */
+export async function buildReceiptMail(config: Readonly<Config>, job: Job, dir: string, kind: ReceiptKind, log: Logger): Promise<OutgoingMail> {
+  const attachments: OutgoingAttachment[] = [];
+  let pdfName = '';
+  if (kind === 'success' && config.notify.attach_pdf) {
+    const tiff = join(dir, job.tiff);
+    const pdf = join(dir, 'fax.pdf');
+    try {
+      const { tiffToPdf } = await import('../inbound/tiff-to-pdf.js');
+      await tiffToPdf(tiff, pdf, { tiff2pdf: config.paths.tiff2pdf, title: `Fax to ${job.number}`, timeoutMs: 60_000 });
+      pdfName = pdfFileName(job);
+      attachments.push({ filename: pdfName, path: pdf, contentType: 'application/pdf' });
+    } catch (err) {
+      // The receipt matters more than its attachment: send it without the PDF and say so in the log.
+      log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'receipt PDF not made');
+    }
+  }
+  const rendered = await renderReceipt(job, kind, { locale: config.notify.locale, templatesDir: config.paths.templates, pdfName, log });
+  return {
+    kind: kind === 'success' ? 'receipt' : 'failure',
+    to: [job.replyTo],
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    attachments,
+    jobId: job.id,
+  };
+}

@@ -1,0 +1,149 @@
+/*
+ * template.ts: a very small template language for receipts, so an admin can reword them without code.
+ *   {{name}} {{a.b}}                  a value (HTML-escaped in HTML templates; missing values are empty)
+ *   {{#if name}} ... {{else}} ... {{/if}}   a block shown when the value is non-empty / non-zero / true
+ *   {{#each list}} ... {{/each}}      a block per list item; inside, names look in the item first, then
+ *                                     outside; {{@index}} is 0-based, {{@number}} 1-based
+ *   {{! comment }}                    nothing
+ * No raw output and no code: whatever a value holds (a station id, a Subject), it can only ever be text.
+ * Inputs: template text, a data object, 'text' or 'html'. compileTemplate fails with FaxError('config')
+ * naming the template and the line of the first syntax error; rendering never fails.
+ */
+import { FaxError } from '../errors.js';
+
+export type TemplateMode = 'text' | 'html';
+
+type Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'value'; path: string }
+  | { kind: 'if'; path: string; then: Node[]; else: Node[] }
+  | { kind: 'each'; path: string; body: Node[] };
+
+export interface CompiledTemplate {
+  name: string;
+  nodes: Node[];
+}
+
+const TAG = /\{\{\s*([#/!]?)\s*([^}]*?)\s*\}\}/g;
+const PATH = /^@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** Parse template text; `name` appears in error messages. */
+export function compileTemplate(source: string, name: string): CompiledTemplate {
+  const root: Node[] = [];
+  // Stack of open blocks: where children go, and which block (for {{else}} and the closing tag).
+  const stack: { block: Extract<Node, { kind: 'if' | 'each' }> | undefined; into: Node[]; line: number }[] = [{ block: undefined, into: root, line: 1 }];
+  let last = 0;
+  const lineAt = (i: number): number => source.slice(0, i).split('\n').length;
+  const fail = (i: number, what: string): never => {
+    throw new FaxError('config', `The receipt template ${name} has an error on line ${lineAt(i)}: ${what}.`);
+  };
+  for (const m of source.matchAll(TAG)) {
+    const at = m.index;
+    const top = stack[stack.length - 1]!;
+    if (at > last) top.into.push({ kind: 'text', text: source.slice(last, at) });
+    last = at + m[0].length;
+    const sigil = m[1]!;
+    const body = m[2]!;
+    if (sigil === '!') continue;
+    if (sigil === '#') {
+      const [keyword, path, extra] = body.split(/\s+/);
+      if (keyword !== 'if' && keyword !== 'each') fail(at, `unknown block {{#${keyword}}}`);
+      if (!path || !PATH.test(path) || extra !== undefined) fail(at, `{{#${keyword}}} needs one name`);
+      const block: Extract<Node, { kind: 'if' | 'each' }> = keyword === 'if' ? { kind: 'if', path: path!, then: [], else: [] } : { kind: 'each', path: path!, body: [] };
+      top.into.push(block);
+      stack.push({ block, into: block.kind === 'if' ? block.then : block.body, line: lineAt(at) });
+      continue;
+    }
+    if (sigil === '/') {
+      if (!top.block) fail(at, `{{/${body}}} without an open block`);
+      const expected = top.block!.kind;
+      if (body !== expected) fail(at, `{{/${body}}} closes a {{#${expected}}} block`);
+      stack.pop();
+      continue;
+    }
+    if (body === 'else') {
+      if (!top.block || top.block.kind !== 'if' || top.into === top.block.else) fail(at, '{{else}} outside an {{#if}} block');
+      top.into = (top.block as Extract<Node, { kind: 'if' }>).else;
+      continue;
+    }
+    if (!PATH.test(body)) fail(at, `"{{${body}}}" is not a name`);
+    top.into.push({ kind: 'value', path: body });
+  }
+  if (stack.length > 1) {
+    const open = stack[stack.length - 1]!;
+    throw new FaxError('config', `The receipt template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is never closed.`);
+  }
+  if (last < source.length) root.push({ kind: 'text', text: source.slice(last) });
+  return { name, nodes: root };
+}
+
+/** Escape text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+type Scope = { data: unknown; index?: number; parent?: Scope };
+
+function lookup(scope: Scope | undefined, path: string): unknown {
+  if (path === '@index') return scope?.index;
+  if (path === '@number') return scope?.index === undefined ? undefined : scope.index + 1;
+  const parts = path.split('.');
+  for (let s = scope; s; s = s.parent) {
+    let value: unknown = s.data;
+    let found = true;
+    for (const part of parts) {
+      if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, part)) {
+        value = (value as Record<string, unknown>)[part];
+      } else {
+        found = false;
+        break;
+      }
+    }
+    if (found) return value;
+  }
+  return undefined;
+}
+
+function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  return value !== undefined && value !== null && value !== false && value !== '' && value !== 0;
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null || value === false) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return '';
+}
+
+function renderNodes(nodes: Node[], scope: Scope, mode: TemplateMode, out: string[]): void {
+  for (const node of nodes) {
+    switch (node.kind) {
+      case 'text':
+        out.push(node.text);
+        break;
+      case 'value': {
+        const text = show(lookup(scope, node.path));
+        out.push(mode === 'html' ? escapeHtml(text) : text);
+        break;
+      }
+      case 'if':
+        renderNodes(truthy(lookup(scope, node.path)) ? node.then : node.else, scope, mode, out);
+        break;
+      case 'each': {
+        const list = lookup(scope, node.path);
+        if (!Array.isArray(list)) break;
+        list.forEach((item, index) => renderNodes(node.body, { data: item, index, parent: scope }, mode, out));
+        break;
+      }
+    }
+  }
+}
+
+/** Render a compiled template with `data`. */
+export function renderTemplate(template: CompiledTemplate, data: Record<string, unknown>, mode: TemplateMode): string {
+  const out: string[] = [];
+  renderNodes(template.nodes, { data }, mode, out);
+  return out.join('');
+}

@@ -1,0 +1,187 @@
+/*
+ * env.ts: a throw-away spool for faxmail-notify tests: config (parseConfig, mail.transport = "directory"),
+ * jobs written by hand (job.json + a real fax.tif rendered by Ghostscript), helpers to read the .eml
+ * receipts (mailparser) and the call files dropped, and a runner for the BUILT dist/bin/faxmail-notify.js.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { parseConfig } from '../../lib/config/load.js';
+import type { Config } from '../../lib/config/schema.js';
+import { newJobId } from '../../lib/spool/job-id.js';
+import { ensureSpool, spoolPaths, writeJob, type SpoolPaths } from '../../lib/spool/jobs.js';
+import type { Job } from '../../lib/spool/types.js';
+import { silentLogger } from '../../lib/log.js';
+import { binPath } from '../helpers/paths.js';
+
+export interface NotifyEnv {
+  root: string;
+  paths: SpoolPaths;
+  outgoing: string;
+  mailDir: string;
+  configPath: string;
+  config: Readonly<Config>;
+  log: ReturnType<typeof silentLogger>;
+}
+
+let faxTiff: string | undefined;
+
+/** A 2-page fine A4 fax TIFF, rendered once per process with the gs command faxmail uses. */
+export function sampleFaxTiff(): string {
+  if (faxTiff && existsSync(faxTiff)) return faxTiff;
+  const dir = mkdtempSync(join(tmpdir(), 'faxmail-notify-fax-'));
+  const pdf = join(dir, 'some.pdf');
+  const ps = '/Helvetica findfont 28 scalefont setfont 1 1 2 { /n exch def 72 700 moveto (faxmail test page ) show n 3 string cvs show 72 72 moveto 450 600 rlineto stroke showpage } for';
+  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', '-o', pdf, '-c', ps]);
+  const tif = join(dir, 'fax.tif');
+  execFileSync('gs', ['-q', '-dSAFER', '-sDEVICE=tiffg4', '-r204x196', '-g1728x2292', '-dFIXEDMEDIA', '-dPDFFitPage', '-o', tif, pdf]);
+  faxTiff = tif;
+  return tif;
+}
+
+/** Make the directories and the config. `toml` is appended (sections must not repeat ours). */
+export async function makeNotifyEnv(options: { toml?: string; retry?: string; notify?: string; paths?: string } = {}): Promise<NotifyEnv> {
+  const root = mkdtempSync(join(tmpdir(), 'faxmail-notify-'));
+  const dirs = { spool: join(root, 'spool'), outgoing: join(root, 'outgoing'), tmp: join(root, 'tmp'), mail: join(root, 'mail') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  const uid = String(process.getuid?.() ?? 0);
+  const gid = String(process.getgid?.() ?? 0);
+  const text = `[paths]
+spool = "${dirs.spool}"
+outgoing = "${dirs.outgoing}"
+tmp = "${dirs.tmp}"
+log = "${join(root, 'faxmail.log')}"
+${options.paths ?? ''}
+[callfile]
+owner = "${uid}"
+group = "${gid}"
+channel = "PJSIP/{number}@trunk"
+[mail]
+transport = "directory"
+directory = "${dirs.mail}"
+[notify]
+from = "fax@example.com"
+${options.notify ?? ''}
+[retry]
+${options.retry ?? ''}
+${options.toml ?? ''}
+`;
+  const configPath = join(root, 'faxmail.toml');
+  writeFileSync(configPath, text);
+  const config = parseConfig(text, configPath);
+  const paths = spoolPaths(dirs.spool);
+  await ensureSpool(paths);
+  return { root, paths, outgoing: dirs.outgoing, mailDir: dirs.mail, configPath, config, log: silentLogger() };
+}
+
+/** A queued job with a real fax.tif, written as sendfax would leave it. */
+export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Promise<Job> {
+  const id = overrides.id ?? newJobId();
+  const dir = join(env.paths.jobs, id);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(sampleFaxTiff(), join(dir, 'fax.tif'));
+  const now = new Date().toISOString();
+  const job: Job = {
+    version: 1,
+    id,
+    envelopeSender: 'alice@example.com',
+    replyTo: 'alice@example.com',
+    replyName: 'Alice',
+    subject: 'Invoice 42',
+    requestedNumber: '03-1234-5678',
+    number: '0312345678',
+    pages: 2,
+    resolution: 'fine',
+    paper: 'a4',
+    documents: [{ name: 'invoice.pdf', kind: 'pdf', file: 'docs/01-invoice.pdf', bytes: 1000, pages: 2 }],
+    skipped: [],
+    tiff: 'fax.tif',
+    messageId: '<m1@example.com>',
+    created: now,
+    updated: now,
+    state: 'queued',
+    attempts: [],
+    callFile: `faxmail-${id}-1.call`,
+    ...overrides,
+  };
+  await writeJob(dir, job);
+  return job;
+}
+
+export function readJobSync(env: NotifyEnv, id: string): Job {
+  return JSON.parse(readFileSync(join(env.paths.jobs, id, 'job.json'), 'utf8')) as Job;
+}
+
+/** Receipts written by the directory transport, parsed. */
+export async function readMails(env: NotifyEnv): Promise<ParsedMail[]> {
+  if (!existsSync(env.mailDir)) return [];
+  const files = readdirSync(env.mailDir).filter((f) => f.endsWith('.eml')).sort();
+  return Promise.all(files.map((f) => simpleParser(readFileSync(join(env.mailDir, f)))));
+}
+
+export interface DroppedCall {
+  name: string;
+  text: string;
+  mtime: Date;
+  vars: Record<string, string>;
+  entries: Record<string, string>;
+}
+
+/** Call files in the outgoing dir. */
+export function callFiles(env: NotifyEnv): DroppedCall[] {
+  return readdirSync(env.outgoing)
+    .filter((f) => f.endsWith('.call'))
+    .sort()
+    .map((name) => {
+      const text = readFileSync(join(env.outgoing, name), 'utf8');
+      const vars: Record<string, string> = {};
+      const entries: Record<string, string> = {};
+      for (const line of text.split('\n')) {
+        const m = /^([A-Za-z]+): (.*)$/.exec(line);
+        if (!m) continue;
+        if (m[1] === 'Setvar') {
+          const eq = m[2]!.indexOf('=');
+          vars[m[2]!.slice(0, eq)] = m[2]!.slice(eq + 1);
+        } else entries[m[1]!] = m[2]!;
+      }
+      return { name, text, mtime: statSync(join(env.outgoing, name)).mtime, vars, entries };
+    });
+}
+
+export interface BinResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built faxmail-notify with `argv` (argv[0], the program path from the dialplan, is dropped). */
+export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<string, string> = {}): Promise<BinResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath('faxmail-notify'), ...args], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The dialplan variables of a call file's channel plus the FAXOPT results of SendFAX. */
+export function sendVars(job: Job, attempt: number, env: NotifyEnv, faxopt: Record<string, string>): Record<string, string> {
+  const vars: Record<string, string> = {
+    FAXMAIL_JOB: job.id,
+    FAXMAIL_ATTEMPT: String(attempt),
+    FAXMAIL_NUMBER: job.number,
+    FAXFILE: join(env.paths.jobs, job.id, job.tiff),
+    FAXMAIL_CONFIG: env.configPath,
+    FAXMAIL_NOTIFY: binPath('faxmail-notify'),
+  };
+  for (const [k, v] of Object.entries(faxopt)) vars[`FAXOPT(${k})`] = v;
+  return vars;
+}

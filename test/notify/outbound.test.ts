@@ -1,0 +1,357 @@
+/*
+ * outbound.test.ts: faxmail-notify's outbound side end to end: a spool with real jobs (job.json + a
+ * Ghostscript fax.tif), the receipts written as .eml by the directory transport (parsed with mailparser),
+ * call files dropped in a temp outgoing dir. Several tests run the BUILT bin with the argv the dialplan
+ * template builds (test/helpers/dialplan.ts).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '../../lib/notify/outbound.js';
+import { errorKey } from '../../lib/notify/classify.js';
+import { claimLine, readLineRecord } from '../../lib/spool/line.js';
+import { writeJob } from '../../lib/spool/jobs.js';
+import { notifyCommandFor } from '../helpers/dialplan.js';
+import { callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sendVars, type NotifyEnv } from './env.js';
+import type { Job } from '../../lib/spool/types.js';
+
+const sent = (job: Job, attempt: number, status: string, error: string, extra: Partial<SentReport> = {}): SentReport => ({
+  job: job.id,
+  attempt,
+  status,
+  error: errorKey(error),
+  pages: status === 'SUCCESS' ? job.pages : 0,
+  rate: 14400,
+  resolution: '8031x7700',
+  remoteId: '+81 3 9999 0000',
+  ...extra,
+});
+
+/** argv (without the program) of the dialplan's `sent` report for this job. */
+function dialplanSentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Record<string, string>): string[] {
+  return notifyCommandFor('faxmail-send', 'send', sendVars(job, attempt, env, faxopt)).slice(1);
+}
+
+function near(actual: Date, expected: number, what: string, slackMs = 5000): void {
+  assert.ok(Math.abs(actual.getTime() - expected) < slackMs, `${what}: ${actual.toISOString()} vs ${new Date(expected).toISOString()}`);
+}
+
+test('resolution in pixels per metre becomes dpi', () => {
+  assert.is(resolutionToDpi('8031x7700'), '204x196');
+  assert.is(resolutionToDpi('8031x3850'), '204x98');
+  assert.is(resolutionToDpi('8031x15400'), '204x391');
+  assert.is(resolutionToDpi('204x196'), '204x196');
+  assert.is(resolutionToDpi(''), '');
+  assert.is(resolutionToDpi('1;2'), '');
+});
+
+test('success through the real bin: attempt recorded, receipt with the fax as PDF, pages, rate, station id', async () => {
+  const env = await makeNotifyEnv();
+  const job = await makeJob(env);
+  const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', rate: '14400', resolution: '8031x7700', remotestationid: '+81 3 9999 0000' });
+  const r = await runNotify(env, args);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sent; receipt sent/);
+  const after = readJobSync(env, job.id);
+  assert.is(after.state, 'sent');
+  assert.is(after.attempts.length, 1);
+  const a = after.attempts[0]!;
+  assert.equal([a.n, a.status, a.class, a.pages, a.rate, a.resolution, a.remoteStationId], [1, 'SUCCESS', '', 2, 14400, '204x196', '+81 3 9999 0000']);
+  assert.ok(after.notifiedAt);
+  assert.is(callFiles(env).length, 0, 'nothing more to dial');
+  const mails = await readMails(env);
+  assert.is(mails.length, 1);
+  const m = mails[0]!;
+  assert.is(m.to && !Array.isArray(m.to) ? m.to.value[0]?.address : '', 'alice@example.com');
+  assert.match(m.subject ?? '', 'Fax sent to 0312345678');
+  assert.match(m.subject ?? '', 'Invoice 42');
+  assert.match(m.text ?? '', /Pages sent:\s+2 of 2/);
+  assert.match(m.text ?? '', '14400 bit/s');
+  assert.match(m.text ?? '', '204x196 dpi');
+  assert.match(m.text ?? '', '+81 3 9999 0000');
+  assert.match(String(m.html), '+81 3 9999 0000');
+  assert.is(m.headers.get('auto-submitted'), 'auto-generated');
+  assert.is(m.headers.get('x-faxmail-job'), job.id);
+  const pdfs = m.attachments.filter((x) => x.contentType === 'application/pdf');
+  assert.is(pdfs.length, 1);
+  assert.is(pdfs[0]!.content.subarray(0, 5).toString(), '%PDF-');
+  const pdfPath = join(env.root, 'receipt.pdf');
+  writeFileSync(pdfPath, pdfs[0]!.content);
+  assert.match(execFileSync('pdfinfo', [pdfPath]).toString(), /Pages:\s+2/);
+});
+
+const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string][] = [
+  ['line_error', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'Failed to train with any of the compatible modems'), env.log), 'line_error'],
+  ['dropped', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'The call dropped prematurely', { pages: 1 }), env.log), 'dropped'],
+  ['unknown (INIT_ERROR)', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'INIT_ERROR'), env.log), 'unknown'],
+  ['busy', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 5 }, env.log), 'busy'],
+  ['no_answer', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 3 }, env.log), 'no_answer'],
+  ['congestion', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 8 }, env.log), 'congestion'],
+];
+
+test('each retryable outcome: a call file for attempt 2 with a future mtime, MaxRetries 0, no mail', async () => {
+  const env = await makeNotifyEnv();
+  let i = 0;
+  for (const [what, report, cls] of RETRYING) {
+    // A number each: on one number, jobs would (correctly) wait for each other.
+    const job = await makeJob(env, { number: `031234560${i++}` });
+    const before = Date.now();
+    await report(env, job);
+    const after = readJobSync(env, job.id);
+    assert.is(after.attempts.length, 1, what);
+    assert.is(after.attempts[0]!.class, cls, what);
+    assert.is(after.state, 'queued', what);
+    const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
+    assert.ok(call, `${what}: call file dropped`);
+    assert.is(call!.name, `faxmail-${job.id}-2.call`);
+    assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
+    assert.is(call!.entries['MaxRetries'], '0');
+    assert.is(call!.entries['Channel'], `PJSIP/${job.number}@trunk`);
+    assert.is(call!.vars['FAXFILE'], join(env.paths.jobs, job.id, 'fax.tif'));
+    assert.is(call!.vars['FAXMAIL_CONFIG'], env.configPath);
+    const delay = env.config.retry[cls as 'busy'].after * 1000;
+    near(call!.mtime, before + delay, `${what} mtime`);
+    assert.ok(call!.mtime.getTime() > Date.now() + delay - 5000, `${what}: mtime in the future`);
+    assert.is(after.callFile, call!.name);
+    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+  }
+  assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
+});
+
+test('never-retry classes fail at once with a plain-language failure notice', async () => {
+  const env = await makeNotifyEnv();
+  const a = await makeJob(env);
+  const b = await makeJob(env);
+  const ra = await reportSent(env.config, sent(a, 1, 'FAILED', 'Far end cannot receive at the size of image'), env.log);
+  const rb = await reportSent(env.config, sent(b, 1, 'FAILED', 'TIFF/F file cannot be opened'), env.log);
+  assert.is(ra.action, 'failed');
+  assert.is(rb.action, 'failed');
+  assert.is(readJobSync(env, a.id).state, 'failed');
+  assert.is(callFiles(env).length, 0);
+  const mails = await readMails(env);
+  assert.is(mails.length, 2);
+  const byJob = (id: string) => mails.find((m) => m.headers.get('x-faxmail-job') === id)!;
+  assert.match(byJob(a.id).subject ?? '', 'could not be sent');
+  assert.match(byJob(a.id).text ?? '', 'cannot receive pages of this size');
+  assert.match(byJob(a.id).text ?? '', 'Far end cannot receive at the size of image');
+  assert.match(byJob(b.id).text ?? '', 'could not read the prepared fax image');
+  assert.is(byJob(a.id).attachments.length, 0);
+});
+
+test('final failure after max attempts: explanation and attempt history (en), via the real bin', async () => {
+  const env = await makeNotifyEnv({ retry: 'line_error = { after = 60, max_attempts = 2 }' });
+  const job = await makeJob(env);
+  const faxopt = { status: 'FAILED', error: 'Failed to train with any of the compatible modems', pages: '0', rate: '', resolution: '', remotestationid: 'REMOTE 1' };
+  const r1 = await runNotify(env, dialplanSentArgs(env, job, 1, faxopt));
+  assert.is(r1.code, 0, r1.stderr);
+  assert.match(r1.stdout, 'retry 2');
+  assert.is(callFiles(env).length, 1);
+  const r2 = await runNotify(env, dialplanSentArgs(env, job, 2, faxopt));
+  assert.is(r2.code, 0, r2.stderr);
+  assert.match(r2.stdout, 'given up');
+  assert.is(callFiles(env).length, 1, 'no attempt 3');
+  const after = readJobSync(env, job.id);
+  assert.is(after.state, 'failed');
+  assert.equal(after.attempts.map((a) => a.n), [1, 2]);
+  assert.is(after.attempts[1]!.error, 'Failed to train with any of the compatible modems', 'full spandsp text stored');
+  const [m] = await readMails(env);
+  assert.ok(m);
+  assert.match(m!.text ?? '', 'could not agree on a transmission speed');
+  assert.match(m!.text ?? '', /What you can do:/);
+  assert.match(m!.text ?? '', /1\. .*Transmission error/);
+  assert.match(m!.text ?? '', /2\. .*Transmission error/);
+  assert.match(String(m!.html), '<td>Transmission error</td>');
+});
+
+test('final failure notice in Japanese (notify.locale = "ja")', async () => {
+  const env = await makeNotifyEnv({ notify: 'locale = "ja"', retry: 'busy = { after = 60, max_attempts = 2 }' });
+  const job = await makeJob(env);
+  await reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 5 }, env.log);
+  const r = await reportUnanswered(env.config, { job: job.id, attempt: 2, reason: 5 }, env.log);
+  assert.is(r.action, 'failed');
+  const [m] = await readMails(env);
+  assert.ok(m);
+  assert.match(m!.subject ?? '', 'ファクス送信失敗');
+  assert.match(m!.text ?? '', '相手の番号が話し中でした。');
+  assert.match(m!.text ?? '', '送信履歴');
+  assert.match(m!.text ?? '', /1\. .*話し中/);
+  assert.match(m!.text ?? '', /2\. .*話し中/);
+  assert.match(String(m!.html), '<td>話し中</td>');
+});
+
+test('success receipt in Japanese', async () => {
+  const env = await makeNotifyEnv({ notify: 'locale = "ja"' });
+  const job = await makeJob(env);
+  await reportSent(env.config, sent(job, 1, 'SUCCESS', 'HANGUP', { duration: 84 }), env.log);
+  const [m] = await readMails(env);
+  assert.match(m!.subject ?? '', 'ファクス送信完了');
+  assert.match(m!.text ?? '', /送信ページ数:\s+2 \/ 2/);
+  assert.match(m!.text ?? '', '1分24秒');
+  assert.is(m!.attachments.length, 1);
+});
+
+test('unanswered busy and no answer, as the dialplan `failed` extension reports them', async () => {
+  const env = await makeNotifyEnv();
+  for (const [reason, cls] of [['5', 'busy'], ['3', 'no_answer']] as const) {
+    const job = await makeJob(env, { number: `0312345${reason}00` });
+    const argv = notifyCommandFor('faxmail-send', 'failed', { ...sendVars(job, 1, env, {}), REASON: reason });
+    assert.is(argv[1], 'unanswered');
+    const r = await runNotify(env, argv.slice(1));
+    assert.is(r.code, 0, r.stderr);
+    const after = readJobSync(env, job.id);
+    assert.is(after.attempts[0]!.status, 'UNANSWERED');
+    assert.is(after.attempts[0]!.class, cls);
+    assert.is(after.attempts[0]!.reason, Number(reason));
+    assert.ok(callFiles(env).some((c) => c.name === `faxmail-${job.id}-2.call`));
+  }
+});
+
+test('a duplicate report (hangup handler and h extension) acts once; a final job ignores reports', async () => {
+  const env = await makeNotifyEnv();
+  const job = await makeJob(env);
+  const r1 = await reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 5 }, env.log);
+  const r2 = await reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 5 }, env.log);
+  assert.is(r1.action, 'retry');
+  assert.is(r2.action, 'duplicate');
+  assert.is(readJobSync(env, job.id).attempts.length, 1);
+  assert.is(callFiles(env).length, 1);
+  // attempt 2 succeeds; then any further report is a no-op with exit 0
+  await reportSent(env.config, sent(job, 2, 'SUCCESS', 'HANGUP'), env.log);
+  const again = await runNotify(env, dialplanSentArgs(env, job, 2, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stdout, 'already recorded');
+  const late = await runNotify(env, ['unanswered', '--job', job.id, '--attempt', '3', '--reason', '5']);
+  assert.is(late.code, 0);
+  assert.match(late.stdout, 'already recorded');
+  const after = readJobSync(env, job.id);
+  assert.is(after.state, 'sent');
+  assert.is(after.attempts.length, 2);
+  assert.is((await readMails(env)).length, 1, 'one receipt');
+});
+
+test('10 parallel runs of the bin for the same attempt: one attempt, one receipt, valid JSON', async () => {
+  const env = await makeNotifyEnv();
+  const job = await makeJob(env);
+  const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', rate: '9600', resolution: '8031x7700', remotestationid: 'PARALLEL' });
+  const results = await Promise.all(Array.from({ length: 10 }, () => runNotify(env, args)));
+  for (const r of results) assert.is(r.code, 0, r.stderr);
+  assert.is(results.filter((r) => /receipt sent/.test(r.stdout)).length, 1);
+  assert.is(results.filter((r) => /already recorded/.test(r.stdout)).length, 9);
+  const text = readFileSync(join(env.paths.jobs, job.id, 'job.json'), 'utf8');
+  const after = JSON.parse(text) as Job;
+  assert.is(after.attempts.length, 1);
+  assert.is(after.state, 'sent');
+  assert.is((await readMails(env)).length, 1);
+  assert.equal(readdirSync(join(env.paths.jobs, job.id)).filter((f) => f.endsWith('.tmp')), [], 'no scratch files left');
+});
+
+test('one call per number: the second job waits; when the first ends its call file appears', async () => {
+  const env = await makeNotifyEnv();
+  const now = new Date();
+  const first = await makeJob(env);
+  const second = await makeJob(env, { state: 'waiting', callFile: undefined });
+  assert.is(await claimLine(env.paths, first.number, first.id, now, true), 'dial');
+  assert.is(await claimLine(env.paths, second.number, second.id, now, true), 'wait');
+  assert.is(callFiles(env).length, 0);
+
+  // The first job gets a busy signal: the waiting job goes first, the retry waits its turn.
+  const r1 = await reportUnanswered(env.config, { job: first.id, attempt: 1, reason: 5 }, env.log);
+  assert.is(r1.action, 'retry');
+  assert.equal(r1.started.map((s) => s.job), [second.id]);
+  let calls = callFiles(env);
+  assert.equal(calls.map((c) => c.name), [`faxmail-${second.id}-1.call`]);
+  assert.ok(calls[0]!.mtime.getTime() <= Date.now() + 1000, 'the waiting job dials now');
+  assert.is(readJobSync(env, second.id).state, 'queued');
+  assert.is(readJobSync(env, first.id).state, 'waiting');
+  assert.is((await readLineRecord(env.paths, first.number)).active, second.id);
+
+  // The second job finishes: now the first job's retry call file appears, at its retry time.
+  const r2 = await reportSent(env.config, sent(second, 1, 'SUCCESS', 'HANGUP'), env.log);
+  assert.equal(r2.started.map((s) => s.job), [first.id]);
+  calls = callFiles(env);
+  const retry = calls.find((c) => c.name === `faxmail-${first.id}-2.call`);
+  assert.ok(retry, 'first job retried after the second');
+  near(retry!.mtime, now.getTime() + env.config.retry.busy.after * 1000, 'retry time kept');
+  assert.is(readJobSync(env, first.id).state, 'queued');
+  assert.is((await readLineRecord(env.paths, first.number)).active, first.id);
+
+  // The first job succeeds: the line is free.
+  await reportSent(env.config, sent(first, 2, 'SUCCESS', 'HANGUP'), env.log);
+  const line = await readLineRecord(env.paths, first.number);
+  assert.is(line.active, undefined);
+  assert.equal(line.waiting, []);
+});
+
+test('a waiting job that was cancelled is skipped when the line frees up', async () => {
+  const env = await makeNotifyEnv();
+  const now = new Date();
+  const first = await makeJob(env);
+  const second = await makeJob(env, { state: 'waiting' });
+  const third = await makeJob(env, { state: 'waiting' });
+  await claimLine(env.paths, first.number, first.id, now, true);
+  await claimLine(env.paths, first.number, second.id, now, true);
+  await claimLine(env.paths, first.number, third.id, new Date(now.getTime() + 1), true);
+  await writeJob(join(env.paths.jobs, second.id), { ...readJobSync(env, second.id), state: 'cancelled' });
+  const r = await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
+  assert.equal(r.started.map((s) => s.job), [third.id]);
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${third.id}-1.call`]);
+});
+
+test('hostile remote station ids end up as inert text in the job and the receipt', async () => {
+  const env = await makeNotifyEnv();
+  const hostile = ['"; touch pwned #', '$(touch pwned)', '`touch pwned`', "a'b,c\nd", '<script>alert(1)</script>'];
+  for (const value of hostile) {
+    const job = await makeJob(env);
+    // Through the dialplan's FILTER and the real bin ...
+    const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', remotestationid: value });
+    const r = await runNotify(env, args);
+    assert.is(r.code, 0, r.stderr);
+    const stored = readJobSync(env, job.id).attempts[0]!.remoteStationId;
+    assert.match(stored, /^[-0-9A-Za-z +._]*$/, `stored ${JSON.stringify(stored)}`);
+  }
+  // ... and straight into the library, unfiltered: control characters go, the rest is escaped in HTML.
+  const job = await makeJob(env);
+  await reportSent(env.config, sent(job, 1, 'SUCCESS', 'HANGUP', { remoteId: '<b>x</b>\n\u0007"$(id)"' }), env.log);
+  const stored = readJobSync(env, job.id).attempts[0]!.remoteStationId;
+  assert.is(stored, '<b>x</b>"$(id)"');
+  const m = (await readMails(env)).find((x) => x.headers.get('x-faxmail-job') === job.id)!;
+  assert.match(String(m.html), '&lt;b&gt;x&lt;/b&gt;&quot;$(id)&quot;');
+  assert.not.match(String(m.html), '<b>x</b>');
+  assert.not.ok(existsSync(join(env.root, 'pwned')) || existsSync('pwned'), 'no command ran');
+});
+
+test('exit codes: unknown job 66, bad arguments 64, broken config 78', async () => {
+  const env = await makeNotifyEnv();
+  const unknown = await runNotify(env, ['unanswered', '--job', '20250101-000000-0123456789ab', '--attempt', '1', '--reason', '5']);
+  assert.is(unknown.code, 66, unknown.stderr);
+  assert.match(unknown.stderr, 'No fax job');
+  const usage = await runNotify(env, ['sent', '--job', 'x']);
+  assert.is(usage.code, 64);
+  const badId = await runNotify(env, ['unanswered', '--job', '../../etc', '--attempt', '1', '--reason', '5']);
+  assert.is(badId.code, 64);
+  const nope = await runNotify(env, ['frobnicate']);
+  assert.is(nope.code, 64);
+  const config = await runNotify(env, ['flush', '--config', join(env.root, 'missing.toml')]);
+  assert.is(config.code, 78);
+  const flush = await runNotify(env, ['flush']);
+  assert.is(flush.code, 0, flush.stderr);
+  assert.match(flush.stdout, 'outbox: 0 sent');
+});
+
+test('a receipt that cannot be delivered waits in the outbox and the run still exits 0', async () => {
+  const env = await makeNotifyEnv({ toml: '' });
+  // Point the directory transport at a file, so delivery fails and the mail is queued.
+  const blocked = join(env.root, 'not-a-dir');
+  writeFileSync(blocked, '');
+  const text = readFileSync(env.configPath, 'utf8').replace(`directory = "${env.mailDir}"`, `directory = "${blocked}"`);
+  writeFileSync(env.configPath, text);
+  const job = await makeJob(env);
+  const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'receipt queued');
+  assert.ok(readdirSync(env.paths.outbox).some((f) => f.endsWith('.eml')));
+});
+
+test.run();
