@@ -1,0 +1,66 @@
+/*
+ * cleanup.ts: `faxmail cleanup`. Removes what is done and older than inbound.keep_days:
+ *   received faxes whose mail was handed over (lib/inbound/cleanup.ts),
+ *   finished jobs (sent, failed, cancelled) by their last update,
+ *   outbox messages left without a record by a crash (older than a day),
+ *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day).
+ * Jobs still queued or waiting, and mails still waiting in the outbox, are never removed.
+ * Fails with the underlying I/O error.
+ */
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { cleanupInbound } from '../inbound/cleanup.js';
+import { findOrphanMessages } from '../mail/outbox.js';
+import { jobDir, listJobIds, readJob, spoolPaths } from '../spool/jobs.js';
+import { withLock } from '../spool/lock.js';
+
+export interface CleanupResult {
+  inbound: string[];
+  inboundKept: string[];
+  jobs: string[];
+  outboxOrphans: string[];
+  staging: string[];
+  dryRun: boolean;
+}
+
+const DAY = 86_400_000;
+
+export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: { now?: Date; dryRun?: boolean } = {}): Promise<CleanupResult> {
+  const now = opts.now ?? new Date();
+  const dryRun = !!opts.dryRun;
+  const paths = spoolPaths(config.paths.spool);
+  const cutoff = now.getTime() - config.inbound.keep_days * DAY;
+  const inbound = await cleanupInbound(config, log, { now, dryRun });
+
+  const jobs: string[] = [];
+  for (const id of await listJobIds(paths)) {
+    const dir = jobDir(paths, id);
+    const job = await readJob(dir).catch(() => undefined);
+    if (!job || !['sent', 'failed', 'cancelled'].includes(job.state)) continue;
+    if (!(Date.parse(job.updated) <= cutoff)) continue;
+    if (!dryRun) {
+      await withLock(join(paths.locks, `job-${id}.lock`), async () => {
+        // Re-read under the lock: a late notify may have touched it.
+        const again = await readJob(dir).catch(() => undefined);
+        if (again && Date.parse(again.updated) <= cutoff) await rm(dir, { recursive: true, force: true });
+      });
+    }
+    jobs.push(id);
+  }
+
+  const outboxOrphans = await findOrphanMessages(paths, DAY, now);
+  if (!dryRun) for (const id of outboxOrphans) await unlink(join(paths.outbox, `${id}.eml`)).catch(() => undefined);
+
+  const staging: string[] = [];
+  for (const name of await readdir(paths.jobs).catch(() => [] as string[])) {
+    if (!name.startsWith('.new-')) continue;
+    const st = await stat(join(paths.jobs, name)).catch(() => undefined);
+    if (!st || now.getTime() - st.mtimeMs <= DAY) continue;
+    if (!dryRun) await rm(join(paths.jobs, name), { recursive: true, force: true });
+    staging.push(name);
+  }
+  log.info({ inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, dryRun }, 'cleanup done');
+  return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, dryRun };
+}

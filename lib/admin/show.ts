@@ -1,0 +1,36 @@
+/*
+ * show.ts: one job in words, for `faxmail show JOB`: who sent it where, its state and every attempt.
+ * Pure.
+ */
+import type { Job } from '../spool/types.js';
+
+export function formatJob(job: Job): string {
+  const lines = [
+    `job ${job.id}`,
+    `  state:     ${job.state}${job.nextAttemptAt ? ` (next try ${job.nextAttemptAt})` : ''}`,
+    `  number:    ${job.number}${job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''}`,
+    `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} (envelope ${job.envelopeSender || '-'})`,
+    `  subject:   ${job.subject || '-'}`,
+    `  pages:     ${job.pages} (${job.resolution}, ${job.paper})`,
+    `  documents: ${job.documents.map((d) => `${d.name} [${d.kind}, ${d.pages} p.]`).join(', ') || '-'}`,
+  ];
+  if (job.skipped.length) lines.push(`  skipped:   ${job.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
+  lines.push(`  created:   ${job.created}`, `  updated:   ${job.updated}`);
+  if (job.callFile) lines.push(`  call file: ${job.callFile}`);
+  if (job.notifiedAt) lines.push(`  receipt:   ${job.notifiedAt}`);
+  lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
+  for (const a of job.attempts) {
+    const detail = [
+      a.class ? `class ${a.class}` : '',
+      a.error ? `"${a.error}"` : '',
+      a.reason !== undefined ? `reason ${a.reason}` : '',
+      `${a.pages} p.`,
+      a.rate ? `${a.rate} bit/s` : '',
+      a.resolution || '',
+      a.remoteStationId ? `station "${a.remoteStationId}"` : '',
+      a.duration !== undefined ? `${a.duration} s` : '',
+    ].filter(Boolean);
+    lines.push(`    #${a.n}  ${a.at}  ${a.status.padEnd(10)} ${detail.join(', ')}`);
+  }
+  return lines.join('\n');
+}

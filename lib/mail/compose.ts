@@ -1,0 +1,69 @@
+/*
+ * compose.ts: turn an OutgoingMail into the bytes of an RFC 5322 message and its SMTP envelope, with
+ * nodemailer's MailComposer. The rendered bytes are what gets delivered or, when delivery fails, stored
+ * in the outbox, so a retried delivery sends the very same message (same Message-ID and Date).
+ * Every text that may come from outside (caller names, station ids, subjects) is made one line without
+ * control characters before it becomes a header: no header can be injected.
+ * Fails with FaxError('config') when no recipient or the sender is unusable; attachment files that
+ * cannot be read fail with their I/O error.
+ */
+import { randomBytes } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Config } from '../config/schema.js';
+import { FaxError } from '../errors.js';
+import { domainOf, envelopeSender, sortRecipients } from './address.js';
+import type { Envelope, OutgoingMail } from './types.js';
+
+export interface RenderedMail {
+  raw: Buffer;
+  envelope: Envelope;
+  messageId: string;
+  /** addresses dropped because they are not plain mailboxes */
+  refused: string[];
+}
+
+/** One header-safe line: no C0/C1 control characters or line separators, spaces collapsed, bounded. Pure. */
+export function headerText(text: string, max = 200): string {
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Headers callers may add: X-* and the threading headers. Standard headers are ours to set. */
+const EXTRA_HEADER = /^(X-[A-Za-z0-9-]{1,60}|In-Reply-To|References)$/;
+
+export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, now: Date = new Date()): Promise<RenderedMail> {
+  const from = envelopeSender(config.notify.from);
+  const { ok: to, refused } = sortRecipients(mail.to);
+  if (to.length === 0) {
+    throw new FaxError('config', `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`);
+  }
+  const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
+  if (mail.jobId) headers['X-Faxmail-Job'] = headerText(mail.jobId, 100);
+  for (const [name, value] of Object.entries(mail.headers ?? {})) {
+    if (EXTRA_HEADER.test(name)) headers[name] = headerText(value, 900);
+  }
+  const messageId = `<faxmail.${now.getTime().toString(36)}.${randomBytes(8).toString('hex')}@${domainOf(from)}>`;
+  const composer = new MailComposer({
+    from,
+    to,
+    subject: headerText(mail.subject),
+    date: now,
+    messageId,
+    text: mail.text,
+    ...(mail.html !== undefined ? { html: mail.html } : {}),
+    attachments: mail.attachments.map((a) => ({
+      filename: headerText(a.filename, 120),
+      path: a.path,
+      contentType: a.contentType,
+      ...(a.cid ? { cid: a.cid } : {}),
+    })),
+    headers,
+    // Attachments are our own spool files; nothing is fetched from a URL.
+    disableUrlAccess: true,
+  });
+  const raw = await composer.compile().build();
+  return { raw, envelope: { from, to }, messageId, refused };
+}
