@@ -111,7 +111,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     const documents: JobDocument[] = [];
     for (const [i, d] of prepared.documents.entries()) {
       const file = join('docs', storedName(i, d.name, d.kind));
-      await rename(d.source, join(staging, file));
+      await rename(d.source || d.pdf, join(staging, file));
       documents.push({ name: d.name, kind: d.kind, file, bytes: d.bytes, pages: converted.perDocument[i]?.pages ?? 0 });
     }
     await rm(partsDir, { recursive: true, force: true });

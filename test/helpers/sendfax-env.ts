@@ -1,0 +1,101 @@
+/*
+ * sendfax-env.ts: a throw-away faxmail installation for tests: spool, outgoing and tmp directories in a
+ * temp dir, a config file, and a runner that pipes a mail into the BUILT sendfax exactly as Postfix does.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { binPath } from './paths.js';
+
+export interface TestEnv {
+  root: string;
+  spool: string;
+  outgoing: string;
+  tmp: string;
+  mailDir: string;
+  configPath: string;
+  log: string;
+}
+
+export interface EnvOptions {
+  /** extra TOML appended to the generated config (sections must not repeat the generated ones) */
+  extraToml?: string;
+  /** settings merged into the generated [fax] section, as TOML lines */
+  fax?: string;
+  senders?: string;
+  numbers?: string;
+}
+
+/** Make a temp installation; every path in its config lives under `root`. */
+export function makeTestEnv(options: EnvOptions = {}): TestEnv {
+  const root = mkdtempSync(join(tmpdir(), 'faxmail-env-'));
+  chmodSync(root, 0o755);
+  const env: TestEnv = {
+    root,
+    spool: join(root, 'spool'),
+    outgoing: join(root, 'outgoing'),
+    tmp: join(root, 'tmp'),
+    mailDir: join(root, 'mail'),
+    configPath: join(root, 'faxmail.toml'),
+    log: join(root, 'faxmail.log'),
+  };
+  for (const d of [env.spool, env.outgoing, env.tmp, env.mailDir]) mkdirSync(d, { recursive: true });
+  const toml = `
+[paths]
+spool = "${env.spool}"
+outgoing = "${env.outgoing}"
+tmp = "${env.tmp}"
+log = "${env.log}"
+
+[callfile]
+owner = "root"
+group = "root"
+channel = "PJSIP/{number}@trunk"
+
+[fax]
+${options.fax ?? ''}
+
+[numbers]
+${options.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]'}
+
+[senders]
+${options.senders ?? 'allow = ["@example.org", "boss@example.net"]'}
+
+[mail]
+transport = "directory"
+directory = "${env.mailDir}"
+
+[notify]
+from = "faxmail@fax.example.com"
+${options.extraToml ?? ''}
+`;
+  writeFileSync(env.configPath, toml);
+  return env;
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  firstLine: string;
+}
+
+/** Pipe `mail` into the built sendfax with Postfix-style arguments. */
+export function runSendfax(env: TestEnv, mail: Buffer | string, args: { sender?: string; recipient?: string; extension?: string; extra?: string[] } = {}): Promise<RunResult> {
+  const recipient = args.recipient ?? `fax+${args.extension ?? '0312345678'}@fax.example.com`;
+  const argv = [binPath('sendfax'), `--config=${env.configPath}`, `--sender=${args.sender ?? 'alice@example.org'}`, `--recipient=${recipient}`];
+  if (args.extension !== undefined) argv.push(`--extension=${args.extension}`);
+  argv.push(...(args.extra ?? []));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr, firstLine: stdout.split('\n')[0] ?? '' }));
+    child.stdin.on('error', () => undefined); // a rejected mail may not be read in full
+    child.stdin.end(mail);
+  });
+}
