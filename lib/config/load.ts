@@ -7,6 +7,7 @@ import { readFileSync, statSync, accessSync, constants } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { FaxError } from '../errors.js';
 import { SCHEMA, type Config, type KeySpec } from './schema.js';
+import { isMailbox } from '../policy/sender.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
@@ -115,6 +116,12 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
     case 'strings':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) bad('a list of strings');
       return value;
+    case 'address':
+      if (typeof value !== 'string' || (value !== '' && !isMailbox(value))) bad('a mail address like user@example.com (or empty)');
+      return value;
+    case 'addresses':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isMailbox(v))) bad('a list of mail addresses like user@example.com');
+      return value;
     case 'regexes':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad('a list of patterns (strings)');
       for (const re of value as string[]) compileRegex(name, re, where);
@@ -146,7 +153,7 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
       const r = value as Record<string, unknown>;
       for (const [did, list] of Object.entries(r)) {
         if (!/^\+?[0-9]{1,32}$/.test(did)) throw new FaxError('config', `Setting "${name}"${where}: "${did}" is not a dialled number (digits only).`);
-        if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && /^[^\s@<>",;]+@[^\s@<>",;]+$/.test(a))) {
+        if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && isMailbox(a))) {
           throw new FaxError('config', `Setting "${name}.${did}"${where} must be a non-empty list of mail addresses.`);
         }
       }

@@ -117,6 +117,8 @@ export type KeyType =
   | { kind: 'bool' }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'strings' }
+  | { kind: 'address' }
+  | { kind: 'addresses' }
   | { kind: 'regexes' }
   | { kind: 'rewrites' }
   | { kind: 'retry' }
@@ -204,12 +206,12 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     from: s('faxmail@localhost', 'From address of receipts and received faxes'),
     locale: { type: { kind: 'enum', values: ['en', 'ja'] }, default: 'en', doc: 'language of receipts: en or ja' },
     attach_pdf: bool(true, 'attach the sent fax as a PDF to the success receipt'),
-    admin: s('', 'address told about receives with no page and undeliverable notices; empty: nobody'),
+    admin: { type: { kind: 'address' }, default: '', doc: 'address told about receives with no page and undeliverable notices; empty: nobody' },
     report_empty_receive: bool(false, 'mail the admin when a call delivered no page'),
   },
   inbound: {
     recipients: { type: { kind: 'recipients' }, default: {}, doc: 'received faxes by dialled number: { "0312345678" = ["a@example.com", "b@example.com"] }' },
-    default: { type: { kind: 'strings' }, default: [], doc: 'recipients for numbers not listed above' },
+    default: { type: { kind: 'addresses' }, default: [], doc: 'recipients for numbers not listed above' },
     keep_days: int(30, 0, 3650, 'days received TIFF and PDF stay in the spool (faxmail cleanup)'),
     attach_tiff: bool(false, 'attach the TIFF as well as the PDF'),
   },

@@ -45,6 +45,8 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, o
   try {
     const fh = await open(scratch, 'wx', options.mode ?? 0o644);
     try {
+      // Postfix runs pipe commands with umask 077: set the mode we asked for explicitly.
+      await fh.chmod(options.mode ?? 0o644);
       await fh.writeFile(data);
       await fh.sync();
     } finally {

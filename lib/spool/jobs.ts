@@ -7,7 +7,7 @@
  *   locks/                                                              lock files (lock.ts)
  * A job directory appears whole: it is built under .new-<id> and renamed. job.json is replaced atomically.
  */
-import { mkdir, readFile, rename, rm, readdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, readdir, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaxError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
@@ -29,7 +29,10 @@ export function spoolPaths(spool: string): SpoolPaths {
 
 /** Create the spool's subdirectories (idempotent). */
 export async function ensureSpool(paths: SpoolPaths): Promise<void> {
-  for (const d of [paths.jobs, paths.inbound, paths.outbox, paths.locks]) await mkdir(d, { recursive: true, mode: 0o750 });
+  for (const d of [paths.jobs, paths.inbound, paths.outbox, paths.locks]) {
+    // mkdir's mode is filtered by the umask (077 under Postfix pipe); only a directory we create gets chmod.
+    if ((await mkdir(d, { recursive: true, mode: 0o750 })) !== undefined) await chmod(d, 0o750);
+  }
 }
 
 export function jobDir(paths: SpoolPaths, id: string): string {
@@ -41,6 +44,7 @@ export function jobDir(paths: SpoolPaths, id: string): string {
 export async function createStagingDir(paths: SpoolPaths, id: string): Promise<string> {
   const dir = join(paths.jobs, `.new-${id}`);
   await mkdir(dir, { recursive: false, mode: 0o750 });
+  await chmod(dir, 0o750);
   return dir;
 }
 

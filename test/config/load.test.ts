@@ -74,6 +74,13 @@ test('rewrite rules need match and replace', () => {
   assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
 });
 
+test('recipient addresses are checked when the config loads', () => {
+  assert.match(configError(base + '[inbound]\nrecipients = { "0312345678" = ["not an address"] }\n').message, 'inbound.recipients.0312345678');
+  assert.match(configError(base + '[inbound]\ndefault = ["-oQ@x.test"]\n').message, '"inbound.default"');
+  assert.match(configError(base + '[notify]\nadmin = "root"\n').message, '"notify.admin"');
+  assert.is(parseConfig(base + '[notify]\nadmin = "admin@example.com"\n', 'test.toml').notify.admin, 'admin@example.com');
+});
+
 test('invalid TOML is reported as a config error', () => {
   assert.match(configError('[paths\n').message, 'not valid TOML');
 });
