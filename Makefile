@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps build test demo bench bench-smoke linesim clean example-config
+.PHONY: all deps build test demo bench bench-smoke linesim clean example-config install
 
 all: build
 
@@ -31,6 +31,10 @@ bench: build linesim
 
 bench-smoke: build linesim
 	$(NODE) dist/bench/run.js --smoke
+
+# Production install (as root): /opt/faxmail, wrappers in /usr/local/bin, spool, config if absent.
+install: build
+	bash scripts/install.sh
 
 example-config: build
 	$(NODE) dist/tools/gen-example-config.js > faxmail.example.toml

@@ -146,7 +146,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
   paths: {
     spool: path('/var/spool/faxmail', 'dir', 'faxmail spool: jobs/, inbound/, outbox/ live here; writable by the Asterisk user'),
     outgoing: path('/var/spool/asterisk/outgoing', 'dir', "Asterisk's outgoing call-file directory"),
-    tmp: path('/var/spool/asterisk/tmp', 'dir', 'where call files are written before the rename; must be on the same filesystem as outgoing'),
+    tmp: path('/var/spool/asterisk/faxmail-tmp', 'dir', 'where call files are written before the rename; must be on the same filesystem as outgoing'),
     log: path('/var/log/faxmail/faxmail.log', undefined, "log file (JSON lines); '-' logs to stderr"),
     gs: path('/usr/bin/gs', 'exe', 'Ghostscript binary'),
     tiff2pdf: path('/usr/bin/tiff2pdf', 'exe', 'tiff2pdf from libtiff-tools (TIFF documents and received faxes)'),

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs a built faxmail for production (run as root after `make build`):
+#   - the program to $PREFIX (default /opt/faxmail): dist/, node_modules/ (production only), templates
+#   - wrappers sendfax, faxmail-notify, faxmail in $BINDIR (default /usr/local/bin)
+#   - $ETCDIR/faxmail.toml from faxmail.example.toml if there is none yet (never overwritten)
+#   - the spool ($SPOOL, default /var/spool/faxmail) and Asterisk's tmp dir for call files, owned by
+#     $ASTERISK_USER (default asterisk), and the log directory
+# Postfix and Asterisk snippets are NOT edited for you: see README "Production install".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PREFIX=${PREFIX:-/opt/faxmail}
+BINDIR=${BINDIR:-/usr/local/bin}
+ETCDIR=${ETCDIR:-/etc/faxmail}
+SPOOL=${SPOOL:-/var/spool/faxmail}
+ASTERISK_TMP=${ASTERISK_TMP:-/var/spool/asterisk/faxmail-tmp}
+LOGDIR=${LOGDIR:-/var/log/faxmail}
+ASTERISK_USER=${ASTERISK_USER:-asterisk}
+NODE=${NODE:-$(command -v node)}
+
+[ -f dist/bin/sendfax.js ] || { echo "install: run 'make build' first" >&2; exit 1; }
+id "$ASTERISK_USER" >/dev/null 2>&1 || { echo "install: no user '$ASTERISK_USER' (install Asterisk first, or set ASTERISK_USER)" >&2; exit 1; }
+group=$(id -gn "$ASTERISK_USER")
+
+mkdir -p "$PREFIX" "$BINDIR" "$ETCDIR"
+rm -rf "$PREFIX/dist" "$PREFIX/lib"
+cp -r dist package.json package-lock.json "$PREFIX/"
+# Built-in mail templates are read from the source tree layout next to dist/.
+mkdir -p "$PREFIX/lib/notify"
+cp -r lib/notify/templates "$PREFIX/lib/notify/"
+(cd "$PREFIX" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --ignore-scripts >/dev/null)
+rm -rf "$PREFIX/dist/test" "$PREFIX/dist/bench"
+
+for cmd in sendfax faxmail-notify faxmail; do
+  cat > "$BINDIR/$cmd" <<WRAP
+#!/bin/sh
+# faxmail wrapper: Postfix and Asterisk run this with a minimal PATH, so node is named in full.
+exec "$NODE" "$PREFIX/dist/bin/$cmd.js" "\$@"
+WRAP
+  chmod 0755 "$BINDIR/$cmd"
+done
+
+if [ ! -f "$ETCDIR/faxmail.toml" ]; then
+  sed -e "s|^spool = .*|spool = \"$SPOOL\"|" -e "s|^tmp = .*|tmp = \"$ASTERISK_TMP\"|" -e "s|^log = .*|log = \"$LOGDIR/faxmail.log\"|" \
+      -e "s|^owner = .*|owner = \"$ASTERISK_USER\"|" -e "s|^group = .*|group = \"$group\"|" \
+      faxmail.example.toml > "$ETCDIR/faxmail.toml"
+  chmod 0640 "$ETCDIR/faxmail.toml"
+  chgrp "$group" "$ETCDIR/faxmail.toml"
+  echo "install: wrote $ETCDIR/faxmail.toml: set senders.allow, numbers.* and notify.from"
+fi
+
+for d in "$SPOOL" "$ASTERISK_TMP" "$LOGDIR"; do
+  mkdir -p "$d"
+  chown "$ASTERISK_USER:$group" "$d"
+  chmod 0750 "$d"
+done
+echo "install: faxmail installed in $PREFIX; commands in $BINDIR"
