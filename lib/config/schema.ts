@@ -155,7 +155,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     libreoffice: path('', 'exe', "LibreOffice's soffice for .doc/.docx/.odt; empty: office files are refused with a note", true),
     tnef: path('/usr/bin/tnef', 'exe', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', true),
     body_font: path('/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf', 'file', 'TrueType font for the body page (must cover Japanese if you fax Japanese text)', true),
-    templates: path('', 'dir', 'directory with your own receipt templates (see README); empty: the built-in ones', true),
+    templates: path('', 'dir', 'directory with your own mail templates (see lib/notify/templates/README.md); empty: the built-in ones', true),
   },
   callfile: {
     owner: s('asterisk', 'user that owns the call files (Asterisk must be able to rewrite them)'),

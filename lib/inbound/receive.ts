@@ -8,7 +8,9 @@
  * to notify.admin. The TIFF and PDF stay in the spool until `faxmail cleanup` (inbound.keep_days).
  *
  * Idempotent: under a per-id lock, a fax whose record (<id>.json) is final is not handled again.
- * Values from the caller are cleaned before they reach any text (render.ts) and never reach a shell.
+ * Values from the caller are cleaned before they reach any text (values.ts) and never reach a shell. The
+ * words come from the mail templates inbound.<locale>.{txt,html} and empty-receive.<locale>.txt
+ * (lib/notify/template.ts: the admin's copy in config.paths.templates first, the built-in one otherwise).
  * Fails with FaxError('usage') for a bad id; mail problems never fail it (the outbox keeps the mail);
  * FaxError('temporary') when the spool cannot be written.
  */
@@ -21,12 +23,13 @@ import { sortRecipients } from '../mail/address.js';
 import { sendOrQueue } from '../mail/deliver.js';
 import type { OutgoingAttachment, OutgoingMail } from '../mail/types.js';
 import { lookupError } from '../notify/classify.js';
+import { renderMail } from '../notify/template.js';
 import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import { readTiffFile, type TiffPage } from '../tiff/read.js';
 import { checkInboundId, FINAL_INBOUND_STATES, inboundFile, readInboundRecord, writeInboundRecord, type InboundRecord } from './record.js';
-import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime, loadTemplate, renderTemplate, type TemplateValues } from './render.js';
 import { pageDpi, tiffToPdf } from './tiff-to-pdf.js';
+import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime, type InboundValues } from './values.js';
 
 export interface ReceivedReport {
   /** file stem the dialplan chose: [0-9A-Za-z.-] */
@@ -137,7 +140,7 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     partial: fileThere && status !== 'SUCCESS',
     received: received.toISOString(),
   };
-  const values: TemplateValues = {
+  const values: InboundValues = {
     id,
     caller: formatCaller(report.callerName, report.callerNum, locale),
     caller_num: base.callerNum || '-',
@@ -187,12 +190,13 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     return outcome(record, `no recipient for ${base.did || 'this number'}; kept in the spool`);
   }
 
+  const words = await renderMail('inbound', locale, values, { templatesDir: config.paths.templates, html: true, log });
   const mail: OutgoingMail = {
     kind: 'inbound',
     to: recipients,
-    subject: renderTemplate(await loadTemplate(config.paths.templates, 'inbound-subject', locale), values, 'text'),
-    text: renderTemplate(await loadTemplate(config.paths.templates, 'inbound-body.txt', locale), values, 'text'),
-    html: renderTemplate(await loadTemplate(config.paths.templates, 'inbound-body.html', locale), values, 'html'),
+    subject: words.subject || `Fax from ${values['caller']}`,
+    text: words.text,
+    html: words.html ?? '',
     attachments,
     jobId: id,
   };
@@ -204,17 +208,18 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
   return outcome(record, `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`);
 }
 
-async function handleEmpty(config: Readonly<Config>, paths: SpoolPaths, base: Omit<InboundRecord, 'state' | 'recipients' | 'handled'>, values: TemplateValues, log: Logger): Promise<ReceivedOutcome> {
+async function handleEmpty(config: Readonly<Config>, paths: SpoolPaths, base: Omit<InboundRecord, 'state' | 'recipients' | 'handled'>, values: InboundValues, log: Logger): Promise<ReceivedOutcome> {
   const locale = config.notify.locale;
   const record: InboundRecord = { ...base, state: 'empty', recipients: [], handled: new Date().toISOString() };
   const admin = sortRecipients(config.notify.admin ? [config.notify.admin] : []).ok;
   log.warn({ job: base.id, did: base.did, caller: base.callerNum, status: base.status, error: base.error }, 'inbound: call ended without any page');
   if (config.notify.report_empty_receive && admin.length > 0) {
+    const words = await renderMail('empty-receive', locale, values, { templatesDir: config.paths.templates, html: false, log });
     const mail: OutgoingMail = {
       kind: 'admin',
       to: admin,
-      subject: renderTemplate(await loadTemplate(config.paths.templates, 'empty-receive-subject', locale), values, 'text'),
-      text: renderTemplate(await loadTemplate(config.paths.templates, 'empty-receive-body.txt', locale), values, 'text'),
+      subject: words.subject || `Fax call without pages from ${values['caller']}`,
+      text: words.text,
       attachments: [],
       jobId: base.id,
     };

@@ -1,60 +1,20 @@
 /*
  * receipt.ts: the final mail to the person who sent the fax: a success receipt (with the fax as a PDF) or
  * a failure notice (what happened in plain words, what to do, and every attempt). Text and HTML parts from
- * templates (template.ts); a file of the same name in config.paths.templates wins over the built-in one in
- * lib/notify/templates/. English or Japanese (config.notify.locale).
+ * templates (template.ts: a file of the same name in config.paths.templates wins over the built-in one in
+ * lib/notify/templates/). English or Japanese (config.notify.locale).
  * Inputs: the job record and its directory. Fails with FaxError('temporary') if the PDF cannot be written;
  * a broken admin template is logged and the built-in one used instead, so a typo never loses a receipt.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Config, Locale, RetryClass } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { FaxError, oneLine } from '../errors.js';
 import { entryForAttempt, explain } from './classify.js';
-import { compileTemplate, renderTemplate, type CompiledTemplate } from './template.js';
+import { renderMail } from './template.js';
 
 export type ReceiptKind = 'success' | 'failure';
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The built-in templates: next to this module, or in the source tree when running from dist/. */
-export function builtinTemplateDir(): string {
-  const candidates = [join(here, 'templates'), join(here, '..', '..', '..', 'lib', 'notify', 'templates')];
-  return candidates.find((d) => existsSync(join(d, 'success.en.txt'))) ?? candidates[0]!;
-}
-
-async function readIfFile(path: string): Promise<string | undefined> {
-  try {
-    if (!(await stat(path)).isFile()) return undefined;
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** One template by file name: the admin's copy if present and valid, else the built-in one. */
-export async function loadTemplate(file: string, overrideDir: string, log?: Logger): Promise<CompiledTemplate> {
-  if (overrideDir !== '') {
-    const path = join(overrideDir, file);
-    const text = await readIfFile(path);
-    if (text !== undefined) {
-      try {
-        return compileTemplate(text, path);
-      } catch (err) {
-        log?.warn({ template: path, err: err instanceof Error ? err.message : String(err) }, 'template broken; using the built-in one');
-      }
-    }
-  }
-  const path = join(builtinTemplateDir(), file);
-  const text = await readIfFile(path);
-  if (text === undefined) throw new FaxError('internal', `The built-in receipt template ${file} is missing.`);
-  return compileTemplate(text, path);
-}
 
 const OUTCOME: Record<Locale, Record<RetryClass | 'success', string>> = {
   en: {
@@ -158,18 +118,9 @@ export interface RenderedReceipt {
 /** Render both parts; the Subject comes from the text template's first line. */
 export async function renderReceipt(job: Job, kind: ReceiptKind, options: { locale: Locale; templatesDir: string; pdfName?: string; log?: Logger }): Promise<RenderedReceipt> {
   const data = receiptData(job, kind, options.locale, options.pdfName ?? '');
-  const txt = await loadTemplate(`${kind}.${options.locale}.txt`, options.templatesDir, options.log);
-  const html = await loadTemplate(`${kind}.${options.locale}.html`, options.templatesDir, options.log);
-  let text = renderTemplate(txt, data, 'text');
-  let subject = '';
-  const m = /^Subject:[ \t]*(.*)\r?\n(?:\r?\n)?/.exec(text);
-  if (m) {
-    subject = m[1]!;
-    text = text.slice(m[0].length);
-  }
-  subject = oneLine(subject, 200);
-  if (subject === '') subject = kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`;
-  return { subject, text, html: renderTemplate(html, data, 'html') };
+  const r = await renderMail(kind, options.locale, data, { templatesDir: options.templatesDir, html: true, log: options.log });
+  const subject = r.subject || (kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`);
+  return { subject, text: r.text, html: r.html ?? '' };
 }
 
 /** PDF file name shown to the sender: digits of the number and the job id only. */

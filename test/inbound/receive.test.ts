@@ -215,15 +215,17 @@ test('templates can be overridden from paths.templates', async () => {
   envs.push(e0);
   const tdir = join(e0.dir, 'templates');
   mkdirSync(tdir);
-  writeFileSync(join(tdir, 'inbound-subject.en.txt'), 'FAX {{did}} from {{caller_num}}{{#partial}} PARTIAL{{/partial}}');
-  writeFileSync(join(tdir, 'inbound-body.en.txt'), 'Custom body: {{pages}} page(s) from {{station}}\n');
+  writeFileSync(join(tdir, 'inbound.en.txt'), 'Subject: FAX {{did}} from {{caller_num}}{{#if partial}} PARTIAL{{/if}}\n\nCustom body: {{pages}} page(s) from {{station}}\n');
+  // a broken admin template is logged and the built-in one used: the fax still goes out
+  writeFileSync(join(tdir, 'inbound.en.html'), '<p>{{#partial}}old syntax{{/partial}}</p>');
   const e = env(`templates = "${tdir}"\n`);
   const id = place(e, fax['fine1']);
   await handleReceived(e.config, report(id), log);
   const p = await sink.parse(0);
   assert.is(p.subject, 'FAX 0312345678 from 0311112222');
   assert.is(p.text!.trim(), 'Custom body: 1 page(s) from +81 3 1111 2222');
-  assert.match(p.html as string, /You have received a fax/); // the built-in HTML, not overridden
+  assert.match(p.html as string, /You have received a fax/); // the built-in HTML, not the broken copy
+  assert.not.match(p.html as string, /old syntax/);
 });
 
 test('mail server down: the fax is queued, and a flush delivers it', async () => {

@@ -1,18 +1,17 @@
 /*
- * render.ts: the words of a received-fax mail. Pure, except loadTemplate (reads an admin's override).
+ * values.ts: the values a received-fax mail sees (templates inbound.* and empty-receive.* in
+ * lib/notify/templates/, rendered by lib/notify/template.ts; every name is listed in its README.md).
  *
  * Values that a remote party controls (caller name and number, station id) arrive FILTERed by the
  * dialplan, but are cleaned again here: control characters, line separators and bidi overrides become
- * spaces and the length is bounded. In HTML every value is escaped; templates insert values in one
- * pass, so a value that looks like {{name}} stays text. Nothing here reaches a shell.
- * Template syntax: {{name}}, {{#name}}shown when not empty{{/name}}, {{^name}}shown when empty{{/name}}.
+ * spaces and the length is bounded. The template engine escapes them in HTML and inserts them in one
+ * pass, so a value that looks like {{name}} stays text. Pure functions; nothing here fails or reaches a
+ * shell.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Locale } from '../config/schema.js';
-import { BUILTIN_TEMPLATES, type TemplateName } from './templates/index.js';
 
-export type TemplateValues = Record<string, string>;
+/** The values of one received-fax mail, all text ("" or "-" when unknown). */
+export type InboundValues = Record<string, string>;
 
 /** An outside value made printable: one line, no control or direction-override characters, bounded. */
 export function cleanValue(text: string, max = 80): string {
@@ -21,46 +20,6 @@ export function cleanValue(text: string, max = 80): string {
     .replace(/\s+/g, ' ')
     .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Fill a template. `html` escapes every value. */
-export function renderTemplate(template: string, values: TemplateValues, mode: 'text' | 'html'): string {
-  let t = template;
-  // Sections first (on template text only), innermost-last is fine: sections do not nest by name.
-  for (let guard = 0; guard < 50; guard++) {
-    const next = t.replace(/\{\{([#^])([a-z_]+)\}\}([\s\S]*?)\{\{\/\2\}\}/g, (_m, kind: string, name: string, body: string) => {
-      const on = (values[name] ?? '') !== '';
-      return (kind === '#') === on ? body : '';
-    });
-    if (next === t) break;
-    t = next;
-  }
-  return t.replace(/\{\{([a-z_]+)\}\}/g, (_m, name: string) => {
-    const v = values[name] ?? '';
-    return mode === 'html' ? escapeHtml(v) : v;
-  });
-}
-
-/** File name of an override in config.paths.templates: "inbound-body.txt" + ja -> "inbound-body.ja.txt". */
-export function templateFileName(name: TemplateName, locale: Locale): string {
-  const dot = name.indexOf('.');
-  return dot < 0 ? `${name}.${locale}.txt` : `${name.slice(0, dot)}.${locale}${name.slice(dot)}`;
-}
-
-/** The admin's template if there is one, else the built-in one. */
-export async function loadTemplate(dir: string, name: TemplateName, locale: Locale): Promise<string> {
-  if (dir) {
-    try {
-      return await readFile(join(dir, templateFileName(name, locale)), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  return BUILTIN_TEMPLATES[locale][name];
 }
 
 /** "2024-06-03 14:05:09 (+09:00)" in the server's time zone. */
