@@ -2,23 +2,24 @@
  * to-fax.ts: PDFs in, ONE multi-page fax TIFF out, ready for spandsp (SendFAX).
  * Steps: check each input is a PDF; count its pages with gs (before any rendering, so max_pages refuses a
  * huge document cheaply); render in one gs run (small faxes) or in page ranges in parallel (big ones);
- * join the parts without re-encoding; validate every page; rename into place (no half-written fax ever
+ * decode-check each part (tiffinfo -D) as soon as its run ends, while the others render; join the parts
+ * without re-encoding; check the joined file's page directories; rename into place (no half-written fax ever
  * exists at `outTiff`). One time limit covers all of it, and gs is killed when it runs out.
  * Inputs: documents as { name (shown to the sender), pdf (path) }, the output path, options, a logger.
  * Fails with FaxError: 'no-document' (nothing given), 'bad-document' (not a PDF, damaged, too slow to
  * render; the sentence names the document), 'too-large' (over maxPages), 'temporary' (gs missing or
  * killed, disk full), 'internal' (the result failed validation).
  */
-import { mkdtemp, open, rename, rm, statfs, symlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, statfs, symlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Compression, Paper, Resolution } from '../config/schema.js';
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { Logger } from '../log.js';
-import { readTiffFile } from '../tiff/read.js';
+import { readTiff, readTiffFile } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
-import { validateFaxTiff } from '../tiff/validate.js';
+import { checkFaxPages, decodeProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
 import { buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type GsResult } from './ghostscript.js';
 import { effectiveWorkers, planRuns, type GsRun } from './plan.js';
@@ -102,7 +103,13 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
     const merged = await mergeTiffFiles(parts, joined, total);
-    await validateFaxTiff(joined, { pages: total, ydpi: geometry.ydpi, width: geometry.width }, { tiffinfo: opts.tiffinfo, code: 'internal' });
+    // Every part's image data was decoded (tiffinfo -D) as soon as its gs run ended, while the other runs
+    // were still rendering; the merge copies those bytes as they are, so the joined file only needs its
+    // directories checked here, not a second decode.
+    const problems = checkFaxPages(readTiff(await readFile(joined)), { pages: total, ydpi: geometry.ydpi, width: geometry.width });
+    if (problems.length > 0) {
+      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: joined, problems: problems.slice(0, 10) } });
+    }
     await rename(joined, outTiff);
     const ms = Math.round(performance.now() - started);
     log.info({ step: 'converted', pages: total, bytes: merged.bytes, ms });
@@ -263,7 +270,12 @@ async function renderAll(
     let produced: number | undefined;
     if (r.ok) produced = await readTiffFile(join(work, output)).then((p) => p.length, () => undefined);
     log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.durationMs, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut });
-    if (r.ok && produced === run.pages) return join(work, output);
+    if (r.ok && produced === run.pages) {
+      const decode = await decodeProblems(opts.tiffinfo, join(work, output), Math.max(1, remaining()));
+      if (decode.length === 0) return join(work, output);
+      cancel.abort();
+      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: decode.slice(0, 10) } });
+    }
     cancel.abort();
     if (r.ok) {
       // gs said all was well but pages are missing ("page will be missing in the output").

@@ -58,7 +58,8 @@ export function storedName(index: number, name: string, kind: string): string {
 }
 
 export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
-  const extension = envelope.extension ?? extensionFromRecipient(envelope.recipient);
+  // An empty ${extension} (no recipient_delimiter in main.cf) falls back to the recipient address.
+  const extension = envelope.extension || extensionFromRecipient(envelope.recipient);
   // The cheapest check first: a bad number bounces before any parsing.
   const destination = resolveDestination(extension, config.numbers);
   const paths = spoolPaths(config.paths.spool);
