@@ -15,6 +15,7 @@ deps:
 
 build: deps
 	npx tsc -p tsconfig.json
+	node scripts/bundle.mjs
 
 # The fax line simulator (spandsp sender -> G.711 -> spandsp receiver).
 linesim: deps

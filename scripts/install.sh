@@ -32,10 +32,13 @@ cp -r lib/notify/templates "$PREFIX/lib/notify/"
 rm -rf "$PREFIX/dist/test" "$PREFIX/dist/bench"
 
 for cmd in sendfax faxmail-notify faxmail; do
+  # sendfax and faxmail-notify run once per mail and per call: they are bundled for a fast start.
+  script="$PREFIX/dist/bundle/$cmd.mjs"
+  [ -f "$script" ] || script="$PREFIX/dist/bin/$cmd.js"
   cat > "$BINDIR/$cmd" <<WRAP
 #!/bin/sh
 # faxmail wrapper: Postfix and Asterisk run this with a minimal PATH, so node is named in full.
-exec "$NODE" "$PREFIX/dist/bin/$cmd.js" "\$@"
+exec "$NODE" "$script" "\$@"
 WRAP
   chmod 0755 "$BINDIR/$cmd"
 done

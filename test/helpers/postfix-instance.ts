@@ -4,7 +4,7 @@
  * base under one temp dir, writes a minimal base main.cf/master.cf and APPENDS the shipped snippets
  * (postfix/main.cf, master.cf, transport.regexp) with only these substitutions: the transport.regexp path,
  * the fax domain, `user=` (a test system user instead of asterisk) and the sendfax command (node + the
- * built dist/bin/sendfax.js + --config=<test faxmail.toml>). It listens on 127.0.0.1:<free port> only.
+ * built sendfax bundle (dist/bundle/sendfax.mjs) + --config=<test faxmail.toml>). It listens on 127.0.0.1:<free port> only.
  * Mail for example.org and example.net is delivered by virtual(8) into maildirs under <root>/mail, so the
  * tests can read the bounces a sender gets (readMailbox). Anything else is refused by the error transport.
  * Postfix commands need root: tests run as root. `postfix -c DIR` and `sendmail -C DIR` are accepted for
