@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { FaxError } from '../errors.js';
 import { SCHEMA, type Config, type KeySpec } from './schema.js';
 import { isMailbox } from '../policy/sender.js';
+import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
@@ -73,7 +74,19 @@ export function validateConfig(doc: Record<string, unknown>, source: string, opt
   if (config.mail.transport === 'directory' && config.mail.directory === '') {
     throw new FaxError('config', `Setting "mail.directory"${where} is required when mail.transport = "directory".`);
   }
+  checkCallFileSettings(config, where);
   return deepFreeze(config);
+}
+
+/** Render a sample call file now, so a bad channel template fails at load, not after a conversion. */
+function checkCallFileSettings(config: Config, where: string): void {
+  try {
+    const sample = buildCallFile(config.callfile, { id: '20000101-000000-000000000000', number: '+12345678901234567890', tiffPath: `${config.paths.spool}/jobs/20000101-000000-000000000000/fax.tif`.replace(/[^A-Za-z0-9_./+-]/g, '_'), attempt: 99 });
+    renderCallFile(sample);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new FaxError('config', `The [callfile] settings${where} cannot make a valid call file: ${msg}`, { cause: err });
+  }
 }
 
 function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boolean, checkPaths: boolean, where: string): unknown {

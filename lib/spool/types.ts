@@ -63,7 +63,7 @@ export interface Job {
   replyName: string;
   /** Subject with the +options removed */
   subject: string;
-  /** the number as written in the address extension */
+  /** the number from the address extension, separators removed (before dial rules) */
   requestedNumber: string;
   /** the number dialled, after normalisation and dial rules */
   number: string;

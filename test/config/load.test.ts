@@ -81,6 +81,12 @@ test('recipient addresses are checked when the config loads', () => {
   assert.is(parseConfig(base + '[notify]\nadmin = "admin@example.com"\n', 'test.toml').notify.admin, 'admin@example.com');
 });
 
+test('call-file settings are checked when the config loads', () => {
+  assert.match(configError(base + '[callfile]\nchannel = "PJSIP/{number}@trunk;x"\n').message, '[callfile]');
+  assert.match(configError(base + '[callfile]\ncaller_id = "Fax <1;2>"\n').message, 'callfile.caller_id');
+  assert.match(configError(base + `[callfile]\nchannel = "PJSIP/{number}@${'t'.repeat(260)}"\n`).message, 'longer than');
+});
+
 test('invalid TOML is reported as a config error', () => {
   assert.match(configError('[paths\n').message, 'not valid TOML');
 });

@@ -1,0 +1,234 @@
+/*
+ * rejections.test.ts (black box): every way the BUILT sendfax refuses or defers a mail, with the exit
+ * status Postfix acts on and the enhanced status code that starts the first line: 65 5.6.0 (nothing to
+ * fax, damaged document), 65 5.3.4 (too many pages), 67 5.1.1 (bad number), 77 5.7.1 (number or sender
+ * refused, bounces), 75 4.3.5 (configuration), 75 4.3.0 (spool or tmp not writable, Ghostscript killed,
+ * unexpected errors). After each one (expectRejected): no call file, no job or .new-* staging directory,
+ * nothing in tmp, no line record naming a missing job; output under 4 KB with no stack trace.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { attachmentNode, buildMime, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
+import { bytesOf, makePdf, truncatedCopy } from '../helpers/documents.js';
+import { markedPdf } from './marked.js';
+import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
+import { binPath } from '../helpers/paths.js';
+import type { TestEnv } from '../helpers/sendfax-env.js';
+
+useHarness(test);
+
+const NOBODY = 65534;
+
+let env: TestEnv;
+test.before(() => {
+  env = newEnv();
+});
+
+function mail(parts: MimeNode[], headers: { from?: string; subject?: string; extra?: [string, string][] } = {}): Buffer {
+  return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] }, { from: headers.from ?? 'Alice <alice@example.org>', subject: headers.subject ?? 'Fax', ...(headers.extra ? { extra: headers.extra } : {}) });
+}
+const pdfPart = (file: string, filename: string): MimeNode => attachmentNode(bytesOf(file), { type: 'application/pdf', filename });
+const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
+
+// ---------- 65: nothing to fax, damaged, too large ----------
+
+test('no faxable document: 65 5.6.0 and a hint about attachments and +body', async () => {
+  await expectRejected(env, mail([]), { status: 65, code: '5.6.0', says: ['no attachment', '+body'] });
+  // +body on a mail without text: still nothing to fax.
+  const empty = buildMime({ type: 'text/plain; charset=utf-8', body: '', encoding: '7bit' }, { from: 'Alice <alice@example.org>', subject: 'Empty +body' });
+  await expectRejected(env, empty, { status: 65, code: '5.6.0' });
+});
+
+test('corrupt PDFs: 65 5.6.0 naming the document; one bad document refuses the whole mail', async () => {
+  // Truncated: the page tree at the end of the file is gone.
+  await expectRejected(env, mail([pdfPart(truncatedCopy(makePdf({ pages: 6 }), 0.5), 'cut.pdf')]), { status: 65, code: '5.6.0', says: ['"cut.pdf"'] });
+  // Not a PDF at all, though named and typed as one.
+  await expectRejected(env, mail([attachmentNode(Buffer.from('This is a plain text file, not a PDF.\n'.repeat(20)), { type: 'application/pdf', filename: 'fake.pdf' })]), { status: 65, code: '5.6.0', says: ['"fake.pdf"'] });
+  // A PDF header followed by garbage.
+  const garbage = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20_000, 0x41)]);
+  await expectRejected(env, mail([attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' })]), { status: 65, code: '5.6.0', says: ['"garbage.pdf"'] });
+  // A good PDF next to a corrupt one: nothing is faxed (the sender would not notice a missing document).
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' })]), { status: 65, code: '5.6.0', says: ['"garbage.pdf"'] });
+});
+
+test('only unsupported attachments: 65 5.6.0 naming each part', async () => {
+  await expectRejected(env, unsupportedMail(), { status: 65, code: '5.6.0', says: ['letter.docx', 'files.zip', 'setup.exe', 'picture.gif'] });
+});
+
+test('a hundred unsupported attachments with long names: the reply stays under 4 KB', async () => {
+  const zips = Array.from({ length: 100 }, (_, i) => attachmentNode(Buffer.from(`PK\u0003\u0004 not really ${i}`), { type: 'application/zip', filename: `${String(i).padStart(3, '0')}-${'long name '.repeat(20)}.zip` }));
+  const r = await expectRejected(env, mail(zips), { status: 65, code: '5.6.0', says: ['000-long name'] });
+  assert.ok(Buffer.byteLength(r.stdout) <= 3901, `bounded: ${Buffer.byteLength(r.stdout)} bytes`);
+});
+
+test('winmail.dat without tnef (paths.tnef = ""): 65 5.6.0 naming winmail.dat; with tnef it is faxed', async () => {
+  const noTnef = newEnv();
+  patchSection(noTnef, 'paths', 'tnef = ""');
+  await expectRejected(noTnef, winmailMail(), { status: 65, code: '5.6.0', says: ['winmail.dat'] });
+  const q = await expectQueued(env, winmailMail());
+  // unpackTnef documents its order: the files winmail.dat held, sorted by name.
+  assert.equal(q.job.documents.map((d) => [d.name, d.kind]), [['photo.png', 'png'], ['report.pdf', 'pdf']]);
+});
+
+test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
+  const small = newEnv({ fax: 'max_pages = 2' });
+  await expectRejected(small, mail([pdfPart(markedPdf([1, 2, 3]), 'three.pdf')]), { status: 65, code: '5.3.4', says: ['3', '2'] });
+  await expectRejected(small, mail([pdfPart(markedPdf([1, 2]), 'a.pdf'), pdfPart(markedPdf([3]), 'b.pdf')]), { status: 65, code: '5.3.4' });
+  // Exactly the limit is fine.
+  const q = await expectQueued(small, mail([pdfPart(markedPdf([1]), 'a.pdf'), pdfPart(markedPdf([2]), 'b.pdf')]));
+  assert.is(q.pages, 2);
+});
+
+// ---------- 67 / 77: number and sender ----------
+
+test('bad numbers: 67 5.1.1 (letters, too short, none, separators, a newline)', async () => {
+  for (const extension of ['abc', '12', '0312345678;1', '0312345678,1', '03$(id)', '0312345678\nApplication: System']) {
+    await expectRejected(env, goodMail(), { status: 67, code: '5.1.1' }, { extension });
+  }
+  await expectRejected(env, goodMail(), { status: 67, code: '5.1.1' }, { recipient: 'fax@fax.example.com' });
+});
+
+test('refused numbers: 77 5.7.1 (deny pattern, outside the allowed range)', async () => {
+  await expectRejected(env, goodMail(), { status: 77, code: '5.7.1', says: ['0990123456'] }, { extension: '0990123456' });
+  await expectRejected(env, goodMail(), { status: 77, code: '5.7.1' }, { extension: '00123456789' });
+});
+
+test('a big mail to a bad number is still read to the end (no broken pipe for Postfix)', async () => {
+  const big = mail([attachmentNode(Buffer.alloc(3 * 1024 * 1024, 7), { type: 'application/octet-stream', filename: 'big.bin' })]);
+  const r = await expectRejected(env, big, { status: 67, code: '5.1.1' }, { extension: 'abc' });
+  assert.is(r.stdinError, undefined, 'sendfax drained stdin');
+});
+
+test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From)', async () => {
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'Eve <eve@evil.example>' }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] }, { sender: 'eve@evil.example' });
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { extra: [['Reply-To', 'eve@evil.example']] }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] });
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), { status: 77, code: '5.7.1' });
+});
+
+test('bounces (null sender, MAILER-DAEMON) are never faxed: 77 5.7.1', async () => {
+  for (const sender of ['', '<>', 'MAILER-DAEMON', 'mailer-daemon@fax.example.com']) {
+    await expectRejected(env, goodMail(), { status: 77, code: '5.7.1', says: ['Bounce'] }, { sender });
+  }
+});
+
+// ---------- 75: configuration and the machine ----------
+
+test('configuration errors defer: 75 4.3.5 (unknown key, bad value, missing file, bad arguments)', async () => {
+  const unknown = newEnv({ fax: 'bogus_key = 1' });
+  await expectRejected(unknown, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key'] });
+  const badValue = newEnv({ fax: 'resolution = "ultra"' });
+  await expectRejected(badValue, goodMail(), { status: 75, code: '4.3.5', says: ['fax.resolution'] });
+  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5' }, { argv: [`--config=${join(env.root, 'missing.toml')}`, '--sender=alice@example.org', '--recipient=fax+0312345678@fax.example.com'] });
+  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5', says: ['master.cf'] }, { argv: [`--config=${env.configPath}`, '--recipient=fax+0312345678@fax.example.com'] });
+  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5', says: ['master.cf'] }, { argv: [`--config=${env.configPath}`, '--sender=a@example.org', '--recipient=fax+0312345678@x', '--bogus'] });
+  // A channel template that makes no channel: found only when the call file is built, after the job
+  // directory was committed; it must be removed again.
+  const channel = newEnv();
+  replaceConfigLine(channel, 'channel = "PJSIP/{number}@trunk"', 'channel = "PJSIP {number}"');
+  await expectRejected(channel, goodMail(), { status: 75, code: '4.3.5', says: ['callfile.channel'] });
+});
+
+/** An installation that sendfax runs in as `nobody`, as Postfix's pipe user would. */
+function nobodyEnv(): TestEnv {
+  const e = newEnv();
+  writeFileSync(e.log, '');
+  chmodSync(e.log, 0o666);
+  chmodSync(e.outgoing, 0o777);
+  chmodSync(e.tmp, 0o777);
+  return e;
+}
+
+test('spool not writable: 75 4.3.0, nothing left behind', async () => {
+  const e = nobodyEnv();
+  chmodSync(e.spool, 0o755); // root's; nobody may not write
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
+  // Also when the spool's subdirectories exist already.
+  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755 });
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
+});
+
+test('tmp not writable (late failure, after the job was committed): 75 4.3.0, job removed, line freed', async () => {
+  const e = nobodyEnv();
+  chownSync(e.spool, NOBODY, NOBODY);
+  chmodSync(e.tmp, 0o755);
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
+  assert.ok(existsSync(join(e.spool, 'lines')), 'the line record was written (the failure came after claiming the line)');
+  // Once the admin fixes tmp, the next mail to the same number dials at once: the failed job does not
+  // hold the line (one_call_per_number is on by default).
+  chmodSync(e.tmp, 0o777);
+  const q = await expectQueued(e, goodMail(), { uid: NOBODY });
+  assert.is(q.job.state, 'queued');
+  assert.ok(q.callFile.includes(`FAXMAIL_JOB=${q.id}`));
+  assert.equal(readdirSync(e.tmp), []);
+});
+
+test('Ghostscript killed by a signal: 75 4.3.0 (deferred, not bounced)', async () => {
+  const e = newEnv();
+  const gs = join(e.root, 'gs-crash');
+  writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
+  chmodSync(gs, 0o755);
+  patchSection(e, 'paths', `gs = "${gs}"`);
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript'] });
+});
+
+test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 4.3.5)', async () => {
+  const e = newEnv();
+  writeFileSync(join(e.spool, 'jobs'), 'not a directory\n');
+  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' });
+  assert.is(readFileSync(join(e.spool, 'jobs'), 'utf8'), 'not a directory\n');
+  assert.not.match(r.stdout, /EEXIST|ENOTDIR|mkdir/, 'no system internals in the bounce');
+
+  const long = newEnv();
+  replaceConfigLine(long, 'channel = "PJSIP/{number}@trunk"', `channel = "PJSIP/{number}@${'t'.repeat(240)}"`);
+  // Caught when the config loads, before any conversion.
+  const rl = await expectRejected(long, goodMail(), { status: 75, code: '4.3.5' });
+  assert.match(rl.firstLine, '[callfile]');
+  assert.equal(snapshot(long).outgoing, []);
+});
+
+/** ps state of a process ('' when it is gone; 'Z' a zombie nobody reaped). */
+function processState(pid: number): string {
+  try {
+    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostscript killed', async () => {
+  const e = newEnv();
+  const gs = join(e.root, 'gs-slow');
+  const pids = join(e.root, 'gs.pids');
+  writeFileSync(gs, `#!/bin/sh\necho $$ >> ${pids}\nexec sleep 30\n`);
+  chmodSync(gs, 0o755);
+  patchSection(e, 'paths', `gs = "${gs}"`);
+  const before = snapshot(e);
+  const child = spawn(process.execPath, [binPath('sendfax'), `--config=${e.configPath}`, '--sender=alice@example.org', '--recipient=fax+0312345678@fax.example.com'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdin.end(goodMail());
+  for (let i = 0; i < 200 && !existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(pids), 'the fake Ghostscript started');
+  assert.ok(snapshot(e).spool.some((p) => p.startsWith('jobs/.new-')), 'a staging directory exists while converting');
+  child.kill('SIGTERM');
+  const status = await closed;
+  assert.is(status, 75, 'a killed run defers the mail');
+  assert.not.match(out, /^\s+at\s/m, 'no stack trace');
+  assert.equal(snapshot(e), before, 'nothing left behind');
+  assertLinesClean(e);
+  await new Promise((r) => setTimeout(r, 200));
+  for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
+    const state = processState(pid);
+    if (state !== '' && !state.startsWith('Z')) {
+      process.kill(pid, 'SIGKILL'); // our own fake gs; do not leave it behind
+      assert.unreachable(`Ghostscript (pid ${pid}) still runs after sendfax was killed (state ${state})`);
+    }
+  }
+});
+
+test.run();
