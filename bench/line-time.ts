@@ -6,14 +6,14 @@
  *   line time per page: a one-page call minus a call with a blank page (call set-up and training excluded)
  *   tone error: mean |grey - local black share| over 16x16-pixel blocks (about 2 mm), against the same page
  *     rendered in 8-bit grey with the same geometry; 0 = every area keeps its tone
- * Row 6 compares the proposed screen for dither = true (the last variant) with Ghostscript's default
- * halftone (what dither = true gives today); row 6b the default threshold, which drops the greys.
+ * Row 6 compares faxmail's screen for dither = true (LINE_SCREEN, the last variant) with Ghostscript's
+ * default halftone (what dither = true gave before this study); row 6b the default threshold, which drops the greys.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { buildRenderArgs, THRESHOLD_SCREEN } from '../lib/convert/ghostscript.js';
+import { buildRenderArgs, LINE_SCREEN, THRESHOLD_SCREEN } from '../lib/convert/ghostscript.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { transmitFax } from '../test/helpers/linesim.js';
 import { lineTimeSet } from './documents.js';
@@ -29,22 +29,22 @@ export interface Variant {
 /**
  * A horizontal line screen: the spot function depends on y only, so every scan line of a grey area is all
  * black or all white and T.4/T.6 code it in a few codes (a dot screen changes colour every few pixels).
- * The line thickness carries the tone. Proposed for fax.dither = true (see bench/README.md).
+ * The line thickness carries the tone. At 35 lpi it is faxmail's fax.dither = true (LINE_SCREEN).
  */
 export function lineScreen(lpi: number): string {
   return `<< /Install { ${lpi} 0 { exch pop } setscreen } >> setpagedevice`;
 }
 
-/** faxmail's threshold, gs's own default halftone (faxmail's dither = true today), and the candidates. */
+/** faxmail's threshold, gs's own default halftone, the candidates, and faxmail's dither = true last. */
 export const VARIANTS: Variant[] = [
   { name: 'threshold 50% (dither = false, default)', screen: THRESHOLD_SCREEN },
-  { name: 'gs default halftone (dither = true)', screen: undefined },
+  { name: 'gs default halftone', screen: undefined },
   { name: 'round dot 60 lpi 45°', screen: screen(60, 45) },
   { name: 'round dot 30 lpi 45°', screen: screen(30, 45) },
   { name: 'vertical lines 35 lpi', screen: `<< /Install { 35 0 { pop } setscreen } >> setpagedevice` },
   { name: 'horizontal lines 50 lpi', screen: lineScreen(50) },
   { name: 'horizontal lines 25 lpi', screen: lineScreen(25) },
-  { name: 'horizontal lines 35 lpi (proposed)', screen: lineScreen(35) },
+  { name: 'horizontal lines 35 lpi (dither = true)', screen: LINE_SCREEN },
 ];
 
 function screen(lpi: number, angle: number): string {
@@ -54,7 +54,10 @@ function screen(lpi: number, angle: number): string {
 function renderArgs(pdf: string, out: string, device: string | undefined, v: Variant | undefined): string[] {
   const args = buildRenderArgs({ inputs: ['in.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: true });
   const f = args.lastIndexOf('-f');
-  const head = args.slice(0, f).map((a) => (a.startsWith('-sOutputFile=') ? `-sOutputFile=${out}` : device && a.startsWith('-sDEVICE=') ? `-sDEVICE=${device}` : a));
+  // Drop faxmail's own screen (-c ...): each variant installs its own, or none for gs's default.
+  const c = args.indexOf('-c');
+  const own = c >= 0 && c < f ? [...args.slice(0, c), ...args.slice(c + 2, f)] : args.slice(0, f);
+  const head = own.map((a) => (a.startsWith('-sOutputFile=') ? `-sOutputFile=${out}` : device && a.startsWith('-sDEVICE=') ? `-sDEVICE=${device}` : a));
   return ['-q', ...head, ...(v?.screen ? ['-c', v.screen] : []), '-f', pdf];
 }
 
@@ -148,7 +151,7 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     {
       id: '6',
       name: 'Line time, mixed set (text, grey form, photo; fine)',
-      measured: 'simulated line seconds: horizontal line screen 35 lpi (proposed for dither = true) vs gs default halftone (dither = true today)',
+      measured: 'simulated line seconds: dither = true (horizontal line screen, 35 lpi) vs gs default halftone',
       baseline: `${total(base).toFixed(1)} s`,
       faxmail: `${total(ours).toFixed(1)} s`,
       min: '',

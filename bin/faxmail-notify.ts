@@ -12,8 +12,7 @@
  * call, prints one line, and exits: 0 done (also a duplicate report, and a receipt queued in the outbox),
  * 64 usage, 66 unknown job, 75 temporary, 78 config (lib/sysexits.ts, 'cli' column).
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { runIfEntryPoint } from '../lib/cli/entry.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { exitStatusFor } from '../lib/sysexits.js';
 import type { Config } from '../lib/config/schema.js';
@@ -167,27 +166,4 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   }
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`${line}\n`),
-  ).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    () => {
-      process.exitCode = 70;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main, 70);

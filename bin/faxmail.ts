@@ -12,8 +12,7 @@
  * 'cli' column of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still
  * waiting after a flush that failed), 78 configuration error.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { runIfEntryPoint } from '../lib/cli/entry.js';
 import yargs from 'yargs';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { EX, exitStatusFor } from '../lib/sysexits.js';
@@ -21,7 +20,7 @@ import { chooseConfigPath, loadConfig } from '../lib/config/load.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import type { Config } from '../lib/config/schema.js';
 
-type Print = (line: string) => void;
+import type { Print } from '../lib/cli/entry.js';
 
 interface Argv {
   _: (string | number)[];
@@ -132,27 +131,4 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   }
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`${line}\n`),
-  ).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    () => {
-      process.exitCode = EX.SOFTWARE;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, main, EX.SOFTWARE);

@@ -18,6 +18,14 @@ export const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ 
  */
 export const THRESHOLD_SCREEN = '<< /Install { << /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone } >> setpagedevice';
 
+/**
+ * Grey as a horizontal line screen at 35 lines per inch: the spot function depends on y only, so each scan
+ * line of a grey area is all black or all white, which T.4/T.6 code in a few bits. bench/ (case 6) measured
+ * it against Ghostscript's default halftone on text, a shaded form and a photo at fine resolution: 0.40 of
+ * the line time, with tone no worse (1.8 % vs 2.7 % error on the form, 4.7 % vs 4.9 % on the photo).
+ */
+export const LINE_SCREEN = '<< /Install { 35 0 { exch pop } setscreen } >> setpagedevice';
+
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** File names handed to gs must be plain names in the working directory (no '-', '%', ':', '/', spaces). */
@@ -62,7 +70,7 @@ export function buildRenderArgs(a: RenderArgs): string[] {
   if (a.firstPage !== undefined) args.push(`-dFirstPage=${positive(a.firstPage)}`);
   if (a.lastPage !== undefined) args.push(`-dLastPage=${positive(a.lastPage)}`);
   args.push(`-sOutputFile=${checkName(a.output)}`);
-  if (!a.dither) args.push('-c', THRESHOLD_SCREEN);
+  args.push('-c', a.dither ? LINE_SCREEN : THRESHOLD_SCREEN);
   args.push('-f', ...a.inputs.map(checkName));
   return args;
 }

@@ -10,6 +10,7 @@ import {
   parsePageCount,
   runGhostscript,
   THRESHOLD_SCREEN,
+  LINE_SCREEN,
 } from '../../lib/convert/ghostscript.js';
 import { faxGeometry } from '../../lib/convert/geometry.js';
 import { A4, GS, markedPagesPs, psToPdf, scratchDir } from './pdfs.js';
@@ -56,12 +57,12 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
   ]);
 });
 
-test('render arguments: g3 is 2-D G3, dither leaves gs its halftone, no range means all pages', () => {
+test('render arguments: g3 is 2-D G3, dither installs the line screen, no range means all pages', () => {
   const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', dither: true });
   assert.ok(args.includes('-sDEVICE=tiffg32d'));
   assert.ok(args.includes('-r204x98'));
   assert.ok(args.includes('-g1728x1078'));
-  assert.not.ok(args.includes('-c'));
+  assert.is(args[args.indexOf('-c') + 1], LINE_SCREEN);
   assert.not.ok(args.some((a) => a.startsWith('-dFirstPage') || a.startsWith('-dLastPage')));
   assert.is(args.at(-2), '-f');
 });
