@@ -6,6 +6,7 @@
  */
 import { FaxError } from '../errors.js';
 import { isJobId } from '../spool/job-id.js';
+import type { Config } from '../config/schema.js';
 
 /** Longest line pbx_spool reads whole: 255 bytes plus the newline. */
 export const MAX_LINE_BYTES = 254;
@@ -24,14 +25,8 @@ export interface CallFile {
   variables: [string, string][];
 }
 
-export interface CallFileSettings {
-  channel: string;
-  context: string;
-  extension: string;
-  caller_id: string;
-  wait_time: number;
-  archive: boolean;
-}
+/** The [callfile] settings that shape the file (owner and group only matter when it is dropped). */
+export type CallFileSettings = Omit<Config['callfile'], 'owner' | 'group'>;
 
 const SAFE_VALUE = /^[A-Za-z0-9_.,@:/+=<>" -]*$/;
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
