@@ -4,6 +4,8 @@
  * and received faxes by state. collectStatus reads; formatStatus is pure.
  * Fails with the underlying I/O error; a job record that cannot be read is listed, not fatal.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { listInboundIds, readInboundRecord, type InboundState } from '../inbound/record.js';
 import { listOutbox } from '../mail/outbox.js';
@@ -18,6 +20,22 @@ export interface ActiveJob {
   attempts: number;
   nextAttemptAt?: string;
   created: string;
+  /**
+   * Queued, due for a while, yet its call file is no longer in Asterisk's outgoing dir and no result came:
+   * the call ran but faxmail-notify never reported (dialplan not installed, notify failing), or the file
+   * was removed by hand. `faxmail cancel` it and resend, after fixing the cause.
+   */
+  lost: boolean;
+}
+
+/** How long a due job may be without its call file before it counts as lost (a call and its fax take minutes). */
+export const LOST_AFTER_MS = 30 * 60 * 1000;
+
+/** Pure: is a queued job lost? (see ActiveJob.lost) */
+export function isLost(job: { state: JobState; nextAttemptAt?: string; callFile?: string }, callFilePresent: boolean, now: Date): boolean {
+  if (job.state !== 'queued' || callFilePresent) return false;
+  const due = Date.parse(job.nextAttemptAt ?? '');
+  return Number.isFinite(due) && now.getTime() - due > LOST_AFTER_MS;
 }
 
 export interface SpoolStatus {
@@ -33,7 +51,7 @@ export interface SpoolStatus {
 
 const JOB_STATES: JobState[] = ['queued', 'waiting', 'sent', 'failed', 'cancelled'];
 
-export async function collectStatus(config: Readonly<Config>): Promise<SpoolStatus> {
+export async function collectStatus(config: Readonly<Config>, now: Date = new Date()): Promise<SpoolStatus> {
   const paths = spoolPaths(config.paths.spool);
   const byState = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
   const active: ActiveJob[] = [];
@@ -44,7 +62,9 @@ export async function collectStatus(config: Readonly<Config>): Promise<SpoolStat
       const job = await readJob(jobDir(paths, id));
       byState[job.state] = (byState[job.state] ?? 0) + 1;
       if (job.state === 'queued' || job.state === 'waiting') {
-        active.push({ id, state: job.state, number: job.number, pages: job.pages, attempts: job.attempts.length, ...(job.nextAttemptAt ? { nextAttemptAt: job.nextAttemptAt } : {}), created: job.created });
+        const present = job.callFile !== undefined && existsSync(join(config.paths.outgoing, job.callFile));
+        const lost = isLost(job, present, now);
+        active.push({ id, state: job.state, number: job.number, pages: job.pages, attempts: job.attempts.length, ...(job.nextAttemptAt ? { nextAttemptAt: job.nextAttemptAt } : {}), created: job.created, lost });
       }
     } catch {
       unreadable.push(id);
@@ -87,7 +107,8 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   lines.push(`jobs: ${s.jobs.total} (${states})`);
   for (const j of s.jobs.active) {
     const next = j.nextAttemptAt ? `, next try ${j.nextAttemptAt}` : '';
-    lines.push(`  ${j.id}  ${j.state.padEnd(7)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}`);
+    const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
+    lines.push(`  ${j.id}  ${j.state.padEnd(7)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${lost}`);
   }
   if (s.jobs.unreadable.length) lines.push(`  unreadable job records: ${s.jobs.unreadable.join(', ')}`);
   lines.push(`outbox: ${s.outbox.waiting} mail${s.outbox.waiting === 1 ? '' : 's'} waiting`);
