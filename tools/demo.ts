@@ -9,7 +9,7 @@
  * plain words; exits 1 with the failing step and the reason if any step fails.
  * Inputs: none (run from the repository after `make build linesim`). Needs gs, pdfinfo, the built dist/.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -20,6 +20,7 @@ import { buildLineSim, transmitFax } from '../test/helpers/linesim.js';
 import { makeGsPng, makePdf } from '../test/helpers/documents.js';
 import { JAPANESE_TEXT, composeMail } from '../test/helpers/mail-fixtures.js';
 import { runSendfax, type TestEnv } from '../test/helpers/sendfax-env.js';
+import { directoryMail, makeInstall, renderTestConfig } from '../test/helpers/test-config.js';
 import { AsteriskStandin, answers, type CallReport, type ReceiveReport } from '../test/helpers/asterisk-standin.js';
 import type { Job } from '../lib/spool/types.js';
 
@@ -57,38 +58,18 @@ function pdfPages(data: Buffer): number | undefined {
 }
 
 function configToml(env: TestEnv, owner: string, group: string): string {
-  return `# faxmail configuration written by tools/demo.ts (make demo); every path is under demo/out.
-[paths]
-spool = "${env.spool}"
-outgoing = "${env.outgoing}"
-tmp = "${env.tmp}"
-log = "${env.log}"
-
-[callfile]
-owner = "${owner}"
-group = "${group}"
-channel = "PJSIP/{number}@trunk"
-archive = true
-
-[fax]
-resolution = "fine"
-
-[numbers]
-allow = ["^0[1-9][0-9]{5,13}$"]
-
-[senders]
-allow = ["@example.org"]
-
-[notify]
-from = "faxmail@fax.example.com"
-
-[inbound]
-recipients = { "${DID}" = ["${OFFICE}"] }
-
-[mail]
-transport = "directory"
-directory = "${env.mailDir}"
-`;
+  return renderTestConfig(env, {
+    comment: 'faxmail configuration written by tools/demo.ts (make demo); every path is under demo/out.',
+    callfile: { owner, group, more: 'archive = true' },
+    sections: [
+      ['fax', 'resolution = "fine"'],
+      ['numbers', 'allow = ["^0[1-9][0-9]{5,13}$"]'],
+      ['senders', 'allow = ["@example.org"]'],
+      ['notify', 'from = "faxmail@fax.example.com"'],
+      ['inbound', `recipients = { "${DID}" = ["${OFFICE}"] }`],
+      ['mail', directoryMail(env)],
+    ],
+  });
 }
 
 async function mailsIn(dir: string): Promise<{ file: string; mail: ParsedMail }[]> {
@@ -107,16 +88,7 @@ export async function main(): Promise<void> {
 
   // A fresh demo/out every run.
   rmSync(OUT, { recursive: true, force: true });
-  const env: TestEnv = {
-    root: OUT,
-    spool: join(OUT, 'spool'),
-    outgoing: join(OUT, 'outgoing'),
-    tmp: join(OUT, 'tmp'),
-    mailDir: join(OUT, 'mail'),
-    configPath: join(OUT, 'faxmail.toml'),
-    log: join(OUT, 'faxmail.log'),
-  };
-  for (const d of [env.spool, env.outgoing, env.tmp, env.mailDir]) mkdirSync(d, { recursive: true });
+  const env: TestEnv = makeInstall(OUT);
   const me = userInfo();
   const group = me.uid === 0 ? 'root' : String(me.gid);
   writeFileSync(env.configPath, configToml(env, me.uid === 0 ? 'root' : me.username, group));

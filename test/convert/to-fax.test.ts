@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { convertToFax, type ConvertOptions } from '../../lib/convert/to-fax.js';
 import { readTiffFile, readTiff, stripBytes } from '../../lib/tiff/read.js';
-import { FaxError } from '../../lib/errors.js';
+import type { FaxError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { A4, GREY_BOXES, GS, LETTER, LOOPING_PS, TIFFINFO, greyImagePs, landscapeBarPs, markPosition, markedPagesPs, psToPdf, scratchDir, squarePs, textPagesPs, writeText } from './pdfs.js';
 import { blackBox, blackShare, decodePages, mixedRows } from './raster.js';
+import { expectFaxError } from '../helpers/assert-rejects.js';
 
 const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
@@ -27,15 +28,7 @@ function out(): string {
   return join(dir, `fax-${++n}.tif`);
 }
 
-async function fails(p: Promise<unknown>): Promise<FaxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, FaxError);
-    return err as FaxError;
-  }
-  throw new Error('expected the conversion to fail');
-}
+const fails = (p: Promise<unknown>): Promise<FaxError> => expectFaxError(p, 'expected the conversion to fail');
 
 /** tiffinfo's own view of each page: size, resolution, bits, compression. */
 async function tiffinfoPages(file: string): Promise<{ width: number; height: number; xres: number; yres: number; bits: number; compression: string }[]> {
@@ -72,6 +65,16 @@ async function assertFax(file: string, pages: number, height: number, ydpi: numb
   for (const t of theirs) assert.equal(t, { width: 1728, height, xres: 204, yres: ydpi, bits: 1, compression });
 }
 
+/** The black square on the first fine page of `file`, in inches; fails unless it is still square. */
+async function squareInches(file: string): Promise<{ wIn: number; hIn: number }> {
+  const [page] = await decodePages(file, dir);
+  const box = blackBox(page!)!;
+  const wIn = (box.maxX - box.minX + 1) / 204;
+  const hIn = (box.maxY - box.minY + 1) / 196;
+  assert.ok(Math.abs(wIn / hIn - 1) < 0.01, `square is ${wIn.toFixed(3)} x ${hIn.toFixed(3)} in`);
+  return { wIn, hIn };
+}
+
 function leftovers(): string[] {
   return readdirSync(dir).filter((f) => f.startsWith('.convert-'));
 }
@@ -93,11 +96,7 @@ test('a Letter page at fine resolution on Letter paper: 1728 x 2156, a square st
   const r = await convertToFax([{ name: 'square.pdf', pdf: pdf['letterSquare']! }], file, { ...base, paper: 'letter' }, capture().log);
   assert.equal(r, { pages: 1, perDocument: [{ name: 'square.pdf', pages: 1 }], bytes: readFileSync(file).length });
   await assertFax(file, 1, 2156, 196);
-  const [page] = await decodePages(file, dir);
-  const box = blackBox(page!)!;
-  const wIn = (box.maxX - box.minX + 1) / 204;
-  const hIn = (box.maxY - box.minY + 1) / 196;
-  assert.ok(Math.abs(wIn / hIn - 1) < 0.01, `square is ${wIn.toFixed(3)} x ${hIn.toFixed(3)} in`);
+  const { wIn } = await squareInches(file);
   // 300 pt = 4.17 in, times the fit scale 609.9/612
   assert.ok(Math.abs(wIn - (300 / 72) * (609.88 / 612)) < 0.03, `width ${wIn}`);
 });
@@ -106,11 +105,7 @@ test('an A4 page on Letter paper is shrunk to fit, aspect ratio kept', async () 
   const file = out();
   await convertToFax([{ name: 'a4.pdf', pdf: pdf['a4Square']! }], file, { ...base, paper: 'letter' }, capture().log);
   await assertFax(file, 1, 2156, 196);
-  const [page] = await decodePages(file, dir);
-  const box = blackBox(page!)!;
-  const wIn = (box.maxX - box.minX + 1) / 204;
-  const hIn = (box.maxY - box.minY + 1) / 196;
-  assert.ok(Math.abs(wIn / hIn - 1) < 0.01, `square is ${wIn.toFixed(3)} x ${hIn.toFixed(3)} in`);
+  const { hIn } = await squareInches(file);
   // A4 is taller than Letter: height-limited, 792/842
   assert.ok(Math.abs(hIn - (300 / 72) * (792 / 842)) < 0.03, `height ${hIn}`);
 });

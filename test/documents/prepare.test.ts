@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseConfig } from '../../lib/config/load.js';
 import type { Config } from '../../lib/config/schema.js';
-import { FaxError } from '../../lib/errors.js';
+import type { FaxError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { parseMessage } from '../../lib/mime/parse.js';
 import { bodyTextOf, prepareDocuments, type PreparedDocuments } from '../../lib/documents/prepare.js';
@@ -15,6 +15,7 @@ import {
   attachmentNode, buildMime, forwardedMail, htmlOnlyMail, japaneseTextMail, JAPANESE_TEXT, mixedAlternativeMail, namesMail,
   relatedLogoMail, textNode, unsupportedMail, winmailMail,
 } from '../helpers/mail-fixtures.js';
+import { expectFaxError } from '../helpers/assert-rejects.js';
 import { pdfPages, pdfText } from './pdf-check.js';
 
 const root = mkdtempSync(join(tmpdir(), 'faxmail-prepare-'));
@@ -31,15 +32,7 @@ async function prepare(mail: Buffer, opts: { body?: boolean; cfg?: Readonly<Conf
   return prepareDocuments(msg, work, opts.cfg ?? config(), { body: opts.body ?? false }, silentLogger());
 }
 
-async function failure(p: Promise<unknown>): Promise<FaxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, FaxError);
-    return err as FaxError;
-  }
-  throw new Error('expected a FaxError');
-}
+const failure = (p: Promise<unknown>): Promise<FaxError> => expectFaxError(p, 'expected a FaxError');
 
 test('documents in MIME order, each as a PDF; PDF attachments stay as they are', async () => {
   const r = await prepare(mixedAlternativeMail());

@@ -21,6 +21,7 @@ import { execa } from 'execa';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { binPath, repoRoot } from './paths.js';
+import { installDirs, installPaths, renderTestConfig, sendfaxSections, type InstallPaths } from './test-config.js';
 
 export interface PostfixInstanceOptions {
   /** fax domain put in place of fax.example.com in the shipped snippets (default: fax.example.com) */
@@ -55,14 +56,7 @@ export interface MailboxMessage {
   flat: string;
 }
 
-export interface FaxInstall {
-  configPath: string;
-  spool: string;
-  outgoing: string;
-  tmp: string;
-  mailDir: string;
-  log: string;
-}
+export type FaxInstall = InstallPaths;
 
 export interface PostfixInstance {
   root: string;
@@ -293,34 +287,15 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
 function faxToml(f: FaxInstall, user: string, opts: PostfixInstanceOptions): string {
-  return `# faxmail config for the Postfix end-to-end test (generated)
-[paths]
-spool = "${f.spool}"
-outgoing = "${f.outgoing}"
-tmp = "${f.tmp}"
-log = "${f.log}"
-
-[callfile]
-owner = "${user}"
-group = "${user}"
-channel = "PJSIP/{number}@trunk"
-
-[fax]
-${opts.fax ?? ''}
-
-[numbers]
-${opts.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]'}
-
-[senders]
-${opts.senders ?? 'allow = ["@example.org"]'}
-
-[mail]
-transport = "directory"
-directory = "${f.mailDir}"
-
-[notify]
-from = "faxmail@fax.example.com"
-`;
+  return renderTestConfig(f, {
+    comment: 'faxmail config for the Postfix end-to-end test (generated)',
+    callfile: { owner: user, group: user },
+    sections: sendfaxSections(f, {
+      fax: opts.fax ?? '',
+      numbers: opts.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]',
+      senders: opts.senders ?? 'allow = ["@example.org"]',
+    }),
+  });
 }
 
 function tail(file: string, lines = 40): string {
@@ -348,17 +323,11 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   const mailBase = join(root, 'mail');
   const maillog = join(root, 'maillog');
   const faxRoot = join(root, 'fax');
-  const fax: FaxInstall = {
-    configPath: join(configDir, 'faxmail.toml'),
-    spool: join(faxRoot, 'spool'),
-    outgoing: join(faxRoot, 'outgoing'),
-    tmp: join(faxRoot, 'tmp'),
-    mailDir: join(faxRoot, 'mail'),
-    log: join(faxRoot, 'faxmail.log'),
-  };
-  for (const d of [configDir, queueDir, dataDir, mailBase, faxRoot, fax.spool, fax.outgoing, fax.tmp, fax.mailDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  // the config sits with Postfix's in etc/; the rest of the fax installation under fax/
+  const fax: FaxInstall = { ...installPaths(faxRoot), configPath: join(configDir, 'faxmail.toml') };
+  for (const d of [configDir, queueDir, dataDir, mailBase, faxRoot, ...installDirs(fax)]) mkdirSync(d, { recursive: true, mode: 0o755 });
   chownSync(dataDir, lookupId('passwd', 'postfix') ?? 0, 0);
-  for (const d of [mailBase, faxRoot, fax.spool, fax.outgoing, fax.tmp, fax.mailDir]) chownSync(d, user.uid, user.gid);
+  for (const d of [mailBase, faxRoot, ...installDirs(fax)]) chownSync(d, user.uid, user.gid);
 
   const port = await freePort();
   const transportPath = join(configDir, 'transport.regexp');

@@ -2,21 +2,12 @@
  * sendfax-env.ts: a throw-away faxmail installation for tests: spool, outgoing and tmp directories in a
  * temp dir, a config file, and a runner that pipes a mail into the BUILT sendfax exactly as Postfix does.
  */
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { binPath } from './paths.js';
+import { makeTempInstall, renderTestConfig, sendfaxSections, type Install } from './test-config.js';
 
-export interface TestEnv {
-  root: string;
-  spool: string;
-  outgoing: string;
-  tmp: string;
-  mailDir: string;
-  configPath: string;
-  log: string;
-}
+export type TestEnv = Install;
 
 export interface EnvOptions {
   /** extra TOML appended to the generated config (sections must not repeat the generated ones) */
@@ -29,47 +20,17 @@ export interface EnvOptions {
 
 /** Make a temp installation; every path in its config lives under `root`. */
 export function makeTestEnv(options: EnvOptions = {}): TestEnv {
-  const root = mkdtempSync(join(tmpdir(), 'faxmail-env-'));
-  chmodSync(root, 0o755);
-  const env: TestEnv = {
-    root,
-    spool: join(root, 'spool'),
-    outgoing: join(root, 'outgoing'),
-    tmp: join(root, 'tmp'),
-    mailDir: join(root, 'mail'),
-    configPath: join(root, 'faxmail.toml'),
-    log: join(root, 'faxmail.log'),
-  };
-  for (const d of [env.spool, env.outgoing, env.tmp, env.mailDir]) mkdirSync(d, { recursive: true });
-  const toml = `
-[paths]
-spool = "${env.spool}"
-outgoing = "${env.outgoing}"
-tmp = "${env.tmp}"
-log = "${env.log}"
-
-[callfile]
-owner = "root"
-group = "root"
-channel = "PJSIP/{number}@trunk"
-
-[fax]
-${options.fax ?? ''}
-
-[numbers]
-${options.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]'}
-
-[senders]
-${options.senders ?? 'allow = ["@example.org", "boss@example.net"]'}
-
-[mail]
-transport = "directory"
-directory = "${env.mailDir}"
-
-[notify]
-from = "faxmail@fax.example.com"
-${options.extraToml ?? ''}
-`;
+  const env = makeTempInstall('faxmail-env-');
+  chmodSync(env.root, 0o755);
+  const toml = renderTestConfig(env, {
+    callfile: { owner: 'root', group: 'root' },
+    sections: sendfaxSections(env, {
+      fax: options.fax ?? '',
+      numbers: options.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]',
+      senders: options.senders ?? 'allow = ["@example.org", "boss@example.net"]',
+    }),
+    extra: options.extraToml ?? '',
+  });
   writeFileSync(env.configPath, toml);
   return env;
 }

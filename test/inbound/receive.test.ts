@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handleReceived, recipientsFor, type ReceivedReport } from '../../lib/inbound/receive.js';
 import { readInboundRecord } from '../../lib/inbound/record.js';
@@ -16,13 +16,13 @@ import { listOutbox } from '../../lib/mail/outbox.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
 import { silentLogger } from '../../lib/log.js';
 import { makeReceivedFax, makePartialReceivedFax } from '../helpers/received-fixtures.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { makeTestEnv, smtpSection, type TestEnv } from '../mail/test-config.js';
+import type { SmtpSink } from '../helpers/smtp-sink.js';
+import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from '../mail/test-config.js';
 import { assertFaithful } from './pixels.js';
 
 const log = silentLogger();
 let sink: SmtpSink;
-const envs: TestEnv[] = [];
+const envs = useSmtpSink(test, (s) => (sink = s));
 let fixtures: string;
 const fax: Record<string, string> = {};
 
@@ -52,21 +52,12 @@ function report(id: string, over: Partial<ReceivedReport> = {}): ReceivedReport 
 }
 
 test.before(async () => {
-  sink = await startSmtpSink();
   const e = makeTestEnv('', 'faxmail-inbound-fixtures-');
   envs.push(e);
   fixtures = e.dir;
   fax['std2'] = (await makeReceivedFax({ pages: 2, resolution: 'standard', dir: fixtures })).tiff;
   fax['fine1'] = (await makeReceivedFax({ pages: 1, resolution: 'fine', dir: fixtures })).tiff;
   fax['partial'] = (await makePartialReceivedFax({ pages: 3, receivedPages: 1, resolution: 'fine', dir: fixtures })).tiff;
-});
-test.after(async () => {
-  await sink.close();
-  for (const e of envs) rmSync(e.dir, { recursive: true, force: true });
-});
-test.before.each(() => {
-  sink.setMode('accept');
-  sink.messages.length = 0;
 });
 
 test('standard 2-page fax to a listed number: both recipients, exact PDF, summary in text and HTML', async () => {

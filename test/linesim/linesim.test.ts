@@ -10,17 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLineSim, lineSimArgs, lineSimPath, transmitFax } from '../helpers/linesim.js';
 import { rasterizeFax, renderTestPdf } from '../helpers/received-fixtures.js';
+import { assertRejects } from '../helpers/assert-rejects.js';
 import { readTiffPages } from './tiffinfo.js';
-
-/** uvu has no assert.rejects: await fn and check the rejection's message. */
-async function assertRejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  const outcome = await fn().then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (outcome === undefined) assert.unreachable(`expected a rejection matching ${pattern}`);
-  assert.match((outcome as Error).message, pattern);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-linesim-'));
 const out = (name: string): string => join(dir, `${name}.tif`);

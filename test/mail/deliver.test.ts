@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sendOrQueue, flushOutbox } from '../../lib/mail/deliver.js';
 import { listOutbox } from '../../lib/mail/outbox.js';
@@ -14,30 +14,17 @@ import type { OutgoingMail } from '../../lib/mail/types.js';
 import { FaxError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { simpleParser } from 'mailparser';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { makeTestEnv, smtpSection, type TestEnv } from './test-config.js';
+import type { SmtpSink } from '../helpers/smtp-sink.js';
+import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from './test-config.js';
 
 const log = silentLogger();
 let sink: SmtpSink;
-const envs: TestEnv[] = [];
+const envs = useSmtpSink(test, (s) => (sink = s));
 const env = (extra: string): TestEnv => {
   const e = makeTestEnv(`[notify]\nfrom = "fax@example.org"\n${extra}`);
   envs.push(e);
   return e;
 };
-
-test.before(async () => {
-  sink = await startSmtpSink();
-});
-test.after(async () => {
-  await sink.close();
-  for (const e of envs) rmSync(e.dir, { recursive: true, force: true });
-});
-test.before.each(() => {
-  sink.setMode('accept');
-  sink.messages.length = 0;
-  sink.rejectRecipients.clear();
-});
 
 function mail(e: TestEnv, over: Partial<OutgoingMail> = {}): OutgoingMail {
   const att = join(e.dir, 'att.pdf');

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ensureSpool, jobDir, readJob, spoolPaths, writeJob } from '../../lib/spool/jobs.js';
@@ -15,13 +15,14 @@ import { handleReceived } from '../../lib/inbound/receive.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Job, JobState } from '../../lib/spool/types.js';
 import { binPath } from '../helpers/paths.js';
+import { jobRecord } from '../helpers/job-record.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { makeTestEnv, smtpSection, type TestEnv } from './test-config.js';
+import type { SmtpSink } from '../helpers/smtp-sink.js';
+import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from './test-config.js';
 
 const log = silentLogger();
 let sink: SmtpSink;
-const envs: TestEnv[] = [];
+const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
@@ -41,47 +42,13 @@ async function makeJob(e: TestEnv, state: JobState, over: Partial<Job> = {}): Pr
   const paths = spoolPaths(e.spool);
   await ensureSpool(paths);
   const id = newJobId(new Date(), Buffer.from(Array.from({ length: 6 }, () => Math.floor(Math.random() * 256))));
-  const now = new Date().toISOString();
-  const job: Job = {
-    version: 1,
-    id,
-    envelopeSender: 'alice@example.com',
-    replyTo: 'alice@example.com',
-    replyName: 'Alice',
-    subject: 'Invoice',
-    requestedNumber: '03-1234-5678',
-    number: '0312345678',
-    pages: 2,
-    resolution: 'fine',
-    paper: 'a4',
-    documents: [{ name: 'invoice.pdf', kind: 'pdf', file: 'docs/01-invoice.pdf', bytes: 1000, pages: 2 }],
-    skipped: [],
-    tiff: 'fax.tif',
-    messageId: '<m@example.com>',
-    created: now,
-    updated: now,
-    state,
-    attempts: [],
-    ...over,
-  };
+  const job = jobRecord(id, { subject: 'Invoice', messageId: '<m@example.com>', state, ...over });
   const dir = jobDir(paths, id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'fax.tif'), 'not used');
   await writeJob(dir, job);
   return job;
 }
-
-test.before(async () => {
-  sink = await startSmtpSink();
-});
-test.after(async () => {
-  await sink.close();
-  for (const e of envs) rmSync(e.dir, { recursive: true, force: true });
-});
-test.before.each(() => {
-  sink.setMode('accept');
-  sink.messages.length = 0;
-});
 
 test('check-config: "configuration OK", 78 with the key on a config error, FAXMAIL_CONFIG honoured', async () => {
   const e = env();

@@ -5,13 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync } from 'node:fs';
 import { parseArgs, intArg } from '../../bin/faxmail-notify.js';
 import { FaxError } from '../../lib/errors.js';
 import { runExtension, shippedDialplan } from '../helpers/dialplan.js';
 import { binPath } from '../helpers/paths.js';
-import { makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from './env.js';
+import { blockMailDelivery, makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from './env.js';
 
 test('parseArgs: values are taken verbatim, even when they look like flags or are empty', () => {
   const p = parseArgs(['sent', '--job', 'j', '--attempt', '1', '--status', '', '--error', '', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', '--not-a-flag']);
@@ -70,17 +69,14 @@ test('received: the dialplan receive context runs the bin, which mails the fax a
 
 test('flush: a receipt queued while mail delivery failed goes out on the next run', async () => {
   const env = await makeNotifyEnv();
-  const good = readFileSync(env.configPath, 'utf8');
-  const blocked = join(env.root, 'not-a-dir');
-  writeFileSync(blocked, '');
-  writeFileSync(env.configPath, good.replace(`directory = "${env.mailDir}"`, `directory = "${blocked}"`));
+  const unblock = blockMailDelivery(env);
   const job = await makeJob(env);
   const args = ['sent', '--job', job.id, '--attempt', '1', '--status', 'SUCCESS', '--error', 'HANGUP', '--pages', '2', '--rate', '9600', '--resolution', '8031x7700', '--remote-id', 'X'];
   const r1 = await runNotify(env, args);
   assert.is(r1.code, 0, r1.stderr);
   assert.match(r1.stdout, 'receipt queued');
   assert.is((await readMails(env)).length, 0);
-  writeFileSync(env.configPath, good);
+  unblock();
   const r2 = await runNotify(env, ['flush']);
   assert.is(r2.code, 0, r2.stderr);
   assert.match(r2.stdout, 'outbox: 1 sent, 0 failed, 0 waiting');
@@ -91,16 +87,13 @@ test('flush: a receipt queued while mail delivery failed goes out on the next ru
 
 test('every run flushes the outbox first, even one that has nothing else to do', async () => {
   const env = await makeNotifyEnv();
-  const good = readFileSync(env.configPath, 'utf8');
-  const blocked = join(env.root, 'not-a-dir');
-  writeFileSync(blocked, '');
-  writeFileSync(env.configPath, good.replace(`directory = "${env.mailDir}"`, `directory = "${blocked}"`));
+  const unblock = blockMailDelivery(env);
   const job = await makeJob(env);
   const args = ['unanswered', '--job', job.id, '--attempt', '1', '--reason', '5'];
   const faxArgs = ['sent', '--job', job.id, '--attempt', '1', '--status', 'FAILED', '--error', 'FILEERROR', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', ''];
   assert.is((await runNotify(env, faxArgs)).code, 0);
   assert.is((await readMails(env)).length, 0);
-  writeFileSync(env.configPath, good);
+  unblock();
   const dup = await runNotify(env, args);
   assert.is(dup.code, 0, dup.stderr);
   assert.match(dup.stdout, 'already recorded');

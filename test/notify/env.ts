@@ -15,6 +15,8 @@ import { ensureSpool, spoolPaths, writeJob, type SpoolPaths } from '../../lib/sp
 import type { Job } from '../../lib/spool/types.js';
 import { silentLogger } from '../../lib/log.js';
 import { binPath } from '../helpers/paths.js';
+import { directoryMail, makeTempInstall, renderTestConfig } from '../helpers/test-config.js';
+import { jobRecord } from '../helpers/job-record.js';
 
 export interface NotifyEnv {
   root: string;
@@ -43,37 +45,22 @@ export function sampleFaxTiff(): string {
 
 /** Make the directories and the config. `toml` is appended (sections must not repeat ours). */
 export async function makeNotifyEnv(options: { toml?: string; retry?: string; notify?: string; paths?: string } = {}): Promise<NotifyEnv> {
-  const root = mkdtempSync(join(tmpdir(), 'faxmail-notify-'));
-  const dirs = { spool: join(root, 'spool'), outgoing: join(root, 'outgoing'), tmp: join(root, 'tmp'), mail: join(root, 'mail') };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  const uid = String(process.getuid?.() ?? 0);
-  const gid = String(process.getgid?.() ?? 0);
-  const text = `[paths]
-spool = "${dirs.spool}"
-outgoing = "${dirs.outgoing}"
-tmp = "${dirs.tmp}"
-log = "${join(root, 'faxmail.log')}"
-${options.paths ?? ''}
-[callfile]
-owner = "${uid}"
-group = "${gid}"
-channel = "PJSIP/{number}@trunk"
-[mail]
-transport = "directory"
-directory = "${dirs.mail}"
-[notify]
-from = "fax@example.com"
-${options.notify ?? ''}
-[retry]
-${options.retry ?? ''}
-${options.toml ?? ''}
-`;
-  const configPath = join(root, 'faxmail.toml');
-  writeFileSync(configPath, text);
-  const config = parseConfig(text, configPath);
-  const paths = spoolPaths(dirs.spool);
+  const install = makeTempInstall('faxmail-notify-');
+  const text = renderTestConfig(install, {
+    paths: options.paths ?? '',
+    callfile: { owner: String(process.getuid?.() ?? 0), group: String(process.getgid?.() ?? 0) },
+    sections: [
+      ['mail', directoryMail(install)],
+      ['notify', `from = "fax@example.com"\n${options.notify ?? ''}`],
+      ['retry', options.retry ?? ''],
+    ],
+    extra: options.toml ?? '',
+  });
+  writeFileSync(install.configPath, text);
+  const config = parseConfig(text, install.configPath);
+  const paths = spoolPaths(install.spool);
   await ensureSpool(paths);
-  return { root, paths, outgoing: dirs.outgoing, mailDir: dirs.mail, configPath, config, log: silentLogger() };
+  return { root: install.root, paths, outgoing: install.outgoing, mailDir: install.mailDir, configPath: install.configPath, config, log: silentLogger() };
 }
 
 /** A queued job with a real fax.tif, written as sendfax would leave it. */
@@ -82,32 +69,21 @@ export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Pro
   const dir = join(env.paths.jobs, id);
   mkdirSync(dir, { recursive: true });
   copyFileSync(sampleFaxTiff(), join(dir, 'fax.tif'));
-  const now = new Date().toISOString();
-  const job: Job = {
-    version: 1,
-    id,
-    envelopeSender: 'alice@example.com',
-    replyTo: 'alice@example.com',
-    replyName: 'Alice',
-    subject: 'Invoice 42',
-    requestedNumber: '03-1234-5678',
-    number: '0312345678',
-    pages: 2,
-    resolution: 'fine',
-    paper: 'a4',
-    documents: [{ name: 'invoice.pdf', kind: 'pdf', file: 'docs/01-invoice.pdf', bytes: 1000, pages: 2 }],
-    skipped: [],
-    tiff: 'fax.tif',
-    messageId: '<m1@example.com>',
-    created: now,
-    updated: now,
-    state: 'queued',
-    attempts: [],
-    callFile: `faxmail-${id}-1.call`,
-    ...overrides,
-  };
+  const job = jobRecord(id, { callFile: `faxmail-${id}-1.call`, ...overrides });
   await writeJob(dir, job);
   return job;
+}
+
+/**
+ * Point the directory transport at a plain file, so every delivery fails and mails wait in the outbox.
+ * Returns a function that puts the original config back.
+ */
+export function blockMailDelivery(env: NotifyEnv): () => void {
+  const good = readFileSync(env.configPath, 'utf8');
+  const blocked = join(env.root, 'not-a-dir');
+  writeFileSync(blocked, '');
+  writeFileSync(env.configPath, good.replace(`directory = "${env.mailDir}"`, `directory = "${blocked}"`));
+  return () => writeFileSync(env.configPath, good);
 }
 
 export function readJobSync(env: NotifyEnv, id: string): Job {

@@ -14,7 +14,7 @@ import { errorKey } from '../../lib/notify/classify.js';
 import { claimLine, readLineRecord } from '../../lib/spool/line.js';
 import { writeJob } from '../../lib/spool/jobs.js';
 import { notifyCommandFor } from '../helpers/dialplan.js';
-import { callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sendVars, type NotifyEnv } from './env.js';
+import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sendVars, type NotifyEnv } from './env.js';
 import type { Job } from '../../lib/spool/types.js';
 
 const sent = (job: Job, attempt: number, status: string, error: string, extra: Partial<SentReport> = {}): SentReport => ({
@@ -342,11 +342,7 @@ test('exit codes: unknown job 66, bad arguments 64, broken config 78', async () 
 
 test('a receipt that cannot be delivered waits in the outbox and the run still exits 0', async () => {
   const env = await makeNotifyEnv({ toml: '' });
-  // Point the directory transport at a file, so delivery fails and the mail is queued.
-  const blocked = join(env.root, 'not-a-dir');
-  writeFileSync(blocked, '');
-  const text = readFileSync(env.configPath, 'utf8').replace(`directory = "${env.mailDir}"`, `directory = "${blocked}"`);
-  writeFileSync(env.configPath, text);
+  blockMailDelivery(env);
   const job = await makeJob(env);
   const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
   assert.is(r.code, 0, r.stderr);

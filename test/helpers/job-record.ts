@@ -1,0 +1,32 @@
+/*
+ * job-record.ts: a job.json record as sendfax leaves it (a queued 2-page fine A4 fax of invoice.pdf to
+ * 0312345678 from alice@example.com, created now), for tests that write jobs into a spool by hand.
+ * Pure; `overrides` win over every default.
+ */
+import type { Job } from '../../lib/spool/types.js';
+
+export function jobRecord(id: string, overrides: Partial<Job> = {}): Job {
+  const now = new Date().toISOString();
+  return {
+    version: 1,
+    id,
+    envelopeSender: 'alice@example.com',
+    replyTo: 'alice@example.com',
+    replyName: 'Alice',
+    subject: 'Invoice 42',
+    requestedNumber: '03-1234-5678',
+    number: '0312345678',
+    pages: 2,
+    resolution: 'fine',
+    paper: 'a4',
+    documents: [{ name: 'invoice.pdf', kind: 'pdf', file: 'docs/01-invoice.pdf', bytes: 1000, pages: 2 }],
+    skipped: [],
+    tiff: 'fax.tif',
+    messageId: '<m1@example.com>',
+    created: now,
+    updated: now,
+    state: 'queued',
+    attempts: [],
+    ...overrides,
+  };
+}
