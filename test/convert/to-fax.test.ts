@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { convertToFax, type ConvertOptions } from '../../lib/convert/to-fax.js';
 import { readTiffFile, readTiff, stripBytes } from '../../lib/tiff/read.js';
@@ -258,9 +258,18 @@ test('the time limit kills gs and refuses the document, whatever step it was in'
   assert.ok(ms < 3000, `took ${ms} ms`);
   assert.not.ok(existsSync(file));
   assert.equal(leftovers(), []);
-  // no gs of ours is still rendering big.pdf
-  const ps = await execa('ps', ['-eo', 'args'], { reject: false });
-  assert.not.match(ps.stdout, /in-0\.pdf/);
+  // No gs of ours is still rendering big.pdf: ours run in a scratch dir beside `file` (other test files may
+  // run their own gs on an in-0.pdf at the same time, elsewhere).
+  const ours = readdirSync('/proc')
+    .filter((pid) => /^[0-9]+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('in-0.pdf') && readlinkSync(`/proc/${pid}/cwd`).startsWith(dirname(file));
+      } catch {
+        return false; // gone already, or not ours to inspect
+      }
+    });
+  assert.equal(ours, []);
 });
 
 test('gs missing or crashing is temporary (the mail is deferred, not bounced)', async () => {
