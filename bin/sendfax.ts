@@ -75,19 +75,24 @@ async function main(argv: string[]): Promise<number> {
     const out = failureOutcome(err, 'pipe', extra);
     log.error({ err, step: 'failed', exit: out.status }, 'sendfax failed');
     process.stdout.write(out.text);
-    // Drain stdin so Postfix never sees a broken pipe on a rejected mail.
-    process.stdin.resume();
     return out.status;
   }
 }
 
+/** Read the rest of the mail so Postfix never sees a broken pipe on a refused one (not from a terminal). */
+function drainInput(): void {
+  if (!process.stdin.isTTY) process.stdin.resume();
+}
+
 main(process.argv.slice(2)).then(
   (status) => {
+    if (status !== 0) drainInput();
     process.exitCode = status;
   },
   (err: unknown) => {
     // Last resort: never an uncaught exception; defer so nothing is lost.
     process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${String(err).slice(0, 200)})\n`);
+    drainInput();
     process.exitCode = 75;
   },
 );
