@@ -1,7 +1,8 @@
 /*
  * to-fax.ts: PDFs in, ONE multi-page fax TIFF out, ready for spandsp (SendFAX).
  * Steps: check each input is a PDF; count its pages with gs (before any rendering, so max_pages refuses a
- * huge document cheaply); render in one gs run (small faxes) or in page ranges in parallel (big ones);
+ * huge document cheaply); render in one gs run (small faxes: started speculatively while the pages are
+ * counted, kept only if the count agrees) or in page ranges in parallel (big ones);
  * decode-check each part (tiffinfo -D) as soon as its run ends, while the others render; join the parts
  * without re-encoding; check the joined file's page directories; rename into place (no half-written fax ever
  * exists at `outTiff`). One time limit covers all of it, and gs is killed when it runs out.
@@ -10,7 +11,7 @@
  * render; the sentence names the document), 'too-large' (over maxPages), 'temporary' (gs missing or
  * killed, disk full), 'internal' (the result failed validation).
  */
-import { mkdtemp, open, readFile, rename, rm, statfs, symlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Compression, Paper, Resolution } from '../config/schema.js';
@@ -87,18 +88,34 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     }
     const workers = effectiveWorkers(opts.parallel, availableParallelism());
 
+    const geometry = faxGeometry(opts.resolution, opts.paper);
+    // 0. A small fax ends up as one gs run over all documents. With a second core, start that run while the
+    // pages are counted and keep it only if the count agrees; the page limit is still decided by the count
+    // before any output is used, and anything unexpected falls back to the normal path below.
+    const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry, remaining) : undefined;
+
     // 1. Count pages, refusing as soon as the limit is passed.
-    const pageCounts = await countAllPages(inputs, work, opts, workers, remaining, timeoutError, log);
+    let pageCounts: number[];
+    try {
+      pageCounts = await countAllPages(inputs, work, opts, workers, remaining, timeoutError, log);
+    } catch (err) {
+      await spec?.abandon();
+      throw err;
+    }
     const total = pageCounts.reduce((a, b) => a + b, 0);
     if (total > opts.maxPages) {
+      await spec?.abandon();
       throw new FaxError('too-large', `The documents make ${total} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: total, maxPages: opts.maxPages } });
     }
 
     // 2. Render.
-    const geometry = faxGeometry(opts.resolution, opts.paper);
     const runs = planRuns(pageCounts, workers);
-    log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression });
-    const parts = await renderAll(runs, inputs, work, opts, geometry, workers, remaining, timeoutError, log);
+    log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
+    const single = runs.length === 1 && runs[0]!.firstPage === undefined;
+    let parts: string[] | undefined;
+    if (spec && single) parts = await spec.use(total, remaining, log);
+    else await spec?.abandon();
+    parts ??= await renderAll(runs, inputs, work, opts, geometry, workers, remaining, timeoutError, log);
 
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
@@ -287,4 +304,43 @@ async function renderAll(
   const failure = firstFailure(outcome);
   if (failure !== undefined) throw failure;
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);
+}
+
+/** Only documents this small are rendered speculatively: a bigger one is likely to be split into ranges. */
+const SPECULATE_MAX_BYTES = 2 * 1024 * 1024;
+
+async function totalBytes(inputs: ConvertInput[]): Promise<number> {
+  let sum = 0;
+  for (const i of inputs) sum += (await stat(i.pdf)).size;
+  return sum;
+}
+
+interface SpeculativeRun {
+  /** The part, if the run produced exactly `pages` pages that all decode; undefined: render normally. */
+  use(pages: number, remaining: () => number, log: Logger): Promise<string[] | undefined>;
+  /** Stop it and wait until gs is gone. */
+  abandon(): Promise<void>;
+}
+
+function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>, remaining: () => number): SpeculativeRun {
+  const cancel = new AbortController();
+  const output = 'speculative.tif';
+  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, dither: opts.dither });
+  const running = runGhostscript(opts.gs, args, { cwd: work, timeoutMs: Math.max(1, remaining()), cancel: cancel.signal });
+  return {
+    async use(pages, left, log) {
+      const r = await running;
+      if (!r.ok) return undefined;
+      const file = join(work, output);
+      const produced = await readTiffFile(file).then((p) => p.length, () => -1);
+      log.info({ step: 'render', run: 'speculative', pages, produced, ms: r.durationMs });
+      if (produced !== pages) return undefined;
+      if ((await decodeProblems(opts.tiffinfo, file, Math.max(1, left()))).length > 0) return undefined;
+      return [file];
+    },
+    async abandon() {
+      cancel.abort();
+      await running;
+    },
+  };
 }

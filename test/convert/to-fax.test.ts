@@ -210,6 +210,22 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
   assert.ok(blackRows > 0 && blackRows < y1 - y0, `black and white lines alternate (${blackRows} of ${y1 - y0} black)`);
 });
 
+test('a small fax is rendered speculatively while its pages are counted; a big one is not kept that way', async () => {
+  const small = capture();
+  const r = await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }, { name: 'l.pdf', pdf: pdf['landscape']! }], out(), base, small.log);
+  assert.is(r.pages, 2);
+  const renders = small.lines.filter((l) => l['step'] === 'render');
+  assert.equal(renders.map((l) => l['run']), ['speculative'], 'only the speculative run rendered');
+  const big = capture();
+  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
+  const runs = big.lines.filter((l) => l['step'] === 'render').map((l) => l['run']);
+  assert.ok(runs.length >= 2 && !runs.includes('speculative'), `parallel ranges, no speculative output used: ${JSON.stringify(runs)}`);
+  // Without a second worker there is nothing to speculate with.
+  const one = capture();
+  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, parallel: 1 }, one.log);
+  assert.not.ok(one.lines.some((l) => l['run'] === 'speculative'));
+});
+
 test('more pages than allowed: too-large before anything is rendered', async () => {
   const { log, lines } = capture();
   const file = out();
