@@ -69,10 +69,8 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const extra: string[] = [];
-    const detail = (err as { detail?: { skipped?: { name: string; reason: string }[] } }).detail;
-    for (const s of detail?.skipped ?? []) extra.push(`${s.name}: ${s.reason}`);
-    const out = failureOutcome(err, 'pipe', extra);
+    // The sentence itself names what was left out (lib/documents/prepare.ts), so no extra lines are needed.
+    const out = failureOutcome(err, 'pipe');
     log.error({ err, step: 'failed', exit: out.status }, 'sendfax failed');
     process.stdout.write(out.text);
     return out.status;

@@ -14,11 +14,10 @@ export interface Outcome {
 /** Bounce text limit, with room for Postfix's own words. */
 export const MAX_REPLY_BYTES = 3900;
 
-/** The failure text: first line "<enhanced status> <sentence>", then optional detail lines, bounded. */
-export function failureOutcome(err: unknown, surface: 'pipe' | 'cli', extraLines: string[] = []): Outcome {
+/** The failure text: one line "<enhanced status> <sentence>", bounded. */
+export function failureOutcome(err: unknown, surface: 'pipe' | 'cli'): Outcome {
   const e = toFaxError(err);
-  const lines = [`${enhancedStatusFor(e.code)} ${oneLine(e.message, 600)}`, ...extraLines.map((l) => oneLine(l, 300))];
-  return { status: exitStatusFor(e.code, surface), text: boundBytes(lines.join('\n'), MAX_REPLY_BYTES) + '\n' };
+  return { status: exitStatusFor(e.code, surface), text: boundBytes(`${enhancedStatusFor(e.code)} ${oneLine(e.message, 600)}`, MAX_REPLY_BYTES) + '\n' };
 }
 
 export function boundBytes(text: string, max: number): string {

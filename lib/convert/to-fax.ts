@@ -94,7 +94,7 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // before any output is used, and anything unexpected falls back to the normal path below.
     const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry, remaining) : undefined;
 
-    // 1. Count pages, refusing as soon as the limit is passed.
+    // 1. Count pages; countAllPages refuses (too-large) as soon as the running total passes maxPages.
     let pageCounts: number[];
     try {
       pageCounts = await countAllPages(inputs, work, opts, workers, remaining, timeoutError, log);
@@ -103,10 +103,6 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
       throw err;
     }
     const total = pageCounts.reduce((a, b) => a + b, 0);
-    if (total > opts.maxPages) {
-      await spec?.abandon();
-      throw new FaxError('too-large', `The documents make ${total} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: total, maxPages: opts.maxPages } });
-    }
 
     // 2. Render.
     const runs = planRuns(pageCounts, workers);
