@@ -1,7 +1,7 @@
 /*
  * atomic.ts: files appear whole or not at all. Write under a unique name in a scratch directory on the
  * same filesystem, fsync, set owner/mode/mtime, then rename(2) into place. On any failure the scratch file
- * is removed. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
+ * is removed; the directory is fsynced after the rename. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
  */
 import { open, rename, unlink, chown, utimes, mkdir } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
@@ -58,10 +58,22 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, o
     if (options.mtime) await utimes(scratch, options.mtime, options.mtime);
     await rename(scratch, dest);
     pending.delete(scratch);
+    await fsyncDir(join(dest, '..'));
   } catch (err) {
     pending.delete(scratch);
     await unlink(scratch).catch(() => undefined);
     throw err;
+  }
+}
+
+/** fsync a directory, so a rename into it survives a power loss (the file's own data is already synced). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  try {
+    await fh.sync().catch(() => undefined);
+  } finally {
+    await fh.close();
   }
 }
 
