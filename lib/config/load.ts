@@ -9,6 +9,7 @@ import { FaxError } from '../errors.js';
 import { SCHEMA, type Config, type KeySpec } from './schema.js';
 import { isMailbox } from '../policy/sender.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
+import { parseWindow } from '../queue/hours.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
@@ -75,6 +76,12 @@ export function validateConfig(doc: Record<string, unknown>, source: string, opt
     throw new FaxError('config', `Setting "mail.directory"${where} is required when mail.transport = "directory".`);
   }
   checkCallFileSettings(config, where);
+  try {
+    parseWindow(config.queue.sending_hours, config.queue.sending_days, config.queue.time_zone);
+  } catch (err) {
+    if (err instanceof FaxError) throw new FaxError('config', `${err.message.replace(/\.$/, '')}${where}.`, { cause: err });
+    throw err;
+  }
   return deepFreeze(config);
 }
 

@@ -83,6 +83,18 @@ export interface Config {
     one_call_per_number: boolean;
     busy_wait: number;
   };
+  queue: {
+    max_calls: number;
+    lost_after: number;
+    sending_hours: string;
+    sending_days: string;
+    time_zone: string;
+    sender_faxes_per_hour: number;
+    sender_pages_per_hour: number;
+    sender_max_waiting: number;
+    held_alert_after: number;
+    notice_alert_after: number;
+  };
   notify: {
     from: string;
     locale: Locale;
@@ -201,6 +213,18 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     unknown: retry(300, 2, 'any other failure'),
     one_call_per_number: bool(true, 'at most one job per destination number dials at a time'),
     busy_wait: int(60, 5, 3600, 'seconds a job waits while another job dials the same number'),
+  },
+  queue: {
+    max_calls: int(2, 1, 1000, "simultaneous outbound fax calls: the trunk's fax channels (other jobs wait in faxmail's queue)"),
+    lost_after: int(3600, 300, 7 * 86400, 'seconds after a call started with no result and its call file gone before the attempt counts as lost (retried by rule, admin told); longer than your longest fax (about 30 s a page)'),
+    sending_hours: s('', 'local time when calls may start, "08:00-20:00" (a window past midnight, "22:00-06:00", is allowed); empty: any time'),
+    sending_days: s('mon-sun', 'days when calls may start: a range "mon-fri", a list "mon,wed,fri", or both "mon-wed,sat"'),
+    time_zone: s('', 'IANA time zone of sending_hours, e.g. "Asia/Tokyo"; empty: the server\'s local time'),
+    sender_faxes_per_hour: int(0, 0, 100_000, 'calls one sender may start in any hour (retries count); more wait their turn in the queue; 0: no limit'),
+    sender_pages_per_hour: int(0, 0, 1_000_000, 'pages one sender may have dialled in any hour (a bigger fax still goes alone); 0: no limit'),
+    sender_max_waiting: int(0, 0, 100_000, 'unfinished faxes one sender may have; a mail beyond that bounces with a sentence; 0: no limit'),
+    held_alert_after: int(86_400, 60, 365 * 86400, '`faxmail status` exits 1 when a job has been on hold longer than this many seconds'),
+    notice_alert_after: int(3600, 60, 30 * 86400, '`faxmail status` exits 1 when a receipt or notice has waited in the outbox longer than this many seconds'),
   },
   notify: {
     from: s('faxmail@localhost', 'From address of receipts and received faxes'),
