@@ -45,6 +45,8 @@ export interface ParsedArgs {
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [command, ...rest] = argv;
+  // Call reports are stored whatever their values; only a flag that is not a flag is refused (see parseReportArgs).
+  if (command === 'sent' || command === 'unanswered') return parseReportArgs(command, rest);
   if (command === undefined || !(command in FLAGS)) throw new FaxError('usage', `Unknown or missing subcommand${command ? ` "${oneLine(command, 40)}"` : ''}.\n${USAGE}`);
   const spec = FLAGS[command as Subcommand];
   const allowed = new Set([...spec.required, ...spec.optional, 'config']);
@@ -67,6 +69,31 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (missing.length > 0) throw new FaxError('usage', `Missing ${missing.map((m) => `--${m}`).join(', ')} for "${command}".\n${USAGE}`);
   const parsed: ParsedArgs = { command: command as Subcommand, values };
   if (values['config'] !== undefined) parsed.config = values['config'];
+  return parsed;
+}
+
+/**
+ * A call report's flags, leniently: every --name value pair is kept as given (a missing or unreadable value
+ * is shown as unknown when the report is applied, lib/queue/reports.ts), so one bad field never loses the
+ * result of a call. Refused: a flag that is not of our form, a flag without its value, one given twice.
+ */
+function parseReportArgs(command: 'sent' | 'unanswered', rest: readonly string[]): ParsedArgs {
+  const known = new Set([...FLAGS[command].required, ...FLAGS[command].optional, 'config']);
+  const values: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(rest[i]!);
+    if (!m || !known.has(m[1]!)) throw new FaxError('usage', `Unexpected argument "${oneLine(rest[i]!, 40)}".\n${USAGE}`);
+    let value = m[2];
+    if (value === undefined) {
+      if (i + 1 >= rest.length) throw new FaxError('usage', `Option --${m[1]} needs a value.`);
+      value = rest[++i]!;
+    }
+    if (m[1]! in values) throw new FaxError('usage', `Option --${m[1]} was given twice.`);
+    values[m[1]!] = value;
+  }
+  const parsed: ParsedArgs = { command, values };
+  if (values['config'] !== undefined) parsed.config = values['config'];
+  delete values['config'];
   return parsed;
 }
 
@@ -116,26 +143,43 @@ async function run(args: ParsedArgs, config: Readonly<Config>, log: Logger): Pro
     const r = await handleReceived(config, report, log);
     return `received ${report.id}: ${describeReceived(r)}`;
   }
-  const outbound = await import('../lib/notify/outbound.js');
-  const r =
-    args.command === 'sent'
-      ? await outbound.reportSent(
-          config,
-          {
-            job: v['job']!,
-            attempt: intArg(v, 'attempt'),
-            status: v['status']!,
-            error: v['error']!,
-            pages: intArg(v, 'pages', 0),
-            rate: intArg(v, 'rate', 0),
-            resolution: v['resolution']!,
-            remoteId: v['remote-id']!,
-            ...(optionalInt(v, 'duration') !== undefined ? { duration: optionalInt(v, 'duration')! } : {}),
-          },
-          log,
-        )
-      : await outbound.reportUnanswered(config, { job: v['job']!, attempt: intArg(v, 'attempt'), reason: intArg(v, 'reason') }, log);
-  return outbound.describeResult(r);
+  return reportCall(args.command, v, config, log);
+}
+
+/**
+ * A call report: stored durably first (from then on the result cannot be lost), then applied under the
+ * queue lock. If the lock stays busy the report waits for `faxmail run`; either way the exit status is 0.
+ */
+async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
+  const [{ storeReport, applyStoredReport }, { spoolPaths, ensureSpool }, { tryLock }, { queueLockPath }, outbound] = await Promise.all([
+    import('../lib/queue/reports.js'),
+    import('../lib/spool/jobs.js'),
+    import('../lib/spool/lock.js'),
+    import('../lib/queue/records.js'),
+    import('../lib/notify/outbound.js'),
+  ]);
+  const paths = spoolPaths(config.paths.spool);
+  await ensureSpool(paths);
+  const stored = await storeReport(paths, kind, values);
+  log.info({ job: values['job'], attempt: values['attempt'], report: stored.name, duplicate: stored.duplicate }, 'call report stored');
+  if (stored.name.startsWith('unmatched-')) return `report stored as ${stored.name}: its job id or attempt cannot be read; see faxmail status`;
+  const lock = await tryLock(queueLockPath(paths), 10_000);
+  if (!lock) return `report ${stored.name} stored; the queue is busy, faxmail run will apply it`;
+  try {
+    const { listPendingReports } = await import('../lib/queue/reports.js');
+    // Ours (or, for a duplicate, the first of the same name) and any others left by a busy lock or a crash.
+    const lines: string[] = [];
+    for (const name of (await listPendingReports(paths)).pending) {
+      const r = await applyStoredReport(config, paths, name, log);
+      if (name === stored.name) {
+        lines.push(r.result ? outbound.describeResult(r.result) : `report ${name}: no such job in the spool`);
+      }
+    }
+    if (lines.length === 0) return `report ${stored.name}: already recorded, nothing to do`;
+    return lines.join('; ');
+  } finally {
+    await lock.release();
+  }
 }
 
 function describeReceived(r: unknown): string {

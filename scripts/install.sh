@@ -5,6 +5,9 @@
 #   - $ETCDIR/faxmail.toml from faxmail.example.toml if there is none yet (never overwritten)
 #   - the spool ($SPOOL, default /var/spool/faxmail) and Asterisk's tmp dir for call files, owned by
 #     $ASTERISK_USER (default asterisk), and the log directory
+#   - the queue timer (`faxmail run` every 30 s): with systemd, faxmail-run.service and .timer in
+#     $SYSTEMD_DIR (default /etc/systemd/system), enabled and started; without systemd, $CRON_DIR/faxmail
+#     (default /etc/cron.d). TIMER=systemd|cron|none chooses; a test root sets the dirs and TIMER.
 # Postfix and Asterisk snippets are NOT edited for you: see README "Production install".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +20,11 @@ ASTERISK_TMP=${ASTERISK_TMP:-/var/spool/asterisk/faxmail-tmp}
 LOGDIR=${LOGDIR:-/var/log/faxmail}
 ASTERISK_USER=${ASTERISK_USER:-asterisk}
 NODE=${NODE:-$(command -v node)}
+SYSTEMD_DIR=${SYSTEMD_DIR:-/etc/systemd/system}
+CRON_DIR=${CRON_DIR:-/etc/cron.d}
+if [ -z "${TIMER:-}" ]; then
+  if [ -d /run/systemd/system ]; then TIMER=systemd; else TIMER=cron; fi
+fi
 
 [ -f dist/bin/sendfax.js ] || { echo "install: run 'make build' first" >&2; exit 1; }
 id "$ASTERISK_USER" >/dev/null 2>&1 || { echo "install: no user '$ASTERISK_USER' (install Asterisk first, or set ASTERISK_USER)" >&2; exit 1; }
@@ -57,4 +65,27 @@ for d in "$SPOOL" "$ASTERISK_TMP" "$LOGDIR"; do
   chown "$ASTERISK_USER:$group" "$d"
   chmod 0750 "$d"
 done
+# The queue timer. Values are paths and a user name we chose or were given; '|' never occurs in them.
+fill() { sed -e "s|@ASTERISK_USER@|$ASTERISK_USER|g" -e "s|@GROUP@|$group|g" -e "s|@ETCDIR@|$ETCDIR|g" -e "s|@BINDIR@|$BINDIR|g" "$1"; }
+case "$TIMER" in
+  systemd)
+    mkdir -p "$SYSTEMD_DIR"
+    fill systemd/faxmail-run.service > "$SYSTEMD_DIR/faxmail-run.service"
+    cp systemd/faxmail-run.timer "$SYSTEMD_DIR/faxmail-run.timer"
+    chmod 0644 "$SYSTEMD_DIR/faxmail-run.service" "$SYSTEMD_DIR/faxmail-run.timer"
+    if [ "$SYSTEMD_DIR" = /etc/systemd/system ] && [ -d /run/systemd/system ]; then
+      systemctl daemon-reload
+      systemctl enable --now faxmail-run.timer
+      echo "install: faxmail-run.timer enabled (faxmail run every 30 s)"
+    fi
+    ;;
+  cron)
+    mkdir -p "$CRON_DIR"
+    fill systemd/faxmail.cron > "$CRON_DIR/faxmail"
+    chmod 0644 "$CRON_DIR/faxmail"
+    echo "install: $CRON_DIR/faxmail runs faxmail run every 30 s"
+    ;;
+  none) ;;
+  *) echo "install: TIMER must be systemd, cron or none, not '$TIMER'" >&2; exit 1 ;;
+esac
 echo "install: faxmail installed in $PREFIX; commands in $BINDIR"

@@ -17,7 +17,10 @@ export function formatJob(job: Job): string {
   if (job.skipped.length) lines.push(`  skipped:   ${job.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
   lines.push(`  created:   ${job.created}`, `  updated:   ${job.updated}`);
   if (job.callFile) lines.push(`  call file: ${job.callFile}`);
+  if (job.dialledAt) lines.push(`  dialling:  since ${job.dialledAt}`);
+  if (job.heldAt) lines.push(`  on hold:   since ${job.heldAt}`);
   if (job.notifiedAt) lines.push(`  receipt:   ${job.notifiedAt}`);
+  if (job.noticePending) lines.push(`  pending:   ${job.noticePending === 'success' ? 'receipt' : 'failure notice'} not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`);
   lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
   for (const a of job.attempts) {
     const detail = [
@@ -29,6 +32,8 @@ export function formatJob(job: Job): string {
       a.resolution || '',
       a.remoteStationId ? `station "${a.remoteStationId}"` : '',
       a.duration !== undefined ? `${a.duration} s` : '',
+      a.lost ? 'LOST (no result)' : '',
+      ...(a.unknown ?? []).map((f) => `${f} unknown (reported "${a.raw?.[f] ?? ''}")`),
     ].filter(Boolean);
     lines.push(`    #${a.n}  ${a.at}  ${a.status.padEnd(10)} ${detail.join(', ')}`);
   }

@@ -36,12 +36,18 @@ export interface SentReport {
   resolution: string;
   remoteId: string;
   duration?: number;
+  /** fields of the stored report that could not be read (lib/queue/reports.ts), kept raw */
+  unknown?: string[];
+  raw?: Record<string, string>;
 }
 
 export interface UnansweredReport {
   job: string;
   attempt: number;
-  reason: number;
+  /** undefined: the report's reason could not be read (shown as unknown) */
+  reason: number | undefined;
+  unknown?: string[];
+  raw?: Record<string, string>;
 }
 
 export interface StartedCall {
@@ -60,7 +66,7 @@ export interface NotifyResult {
   decision?: RetryDecision;
   /** call files dropped for this number (our retry, or the next job waiting for the line) */
   started: StartedCall[];
-  receipt?: 'sent' | 'queued' | 'skipped';
+  receipt?: 'sent' | 'queued' | 'skipped' | 'pending';
 }
 
 /** FAXOPT(resolution) in pixels per metre -> "204x196" dpi; values that already look like dpi pass. */
@@ -99,30 +105,40 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
     remoteStationId: cleanStationId(report.remoteId),
   };
   if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
+  keepUnknown(attempt, report);
   return finishAttempt(config, report.job, attempt, outcome, log, now);
 }
 
 /** The call was not answered (busy, no answer, congestion, failure). */
 export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date()): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
-  if (!Number.isInteger(report.reason) || report.reason < 0) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
-  const outcome = classifyUnanswered(report.reason);
+  if (report.reason !== undefined && (!Number.isInteger(report.reason) || report.reason < 0)) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
+  const outcome = report.reason === undefined ? { ...classifyUnanswered(-1), error: 'Call not answered (reason unknown)' } : classifyUnanswered(report.reason);
   const attempt: Attempt = {
     n: report.attempt,
     at: now.toISOString(),
     status: 'UNANSWERED',
     class: outcome.class,
     error: outcome.error,
-    reason: report.reason,
     pages: 0,
     rate: 0,
     resolution: '',
     remoteStationId: '',
   };
+  if (report.reason !== undefined) attempt.reason = report.reason;
+  keepUnknown(attempt, report);
   return finishAttempt(config, report.job, attempt, outcome, log, now);
 }
 
 const FINAL = new Set(['sent', 'failed', 'cancelled']);
+
+/** Fields a stored report could not give are kept raw on the attempt and shown as unknown. */
+function keepUnknown(attempt: Attempt, report: { unknown?: string[]; raw?: Record<string, string> }): void {
+  if (report.unknown?.length) {
+    attempt.unknown = [...report.unknown];
+    if (report.raw) attempt.raw = { ...report.raw };
+  }
+}
 
 async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date): Promise<NotifyResult> {
   const paths = spoolPaths(config.paths.spool);
@@ -135,6 +151,9 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
       return j;
     }
     if (FINAL.has(j.state) || j.attempts.some((a) => a.n >= attempt.n)) return j;
+    // When the call started (the dispatcher's dialledAt) stays with its attempt, for fair turns and limits.
+    if (j.dialledAt) attempt.started = j.dialledAt;
+    delete j.dialledAt;
     j.attempts.push(attempt);
     decision = decideRetry(j.attempts, config.retry, now);
     if (outcome.success) {
@@ -150,6 +169,9 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
       action = 'failed';
     }
     if (action !== 'retry') delete j.nextAttemptAt;
+    // The receipt is owed from now on: if building or handing it over fails, `faxmail run` tries again.
+    if (action === 'sent') j.noticePending = 'success';
+    if (action === 'failed') j.noticePending = 'failure';
     return j;
   });
   const result: NotifyResult = { job: id, attempt: attempt.n, action, outcome, started: [] };
@@ -230,12 +252,35 @@ export async function startCall(config: Readonly<Config>, paths: SpoolPaths, nex
   return { job: job.id, attempt: attemptNo, callFile: name, at: at.toISOString() };
 }
 
-/** Mail the receipt for a final job and remember that it was handed over. */
-async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: 'success' | 'failure', log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
+/**
+ * Mail the receipt for a final job and remember that it was handed over. A receipt that cannot be built or
+ * handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
+ * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
+ */
+export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: 'success' | 'failure', log: Logger): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
+  try {
+    return await sendReceiptOnce(config, paths, id, kind, log);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log.error({ job: id, kind, err: error, admin: true }, 'receipt could not be built or handed over; it stays pending for faxmail run');
+    await updateJob(paths, id, (j) => {
+      j.noticeError = error.slice(0, 500);
+      return j;
+    }).catch(() => undefined);
+    return 'pending';
+  }
+}
+
+async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: 'success' | 'failure', log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
   const dir = jobDir(paths, id);
   const job: Job = await readJob(dir);
   if (!/^[^\s@<>",;]+@[^\s@<>",;]+$/.test(job.replyTo)) {
     log.warn({ job: id }, 'no usable reply address; receipt not sent');
+    await updateJob(paths, id, (j) => {
+      delete j.noticePending;
+      delete j.noticeError;
+      return j;
+    });
     return 'skipped';
   }
   // Mail code is loaded only here: most notify runs (retries, duplicates) never need it.
@@ -244,6 +289,8 @@ async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: stri
   const how = await sendOrQueue(config, mail, log);
   await updateJob(paths, id, (j) => {
     j.notifiedAt = new Date().toISOString();
+    delete j.noticePending;
+    delete j.noticeError;
     return j;
   });
   log.info({ job: id, kind, delivery: how }, 'receipt handed over');

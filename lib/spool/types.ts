@@ -5,9 +5,20 @@
  */
 import type { Resolution, Paper, RetryClass } from '../config/schema.js';
 
+/*
+ * A job's life (design.md, lib/queue/): `queued` (durable, waiting in faxmail's spool for its turn, from
+ * nextAttemptAt on) -> `dialling` (the dispatcher made it so, then placed its call file) -> `queued` again for
+ * a retry, or `sent` / `failed` / `cancelled`. `held`: stopped by the admin (`faxmail hold`), not dialled
+ * until `faxmail release`. Only the dispatcher moves queued -> dialling; only an applied call report, or
+ * `faxmail run` after queue.lost_after, moves a job out of dialling.
+ * Records written before the queue (lib/queue/) read as: `queued` with a callFile = dialling (its call file
+ * was dropped at once), `waiting` = queued (lib/queue/records.ts maps them).
+ */
 export type JobState =
-  | 'queued' // a call file is in Asterisk's outgoing dir (or scheduled there)
-  | 'waiting' // held back because another job is dialling the same number
+  | 'queued'
+  | 'dialling'
+  | 'held'
+  | 'waiting' // before lib/queue/: held back for the number's line (now: queued)
   | 'sent' // FAXOPT(status)=SUCCESS
   | 'failed' // final failure, sender notified
   | 'cancelled'; // removed by the admin
@@ -50,6 +61,13 @@ export interface Attempt {
   remoteStationId: string;
   /** seconds from answer to hangup, when known */
   duration?: number;
+  /** ISO time the call of this attempt started (the dispatcher dropped its call file) */
+  started?: string;
+  /** report fields that could not be read (kept raw in `raw`); shown as unknown, never a reason to drop the report */
+  unknown?: string[];
+  raw?: Record<string, string>;
+  /** the attempt was given up by `faxmail run`: no result came within queue.lost_after */
+  lost?: boolean;
 }
 
 export interface Job {
@@ -85,6 +103,16 @@ export interface Job {
   callFile?: string;
   /** ISO time the final receipt was handed to the mail spool */
   notifiedAt?: string;
+  /** ISO time the current call started (state dialling) */
+  dialledAt?: string;
+  /** ISO time the admin put the job on hold (state held) */
+  heldAt?: string;
+  /** a final receipt or notice that could not be built or handed over yet; `faxmail run` tries again */
+  noticePending?: 'success' | 'failure';
+  /** why the pending notice failed last time */
+  noticeError?: string;
+  /** sha256 of the raw mail and the recipient: a mail Postfix delivers again after a crash makes no second job */
+  mailKey?: string;
 }
 
 /** The JSON that `sendfax --dry-run` prints, and what sendfax returns on success. */

@@ -17,6 +17,9 @@ const env = {
   ASTERISK_TMP: join(root, 'outgoing-tmp'),
   LOGDIR: join(root, 'log'),
   ASTERISK_USER: 'root',
+  SYSTEMD_DIR: join(root, 'systemd'),
+  CRON_DIR: join(root, 'cron.d'),
+  TIMER: 'systemd',
 };
 
 test('install.sh installs wrappers, a config and the spool', () => {
@@ -31,6 +34,22 @@ test('install.sh installs wrappers, a config and the spool', () => {
   assert.is(statSync(join(root, 'spool')).mode & 0o777, 0o750);
   assert.not.ok(existsSync(join(root, 'opt', 'dist', 'test')), 'tests are not installed');
   assert.ok(existsSync(join(root, 'opt', 'lib', 'notify', 'templates', 'success.en.txt')), 'templates installed');
+  // The queue timer: `faxmail run` every 30 s as the Asterisk user, with the installed config.
+  const unit = readFileSync(join(root, 'systemd', 'faxmail-run.service'), 'utf8');
+  assert.match(unit, `ExecStart=${join(root, 'bin', 'faxmail')} run`);
+  assert.match(unit, `Environment=FAXMAIL_CONFIG=${join(root, 'etc', 'faxmail.toml')}`);
+  assert.match(unit, /^User=root$/m);
+  assert.not.match(unit, '@');
+  assert.match(readFileSync(join(root, 'systemd', 'faxmail-run.timer'), 'utf8'), /^OnUnitActiveSec=30s$/m);
+});
+
+test('without systemd the timer is a cron.d line running faxmail run twice a minute', () => {
+  execFileSync('bash', [join(repoRoot, 'scripts/install.sh')], { env: { ...env, TIMER: 'cron' }, stdio: 'pipe', timeout: 180_000 });
+  const cron = readFileSync(join(root, 'cron.d', 'faxmail'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.is(cron.length, 1);
+  assert.match(cron[0]!, /^\* \* \* \* \* root /);
+  assert.is(cron[0]!.split(`${join(root, 'bin', 'faxmail')} run`).length - 1, 2);
+  assert.match(cron[0]!, 'sleep 30');
 });
 
 test('the installed faxmail checks the installed config (with outgoing pointed at a real dir)', () => {

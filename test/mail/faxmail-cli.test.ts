@@ -85,9 +85,11 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'in-2.tif'));
   await handleReceived(e.config, { id: 'in-1', did: '100', callerNum: '0311112222', callerName: '', remoteId: '', status: 'SUCCESS', errorKey: '', pages: 1, rate: 9600, resolution: '8031x3850' }, log);
   const r = await faxmail(e, 'status');
-  assert.is(r.code, 0);
-  assert.match(r.out, /jobs: 3 \(queued 1, waiting 0, sent 1, failed 1, cancelled 0\)/);
-  assert.ok(r.out.includes(`${q.id}  queued  0312345678`));
+  // in-2 was never reported: that needs the admin, so status exits 1 for monitoring.
+  assert.is(r.code, 1);
+  assert.match(r.out, /needs attention \(1\):\n  received fax in-2: never reported/);
+  assert.match(r.out, /jobs: 3 \(queued 1, dialling 0, held 0, sent 1, failed 1, cancelled 0\)/);
+  assert.ok(r.out.includes(`${q.id}  queued    0312345678`));
   assert.match(r.out, /outbox: 2 mails waiting/);
   assert.match(r.out, /421/);
   assert.match(r.out, /inbound: 2 received \(delivered 0, queued for mail 1, .*not handled 1\)/);

@@ -21,7 +21,7 @@ test('parseArgs: values are taken verbatim, even when they look like flags or ar
 });
 
 test('parseArgs refuses unknown subcommands, unknown and repeated options, missing values', () => {
-  for (const argv of [[], ['nope'], ['flush', '--job', 'x'], ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'], ['unanswered', '--job'], ['unanswered', 'stray'], ['unanswered', '--job', 'a']]) {
+  for (const argv of [[], ['nope'], ['flush', '--job', 'x'], ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'], ['unanswered', '--job'], ['unanswered', 'stray'], ['sent', '--pages']]) {
     try {
       parseArgs(argv);
       assert.unreachable(JSON.stringify(argv));
@@ -31,6 +31,11 @@ test('parseArgs refuses unknown subcommands, unknown and repeated options, missi
     }
   }
   assert.throws(() => intArg({ attempt: '1; id' }, 'attempt'));
+});
+
+test('a call report with missing or unreadable values still parses: it is stored and shown as unknown', () => {
+  assert.equal(parseArgs(['unanswered', '--job', 'a']).values, { job: 'a' });
+  assert.equal(parseArgs(['sent', '--job', 'j', '--pages', '99999999999', '--config', '/c.toml']), { command: 'sent', config: '/c.toml', values: { job: 'j', pages: '99999999999' } });
 });
 
 test('received: the dialplan receive context runs the bin, which mails the fax as PDF', async () => {

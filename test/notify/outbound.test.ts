@@ -322,15 +322,19 @@ test('hostile remote station ids end up as inert text in the job and the receipt
   assert.not.ok(existsSync(join(env.root, 'pwned')) || existsSync('pwned'), 'no command ran');
 });
 
-test('exit codes: unknown job 66, bad arguments 64, broken config 78', async () => {
+test('exit codes: a report is stored whatever it says (0); bad subcommand 64, broken config 78', async () => {
   const env = await makeNotifyEnv();
+  // A report for a job not in the spool is stored and filed; nothing to do, nothing lost.
   const unknown = await runNotify(env, ['unanswered', '--job', '20250101-000000-0123456789ab', '--attempt', '1', '--reason', '5']);
-  assert.is(unknown.code, 66, unknown.stderr);
-  assert.match(unknown.stderr, 'No fax job');
+  assert.is(unknown.code, 0, unknown.stderr);
+  assert.match(unknown.stdout, 'no such job');
+  // Missing values and a hostile job id: stored as unmatched (status lists it), never applied.
   const usage = await runNotify(env, ['sent', '--job', 'x']);
-  assert.is(usage.code, 64);
+  assert.is(usage.code, 0, usage.stderr);
+  assert.match(usage.stdout, 'cannot be read');
   const badId = await runNotify(env, ['unanswered', '--job', '../../etc', '--attempt', '1', '--reason', '5']);
-  assert.is(badId.code, 64);
+  assert.is(badId.code, 0);
+  assert.equal(readdirSync(join(env.paths.root, 'reports')).filter((n) => n.startsWith('unmatched-')).length, 2);
   const nope = await runNotify(env, ['frobnicate']);
   assert.is(nope.code, 64);
   const config = await runNotify(env, ['flush', '--config', join(env.root, 'missing.toml')]);
