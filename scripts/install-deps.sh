@@ -14,6 +14,10 @@ PACKAGES=(
   fonts-ipafont-gothic  # a TrueType CJK font for the body page (Japanese text)
   fonts-dejavu-core
   tnef               # unpacks winmail.dat
+  # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
+  # Optional at runtime (paths.libreoffice empty: office files are refused with a note); the tests and
+  # the bench make and convert real office files with it. About 250 MB installed.
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
   ca-certificates
 )
 
