@@ -23,6 +23,7 @@ import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
 import { makeOfficeDoc, SOFFICE } from '../test/helpers/office-docs.js';
 import { measure, median, outDir, sequence, type Sample } from './measure.js';
 import { measureLineTime } from './line-time.js';
+import { queueDrain } from './queue-drain.js';
 
 interface Row {
   id: string;
@@ -271,6 +272,24 @@ async function case7(): Promise<Row> {
   return { ...row, baseline: perPage(row.baseline), faxmail: perPage(row.faxmail) };
 }
 
+/** Case 8: the queue drains 30 faxes through 2 channels on a fake clock (bench/queue-drain.ts). */
+async function case8(): Promise<Row> {
+  const r = await queueDrain(outDir);
+  const times = Object.entries(r.lineTimes).map(([p, t]) => `${p} p. ${t.toFixed(1)} s`).join(', ');
+  return {
+    id: '8',
+    name: `Queue drain: ${r.jobs} faxes, 2 channels, 4 numbers busy (${r.calls} calls, ${r.busyCalls} busy)`,
+    measured: `makespan on a fake clock vs ideal (channel-seconds used / 2); line times from linesim + set-up: ${times}`,
+    baseline: `${r.ideal.toFixed(1)} s ideal`,
+    faxmail: `${r.makespan.toFixed(1)} s`,
+    min: '',
+    max: '',
+    ratio: r.ratio.toFixed(3),
+    goal: '≤ 1.05',
+    pass: r.ratio <= 1.05 && r.maxInFlight <= 2,
+  };
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const ver = (cmd: string, args: string[]): string => {
@@ -314,6 +333,7 @@ async function main(): Promise<number> {
     ['5', case5],
     ['6', async () => []],
     ['7', case7],
+    ['8', case8],
   ];
   let lineNote = '';
   for (const [id, run] of cases) {
