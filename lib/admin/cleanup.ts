@@ -4,6 +4,7 @@
  *   finished jobs (sent, failed, cancelled) by their last update,
  *   outbox messages left without a record by a crash (older than a day),
  *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day),
+ *   applied call reports (reports/applied/, lib/queue/reports.ts) older than inbound.keep_days,
  *   archived faxes older than archive.keep_days (its own setting; 0 keeps them for ever).
  * Jobs still queued or waiting, and mails still waiting in the outbox, are never removed.
  * Fails with the underlying I/O error.
@@ -66,6 +67,9 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
     staging.push(name);
   }
   const archive = (await cleanupArchive(config, log, { now, dryRun })).removed;
-  log.info({ inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, archive: archive.length, dryRun }, 'cleanup done');
+  const { oldAppliedReports } = await import('../queue/reports.js');
+  const reports = await oldAppliedReports(paths, config.inbound.keep_days, now);
+  if (!dryRun) for (const f of reports) await unlink(f).catch(() => undefined);
+  log.info({ reports: reports.length, inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, archive: archive.length, dryRun }, 'cleanup done');
   return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, archive, dryRun };
 }

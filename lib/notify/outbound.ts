@@ -266,10 +266,17 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error({ job: id, kind, err: error, admin: true }, 'receipt could not be built or handed over; it stays pending for faxmail run');
+    let first = false;
     await updateJob(paths, id, (j) => {
+      first = j.noticeError === undefined;
       j.noticeError = error.slice(0, 500);
       return j;
     }).catch(() => undefined);
+    // Once per job, not on every retry of `faxmail run`.
+    if (first) {
+      const { tellAdmin } = await import('../queue/admin-report.js');
+      await tellAdmin(config, `a ${kind === 'success' ? 'receipt' : 'failure notice'} could not be sent (job ${id})`, [`The ${kind === 'success' ? 'receipt' : 'failure notice'} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
+    }
     return 'pending';
   }
 }

@@ -67,6 +67,20 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
     },
     opts.lockTimeoutMs ?? 30_000,
   );
+  if (locked.dispatch.lost.length) {
+    const { tellAdmin } = await import('./admin-report.js');
+    await tellAdmin(
+      config,
+      `${locked.dispatch.lost.length} fax call${locked.dispatch.lost.length === 1 ? '' : 's'} gave no result`,
+      [
+        `These calls left Asterisk's outgoing directory but no result came within queue.lost_after (${config.queue.lost_after} s):`,
+        ...locked.dispatch.lost.map((l) => `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`),
+        '',
+        'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail WARNINGs), or a call file was removed by hand.',
+      ],
+      log,
+    );
+  }
   const notices = await sendPendingNotices(config, paths, log);
   const orphans = await removeOrphans(config, paths, now, log);
   const result: RecoveryResult = { ...locked, notices, orphans };

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender } from '../policy/sender.js';
+import { checkSenderBacklog } from '../queue/limits.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
@@ -80,6 +81,8 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
 
     const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
+    // queue.sender_max_waiting (issue 9): too many unfinished faxes from this sender bounce here.
+    await checkSenderBacklog(config, { envelopeSender: envelope.sender, replyTo: sender.replyTo });
 
     const opts = parseSubjectOptions(msg.subject);
     const resolution = opts.resolution ?? config.fax.resolution;

@@ -5,6 +5,9 @@
  *   waiting  jobs held back, each with the earliest time it may dial
  * sendfax calls claimLine before dropping a call file; faxmail-notify calls releaseLine when an attempt
  * ends and drops the call file of the job it returns (possibly the same job, for a retry).
+ * Being replaced by lib/queue/ (design.md): there, "who dials" is derived from the jobs' own states under
+ * one queue lock and no per-number record is kept. Until sendfax and faxmail-notify are moved onto the
+ * dispatcher, `faxmail run` repairs these records (an active job that ended, waiters that no longer wait).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -33,6 +33,15 @@ function mail(parts: MimeNode[], headers: { from?: string; subject?: string; ext
 const pdfPart = (file: string, filename: string): MimeNode => attachmentNode(bytesOf(file), { type: 'application/pdf', filename });
 const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
 
+// ---------- queue.sender_max_waiting: a flood bounces with a sentence ----------
+
+test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still goes', async () => {
+  const e = newEnv({ extraToml: '[queue]\nsender_max_waiting = 1\n' });
+  await expectQueued(e, goodMail());
+  await expectRejected(e, goodMail(), { status: 77, code: '5.7.1', says: ['already have 1 faxes waiting', 'Send it again'] });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), { sender: 'bob@example.com' });
+});
+
 // ---------- 65: nothing to fax, damaged, too large ----------
 
 test('no faxable document: 65 5.6.0 and a hint about attachments and +body', async () => {
