@@ -19,6 +19,11 @@ export function queueLockPath(paths: SpoolPaths): string {
   return join(paths.locks, 'queue.lock');
 }
 
+/** Held by the sendfax run that builds jobs/.new-<id> (see recover.ts). */
+export function stagingLockPath(paths: SpoolPaths, id: string): string {
+  return join(paths.locks, `staging-${id}.lock`);
+}
+
 export function queueSettings(config: Readonly<Config>): QueueSettings {
   return {
     maxCalls: config.queue.max_calls,

@@ -10,8 +10,9 @@
  *        lost attempt retried by rule, and free channels start queued jobs;
  *   then, without the lock:
  *     5. hand over receipts and notices still pending (noticePending) and flush the outbox;
- *     6. remove what killed processes left: job staging dirs (jobs/.new-*), scratch files in paths.tmp and
- *        the spool, half-stored reports, all older than ORPHAN_AGE_MS (younger ones may be in use).
+ *     6. remove what killed processes left: a job staging dir (jobs/.new-<id>) as soon as the sendfax that
+ *        built it is dead (its flock on locks/staging-<id>.lock is free); scratch files in paths.tmp and the
+ *        spool and half-stored reports once older than ORPHAN_AGE_MS (younger ones may be in use).
  * A job left half-made by a killed sendfax is only ever a staging dir (removed here) or a whole job that
  * does not hold a number until the dispatcher starts it. Everything here is idempotent.
  * Fails with FaxError('temporary') when the queue lock stays busy (the next timer run tries again).
@@ -26,7 +27,10 @@ import { withLock } from '../spool/lock.js';
 import type { LineRecord } from '../spool/line.js';
 import type { Job } from '../spool/types.js';
 import { dispatchLocked, type DispatchOptions, type DispatchRun } from './apply.js';
-import { loadJobs, queueLockPath, queueState } from './records.js';
+import { loadJobs, queueLockPath, queueState, stagingLockPath } from './records.js';
+import { isJobId } from '../spool/job-id.js';
+import { tryLock } from '../spool/lock.js';
+import { existsSync } from 'node:fs';
 import { applyStoredReport, listPendingReports, reportDirs, type AppliedReport } from './reports.js';
 
 /** Files and dirs a live process may still be writing are never this old (a conversion is capped lower). */
@@ -168,7 +172,35 @@ async function removeOrphans(config: Readonly<Config>, paths: SpoolPaths, now: D
       removed.push(p);
     }
   };
-  // sendfax's job staging dirs; atomic-write scratch files (".<name>.<pid>.<rand>.tmp") wherever they live.
+  // sendfax's job staging dirs: at once when the run that built it is dead (its staging lock is free).
+  for (const name of await readdir(paths.jobs).catch(() => [] as string[])) {
+    const id = name.startsWith('.new-') ? name.slice(5) : '';
+    if (!isJobId(id) || !existsSync(stagingLockPath(paths, id))) continue;
+    const lock = await tryLock(stagingLockPath(paths, id), 0);
+    if (!lock) continue; // its sendfax is still at work
+    try {
+      await rm(join(paths.jobs, name), { recursive: true, force: true });
+      await unlink(stagingLockPath(paths, id)).catch(() => undefined);
+      removed.push(join(paths.jobs, name));
+    } finally {
+      await lock.release();
+    }
+  }
+  // Staging locks of runs killed before their dir existed or after it was committed.
+  for (const name of await readdir(paths.locks).catch(() => [] as string[])) {
+    const m = /^staging-(.+)\.lock$/.exec(name);
+    if (!m || !isJobId(m[1]!) || existsSync(join(paths.jobs, `.new-${m[1]}`))) continue;
+    const lock = await tryLock(join(paths.locks, name), 0);
+    if (!lock) continue;
+    try {
+      await unlink(join(paths.locks, name)).catch(() => undefined);
+      removed.push(join(paths.locks, name));
+    } finally {
+      await lock.release();
+    }
+  }
+  // Without a lock file (a run of an older version), by age; atomic-write scratch files
+  // (".<name>.<pid>.<rand>.tmp") wherever they live, by age.
   const scratch = (n: string): boolean => n.startsWith('.') && n.endsWith('.tmp');
   await sweep(paths.jobs, (n) => n.startsWith('.new-') || scratch(n));
   await sweep(config.paths.tmp, scratch);

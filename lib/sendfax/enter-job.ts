@@ -6,7 +6,7 @@
  * renamed into Asterisk's outgoing dir last. Any failure removes the staging directory: nothing half-made
  * is left, and the FaxError says what the sender should read.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -14,8 +14,12 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender } from '../policy/sender.js';
 import { checkSenderBacklog } from '../queue/limits.js';
+import { findJobByMailKey, mailKeyTap } from '../queue/mailkey.js';
+import { queueLockPath } from '../queue/records.js';
+import { tryLock, withLock } from '../spool/lock.js';
+import { stagingLockPath } from '../queue/records.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
@@ -71,12 +75,19 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   const jlog = log.child({ job: id });
   jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule }, 'mail received for fax');
 
+  // Held while this run builds the job: `faxmail run` removes a staging dir whose lock is free (its sendfax
+  // died, even by SIGKILL) at once, and never one whose sendfax still works (lib/queue/recover.ts).
+  const stagingLock = await tryLock(stagingLockPath(paths, id), 10_000);
   const staging = await createStagingDir(paths, id);
   const forget = removeOnSignal(staging);
+  // One mail, one job (issue 9, lib/queue/mailkey.ts): the raw mail is hashed as it is read.
+  const tap = mailKeyTap(envelope.recipient);
+  input.pipe(tap.stream);
+  input.once('error', (err) => tap.stream.destroy(err));
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5 });
+    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5 });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
     const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
@@ -166,8 +177,23 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       state: options.dryRun ? 'cancelled' : 'queued',
       attempts: [],
     };
+    if (!options.dryRun) job.mailKey = tap.key();
     await writeJob(staging, job);
-    const dir = await commitStagingDir(paths, staging, id);
+    // Commit unless this very mail already made a job (a redelivery after a crash): then that job stands.
+    const existing = options.dryRun
+      ? undefined
+      : await withLock(queueLockPath(paths), async () => {
+          const found = await findJobByMailKey(paths, job.mailKey!);
+          if (!found) await commitStagingDir(paths, staging, id);
+          return found;
+        });
+    if (existing) {
+      forget();
+      await discardStagingDir(staging).catch(() => undefined);
+      jlog.warn({ step: 'redelivery', existing: existing.id }, 'this mail was already queued as a job (delivered again after a crash); that job stands');
+      return describeExisting(config, existing, paths);
+    }
+    const dir = options.dryRun ? await commitStagingDir(paths, staging, id) : jobDir(paths, id);
     forget();
     try {
       return await queueCommitted(config, job, dir, options, jlog);
@@ -179,9 +205,33 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     }
   } catch (err) {
     forget();
+    // Let sendfax drain the rest of the mail straight from its input (bin/sendfax.ts).
+    input.unpipe(tap.stream);
     await discardStagingDir(staging).catch(() => undefined);
     throw err;
+  } finally {
+    // The staging dir is committed or gone by now: nobody needs this lock file again.
+    await stagingLock?.release();
+    await unlink(stagingLockPath(paths, id)).catch(() => undefined);
   }
+}
+
+/** The result for a mail whose job already exists (see lib/queue/mailkey.ts). */
+function describeExisting(config: Readonly<Config>, job: Job, paths: ReturnType<typeof spoolPaths>): QueueResult {
+  const tiffPath = join(jobDir(paths, job.id), job.tiff);
+  const name = job.callFile ?? callFileName(job.id, 1);
+  return {
+    job: job.id,
+    number: job.number,
+    pages: job.pages,
+    tiff: tiffPath,
+    callfile: renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source })),
+    callfilePath: join(config.paths.outgoing, name),
+    documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped: job.skipped,
+    resolution: job.resolution,
+    dryRun: false,
+  };
 }
 
 /** Drop the first call file of a committed job (or wait for the line), and describe the result. */
