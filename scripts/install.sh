@@ -60,7 +60,9 @@ if [ ! -f "$ETCDIR/faxmail.toml" ]; then
   echo "install: wrote $ETCDIR/faxmail.toml: set senders.allow, numbers.* and notify.from"
 fi
 
-for d in "$SPOOL" "$ASTERISK_TMP" "$LOGDIR"; do
+# The queue's directories too (call reports, flock files): faxmail-notify runs as the Asterisk user and must
+# be able to store a report even if root ran `faxmail run` first.
+for d in "$SPOOL" "$SPOOL/reports" "$SPOOL/reports/applied" "$SPOOL/locks" "$ASTERISK_TMP" "$LOGDIR"; do
   mkdir -p "$d"
   chown "$ASTERISK_USER:$group" "$d"
   chmod 0750 "$d"

@@ -41,8 +41,8 @@ export interface ActiveJob {
 export const LOST_AFTER_MS = 3600 * 1000;
 
 /** Pure: is a dialling job lost? (see ActiveJob.lost; `faxmail run` then records a lost attempt) */
-export function isLost(job: { state: JobState; nextAttemptAt?: string; callFile?: string; dialledAt?: string }, callFilePresent: boolean, now: Date, lostAfterMs = LOST_AFTER_MS): boolean {
-  const dialling = job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.dialledAt === undefined);
+export function isLost(job: { state: JobState; nextAttemptAt?: string; callFile?: string; dialledAt?: string; attempt?: number }, callFilePresent: boolean, now: Date, lostAfterMs = LOST_AFTER_MS): boolean {
+  const dialling = job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined);
   if (!dialling || callFilePresent) return false;
   const due = Date.parse(job.dialledAt ?? job.nextAttemptAt ?? '');
   return Number.isFinite(due) && now.getTime() - due > lostAfterMs;

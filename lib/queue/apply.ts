@@ -61,6 +61,7 @@ export interface DispatchOptions {
 
 /** The attempt number of a dialling job's current call (from its call file name). */
 export function currentAttempt(job: Job): number {
+  if (job.attempt !== undefined) return job.attempt;
   const m = /-([0-9]+)\.call$/.exec(job.callFile ?? '');
   return m ? Number(m[1]) : nextAttemptNumber(job);
 }
@@ -131,6 +132,7 @@ async function startCall(config: Readonly<Config>, paths: SpoolPaths, id: string
   try {
     await updateJob(paths, id, (j) => {
       j.state = 'dialling';
+      j.attempt = attempt;
       j.callFile = name;
       j.dialledAt = now.toISOString();
       delete j.nextAttemptAt;

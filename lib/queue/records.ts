@@ -43,7 +43,9 @@ export function senderKey(job: Pick<Job, 'envelopeSender' | 'replyTo'>): string 
 /** The state in the queue's terms, for records written before lib/queue/ too (see types.ts). */
 export function queueState(job: Job): QueueEntry['state'] | 'final' {
   if (FINAL_STATES.has(job.state)) return 'final';
-  if (job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.dialledAt === undefined)) return 'dialling';
+  // A record from before the queue said `queued` once its call file was out; those never carry `attempt`
+  // or `dialledAt`, which every later writer sets when it drops a call file.
+  if (job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined)) return 'dialling';
   if (job.state === 'held') return 'held';
   return 'queued';
 }
@@ -101,5 +103,5 @@ export function recentStarts(jobs: readonly Job[], now: number): RecentStart[] {
 
 /** The next attempt number: one above the highest recorded (never a count, which a lost record breaks). */
 export function nextAttemptNumber(job: Job): number {
-  return Math.max(0, ...job.attempts.map((a) => a.n)) + 1;
+  return Math.max(0, job.attempt ?? 0, ...job.attempts.map((a) => a.n)) + 1;
 }

@@ -11,8 +11,8 @@ import type { Resolution, Paper, RetryClass } from '../config/schema.js';
  * a retry, or `sent` / `failed` / `cancelled`. `held`: stopped by the admin (`faxmail hold`), not dialled
  * until `faxmail release`. Only the dispatcher moves queued -> dialling; only an applied call report, or
  * `faxmail run` after queue.lost_after, moves a job out of dialling.
- * Records written before the queue (lib/queue/) read as: `queued` with a callFile = dialling (its call file
- * was dropped at once), `waiting` = queued (lib/queue/records.ts maps them).
+ * Records written before the queue (lib/queue/) read as: `queued` with a callFile but neither `attempt` nor
+ * `dialledAt` = dialling (its call file was dropped at once), `waiting` = queued (lib/queue/records.ts).
  */
 export type JobState =
   | 'queued'
@@ -103,6 +103,8 @@ export interface Job {
   callFile?: string;
   /** ISO time the final receipt was handed to the mail spool */
   notifiedAt?: string;
+  /** number of the attempt whose call file was dropped last (the `bed` stream writes it too; same meaning) */
+  attempt?: number;
   /** ISO time the current call started (state dialling) */
   dialledAt?: string;
   /** ISO time the admin put the job on hold (state held) */

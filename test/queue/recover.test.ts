@@ -135,7 +135,7 @@ test('a dispatcher killed after making the job dialling: the staged call file is
 });
 
 test('a call file deleted behind faxmail\'s back: after lost_after the attempt is lost and retried, the number freed', async () => {
-  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 1\nlost_after = 600\n' });
+  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 1\nlost_after = 600\n', notify: 'admin = "admin@example.com"\n' });
   const a = await queued(env, { number: '0311111111' });
   const b = await queued(env, { number: '0311111111' });
   await runDispatcher(env.config, env.log);
@@ -153,6 +153,13 @@ test('a call file deleted behind faxmail\'s back: after lost_after the attempt i
   assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 200_000, 'retried by the unknown rule (300 s)');
   // The number and the channel went to b in the same run.
   assert.equal(r.dispatch.started.map((s) => s.job), [b.id]);
+  // The admin is told, once.
+  const mails = await readMails(env);
+  assert.is(mails.length, 1);
+  assert.match(mails[0]!.subject ?? '', 'gave no result');
+  assert.match(mails[0]!.text ?? '', a.id);
+  await runRecovery(env.config, env.log);
+  assert.is((await readMails(env)).length, 1);
 });
 
 test('a notice that cannot be built stays pending, shows in status (exit 1), and is sent by faxmail run once fixed', async () => {
