@@ -165,21 +165,19 @@ async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, st
   if (stored.name.startsWith('unmatched-')) return `report stored as ${stored.name}: its job id or attempt cannot be read; see faxmail status`;
   const lock = await tryLock(queueLockPath(paths), 10_000);
   if (!lock) return `report ${stored.name} stored; the queue is busy, faxmail run will apply it`;
+  const { listPendingReports, sendOwedReceipt } = await import('../lib/queue/reports.js');
+  const applied: Awaited<ReturnType<typeof applyStoredReport>>[] = [];
   try {
-    const { listPendingReports } = await import('../lib/queue/reports.js');
     // Ours (or, for a duplicate, the first of the same name) and any others left by a busy lock or a crash.
-    const lines: string[] = [];
-    for (const name of (await listPendingReports(paths)).pending) {
-      const r = await applyStoredReport(config, paths, name, log);
-      if (name === stored.name) {
-        lines.push(r.result ? outbound.describeResult(r.result) : `report ${name}: no such job in the spool`);
-      }
-    }
-    if (lines.length === 0) return `report ${stored.name}: already recorded, nothing to do`;
-    return lines.join('; ');
+    for (const name of (await listPendingReports(paths)).pending) applied.push(await applyStoredReport(config, paths, name, log));
   } finally {
     await lock.release();
   }
+  // Receipts after the lock: a slow mail server must not hold up the queue.
+  for (const a of applied) await sendOwedReceipt(config, paths, a, log);
+  const ours = applied.find((a) => a.name === stored.name);
+  if (!ours) return `report ${stored.name}: already recorded, nothing to do`;
+  return ours.result ? outbound.describeResult(ours.result) : `report ${ours.name}: no such job in the spool`;
 }
 
 function describeReceived(r: unknown): string {

@@ -105,6 +105,12 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
         `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
           `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files removed, ${r.linesRepaired.length} number records repaired`,
       );
+      if (d.waits.length) {
+        const why: Record<string, string> = { channels: 'all channels busy', number: 'number busy', 'not-due': 'retry not due', hours: 'outside sending hours', 'sender-limit': 'sender over an hourly limit', held: 'on hold' };
+        const counts = new Map<string, number>();
+        for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
+        out(`run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${d.wakeAt.toISOString()}` : ''}`);
+      }
       for (const e of [...r.reportErrors.map((x) => `report ${x.name}: ${x.error}`), ...d.failed.map((x) => `job ${x.job}: ${x.error}`)]) out(`run: not done: ${e}`);
       return r.reportErrors.length || d.failed.length ? EX.TEMPFAIL : EX.OK;
     }

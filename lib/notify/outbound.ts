@@ -91,7 +91,7 @@ function checkIds(job: string, attempt: number): void {
 }
 
 /** SendFAX finished: record, decide, and act. */
-export async function reportSent(config: Readonly<Config>, report: SentReport, log: Logger, now: Date = new Date()): Promise<NotifyResult> {
+export async function reportSent(config: Readonly<Config>, report: SentReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
   const outcome = classifySent(report.status, report.error);
   const attempt: Attempt = {
@@ -107,11 +107,11 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
   };
   if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
   keepUnknown(attempt, report);
-  return finishAttempt(config, report.job, attempt, outcome, log, now);
+  return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
 
 /** The call was not answered (busy, no answer, congestion, failure). */
-export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date()): Promise<NotifyResult> {
+export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
   if (report.reason !== undefined && (!Number.isInteger(report.reason) || report.reason < 0)) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
   const outcome = report.reason === undefined ? { ...classifyUnanswered(-1), error: 'Call not answered (reason unknown)' } : classifyUnanswered(report.reason);
@@ -128,7 +128,7 @@ export async function reportUnanswered(config: Readonly<Config>, report: Unanswe
   };
   if (report.reason !== undefined) attempt.reason = report.reason;
   keepUnknown(attempt, report);
-  return finishAttempt(config, report.job, attempt, outcome, log, now);
+  return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
 
 const FINAL = new Set(['sent', 'failed', 'cancelled']);
@@ -141,7 +141,15 @@ function keepUnknown(attempt: Attempt, report: { unknown?: string[]; raw?: Recor
   }
 }
 
-async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date): Promise<NotifyResult> {
+export interface ApplyOptions {
+  /**
+   * false: leave the receipt pending (noticePending) for the caller to send once it has let go of the queue
+   * lock (lib/queue/reports.ts), so no mail server holds up the queue. Default true.
+   */
+  sendReceipt?: boolean;
+}
+
+async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date, opts: ApplyOptions = {}): Promise<NotifyResult> {
   const paths = spoolPaths(config.paths.spool);
   let action: NotifyResult['action'] = 'duplicate';
   let decision: RetryDecision | undefined;
@@ -190,7 +198,8 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
   result.started = await startNextCalls(config, paths, job.number, next, log, now);
 
   // 3. The final receipt, once: only the run that made the job final gets here.
-  if (action === 'sent' || action === 'failed') result.receipt = await sendReceipt(config, paths, id, action === 'sent' ? 'success' : 'failure', log);
+  if ((action === 'sent' || action === 'failed') && opts.sendReceipt !== false) result.receipt = await sendReceipt(config, paths, id, action === 'sent' ? 'success' : 'failure', log);
+  else if (action === 'sent' || action === 'failed') result.receipt = 'pending';
   // 4. The archive copy, after the receipt: its failure is logged and costs nothing else.
   if (action === 'sent' && config.archive.directory !== '') await archiveSent(config, paths, id, log);
   return result;
@@ -261,7 +270,14 @@ export async function startCall(config: Readonly<Config>, paths: SpoolPaths, nex
  * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
 export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: 'success' | 'failure', log: Logger): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
+  // One sender at a time (faxmail-notify after its report, `faxmail run` for pending ones): never two mails.
+  const { tryLock } = await import('../spool/lock.js');
+  const lock = await tryLock(join(paths.locks, `notice-${id}.lock`), 0);
+  if (!lock) return 'pending';
   try {
+    const job = await readJob(jobDir(paths, id));
+    // Handed over by another process since our caller looked.
+    if (job.noticePending === undefined && job.notifiedAt !== undefined) return 'skipped';
     return await sendReceiptOnce(config, paths, id, kind, log);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
@@ -278,6 +294,8 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
       await tellAdmin(config, `a ${kind === 'success' ? 'receipt' : 'failure notice'} could not be sent (job ${id})`, [`The ${kind === 'success' ? 'receipt' : 'failure notice'} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
     }
     return 'pending';
+  } finally {
+    await lock.release();
   }
 }
 

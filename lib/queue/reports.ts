@@ -156,8 +156,9 @@ export interface AppliedReport {
 }
 
 /**
- * Apply one stored report (idempotent) and file it under applied/. The caller holds the queue lock.
- * Throws on I/O trouble: the report stays and the next run tries again.
+ * Apply one stored report (idempotent) and file it under applied/. The caller holds the queue lock, and
+ * afterwards sends the receipt it leaves pending (sendOwedReceipt). Throws on I/O trouble: the report stays
+ * and the next run tries again.
  */
 export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPaths, name: string, log: Logger, now: Date = new Date()): Promise<AppliedReport> {
   const dirs = reportDirs(paths);
@@ -167,7 +168,8 @@ export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPa
   const it = interpretReport(stored);
   let out: AppliedReport = { name };
   try {
-    const result = it.kind === 'sent' ? await reportSent(config, it.report, log, now) : await reportUnanswered(config, it.report, log, now);
+    // The receipt stays pending (noticePending): the caller sends it after letting go of the queue lock.
+    const result = it.kind === 'sent' ? await reportSent(config, it.report, log, now, { sendReceipt: false }) : await reportUnanswered(config, it.report, log, now, { sendReceipt: false });
     out = { name, result };
   } catch (err) {
     if (!(err instanceof FaxError && err.code === 'not-found')) throw err;
@@ -179,10 +181,18 @@ export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPa
   return out;
 }
 
+/** After the queue lock is released: hand over the receipt a just-applied report left pending. */
+export async function sendOwedReceipt(config: Readonly<Config>, paths: SpoolPaths, applied: AppliedReport, log: Logger): Promise<void> {
+  const r = applied.result;
+  if (!r || r.receipt !== 'pending' || (r.action !== 'sent' && r.action !== 'failed')) return;
+  const { sendReceipt } = await import('../notify/outbound.js');
+  r.receipt = await sendReceipt(config, paths, r.job, r.action === 'sent' ? 'success' : 'failure', log);
+}
+
 /** Apply every stored report, under the queue lock; a report that fails stays for the next run. */
 export async function applyPendingReports(config: Readonly<Config>, log: Logger, opts: { lockTimeoutMs?: number; now?: Date } = {}): Promise<{ applied: AppliedReport[]; failed: { name: string; error: string }[] }> {
   const paths = spoolPaths(config.paths.spool);
-  return withLock(
+  const out = await withLock(
     queueLockPath(paths),
     async () => {
       const applied: AppliedReport[] = [];
@@ -200,6 +210,8 @@ export async function applyPendingReports(config: Readonly<Config>, log: Logger,
     },
     opts.lockTimeoutMs ?? 30_000,
   );
+  for (const a of out.applied) await sendOwedReceipt(config, paths, a, log);
+  return out;
 }
 
 /** Applied reports older than `days`, removed by `faxmail cleanup`. */

@@ -248,6 +248,16 @@ test('a report whose job id cannot be read is kept as unmatched and flagged', as
   assert.ok(st.attention.some((x) => x.includes('cannot be read')));
 });
 
+test('faxmail cleanup removes lock files of jobs that are gone, keeps those of jobs that exist', async () => {
+  const env = await makeNotifyEnv();
+  const kept = await queued(env);
+  const goneId = newJobId();
+  for (const n of [`job-${goneId}.lock`, `notice-${goneId}.lock`, `job-${kept.id}.lock`, 'queue.lock']) writeFileSync(join(env.paths.locks, n), '');
+  const { cleanupSpool } = await import('../../lib/admin/cleanup.js');
+  await cleanupSpool(env.config, env.log);
+  assert.equal(readdirSync(env.paths.locks).sort(), [`job-${kept.id}.lock`, 'queue.lock'].sort());
+});
+
 async function runFaxmail(env: NotifyEnv, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath('faxmail'), ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath }, stdio: ['ignore', 'pipe', 'pipe'] });
