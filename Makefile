@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps build test demo bench bench-smoke linesim clean example-config install
+.PHONY: all deps build test demo bench bench-smoke linesim clean docs install
 
 all: build
 
@@ -37,8 +37,8 @@ bench-smoke: build linesim
 install: build
 	bash scripts/install.sh
 
-example-config: build
-	$(NODE) dist/tools/gen-example-config.js > faxmail.example.toml
+docs: build
+	$(NODE) dist/tools/gen-docs.js
 
 clean:
 	rm -rf dist demo/out bench/out

@@ -26,7 +26,7 @@ const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\nkeep_days = 1\n` + smtpSection(sink.port, 2),
+    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` + smtpSection(sink.port, 2),
     'faxmail-cli-',
   );
   envs.push(e);
@@ -59,7 +59,7 @@ test('check-config: "configuration OK", 78 with the key on a config error, FAXMA
   writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[fax]\nresolutoin = "fine"\n`);
   const r = await faxmail(undefined, 'check-config', '--config', bad);
   assert.is(r.code, 78);
-  assert.match(r.err, /"fax\.resolutoin"/);
+  assert.match(r.err, /bad\.toml:\d+:1: fax\.resolutoin: is not a setting of \[fax\]/);
   const viaEnv = await execa(process.execPath, [binPath('faxmail'), 'check-config'], { reject: false, env: { FAXMAIL_CONFIG: e.configFile } });
   assert.is(viaEnv.exitCode, 0);
   assert.ok(viaEnv.stdout.includes(e.configFile));
