@@ -122,9 +122,9 @@ const recipients: Spec<Record<string, string[]>> = table({} as Record<string, st
 /** section -> key -> spec. Order here is the order of the docs. */
 export const SCHEMA = {
   paths: {
-    spool: path('/var/spool/faxmail', 'faxmail spool: jobs/, inbound/, outbox/ live here; owned and writable by the Asterisk user', { mustExist: 'dir' }),
-    outgoing: path('/var/spool/asterisk/outgoing', "Asterisk's outgoing call-file directory", { mustExist: 'dir' }),
-    tmp: path('/var/spool/asterisk/faxmail-tmp', 'where call files are written before the rename; must be on the same filesystem as outgoing', { mustExist: 'dir' }),
+    spool: path('/var/spool/faxmail', 'faxmail spool: jobs/, inbound/, outbox/ live here; owned and writable by the Asterisk user', { mustExist: 'dir', missing: 'create it with `make install` (scripts/install.sh), owned by the Asterisk user' }),
+    outgoing: path('/var/spool/asterisk/outgoing', "Asterisk's outgoing call-file directory", { mustExist: 'dir', missing: 'is Asterisk installed? set it to Asterisk\'s spool directory + /outgoing' }),
+    tmp: path('/var/spool/asterisk/faxmail-tmp', 'where call files are written before the rename; must be on the same filesystem as outgoing', { mustExist: 'dir', missing: 'create it with `make install` (scripts/install.sh), owned by the Asterisk user' }),
     log: path('/var/log/faxmail/faxmail.log', "log file (JSON lines); '-' logs to stderr", { dash: true }),
     gs: path('/usr/bin/gs', 'Ghostscript binary', { mustExist: 'exe' }),
     tiff2pdf: path('/usr/bin/tiff2pdf', 'tiff2pdf from libtiff-tools (TIFF documents and received faxes)', { mustExist: 'exe' }),

@@ -110,7 +110,7 @@ export type PathKind = 'dir' | 'file' | 'exe';
  * be empty, and an optional tool that is simply not installed (default value, not found) switches its
  * feature off instead of failing.
  */
-export function path(d: string, doc: string, options: { mustExist?: PathKind; optional?: boolean; dash?: boolean } = {}): Spec<string> {
+export function path(d: string, doc: string, options: { mustExist?: PathKind; optional?: boolean; dash?: boolean; missing?: string } = {}): Spec<string> {
   const type = options.mustExist === 'dir' ? 'directory' : options.mustExist === 'exe' ? 'program' : 'path';
   return spec(d, doc, options.optional ? `${type} or ""` : type, (v, ctx) => {
     if (typeof v !== 'string') return void ctx.report(`must be a path (string), not ${describe(v)}`);
@@ -122,7 +122,7 @@ export function path(d: string, doc: string, options: { mustExist?: PathKind; op
     const problem = pathProblem(v, options.mustExist);
     if (problem === undefined) return v;
     if (options.optional && !ctx.explicit) return '';
-    return void ctx.report(`${v} ${problem}`);
+    return void ctx.report(`${v} ${problem}${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`);
   });
 }
 

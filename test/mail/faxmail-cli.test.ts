@@ -34,7 +34,7 @@ function env(extra = ''): TestEnv {
 }
 
 async function faxmail(e: TestEnv | undefined, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '' } });
+  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '', TZ: 'Asia/Tokyo' } });
   return { code: r.exitCode ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -110,7 +110,8 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   const r = await faxmail(e, 'show', job.id);
   assert.is(r.code, 0);
   assert.match(r.out, new RegExp(`^job ${job.id}`));
-  assert.match(r.out, /#1 {2}2024-01-01T10:00:00.000Z {2}UNANSWERED class busy, "Busy", reason 5/);
+  // Local time, as in the mails (TZ=Asia/Tokyo for this run).
+  assert.match(r.out, /#1 {2}2024-01-01 19:00:00 \+0900 {2}UNANSWERED class busy, "Busy", reason 5/);
   assert.match(r.out, /#2 .*FAILED .*"The call dropped prematurely", 1 p\., 9600 bit\/s, 204x196, station "REMOTE 1", 40 s/);
   assert.equal(JSON.parse((await faxmail(e, 'show', job.id, '--json')).out), job);
   assert.is((await faxmail(e, 'show', '20200101-000000-000000000000')).code, 66);
