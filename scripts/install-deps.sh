@@ -25,6 +25,11 @@ TEST=(
   postfix            # the real MTA the end-to-end tests drive (private instances only)
   poppler-utils      # pdftoppm/pdfinfo: tests render the PDFs we mail
   fonts-dejavu-core
+  # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
+  # Optional at runtime (paths.libreoffice empty or not installed: office files are refused with a note);
+  # the tests and the bench make and convert real office files with it. About 250 MB installed. On a
+  # production server that should fax office files: apt-get install --no-install-recommends these three.
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
 )
 
 MIN_NODE=20.15.0

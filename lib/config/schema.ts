@@ -130,7 +130,7 @@ export const SCHEMA = {
     tiff2pdf: path('/usr/bin/tiff2pdf', 'tiff2pdf from libtiff-tools (TIFF documents and received faxes)', { mustExist: 'exe' }),
     tiffinfo: path('/usr/bin/tiffinfo', 'tiffinfo from libtiff-tools (decodes every page to validate the fax)', { mustExist: 'exe' }),
     sendmail: path('/usr/sbin/sendmail', 'sendmail binary used when mail.transport = "sendmail"'),
-    libreoffice: path('', "LibreOffice's soffice for .doc/.docx/.odt; empty: office files are refused with a note", { mustExist: 'exe', optional: true }),
+    libreoffice: path('/usr/bin/soffice', "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); empty or not installed: office files are refused with a note", { mustExist: 'exe', optional: true }),
     tnef: path('/usr/bin/tnef', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', { mustExist: 'exe', optional: true }),
     body_font: path('/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf', 'TrueType font for the body page (must cover Japanese if you fax Japanese text)', { mustExist: 'file', optional: true }),
     templates: path('', 'directory with your own mail templates (see lib/notify/templates/README.md); empty: the built-in ones', { mustExist: 'dir', optional: true }),
@@ -159,6 +159,7 @@ export const SCHEMA = {
     min_image_bytes: int(8192, 0, 10_000_000, 'inline images smaller than this many bytes (signature logos) are skipped'),
     parallel: int(0, 0, 64, 'Ghostscript processes per fax for big documents; 0: one per CPU core'),
     dither: bool(false, 'halftone grey and colour areas (photos) instead of the default threshold'),
+    cover_page: bool(false, 'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)'),
   },
   numbers: {
     rewrite: rewrites,
@@ -186,11 +187,16 @@ export const SCHEMA = {
     attach_pdf: bool(true, 'attach the sent fax as a PDF to the success receipt'),
     admin: str('', 'address told about receives with no page and undeliverable notices; empty: nobody', { test: (v) => (v === '' ? undefined : mailbox(v)), type: 'mail address or ""' }),
     report_empty_receive: bool(false, 'mail the admin when a call delivered no page'),
+    copy_to: list([], 'blind copy of every receipt, failure notice, received fax and admin report to these addresses', 'list of mail addresses', mailbox),
   },
   inbound: {
     recipients,
     default: list([], 'recipients for numbers not listed above', 'list of mail addresses', mailbox),
     attach_tiff: bool(false, 'attach the TIFF as well as the PDF'),
+  },
+  archive: {
+    directory: path('', 'keep every sent and received fax here as PDF with a JSON sidecar, by year/month; empty: no archive', { mustExist: 'dir', optional: true }),
+    keep_days: int(0, 0, 36500, 'days archived faxes are kept (faxmail cleanup); 0: for ever'),
   },
   retention: {
     sent_days: int(30, 0, 3650, 'days a finished outgoing job (sent, failed, cancelled: its documents, fax TIFF and record) stays in the spool; 0: removed by the next cleanup'),
