@@ -102,6 +102,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     }
     const loaded = command === 'config' && values['defaults'] === true ? parseConfigDetailed('', '(built-in defaults)', { checkPaths: false }) : loadConfigDetailed(configPath, { system: command === 'check-config' });
     owner = loaded.config.callfile.owner;
+    if (command === 'check-config' || command === 'config') {
+      // They read the configuration only: no spool, no log, nothing to switch users for.
+      const { silentLogger } = await import('../lib/log.js');
+      return await run(command, values, positionals, loaded, silentLogger(), out);
+    }
     becomeSpoolOwner(loaded.config.paths.spool, 'faxmail');
     // An admin who may not open the log still gets the sentence on stderr; no JSON lines there.
     log = createLogger(loaded.config.paths.log, 'faxmail', 'none', loaded.config.log.level);

@@ -85,4 +85,7 @@ $LOGDIR/*.log {
 }
 ROTATE
 chmod 0644 "$LOGROTATEDIR/faxmail"
+# systemd units and the timer for `faxmail run` come with the queue (issue 9): install them here, and add
+# their check to lib/admin/doctor.ts (HOOKS), so `faxmail doctor` reports a disabled timer.
+
 echo "install: faxmail installed in $PREFIX; commands in $BINDIR; man pages in $MANDIR; check it with: faxmail doctor"

@@ -300,11 +300,12 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
   if (!notify) out.push(warn('asterisk', 'globals', 'FAXMAIL_NOTIFY is not among the globals (the contexts fall back to their defaults)', 'move the FAXMAIL_* lines into your first [globals] or use [globals](+); dialplan reload'));
   else out.push(existsSync(notify) ? ok('asterisk', 'globals', `FAXMAIL_NOTIFY=${notify}`) : fail('asterisk', 'globals', `FAXMAIL_NOTIFY=${notify} does not exist`, 'set FAXMAIL_NOTIFY to the installed faxmail-notify (make install prints it); dialplan reload'));
   const s = await rx('core show settings');
-  const user = /Running as user:\s*(\S+)/.exec(s.stdout)?.[1];
+  // Asterisk 22 prints "User name and group:  asterisk/asterisk" (or "(N/A)" when it runs as root).
+  const user = /User name and group:\s*([^\s/]+)\//.exec(s.stdout)?.[1];
   const spool = /Spool directory:\s*(\S+)/.exec(s.stdout)?.[1];
   if (spool && join(spool, 'outgoing') !== c.paths.outgoing) out.push(fail('asterisk', 'outgoing', `Asterisk reads call files from ${join(spool, 'outgoing')}, but paths.outgoing is ${c.paths.outgoing}`, `set paths.outgoing = "${join(spool, 'outgoing')}"`));
   else {
-    const account = user && user !== '(null)' ? lookupUser(user) : lookupUser(0);
+    const account = user && !user.startsWith('(') ? lookupUser(user) : lookupUser(0);
     const w = account ? canWrite(account, c.paths.outgoing) : undefined;
     out.push(w ? ok('asterisk', 'outgoing', `${c.paths.outgoing} writable by ${account!.name}, the user Asterisk runs as`) : fail('asterisk', 'outgoing', `${c.paths.outgoing} is not writable by ${user ?? 'the Asterisk user'}`, `chown ${user ?? 'asterisk'} ${c.paths.outgoing}`));
   }
@@ -434,7 +435,10 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
   const skipGroups = new Set(String(opts.values['skip'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   let config: Readonly<Config> | undefined;
   try {
-    config = loadConfigDetailed(opts.configPath, { system: true }).config;
+    // The run-time depth first: with it the other groups can still be checked when only users or
+    // permissions are wrong (those are reported here and again, with their own fix, below).
+    config = loadConfigDetailed(opts.configPath).config;
+    loadConfigDetailed(opts.configPath, { system: true });
     results.push(ok('config', 'file', `${opts.configPath} is valid`));
   } catch (err) {
     const lines = (err as Error).message.split('\n');

@@ -142,8 +142,12 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
     out[section] = values;
   }
   const config = out as unknown as Config;
-  if (raw.length === 0) crossChecks(config, raw, checkPaths);
-  if (raw.length === 0 && options.system) systemChecks(config, raw);
+  // Rules between keys, and the system checks, skip keys that already have a problem (their value is then
+  // the default, and a rule about it would only confuse); everything else is still checked.
+  const bad = new Set(raw.map((p) => String(p.path[0]) + (p.path.length > 1 ? `.${String(p.path[1])}` : '')));
+  const fine = (...keys: string[]) => keys.every((k) => (k.includes('.') ? !bad.has(k) && !bad.has(k.split('.')[0]!) : ![...bad].some((b) => b === k || b.startsWith(`${k}.`))));
+  crossChecks(config, raw, checkPaths, fine);
+  if (options.system) systemChecks(config, raw, fine);
   if (raw.length > 0) {
     const positions = locateKeys(text);
     const problems = raw.map((p) => {
@@ -177,18 +181,18 @@ function distance(a: string, b: string): number {
 }
 
 /** Rules that involve more than one key. */
-function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean): void {
-  if (config.numbers.min_digits > config.numbers.max_digits) {
+function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean, fine: (...keys: string[]) => boolean): void {
+  if (fine('numbers.min_digits', 'numbers.max_digits') && config.numbers.min_digits > config.numbers.max_digits) {
     raw.push({ path: ['numbers', 'min_digits'], message: `(${config.numbers.min_digits}) is larger than numbers.max_digits (${config.numbers.max_digits})` });
   }
-  if (config.mail.transport === 'directory' && config.mail.directory === '') {
+  if (fine('mail.transport', 'mail.directory') && config.mail.transport === 'directory' && config.mail.directory === '') {
     raw.push({ path: ['mail', 'directory'], message: 'is required when mail.transport = "directory"' });
   }
-  if (config.mail.smtp_secure && config.mail.smtp_starttls) {
+  if (fine('mail.smtp_secure', 'mail.smtp_starttls') && config.mail.smtp_secure && config.mail.smtp_starttls) {
     raw.push({ path: ['mail', 'smtp_starttls'], message: 'cannot be combined with mail.smtp_secure (TLS from the start); set one of them' });
   }
   // A sample call file now, so a bad channel template fails at load, not after a conversion.
-  try {
+  if (fine('callfile', 'paths.spool')) try {
     const sample = buildCallFile(config.callfile, { id: '20000101-000000-000000000000', number: '+12345678901234567890', tiffPath: `${config.paths.spool}/jobs/20000101-000000-000000000000/fax.tif`.replace(/[^A-Za-z0-9_./+-]/g, '_'), attempt: 99 });
     renderCallFile(sample);
   } catch (err) {
@@ -196,7 +200,7 @@ function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean): vo
     const key = /callfile\.([a-z_]+)/.exec(msg)?.[1] ?? 'channel';
     raw.push({ path: ['callfile', key], message: `cannot make a valid call file: ${msg}` });
   }
-  if (checkPaths) {
+  if (checkPaths && fine('paths.tmp', 'paths.outgoing')) {
     // Call files are renamed from tmp into outgoing: rename(2) only works within one filesystem.
     try {
       if (statSync(config.paths.tmp).dev !== statSync(config.paths.outgoing).dev) {
@@ -260,12 +264,13 @@ export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string):
 }
 
 /** Users, groups and permissions: what only an admin's check can afford. */
-function systemChecks(config: Config, raw: RawProblem[]): void {
+function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {
+  if (!fine('callfile.owner', 'callfile.group')) return;
   const owner = lookupUser(config.callfile.owner);
   if (!owner) raw.push({ path: ['callfile', 'owner'], message: `there is no user "${config.callfile.owner}" on this machine (getent passwd ${config.callfile.owner})` });
   if (lookupGroup(config.callfile.group) === undefined) raw.push({ path: ['callfile', 'group'], message: `there is no group "${config.callfile.group}" on this machine (getent group ${config.callfile.group})` });
   // Not at run time: there a missing sendmail only queues mail in the outbox, which must keep working.
-  if (config.mail.transport === 'sendmail') {
+  if (fine('mail.transport', 'paths.sendmail') && config.mail.transport === 'sendmail') {
     try {
       statSync(config.paths.sendmail);
     } catch {
@@ -280,11 +285,12 @@ function systemChecks(config: Config, raw: RawProblem[]): void {
   ];
   if (config.paths.log !== '-') dirs.push(['log', dirname(config.paths.log)]);
   for (const [key, dir] of dirs) {
+    if (!fine(`paths.${key}`)) continue;
     const ok = canWrite(owner, dir);
     if (ok === false) raw.push({ path: ['paths', key], message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}` });
     if (ok === undefined && key === 'log') raw.push({ path: ['paths', key], message: `${dir} does not exist: mkdir -p ${dir} && chown ${owner.name} ${dir}` });
   }
-  try {
+  if (fine('paths.spool')) try {
     const st = statSync(config.paths.spool);
     if (st.uid !== owner.uid) {
       raw.push({ path: ['paths', 'spool'], message: `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): chown -R ${owner.name} ${config.paths.spool}` });

@@ -76,6 +76,13 @@ test('a misspelt key gets a suggestion; nested keys point at their own line', ()
   assert.match(e.message, new RegExp(`:${baseLines + 4}:\\d+: inbound\\.recipients\\."0312"\\[1\\]: must be a plain mail address`));
 });
 
+test('the full check also reports an unknown callfile.owner next to other problems', () => {
+  const e = problems(base + '[senders]\nallow = ["/(unclosed/"]\n[callfile]\nowner = "nosuchuser"\n', true);
+  assert.is(e.problems.length, 2, e.message);
+  assert.match(e.message, /senders\.allow\[0\]/);
+  assert.match(e.message, /callfile\.owner: there is no user "nosuchuser"/);
+});
+
 test('callfile.owner and group are resolved, and paths checked for that user, by the full check', () => {
   const e = problems(base + '[callfile]\nowner = "nosuchuser"\ngroup = "nosuchgroup"\n', true);
   assert.match(e.message, new RegExp(`:${baseLines + 2}:1: callfile\\.owner: there is no user "nosuchuser"`));
