@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps deps-runtime build test demo bench bench-smoke linesim clean docs install
+.PHONY: all deps deps-runtime build test demo bench bench-smoke linesim asterisk clean docs install
 
 all: build
 
@@ -27,7 +27,12 @@ build: deps-runtime
 linesim: deps
 	$(MAKE) -C tools/linesim
 
-test: deps build linesim
+# Real Asterisk 22 for the tests that need one (doctor's Asterisk checks; the bed stream's test bed):
+# built once from the shared source, skipped when installed (scripts/build-asterisk.sh).
+asterisk: deps
+	bash scripts/build-asterisk.sh
+
+test: deps build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
 
 demo: deps build linesim
