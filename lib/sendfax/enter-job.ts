@@ -4,9 +4,11 @@
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
  * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built under jobs/.new-<id> and renamed when complete; the call file is
  * renamed into Asterisk's outgoing dir last. Any failure removes the staging directory: nothing half-made
- * is left, and the FaxError says what the sender should read.
+ * is left, and the FaxError says what the sender should read. A dry run does every step up to the job
+ * record and then removes the staging directory: it leaves nothing in the spool.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -14,7 +16,7 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
@@ -37,7 +39,10 @@ export interface Envelope {
 }
 
 export interface EnterOptions {
+  /** check and convert everything, keep nothing: no job, no call file, the staging dir removed */
   dryRun: boolean;
+  /** with dryRun: copy the fax TIFF here (a new file) so the admin can look at it */
+  saveTiff?: string;
 }
 
 /** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
@@ -141,6 +146,14 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     await rm(partsDir, { recursive: true, force: true });
     await rm(docsWork, { recursive: true, force: true });
 
+    if (options.dryRun) {
+      // Nothing stays: the result is described, the TIFF copied only where the admin asked, staging removed.
+      const result = await describeDryRun(config, id, destination.number, staging, pages, documents, prepared.skipped, resolution, options, jlog);
+      forget();
+      await discardStagingDir(staging);
+      return result;
+    }
+
     const now = new Date().toISOString();
     const job: Job = {
       version: 1,
@@ -160,7 +173,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       messageId: msg.messageId,
       created: now,
       updated: now,
-      state: options.dryRun ? 'cancelled' : 'queued',
+      state: 'queued',
       attempts: [],
     };
     await writeJob(staging, job);
@@ -181,6 +194,39 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   }
 }
 
+/** What a dry run found, with the call file the job would get (its TIFF path is where the job would keep it). */
+async function describeDryRun(
+  config: Readonly<Config>,
+  id: string,
+  number: string,
+  staging: string,
+  pages: number,
+  documents: JobDocument[],
+  skipped: Job['skipped'],
+  resolution: Job['resolution'],
+  options: EnterOptions,
+  jlog: Logger,
+): Promise<QueueResult> {
+  const paths = spoolPaths(config.paths.spool);
+  const tiffPath = join(jobDir(paths, id), 'fax.tif');
+  const text = renderCallFile(buildCallFile(config.callfile, { id, number, tiffPath, attempt: 1, configPath: config.source }));
+  if (options.saveTiff) await copyFile(join(staging, 'fax.tif'), options.saveTiff, fsConstants.COPYFILE_EXCL);
+  jlog.info({ step: 'dry-run', savedTiff: options.saveTiff }, 'dry run: nothing kept');
+  return {
+    job: id,
+    number,
+    pages,
+    tiff: tiffPath,
+    ...(options.saveTiff ? { savedTiff: options.saveTiff } : {}),
+    callfile: text,
+    callfilePath: join(config.paths.outgoing, callFileName(id, 1)),
+    documents: documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped,
+    resolution,
+    dryRun: true,
+  };
+}
+
 /** Drop the first call file of a committed job (or wait for the line), and describe the result. */
 async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, options: EnterOptions, jlog: Logger): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
@@ -188,9 +234,7 @@ async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, o
   const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source }));
   const name = callFileName(job.id, 1);
   let callfilePath = join(config.paths.outgoing, name);
-  if (options.dryRun) {
-    jlog.info({ step: 'dry-run' }, 'dry run: no call file');
-  } else {
+  {
     const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
     if (decision === 'dial') {
       callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
@@ -213,6 +257,6 @@ async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, o
     documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
     skipped: job.skipped,
     resolution: job.resolution,
-    dryRun: options.dryRun,
+    dryRun: false,
   };
 }

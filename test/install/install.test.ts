@@ -17,6 +17,9 @@ const env = {
   ASTERISK_TMP: join(root, 'outgoing-tmp'),
   LOGDIR: join(root, 'log'),
   ASTERISK_USER: 'root',
+  MANDIR: join(root, 'man'),
+  COMPLETIONDIR: join(root, 'completion'),
+  LOGROTATEDIR: join(root, 'logrotate.d'),
 };
 
 test('install.sh installs wrappers, a config and the spool', () => {
@@ -31,6 +34,23 @@ test('install.sh installs wrappers, a config and the spool', () => {
   assert.is(statSync(join(root, 'spool')).mode & 0o777, 0o750);
   assert.not.ok(existsSync(join(root, 'opt', 'dist', 'test')), 'tests are not installed');
   assert.ok(existsSync(join(root, 'opt', 'lib', 'notify', 'templates', 'success.en.txt')), 'templates installed');
+});
+
+test('man pages, bash completion and a logrotate file that creates files as the Asterisk user are installed', () => {
+  for (const page of ['man8/faxmail.8', 'man8/sendfax.8', 'man8/faxmail-notify.8', 'man5/faxmail.toml.5']) {
+    const out = execFileSync('man', ['-l', join(root, 'man', page)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /NAME/, page);
+  }
+  assert.match(readFileSync(join(root, 'completion', 'faxmail'), 'utf8'), 'complete -F _faxmail faxmail');
+  const rotate = readFileSync(join(root, 'logrotate.d', 'faxmail'), 'utf8');
+  assert.match(rotate, `${join(root, 'log')}/*.log {`);
+  assert.match(rotate, /^\s+su root root$/m);
+  assert.match(rotate, /^\s+create 0640 root root$/m);
+  if (existsSync('/usr/sbin/logrotate')) {
+    const r = spawnSync('/usr/sbin/logrotate', ['-d', '-s', join(root, 'logrotate.state'), join(root, 'logrotate.d', 'faxmail')], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stderr, /error/i);
+  }
 });
 
 test('the installed faxmail checks the installed config (with outgoing pointed at a real dir)', () => {
