@@ -63,6 +63,7 @@ export interface Config {
     max_pages: number;
     max_documents: number;
     convert_timeout: number;
+    time_limit: number;
     body_page: boolean;
     min_image_bytes: number;
     parallel: number;
@@ -173,7 +174,8 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     compression: { type: { kind: 'enum', values: ['g3', 'g4'] }, default: 'g4', doc: 'TIFF compression handed to Asterisk: g4 (smaller) or g3' },
     max_pages: int(100, 1, 10000, 'refuse a fax with more pages than this'),
     max_documents: int(20, 1, 1000, 'refuse a mail with more faxable attachments than this'),
-    convert_timeout: int(120, 5, 3600, 'seconds Ghostscript may spend on one mail before it is refused'),
+    convert_timeout: int(120, 1, 3600, 'CPU seconds the converters (Ghostscript, libtiff, tnef) may use together on one mail; a mail that needs more is refused (65)'),
+    time_limit: int(480, 1, 3600, "wall-clock seconds for a whole sendfax run; keep it below Postfix's fax_time_limit (600s); past it the mail is deferred (75)"),
     body_page: bool(false, 'render the mail body as the first page (per mail: +body in the Subject)'),
     min_image_bytes: int(8192, 0, 10_000_000, 'inline images smaller than this many bytes (signature logos) are skipped'),
     parallel: int(0, 0, 64, 'Ghostscript processes per fax for big documents; 0: one per CPU core'),

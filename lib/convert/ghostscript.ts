@@ -5,7 +5,8 @@
  * File names are passed relative to the working directory `cwd` and are checked to be plain names, so
  * nothing from a mail (attachment names) ever reaches gs's command line; gs never runs through a shell.
  */
-import { execa } from 'execa';
+import { runTool, type ToolResult } from '../exec/run.js';
+import type { Budget } from '../exec/budget.js';
 import type { Compression } from '../config/schema.js';
 import type { FaxGeometry } from './geometry.js';
 
@@ -86,66 +87,31 @@ function positive(n: number): number {
   return n;
 }
 
-export interface GsResult {
-  /** exit status 0 and no signal */
-  ok: boolean;
-  exitCode: number | undefined;
-  /** signal that ended gs, e.g. 'SIGKILL' */
-  signal: string | undefined;
-  /** killed by us because timeoutMs passed */
-  timedOut: boolean;
-  /** killed by us because `cancel` fired (a sibling run failed) */
-  canceled: boolean;
-  /** errno when gs could not be started at all (ENOENT, EACCES, ...) */
-  spawnError: string | undefined;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
 export interface RunOptions {
+  /** working directory: the inputs and the output are plain names in it; gs's private TMPDIR is made in it */
   cwd: string;
-  timeoutMs: number;
+  /** the limits of the whole run (wall deadline, CPU allowance) */
+  budget?: Budget;
+  /** kill gs when this fires (a sibling run failed) */
   cancel?: AbortSignal;
+  /** a wall-clock limit of this run alone (callers without a budget: tests, bench) */
+  timeoutMs?: number;
 }
 
-/** Run gs with argv; never throws. A timeout or cancel kills gs with SIGKILL (a hostile file gets no grace). */
-export async function runGhostscript(gs: string, args: string[], o: RunOptions): Promise<GsResult> {
-  const started = performance.now();
-  const r = await execa(gs, args, {
+/** Run gs with argv through the one tool runner (lib/exec/run.ts): never throws. */
+export function runGhostscript(gs: string, args: string[], o: RunOptions): Promise<ToolResult> {
+  return runTool({
+    tool: 'gs',
+    program: gs,
+    args,
     cwd: o.cwd,
-    reject: false,
-    timeout: Math.max(1, Math.floor(o.timeoutMs)),
-    killSignal: 'SIGKILL',
-    forceKillAfterDelay: false,
-    ...(o.cancel ? { cancelSignal: o.cancel } : {}),
-    stdin: 'ignore',
-    // gs is chatty with big documents ("Page N" per page); bound what we keep.
-    maxBuffer: 4 * 1024 * 1024,
-    stripFinalNewline: false,
-    // a clean environment: no GS_OPTIONS or GS_LIB from whoever started us
-    extendEnv: false,
-    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+    scratch: o.cwd,
+    ...(o.budget ? { budget: o.budget } : {}),
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    // gs is chatty with big documents ("Page N" per page); what locateTrouble needs comes first.
+    maxOutput: 4 * 1024 * 1024,
   });
-  const spawnError = r.exitCode === undefined && r.signal === undefined && !r.timedOut && !r.isCanceled ? errnoOf(r) : undefined;
-  return {
-    ok: !r.failed,
-    exitCode: r.exitCode,
-    signal: r.signal,
-    timedOut: r.timedOut,
-    canceled: r.isCanceled,
-    spawnError,
-    stdout: typeof r.stdout === 'string' ? r.stdout : '',
-    stderr: typeof r.stderr === 'string' ? r.stderr : '',
-    durationMs: Math.round(performance.now() - started),
-  };
-}
-
-function errnoOf(r: { code?: string; cause?: unknown }): string {
-  if (typeof r.code === 'string') return r.code;
-  const c = r.cause;
-  if (typeof c === 'object' && c !== null && 'code' in c) return String((c as { code: unknown }).code);
-  return 'EUNKNOWN';
 }
 
 /** Parse `pdfpagecount` output: the last line that is a whole number, or undefined. */
@@ -182,5 +148,5 @@ export function summariseGsOutput(stdout: string, stderr: string, max = 600): st
 /** Output that says gs could not write or read a file (disk full, permissions): our trouble, not the document's. */
 export function looksLikeIoTrouble(stdout: string, stderr: string): boolean {
   // Only the operating system's words: PostScript-level errors (ioerror, VMerror) come from bad documents too.
-  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system/i.test(`${stderr}\n${stdout}`);
+  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system|Cannot allocate memory|Too many open files/i.test(`${stderr}\n${stdout}`);
 }

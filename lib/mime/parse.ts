@@ -64,6 +64,8 @@ export interface ParseLimits {
   maxParts?: number;
   /** deepest forwarded mail opened (default 3); deeper ones stay message/rfc822 parts */
   maxDepth?: number;
+  /** stop reading when this fires (the run's deadline); the abort is re-thrown as it is */
+  signal?: AbortSignal;
 }
 
 /** Bodies longer than this (characters) are cut: nobody faxes a million characters of mail text. */
@@ -79,6 +81,7 @@ interface State {
   maxDepth: number;
   /** counter for our stored file names */
   seq: number;
+  signal: AbortSignal | undefined;
 }
 
 /** Parse a mail from `input`, storing attachments under `workDir`/parts. */
@@ -89,7 +92,7 @@ export async function parseMessage(input: NodeJS.ReadableStream, workDir: string
   } catch (err) {
     throw toFaxError(err, 'storing the mail');
   }
-  const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0 };
+  const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0, signal: limits.signal };
   const top = await parseLevel(input, state, 0);
   const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes };
   if (top.from) msg.from = top.from;
@@ -132,13 +135,14 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
     chain.catch(() => undefined);
   });
   try {
-    await pipeline(input as Readable, parser);
+    await pipeline(input as Readable, parser, ...(state.signal ? [{ signal: state.signal }] : []));
     // pipeline() settles on the parser's 'finish'; the text object is read out just before 'end'.
     await finished(parser);
     await chain;
   } catch (err) {
     await chain.catch(() => undefined);
     if (err instanceof FaxError) throw err;
+    if (state.signal?.aborted) throw err;
     const errno = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
     if (errno.startsWith('E')) throw toFaxError(err, 'reading the mail');
     throw new FaxError('bad-document', 'The mail could not be read: it is not a valid MIME message.', { cause: err });

@@ -23,6 +23,8 @@ import { parseMessage } from '../mime/parse.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
 import { prepareDocuments } from '../documents/prepare.js';
 import { convertToFax } from '../convert/to-fax.js';
+import { createBudget, cpuUsedMs, type Budget } from '../exec/budget.js';
+import { checkDeadline, deadlineError } from '../exec/limits.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
 export interface Envelope {
@@ -58,6 +60,17 @@ export function storedName(index: number, name: string, kind: string): string {
 }
 
 export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
+  // One deadline for the whole run (parsing, every tool), below Postfix's time limit, and one CPU
+  // allowance for all converters together (lib/exec/budget.ts).
+  const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
+  try {
+    return await enter(config, input, envelope, options, budget, log);
+  } finally {
+    budget.dispose();
+  }
+}
+
+async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, budget: Budget, log: Logger): Promise<QueueResult> {
   // An empty ${extension} (no recipient_delimiter in main.cf) falls back to the recipient address.
   const extension = envelope.extension || extensionFromRecipient(envelope.recipient);
   // The cheapest check first: a bad number bounces before any parsing.
@@ -73,7 +86,9 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5 });
+    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
+      throw budget.signal.aborted ? deadlineError(budget) : err;
+    });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
     const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
@@ -84,7 +99,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     const body = opts.body ?? config.fax.body_page;
     const docsWork = join(staging, 'work');
     await mkdir(docsWork);
-    const prepared = await prepareDocuments(msg, docsWork, config, { body }, jlog);
+    const prepared = await prepareDocuments(msg, docsWork, config, { body, budget }, jlog);
     jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length }, 'documents selected');
 
     const tiff = join(staging, 'fax.tif');
@@ -98,13 +113,15 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
         paper: config.fax.paper,
         compression: config.fax.compression,
         maxPages: config.fax.max_pages,
-        timeoutSec: config.fax.convert_timeout,
+        budget,
         parallel: config.fax.parallel,
         dither: config.fax.dither,
       },
       jlog,
     );
-    jlog.info({ step: 'converted', pages: converted.pages, bytes: converted.bytes, resolution }, 'fax image made');
+    jlog.info({ step: 'converted', pages: converted.pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) }, 'fax image made');
+    // Past this point only our own quick steps remain; the deadline is checked once more before the commit.
+    checkDeadline(budget);
 
     // Keep the original documents under our own names; drop the parse scratch space.
     const docsDir = join(staging, 'docs');

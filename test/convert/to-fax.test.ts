@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync, rmS
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { convertToFax, type ConvertOptions } from '../../lib/convert/to-fax.js';
+import { createBudget } from '../../lib/exec/budget.js';
 import { readTiffFile, readTiff, stripBytes } from '../../lib/tiff/read.js';
 import type { FaxError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -15,7 +16,8 @@ import { expectFaxError } from '../helpers/assert-rejects.js';
 const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
 
-const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, timeoutSec: 60, parallel: 2, dither: false };
+// One generous budget for the file's conversions (no CPU limit); the limit tests make their own.
+const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, budget: createBudget(3600), parallel: 2, dither: false };
 
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -263,20 +265,9 @@ test('PostScript saved as .pdf is refused without running it', async () => {
   assert.ok(performance.now() - t < 2000);
 });
 
-test('the time limit kills gs and refuses the document, whatever step it was in', async () => {
-  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
-  const file = out();
-  const t = performance.now();
-  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, timeoutSec: 0.4 }, capture().log));
-  const ms = performance.now() - t;
-  assert.is(err.code, 'bad-document');
-  assert.is(err.message, 'The document "big.pdf" could not be converted within 0.4 seconds; it may be damaged or too complex.');
-  assert.ok(ms < 3000, `took ${ms} ms`);
-  assert.not.ok(existsSync(file));
-  assert.equal(leftovers(), []);
-  // No gs of ours is still rendering big.pdf: ours run in a scratch dir beside `file` (other test files may
-  // run their own gs on an in-0.pdf at the same time, elsewhere).
-  const ours = readdirSync('/proc')
+/** Our gs processes still rendering in-0.pdf in a scratch dir beside `file` (other test files run their own). */
+function oursStillRunning(file: string): string[] {
+  return readdirSync('/proc')
     .filter((pid) => /^[0-9]+$/.test(pid))
     .filter((pid) => {
       try {
@@ -285,10 +276,43 @@ test('the time limit kills gs and refuses the document, whatever step it was in'
         return false; // gone already, or not ours to inspect
       }
     });
-  assert.equal(ours, []);
+}
+
+test('the CPU allowance: gs is killed and the document refused (bad-document), whatever step it was in', async () => {
+  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
+  const file = out();
+  const t = performance.now();
+  const budget = createBudget(600, 0.3);
+  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  budget.dispose();
+  const ms = performance.now() - t;
+  assert.is(err.code, 'bad-document');
+  assert.is(err.message, 'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.');
+  assert.ok(ms < 10_000, `took ${ms} ms`);
+  assert.not.ok(existsSync(file));
+  assert.equal(leftovers(), []);
+  assert.equal(oursStillRunning(file), []);
 });
 
-test('gs missing or crashing is temporary (the mail is deferred, not bounced)', async () => {
+test('the wall-clock deadline: gs is killed and the mail deferred (temporary), whatever step it was in', async () => {
+  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
+  const file = out();
+  const t = performance.now();
+  const budget = createBudget(0.4);
+  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  const ms = performance.now() - t;
+  assert.is(err.code, 'temporary');
+  assert.is(err.message, 'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.');
+  assert.ok(ms < 3000, `took ${ms} ms`);
+  assert.not.ok(existsSync(file));
+  assert.equal(leftovers(), []);
+  assert.equal(oursStillRunning(file), []);
+  // A run whose deadline has passed starts nothing.
+  const again = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, budget }, capture().log));
+  assert.is(again.code, 'temporary');
+});
+
+test('gs missing or killed by the system is temporary (deferred); gs crashing on the document is bad-document', async () => {
   const missing = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: join(dir, 'no-gs') }, capture().log));
   assert.is(missing.code, 'temporary');
   assert.match(missing.message, /Ghostscript could not be started.*ENOENT/);
@@ -297,6 +321,11 @@ test('gs missing or crashing is temporary (the mail is deferred, not bounced)', 
   const crashed = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log));
   assert.is(crashed.code, 'temporary');
   assert.match(crashed.message, /SIGKILL/);
+  const segv = writeText(dir, 'segv-gs', '#!/bin/sh\nkill -SEGV $$\n');
+  await execa('chmod', ['755', segv]);
+  const faulted = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log));
+  assert.is(faulted.code, 'bad-document');
+  assert.is(faulted.message, 'The document "a.pdf" could not be converted (Ghostscript crashed on it); it may be damaged.');
 });
 
 test('a fake gs that "succeeds" without output cannot slip a bad fax through', async () => {

@@ -165,13 +165,15 @@ test('tmp not writable (late failure, after the job was committed): 75 4.3.0, jo
   assert.equal(readdirSync(e.tmp), []);
 });
 
-test('Ghostscript killed by a signal: 75 4.3.0 (deferred, not bounced)', async () => {
+test('Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the system (SIGKILL from the OOM killer): 75 4.3.0', async () => {
   const e = newEnv();
   const gs = join(e.root, 'gs-crash');
   writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
   chmodSync(gs, 0o755);
   patchSection(e, 'paths', `gs = "${gs}"`);
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript'] });
+  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'Ghostscript crashed'] });
+  writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
 });
 
 test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 4.3.5)', async () => {
