@@ -4,6 +4,9 @@
  * never throws: exit code, signal, whether our time limit or a cancel killed it, spawn errno, output.
  * File names are passed relative to the working directory `cwd` and are checked to be plain names, so
  * nothing from a mail (attachment names) ever reaches gs's command line; gs never runs through a shell.
+ * gs runs through lib/exec/run.ts: -dSAFER, writes permitted only for its output file, a private empty
+ * TMPDIR (-dSAFER alone still lets PostScript read and write gs's temp dir, /tmp by default), a clean
+ * environment (no GS_OPTIONS, GS_LIB), SIGKILL when the run's limits are reached.
  */
 import { runTool, type ToolResult } from '../exec/run.js';
 import type { Budget } from '../exec/budget.js';
@@ -70,6 +73,8 @@ export function buildRenderArgs(a: RenderArgs): string[] {
   ];
   if (a.firstPage !== undefined) args.push(`-dFirstPage=${positive(a.firstPage)}`);
   if (a.lastPage !== undefined) args.push(`-dLastPage=${positive(a.lastPage)}`);
+  // gs may write its output and nothing else (besides its private TMPDIR, which lib/exec/run.ts makes).
+  args.push(`--permit-file-write=${checkName(a.output)}`);
   args.push(`-sOutputFile=${checkName(a.output)}`);
   args.push('-c', a.dither ? LINE_SCREEN : THRESHOLD_SCREEN);
   args.push('-f', ...a.inputs.map(checkName));

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildPageCountArgs,
@@ -48,6 +49,7 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
     '-dUseCropBox',
     '-dFirstPage=3',
     '-dLastPage=9',
+    '--permit-file-write=part-0.tif',
     '-sOutputFile=part-0.tif',
     '-c',
     THRESHOLD_SCREEN,
@@ -144,6 +146,30 @@ test('the runner reports a cancel, a crash signal, an exit status and a missing 
   const missing = await runGhostscript(join(dir, 'no-such-gs'), [], { cwd: dir, timeoutMs: 10_000 });
   assert.is(missing.spawnError, 'ENOENT');
   assert.not.ok(missing.ok);
+});
+
+test('defence in depth: PostScript run with our arguments cannot write, read or list outside its private TMPDIR', async () => {
+  // stageInput never lets gs see PostScript; this checks the sandbox behind it with gs run on PostScript directly.
+  const marker = join(tmpdir(), `faxmail-gs-escape-${process.pid}`);
+  const ps = [
+    '%!PS',
+    `{ (${marker}) (w) file dup (escaped) writestring closefile } stopped { (write-denied) = } { (WROTE) = } ifelse`,
+    '{ (/etc/passwd) (r) file 100 string readstring pop pop } stopped { (read-denied) = } { (READ) = } ifelse',
+    '/n 0 def (/tmp/*) { pop /n n 1 add def } 1000 string filenameforall (listed ) print n =',
+    '{ (sibling.txt) (w) file closefile } stopped { (cwd-denied) = } { (CWD) = } ifelse',
+    'showpage',
+  ].join('\n');
+  writeFileSync(join(dir, 'hostile.ps'), ps);
+  const args = buildRenderArgs({ inputs: ['hostile.ps'], output: 'hostile.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
+  assert.match(r.stdout, 'write-denied');
+  assert.match(r.stdout, 'read-denied');
+  assert.match(r.stdout, 'listed 0');
+  assert.match(r.stdout, 'cwd-denied');
+  assert.not.match(r.stdout, /WROTE|READ\n|CWD/);
+  assert.not.ok(existsSync(marker), `${marker} must not exist`);
+  assert.not.ok(existsSync(join(dir, 'sibling.txt')));
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')), [], 'the private TMPDIR is gone');
 });
 
 test('gs that cannot write its output says so in words looksLikeIoTrouble recognises', async () => {

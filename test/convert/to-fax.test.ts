@@ -278,6 +278,27 @@ function oursStillRunning(file: string): string[] {
     });
 }
 
+test('a PDF with junk before its header reaches gs as a copy that starts with "%PDF-"; PostScript first is refused before gs runs', async () => {
+  const record = join(dir, 'gs-saw.txt');
+  const spy = writeText(dir, 'spy-gs', `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`);
+  await execa('chmod', ['755', spy]);
+  const junked = join(dir, 'junked.pdf');
+  writeFileSync(junked, Buffer.concat([Buffer.from('garbage from a scanner\n'), readFileSync(pdf['a4Square']!)]));
+  const r = await convertToFax([{ name: 'junked.pdf', pdf: junked }], out(), { ...base, gs: spy }, capture().log);
+  assert.is(r.pages, 1);
+  const seen = readFileSync(record, 'utf8').trim().split('\n');
+  assert.ok(seen.length >= 1);
+  assert.ok(seen.every((l) => l === '%PDF-'), `gs saw ${JSON.stringify(seen)}`);
+
+  writeFileSync(record, '');
+  const poly = join(dir, 'poly.pdf');
+  writeFileSync(poly, `%!PS\n% %PDF-1.4\n{ } loop\n`);
+  const err = await fails(convertToFax([{ name: 'poly.pdf', pdf: poly }], out(), { ...base, gs: spy }, capture().log));
+  assert.is(err.code, 'bad-document');
+  assert.match(err.message, 'starts with a PostScript program');
+  assert.is(readFileSync(record, 'utf8'), '', 'gs never ran');
+});
+
 test('the CPU allowance: gs is killed and the document refused (bad-document), whatever step it was in', async () => {
   const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
   const file = out();
