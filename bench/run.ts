@@ -119,7 +119,7 @@ function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
 async function case1(): Promise<Row> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const gs = bareGs(pdf, 'letter');
   const p = await pairs(gs, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
   return wallRow('1', 'Big document (100-page Letter PDF)', 'wall: sendfax vs one bare gs (tiffg4, 204x196, same fit options)', 0.7, p);
@@ -148,7 +148,7 @@ async function case3(): Promise<Row> {
 async function case4(): Promise<Row> {
   const pdf = scannedPdf(docsDir, 25);
   const mail = await mailWith(docsDir, 'scanned-25mb', [pdf]);
-  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const p = await pairs(
     () => measure([node, '-e', '0']),
     () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),

@@ -71,6 +71,11 @@ export function validateConfig(doc: Record<string, unknown>, source: string, opt
   if (config.numbers.min_digits > config.numbers.max_digits) {
     throw new FaxError('config', `Setting "numbers.min_digits"${where} is larger than "numbers.max_digits".`);
   }
+  if (config.fax.convert_timeout >= config.fax.time_limit) {
+    // Else a document too costly to convert would run into the deadline first and be deferred (75) again
+    // and again, instead of bounced (65) at once.
+    throw new FaxError('config', `Setting "fax.convert_timeout"${where} (${config.fax.convert_timeout} CPU seconds) must be below "fax.time_limit" (${config.fax.time_limit} seconds).`);
+  }
   if (config.mail.transport === 'directory' && config.mail.directory === '') {
     throw new FaxError('config', `Setting "mail.directory"${where} is required when mail.transport = "directory".`);
   }

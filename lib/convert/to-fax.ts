@@ -216,7 +216,7 @@ async function classifyFailure(r: ToolResult, doc: number, inputs: ConvertInput[
       return new FaxError('temporary', `Ghostscript could not be started on the fax server (${v.errno}); the fax will be tried again.`, { detail: { ...detail, errno: v.errno } });
     case 'signal':
       if (v.blame === 'system') return new FaxError('temporary', `Ghostscript was stopped (${v.signal}) while converting "${name}"; the fax will be tried again.`, { detail });
-      return new FaxError('bad-document', `The document "${name}" could not be converted (Ghostscript crashed on it); it may be damaged.`, { detail });
+      return new FaxError('bad-document', `The document "${name}" could not be converted (it made the converter crash); it may be damaged.`, { detail });
     case 'ok':
     case 'exit':
       if (v.kind === 'exit' && v.blame === 'system') {

@@ -346,7 +346,7 @@ test('gs missing or killed by the system is temporary (deferred); gs crashing on
   await execa('chmod', ['755', segv]);
   const faulted = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log));
   assert.is(faulted.code, 'bad-document');
-  assert.is(faulted.message, 'The document "a.pdf" could not be converted (Ghostscript crashed on it); it may be damaged.');
+  assert.is(faulted.message, 'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.');
 });
 
 test('a fake gs that "succeeds" without output cannot slip a bad fax through', async () => {

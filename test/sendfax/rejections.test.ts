@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { attachmentNode, buildMime, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
+import { attachmentNode, buildMime, encodeTnef, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
 import { bytesOf, makePdf, truncatedCopy } from '../helpers/documents.js';
 import { markedPdf } from './marked.js';
 import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
@@ -71,6 +71,32 @@ test('winmail.dat without tnef (paths.tnef = ""): 65 5.6.0 naming winmail.dat; w
   const q = await expectQueued(env, winmailMail());
   // unpackTnef documents its order: the files winmail.dat held, sorted by name.
   assert.equal(q.job.documents.map((d) => [d.name, d.kind]), [['photo.png', 'png'], ['report.pdf', 'pdf']]);
+});
+
+test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no path, no internals', async () => {
+  const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
+  const damaged = Buffer.from(good);
+  damaged[6] = damaged[6]! ^ 0xff; // tnef 1.4.18: assertion in attr.c, SIGABRT
+  const m = mail([attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]);
+  await expectRejected(env, m, { status: 65, code: '5.6.0', says: ['"winmail.dat"', 'damaged'] });
+  // A good document beside it does not save the mail: one damaged document refuses the whole fax.
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]), { status: 65, code: '5.6.0', says: ['"winmail.dat"'] });
+});
+
+test('no rejection carries a server path: a config error names the file by its name only; gs missing says only the errno (75)', async () => {
+  const e = newEnv({ fax: 'bogus_key = 1' });
+  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key', 'faxmail.toml'] });
+  assert.not.ok(r.firstLine.includes(e.root));
+  const missing = newEnv();
+  patchSection(missing, 'paths', `gs = "${join(missing.root, 'no-gs')}"`);
+  await expectRejected(missing, goodMail(), { status: 75, code: '4.3.5', says: ['paths.gs'] });
+  // An executable whose interpreter is missing passes the config check, and then cannot be started.
+  const gone = newEnv();
+  const gs = join(gone.root, 'gs-gone');
+  writeFileSync(gs, `#!${join(gone.root, 'no-such-interpreter')}\n`);
+  chmodSync(gs, 0o755);
+  patchSection(gone, 'paths', `gs = "${gs}"`);
+  await expectRejected(gone, goodMail(), { status: 75, code: '4.3.0', says: ['ENOENT'] });
 });
 
 test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
@@ -171,7 +197,7 @@ test('Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the sy
   writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
   chmodSync(gs, 0o755);
   patchSection(e, 'paths', `gs = "${gs}"`);
-  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'Ghostscript crashed'] });
+  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'converter crash'] });
   writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
 });
