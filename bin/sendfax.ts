@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /*
  * sendfax: Postfix pipe(8) delivery agent. Reads one mail on stdin and queues it as a fax for Asterisk.
- *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run]
+ *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER]
+ *           [--client-address IP] [--sasl-user LOGIN] [--dry-run]
  * Exit: 0 queued; 75 transient (also configuration errors: the mail is deferred, not bounced);
  * 65 no/corrupt document; 67 bad number; 77 sender or destination refused.
  * Only argv parsing, config loading, one library call and the exit status live here. Heavy modules load
@@ -10,7 +11,7 @@
 import { parseArgs } from 'node:util';
 
 const VERSION = '0.1.0';
-const USAGE = 'usage: sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run] < message';
+const USAGE = 'usage: sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--client-address IP] [--sasl-user LOGIN] [--dry-run] < message';
 
 async function main(argv: string[]): Promise<number> {
   let values: { [k: string]: string | boolean | undefined };
@@ -22,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
         sender: { type: 'string' },
         recipient: { type: 'string' },
         extension: { type: 'string' },
+        'client-address': { type: 'string' },
+        'sasl-user': { type: 'string' },
         'dry-run': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -58,8 +61,11 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.paths.log, 'sendfax', 'none');
   try {
     const { enterJob } = await import('../lib/sendfax/enter-job.js');
-    const envelope: { sender: string; recipient: string; extension?: string } = { sender: values['sender'], recipient: values['recipient'] };
+    const envelope: { sender: string; recipient: string; extension?: string; saslUser?: string; clientAddress?: string } = { sender: values['sender'], recipient: values['recipient'] };
     if (typeof values['extension'] === 'string') envelope.extension = values['extension'];
+    // Absent (not passed by master.cf) and empty (no login, local submission) mean different things.
+    if (typeof values['sasl-user'] === 'string') envelope.saslUser = values['sasl-user'];
+    if (typeof values['client-address'] === 'string') envelope.clientAddress = values['client-address'];
     const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true }, log);
     if (result.dryRun) {
       process.stdout.write(JSON.stringify(result) + '\n');

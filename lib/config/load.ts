@@ -7,7 +7,7 @@ import { readFileSync, statSync, accessSync, constants } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { FaxError } from '../errors.js';
 import { SCHEMA, type Config, type KeySpec } from './schema.js';
-import { isMailbox } from '../policy/sender.js';
+import { isMailbox, senderPatternProblem } from '../policy/sender.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
@@ -140,6 +140,19 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
     case 'addresses':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isMailbox(v))) bad('a list of mail addresses like user@example.com');
       return value;
+    case 'senders':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) bad('a list of sender patterns (strings)');
+      checkSenderPatterns(name, value as string[], where);
+      return value;
+    case 'logins': {
+      if (!isTable(value)) bad('a table of "login" = ["address or pattern", ...]');
+      for (const [login, list] of Object.entries(value as Record<string, unknown>)) {
+        if (!/^[^\s\x00-\x1f\x7f]{1,256}$/.test(login)) throw new FaxError('config', `Setting "${name}"${where}: ${JSON.stringify(login)} is not a login name.`);
+        if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) throw new FaxError('config', `Setting "${name}.${login}"${where} must be a list of addresses or sender patterns.`);
+        checkSenderPatterns(`${name}.${login}`, list as string[], where);
+      }
+      return value;
+    }
     case 'regexes':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad('a list of patterns (strings)');
       for (const re of value as string[]) compileRegex(name, re, where);
@@ -177,6 +190,14 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
       }
       return value;
     }
+  }
+}
+
+/** Every sender pattern usable; "/regex/" ones are compiled (and kept compiled) now, not at the first mail. */
+function checkSenderPatterns(name: string, patterns: string[], where: string): void {
+  for (const p of patterns) {
+    const problem = senderPatternProblem(p);
+    if (problem) throw new FaxError('config', `Setting "${name}"${where}: ${problem}.`);
   }
 }
 

@@ -79,6 +79,9 @@ export interface Config {
   senders: {
     allow: string[];
     allow_any_sender: boolean;
+    require_auth: boolean;
+    logins: Record<string, string[]>;
+    login_domain: string;
   };
   retry: Record<RetryClass, RetryRule> & {
     one_call_per_number: boolean;
@@ -121,6 +124,8 @@ export type KeyType =
   | { kind: 'address' }
   | { kind: 'addresses' }
   | { kind: 'regexes' }
+  | { kind: 'senders' }
+  | { kind: 'logins' }
   | { kind: 'rewrites' }
   | { kind: 'retry' }
   | { kind: 'recipients' };
@@ -189,8 +194,11 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     max_digits: int(20, 1, 32, 'most digits a number may have'),
   },
   senders: {
-    allow: { type: { kind: 'strings' }, default: [], doc: 'who may send: "user@example.com", "@example.com" (domain), "/regex/"' },
+    allow: { type: { kind: 'senders' }, default: [], doc: 'who may send: "user@example.com", "@example.com" (domain), "*.example.com", "/regex/" (whole address)' },
     allow_any_sender: bool(false, 'with an empty allow list, accept every sender (only on a closed network)'),
+    require_auth: bool(false, 'mail from outside this host needs an SMTP AUTH login allowed to send as every author (master.cf passes it)'),
+    logins: { type: { kind: 'logins' }, default: {}, doc: 'what each login may send as: { "alice" = ["alice@example.com"] }; unlisted logins: their own mailbox' },
+    login_domain: s('', 'domain of logins without @ for the own-mailbox rule: login alice sends as alice@<login_domain>'),
   },
   retry: {
     busy: retry(180, 6, 'far end busy'),

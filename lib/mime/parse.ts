@@ -45,8 +45,11 @@ export interface MimePart {
 
 export interface ParsedMessage {
   subject: string;
+  /** the first From address (for the body page) */
   from?: Address;
   replyTo?: Address;
+  /** every author header, for the sender check (lib/policy/sender.ts) */
+  authors: MessageAuthors;
   /** with angle brackets, '' when the mail has none */
   messageId: string;
   date?: Date;
@@ -57,6 +60,15 @@ export interface ParsedMessage {
   parts: MimePart[];
   /** size of the top-level header block in bytes (approximately: folded lines counted as stored) */
   headerBytes: number;
+}
+
+export interface MessageAuthors {
+  /** every From address ('' for an entry that has a name but no usable address) */
+  from: Address[];
+  sender?: Address;
+  replyTo: Address[];
+  /** author headers present more than once: 'from', 'sender', 'reply-to' */
+  repeated: string[];
 }
 
 export interface ParseLimits {
@@ -94,7 +106,7 @@ export async function parseMessage(input: NodeJS.ReadableStream, workDir: string
   }
   const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0, signal: limits.signal };
   const top = await parseLevel(input, state, 0);
-  const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes };
+  const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes, authors: top.authors };
   if (top.from) msg.from = top.from;
   if (top.replyTo) msg.replyTo = top.replyTo;
   if (top.date) msg.date = top.date;
@@ -147,10 +159,21 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
     if (errno.startsWith('E')) throw toFaxError(err, 'reading the mail');
     throw new FaxError('bad-document', 'The mail could not be read: it is not a valid MIME message.', { cause: err });
   }
+  const counts = new Map<string, number>();
+  for (const l of headerLines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
+  const authors: MessageAuthors = {
+    from: allAddresses(parser.from),
+    replyTo: allAddresses(parser.replyTo),
+    repeated: ['from', 'sender', 'reply-to'].filter((k) => (counts.get(k) ?? 0) > 1),
+  };
+  const sender = allAddresses(parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined);
+  if (sender.length > 0) authors.sender = sender[0]!;
+  if (sender.length > 1) authors.repeated.push('sender');
   const level: Level = {
     subject: parser.subject ?? '',
     messageId: parser.messageId ?? '',
     headerBytes: headerLines.reduce((n, l) => n + Buffer.byteLength(l.line) + 2, 2),
+    authors,
   };
   const from = firstAddress(parser.from);
   if (from) level.from = from;
@@ -201,6 +224,24 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
     path,
     depth,
   });
+}
+
+/**
+ * Every address of an address header, group members included; an entry with a name but no address
+ * counts as '' (an author nobody can check). An empty group ("undisclosed-recipients:;") adds nothing.
+ */
+function allAddresses(obj: AddressObject | AddressObject[] | undefined): Address[] {
+  const out: Address[] = [];
+  for (const o of Array.isArray(obj) ? obj : obj ? [obj] : []) {
+    for (const a of o.value ?? []) {
+      if (a.group) {
+        for (const m of a.group) out.push({ address: m.address ?? '', name: m.name ?? '' });
+      } else {
+        out.push({ address: a.address ?? '', name: a.name ?? '' });
+      }
+    }
+  }
+  return out;
 }
 
 function firstAddress(obj: AddressObject | undefined): Address | undefined {

@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
-import { authorizeSender } from '../policy/sender.js';
+import { authorizeSender, type Submission } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
@@ -34,6 +34,17 @@ export interface Envelope {
   recipient: string;
   /** Postfix ${extension}: the number part of fax+NUMBER@domain; taken from recipient when absent */
   extension?: string;
+  /** Postfix ${sasl_username}: the SMTP AUTH login ('' none); absent when master.cf does not pass it */
+  saslUser?: string;
+  /** Postfix ${client_address}: the SMTP client ('' for local submission); absent when not passed */
+  clientAddress?: string;
+}
+
+function submissionOf(envelope: Envelope): Submission {
+  const s: Submission = {};
+  if (envelope.saslUser !== undefined) s.login = envelope.saslUser;
+  if (envelope.clientAddress !== undefined) s.client = envelope.clientAddress;
+  return s;
 }
 
 export interface EnterOptions {
@@ -91,7 +102,7 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
     });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
-    const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
+    const sender = authorizeSender({ envelopeSender: envelope.sender, ...msg.authors }, submissionOf(envelope), config.senders);
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
 
     const opts = parseSubjectOptions(msg.subject);

@@ -54,6 +54,20 @@ test('a wrong type is named with the key and the expected type', () => {
   assert.match(e.message, 'whole number');
 });
 
+test('sender patterns: a broken /regex/ fails loading naming the key (also in senders.logins); good ones load', () => {
+  const e = configError(base + '[senders]\nallow = ["@example.org", "/(unclosed/"]\n');
+  assert.is(e.code, 'config');
+  assert.match(e.message, '"senders.allow"');
+  assert.match(e.message, '"/(unclosed/" is not a valid regular expression (Unterminated group)');
+  assert.match(configError(base + '[senders]\nlogins = { alice = ["/[z-a]/"] }\n').message, '"senders.logins.alice"');
+  assert.match(configError(base + '[senders]\nlogins = { alice = "alice@example.org" }\n').message, '"senders.logins.alice"');
+  assert.match(configError(base + '[senders]\nallow = [""]\n').message, '"senders.allow"');
+  const c = parseConfig(base + '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] }\nlogin_domain = "example.org"\n', 'test.toml');
+  assert.equal(c.senders.allow, ['/.*@example\\.org/']);
+  assert.is(c.senders.require_auth, true);
+  assert.equal(JSON.parse(JSON.stringify(c.senders.logins)), { boss: ['@example.org'] });
+});
+
 test('an enum value outside its set is refused', () => {
   assert.match(configError(base + '[fax]\nresolution = "ultra"\n').message, '"fax.resolution"');
 });

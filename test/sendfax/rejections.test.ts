@@ -134,6 +134,21 @@ test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), { status: 77, code: '5.7.1' });
 });
 
+test('every author is checked: a second From address, a Sender or a repeated From header from outside: 77 5.7.1', async () => {
+  const pdf = pdfPart(markedPdf([1]), 'a.pdf');
+  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@evil.example', 'every one must be allowed'] });
+  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['Sender address mallory@evil.example'] });
+  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['more than one From header'] });
+  // Both authors allowed: faxed.
+  await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
+});
+
+test('an unanchored-looking sender regex does not let a longer domain through: 77 5.7.1', async () => {
+  const e = newEnv({ senders: 'allow = ["/.*@example\\\\.org/"]' });
+  await expectRejected(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'mallory@example.org.evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@example.org.evil.example'] });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'alice@example.org' }));
+});
+
 test('bounces (null sender, MAILER-DAEMON) are never faxed: 77 5.7.1', async () => {
   for (const sender of ['', '<>', 'MAILER-DAEMON', 'mailer-daemon@fax.example.com']) {
     await expectRejected(env, goodMail(), { status: 77, code: '5.7.1', says: ['Bounce'] }, { sender });
