@@ -14,6 +14,9 @@ PACKAGES=(
   fonts-ipafont-gothic  # a TrueType CJK font for the body page (Japanese text)
   fonts-dejavu-core
   tnef               # unpacks winmail.dat
+  # hostile (issue 10): a test dependency only. test/e2e/sasl.test.ts starts a private Dovecot (its own
+  # config, loopback port) as the SASL server of a private Postfix; faxmail itself never needs it.
+  dovecot-core
   ca-certificates
 )
 

@@ -90,7 +90,7 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
   await ensureSpool(paths);
   const id = newJobId();
   const jlog = log.child({ job: id });
-  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule }, 'mail received for fax');
+  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule, saslUser: envelope.saslUser, client: envelope.clientAddress }, 'mail received for fax');
 
   const staging = await createStagingDir(paths, id);
   const forget = removeOnSignal(staging);
