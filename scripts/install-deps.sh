@@ -17,6 +17,10 @@ PACKAGES=(
   # hostile (issue 10): a test dependency only. test/e2e/sasl.test.ts starts a private Dovecot (its own
   # config, loopback port) as the SASL server of a private Postfix; faxmail itself never needs it.
   dovecot-core
+  # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
+  # Optional at runtime (paths.libreoffice empty: office files are refused with a note); the tests and
+  # the bench make and convert real office files with it. About 250 MB installed.
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
   ca-certificates
 )
 

@@ -20,10 +20,11 @@ import { parseSubjectOptions } from '../mime/subject-options.js';
 import { renderBodyPdf } from './body-page.js';
 import { htmlToText } from './html-text.js';
 import { imageToPdf } from './image-pdf.js';
-import { formatSkipped, selectDocuments, type SkippedPart } from './select.js';
-import { officeToPdf, tiffToPdf, unpackTnef } from './tools.js';
+import { formatSkipped, isOfficeExtension, selectDocuments, type SkippedPart } from './select.js';
+import { officeToPdf } from './office.js';
+import { tiffToPdf, unpackTnef } from './tools.js';
 import { createBudget, wallLeftMs, type Budget } from '../exec/budget.js';
-import { checkDeadline } from '../exec/limits.js';
+import { checkDeadline, deadlineError } from '../exec/limits.js';
 
 export interface PreparedDocument {
   /** name to show the sender ("mail text" for the body page) */
@@ -92,17 +93,17 @@ function noDocumentSentence(skipped: SkippedPart[], bodyWanted: boolean): string
 }
 
 /** Turn a parsed mail into PDFs for Ghostscript (see the header comment). */
-export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; budget?: Budget }, log: Logger): Promise<PreparedDocuments> {
+export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone?: boolean; budget?: Budget }, log: Logger): Promise<PreparedDocuments> {
   // The run's limits; a caller without one (tests) gets the configured limits from now on.
   const own = opts.budget ? undefined : createBudget(config.fax.time_limit, config.fax.convert_timeout);
   try {
-    return await prepare(msg, workDir, config, opts.body, (opts.budget ?? own)!, log);
+    return await prepare(msg, workDir, config, { body: opts.body, allowNone: opts.allowNone === true }, (opts.budget ?? own)!, log);
   } finally {
     own?.dispose();
   }
 }
 
-async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Config>, body: boolean, budget: Budget, log: Logger): Promise<PreparedDocuments> {
+async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone: boolean }, budget: Budget, log: Logger): Promise<PreparedDocuments> {
   const docsDir = join(workDir, 'docs');
   try {
     await mkdir(docsDir, { recursive: true });
@@ -124,8 +125,9 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
   if (sel.documents.length > config.fax.max_documents) {
     throw new FaxError('too-large', `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed in one mail.`);
   }
-  const bodyText = body ? bodyTextOf(msg) : '';
-  if (sel.documents.length === 0 && bodyText === '') throw new FaxError('no-document', noDocumentSentence(sel.skipped, body));
+  const bodyText = opts.body ? bodyTextOf(msg) : '';
+  // allowNone: a cover page with the mail text as its note is a fax on its own.
+  if (sel.documents.length === 0 && bodyText === '' && !opts.allowNone) throw new FaxError('no-document', noDocumentSentence(sel.skipped, opts.body));
 
   const documents: PreparedDocument[] = [];
   const pdfPath = (n: number): string => join(docsDir, `${String(n).padStart(2, '0')}-doc.pdf`);
@@ -164,10 +166,16 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
           // LibreOffice names its output after the input and guesses the format partly from the
           // extension, so give it a hard link with our own name and the sender's extension.
           const dir = join(workDir, `office-${String(n).padStart(2, '0')}`);
-          // LibreOffice is not on the tool runner yet (the office stream moves it): bound it by the run's
-          // deadline at least.
-          const seconds = Math.max(1, Math.min(config.fax.convert_timeout, Math.floor(wallLeftMs(budget) / 1000)));
-          pdf = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), join(dir, 'out'), join(dir, 'home'), d.name, seconds);
+          // LibreOffice runs through office.ts's own runner until the office stream moves it onto lib/exec:
+          // its wall-clock limit is cut to what is left of the run's deadline, and hitting it then is the
+          // deadline's failure (75), not the document's.
+          const left = Math.floor(wallLeftMs(budget) / 1000);
+          const seconds = Math.max(1, Math.min(config.fax.convert_timeout, left));
+          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, seconds).catch((err: unknown) => {
+            throw seconds < config.fax.convert_timeout && wallLeftMs(budget) < 1000 ? deadlineError(budget) : err;
+          });
+          pdf = r.pdf;
+          log.info({ step: 'office', n, ms: r.result.ms }, 'office document converted');
           break;
         }
       }
@@ -186,11 +194,14 @@ function tiffTools(config: Readonly<Config>): { tiff2pdf: string; tiffinfo: stri
   return { tiff2pdf: config.paths.tiff2pdf, tiffinfo: config.paths.tiffinfo, tiff2rgba: join(dirname(config.paths.tiff2pdf), 'tiff2rgba') };
 }
 
-/** A hard link to the stored office file named doc.<ext> (our name, the sender's extension if sane). */
+/**
+ * A hard link to the stored office file named doc.<ext>: our name, with the sender's extension when it is
+ * an office one (LibreOffice partly goes by it), else none (LibreOffice then goes by the content alone).
+ */
 async function officeInput(part: MimePart, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const ext = extensionOf(part.filename) || 'doc';
-  const input = join(dir, `doc.${ext}`);
+  const ext = extensionOf(part.filename);
+  const input = join(dir, isOfficeExtension(ext) ? `doc.${ext}` : 'doc');
   await link(part.path, input);
   return input;
 }

@@ -2,15 +2,13 @@
  * tools.ts: the external converters for attachments: tiff2pdf, tiffinfo and tiff2rgba (libtiff-tools)
  * and tnef run through the one tool runner (lib/exec/run.ts: argv only, clean environment, private temp
  * dir, the run's deadline and CPU allowance, SIGKILL at the end), with our own file names as arguments
- * (never the sender's). LibreOffice still runs here with execa until the office stream moves it onto the
- * runner (same rules: own profile per run, no macros).
+ * (never the sender's). LibreOffice: office.ts.
  * Argument building is pure and tested on its own; the runners turn failures into FaxErrors naming the
  * attachment, in the outcome class lib/exec/verdict.ts gives them: the document's fault 'bad-document'
  * (65), the server's 'temporary' (75). No path or tool output ever reaches the sentence.
  */
 import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { execa } from 'execa';
+import { dirname, join } from 'node:path';
 import { FaxError, oneLine } from '../errors.js';
 import { runTool, type ToolName } from '../exec/run.js';
 import type { Budget } from '../exec/budget.js';
@@ -125,39 +123,4 @@ export async function unpackTnef(tnef: string, input: string, outDir: string, na
     if (st.isFile()) out.push({ path, name: entry, size: st.size });
   }
   return out;
-}
-
-/**
- * LibreOffice's arguments: convert `input` to PDF in `outDir`, with its own profile in `profileDir` (a
- * profile shared with a running LibreOffice, or a missing HOME, makes the conversion hang or fail).
- */
-export function sofficeArgs(input: string, outDir: string, profileDir: string): string[] {
-  return ['--headless', '--norestore', '--nolockcheck', `-env:UserInstallation=file://${encodeURI(profileDir)}`, '--convert-to', 'pdf', '--outdir', outDir, input];
-}
-
-/** Where LibreOffice writes the PDF for `input`. */
-export function sofficeOutput(input: string, outDir: string): string {
-  return join(outDir, `${basename(input, extname(input))}.pdf`);
-}
-
-/** Convert an office document to PDF with LibreOffice (HOME and profile in `homeDir`). */
-export async function officeToPdf(soffice: string, input: string, outDir: string, homeDir: string, name: string, timeoutSeconds: number): Promise<string> {
-  await mkdir(outDir, { recursive: true });
-  await mkdir(join(homeDir, 'profile'), { recursive: true });
-  const r = await execa(soffice, sofficeArgs(input, outDir, join(homeDir, 'profile')), {
-    reject: false,
-    timeout: timeoutSeconds * 1000,
-    stdin: 'ignore',
-    all: true,
-    maxBuffer: 1_000_000,
-    env: { HOME: homeDir },
-  });
-  // Only the errno: execa's message holds the command line, with our paths in it.
-  if (r.exitCode === undefined && r.signal === undefined && !r.timedOut) throw new FaxError('temporary', `LibreOffice could not be started (${typeof r.code === 'string' ? r.code : 'error'}); the fax will be tried again.`);
-  const pdf = sofficeOutput(input, outDir);
-  const s = await stat(pdf).catch(() => undefined);
-  if (r.timedOut || r.exitCode !== 0 || !s || s.size === 0) {
-    throw new FaxError('bad-document', `The document "${name}" could not be converted for faxing; please send it as a PDF.`, { detail: { tool: 'soffice', output: oneLine(r.all ?? '', 400) } });
-  }
-  return pdf;
 }

@@ -50,6 +50,8 @@ export interface ParsedMessage {
   replyTo?: Address;
   /** every author header, for the sender check (lib/policy/sender.ts) */
   authors: MessageAuthors;
+  /** To and Cc addresses with their display names (at most MAX_RECIPIENTS), e.g. for the cover page */
+  recipients?: Address[];
   /** with angle brackets, '' when the mail has none */
   messageId: string;
   date?: Date;
@@ -109,6 +111,7 @@ export async function parseMessage(input: NodeJS.ReadableStream, workDir: string
   const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes, authors: top.authors };
   if (top.from) msg.from = top.from;
   if (top.replyTo) msg.replyTo = top.replyTo;
+  if (top.recipients) msg.recipients = top.recipients;
   if (top.date) msg.date = top.date;
   if (top.text !== undefined) msg.text = top.text;
   if (top.html !== undefined) msg.html = top.html;
@@ -162,11 +165,11 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
   const counts = new Map<string, number>();
   for (const l of headerLines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
   const authors: MessageAuthors = {
-    from: allAddresses(parser.from),
-    replyTo: allAddresses(parser.replyTo),
+    from: authorAddresses(parser.from),
+    replyTo: authorAddresses(parser.replyTo),
     repeated: ['from', 'sender', 'reply-to'].filter((k) => (counts.get(k) ?? 0) > 1),
   };
-  const sender = allAddresses(parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined);
+  const sender = authorAddresses(parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined);
   if (sender.length > 0) authors.sender = sender[0]!;
   if (sender.length > 1) authors.repeated.push('sender');
   const level: Level = {
@@ -179,6 +182,8 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
   if (from) level.from = from;
   const replyTo = firstAddress(parser.replyTo);
   if (replyTo) level.replyTo = replyTo;
+  const recipients = allAddresses([parser.to, parser.cc]);
+  if (recipients.length > 0) level.recipients = recipients;
   if (parser.date) level.date = parser.date;
   if (text?.text) level.text = cut(text.text);
   if (text?.html) level.html = cut(text.html);
@@ -230,7 +235,7 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
  * Every address of an address header, group members included; an entry with a name but no address
  * counts as '' (an author nobody can check). An empty group ("undisclosed-recipients:;") adds nothing.
  */
-function allAddresses(obj: AddressObject | AddressObject[] | undefined): Address[] {
+function authorAddresses(obj: AddressObject | AddressObject[] | undefined): Address[] {
   const out: Address[] = [];
   for (const o of Array.isArray(obj) ? obj : obj ? [obj] : []) {
     for (const a of o.value ?? []) {
@@ -250,6 +255,23 @@ function firstAddress(obj: AddressObject | undefined): Address | undefined {
     for (const m of a.group ?? []) if (m.address) return { address: m.address, name: m.name ?? '' };
   }
   return undefined;
+}
+
+/** Most To/Cc addresses kept: enough to find the fax address among them. */
+export const MAX_RECIPIENTS = 50;
+
+function allAddresses(objs: (AddressObject | AddressObject[] | undefined)[]): Address[] {
+  const out: Address[] = [];
+  const add = (address: string | undefined, name: string | undefined): void => {
+    if (address && out.length < MAX_RECIPIENTS) out.push({ address, name: name ?? '' });
+  };
+  for (const obj of objs.flatMap((o) => (o === undefined ? [] : Array.isArray(o) ? o : [o]))) {
+    for (const a of obj.value ?? []) {
+      add(a.address, a.name);
+      for (const m of a.group ?? []) add(m.address, m.name);
+    }
+  }
+  return out;
 }
 
 function cut(s: string): string {
