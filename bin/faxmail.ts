@@ -62,9 +62,13 @@ export async function parseArgs(argv: readonly string[], out: Print): Promise<Ar
 
 async function run(command: string, args: Argv, config: Readonly<Config>, log: Logger, out: Print): Promise<number> {
   switch (command) {
-    case 'check-config':
+    case 'check-config': {
       out(`configuration OK (${config.source})`);
+      // The number policy in effect, country defaults included: what sendfax will dial and refuse.
+      const { describeNumberPolicy } = await import('../lib/policy/countries.js');
+      for (const line of describeNumberPolicy(config.numbers)) out(line);
       return EX.OK;
+    }
     case 'status': {
       const { collectStatus, formatStatus } = await import('../lib/admin/status.js');
       const s = await collectStatus(config);

@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { FaxError } from '../errors.js';
 import { SCHEMA, type Config, type KeySpec } from './schema.js';
 import { isMailbox, senderPatternProblem } from '../policy/sender.js';
+import { countryPlan } from '../policy/countries.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
@@ -67,6 +68,7 @@ export function validateConfig(doc: Record<string, unknown>, source: string, opt
     out[section] = values;
   }
   const config = out as unknown as Config;
+  applyCountryPlan(config, (doc['numbers'] ?? {}) as Record<string, unknown>);
   if (checkPaths) checkSameFilesystem(config, where);
   if (config.numbers.min_digits > config.numbers.max_digits) {
     throw new FaxError('config', `Setting "numbers.min_digits"${where} is larger than "numbers.max_digits".`);
@@ -81,6 +83,18 @@ export function validateConfig(doc: Record<string, unknown>, source: string, opt
   }
   checkCallFileSettings(config, where);
   return deepFreeze(config);
+}
+
+/**
+ * numbers.country: the country's dial rules, allow and deny patterns replace the generic defaults of the
+ * keys the admin did not set (a key set in the file always wins, whole).
+ */
+function applyCountryPlan(config: Config, givenNumbers: Record<string, unknown>): void {
+  const plan = countryPlan(config.numbers.country);
+  if (!plan) return;
+  if (!('rewrite' in givenNumbers)) config.numbers.rewrite = plan.rewrite.map((r) => ({ ...r }));
+  if (!('allow' in givenNumbers)) config.numbers.allow = [...plan.allow];
+  if (!('deny' in givenNumbers)) config.numbers.deny = plan.deny.map((d) => d.pattern);
 }
 
 /** Render a sample call file now, so a bad channel template fails at load, not after a conversion. */

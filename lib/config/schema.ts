@@ -5,6 +5,8 @@
  * (test/config/example.test.ts checks that every key here is documented there).
  */
 
+import { COUNTRY_CODES } from '../policy/countries.js';
+
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type Paper = 'a4' | 'letter';
 export type Compression = 'g3' | 'g4';
@@ -71,6 +73,7 @@ export interface Config {
     cover_page: boolean;
   };
   numbers: {
+    country: string;
     rewrite: RewriteRule[];
     allow: string[];
     deny: string[];
@@ -194,9 +197,10 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     cover_page: bool(false, 'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)'),
   },
   numbers: {
+    country: { type: { kind: 'enum', values: COUNTRY_CODES }, default: '', doc: 'JP, US, CA, GB (UK), DE or FR: that country\'s dial rules, allow and deny patterns for the three keys below that you do not set' },
     rewrite: { type: { kind: 'rewrites' }, default: [], doc: 'dial rules applied in order to the normalised number, e.g. [{ match = "^\\\\+81", replace = "0" }]' },
     allow: { type: { kind: 'regexes' }, default: ['^0[1-9][0-9]{5,13}$'], doc: 'a rewritten number must match one of these patterns' },
-    deny: { type: { kind: 'regexes' }, default: ['^00', '^0(90|900|190|137|138)'], doc: 'a rewritten number matching any of these is refused (premium rate, international)' },
+    deny: { type: { kind: 'regexes' }, default: ['^00', '^0(90|900|990|190|137|138)'], doc: 'a rewritten number matching any of these is refused (premium rate, international)' },
     min_digits: int(3, 1, 32, 'fewest digits a number may have'),
     max_digits: int(20, 1, 32, 'most digits a number may have'),
   },
