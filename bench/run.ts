@@ -113,7 +113,7 @@ function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
   const dir = join(outDir, `gs-${paper}`);
   mkdirSync(dir, { recursive: true });
   copyFileSync(pdf, join(dir, 'in-0.pdf'));
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', screens: 'threshold' });
   return () => measure(['gs', ...args], { cwd: dir });
 }
 
@@ -257,7 +257,7 @@ async function case7(): Promise<Row> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   copyFileSync(docx, join(dir, 'in-0.docx'));
-  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false });
+  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold' });
   let n = 0;
   const baseline = async (): Promise<Sample> => {
     const profile = join(dir, `profile-${++n}`);

@@ -142,6 +142,12 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
     case 'bool':
       if (typeof value !== 'boolean') bad('true or false');
       return value;
+    case 'dither':
+      // true and false are the spellings from before "auto" existed: they keep their meaning.
+      if (value === true) return 'always';
+      if (value === false) return 'never';
+      if (value !== 'auto' && value !== 'always' && value !== 'never') bad('"auto", "always" or "never" (true and false still mean "always" and "never")');
+      return value;
     case 'enum':
       if (typeof value !== 'string' || !t.values.includes(value)) bad(`one of ${t.values.map((v) => `"${v}"`).join(', ')}`);
       return value;

@@ -10,6 +10,8 @@ import { COUNTRY_CODES } from '../policy/countries.js';
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type Paper = 'a4' | 'letter';
 export type Compression = 'g3' | 'g4';
+/** fax.dither: grey areas as the line screen on pages that have them, on every page, or never (threshold). */
+export type DitherMode = 'auto' | 'always' | 'never';
 export type MailTransportKind = 'sendmail' | 'smtp' | 'directory';
 export type Locale = 'en' | 'ja';
 
@@ -69,7 +71,7 @@ export interface Config {
     body_page: boolean;
     min_image_bytes: number;
     parallel: number;
-    dither: boolean;
+    dither: DitherMode;
     cover_page: boolean;
   };
   numbers: {
@@ -129,6 +131,7 @@ export type KeyType =
   | { kind: 'int'; min: number; max: number }
   | { kind: 'bool' }
   | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'dither' }
   | { kind: 'strings' }
   | { kind: 'address' }
   | { kind: 'addresses' }
@@ -193,7 +196,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     body_page: bool(false, 'render the mail body as the first page (per mail: +body in the Subject)'),
     min_image_bytes: int(8192, 0, 10_000_000, 'inline images smaller than this many bytes (signature logos) are skipped'),
     parallel: int(0, 0, 64, 'Ghostscript processes per fax for big documents; 0: one per CPU core'),
-    dither: bool(false, 'halftone grey and colour areas (photos) instead of the default threshold'),
+    dither: { type: { kind: 'dither' }, default: 'auto', doc: 'grey and photos: auto (line screen on pages with grey areas, threshold on text pages), always, never' },
     cover_page: bool(false, 'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)'),
   },
   numbers: {

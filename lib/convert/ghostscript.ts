@@ -16,11 +16,8 @@ import type { FaxGeometry } from './geometry.js';
 /** Ghostscript device for each compression. 'g3' is 2-D G3 (MR): smaller than 1-D, and spandsp reads both. */
 export const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
 
-/**
- * Threshold instead of halftone: a 1x1 threshold screen at 50% grey. It is installed from the page
- * device's Install procedure because Ghostscript sets its default screen after -c code runs.
- */
-export const THRESHOLD_SCREEN = '<< /Install { << /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone } >> setpagedevice';
+/** Threshold instead of halftone: a 1x1 threshold screen at 50% grey (PostScript that sets it). */
+const THRESHOLD_PROC = '<< /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone';
 
 /**
  * Grey as a horizontal line screen at 35 lines per inch: the spot function depends on y only, so each scan
@@ -28,7 +25,34 @@ export const THRESHOLD_SCREEN = '<< /Install { << /HalftoneType 3 /Width 1 /Heig
  * it against Ghostscript's default halftone on text, a shaded form and a photo at fine resolution: 0.40 of
  * the line time, with tone no worse (1.8 % vs 2.7 % error on the form, 4.7 % vs 4.9 % on the photo).
  */
-export const LINE_SCREEN = '<< /Install { 35 0 { exch pop } setscreen } >> setpagedevice';
+const LINE_PROC = '35 0 { exch pop } setscreen';
+
+/**
+ * The screen for a whole run, installed from the page device's Install procedure because Ghostscript sets
+ * its default screen after -c code runs.
+ */
+export const THRESHOLD_SCREEN = `<< /Install { ${THRESHOLD_PROC} } >> setpagedevice`;
+export const LINE_SCREEN = `<< /Install { ${LINE_PROC} } >> setpagedevice`;
+
+/** How a run renders grey: threshold, the line screen, or per page of the run (true: line screen). */
+export type Screens = 'threshold' | 'line' | readonly boolean[];
+
+/**
+ * A screen per page (fax.dither = "auto"): BeginPage runs at the start of every page with the number of
+ * pages this run has output so far (also more than once per page, and once after the last), so it picks
+ * the page's entry from a string of '0' (threshold) and '1' (line screen); past the end, threshold.
+ */
+export function perPageScreens(pages: readonly boolean[]): string {
+  const bits = pages.map((b) => (b ? '1' : '0')).join('');
+  return `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`;
+}
+
+/** The -c program that installs `s`. */
+export function screenProgram(s: Screens): string {
+  if (s === 'threshold' || (Array.isArray(s) && s.every((b) => !b))) return THRESHOLD_SCREEN;
+  if (s === 'line' || (Array.isArray(s) && s.every((b) => b))) return LINE_SCREEN;
+  return perPageScreens(s as readonly boolean[]);
+}
 
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -45,8 +69,8 @@ export interface RenderArgs {
   output: string;
   geometry: FaxGeometry;
   compression: Compression;
-  /** halftone grey areas (Ghostscript's default screen) instead of thresholding them */
-  dither: boolean;
+  /** how grey is rendered (see Screens) */
+  screens: Screens;
   /** 1-based page range, applied to every input; omit for all pages */
   firstPage?: number;
   lastPage?: number;
@@ -76,7 +100,7 @@ export function buildRenderArgs(a: RenderArgs): string[] {
   // gs may write its output and nothing else (besides its private TMPDIR, which lib/exec/run.ts makes).
   args.push(`--permit-file-write=${checkName(a.output)}`);
   args.push(`-sOutputFile=${checkName(a.output)}`);
-  args.push('-c', a.dither ? LINE_SCREEN : THRESHOLD_SCREEN);
+  args.push('-c', screenProgram(a.screens));
   args.push('-f', ...a.inputs.map(checkName));
   return args;
 }
@@ -85,6 +109,43 @@ export function buildRenderArgs(a: RenderArgs): string[] {
 export function buildPageCountArgs(input: string): string[] {
   const name = checkName(input);
   return ['-q', '-dSAFER', '-dNODISPLAY', '-dBATCH', '-dNOPAUSE', '-dNOPROMPT', `--permit-file-read=${name}`, `-sFile=${name}`, '-c', 'File (r) file runpdfbegin pdfpagecount = quit'];
+}
+
+/** The analysis render is the fax page scaled down by this: 1728 / 6 = 288 pixels across at 34 dpi (0.75 mm). */
+export const ANALYSIS_DIVISOR = 6;
+
+/**
+ * argv that prints a PDF's page count on stdout (like buildPageCountArgs) and then, unless it has more than
+ * `maxPages` pages, renders every page small in 8-bit grey into `output` (one PGM per page, fitted like the
+ * fax: lib/convert/grey.ts decides per page whether it has grey areas). One gs start for both. A page that
+ * fails to render is skipped (the caller sees fewer images than pages).
+ */
+export function buildAnalysisArgs(input: string, output: string, geometry: FaxGeometry, maxPages: number): string[] {
+  const name = checkName(input);
+  const out = checkName(output);
+  const dpi = geometry.xdpi / ANALYSIS_DIVISOR;
+  const width = Math.round(geometry.width / ANALYSIS_DIVISOR);
+  const height = Math.round((geometry.height / geometry.ydpi) * dpi);
+  const program = `File (r) file runpdfbegin pdfpagecount dup = flush dup ${positive(maxPages)} le { 1 1 3 -1 roll { /faxmail_p exch def { faxmail_p pdfgetpage pdfshowpage } stopped pop } for } { pop } ifelse quit`;
+  return [
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-dNOPROMPT',
+    '-sDEVICE=pgmraw',
+    `-r${dpi}`,
+    `-g${width}x${height}`,
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    '-dUseCropBox',
+    `--permit-file-read=${name}`,
+    `--permit-file-write=${out}`,
+    `-sOutputFile=${out}`,
+    `-sFile=${name}`,
+    '-c',
+    program,
+  ];
 }
 
 function positive(n: number): number {

@@ -20,7 +20,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Compression, Paper, Resolution } from '../config/schema.js';
+import type { Compression, DitherMode, Paper, Resolution } from '../config/schema.js';
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { Logger } from '../log.js';
@@ -28,7 +28,8 @@ import { readTiff, readTiffFile } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
 import { checkFaxPages, decodeProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
-import { buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput } from './ghostscript.js';
+import { buildAnalysisArgs, buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type Screens } from './ghostscript.js';
+import { analysePgms, wantsScreen } from './grey.js';
 import type { ToolResult } from '../exec/run.js';
 import { cpuExhausted, type Budget } from '../exec/budget.js';
 import { judge } from '../exec/verdict.js';
@@ -46,7 +47,16 @@ export interface ConvertOptions {
   budget: Budget;
   /** gs processes at once; 0: one per core */
   parallel: number;
-  dither: boolean;
+  /** grey: 'never' threshold, 'always' the line screen, 'auto' the line screen on pages with grey areas */
+  dither: DitherMode;
+}
+
+/** How each page of one document renders grey. */
+interface PageScreen {
+  /** the line screen (else threshold) */
+  line: boolean;
+  /** the page has no grey at all: it renders the same under either screen */
+  plain: boolean;
 }
 
 export interface ConvertResult {
@@ -92,11 +102,13 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // pages are counted and keep it only if the count agrees; the page limit is still decided by the count
     // before any output is used, and anything unexpected falls back to the normal path below.
     const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
+    // In auto mode the count run also renders every page small in grey, to choose each page's screen.
 
     // 1. Count pages; countAllPages refuses (too-large) as soon as the running total passes maxPages.
     let pageCounts: number[];
+    let screens: PageScreen[][];
     try {
-      pageCounts = await countAllPages(inputs, work, opts, workers, log);
+      ({ counts: pageCounts, screens } = await countAllPages(inputs, work, opts, geometry, workers, log));
     } catch (err) {
       await spec?.abandon();
       throw err;
@@ -108,9 +120,12 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
     const single = runs.length === 1 && runs[0]!.firstPage === undefined;
     let parts: string[] | undefined;
-    if (spec && single) parts = await spec.use(total, log);
+    // The speculative run used one screen for everything: its pages are right unless a page that has grey
+    // wants the other screen.
+    const specFits = screens.flat().every((p) => p.plain || p.line === (specScreen(opts.dither) === 'line'));
+    if (spec && single && specFits) parts = await spec.use(total, log);
     else await spec?.abandon();
-    parts ??= await renderAll(runs, inputs, work, opts, geometry, workers, log);
+    parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
 
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
@@ -235,13 +250,22 @@ async function diskIsLow(dir: string): Promise<boolean> {
   }
 }
 
-async function countAllPages(inputs: ConvertInput[], work: string, opts: ConvertOptions, workers: number, log: Logger): Promise<number[]> {
+async function countAllPages(
+  inputs: ConvertInput[],
+  work: string,
+  opts: ConvertOptions,
+  geometry: ReturnType<typeof faxGeometry>,
+  workers: number,
+  log: Logger,
+): Promise<{ counts: number[]; screens: PageScreen[][] }> {
   const cancel = new AbortController();
   let running = 0;
   let counted = 0;
   const results = await mapPool(inputs, workers, async (input, i) => {
     if (cancel.signal.aborted) throw CANCELLED;
-    const r = await runGhostscript(opts.gs, buildPageCountArgs(`in-${i}.pdf`), { cwd: work, budget: opts.budget, cancel: cancel.signal });
+    const analysis = `analysis-${i}.pgm`;
+    const args = opts.dither === 'auto' ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages) : buildPageCountArgs(`in-${i}.pdf`);
+    const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     const pages = r.ok ? parsePageCount(r.stdout) : undefined;
     log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
     try {
@@ -256,7 +280,9 @@ async function countAllPages(inputs: ConvertInput[], work: string, opts: Convert
         const howMany = counted === inputs.length ? `${running}` : `${running} or more`;
         throw new FaxError('too-large', `The documents make ${howMany} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pagesSoFar: running, maxPages: opts.maxPages } });
       }
-      return pages;
+      const screens = opts.dither === 'auto' ? await chooseScreens(join(work, analysis), pages) : Array.from({ length: pages }, () => ({ line: opts.dither === 'always', plain: false }));
+      if (opts.dither === 'auto') log.info({ step: 'screens', document: shown(input.name), pages: screens.map((p) => (p.line ? 'L' : p.plain ? '-' : 'T')).join('') });
+      return { pages, screens };
     } catch (err) {
       cancel.abort();
       throw err;
@@ -264,11 +290,35 @@ async function countAllPages(inputs: ConvertInput[], work: string, opts: Convert
   });
   const failure = firstFailure(results);
   if (failure !== undefined) throw failure;
-  return results.map((r) => (r as PromiseFulfilledResult<number>).value);
+  const done = results.map((r) => (r as PromiseFulfilledResult<{ pages: number; screens: PageScreen[] }>).value);
+  return { counts: done.map((d) => d.pages), screens: done.map((d) => d.screens) };
+}
+
+/**
+ * Each page's screen from the analysis render (grey.ts). When the render does not hold exactly one image
+ * per page (a page that failed to draw), every page gets the line screen: legible whatever it holds, and the
+ * real render will report the damage.
+ */
+async function chooseScreens(pgm: string, pages: number): Promise<PageScreen[]> {
+  const looks = await readFile(pgm).then(analysePgms, () => []);
+  if (looks.length !== pages) return Array.from({ length: pages }, () => ({ line: true, plain: false }));
+  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyGrey }));
+}
+
+/** The screen of the speculative run: the line screen unless grey is never screened. */
+function specScreen(dither: DitherMode): 'line' | 'threshold' {
+  return dither === 'never' ? 'threshold' : 'line';
+}
+
+/** The screens of one planned run: its documents' pages, or its page range of one document. */
+function runScreens(run: GsRun, screens: PageScreen[][]): Screens {
+  const pages = run.firstPage !== undefined ? screens[run.docs[0]!]!.slice(run.firstPage - 1, run.lastPage!) : run.docs.flatMap((d) => screens[d]!);
+  return pages.map((p) => p.line);
 }
 
 async function renderAll(
   runs: GsRun[],
+  screens: PageScreen[][],
   inputs: ConvertInput[],
   work: string,
   opts: ConvertOptions,
@@ -290,7 +340,7 @@ async function renderAll(
       output,
       geometry,
       compression: opts.compression,
-      dither: opts.dither,
+      screens: runScreens(run, screens),
       ...(run.firstPage !== undefined ? { firstPage: run.firstPage, lastPage: run.lastPage! } : {}),
     });
     const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
@@ -341,7 +391,7 @@ interface SpeculativeRun {
 function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>): SpeculativeRun {
   const cancel = new AbortController();
   const output = 'speculative.tif';
-  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, dither: opts.dither });
+  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, screens: specScreen(opts.dither) });
   const running = runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
   return {
     async use(pages, log) {

@@ -68,6 +68,16 @@ test('sender patterns: a broken /regex/ fails loading naming the key (also in se
   assert.equal(JSON.parse(JSON.stringify(c.senders.logins)), { boss: ['@example.org'] });
 });
 
+test('fax.dither: auto by default; the old true and false still mean always and never; anything else is named', () => {
+  assert.is(parseConfig(base, 'test.toml').fax.dither, 'auto');
+  assert.is(parseConfig(base + '[fax]\ndither = true\n', 'test.toml').fax.dither, 'always');
+  assert.is(parseConfig(base + '[fax]\ndither = false\n', 'test.toml').fax.dither, 'never');
+  assert.is(parseConfig(base + '[fax]\ndither = "never"\n', 'test.toml').fax.dither, 'never');
+  const e = configError(base + '[fax]\ndither = "sometimes"\n');
+  assert.match(e.message, '"fax.dither"');
+  assert.match(e.message, '"auto", "always" or "never"');
+});
+
 test('an enum value outside its set is refused', () => {
   assert.match(configError(base + '[fax]\nresolution = "ultra"\n').message, '"fax.resolution"');
 });

@@ -35,7 +35,7 @@ function alive(pid: number): boolean {
 }
 
 test('render arguments: SAFER, the fax device, fixed fitted media, range, threshold screen, inputs after -f', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf', 'in-1.pdf'], output: 'part-0.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false, firstPage: 3, lastPage: 9 });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf', 'in-1.pdf'], output: 'part-0.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold', firstPage: 3, lastPage: 9 });
   assert.equal(args, [
     '-dSAFER',
     '-dBATCH',
@@ -60,7 +60,7 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
 });
 
 test('render arguments: g3 is 2-D G3, dither installs the line screen, no range means all pages', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', dither: true });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', screens: 'line' });
   assert.ok(args.includes('-sDEVICE=tiffg32d'));
   assert.ok(args.includes('-r204x98'));
   assert.ok(args.includes('-g1728x1078'));
@@ -70,7 +70,7 @@ test('render arguments: g3 is 2-D G3, dither installs the line screen, no range 
 });
 
 test('only plain file names reach gs: no paths, options, templates or separators', () => {
-  const base = { output: 'o.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4' as const, dither: false };
+  const base = { output: 'o.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4' as const, screens: 'threshold' as const };
   for (const bad of ['-dNOSAFER', '../x.pdf', '/etc/passwd', 'a b.pdf', 'x%d.pdf', 'a:b.pdf', '', '.hidden']) {
     assert.throws(() => buildRenderArgs({ ...base, inputs: [bad] }), /plain file name/, bad);
     assert.throws(() => buildPageCountArgs(bad), /plain file name/, bad);
@@ -100,7 +100,7 @@ test('page count follows a symlink (how the orchestrator hands files to gs)', as
 
 test('locateTrouble: gs reports trouble on stdout between its progress lines (real multi-file output)', async () => {
   writeFileSync(join(dir, 'broken.pdf'), readFileSync(join(dir, 'seven.pdf')).subarray(0, 300));
-  const args = buildRenderArgs({ inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'], output: 'multi.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'], output: 'multi.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   // gs "succeeds" with a file it could not open at all: exit status is no proof of success
   assert.is(r.exitCode, 0);
@@ -160,7 +160,7 @@ test('defence in depth: PostScript run with our arguments cannot write, read or 
     'showpage',
   ].join('\n');
   writeFileSync(join(dir, 'hostile.ps'), ps);
-  const args = buildRenderArgs({ inputs: ['hostile.ps'], output: 'hostile.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['hostile.ps'], output: 'hostile.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   assert.match(r.stdout, 'write-denied');
   assert.match(r.stdout, 'read-denied');
@@ -173,7 +173,7 @@ test('defence in depth: PostScript run with our arguments cannot write, read or 
 });
 
 test('gs that cannot write its output says so in words looksLikeIoTrouble recognises', async () => {
-  const args = buildRenderArgs({ inputs: ['seven.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['seven.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
   // a directory where the output file should be
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'o.tif'));

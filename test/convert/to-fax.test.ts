@@ -17,7 +17,7 @@ const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
 
 // One generous budget for the file's conversions (no CPU limit); the limit tests make their own.
-const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, budget: createBudget(3600), parallel: 2, dither: false };
+const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, budget: createBudget(3600), parallel: 2, dither: 'never' };
 
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -189,14 +189,14 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
     return [Math.round(x), Math.round(y), Math.round(x + ((g.size - 20) / 72) * 204), Math.round(y + ((g.size - 20) / 72) * 196)];
   };
   const flat = out();
-  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], flat, { ...base, dither: false }, capture().log);
+  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], flat, { ...base, dither: 'never' }, capture().log);
   const [p] = await decodePages(flat, dir);
   assert.ok(blackShare(p!, ...region(g.left40)) > 0.99, 'dark grey becomes black');
   assert.ok(blackShare(p!, ...region(g.left70)) < 0.01, 'light grey becomes white');
   assert.is(mixedRows(p!, ...region(g.left40)), 0);
 
   const dots = out();
-  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], dots, { ...base, dither: true }, capture().log);
+  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], dots, { ...base, dither: 'always' }, capture().log);
   const [q] = await decodePages(dots, dir);
   const dark = blackShare(q!, ...region(g.left40));
   const light = blackShare(q!, ...region(g.left70));
@@ -210,6 +210,57 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
   assert.ok(mixed < (y1 - y0) / 3, `mostly uniform rows (${mixed} of ${y1 - y0} mixed)`);
   const blackRows = Array.from({ length: y1 - y0 }, (_, i) => q!.black(x0 + 1, y0 + i)).filter(Boolean).length;
   assert.ok(blackRows > 0 && blackRows < y1 - y0, `black and white lines alternate (${blackRows} of ${y1 - y0} black)`);
+});
+
+/** A fingerprint of every pixel of a page (equal pages, equal fingerprints). */
+function fingerprint(b: { width: number; height: number; black(x: number, y: number): boolean }): string {
+  let h = 0;
+  let n = 0;
+  for (let y = 0; y < b.height; y++) {
+    for (let x = 0; x < b.width; x++) {
+      if (b.black(x, y)) {
+        h = (h * 31 + x * 7919 + y) | 0;
+        n++;
+      }
+    }
+  }
+  return `${n}:${h}`;
+}
+
+test('dither auto: each page gets the screen its own pixels call for (text: threshold, grey areas: line screen, coloured text: threshold)', async () => {
+  const text = '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
+  const grey = greyImagePs().replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '').replace(/showpage\n$/, '');
+  const red = '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
+  const mixed = await psToPdf(dir, 'mixed.pdf', `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`);
+  const render = async (dither: 'auto' | 'always' | 'never'): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
+    const c = capture();
+    const file = out();
+    await convertToFax([{ name: 'mixed.pdf', pdf: mixed }], file, { ...base, dither }, c.log);
+    return { prints: (await decodePages(file, dir)).map(fingerprint), lines: c.lines };
+  };
+  const auto = await render('auto');
+  const never = await render('never');
+  const always = await render('always');
+  assert.is(auto.lines.find((l) => l['step'] === 'screens')?.['pages'], '-LT', 'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes');
+  assert.is(auto.prints[0], never.prints[0]);
+  assert.is(auto.prints[0], always.prints[0], 'a page without grey is the same under either screen');
+  assert.is(auto.prints[1], always.prints[1], 'the grey page gets the line screen');
+  assert.is.not(auto.prints[1], never.prints[1]);
+  assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
+  assert.is.not(auto.prints[2], always.prints[2]);
+  // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
+  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0));
+});
+
+test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
+  const c = capture();
+  const r = await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }, { name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, dither: 'auto' }, c.log);
+  assert.is(r.pages, 2);
+  // Documents are counted in parallel: their log lines come in either order.
+  const screens = Object.fromEntries(c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]));
+  assert.equal(screens, { 'photo.pdf': 'L', 'a.pdf': '-' });
+  assert.ok(c.lines.some((l) => l['run'] === 'speculative' && l['produced'] === 2));
+  assert.not.ok(c.lines.some((l) => l['step'] === 'render' && l['run'] === 0), 'no second render');
 });
 
 test('a small fax is rendered speculatively while its pages are counted; a big one is not kept that way', async () => {

@@ -55,7 +55,7 @@ function processesMentioning(needle: string): number[] {
   return out;
 }
 
-const GEOMETRY = { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 50, budget: createBudget(3600), parallel: 1, dither: false } as const;
+const GEOMETRY = { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 50, budget: createBudget(3600), parallel: 1, dither: 'never' } as const;
 
 test('argument list and profile: our paths only, macros off', () => {
   assert.equal(sofficeArgs('/w/o/doc.docx', '/w/o/out', '/w/o/profile'), ['--headless', '--norestore', '--nolockcheck', '--nodefault', '-env:UserInstallation=file:///w/o/profile', '--convert-to', 'pdf', '--outdir', '/w/o/out', '/w/o/doc.docx']);
