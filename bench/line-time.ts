@@ -26,7 +26,7 @@ import { readTiff } from '../lib/tiff/read.js';
 import { silentLogger } from '../lib/log.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { transmitFax } from '../test/helpers/linesim.js';
-import { lineTimeSet } from './documents.js';
+import { lineTimeSet, screenlessSet } from './documents.js';
 
 const run = promisify(execFile);
 
@@ -145,27 +145,23 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   const cell = (v: Variant, page: string): (typeof cells)[number] => cells.find((c) => c.v === v && c.page === page)!;
 
   // fax.dither = "auto": the whole set as one fax through convertToFax, then page by page like the rest.
-  const autoDir = join(dir, 'auto');
-  mkdirSync(autoDir, { recursive: true });
-  const autoTiff = join(autoDir, 'fax.tif');
-  const budget = createBudget(600);
-  await convertToFax(
-    pages.map((p) => ({ name: p.name, pdf: p.pdf })),
-    autoTiff,
-    { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 10, budget, parallel: 0, dither: 'auto' },
-    silentLogger(),
-  );
-  budget.dispose();
-  await run('tiffsplit', [autoTiff, join(autoDir, 'page-')]);
-  const autoCells: { page: string; seconds: number; tone: number; bytes: number }[] = [];
-  const splitPages = readdirSync(autoDir).filter((f) => f.startsWith('page-')).sort();
-  for (const [pi, page] of pages.entries()) {
-    const tif = join(autoDir, splitPages[pi]!);
-    const pbm = join(autoDir, `p${pi}.pbm`);
-    await tiffToPbm(tif, pbm, autoDir);
-    const r = await transmitFax(tif, join(autoDir, `p${pi}-rx.tif`));
-    if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} with dither auto: ${r.error}`);
-    autoCells.push({ page: page.name, seconds: r.line_time - setup, tone: toneError(join(dir, `p${pi}-grey.pgm`), pbm), bytes: statSync(tif).size });
+  const autoCells = await autoPages(pages, join(dir, 'auto'), (pi) => join(dir, `p${pi}-grey.pgm`), setup);
+
+  // 6d: where auto saves line time against "always": a tinted scan and a page of coloured text.
+  const extra = screenlessSet(docsDir);
+  const extraCells: { page: string; always: number; never: number; auto: number }[] = [];
+  const extraAuto = await autoPages(extra, join(dir, 'auto-extra'), (pi) => join(dir, `x${pi}-grey.pgm`), setup, async (pi, page) => {
+    await gs(renderArgs(page.pdf, join(dir, `x${pi}-grey.pgm`), 'pgmraw', undefined));
+  });
+  for (const [pi, page] of extra.entries()) {
+    const seconds = async (v: Variant, tag: string): Promise<number> => {
+      const tif = join(dir, `x${pi}-${tag}.tif`);
+      await gs(renderArgs(page.pdf, tif, undefined, v));
+      const r = await transmitFax(tif, join(dir, `x${pi}-${tag}-rx.tif`));
+      if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} ${tag}: ${r.error}`);
+      return r.line_time - setup;
+    };
+    extraCells.push({ page: page.name, always: await seconds(VARIANTS[VARIANTS.length - 1]!, 'always'), never: await seconds(VARIANTS[0]!, 'never'), auto: extraAuto[pi]!.seconds });
   }
 
   let details = `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
@@ -178,6 +174,10 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   }
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
   details += `| **auto (fax.dither default): each page's screen from its own pixels** | ${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
+  details += `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
+  for (const c of extraCells) details += `| ${c.page} | ${c.never.toFixed(1)} | ${c.always.toFixed(1)} | ${c.auto.toFixed(1)} |\n`;
+  const extraAlways = extraCells.reduce((a, c) => a + c.always, 0);
+  const extraAutoTotal = extraCells.reduce((a, c) => a + c.auto, 0);
   const base = VARIANTS[1]!;
   const ours = VARIANTS[VARIANTS.length - 1]!;
   const thr = VARIANTS[0]!;
@@ -227,8 +227,59 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       goal: '≤ 1.1, tone ≤ 1.1x line screen\'s on every page',
       pass: autoTotal <= cheaperPerPage * 1.1 && autoToneOk,
     },
+    {
+      id: '6d',
+      name: 'Line time: tinted scan and coloured text, dither = "auto"',
+      measured: 'simulated line seconds: auto vs always (line screen on every page)',
+      baseline: `${extraAlways.toFixed(1)} s`,
+      faxmail: `${extraAutoTotal.toFixed(1)} s`,
+      min: '',
+      max: '',
+      ratio: fmt(extraAutoTotal / extraAlways),
+      goal: '< 1',
+      pass: extraAutoTotal < extraAlways,
+    },
   ];
   return { rows, details };
+}
+
+/**
+ * The pages through faxmail's own convertToFax with fax.dither = "auto" as ONE fax, split into pages
+ * (tiffsplit), each transmitted alone; tone error against the grey render greyOf(i) (made by `prepare`).
+ */
+async function autoPages(
+  pages: { name: string; pdf: string }[],
+  dir: string,
+  greyOf: (i: number) => string,
+  setup: number,
+  prepare?: (i: number, page: { name: string; pdf: string }) => Promise<void>,
+): Promise<{ page: string; seconds: number; tone: number; bytes: number }[]> {
+  mkdirSync(dir, { recursive: true });
+  const fax = join(dir, 'fax.tif');
+  const budget = createBudget(600);
+  try {
+    await convertToFax(
+      pages.map((p) => ({ name: p.name, pdf: p.pdf })),
+      fax,
+      { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 10, budget, parallel: 0, dither: 'auto' },
+      silentLogger(),
+    );
+  } finally {
+    budget.dispose();
+  }
+  await run('tiffsplit', [fax, join(dir, 'page-')]);
+  const split = readdirSync(dir).filter((f) => f.startsWith('page-')).sort();
+  const cells: { page: string; seconds: number; tone: number; bytes: number }[] = [];
+  for (const [pi, page] of pages.entries()) {
+    await prepare?.(pi, page);
+    const tif = join(dir, split[pi]!);
+    const pbm = join(dir, `p${pi}.pbm`);
+    await tiffToPbm(tif, pbm, dir);
+    const r = await transmitFax(tif, join(dir, `p${pi}-rx.tif`));
+    if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} with dither auto: ${r.error}`);
+    cells.push({ page: page.name, seconds: r.line_time - setup, tone: toneError(greyOf(pi), pbm), bytes: statSync(tif).size });
+  }
+  return cells;
 }
 
 /** A page of a bilevel fax TIFF as a P4 PBM (black = 1), for toneError. */
