@@ -113,14 +113,14 @@ function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
   const dir = join(outDir, `gs-${paper}`);
   mkdirSync(dir, { recursive: true });
   copyFileSync(pdf, join(dir, 'in-0.pdf'));
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', screens: 'threshold' });
   return () => measure(['gs', ...args], { cwd: dir });
 }
 
 async function case1(): Promise<Row> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const gs = bareGs(pdf, 'letter');
   const p = await pairs(gs, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
   return wallRow('1', 'Big document (100-page Letter PDF)', 'wall: sendfax vs one bare gs (tiffg4, 204x196, same fit options)', 0.7, p);
@@ -149,7 +149,7 @@ async function case3(): Promise<Row> {
 async function case4(): Promise<Row> {
   const pdf = scannedPdf(docsDir, 25);
   const mail = await mailWith(docsDir, 'scanned-25mb', [pdf]);
-  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const p = await pairs(
     () => measure([node, '-e', '0']),
     () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
@@ -257,7 +257,7 @@ async function case7(): Promise<Row> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   copyFileSync(docx, join(dir, 'in-0.docx'));
-  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false });
+  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold' });
   let n = 0;
   const baseline = async (): Promise<Sample> => {
     const profile = join(dir, `profile-${++n}`);

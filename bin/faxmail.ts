@@ -22,9 +22,13 @@ async function run(command: string, values: Values, positionals: string[], loade
   const config = loaded.config;
   const json = values['json'] === true;
   switch (command) {
-    case 'check-config':
+    case 'check-config': {
       out(`configuration OK (${config.source})`);
+      // The number policy in effect, country defaults included: what sendfax will dial and refuse.
+      const { describeNumberPolicy } = await import('../lib/policy/countries.js');
+      for (const line of describeNumberPolicy(config.numbers, loaded.explicit)) out(line);
       return EX.OK;
+    }
     case 'config': {
       const { renderSettings, settingsObject } = await import('../lib/config/docs.js');
       const onlySet = values['non-default'] === true;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /*
  * sendfax: Postfix pipe(8) delivery agent. Reads one mail on stdin and queues it as a fax for Asterisk.
- *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run [--save-tiff FILE]]
+ *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER]
+ *           [--client-address IP] [--sasl-user LOGIN] [--dry-run [--save-tiff FILE]]
  * Arguments are declared in lib/cli/spec.ts (SENDFAX) and parsed by the parser all three commands share.
  * Exit: 0 queued; 75 transient (also configuration errors: the mail is deferred, not bounced);
  * 65 no/corrupt document; 67 bad number; 77 sender or destination refused.
@@ -9,6 +10,7 @@
  * exit status live here. Heavy modules load lazily (the bundle is split into chunks).
  */
 import { FaxError, oneLine } from '../lib/errors.js';
+import { withoutPaths } from '../lib/cli/outcome.js';
 
 async function main(argv: string[]): Promise<number> {
   const { parseCommandLine } = await import('../lib/cli/parser.js');
@@ -24,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     values = parsed.values;
     if (values['save-tiff'] !== undefined && values['dry-run'] !== true) throw new FaxError('usage', '--save-tiff only goes with --dry-run.');
   } catch (err) {
-    const why = oneLine(err instanceof Error ? err.message : String(err), 300);
+    const why = withoutPaths(oneLine(err instanceof Error ? err.message : String(err), 300));
     process.stdout.write(`4.3.5 sendfax was called with wrong arguments (${why}); check master.cf or see sendfax --help.\n`);
     return 75;
   }
@@ -43,8 +45,11 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.paths.log, 'sendfax', 'none', config.log.level);
   try {
     const { enterJob } = await import('../lib/sendfax/enter-job.js');
-    const envelope: { sender: string; recipient: string; extension?: string } = { sender: String(values['sender']), recipient: String(values['recipient']) };
+    const envelope: { sender: string; recipient: string; extension?: string; saslUser?: string; clientAddress?: string } = { sender: String(values['sender']), recipient: String(values['recipient']) };
     if (typeof values['extension'] === 'string') envelope.extension = values['extension'];
+    // Absent (not passed by master.cf) and empty (no login, local submission) mean different things.
+    if (typeof values['sasl-user'] === 'string') envelope.saslUser = values['sasl-user'];
+    if (typeof values['client-address'] === 'string') envelope.clientAddress = values['client-address'];
     const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true, ...(typeof values['save-tiff'] === 'string' ? { saveTiff: values['save-tiff'] } : {}) }, log);
     if (result.dryRun) {
       process.stdout.write(JSON.stringify(result) + '\n');
@@ -73,8 +78,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = status;
   },
   (err: unknown) => {
-    // Last resort: never an uncaught exception; defer so nothing is lost.
-    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${String(err).slice(0, 200)})\n`);
+    // Last resort: never an uncaught exception; defer so nothing is lost. The sender reads this: no server paths.
+    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`);
     drainInput();
     process.exitCode = 75;
   },

@@ -25,6 +25,9 @@ TEST=(
   postfix            # the real MTA the end-to-end tests drive (private instances only)
   poppler-utils      # pdftoppm/pdfinfo: tests render the PDFs we mail
   fonts-dejavu-core
+  # hostile (issue 10): a test dependency only. test/e2e/sasl.test.ts starts a private Dovecot (its own
+  # config, loopback port) as the SASL server of a private Postfix; faxmail itself never needs it.
+  dovecot-core
   # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
   # Optional at runtime (paths.libreoffice empty or not installed: office files are refused with a note);
   # the tests and the bench make and convert real office files with it. About 250 MB installed. On a

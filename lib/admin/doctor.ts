@@ -219,13 +219,16 @@ async function checkPostfix(c: Readonly<Config>, owner: Account, opts: DoctorOpt
   if (!svc.flags.includes('q')) problems.push('flags lack q (quoted addresses)');
   const prog = svc.argv[0]!;
   if (!existsSync(prog)) problems.push(`${prog} does not exist`);
-  for (const [flag, macro] of [['--sender', '${sender}'], ['--recipient', '${recipient}']] as const) {
-    if (!svc.argv.some((a) => a === `${flag}=${macro}`) && !svc.argv.some((a, i) => a === flag && svc.argv[i + 1] === macro)) problems.push(`argv lacks ${flag}=${macro}`);
+  // senders.require_auth needs to know who logged in and from where; without these sendfax defers every mail.
+  const needed: [string, string][] = [['--sender', '${sender}'], ['--recipient', '${recipient}']];
+  if (c.senders.require_auth) needed.push(['--client-address', '${client_address}'], ['--sasl-user', '${sasl_username}']);
+  for (const [flag, macro] of needed) {
+    if (!svc.argv.some((a) => a === `${flag}=${macro}`) && !svc.argv.some((a, i) => a === flag && svc.argv[i + 1] === macro)) problems.push(`argv lacks ${flag}=${macro}${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`);
   }
   out.push(
     problems.length === 0
       ? ok('postfix', 'master.cf', `service ${svc.name}: pipe user=${svc.user} flags=${svc.flags} argv=${svc.argv[0]}`)
-      : fail('postfix', 'master.cf', `service ${svc.name}: ${problems.join('; ')}`, `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} --extension=\${extension}), then postfix reload`),
+      : fail('postfix', 'master.cf', `service ${svc.name}: ${problems.join('; ')}`, `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} --extension=\${extension} --client-address=\${client_address} --sasl-user=\${sasl_username}), then postfix reload`),
   );
 
   const limit = (await postconf('-h', `${svc.name}_destination_recipient_limit`)).stdout.trim();
@@ -233,11 +236,12 @@ async function checkPostfix(c: Readonly<Config>, owner: Account, opts: DoctorOpt
 
   const tl = (await postconf('-x', '-h', `${svc.name}_time_limit`)).stdout.trim();
   const seconds = parseDuration(tl);
-  const need = c.fax.convert_timeout + 60;
+  // sendfax defers (75) at fax.time_limit; Postfix bounces at its own limit, so that must come later.
+  const need = c.fax.time_limit + 60;
   out.push(
     seconds !== undefined && seconds >= need
       ? ok('postfix', 'time limit', `${svc.name}_time_limit = ${tl}`)
-      : fail('postfix', 'time limit', `${svc.name}_time_limit = ${tl || '?'} is less than fax.convert_timeout + 60 s (${need} s): a long conversion would bounce`, `postconf -e '${svc.name}_time_limit = ${Math.max(600, need)}s' && postfix reload`),
+      : fail('postfix', 'time limit', `${svc.name}_time_limit = ${tl || '?'} is less than fax.time_limit + 60 s (${need} s): a slow conversion would bounce instead of being deferred`, `postconf -e '${svc.name}_time_limit = ${Math.max(600, need)}s' && postfix reload`),
   );
 
   const delim = (await postconf('-h', 'recipient_delimiter')).stdout.trim();
@@ -404,19 +408,22 @@ async function checkSample(c: Readonly<Config>, opts: DoctorOptions, found: Post
   let argv: string[];
   let how: string;
   if (found.service) {
+    // Unknown macros (client_address, sasl_username) become empty: a local submission without a login.
     const macros: Record<string, string> = { sender, recipient, extension: number, user: 'fax', nexthop: domain, mailbox: `fax+${number}`, domain, original_recipient: recipient };
     argv = found.service.argv.map((a) => a.replace(/\$\{([a-z_]+)\}/g, (_, k: string) => macros[k] ?? ''));
     if (!argv.some((a) => a.startsWith('--config'))) argv.push('--config', c.source);
     how = `as master.cf runs it, as ${found.service.user || owner.name}`;
   } else {
-    argv = [...siblingSendfax(), '--config', c.source, '--sender', sender, '--recipient', recipient, '--extension', number];
+    // A local submission without a login, as sendmail on this host would make it (senders.require_auth lets it pass).
+    const sibling = siblingSendfax();
+    argv = sibling.length === 0 ? [] : [...sibling, '--config', c.source, '--sender', sender, '--recipient', recipient, '--extension', number, '--client-address', '', '--sasl-user', ''];
     how = 'the sendfax beside this faxmail';
   }
   if (argv.length === 0) return fail('sample', 'dry run', 'no sendfax found', 'make install');
   argv.push('--dry-run');
   const asRoot = process.getuid?.() === 0;
   const runAs = asRoot && found.service?.user ? lookupUser(found.service.user) : undefined;
-  const r = await run(argv[0]!, argv.slice(1), { input: sampleMail(sender, recipient), timeout: (c.fax.convert_timeout + 30) * 1000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}), env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+  const r = await run(argv[0]!, argv.slice(1), { input: sampleMail(sender, recipient), timeout: (c.fax.time_limit + 30) * 1000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}), env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } });
   const first = (r.stdout.split('\n')[0] ?? '').trim();
   if (r.exitCode === 0) {
     try {

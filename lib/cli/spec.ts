@@ -81,7 +81,7 @@ export const FAXMAIL: ProgramSpec = {
       details: 'Finished jobs (sent, failed, cancelled) go retention.sent_days after their last change, delivered received faxes retention.received_days after delivery. Jobs still waiting, mails still in the outbox and received faxes not yet delivered are never removed.',
       options: [{ name: 'dry-run', type: 'boolean', describe: 'only list what would be removed' }, json],
     },
-    { name: 'check-config', summary: 'check the configuration: every problem with file:line:column and key; users, groups and permissions too', options: [] },
+    { name: 'check-config', summary: 'check the configuration: every problem with file:line:column and key; users, groups and permissions too; then print the number rules in effect and where each came from (numbers.country)', options: [] },
     {
       name: 'config',
       summary: 'print the configuration in force, one section.key = value line each (like postconf)',
@@ -132,6 +132,8 @@ export const SENDFAX: ProgramSpec = {
     { name: 'sender', type: 'string', value: 'ADDR', describe: 'envelope sender (${sender} in master.cf)', required: true },
     { name: 'recipient', type: 'string', value: 'ADDR', describe: 'envelope recipient (${recipient})', required: true },
     { name: 'extension', type: 'string', value: 'NUMBER', describe: 'the address extension, the number to dial (${extension}); default: from the recipient' },
+    { name: 'client-address', type: 'string', value: 'IP', describe: "the SMTP client's address (${client_address}; empty: submitted on this host); needed by senders.require_auth" },
+    { name: 'sasl-user', type: 'string', value: 'LOGIN', describe: 'the SMTP AUTH login (${sasl_username}; empty: no login); needed by senders.require_auth' },
     { name: 'dry-run', type: 'boolean', describe: 'check and convert, print one JSON line, and keep nothing: no job, no call file' },
     { name: 'save-tiff', type: 'string', value: 'FILE', describe: 'with --dry-run: write the fax TIFF to FILE (which must not exist)', complete: 'file' },
     ...COMMON_OPTIONS,

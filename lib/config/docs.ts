@@ -11,6 +11,7 @@ import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
 /** A TOML value on one line (arrays and tables inline). */
 export function tomlValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
+  if (typeof v === 'object' && v !== null && Object.keys(v).length === 0) return '{}';
   if (typeof v === 'object' && v !== null) return `{ ${Object.entries(v).map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`).join(', ')} }`;
   if (typeof v === 'string') return stringify({ v }).trim().slice(4);
   return String(v);

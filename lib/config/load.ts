@@ -15,6 +15,7 @@ import { FaxError } from '../errors.js';
 import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
 import { isTable, describe, type SubPath, type CheckContext } from './spec.js';
 import { findPosition, locateKeys } from './locate.js';
+import { countryPlan } from '../policy/countries.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
@@ -142,6 +143,7 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
     out[section] = values;
   }
   const config = out as unknown as Config;
+  if (!raw.some((p) => p.path[0] === 'numbers' && p.path[1] === 'country')) applyCountryPlan(config, explicit);
   // Rules between keys, and the system checks, skip keys that already have a problem (their value is then
   // the default, and a rule about it would only confuse); everything else is still checked.
   const bad = new Set(raw.map((p) => String(p.path[0]) + (p.path.length > 1 ? `.${String(p.path[1])}` : '')));
@@ -158,6 +160,20 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
     throw new ConfigError(source, problems);
   }
   return { config: deepFreeze(config), explicit };
+}
+
+/**
+ * numbers.country: the country's dial rules, allow and deny patterns replace the generic defaults of the
+ * keys the admin did not set (a key set in the file always wins, whole).
+ */
+function applyCountryPlan(config: Config, explicit: ReadonlySet<string>): void {
+  const plan = countryPlan(config.numbers.country);
+  if (!plan) return;
+  // Still being built here (frozen on return).
+  const numbers = config.numbers as { -readonly [K in keyof Config['numbers']]: Config['numbers'][K] };
+  if (!explicit.has('numbers.rewrite')) numbers.rewrite = plan.rewrite.map((r) => ({ ...r }));
+  if (!explicit.has('numbers.allow')) numbers.allow = [...plan.allow];
+  if (!explicit.has('numbers.deny')) numbers.deny = plan.deny.map((d) => d.pattern);
 }
 
 /** senders.allow[2], retry.busy.after, inbound.recipients."0312345678"[0] */
@@ -184,6 +200,11 @@ function distance(a: string, b: string): number {
 function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean, fine: (...keys: string[]) => boolean): void {
   if (fine('numbers.min_digits', 'numbers.max_digits') && config.numbers.min_digits > config.numbers.max_digits) {
     raw.push({ path: ['numbers', 'min_digits'], message: `(${config.numbers.min_digits}) is larger than numbers.max_digits (${config.numbers.max_digits})` });
+  }
+  if (fine('fax.convert_timeout', 'fax.time_limit') && config.fax.convert_timeout >= config.fax.time_limit) {
+    // Else a document too costly to convert would run into the deadline first and be deferred (75) again
+    // and again, instead of bounced (65) at once.
+    raw.push({ path: ['fax', 'convert_timeout'], message: `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit (${config.fax.time_limit} seconds)` });
   }
   if (fine('mail.transport', 'mail.directory') && config.mail.transport === 'directory' && config.mail.directory === '') {
     raw.push({ path: ['mail', 'directory'], message: 'is required when mail.transport = "directory"' });

@@ -11,10 +11,13 @@
 import { bool, int, list, oneOf, path, str, table, checkInt, regexProblem, isTable, describe, type Spec, type SpecValue, type CheckContext } from './spec.js';
 import { isMailbox, senderPatternProblem } from '../policy/sender.js';
 import { fromSettingProblem } from '../mail/address.js';
+import { COUNTRY_CODES } from '../policy/countries.js';
 
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type Paper = 'a4' | 'letter';
 export type Compression = 'g3' | 'g4';
+/** fax.dither: grey areas as the line screen on pages that have them, on every page, or never (threshold). */
+export type DitherMode = 'auto' | 'always' | 'never';
 export type MailTransportKind = 'sendmail' | 'smtp' | 'directory';
 export type Locale = 'en' | 'ja';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -96,6 +99,45 @@ const rewrites: Spec<RewriteRule[]> = {
   },
 };
 
+/** fax.dither; true and false are the spellings from before "auto" existed and keep their meaning. */
+const dither: Spec<DitherMode> = {
+  default: 'auto',
+  doc: 'grey and photos: auto (line screen on pages with grey areas, threshold on text pages), always, never',
+  type: 'auto | always | never',
+  check(v: unknown, ctx: CheckContext) {
+    if (v === true) return 'always';
+    if (v === false) return 'never';
+    if (v === 'auto' || v === 'always' || v === 'never') return v;
+    return void ctx.report(`must be "auto", "always" or "never" (true and false still mean "always" and "never"), not ${describe(v)}`);
+  },
+};
+
+const LOGIN = /^[^\s\x00-\x1f\x7f]{1,256}$/;
+
+/** senders.logins: login -> the sender patterns it may send as. */
+const logins: Spec<Record<string, string[]>> = table({} as Record<string, string[]>, 'what each login may send as: { "alice" = ["alice@example.com"] }; unlisted logins: their own mailbox', 'table of "login" = [sender patterns]', (t, ctx) => {
+  let ok = true;
+  for (const [login, patterns] of Object.entries(t)) {
+    if (!LOGIN.test(login)) {
+      ok = false;
+      ctx.report(`${JSON.stringify(login.slice(0, 40))} is not a login name (no spaces or control characters)`, [login]);
+    }
+    if (!Array.isArray(patterns)) {
+      ok = false;
+      ctx.report(`must be a list of addresses or sender patterns, not ${describe(patterns)}`, [login]);
+      continue;
+    }
+    patterns.forEach((p, i) => {
+      const why = typeof p === 'string' ? senderPatternProblem(p) : `must be a string, not ${describe(p)}`;
+      if (why) {
+        ok = false;
+        ctx.report(why, [login, i]);
+      }
+    });
+  }
+  return ok ? (t as Record<string, string[]>) : undefined;
+});
+
 const recipients: Spec<Record<string, string[]>> = table({} as Record<string, string[]>, 'received faxes by dialled number: { "0312345678" = ["a@example.com", "b@example.com"] }', 'table of "number" = [addresses]', (t, ctx) => {
   let ok = true;
   for (const [did, addresses] of Object.entries(t)) {
@@ -154,23 +196,28 @@ export const SCHEMA = {
     compression: oneOf<Compression>(['g3', 'g4'], 'g4', 'TIFF compression handed to Asterisk: g4 (smaller) or g3'),
     max_pages: int(100, 1, 10000, 'refuse a fax with more pages than this'),
     max_documents: int(20, 1, 1000, 'refuse a mail with more faxable attachments than this'),
-    convert_timeout: int(120, 5, 3600, 'seconds Ghostscript may spend on one mail before it is refused'),
+    convert_timeout: int(120, 1, 3600, 'CPU seconds the converters (Ghostscript, libtiff, tnef, LibreOffice) may use together on one mail; a mail that needs more is refused (65); must be below time_limit'),
+    time_limit: int(480, 1, 3600, "wall-clock seconds for a whole sendfax run; keep it below Postfix's fax_time_limit (600s); past it the mail is deferred (75)"),
     body_page: bool(false, 'render the mail body as the first page (per mail: +body in the Subject)'),
     min_image_bytes: int(8192, 0, 10_000_000, 'inline images smaller than this many bytes (signature logos) are skipped'),
     parallel: int(0, 0, 64, 'Ghostscript processes per fax for big documents; 0: one per CPU core'),
-    dither: bool(false, 'halftone grey and colour areas (photos) instead of the default threshold'),
+    dither,
     cover_page: bool(false, 'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)'),
   },
   numbers: {
+    country: { ...oneOf(COUNTRY_CODES, '', 'JP, US, CA, GB (UK), DE or FR: that country\'s dial rules, allow and deny patterns for the three keys below that you do not set'), type: `"" or ${COUNTRY_CODES.filter((c) => c !== '').join(', ')}` },
     rewrite: rewrites,
     allow: list(['^0[1-9][0-9]{5,13}$'], 'a rewritten number must match one of these patterns', 'list of patterns', pattern),
-    deny: list(['^00', '^0(90|900|190|137|138)'], 'a rewritten number matching any of these is refused (premium rate, international)', 'list of patterns', pattern),
+    deny: list(['^00', '^0(90|900|990|190|137|138)'], 'a rewritten number matching any of these is refused (premium rate, international)', 'list of patterns', pattern),
     min_digits: int(3, 1, 32, 'fewest digits a number may have'),
     max_digits: int(20, 1, 32, 'most digits a number may have'),
   },
   senders: {
     allow: list([], 'who may send: "user@example.com", "@example.com" (domain), "*.example.com", "/regex/" (whole address)', 'list of sender patterns', senderPatternProblem),
     allow_any_sender: bool(false, 'with an empty allow list, accept every sender (only on a closed network)'),
+    require_auth: bool(false, 'mail from outside this host needs an SMTP AUTH login allowed to send as every author (master.cf passes it)'),
+    logins,
+    login_domain: str('', 'domain of logins without @ for the own-mailbox rule: login alice sends as alice@<login_domain>', { test: (v) => (v === '' || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(v) ? undefined : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`), type: 'domain or ""' }),
   },
   retry: {
     busy: retry(180, 6, 'far end busy'),

@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
-import { authorizeSender } from '../policy/sender.js';
+import { authorizeSender, type Submission } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
@@ -27,6 +27,8 @@ import { convertToFax, type ConvertOptions, type ConvertResult } from '../conver
 import type { CoverInfo } from '../documents/cover-page.js';
 import { bodyTextOf, prepareDocuments } from '../documents/prepare.js';
 import { addCoverPage, coverOptions, noteFits, recipientName, senderText, type CoverMade } from './cover.js';
+import { createBudget, cpuUsedMs, type Budget } from '../exec/budget.js';
+import { checkDeadline, deadlineError } from '../exec/limits.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
 export interface Envelope {
@@ -36,6 +38,17 @@ export interface Envelope {
   recipient: string;
   /** Postfix ${extension}: the number part of fax+NUMBER@domain; taken from recipient when absent */
   extension?: string;
+  /** Postfix ${sasl_username}: the SMTP AUTH login ('' none); absent when master.cf does not pass it */
+  saslUser?: string;
+  /** Postfix ${client_address}: the SMTP client ('' for local submission); absent when not passed */
+  clientAddress?: string;
+}
+
+function submissionOf(envelope: Envelope): Submission {
+  const s: Submission = {};
+  if (envelope.saslUser !== undefined) s.login = envelope.saslUser;
+  if (envelope.clientAddress !== undefined) s.client = envelope.clientAddress;
+  return s;
 }
 
 export interface EnterOptions {
@@ -65,6 +78,17 @@ export function storedName(index: number, name: string, kind: string): string {
 }
 
 export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
+  // One deadline for the whole run (parsing, every tool), below Postfix's time limit, and one CPU
+  // allowance for all converters together (lib/exec/budget.ts).
+  const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
+  try {
+    return await enter(config, input, envelope, options, budget, log);
+  } finally {
+    budget.dispose();
+  }
+}
+
+async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, budget: Budget, log: Logger): Promise<QueueResult> {
   // An empty ${extension} (no recipient_delimiter in main.cf) falls back to the recipient address.
   const extension = envelope.extension || extensionFromRecipient(envelope.recipient);
   // The cheapest check first: a bad number bounces before any parsing.
@@ -73,17 +97,19 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   await ensureSpool(paths);
   const id = newJobId();
   const jlog = log.child({ job: id });
-  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule }, 'mail received for fax');
+  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule, saslUser: envelope.saslUser, client: envelope.clientAddress }, 'mail received for fax');
 
   const staging = await createStagingDir(paths, id);
   const forget = removeOnSignal(staging);
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5 });
+    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
+      throw budget.signal.aborted ? deadlineError(budget) : err;
+    });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
-    const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
+    const sender = authorizeSender({ envelopeSender: envelope.sender, ...msg.authors }, submissionOf(envelope), config.senders);
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
 
     const opts = parseSubjectOptions(msg.subject);
@@ -104,7 +130,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
         cover = { ...cover, note: '', noteFollows: true };
       }
     }
-    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined }, jlog);
+    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined, budget }, jlog);
     jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length, cover: cover !== undefined }, 'documents selected');
 
     const tiff = join(staging, 'fax.tif');
@@ -116,7 +142,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       compression: config.fax.compression,
       // The cover takes one of the pages allowed.
       maxPages: cover ? Math.max(1, config.fax.max_pages - 1) : config.fax.max_pages,
-      timeoutSec: config.fax.convert_timeout,
+      budget,
       parallel: config.fax.parallel,
       dither: config.fax.dither,
     };
@@ -128,7 +154,9 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       coverMade = await addCoverPage(cover, prepared.documents.length > 0 ? docsTiff : undefined, converted.pages, tiff, docsWork, convertOptions, coverOptions(config, jlog), jlog);
       pages = coverMade.pages;
     }
-    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution }, 'fax image made');
+    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) }, 'fax image made');
+    // Past this point only our own quick steps remain; the deadline is checked once more before the commit.
+    checkDeadline(budget);
 
     // Keep the original documents under our own names; drop the parse scratch space.
     const docsDir = join(staging, 'docs');

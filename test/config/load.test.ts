@@ -54,6 +54,43 @@ test('a wrong type is named with the key and the expected type', () => {
   assert.match(e.message, 'whole number');
 });
 
+test('sender patterns: a broken /regex/ fails loading naming the key (also in senders.logins); good ones load', () => {
+  const e = configError(base + '[senders]\nallow = ["@example.org", "/(unclosed/"]\n');
+  assert.is(e.code, 'config');
+  assert.match(e.message, 'senders.allow[1]: ');
+  assert.match(e.message, '"/(unclosed/" is not a valid regular expression (Unterminated group)');
+  assert.match(configError(base + '[senders]\nlogins = { alice = ["/[z-a]/"] }\n').message, 'senders.logins.alice[0]: ');
+  assert.match(configError(base + '[senders]\nlogins = { alice = "alice@example.org" }\n').message, 'senders.logins.alice: must be a list');
+  assert.match(configError(base + '[senders]\nlogins = { "al ice" = ["alice@example.org"] }\n').message, 'is not a login name');
+  assert.match(configError(base + '[senders]\nallow = [""]\n').message, 'senders.allow[0]: ');
+  assert.match(configError(base + '[senders]\nlogin_domain = "not a domain"\n').message, 'senders.login_domain: ');
+  const c = parseConfig(base + '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] }\nlogin_domain = "example.org"\n', 'test.toml');
+  assert.equal(c.senders.allow, ['/.*@example\\.org/']);
+  assert.is(c.senders.require_auth, true);
+  assert.equal(JSON.parse(JSON.stringify(c.senders.logins)), { boss: ['@example.org'] });
+});
+
+test('fax.dither: auto by default; the old true and false still mean always and never; anything else is named', () => {
+  assert.is(parseConfig(base, 'test.toml').fax.dither, 'auto');
+  assert.is(parseConfig(base + '[fax]\ndither = true\n', 'test.toml').fax.dither, 'always');
+  assert.is(parseConfig(base + '[fax]\ndither = false\n', 'test.toml').fax.dither, 'never');
+  assert.is(parseConfig(base + '[fax]\ndither = "never"\n', 'test.toml').fax.dither, 'never');
+  const e = configError(base + '[fax]\ndither = "sometimes"\n');
+  assert.match(e.message, 'fax.dither: ');
+  assert.match(e.message, '"auto", "always" or "never"');
+});
+
+test('fax.convert_timeout (CPU seconds) must be below fax.time_limit (wall seconds); both named at the line', () => {
+  const e = configError(base + '[fax]\nconvert_timeout = 120\ntime_limit = 60\n');
+  assert.match(e.message, /^test\.toml:7:1: fax\.convert_timeout: \(120 CPU seconds\) must be below fax\.time_limit \(60 seconds\)$/m);
+  // A broken time_limit is reported alone, not as a rule between the two.
+  const e2 = configError(base + '[fax]\ntime_limit = "soon"\n');
+  assert.not.match(e2.message, 'must be below');
+  const c = parseConfig(base + '[fax]\nconvert_timeout = 1\ntime_limit = 2\n', 'test.toml');
+  assert.is(c.fax.convert_timeout, 1);
+  assert.is(c.fax.time_limit, 2);
+});
+
 test('an enum value outside its set is refused', () => {
   assert.match(configError(base + '[fax]\nresolution = "ultra"\n').message, 'fax.resolution:');
 });

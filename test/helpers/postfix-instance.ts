@@ -213,7 +213,8 @@ export function adaptShippedSnippets(
   }
   const domain = (t: string): string => t.split(escapeRegexp(SHIPPED_DOMAIN)).join(escapeRegexp(subst.faxDomain)).split(SHIPPED_DOMAIN).join(subst.faxDomain);
   const main = domain(substituteOnce(shipped.main, new RegExp(escapeRegexp(SHIPPED_TRANSPORT_PATH)), subst.transportPath, 'transport.regexp path in main.cf'));
-  let master = substituteOnce(shipped.master, /\buser=\S+/, `user=${subst.user}`, 'user= in master.cf');
+  // Not the "user=" inside "--sasl-user=${sasl_username}": only the pipe attribute.
+  let master = substituteOnce(shipped.master, /(?<![\w-])user=\S+/, `user=${subst.user}`, 'user= in master.cf');
   master = substituteOnce(master, /\bargv=\S+/, `argv=${subst.sendfaxArgv.join(' ')}`, 'argv= in master.cf');
   return { main, master: domain(master), transport: domain(shipped.transport) };
 }

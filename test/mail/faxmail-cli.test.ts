@@ -65,6 +65,25 @@ test('check-config: "configuration OK", 78 with the key on a config error, FAXMA
   assert.ok(viaEnv.stdout.includes(e.configFile));
 });
 
+test('check-config: a broken sender regex exits 78 naming senders.allow (sendfax would defer every mail)', async () => {
+  const e = env();
+  const bad = join(e.dir, 'bad-regex.toml');
+  writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[senders]\nallow = ["/(unclosed/"]\n`);
+  const r = await faxmail(undefined, 'check-config', '--config', bad);
+  assert.is(r.code, 78);
+  assert.match(r.err, 'senders.allow[0]: ');
+  assert.match(r.err, 'not a valid regular expression');
+});
+
+test('check-config prints the number policy in effect, with the country defaults and what each denied prefix is', async () => {
+  const e = env('[numbers]\ncountry = "GB"\n');
+  const r = await faxmail(e, 'check-config');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, 'numbers: country GB (United Kingdom)');
+  assert.match(r.out, /deny \(GB default\):\n(?:    .*\n)*    \^09   premium rate/);
+  assert.match(r.out, '    ^\\+44 -> 0');
+});
+
 test('usage errors exit 64', async () => {
   const e = env();
   assert.is((await faxmail(e, 'frobnicate')).code, 64);

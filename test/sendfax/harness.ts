@@ -69,6 +69,8 @@ export interface RunArgs {
   gid?: number;
   /** replace the argv after the script path entirely */
   argv?: string[];
+  /** a command that runs node, e.g. ['taskset', '-c', '0', 'nice', '-n', '10'] */
+  wrap?: string[];
 }
 
 /** Pipe `mail` into the built sendfax with Postfix-style arguments (like runSendfax, plus uid/argv). */
@@ -79,7 +81,8 @@ export function runAs(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): 
   if (!args.argv) argv.push(...(args.extra ?? []));
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath('sendfax'), ...argv], {
+    const [program, ...pre] = [...(args.wrap ?? []), process.execPath];
+    const child = spawn(program!, [...pre, binPath('sendfax'), ...argv], {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(args.uid !== undefined ? { uid: args.uid, gid: args.gid ?? args.uid } : {}),
       cwd: '/',
@@ -195,13 +198,23 @@ export interface Rejection {
   says?: (string | RegExp)[];
 }
 
-/** The output Postfix would put into a bounce: bounded, no stack trace, no internals. */
-export function assertPlainOutput(run: RunResult): void {
+/** Words of the server's insides: errno names, signals, the converters' names, exit statuses. */
+const INTERNAL_WORDS = [/\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/, /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i];
+
+/**
+ * The output Postfix would put into a bounce or a delay notice: bounded, no stack trace, no raw error text,
+ * no server path ever; and a bounce (any status but 75) names no internals at all (errno, signal, tool).
+ * expectRejected calls this for every rejection every black-box test makes.
+ */
+export function assertPlainOutput(run: RunResult, env?: TestEnv): void {
   const all = run.stdout + run.stderr;
   assert.ok(Buffer.byteLength(all) < 4096, `output is ${Buffer.byteLength(all)} bytes`);
   assert.not.match(all, /^\s+at\s/m, `no stack trace: ${all}`);
   assert.not.match(all, /\.(?:js|ts|mjs):\d+/, `no source locations: ${all}`);
   assert.not.match(all, /node:internal|Error: |TypeError|ReferenceError|EACCES:|ENOENT:/, `no raw error text: ${all}`);
+  assert.not.match(all, /(?:^|[\s("'=:,])\/[^\s/]+\//, `no server path: ${all}`);
+  if (env) assert.not.ok(all.includes(env.root), `no path of the installation: ${all}`);
+  if (run.status !== 75) for (const words of INTERNAL_WORDS) assert.not.match(all, words, `no internal detail in a bounce: ${all}`);
 }
 
 /** A run that must be refused with `expect`, leaving no call file, job, staging dir or temp file. */
@@ -215,7 +228,7 @@ export async function expectRejected(env: TestEnv, mail: Buffer | string, expect
     if (typeof s === 'string') assert.ok(run.firstLine.includes(s), `first line mentions ${s}: ${run.firstLine}`);
     else assert.match(run.firstLine, s);
   }
-  assertPlainOutput(run);
+  assertPlainOutput(run, env);
   const after = snapshot(env);
   assert.equal(after.outgoing, before.outgoing, 'no call file dropped');
   assert.equal(after.spool, before.spool, 'no job directory, staging directory or file left in the spool');

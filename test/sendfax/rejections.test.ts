@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { attachmentNode, buildMime, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
+import { attachmentNode, buildMime, encodeTnef, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
 import { bytesOf, makePdf, truncatedCopy } from '../helpers/documents.js';
 import { markedPdf } from './marked.js';
 import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
@@ -76,6 +76,32 @@ test('winmail.dat without tnef (paths.tnef = ""): 65 5.6.0 naming winmail.dat; w
   assert.equal(q.job.documents.map((d) => [d.name, d.kind]), [['photo.png', 'png'], ['report.pdf', 'pdf']]);
 });
 
+test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no path, no internals', async () => {
+  const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
+  const damaged = Buffer.from(good);
+  damaged[6] = damaged[6]! ^ 0xff; // tnef 1.4.18: assertion in attr.c, SIGABRT
+  const m = mail([attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]);
+  await expectRejected(env, m, { status: 65, code: '5.6.0', says: ['"winmail.dat"', 'damaged'] });
+  // A good document beside it does not save the mail: one damaged document refuses the whole fax.
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]), { status: 65, code: '5.6.0', says: ['"winmail.dat"'] });
+});
+
+test('no rejection carries a server path: a config error names the file by its name only; gs missing says only the errno (75)', async () => {
+  const e = newEnv({ fax: 'bogus_key = 1' });
+  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key', 'faxmail.toml'] });
+  assert.not.ok(r.firstLine.includes(e.root));
+  const missing = newEnv();
+  patchSection(missing, 'paths', `gs = "${join(missing.root, 'no-gs')}"`);
+  await expectRejected(missing, goodMail(), { status: 75, code: '4.3.5', says: ['paths.gs'] });
+  // An executable whose interpreter is missing passes the config check, and then cannot be started.
+  const gone = newEnv();
+  const gs = join(gone.root, 'gs-gone');
+  writeFileSync(gs, `#!${join(gone.root, 'no-such-interpreter')}\n`);
+  chmodSync(gs, 0o755);
+  patchSection(gone, 'paths', `gs = "${gs}"`);
+  await expectRejected(gone, goodMail(), { status: 75, code: '4.3.0', says: ['ENOENT'] });
+});
+
 test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
   const small = newEnv({ fax: 'max_pages = 2' });
   await expectRejected(small, mail([pdfPart(markedPdf([1, 2, 3]), 'three.pdf')]), { status: 65, code: '5.3.4', says: ['3', '2'] });
@@ -109,6 +135,21 @@ test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'Eve <eve@evil.example>' }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] }, { sender: 'eve@evil.example' });
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { extra: [['Reply-To', 'eve@evil.example']] }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] });
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), { status: 77, code: '5.7.1' });
+});
+
+test('every author is checked: a second From address, a Sender or a repeated From header from outside: 77 5.7.1', async () => {
+  const pdf = pdfPart(markedPdf([1]), 'a.pdf');
+  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@evil.example', 'every one must be allowed'] });
+  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['Sender address mallory@evil.example'] });
+  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['more than one From header'] });
+  // Both authors allowed: faxed.
+  await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
+});
+
+test('an unanchored-looking sender regex does not let a longer domain through: 77 5.7.1', async () => {
+  const e = newEnv({ senders: 'allow = ["/.*@example\\\\.org/"]' });
+  await expectRejected(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'mallory@example.org.evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@example.org.evil.example'] });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'alice@example.org' }));
 });
 
 test('bounces (null sender, MAILER-DAEMON) are never faxed: 77 5.7.1', async () => {
@@ -168,13 +209,15 @@ test('tmp not writable (late failure, after the job was committed): 75 4.3.0, jo
   assert.equal(readdirSync(e.tmp), []);
 });
 
-test('Ghostscript killed by a signal: 75 4.3.0 (deferred, not bounced)', async () => {
+test('Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the system (SIGKILL from the OOM killer): 75 4.3.0', async () => {
   const e = newEnv();
   const gs = join(e.root, 'gs-crash');
   writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
   chmodSync(gs, 0o755);
   patchSection(e, 'paths', `gs = "${gs}"`);
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript'] });
+  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'converter crash'] });
+  writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
 });
 
 test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 4.3.5)', async () => {
