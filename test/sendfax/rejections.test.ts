@@ -160,7 +160,7 @@ test('tmp not writable (late failure, after the job was committed): 75 4.3.0, jo
   // hold the line (one_call_per_number is on by default).
   chmodSync(e.tmp, 0o777);
   const q = await expectQueued(e, goodMail(), { uid: NOBODY });
-  assert.is(q.job.state, 'queued');
+  assert.is(q.job.state, 'dialling');
   assert.ok(q.callFile.includes(`FAXMAIL_JOB=${q.id}`));
   assert.equal(readdirSync(e.tmp), []);
 });
