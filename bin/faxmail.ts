@@ -4,9 +4,9 @@
  *   faxmail status [--json]        jobs by state, mails waiting in the outbox, received faxes
  *   faxmail show JOB [--json]      one job and its attempts
  *   faxmail flush                  send the mails waiting in the outbox
- *   faxmail cancel JOB             cancel a job that has not been sent yet
+ *   faxmail cancel JOB             cancel a job: take back its call file or hang up its live call, tell the sender
  *   faxmail cleanup [--dry-run]    remove received faxes and finished jobs older than inbound.keep_days
- *   faxmail check-config           load and check the configuration
+ *   faxmail check-config           load and check the configuration and the directories it names
  * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).
  * It parses argv (yargs), loads the config, makes one library call, prints the result and exits with the
  * 'cli' column of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still
@@ -40,7 +40,7 @@ export async function parseArgs(argv: readonly string[], out: Print): Promise<Ar
     .command('status', 'jobs by state, outbox, received faxes', (y) => y.option('json', { type: 'boolean', describe: 'print JSON' }))
     .command('show <job>', 'one job and its attempts', (y) => y.positional('job', { type: 'string', describe: 'job id' }).option('json', { type: 'boolean', describe: 'print job.json as it is' }))
     .command('flush', 'send the mails waiting in the outbox')
-    .command('cancel <job>', 'cancel a job that has not been sent', (y) => y.positional('job', { type: 'string', describe: 'job id' }))
+    .command('cancel <job>', 'cancel a job (hangs up its call if one is under way) and tell the sender', (y) => y.positional('job', { type: 'string', describe: 'job id' }))
     .command('cleanup', 'remove received faxes and finished jobs older than inbound.keep_days', (y) => y.option('dry-run', { type: 'boolean', describe: 'only list what would go' }))
     .command('check-config', 'load and check the configuration')
     .demandCommand(1, 'Name a command.')
@@ -62,9 +62,18 @@ export async function parseArgs(argv: readonly string[], out: Print): Promise<Ar
 
 async function run(command: string, args: Argv, config: Readonly<Config>, log: Logger, out: Print): Promise<number> {
   switch (command) {
-    case 'check-config':
+    case 'check-config': {
+      // The file is fine (it loaded); the directories faxmail and Asterisk write must be there too.
+      const { checkWrittenDirs } = await import('../lib/admin/dirs.js');
+      const problems = await checkWrittenDirs(config);
+      if (problems.length > 0) {
+        for (const p of problems) out(`problem: ${p.dir ? `${p.dir}: ` : ''}${p.problem}`);
+        out(`configuration ${config.source} loads, but ${problems.length} director${problems.length === 1 ? 'y is' : 'ies are'} not right`);
+        return EX.CONFIG;
+      }
       out(`configuration OK (${config.source})`);
       return EX.OK;
+    }
     case 'status': {
       const { collectStatus, formatStatus } = await import('../lib/admin/status.js');
       const s = await collectStatus(config);
@@ -96,8 +105,11 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
         return EX.OK;
       }
       const parts = [`job ${r.job} cancelled (was ${r.previous})`];
-      if (r.callFileRemoved) parts.push(`call file ${r.callFileRemoved} removed`);
+      if (r.callFileRemoved) parts.push(`call file ${r.callFileRemoved} taken back before the call`);
+      if (r.call === 'hung-up') parts.push(`live call hung up (${(r.hungUp ?? []).join(', ')})`);
+      if (r.call === 'left-running') parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
+      parts.push(`sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : 'told'}`);
       out(parts.join('; '));
       return EX.OK;
     }

@@ -130,10 +130,10 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) bad('a list of strings');
       return value;
     case 'address':
-      if (typeof value !== 'string' || (value !== '' && !isMailbox(value))) bad('a mail address like user@example.com (or empty)');
+      if (typeof value !== 'string' || (value !== '' && !isMailbox(value, { local: true }))) bad('a mail address like user@example.com or root@localhost (or empty)');
       return value;
     case 'addresses':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isMailbox(v))) bad('a list of mail addresses like user@example.com');
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isMailbox(v, { local: true }))) bad('a list of mail addresses like user@example.com');
       return value;
     case 'regexes':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad('a list of patterns (strings)');
@@ -166,7 +166,7 @@ function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boole
       const r = value as Record<string, unknown>;
       for (const [did, list] of Object.entries(r)) {
         if (!/^\+?[0-9]{1,32}$/.test(did)) throw new FaxError('config', `Setting "${name}"${where}: "${did}" is not a dialled number (digits only).`);
-        if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && isMailbox(a))) {
+        if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && isMailbox(a, { local: true }))) {
           throw new FaxError('config', `Setting "${name}.${did}"${where} must be a non-empty list of mail addresses.`);
         }
       }

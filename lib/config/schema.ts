@@ -96,6 +96,11 @@ export interface Config {
     keep_days: number;
     attach_tiff: boolean;
   };
+  asterisk: {
+    binary: string;
+    config: string;
+    cli_timeout: number;
+  };
   mail: {
     transport: MailTransportKind;
     directory: string;
@@ -214,6 +219,11 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     default: { type: { kind: 'addresses' }, default: [], doc: 'recipients for numbers not listed above' },
     keep_days: int(30, 0, 3650, 'days received TIFF and PDF stay in the spool (faxmail cleanup)'),
     attach_tiff: bool(false, 'attach the TIFF as well as the PDF'),
+  },
+  asterisk: {
+    binary: path('/usr/sbin/asterisk', 'exe', "the asterisk program, used as `asterisk -rx` to hang up the call of a cancelled job; empty: never", true),
+    config: path('', 'file', "Asterisk's asterisk.conf (passed as -C); empty: Asterisk's default /etc/asterisk/asterisk.conf", true),
+    cli_timeout: int(10, 1, 120, 'seconds one Asterisk CLI command may take'),
   },
   mail: {
     transport: { type: { kind: 'enum', values: ['sendmail', 'smtp', 'directory'] }, default: 'sendmail', doc: 'sendmail (the local Postfix), smtp, or directory (.eml files, for tests and the demo)' },
