@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps build test demo bench bench-smoke linesim clean example-config install
+.PHONY: all deps build test demo bench bench-smoke linesim asterisk clean example-config install
 
 all: build
 
@@ -21,10 +21,15 @@ build: deps
 linesim: deps
 	$(MAKE) -C tools/linesim
 
-test: build linesim
+# Asterisk 22.10.1 with res_fax_spandsp, built from source into /usr (Debian has no package); does nothing when
+# it is installed. Without the source tarballs it prints one line saying how to provide them, and stops.
+asterisk:
+	bash scripts/build-asterisk.sh
+
+test: build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
 
-demo: build linesim
+demo: build linesim asterisk
 	$(NODE) dist/tools/demo.js
 
 bench: build linesim
@@ -33,7 +38,8 @@ bench: build linesim
 bench-smoke: build linesim
 	$(NODE) dist/bench/run.js --smoke
 
-# Production install (as root): /opt/faxmail, wrappers in /usr/local/bin, spool, config if absent.
+# Production install (as root): /opt/faxmail, sendfax and faxmail-notify in /usr/local/libexec/faxmail,
+# faxmail in /usr/local/bin, every spool and log directory, the config if absent (README, Production install).
 install: build
 	bash scripts/install.sh
 

@@ -14,6 +14,7 @@ PACKAGES=(
   fonts-ipafont-gothic  # a TrueType CJK font for the body page (Japanese text)
   fonts-dejavu-core
   tnef               # unpacks winmail.dat
+  strace             # tests: a slow disk for the busy race (fsync delayed by fault injection)
   ca-certificates
 )
 
