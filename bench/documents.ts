@@ -135,10 +135,10 @@ export function lineTimeSet(dir: string): { name: string; pdf: string }[] {
 }
 
 /** A mail with the PDFs attached, as a file (written once). */
-export async function mailWith(dir: string, name: string, pdfs: string[]): Promise<string> {
+export async function mailWith(dir: string, name: string, pdfs: string[], contentType = 'application/pdf'): Promise<string> {
   const out = join(dir, `${name}.eml`);
   if (existsSync(out)) return out;
-  const attachments = await Promise.all(pdfs.map(async (p) => ({ filename: basename(p), content: await readFile(p), contentType: 'application/pdf' })));
+  const attachments = await Promise.all(pdfs.map(async (p) => ({ filename: basename(p), content: await readFile(p), contentType })));
   const mail = await composeMail({ from: 'alice@example.org', to: 'fax+0312345678@fax.example.com', subject: `bench ${name}`, text: 'Please find the document attached.', attachments });
   writeFileSync(out, mail);
   return out;

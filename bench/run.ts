@@ -19,6 +19,7 @@ import { startSmtpSink } from '../test/helpers/smtp-sink.js';
 import { buildRenderArgs } from '../lib/convert/ghostscript.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
+import { makeOfficeDoc, SOFFICE } from '../test/helpers/office-docs.js';
 import { measure, median, outDir, sequence, type Sample } from './measure.js';
 import { measureLineTime } from './line-time.js';
 
@@ -227,6 +228,36 @@ async function case5(): Promise<Row[]> {
   }
 }
 
+/**
+ * Case 7: an office document. A 10-page .docx (made by LibreOffice from text, test/helpers/office-docs.ts)
+ * through sendfax, against the peers' way: a bare `soffice --convert-to pdf` (own profile) then one gs run
+ * with faxmail's render arguments. Reported per page.
+ */
+async function case7(): Promise<Row> {
+  const pages = 10;
+  const src = makeOfficeDoc('docx', { pages, paper: 'a4', title: 'faxmail bench' });
+  const docx = join(docsDir, `office-${pages}.docx`);
+  copyFileSync(src, docx);
+  const mail = await mailWith(docsDir, `office-docx-${pages}`, [docx], 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+  const env = sendfaxEnv('');
+  const dir = join(outDir, 'office-baseline');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(docx, join(dir, 'in-0.docx'));
+  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false });
+  let n = 0;
+  const baseline = async (): Promise<Sample> => {
+    const profile = join(dir, `profile-${++n}`);
+    const lo = await measure([SOFFICE, '--headless', '--norestore', `-env:UserInstallation=file://${profile}`, '--convert-to', 'pdf', '--outdir', dir, join(dir, 'in-0.docx')], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir, TMPDIR: dir } });
+    rmSync(profile, { recursive: true, force: true });
+    return sequence(lo, await measure(['gs', ...gsArgs], { cwd: dir }));
+  };
+  const p = await pairs(baseline, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
+  const row = wallRow('7', `Office document (${pages}-page .docx)`, 'wall: sendfax vs bare soffice --convert-to pdf + gs; per page in brackets', 1.3, p);
+  const perPage = (s: string): string => `${s} (${(Number.parseFloat(s) / pages).toFixed(3)} s/page)`;
+  return { ...row, baseline: perPage(row.baseline), faxmail: perPage(row.faxmail) };
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const ver = (cmd: string, args: string[]): string => {
@@ -269,6 +300,7 @@ async function main(): Promise<number> {
     ['4', case4],
     ['5', case5],
     ['6', async () => []],
+    ['7', case7],
   ];
   let lineNote = '';
   for (const [id, run] of cases) {

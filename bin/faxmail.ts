@@ -117,7 +117,7 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
       const { cleanupSpool } = await import('../lib/admin/cleanup.js');
       const r = await cleanupSpool(config, log, { dryRun: !!args['dry-run'] });
       const verb = r.dryRun ? 'would remove' : 'removed';
-      out(`cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories`);
+      out(`cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`);
       if (r.inboundKept.length) out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);
       return EX.OK;
     }

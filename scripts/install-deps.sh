@@ -15,6 +15,10 @@ PACKAGES=(
   fonts-dejavu-core
   tnef               # unpacks winmail.dat
   strace             # tests: a slow disk for the busy race (fsync delayed by fault injection)
+  # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
+  # Optional at runtime (paths.libreoffice empty: office files are refused with a note); the tests and
+  # the bench make and convert real office files with it. About 250 MB installed.
+  libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
   ca-certificates
 )
 

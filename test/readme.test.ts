@@ -73,11 +73,11 @@ test('every faxmail subcommand in the README exists', () => {
 
 test('the Subject options in the README are the ones sendfax understands', async () => {
   const { parseSubjectOptions } = await import('../lib/mime/subject-options.js');
-  for (const opt of ['+fine', '+standard', '+superfine', '+body', '+nobody']) {
+  for (const opt of ['+fine', '+standard', '+superfine', '+body', '+nobody', '+cover', '+nocover']) {
     assert.ok(readme.includes(`| \`${opt}\` |`), opt);
     const o = parseSubjectOptions(`Invoice ${opt}`);
     assert.is(o.subject, 'Invoice');
-    assert.ok(o.resolution !== undefined || o.body !== undefined, opt);
+    assert.ok(o.resolution !== undefined || o.body !== undefined || o.cover !== undefined, opt);
   }
 });
 

@@ -3,7 +3,8 @@
  *   received faxes whose mail was handed over (lib/inbound/cleanup.ts),
  *   finished jobs (sent, failed, cancelled) by their last update,
  *   outbox messages left without a record by a crash (older than a day),
- *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day).
+ *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day),
+ *   archived faxes older than archive.keep_days (its own setting; 0 keeps them for ever).
  * Jobs still queued or waiting, and mails still waiting in the outbox, are never removed.
  * Fails with the underlying I/O error.
  */
@@ -11,6 +12,7 @@ import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { cleanupArchive } from '../archive/archive.js';
 import { cleanupInbound } from '../inbound/cleanup.js';
 import { findOrphanMessages } from '../mail/outbox.js';
 import { jobDir, listJobIds, readJob, spoolPaths } from '../spool/jobs.js';
@@ -22,6 +24,8 @@ export interface CleanupResult {
   jobs: string[];
   outboxOrphans: string[];
   staging: string[];
+  /** archived faxes older than archive.keep_days */
+  archive: string[];
   dryRun: boolean;
 }
 
@@ -61,6 +65,7 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
     if (!dryRun) await rm(join(paths.jobs, name), { recursive: true, force: true });
     staging.push(name);
   }
-  log.info({ inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, dryRun }, 'cleanup done');
-  return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, dryRun };
+  const archive = (await cleanupArchive(config, log, { now, dryRun })).removed;
+  log.info({ inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, archive: archive.length, dryRun }, 'cleanup done');
+  return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, archive, dryRun };
 }

@@ -67,6 +67,7 @@ export interface Config {
     min_image_bytes: number;
     parallel: number;
     dither: boolean;
+    cover_page: boolean;
   };
   numbers: {
     rewrite: RewriteRule[];
@@ -89,12 +90,17 @@ export interface Config {
     attach_pdf: boolean;
     admin: string;
     report_empty_receive: boolean;
+    copy_to: string[];
   };
   inbound: {
     recipients: Record<string, string[]>;
     default: string[];
     keep_days: number;
     attach_tiff: boolean;
+  };
+  archive: {
+    directory: string;
+    keep_days: number;
   };
   asterisk: {
     binary: string;
@@ -157,7 +163,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     tiff2pdf: path('/usr/bin/tiff2pdf', 'exe', 'tiff2pdf from libtiff-tools (TIFF documents and received faxes)'),
     tiffinfo: path('/usr/bin/tiffinfo', 'exe', 'tiffinfo from libtiff-tools (decodes every page to validate the fax)'),
     sendmail: path('/usr/sbin/sendmail', undefined, 'sendmail binary used when mail.transport = "sendmail"'),
-    libreoffice: path('', 'exe', "LibreOffice's soffice for .doc/.docx/.odt; empty: office files are refused with a note", true),
+    libreoffice: path('/usr/bin/soffice', 'exe', "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); empty or not installed: office files are refused with a note", true),
     tnef: path('/usr/bin/tnef', 'exe', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', true),
     body_font: path('/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf', 'file', 'TrueType font for the body page (must cover Japanese if you fax Japanese text)', true),
     templates: path('', 'dir', 'directory with your own mail templates (see lib/notify/templates/README.md); empty: the built-in ones', true),
@@ -183,6 +189,7 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     min_image_bytes: int(8192, 0, 10_000_000, 'inline images smaller than this many bytes (signature logos) are skipped'),
     parallel: int(0, 0, 64, 'Ghostscript processes per fax for big documents; 0: one per CPU core'),
     dither: bool(false, 'halftone grey and colour areas (photos) instead of the default threshold'),
+    cover_page: bool(false, 'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)'),
   },
   numbers: {
     rewrite: { type: { kind: 'rewrites' }, default: [], doc: 'dial rules applied in order to the normalised number, e.g. [{ match = "^\\\\+81", replace = "0" }]' },
@@ -213,12 +220,17 @@ export const SCHEMA: Readonly<Record<string, Readonly<Record<string, KeySpec>>>>
     attach_pdf: bool(true, 'attach the sent fax as a PDF to the success receipt'),
     admin: { type: { kind: 'address' }, default: '', doc: 'address told about receives with no page and undeliverable notices; empty: nobody' },
     report_empty_receive: bool(false, 'mail the admin when a call delivered no page'),
+    copy_to: { type: { kind: 'addresses' }, default: [], doc: 'blind copy of every receipt, failure notice, received fax and admin report to these addresses' },
   },
   inbound: {
     recipients: { type: { kind: 'recipients' }, default: {}, doc: 'received faxes by dialled number: { "0312345678" = ["a@example.com", "b@example.com"] }' },
     default: { type: { kind: 'addresses' }, default: [], doc: 'recipients for numbers not listed above' },
     keep_days: int(30, 0, 3650, 'days received TIFF and PDF stay in the spool (faxmail cleanup)'),
     attach_tiff: bool(false, 'attach the TIFF as well as the PDF'),
+  },
+  archive: {
+    directory: path('', 'dir', 'keep every sent and received fax here as PDF with a JSON sidecar, by year/month; empty: no archive', true),
+    keep_days: int(0, 0, 36500, 'days archived faxes are kept (faxmail cleanup); 0: for ever'),
   },
   asterisk: {
     binary: path('/usr/sbin/asterisk', 'exe', "the asterisk program, used as `asterisk -rx` to hang up the call of a cancelled job; empty: never", true),

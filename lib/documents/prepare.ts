@@ -20,8 +20,9 @@ import { parseSubjectOptions } from '../mime/subject-options.js';
 import { renderBodyPdf } from './body-page.js';
 import { htmlToText } from './html-text.js';
 import { imageToPdf } from './image-pdf.js';
-import { formatSkipped, selectDocuments, type SkippedPart } from './select.js';
-import { officeToPdf, tiffToPdf, unpackTnef } from './tools.js';
+import { formatSkipped, isOfficeExtension, selectDocuments, type SkippedPart } from './select.js';
+import { officeToPdf } from './office.js';
+import { tiffToPdf, unpackTnef } from './tools.js';
 
 export interface PreparedDocument {
   /** name to show the sender ("mail text" for the body page) */
@@ -90,7 +91,7 @@ function noDocumentSentence(skipped: SkippedPart[], bodyWanted: boolean): string
 }
 
 /** Turn a parsed mail into PDFs for Ghostscript (see the header comment). */
-export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean }, log: Logger): Promise<PreparedDocuments> {
+export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone?: boolean }, log: Logger): Promise<PreparedDocuments> {
   const docsDir = join(workDir, 'docs');
   try {
     await mkdir(docsDir, { recursive: true });
@@ -113,7 +114,8 @@ export async function prepareDocuments(msg: ParsedMessage, workDir: string, conf
     throw new FaxError('too-large', `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed in one mail.`);
   }
   const bodyText = opts.body ? bodyTextOf(msg) : '';
-  if (sel.documents.length === 0 && bodyText === '') throw new FaxError('no-document', noDocumentSentence(sel.skipped, opts.body));
+  // allowNone: a cover page with the mail text as its note is a fax on its own.
+  if (sel.documents.length === 0 && bodyText === '' && !opts.allowNone) throw new FaxError('no-document', noDocumentSentence(sel.skipped, opts.body));
 
   const documents: PreparedDocument[] = [];
   const pdfPath = (n: number): string => join(docsDir, `${String(n).padStart(2, '0')}-doc.pdf`);
@@ -151,7 +153,9 @@ export async function prepareDocuments(msg: ParsedMessage, workDir: string, conf
           // LibreOffice names its output after the input and guesses the format partly from the
           // extension, so give it a hard link with our own name and the sender's extension.
           const dir = join(workDir, `office-${String(n).padStart(2, '0')}`);
-          pdf = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), join(dir, 'out'), join(dir, 'home'), d.name, config.fax.convert_timeout);
+          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, config.fax.convert_timeout);
+          pdf = r.pdf;
+          log.info({ step: 'office', n, ms: r.result.ms }, 'office document converted');
           break;
         }
       }
@@ -170,11 +174,14 @@ function tiffTools(config: Readonly<Config>): { tiff2pdf: string; tiffinfo: stri
   return { tiff2pdf: config.paths.tiff2pdf, tiffinfo: config.paths.tiffinfo, tiff2rgba: join(dirname(config.paths.tiff2pdf), 'tiff2rgba') };
 }
 
-/** A hard link to the stored office file named doc.<ext> (our name, the sender's extension if sane). */
+/**
+ * A hard link to the stored office file named doc.<ext>: our name, with the sender's extension when it is
+ * an office one (LibreOffice partly goes by it), else none (LibreOffice then goes by the content alone).
+ */
 async function officeInput(part: MimePart, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const ext = extensionOf(part.filename) || 'doc';
-  const input = join(dir, `doc.${ext}`);
+  const ext = extensionOf(part.filename);
+  const input = join(dir, isOfficeExtension(ext) ? `doc.${ext}` : 'doc');
   await link(part.path, input);
   return input;
 }

@@ -12,6 +12,9 @@
  * programs do with logos in signatures. An image the sender attached explicitly (disposition attachment
  * and no Content-ID), or one without any disposition, is kept however small: it was chosen on purpose
  * (a small scanned stamp or a QR code), and faxing an extra logo costs less than losing a document.
+ *
+ * Office files count only when LibreOffice is configured, and then only when their bytes are an office
+ * container (ZIP with Office Open XML or OpenDocument inside, OLE2, RTF); a .docx that is not one is damaged.
  */
 import type { DocKind } from '../mime/sniff.js';
 import type { MimePart } from '../mime/parse.js';
@@ -100,6 +103,11 @@ const EXT_KIND: Readonly<Record<string, DocKind>> = {
 
 const EXT_LABEL: Readonly<Record<SelectedKind, string>> = { pdf: 'pdf', tiff: 'tif', jpeg: 'jpg', png: 'png', office: 'doc' };
 
+/** Is this (lower-case) extension one of the office formats above? */
+export function isOfficeExtension(ext: string): boolean {
+  return ext !== '' && EXT_KIND[ext] === 'office';
+}
+
 /** Types nobody wants faxed and nobody needs to be told about. */
 const QUIET_TYPES = new Set([
   'application/pkcs7-signature',
@@ -154,8 +162,11 @@ export function selectDocuments(parts: readonly MimePart[], kinds: readonly (Doc
       return;
     }
     if (kind === 'office') {
-      if (opts.officeAvailable) out.documents.push({ part, kind: 'office', name });
-      else out.skipped.push(entry('office documents (Word, Excel, ...) cannot be converted on this fax server; please send a PDF'));
+      if (!opts.officeAvailable) out.skipped.push(entry('office documents (Word, Excel, ...) cannot be converted on this fax server; please send a PDF'));
+      // Only bytes that look like an office file reach LibreOffice: it imports anything else as plain text,
+      // and would fax a damaged .xlsx as pages of garbage.
+      else if (sniffed === 'office') out.documents.push({ part, kind: 'office', name });
+      else out.damaged.push(entry(part.size === 0 ? 'the file is empty' : 'the file is not a valid office document'));
       return;
     }
     if (kind === 'tnef') {

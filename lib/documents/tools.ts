@@ -1,10 +1,10 @@
 /*
- * tools.ts: the external converters (tiff2pdf, tnef, LibreOffice), each run with an argv array (never a
+ * tools.ts: the external converters tiff2pdf and tnef (LibreOffice: office.ts), each run with an argv array (never a
  * shell), a timeout, and our own file names as arguments (never the sender's). Argument building is
  * pure and tested on its own; the runners turn failures into FaxErrors naming the attachment.
  */
 import { mkdir, readdir, lstat, rm, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { FaxError, oneLine } from '../errors.js';
 
@@ -75,38 +75,4 @@ export async function unpackTnef(tnef: string, input: string, outDir: string, ti
     if (st.isFile()) out.push({ path, name: entry, size: st.size });
   }
   return out;
-}
-
-/**
- * LibreOffice's arguments: convert `input` to PDF in `outDir`, with its own profile in `profileDir` (a
- * profile shared with a running LibreOffice, or a missing HOME, makes the conversion hang or fail).
- */
-export function sofficeArgs(input: string, outDir: string, profileDir: string): string[] {
-  return ['--headless', '--norestore', '--nolockcheck', `-env:UserInstallation=file://${encodeURI(profileDir)}`, '--convert-to', 'pdf', '--outdir', outDir, input];
-}
-
-/** Where LibreOffice writes the PDF for `input`. */
-export function sofficeOutput(input: string, outDir: string): string {
-  return join(outDir, `${basename(input, extname(input))}.pdf`);
-}
-
-/** Convert an office document to PDF with LibreOffice (HOME and profile in `homeDir`). */
-export async function officeToPdf(soffice: string, input: string, outDir: string, homeDir: string, name: string, timeoutSeconds: number): Promise<string> {
-  await mkdir(outDir, { recursive: true });
-  await mkdir(join(homeDir, 'profile'), { recursive: true });
-  const r = await execa(soffice, sofficeArgs(input, outDir, join(homeDir, 'profile')), {
-    reject: false,
-    timeout: timeoutSeconds * 1000,
-    stdin: 'ignore',
-    all: true,
-    maxBuffer: 1_000_000,
-    env: { HOME: homeDir },
-  });
-  if (r.exitCode === undefined && !r.timedOut) throw new FaxError('temporary', `LibreOffice could not be started (${oneLine(r.shortMessage ?? '', 200)}); the fax will be tried again.`);
-  const pdf = sofficeOutput(input, outDir);
-  const s = await stat(pdf).catch(() => undefined);
-  if (r.timedOut || r.exitCode !== 0 || !s || s.size === 0) {
-    throw new FaxError('bad-document', `The document "${name}" could not be converted for faxing; please send it as a PDF.`, { detail: { tool: 'soffice', output: oneLine(r.all ?? '', 400) } });
-  }
-  return pdf;
 }

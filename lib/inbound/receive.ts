@@ -4,7 +4,7 @@
  * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (tiff-to-pdf.ts), picks the recipients by the
  * dialled number (inbound.recipients, else inbound.default, else notify.admin), and mails the PDF (and the
  * TIFF with inbound.attach_tiff) through the outbox (lib/mail). A partial fax (FAILED with pages) is
- * delivered with a warning. A call with no page is logged and, with notify.report_empty_receive, reported
+ * delivered with a warning; with [archive] directory set, its PDF is archived too. A call with no page is logged and, with notify.report_empty_receive, reported
  * to notify.admin. The TIFF and PDF stay in the spool until `faxmail cleanup` (inbound.keep_days).
  *
  * Idempotent: under a per-id lock, a fax whose record (<id>.json) is final is not handled again.
@@ -204,6 +204,16 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
   record.state = how === 'sent' ? 'delivered' : 'queued';
   record.handled = new Date().toISOString();
   await writeInboundRecord(paths, record);
+  // The archive copy, after the mail is safe: its failure is logged and costs nothing else.
+  if (pdfName && config.archive.directory !== '') {
+    const { archiveFax } = await import('../archive/archive.js');
+    await archiveFax(
+      config,
+      { kind: 'received', id, at: base.received, number: base.did, pages, remoteStationId: base.remoteId, status, callerNum: base.callerNum, callerName: base.callerName, recipients },
+      inboundFile(paths, id, 'pdf'),
+      log,
+    );
+  }
   const partial = record.partial ? ' (incomplete)' : '';
   return outcome(record, `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`);
 }

@@ -4,6 +4,7 @@
  * in the outbox, so a retried delivery sends the very same message (same Message-ID and Date).
  * Every text that may come from outside (caller names, station ids, subjects) is made one line without
  * control characters before it becomes a header: no header can be injected.
+ * notify.copy_to addresses are added to the envelope only (a blind copy).
  * Fails with FaxError('config') when no recipient or the sender is unusable; attachment files that
  * cannot be read fail with their I/O error.
  */
@@ -40,6 +41,9 @@ export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, 
   if (to.length === 0) {
     throw new FaxError('config', `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`);
   }
+  // notify.copy_to: a blind copy of every mail. Envelope recipients only, never a header, so the person the
+  // mail is for does not learn the admin's address; an address already among the recipients gets one copy.
+  const copies = sortRecipients(config.notify.copy_to).ok.filter((a) => !to.some((t) => t.toLowerCase() === a.toLowerCase()));
   const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
   if (mail.jobId) headers['X-Faxmail-Job'] = headerText(mail.jobId, 100);
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
@@ -65,5 +69,5 @@ export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, 
     disableUrlAccess: true,
   });
   const raw = await composer.compile().build();
-  return { raw, envelope: { from, to }, messageId, refused };
+  return { raw, envelope: { from, to: [...to, ...copies] }, messageId, refused };
 }

@@ -47,6 +47,8 @@ export interface ParsedMessage {
   subject: string;
   from?: Address;
   replyTo?: Address;
+  /** To and Cc addresses with their display names (at most MAX_RECIPIENTS), e.g. for the cover page */
+  recipients?: Address[];
   /** with angle brackets, '' when the mail has none */
   messageId: string;
   date?: Date;
@@ -94,6 +96,7 @@ export async function parseMessage(input: NodeJS.ReadableStream, workDir: string
   const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes };
   if (top.from) msg.from = top.from;
   if (top.replyTo) msg.replyTo = top.replyTo;
+  if (top.recipients) msg.recipients = top.recipients;
   if (top.date) msg.date = top.date;
   if (top.text !== undefined) msg.text = top.text;
   if (top.html !== undefined) msg.html = top.html;
@@ -152,6 +155,8 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
   if (from) level.from = from;
   const replyTo = firstAddress(parser.replyTo);
   if (replyTo) level.replyTo = replyTo;
+  const recipients = allAddresses([parser.to, parser.cc]);
+  if (recipients.length > 0) level.recipients = recipients;
   if (parser.date) level.date = parser.date;
   if (text?.text) level.text = cut(text.text);
   if (text?.html) level.html = cut(text.html);
@@ -205,6 +210,23 @@ function firstAddress(obj: AddressObject | undefined): Address | undefined {
     for (const m of a.group ?? []) if (m.address) return { address: m.address, name: m.name ?? '' };
   }
   return undefined;
+}
+
+/** Most To/Cc addresses kept: enough to find the fax address among them. */
+export const MAX_RECIPIENTS = 50;
+
+function allAddresses(objs: (AddressObject | AddressObject[] | undefined)[]): Address[] {
+  const out: Address[] = [];
+  const add = (address: string | undefined, name: string | undefined): void => {
+    if (address && out.length < MAX_RECIPIENTS) out.push({ address, name: name ?? '' });
+  };
+  for (const obj of objs.flatMap((o) => (o === undefined ? [] : Array.isArray(o) ? o : [o]))) {
+    for (const a of obj.value ?? []) {
+      add(a.address, a.name);
+      for (const m of a.group ?? []) add(m.address, m.name);
+    }
+  }
+  return out;
 }
 
 function cut(s: string): string {

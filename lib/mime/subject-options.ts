@@ -1,5 +1,5 @@
 /*
- * subject-options.ts: per-mail fax options written in the Subject, e.g. "Invoice +fine +body".
+ * subject-options.ts: per-mail fax options written in the Subject, e.g. "Invoice +fine +body +cover".
  * Input: the decoded Subject. Output: the options found and the Subject without them. Pure; never fails.
  * An option is a separate word (between spaces) starting with '+', matched case-insensitively; full-width
  * forms typed with a Japanese input method ("＋ｆｉｎｅ") count too (NFKC). When options conflict the last
@@ -12,6 +12,8 @@ export interface SubjectOptions {
   resolution?: SubjectResolution;
   /** true: +body (fax the mail text as the first page); false: +nobody */
   body?: boolean;
+  /** true: +cover (a cover page first); false: +nocover */
+  cover?: boolean;
   /** the Subject with the option words removed and spaces tidied */
   subject: string;
 }
@@ -22,9 +24,11 @@ const OPTIONS: Readonly<Record<string, (o: SubjectOptions) => void>> = {
   '+superfine': (o) => (o.resolution = 'superfine'),
   '+body': (o) => (o.body = true),
   '+nobody': (o) => (o.body = false),
+  '+cover': (o) => (o.cover = true),
+  '+nocover': (o) => (o.cover = false),
 };
 
-/** Find +fine/+standard/+superfine/+body/+nobody in a Subject and return them with the cleaned Subject. */
+/** Find +fine/+standard/+superfine/+body/+nobody/+cover/+nocover in a Subject and return them with the cleaned Subject. */
 export function parseSubjectOptions(subject: string): SubjectOptions {
   const out: SubjectOptions = { subject: '' };
   const kept: string[] = [];

@@ -10,6 +10,7 @@
  * action 'duplicate'. Parallel reports are serialised by updateJob's lock, so exactly one of them acts.
  * Fails with FaxError('not-found') for an unknown job, 'usage' for impossible values, 'temporary' for I/O.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -174,6 +175,8 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
 
   // 3. The final receipt, once: only the run that made the job final gets here.
   if (action === 'sent' || action === 'failed') result.receipt = await sendReceipt(config, paths, id, action === 'sent' ? 'success' : 'failure', log);
+  // 4. The archive copy, after the receipt: its failure is logged and costs nothing else.
+  if (action === 'sent' && config.archive.directory !== '') await archiveSent(config, paths, id, log);
   return result;
 }
 
@@ -273,6 +276,38 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
   });
   log.info({ job: id, kind, delivery: how }, 'receipt handed over');
   return how;
+}
+
+/** Keep a sent fax in the archive as PDF (made from the sent TIFF unless the receipt made it already). */
+async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
+  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../inbound/tiff-to-pdf.js')]);
+  try {
+    const dir = jobDir(paths, id);
+    const job = await readJob(dir);
+    const pdf = join(dir, 'fax.pdf');
+    const made = await stat(pdf).then((s) => s.size > 0).catch(() => false);
+    if (!made) await tiffToPdf(join(dir, job.tiff), pdf, { tiff2pdf: config.paths.tiff2pdf, title: `Fax to ${job.number}`, timeoutMs: 60_000 });
+    const last = job.attempts[job.attempts.length - 1];
+    await archiveFax(
+      config,
+      {
+        kind: 'sent',
+        id: job.id,
+        at: last?.at ?? job.updated,
+        number: job.number,
+        pages: job.pages,
+        remoteStationId: last?.remoteStationId ?? '',
+        status: 'SUCCESS',
+        sender: job.replyTo,
+        subject: job.subject,
+        documents: job.documents.map((d) => ({ name: d.name, pages: d.pages })),
+      },
+      pdf,
+      log,
+    );
+  } catch (err) {
+    log.error({ job: id, err: err instanceof Error ? err.message : String(err) }, 'archive failed');
+  }
 }
 
 /** One line for the command's output. */

@@ -1,10 +1,11 @@
 /*
  * enter-job.ts: the whole outbound path for one mail, as sendfax runs it.
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
- * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> job record ->
- * call file. The job directory is built under jobs/.new-<id>, fsynced and renamed when complete (state
- * `queued`); the record becomes `dialling` durably, and only then is the call file renamed into Asterisk's
- * outgoing dir, as the very last write. Any failure removes the staging directory: nothing half-made
+ * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
+ * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built
+ * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`); the record becomes `dialling`
+ * durably, and only then is the call file renamed into Asterisk's outgoing dir, as the very last write.
+ * Any failure removes the staging directory: nothing half-made
  * is left, and the FaxError says what the sender should read.
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -22,8 +23,10 @@ import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfil
 import { dropCallFile } from '../asterisk/queue.js';
 import { parseMessage } from '../mime/parse.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
-import { prepareDocuments } from '../documents/prepare.js';
-import { convertToFax } from '../convert/to-fax.js';
+import { convertToFax, type ConvertOptions, type ConvertResult } from '../convert/to-fax.js';
+import type { CoverInfo } from '../documents/cover-page.js';
+import { bodyTextOf, prepareDocuments } from '../documents/prepare.js';
+import { addCoverPage, coverOptions, noteFits, recipientName, senderText, type CoverMade } from './cover.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
 export interface Envelope {
@@ -82,35 +85,56 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
 
     const opts = parseSubjectOptions(msg.subject);
     const resolution = opts.resolution ?? config.fax.resolution;
-    const body = opts.body ?? config.fax.body_page;
+    let body = opts.body ?? config.fax.body_page;
+    const wantCover = opts.cover ?? config.fax.cover_page;
     const docsWork = join(staging, 'work');
     await mkdir(docsWork);
-    const prepared = await prepareDocuments(msg, docsWork, config, { body }, jlog);
-    jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length }, 'documents selected');
+
+    // The cover's note is the mail text; when it does not fit on the cover (or +body asks for it anyway),
+    // the text is faxed on pages of its own after the cover, and the cover says so.
+    let cover: Omit<CoverInfo, 'pages'> | undefined;
+    if (wantCover) {
+      const text = bodyTextOf(msg);
+      cover = { to: recipientName(msg.recipients, envelope.recipient), number: destination.number, from: senderText(msg.from), date: new Date(), subject: opts.subject, note: body ? '' : text, noteFollows: body && text !== '' };
+      if (!body && text !== '' && !(await noteFits({ ...cover, pages: 0 }, coverOptions(config, jlog)))) {
+        body = true;
+        cover = { ...cover, note: '', noteFollows: true };
+      }
+    }
+    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined }, jlog);
+    jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length, cover: cover !== undefined }, 'documents selected');
 
     const tiff = join(staging, 'fax.tif');
-    const converted = await convertToFax(
-      prepared.documents.map((d) => ({ name: d.name, pdf: d.pdf })),
-      tiff,
-      {
-        gs: config.paths.gs,
-        tiffinfo: config.paths.tiffinfo,
-        resolution,
-        paper: config.fax.paper,
-        compression: config.fax.compression,
-        maxPages: config.fax.max_pages,
-        timeoutSec: config.fax.convert_timeout,
-        parallel: config.fax.parallel,
-        dither: config.fax.dither,
-      },
-      jlog,
-    );
-    jlog.info({ step: 'converted', pages: converted.pages, bytes: converted.bytes, resolution }, 'fax image made');
+    const convertOptions: ConvertOptions = {
+      gs: config.paths.gs,
+      tiffinfo: config.paths.tiffinfo,
+      resolution,
+      paper: config.fax.paper,
+      compression: config.fax.compression,
+      // The cover takes one of the pages allowed.
+      maxPages: cover ? Math.max(1, config.fax.max_pages - 1) : config.fax.max_pages,
+      timeoutSec: config.fax.convert_timeout,
+      parallel: config.fax.parallel,
+      dither: config.fax.dither,
+    };
+    const docsTiff = cover ? join(docsWork, 'documents.tif') : tiff;
+    const converted: ConvertResult = prepared.documents.length > 0 ? await convertToFax(prepared.documents.map((d) => ({ name: d.name, pdf: d.pdf })), docsTiff, convertOptions, jlog) : { pages: 0, perDocument: [], bytes: 0 };
+    let pages = converted.pages;
+    let coverMade: CoverMade | undefined;
+    if (cover) {
+      coverMade = await addCoverPage(cover, prepared.documents.length > 0 ? docsTiff : undefined, converted.pages, tiff, docsWork, convertOptions, coverOptions(config, jlog), jlog);
+      pages = coverMade.pages;
+    }
+    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution }, 'fax image made');
 
     // Keep the original documents under our own names; drop the parse scratch space.
     const docsDir = join(staging, 'docs');
     await mkdir(docsDir);
     const documents: JobDocument[] = [];
+    if (coverMade) {
+      await rename(coverMade.pdf, join(docsDir, '00-cover.pdf'));
+      documents.push({ name: 'cover page', kind: 'cover', file: join('docs', '00-cover.pdf'), bytes: coverMade.bytes, pages: 1 });
+    }
     for (const [i, d] of prepared.documents.entries()) {
       const file = join('docs', storedName(i, d.name, d.kind));
       await rename(d.source || d.pdf, join(staging, file));
@@ -129,7 +153,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       subject: opts.subject,
       requestedNumber: destination.requested,
       number: destination.number,
-      pages: converted.pages,
+      pages,
       resolution,
       paper: config.fax.paper,
       documents,

@@ -22,7 +22,7 @@ export type JobState =
 export interface JobDocument {
   /** original file name from the mail (sanitised, for display only) */
   name: string;
-  kind: 'pdf' | 'tiff' | 'jpeg' | 'png' | 'office' | 'body';
+  kind: 'pdf' | 'tiff' | 'jpeg' | 'png' | 'office' | 'body' | 'cover';
   /** file inside the job directory (our own name, e.g. docs/01-invoice.pdf) */
   file: string;
   bytes: number;

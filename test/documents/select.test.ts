@@ -69,9 +69,11 @@ test('unsupported parts are skipped with a reason the sender understands', () =>
   assert.match(text, "winmail.dat cannot be unpacked on this fax server");
 });
 
-test('office documents are documents when LibreOffice is configured (by bytes or by name)', () => {
+test('office documents are documents when LibreOffice is configured and their bytes are an office file', () => {
   const r = sel([part({ filename: 'a.docx' }), part({ filename: 'b.odt', contentType: 'application/vnd.oasis.opendocument.text' }), part({ filename: 'c.xls' })], ['office', undefined, 'office'], { officeAvailable: true });
-  assert.equal(r.documents.map((d) => [d.name, d.kind]), [['a.docx', 'office'], ['b.odt', 'office'], ['c.xls', 'office']]);
+  assert.equal(r.documents.map((d) => [d.name, d.kind]), [['a.docx', 'office'], ['c.xls', 'office']]);
+  // An .odt whose bytes are no office container would be imported as plain text: damaged instead.
+  assert.equal(r.damaged.map((d) => [d.name, d.reason]), [['b.odt', 'the file is not a valid office document']]);
 });
 
 test('signatures, vCards and empty unnamed parts are ignored quietly', () => {

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { officeToPdf, sofficeArgs, sofficeOutput, tiff2pdfArgs, tiffToPdf, tnefArgs, unpackTnef } from '../../lib/documents/tools.js';
+import { tiff2pdfArgs, tiffToPdf, tnefArgs, unpackTnef } from '../../lib/documents/tools.js';
 import { FaxError } from '../../lib/errors.js';
 import { bytesOf, makePdf, makePng, makeTiff, truncatedCopy, type TiffColour } from '../helpers/documents.js';
 import { encodeTnef } from '../helpers/mail-fixtures.js';
@@ -62,10 +62,6 @@ test('a missing converter is a temporary error', async () => {
 test('argument lists: our paths only, options first', () => {
   assert.equal(tiff2pdfArgs('/w/p1.bin', '/w/docs/01-doc.pdf'), ['-o', '/w/docs/01-doc.pdf', '/w/p1.bin']);
   assert.equal(tnefArgs('/w/p1.bin', '/w/tnef-1', 1000), ['-f', '/w/p1.bin', '-C', '/w/tnef-1', '--number-backups', '--maxsize', '1000']);
-  const args = sofficeArgs('/w/office-01/doc.docx', '/w/office-01/out', '/w/office-01/home/profile');
-  assert.equal(args, ['--headless', '--norestore', '--nolockcheck', '-env:UserInstallation=file:///w/office-01/home/profile', '--convert-to', 'pdf', '--outdir', '/w/office-01/out', '/w/office-01/doc.docx']);
-  assert.is(sofficeArgs('/a', '/b', '/tmp/with space')[3], '-env:UserInstallation=file:///tmp/with%20space');
-  assert.is(sofficeOutput('/w/office-01/doc.docx', '/w/office-01/out'), '/w/office-01/out/doc.pdf');
 });
 
 test('unpackTnef: every file, duplicates kept, paths inside ignored', async () => {
@@ -85,31 +81,6 @@ test('unpackTnef: a file that is not TNEF gives no files', async () => {
   const src = fresh('dat');
   writeFileSync(src, 'not tnef at all');
   assert.equal(await unpackTnef('/usr/bin/tnef', src, join(dir, 'tnef-bad'), 30), []);
-});
-
-test('officeToPdf runs the converter with its own HOME and finds the PDF (stand-in soffice)', async () => {
-  // LibreOffice is not installed here: a two-line stand-in records its argv and HOME and writes a PDF.
-  const fake = join(dir, 'soffice');
-  const log = join(dir, 'soffice.log');
-  writeFileSync(fake, `#!/bin/sh\nprintf '%s\\n' "HOME=$HOME" "$@" > ${log}\neval out=\\\${$(($#-1))}; cp ${makePdf()} "$out/doc.pdf"\n`);
-  chmodSync(fake, 0o755);
-  const work = join(dir, 'office');
-  const input = join(dir, 'doc.docx');
-  writeFileSync(input, 'x');
-  const pdf = await officeToPdf(fake, input, join(work, 'out'), join(work, 'home'), 'letter.docx', 30);
-  assert.is(pdf, join(work, 'out', 'doc.pdf'));
-  const lines = readFileSync(log, 'utf8').trim().split('\n');
-  assert.is(lines[0], `HOME=${join(work, 'home')}`);
-  assert.equal(lines.slice(1), sofficeArgs(input, join(work, 'out'), join(work, 'home', 'profile')));
-  // A converter that writes nothing: bad-document naming the file.
-  writeFileSync(fake, '#!/bin/sh\nexit 0\n');
-  try {
-    await officeToPdf(fake, input, join(work, 'out2'), join(work, 'home'), 'letter.docx', 30);
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as FaxError).code, 'bad-document');
-    assert.match((err as FaxError).message, '"letter.docx" could not be converted');
-  }
 });
 
 test.run();

@@ -58,6 +58,17 @@ test('smtp: sent at once, with the headers, the envelope and the attachment inta
   assert.is((await listOutbox(spoolPaths(e.spool))).entries.length, 0);
 });
 
+test('notify.copy_to: a blind copy in the envelope only, never in a header; no second copy for a recipient', async () => {
+  const e = env(`copy_to = ["archive@example.org", "ALICE@example.com"]\n${smtpSection(sink.port)}`);
+  assert.is(await sendOrQueue(e.config, mail(e), log), 'sent');
+  assert.equal(sink.messages[0]!.to, ['alice@example.com', 'archive@example.org']);
+  const raw = sink.messages[0]!.raw.toString();
+  assert.not.match(raw, 'archive@example.org');
+  assert.not.match(raw, /^Bcc:/im);
+  const p = await sink.parse(0);
+  assert.is((p.to as { text: string }).text, 'alice@example.com');
+});
+
 test('smtp down (421): queued with the reason; flush delivers the same message and empties the outbox', async () => {
   const e = env(smtpSection(sink.port));
   sink.setMode('refuse');

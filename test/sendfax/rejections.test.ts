@@ -55,7 +55,10 @@ test('corrupt PDFs: 65 5.6.0 naming the document; one bad document refuses the w
 });
 
 test('only unsupported attachments: 65 5.6.0 naming each part', async () => {
-  await expectRejected(env, unsupportedMail(), { status: 65, code: '5.6.0', says: ['letter.docx', 'files.zip', 'setup.exe', 'picture.gif'] });
+  // Without LibreOffice (installed here by default: it would convert letter.docx).
+  const noOffice = newEnv();
+  patchSection(noOffice, 'paths', 'libreoffice = ""');
+  await expectRejected(noOffice, unsupportedMail(), { status: 65, code: '5.6.0', says: ['letter.docx', 'files.zip', 'setup.exe', 'picture.gif'] });
 });
 
 test('a hundred unsupported attachments with long names: the reply stays under 4 KB', async () => {

@@ -1,0 +1,264 @@
+/*
+ * cover-page.ts: the fax cover page (+cover, fax.cover_page): who it is for, who sends it, when, how many
+ * pages (the cover included), the subject, and the mail text as a note. One page, always: a note too long
+ * for it is cut with "…" and `cut` tells the caller, who then faxes the whole text on pages of its own.
+ *
+ * Its words come from a template the admin can replace like the mail templates: cover.<locale>.txt, in
+ * paths.templates first, else the built-in one in lib/notify/templates/ (same syntax, see template.ts).
+ * Layout marks, read only from the template's own text, never from a value:
+ *   "# text"          the title           "## text"   a subtitle
+ *   "Label | value"   a row of the table  "---"       a rule
+ *   any other line    text (consecutive lines form one block; an empty line is a gap)
+ * Values are wrapped in private-use marks while the template renders, so a display name like "# URGENT"
+ * or a note line "Total | 0" stays text: markup is recognised only outside the marks, which are then
+ * removed. Values are cleaned first (no control or direction-override characters, bounded length).
+ * Drawn with pdfkit in paths.body_font (IPA Gothic: Japanese prints), Helvetica when that is missing.
+ * Inputs: CoverInfo (from a mail, or later from `faxmail send` arguments). Fails with FaxError('temporary')
+ * on I/O errors; a broken admin template is logged and the built-in one used.
+ */
+import { createWriteStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import type PDFKit from 'pdfkit';
+import type { Locale, Paper } from '../config/schema.js';
+import { toFaxError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { loadTemplate, renderTemplate } from '../notify/template.js';
+import { formatDate, prepareBodyText } from './body-page.js';
+import { MM, PAPER_POINTS } from './page-geometry.js';
+
+export interface CoverInfo {
+  /** the recipient's name, e.g. the display name of the fax address ('' when none) */
+  to: string;
+  /** the number dialled */
+  number: string;
+  /** the sender, e.g. "Alice Example <alice@example.org>" */
+  from: string;
+  date: Date;
+  /** pages of the whole fax, this cover included */
+  pages: number;
+  subject: string;
+  /** the note (the mail text); '' for none */
+  note: string;
+  /** the note is not on the cover because it follows on pages of its own */
+  noteFollows: boolean;
+}
+
+export interface CoverOptions {
+  paper: Paper;
+  fontPath: string;
+  locale: Locale;
+  /** the admin's template directory ('' for the built-in templates only) */
+  templatesDir: string;
+  log?: Logger;
+}
+
+/** One line of the laid-out cover. */
+export type CoverLine =
+  | { kind: 'title'; text: string }
+  | { kind: 'subtitle'; text: string }
+  | { kind: 'row'; label: string; value: string }
+  | { kind: 'rule' }
+  | { kind: 'text'; text: string }
+  | { kind: 'gap' };
+
+const OPEN = '\ue000';
+const CLOSE = '\ue001';
+
+/** One line of inert text: no control, line-separator or direction-override characters, bounded. Pure. */
+export function coverText(value: string, max: number): string {
+  const flat = value
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return Array.from(flat).length > max ? `${Array.from(flat).slice(0, max - 1).join('')}…` : flat;
+}
+
+/** The note: tidied like the body page (tabs, control characters), no direction overrides, bounded. Pure. */
+export function coverNote(text: string, max = 8000): string {
+  return prepareBodyText(text.replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff]/g, ''), max);
+}
+
+/** The date as the locale writes it, in the server's time zone. Pure. */
+export function coverDate(d: Date, locale: Locale): string {
+  if (locale === 'ja') {
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}`;
+  }
+  return formatDate(d);
+}
+
+/** The values the cover template sees (listed in templates/README.md), each wrapped in value marks. Pure. */
+export function coverValues(info: CoverInfo, locale: Locale): Record<string, string | boolean> {
+  const wrap = (s: string): string => (s === '' ? '' : `${OPEN}${s}${CLOSE}`);
+  return {
+    to: wrap(coverText(info.to, 100)),
+    number: wrap(coverText(info.number, 40)),
+    from: wrap(coverText(info.from, 200)),
+    date: wrap(coverDate(info.date, locale)),
+    pages: wrap(String(info.pages)),
+    subject: wrap(coverText(info.subject, 200)),
+    note: wrap(coverNote(info.note)),
+    note_follows: info.noteFollows,
+  };
+}
+
+/** Split rendered template text (with value marks) into layout lines. Pure. */
+export function layoutCover(rendered: string): CoverLine[] {
+  const out: CoverLine[] = [];
+  let inValue = false;
+  for (const raw of rendered.split('\n')) {
+    // The line's text, and its literal prefix: the part before the first value mark, if the line did not
+    // start inside a value.
+    const startsInValue = inValue;
+    let text = '';
+    let literalPrefix = '';
+    let prefixOpen = !startsInValue;
+    let literalBar = -1;
+    for (const ch of raw) {
+      if (ch === OPEN) {
+        inValue = true;
+        prefixOpen = false;
+        continue;
+      }
+      if (ch === CLOSE) {
+        inValue = false;
+        continue;
+      }
+      if (ch === '|' && !inValue && literalBar < 0) literalBar = text.length;
+      if (prefixOpen) literalPrefix += ch;
+      text += ch;
+    }
+    const whole = !startsInValue && prefixOpen; // the line has no value at all
+    if (literalPrefix.startsWith('## ')) out.push({ kind: 'subtitle', text: text.slice(3).trim() });
+    else if (literalPrefix.startsWith('# ')) out.push({ kind: 'title', text: text.slice(2).trim() });
+    else if (whole && text.trim() === '---') out.push({ kind: 'rule' });
+    else if (literalBar >= 0) out.push({ kind: 'row', label: text.slice(0, literalBar).trim(), value: text.slice(literalBar + 1).trim() });
+    else if (text.trim() === '') out.push({ kind: 'gap' });
+    else out.push({ kind: 'text', text: text.replace(/\s+$/, '') });
+  }
+  // No gaps at the top or the bottom.
+  while (out[0]?.kind === 'gap') out.shift();
+  while (out[out.length - 1]?.kind === 'gap') out.pop();
+  return out;
+}
+
+/** Render the cover template for `info` into layout lines. */
+export async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
+  const template = await loadTemplate(`cover.${opts.locale}.txt`, opts.templatesDir, opts.log);
+  return layoutCover(renderTemplate(template, coverValues(info, opts.locale), 'text'));
+}
+
+async function usableFont(path: string): Promise<boolean> {
+  if (!path) return false;
+  try {
+    await access(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface CoverResult {
+  /** a text block (the note) did not fit and was cut */
+  cut: boolean;
+  embeddedFont: boolean;
+}
+
+const SIZES = { title: 26, subtitle: 14, row: 12, text: 11 };
+
+/**
+ * Draw the cover page; with `out` undefined nothing is written (to learn whether the note fits).
+ * Always exactly one page.
+ */
+export async function renderCoverPdf(info: CoverInfo, out: string | undefined, opts: CoverOptions): Promise<CoverResult> {
+  const lines = await coverLines(info, opts);
+  const paper = PAPER_POINTS[opts.paper];
+  const margin = 20 * MM;
+  const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
+  const doc = new PDFDocument({
+    size: [paper.width, paper.height],
+    margins: { top: margin, bottom: margin, left: margin, right: margin },
+    info: { Title: 'Fax cover page', Producer: 'faxmail', Creator: 'faxmail' },
+    compress: true,
+  });
+  let embeddedFont = false;
+  if (await usableFont(opts.fontPath)) {
+    try {
+      doc.registerFont('cover', opts.fontPath);
+      doc.font('cover');
+      embeddedFont = true;
+    } catch {
+      doc.font('Helvetica');
+    }
+  } else {
+    doc.font('Helvetica');
+  }
+  const printable = (s: string): string => (embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?'));
+  const sink = out ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : undefined;
+  if (sink) doc.pipe(sink);
+  const width = paper.width - 2 * margin;
+  const bottom = paper.height - margin;
+  const labelWidth = Math.min(45 * MM, width / 3);
+  let y = margin;
+  let cut = false;
+  doc.fillColor('black').strokeColor('black');
+
+  for (const line of lines) {
+    if (y >= bottom) {
+      cut = cut || line.kind !== 'gap';
+      continue;
+    }
+    switch (line.kind) {
+      case 'title':
+      case 'subtitle': {
+        const size = SIZES[line.kind];
+        doc.fontSize(size);
+        const h = doc.heightOfString(printable(line.text), { width });
+        doc.text(printable(line.text), margin, y, { width, height: bottom - y, ellipsis: true });
+        y += Math.min(h, bottom - y) + size * 0.5;
+        break;
+      }
+      case 'row': {
+        doc.fontSize(SIZES.row);
+        const label = printable(line.label);
+        const value = printable(line.value);
+        const h = Math.max(doc.heightOfString(label, { width: labelWidth - 6 }), doc.heightOfString(value || ' ', { width: width - labelWidth }));
+        const room = bottom - y;
+        if (h > room) cut = true;
+        doc.text(label, margin, y, { width: labelWidth - 6, height: room, ellipsis: true });
+        doc.text(value || ' ', margin + labelWidth, y, { width: width - labelWidth, height: room, ellipsis: true });
+        y += Math.min(h, room) + 6;
+        break;
+      }
+      case 'rule':
+        y += 4;
+        doc.moveTo(margin, y).lineTo(margin + width, y).lineWidth(0.8).stroke();
+        y += 12;
+        break;
+      case 'gap':
+        y += SIZES.text;
+        break;
+      case 'text': {
+        doc.fontSize(SIZES.text);
+        const text = printable(line.text);
+        const h = doc.heightOfString(text, { width, lineGap: 2 });
+        const room = bottom - y;
+        if (h > room) cut = true;
+        doc.text(text, margin, y, { width, lineGap: 2, height: room, ellipsis: true });
+        y += Math.min(h, room);
+        break;
+      }
+    }
+  }
+  doc.end();
+  if (sink) {
+    try {
+      await finished(sink);
+    } catch (err) {
+      throw toFaxError(err, 'making the cover page');
+    }
+  }
+  return { cut, embeddedFont };
+}
