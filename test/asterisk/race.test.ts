@@ -96,7 +96,8 @@ test.before(async () => {
     await new Promise((r) => setTimeout(r, 12_000));
     const cancel = await bed.faxmail(['cancel', first.id]);
     const cancelledAt = Date.now();
-    const firstDone = await final(first.id);
+    // Cancelled (and the sender told) at once; the hung-up call's own report follows when its handler ran.
+    const firstDone = await bed.waitForJob(first.id, (j) => j.state === 'cancelled' && j.notifiedAt !== undefined && j.attempts.length > 0, 60_000, 'the report of the hung-up call');
     const secondDone = await final(second.id);
     return { first, second, cancel, cancelledAt, firstDone, secondDone };
   });

@@ -154,6 +154,7 @@ test('cancel: takes back a call file Asterisk has not started, starts the job wa
   const aAfter = await readJob(jobDir(paths, a.id));
   assert.is(aAfter.state, 'cancelled');
   assert.equal(aAfter.cancelled?.call, 'removed');
+  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: \S+ \(was dialling; its call file was taken back before the call\)/);
   assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
   const bAfter = await readJob(jobDir(paths, b.id));
   assert.is(bAfter.state, 'dialling');
