@@ -7,31 +7,21 @@
  *   faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error KEY --pages N --rate BPS --resolution RES [--duration S]
  *   faxmail-notify flush
  * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).
- * It parses argv (a small hand parser: this runs once per call, so no yargs and only the imports the
- * subcommand needs), loads the config, first flushes the mail outbox for a bounded time, makes one library
- * call, prints one line, and exits: 0 done (also a duplicate report, and a receipt queued in the outbox),
+ * Flags are declared in lib/cli/spec.ts (FAXMAIL_NOTIFY: a contract with the dialplan, do not rename) and
+ * parsed by the parser the three commands share. It loads the config, switches from root to the spool
+ * owner, first flushes the mail outbox for a bounded time, makes one library call (only the imports the
+ * subcommand needs), prints one line, and exits: 0 done (also a duplicate report, and a receipt queued in the outbox),
  * 64 usage, 66 unknown job, 75 temporary, 78 config (lib/sysexits.ts, 'cli' column).
  */
 import { runIfEntryPoint } from '../lib/cli/entry.js';
+import { parseCommandLine } from '../lib/cli/parser.js';
+import { FAXMAIL_NOTIFY } from '../lib/cli/spec.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { exitStatusFor } from '../lib/sysexits.js';
 import type { Config } from '../lib/config/schema.js';
 import type { Logger } from '../lib/log.js';
 
 export type Subcommand = 'sent' | 'unanswered' | 'received' | 'flush';
-
-const FLAGS: Record<Subcommand, { required: string[]; optional: string[] }> = {
-  sent: { required: ['job', 'attempt', 'status', 'error', 'pages', 'rate', 'resolution', 'remote-id'], optional: ['duration'] },
-  unanswered: { required: ['job', 'attempt', 'reason'], optional: [] },
-  received: { required: ['id', 'did', 'caller-num', 'caller-name', 'remote-id', 'status', 'error', 'pages', 'rate', 'resolution'], optional: ['duration'] },
-  flush: { required: [], optional: [] },
-};
-
-export const USAGE = `usage: faxmail-notify sent|unanswered|received|flush [--config FILE] --name value ...
-  sent        --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id ID [--duration S]
-  unanswered  --job ID --attempt N --reason N
-  received    --id INID --did DID --caller-num NUM --caller-name NAME --remote-id ID --status S --error KEY --pages N --rate BPS --resolution RES [--duration S]
-  flush`;
 
 export interface ParsedArgs {
   command: Subcommand;
@@ -40,34 +30,25 @@ export interface ParsedArgs {
 }
 
 /**
- * Parse argv (without node and the script). Every flag takes exactly one value, the next argument
- * as it is (so a station id of "-x" or "" is a value, never a flag), or --name=value.
+ * Parse argv (without node and the script) with the parser all three commands share (lib/cli/parser.ts,
+ * flags from lib/cli/spec.ts). Every flag takes exactly one value, the next argument as it is (so a station
+ * id of "-x" or "" is a value, never a flag), or --name=value. Help and version come back as 'help'.
  */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const [command, ...rest] = argv;
-  if (command === undefined || !(command in FLAGS)) throw new FaxError('usage', `Unknown or missing subcommand${command ? ` "${oneLine(command, 40)}"` : ''}.\n${USAGE}`);
-  const spec = FLAGS[command as Subcommand];
-  const allowed = new Set([...spec.required, ...spec.optional, 'config']);
+export function parseNotifyArgs(argv: readonly string[]): ParsedArgs | { command: 'help'; text: string } {
+  const parsed = parseCommandLine(FAXMAIL_NOTIFY, argv);
+  if (parsed.kind !== 'run') return { command: 'help', text: parsed.text };
   const values: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new FaxError('usage', `Unexpected argument "${oneLine(arg, 40)}".\n${USAGE}`);
-    const name = m[1]!;
-    if (!allowed.has(name)) throw new FaxError('usage', `Unknown option --${name} for "${command}".\n${USAGE}`);
-    let value = m[2];
-    if (value === undefined) {
-      if (i + 1 >= rest.length) throw new FaxError('usage', `Option --${name} needs a value.`);
-      value = rest[++i]!;
-    }
-    if (name in values) throw new FaxError('usage', `Option --${name} was given twice.`);
-    values[name] = value;
-  }
-  const missing = spec.required.filter((r) => !(r in values));
-  if (missing.length > 0) throw new FaxError('usage', `Missing ${missing.map((m) => `--${m}`).join(', ')} for "${command}".\n${USAGE}`);
-  const parsed: ParsedArgs = { command: command as Subcommand, values };
-  if (values['config'] !== undefined) parsed.config = values['config'];
-  return parsed;
+  for (const [k, v] of Object.entries(parsed.values)) if (typeof v === 'string' && k !== 'config') values[k] = v;
+  const out: ParsedArgs = { command: parsed.command as Subcommand, values };
+  if (typeof parsed.values['config'] === 'string') out.config = parsed.values['config'];
+  return out;
+}
+
+/** parseNotifyArgs for a call that must be a report (tests, the dialplan's argv); help is a usage error here. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const p = parseNotifyArgs(argv);
+  if (p.command === 'help') throw new FaxError('usage', 'Help or version was asked for, not a report.');
+  return p;
 }
 
 /** A whole number from an argument; empty means `empty` (FAXOPT values are empty when a call fails early). */
@@ -147,15 +128,17 @@ function describeReceived(r: unknown): string {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let log: Logger | undefined;
   try {
-    if (argv[0] === '--help' || argv[0] === '-h') {
-      out(USAGE);
+    const args = parseNotifyArgs(argv);
+    if (args.command === 'help') {
+      out(args.text);
       return 0;
     }
-    const args = parseArgs(argv);
     const { chooseConfigPath, loadConfig } = await import('../lib/config/load.js');
     const config = loadConfig(chooseConfigPath(args.config, env));
+    const { becomeSpoolOwner } = await import('../lib/cli/privileges.js');
+    becomeSpoolOwner(config.paths.spool, 'faxmail-notify');
     const { createLogger } = await import('../lib/log.js');
-    log = createLogger(config.paths.log, 'faxmail-notify', 'stderr');
+    log = createLogger(config.paths.log, 'faxmail-notify', 'stderr', config.log.level);
     out(`faxmail-notify: ${oneLine(await run(args, config, log))}`);
     return 0;
   } catch (e) {

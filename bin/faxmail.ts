@@ -1,89 +1,47 @@
 #!/usr/bin/env node
 /*
- * faxmail: the admin's command.
- *   faxmail status [--json]        jobs by state, mails waiting in the outbox, received faxes
- *   faxmail show JOB [--json]      one job and its attempts
- *   faxmail flush                  send the mails waiting in the outbox
- *   faxmail cancel JOB             cancel a job: take back its call file or hang up its live call, tell the sender
- *   faxmail cleanup [--dry-run]    remove received faxes and finished jobs older than inbound.keep_days
- *   faxmail check-config           load and check the configuration and the directories it names
- * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).
- * It parses argv (yargs), loads the config, makes one library call, prints the result and exits with the
- * 'cli' column of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still
- * waiting after a flush that failed), 78 configuration error.
+ * faxmail: the admin's command. Subcommands and options are declared in lib/cli/spec.ts (FAXMAIL), which
+ * also makes --help, faxmail(8) and the bash completion.
+ * It parses argv, loads the config, switches from root to the spool owner (lib/cli/privileges.ts), makes one
+ * library call, prints the result (local times; --json on every listing) and exits with the 'cli' column
+ * of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still waiting after a
+ * flush that failed), 77 the spool or log not usable by this user, 78 configuration error; doctor 0/1/2.
  */
-import { runIfEntryPoint } from '../lib/cli/entry.js';
-import yargs from 'yargs';
+import { runIfEntryPoint, type Print } from '../lib/cli/entry.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { EX, exitStatusFor } from '../lib/sysexits.js';
-import { chooseConfigPath, loadConfig } from '../lib/config/load.js';
+import { chooseConfigPath, loadConfigDetailed, parseConfigDetailed, type LoadedConfig } from '../lib/config/load.js';
 import { createLogger, type Logger } from '../lib/log.js';
-import type { Config } from '../lib/config/schema.js';
+import { parseCommandLine } from '../lib/cli/parser.js';
+import { FAXMAIL } from '../lib/cli/spec.js';
+import { becomeSpoolOwner, permissionSentence } from '../lib/cli/privileges.js';
 
-import type { Print } from '../lib/cli/entry.js';
+type Values = Record<string, string | boolean | undefined>;
 
-interface Argv {
-  _: (string | number)[];
-  config?: string;
-  json?: boolean;
-  'dry-run'?: boolean;
-  job?: string;
-}
-
-/** argv (without node and the script) -> parsed arguments; usage problems become FaxError('usage'). */
-export async function parseArgs(argv: readonly string[], out: Print): Promise<Argv | 'help'> {
-  let helped = false;
-  const parser = yargs([...argv])
-    .scriptName('faxmail')
-    .usage('$0 <command> [options]')
-    .option('config', { type: 'string', describe: 'configuration file (default: $FAXMAIL_CONFIG or /etc/faxmail/faxmail.toml)', requiresArg: true })
-    .command('status', 'jobs by state, outbox, received faxes', (y) => y.option('json', { type: 'boolean', describe: 'print JSON' }))
-    .command('show <job>', 'one job and its attempts', (y) => y.positional('job', { type: 'string', describe: 'job id' }).option('json', { type: 'boolean', describe: 'print job.json as it is' }))
-    .command('flush', 'send the mails waiting in the outbox')
-    .command('cancel <job>', 'cancel a job (hangs up its call if one is under way) and tell the sender', (y) => y.positional('job', { type: 'string', describe: 'job id' }))
-    .command('cleanup', 'remove received faxes and finished jobs older than inbound.keep_days', (y) => y.option('dry-run', { type: 'boolean', describe: 'only list what would go' }))
-    .command('check-config', 'load and check the configuration')
-    .demandCommand(1, 'Name a command.')
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw new FaxError('usage', msg || (err ? err.message : 'Bad arguments.'));
-    });
-  const parsed = (await parser.parseAsync([...argv], {}, (_e: unknown, _a: unknown, output: string) => {
-    if (output) {
-      helped = true;
-      out(output);
-    }
-  })) as Argv;
-  return helped ? 'help' : parsed;
-}
-
-async function run(command: string, args: Argv, config: Readonly<Config>, log: Logger, out: Print): Promise<number> {
+async function run(command: string, values: Values, positionals: string[], loaded: LoadedConfig, log: Logger, out: Print): Promise<number> {
+  const config = loaded.config;
+  const json = values['json'] === true;
   switch (command) {
-    case 'check-config': {
-      // The file is fine (it loaded); the directories faxmail and Asterisk write must be there too.
-      const { checkWrittenDirs } = await import('../lib/admin/dirs.js');
-      const problems = await checkWrittenDirs(config);
-      if (problems.length > 0) {
-        for (const p of problems) out(`problem: ${p.dir ? `${p.dir}: ` : ''}${p.problem}`);
-        out(`configuration ${config.source} loads, but ${problems.length} director${problems.length === 1 ? 'y is' : 'ies are'} not right`);
-        return EX.CONFIG;
-      }
+    case 'check-config':
       out(`configuration OK (${config.source})`);
+      return EX.OK;
+    case 'config': {
+      const { renderSettings, settingsObject } = await import('../lib/config/docs.js');
+      const onlySet = values['non-default'] === true;
+      if (json) out(JSON.stringify(settingsObject(config, loaded.explicit, { onlySet }), null, 2));
+      else for (const line of renderSettings(config, loaded.explicit, { onlySet, keys: positionals })) out(line);
       return EX.OK;
     }
     case 'status': {
       const { collectStatus, formatStatus } = await import('../lib/admin/status.js');
       const s = await collectStatus(config);
-      out(args.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      out(json ? JSON.stringify(s, null, 2) : formatStatus(s));
       return EX.OK;
     }
     case 'show': {
       const { readJob, jobDir, spoolPaths } = await import('../lib/spool/jobs.js');
-      const job = await readJob(jobDir(spoolPaths(config.paths.spool), String(args.job)));
-      if (args.json) {
+      const job = await readJob(jobDir(spoolPaths(config.paths.spool), String(positionals[0])));
+      if (json) {
         out(JSON.stringify(job, null, 2));
       } else {
         const { formatJob } = await import('../lib/admin/show.js');
@@ -99,7 +57,7 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
     }
     case 'cancel': {
       const { cancelJob } = await import('../lib/admin/cancel.js');
-      const r = await cancelJob(config, String(args.job), log);
+      const r = await cancelJob(config, String(positionals[0]), log);
       if (r.alreadyFinal) {
         out(`job ${r.job} had already ended (${r.previous}); nothing changed`);
         return EX.OK;
@@ -115,7 +73,11 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
     }
     case 'cleanup': {
       const { cleanupSpool } = await import('../lib/admin/cleanup.js');
-      const r = await cleanupSpool(config, log, { dryRun: !!args['dry-run'] });
+      const r = await cleanupSpool(config, log, { dryRun: values['dry-run'] === true });
+      if (json) {
+        out(JSON.stringify(r, null, 2));
+        return EX.OK;
+      }
       const verb = r.dryRun ? 'would remove' : 'removed';
       out(`cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`);
       if (r.inboundKept.length) out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);
@@ -128,17 +90,36 @@ async function run(command: string, args: Argv, config: Readonly<Config>, log: L
 /** The whole program; returns the exit status. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: Print, err: Print): Promise<number> {
   let log: Logger | undefined;
+  let owner = 'asterisk';
   try {
-    const args = await parseArgs(argv, out);
-    if (args === 'help') return EX.OK;
-    const command = String(args._[0]);
-    const config = loadConfig(chooseConfigPath(args.config, env));
-    log = createLogger(config.paths.log, 'faxmail', 'stderr');
-    return await run(command, args, config, log, out);
+    const parsed = parseCommandLine(FAXMAIL, argv);
+    if (parsed.kind !== 'run') {
+      out(parsed.text);
+      return EX.OK;
+    }
+    const { command, values, positionals } = parsed;
+    const configPath = chooseConfigPath(values['config'] as string | undefined, env);
+    if (command === 'doctor') {
+      const { runDoctor } = await import('../lib/admin/doctor.js');
+      return await runDoctor({ configPath, values, env, out });
+    }
+    const loaded = command === 'config' && values['defaults'] === true ? parseConfigDetailed('', '(built-in defaults)', { checkPaths: false }) : loadConfigDetailed(configPath, { system: command === 'check-config' });
+    owner = loaded.config.callfile.owner;
+    if (command === 'check-config' || command === 'config') {
+      // They read the configuration only: no spool, no log, nothing to switch users for.
+      const { silentLogger } = await import('../lib/log.js');
+      return await run(command, values, positionals, loaded, silentLogger(), out);
+    }
+    becomeSpoolOwner(loaded.config.paths.spool, 'faxmail');
+    // An admin who may not open the log still gets the sentence on stderr; no JSON lines there.
+    log = createLogger(loaded.config.paths.log, 'faxmail', 'none', loaded.config.log.level);
+    return await run(command, values, positionals, loaded, log, out);
   } catch (e) {
-    const fe = toFaxError(e, 'running the command');
+    const denied = permissionSentence(e, 'faxmail', owner);
+    const fe = denied ? new FaxError('not-allowed', denied, { cause: e }) : toFaxError(e, 'running the command');
     log?.error({ code: fe.code, err: fe.message, cause: fe.cause instanceof Error ? fe.cause.message : undefined }, 'faxmail failed');
-    err(`faxmail: ${fe.code === 'usage' ? fe.message : oneLine(fe.message)}`);
+    // Usage and configuration problems keep their lines (one per problem); the rest is one line.
+    err(`faxmail: ${fe.code === 'usage' || fe.code === 'config' ? fe.message : oneLine(fe.message)}`);
     return exitStatusFor(fe.code, 'cli');
   }
 }

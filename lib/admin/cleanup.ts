@@ -1,7 +1,7 @@
 /*
- * cleanup.ts: `faxmail cleanup`. Removes what is done and older than inbound.keep_days:
- *   received faxes whose mail was handed over (lib/inbound/cleanup.ts),
- *   finished jobs (sent, failed, cancelled) by their last update,
+ * cleanup.ts: `faxmail cleanup`. Removes what is done and by the [retention] settings:
+ *   received faxes whose mail was handed over more than retention.received_days ago (lib/inbound/cleanup.ts),
+ *   finished jobs (sent, failed, cancelled) last updated more than retention.sent_days ago,
  *   outbox messages left without a record by a crash (older than a day),
  *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day),
  *   archived faxes older than archive.keep_days (its own setting; 0 keeps them for ever).
@@ -35,7 +35,7 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
   const now = opts.now ?? new Date();
   const dryRun = !!opts.dryRun;
   const paths = spoolPaths(config.paths.spool);
-  const cutoff = now.getTime() - config.inbound.keep_days * DAY;
+  const cutoff = now.getTime() - config.retention.sent_days * DAY;
   const inbound = await cleanupInbound(config, log, { now, dryRun });
 
   const jobs: string[] = [];

@@ -4,6 +4,7 @@
  * and received faxes by state. collectStatus reads; formatStatus is pure.
  * Fails with the underlying I/O error; a job record that cannot be read is listed, not fatal.
  */
+import { localTime } from '../cli/time.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -106,7 +107,7 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   const states = JOB_STATES.map((st) => `${st} ${s.jobs.byState[st]}`).join(', ');
   lines.push(`jobs: ${s.jobs.total} (${states})`);
   for (const j of s.jobs.active) {
-    const next = j.nextAttemptAt ? `, next try ${j.nextAttemptAt}` : '';
+    const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
     lines.push(`  ${j.id}  ${j.state.padEnd(8)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${lost}`);
   }

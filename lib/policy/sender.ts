@@ -23,12 +23,39 @@ export function isMailbox(address: string, options: { local?: boolean } = {}): b
   return address.length <= 254 && (options.local ? LOCAL_MAILBOX : MAILBOX).test(address) && !address.startsWith('-');
 }
 
+function isRegexPattern(p: string): boolean {
+  return p.length > 2 && p.startsWith('/') && p.endsWith('/');
+}
+
+/** A "/regex/" entry as it is matched: anchored to the whole address, case-insensitive. */
+function senderRegex(p: string): RegExp {
+  return new RegExp(`^(?:${p.slice(1, -1)})$`, 'i');
+}
+
+/** Why an allow-list entry cannot be used (checked when the config loads), or undefined. */
+export function senderPatternProblem(pattern: string): string | undefined {
+  const p = pattern.trim();
+  if (p === '') return 'must not be empty';
+  if (isRegexPattern(p)) {
+    try {
+      senderRegex(p);
+      return undefined;
+    } catch (err) {
+      return `${JSON.stringify(p)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`;
+    }
+  }
+  if (p.startsWith('/')) return `${JSON.stringify(p.slice(0, 60))} looks like a regular expression but does not end with /`;
+  const lp = p.replace(/^\*\./, '').replace(/^@/, '');
+  if (p.includes('@') && !p.startsWith('@')) return isMailbox(p) ? undefined : `${JSON.stringify(p.slice(0, 60))} is not a mail address`;
+  return /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(lp) ? undefined : `${JSON.stringify(p.slice(0, 60))} is not an address, a domain or a /regex/`;
+}
+
 /** Does one allow-list entry match the address? */
 export function matchesSenderPattern(address: string, pattern: string): boolean {
   const a = address.toLowerCase();
   const domain = a.slice(a.lastIndexOf('@') + 1);
   const p = pattern.trim();
-  if (p.length > 2 && p.startsWith('/') && p.endsWith('/')) return new RegExp(p.slice(1, -1), 'i').test(address);
+  if (isRegexPattern(p)) return senderRegex(p).test(address);
   const lp = p.toLowerCase();
   if (lp.startsWith('*.')) return domain === lp.slice(2) || domain.endsWith(lp.slice(1));
   if (lp.startsWith('@')) return domain === lp.slice(1);

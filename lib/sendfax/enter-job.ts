@@ -5,10 +5,12 @@
  * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built
  * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`); the record becomes `dialling`
  * durably, and only then is the call file renamed into Asterisk's outgoing dir, as the very last write.
- * Any failure removes the staging directory: nothing half-made
- * is left, and the FaxError says what the sender should read.
+ * Any failure removes the staging directory: nothing half-made is left, and the FaxError says what the
+ * sender should read. A dry run does every step up to the job
+ * record and then removes the staging directory: it leaves nothing in the spool.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -16,7 +18,7 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, updateJob } from '../spool/jobs.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, updateJob } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
@@ -39,7 +41,10 @@ export interface Envelope {
 }
 
 export interface EnterOptions {
+  /** check and convert everything, keep nothing: no job, no call file, the staging dir removed */
   dryRun: boolean;
+  /** with dryRun: copy the fax TIFF here (a new file) so the admin can look at it */
+  saveTiff?: string;
 }
 
 /** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
@@ -143,6 +148,14 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     await rm(partsDir, { recursive: true, force: true });
     await rm(docsWork, { recursive: true, force: true });
 
+    if (options.dryRun) {
+      // Nothing stays: the result is described, the TIFF copied only where the admin asked, staging removed.
+      const result = await describeDryRun(config, id, destination.number, staging, pages, documents, prepared.skipped, resolution, options, jlog);
+      forget();
+      await discardStagingDir(staging);
+      return result;
+    }
+
     const now = new Date().toISOString();
     const job: Job = {
       version: 1,
@@ -162,9 +175,9 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       messageId: msg.messageId,
       created: now,
       updated: now,
-      state: options.dryRun ? 'cancelled' : 'queued',
+      state: 'queued',
       attempts: [],
-      ...(options.dryRun ? {} : { nextAttemptAt: now }),
+      nextAttemptAt: now,
     };
     await writeJob(staging, job);
     const dir = await commitStagingDir(paths, staging, id);
@@ -184,37 +197,66 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   }
 }
 
+/** What a dry run found, with the call file the job would get (its TIFF path is where the job would keep it). */
+async function describeDryRun(
+  config: Readonly<Config>,
+  id: string,
+  number: string,
+  staging: string,
+  pages: number,
+  documents: JobDocument[],
+  skipped: Job['skipped'],
+  resolution: Job['resolution'],
+  options: EnterOptions,
+  jlog: Logger,
+): Promise<QueueResult> {
+  const paths = spoolPaths(config.paths.spool);
+  const tiffPath = join(jobDir(paths, id), 'fax.tif');
+  const text = renderCallFile(buildCallFile(config.callfile, { id, number, tiffPath, attempt: 1, configPath: config.source }));
+  if (options.saveTiff) await copyFile(join(staging, 'fax.tif'), options.saveTiff, fsConstants.COPYFILE_EXCL);
+  jlog.info({ step: 'dry-run', savedTiff: options.saveTiff }, 'dry run: nothing kept');
+  return {
+    job: id,
+    number,
+    pages,
+    tiff: tiffPath,
+    ...(options.saveTiff ? { savedTiff: options.saveTiff } : {}),
+    callfile: text,
+    callfilePath: join(config.paths.outgoing, callFileName(id, 1)),
+    documents: documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped,
+    resolution,
+    dryRun: true,
+  };
+}
+
 /**
  * Hand a committed job to Asterisk, or leave it queued behind the job that holds its number's line.
  * The record says `dialling` durably BEFORE the call file is renamed into the outgoing dir, and sendfax
  * writes nothing to the job after that rename: from then on the record belongs to faxmail-notify, whose
  * report may come back (a busy line) before this process has even returned.
  */
-async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
   const tiffPath = join(dir, job.tiff);
   const attempt = 1;
   const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt, configPath: config.source }));
   const name = callFileName(job.id, attempt);
   let callfilePath = join(config.paths.outgoing, name);
-  if (options.dryRun) {
-    jlog.info({ step: 'dry-run' }, 'dry run: no call file');
+  const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
+  if (decision === 'dial') {
+    await updateJob(paths, job.id, (j) => {
+      j.state = 'dialling';
+      j.attempt = attempt;
+      j.callFile = name;
+      j.nextAttemptAt = new Date().toISOString();
+      return j;
+    });
+    callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
+    jlog.info({ step: 'dialling', callFile: callfilePath, attempt }, 'call file handed to Asterisk');
   } else {
-    const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
-    if (decision === 'dial') {
-      await updateJob(paths, job.id, (j) => {
-        j.state = 'dialling';
-        j.attempt = attempt;
-        j.callFile = name;
-        j.nextAttemptAt = new Date().toISOString();
-        return j;
-      });
-      callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
-      jlog.info({ step: 'dialling', callFile: callfilePath, attempt }, 'call file handed to Asterisk');
-    } else {
-      // Still `queued`, as committed: the report that frees the line starts this job (lib/notify/outbound.ts).
-      jlog.info({ step: 'queued', number: job.number }, 'another fax is dialling this number; job waits');
-    }
+    // Still `queued`, as committed: the report that frees the line starts this job (lib/notify/outbound.ts).
+    jlog.info({ step: 'queued', number: job.number }, 'another fax is dialling this number; job waits');
   }
   return {
     job: job.id,
@@ -226,6 +268,6 @@ async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, o
     documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
     skipped: job.skipped,
     resolution: job.resolution,
-    dryRun: options.dryRun,
+    dryRun: false,
   };
 }

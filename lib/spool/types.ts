@@ -120,4 +120,6 @@ export interface QueueResult {
   skipped: SkippedDocument[];
   resolution: Resolution;
   dryRun: boolean;
+  /** dry run with --save-tiff: where the TIFF was copied */
+  savedTiff?: string;
 }

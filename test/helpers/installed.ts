@@ -26,6 +26,10 @@ export interface InstalledFaxmail {
   logdir: string;
   /** $ETCDIR/faxmail.toml (written by install.sh from faxmail.example.toml; tests usually replace it) */
   configPath: string;
+  /** packaging extras: $MANDIR, $COMPLETIONDIR, $LOGROTATEDIR (never the system's in a test) */
+  mandir: string;
+  completiondir: string;
+  logrotatedir: string;
   /** the wrappers: $LIBEXECDIR/sendfax, $LIBEXECDIR/faxmail-notify, $BINDIR/faxmail */
   sendfax: string;
   faxmailNotify: string;
@@ -58,6 +62,9 @@ export function installLayout(root: string, options: { outgoing?: string; asteri
     asteriskTmp: options.asteriskTmp ?? join(root, 'spool', 'asterisk', 'faxmail-tmp'),
     logdir: join(root, 'log', 'faxmail'),
     configPath: join(etcdir, 'faxmail.toml'),
+    mandir: join(root, 'man'),
+    completiondir: join(root, 'completion'),
+    logrotatedir: join(root, 'logrotate.d'),
     sendfax: join(libexecdir, 'sendfax'),
     faxmailNotify: join(libexecdir, 'faxmail-notify'),
     faxmail: join(bindir, 'faxmail'),
@@ -85,6 +92,9 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
         LOGDIR: layout.logdir,
         ASTERISK_USER: options.user,
         NODE: process.execPath,
+        MANDIR: layout.mandir,
+        COMPLETIONDIR: layout.completiondir,
+        LOGROTATEDIR: layout.logrotatedir,
       },
       stdio: 'pipe',
       timeout: 300_000,

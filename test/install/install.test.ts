@@ -51,6 +51,23 @@ test('the Asterisk user runs the wrappers, and the installed config checks out a
   assert.match(r.stdout, 'OK');
 });
 
+test('man pages, bash completion and a logrotate file that creates files as the Asterisk user are installed', () => {
+  for (const page of ['man8/faxmail.8', 'man8/sendfax.8', 'man8/faxmail-notify.8', 'man5/faxmail.toml.5']) {
+    const out = execFileSync('man', ['-l', join(inst.mandir, page)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /NAME/, page);
+  }
+  assert.match(readFileSync(join(inst.completiondir, 'faxmail'), 'utf8'), 'complete -F _faxmail faxmail');
+  const rotate = readFileSync(join(inst.logrotatedir, 'faxmail'), 'utf8');
+  assert.match(rotate, `${inst.logdir}/*.log {`);
+  assert.match(rotate, /^\s+su nobody nogroup$/m);
+  assert.match(rotate, /^\s+create 0640 nobody nogroup$/m);
+  if (existsSync('/usr/sbin/logrotate')) {
+    const r = spawnSync('/usr/sbin/logrotate', ['-d', '-s', join(inst.root, 'logrotate.state'), join(inst.logrotatedir, 'faxmail')], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stderr, /error/i);
+  }
+});
+
 test('a second install keeps the admin config', () => {
   writeFileSync(inst.configPath, readFileSync(inst.configPath, 'utf8') + '\n# edited by the admin\n');
   installFaxmail({ root: inst.root, user: 'nobody' });

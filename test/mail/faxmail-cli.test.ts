@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ensureSpool, jobDir, readJob, spoolPaths, writeJob } from '../../lib/spool/jobs.js';
@@ -26,7 +26,7 @@ const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\nkeep_days = 1\n` + smtpSection(sink.port, 2),
+    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` + smtpSection(sink.port, 2),
     'faxmail-cli-',
   );
   envs.push(e);
@@ -34,7 +34,7 @@ function env(extra = ''): TestEnv {
 }
 
 async function faxmail(e: TestEnv | undefined, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '' } });
+  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '', TZ: 'Asia/Tokyo' } });
   return { code: r.exitCode ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -52,10 +52,11 @@ async function makeJob(e: TestEnv, state: JobState, over: Partial<Job> = {}): Pr
 
 test('check-config: "configuration OK", 78 with the key on a config error, FAXMAIL_CONFIG honoured', async () => {
   const e = env();
-  // A spool whose subdirectories were never made (an old install): the first received fax would be lost.
+  // A spool without inbound/ (an old install): ReceiveFAX could not write, received faxes would be lost.
+  rmdirSync(join(e.spool, 'inbound'));
   const missing = await faxmail(e, 'check-config');
   assert.is(missing.code, 78);
-  assert.match(missing.out, new RegExp(`problem: ${join(e.spool, 'inbound')}: the spool's inbound/ does not exist: run "make install"`));
+  assert.match(missing.err, new RegExp(`paths\\.spool: ${join(e.spool, 'inbound')} does not exist: run make install`));
   await ensureSpool(spoolPaths(e.spool));
   const ok = await faxmail(e, 'check-config');
   assert.is(ok.code, 0, ok.out);
@@ -64,7 +65,7 @@ test('check-config: "configuration OK", 78 with the key on a config error, FAXMA
   writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[fax]\nresolutoin = "fine"\n`);
   const r = await faxmail(undefined, 'check-config', '--config', bad);
   assert.is(r.code, 78);
-  assert.match(r.err, /"fax\.resolutoin"/);
+  assert.match(r.err, /bad\.toml:\d+:1: fax\.resolutoin: is not a setting of \[fax\]/);
   const viaEnv = await execa(process.execPath, [binPath('faxmail'), 'check-config'], { reject: false, env: { FAXMAIL_CONFIG: e.configFile } });
   assert.is(viaEnv.exitCode, 0);
   assert.ok(viaEnv.stdout.includes(e.configFile));
@@ -115,7 +116,8 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   const r = await faxmail(e, 'show', job.id);
   assert.is(r.code, 0);
   assert.match(r.out, new RegExp(`^job ${job.id}`));
-  assert.match(r.out, /#1 {2}2024-01-01T10:00:00.000Z {2}UNANSWERED class busy, "Busy", reason 5/);
+  // Local time, as in the mails (TZ=Asia/Tokyo for this run).
+  assert.match(r.out, /#1 {2}2024-01-01 19:00:00 \+0900 {2}UNANSWERED class busy, "Busy", reason 5/);
   assert.match(r.out, /#2 .*FAILED .*"The call dropped prematurely", 1 p\., 9600 bit\/s, 204x196, station "REMOTE 1", 40 s/);
   assert.equal(JSON.parse((await faxmail(e, 'show', job.id, '--json')).out), job);
   assert.is((await faxmail(e, 'show', '20200101-000000-000000000000')).code, 66);
@@ -154,7 +156,7 @@ test('cancel: takes back a call file Asterisk has not started, starts the job wa
   const aAfter = await readJob(jobDir(paths, a.id));
   assert.is(aAfter.state, 'cancelled');
   assert.equal(aAfter.cancelled?.call, 'removed');
-  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: \S+ \(was dialling; its call file was taken back before the call\)/);
+  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: .+ \(was dialling; its call file was taken back before the call\)/);
   assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
   const bAfter = await readJob(jobDir(paths, b.id));
   assert.is(bAfter.state, 'dialling');

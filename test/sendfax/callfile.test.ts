@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { attachmentNode, buildMime, encodeParam, encodeWord, textNode, type MimeNode } from '../helpers/mail-fixtures.js';
 import { bytesOf, encodePlainZip } from '../helpers/documents.js';
 import { markedImage, markedPdf } from './marked.js';
-import { checkCallFileText, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
+import { checkCallFileText, expectFaxTiff, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
@@ -127,19 +127,21 @@ test('Reply-To (allowed) is where receipts go; skipped parts are named on the fi
   assert.ok(readFileSync(join(q.dir, 'docs', '02-b.jpg')).equals(readFileSync(markedImage('jpeg', 2))), 'JPEG kept as sent');
 });
 
-test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; no call file', async () => {
+test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; nothing kept (--save-tiff writes the TIFF where asked)', async () => {
   const env = newEnv();
   const before = snapshot(env);
-  const r = await runAs(env, mail([pdfPart([1, 2, 3], 'three.pdf'), attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' })], { subject: 'Dry +standard' }), { extra: ['--dry-run'] });
+  const saved = join(env.root, 'dry.tif');
+  const r = await runAs(env, mail([pdfPart([1, 2, 3], 'three.pdf'), attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' })], { subject: 'Dry +standard' }), { extra: ['--dry-run', '--save-tiff', saved] });
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.is(r.stdout.split('\n').length, 2, 'exactly one line');
   assert.ok(r.stdout.endsWith('\n'));
-  const out = JSON.parse(r.stdout) as { job: string; number: string; pages: number; tiff: string; callfile: string; callfilePath: string; documents: { name: string; kind: string; pages: number }[]; dryRun: boolean; resolution: string };
+  const out = JSON.parse(r.stdout) as { job: string; number: string; pages: number; tiff: string; savedTiff: string; callfile: string; callfilePath: string; documents: { name: string; kind: string; pages: number }[]; dryRun: boolean; resolution: string };
   assert.match(out.job, /^\d{8}-\d{6}-[0-9a-f]{12}$/);
   assert.is(out.number, '0312345678');
   assert.is(out.pages, 4);
-  assert.ok(existsSync(out.tiff), 'the TIFF exists');
-  assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'));
+  assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'), 'where the job would keep its TIFF');
+  assert.is(out.savedTiff, saved);
+  await expectFaxTiff(saved, { resolution: 'standard', pages: 4 });
   assert.equal(out.documents, [
     { name: 'three.pdf', kind: 'pdf', pages: 3 },
     { name: 'four.png', kind: 'png', pages: 1 },
@@ -154,9 +156,14 @@ test('--dry-run: one JSON line with job, number, pages, tiff, callfile, document
   assert.equal(readdirSync(env.outgoing), before.outgoing, 'no call file dropped');
   assert.not.ok(existsSync(out.callfilePath), 'nothing at the call-file path');
   assert.equal(readdirSync(env.tmp), []);
-  const job = JSON.parse(readFileSync(join(env.spool, 'jobs', out.job, 'job.json'), 'utf8')) as { state: string; callFile?: string };
-  assert.is.not(job.state, 'queued', 'a dry-run job is not waiting for Asterisk');
-  assert.is(job.callFile, undefined);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), [], 'no job, no staging directory: nothing for status to list');
+  // Without --save-tiff nothing at all stays; a TIFF path that exists is not overwritten.
+  const again = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run'] });
+  assert.is(again.status, 0, again.stdout);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
+  const clash = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run', '--save-tiff', saved] });
+  assert.is(clash.status, 75, clash.stdout);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
   // A dry run is refused like a real one.
   await expectRejected(env, mail([pdfPart([1], 'a.pdf')]), { status: 67, code: '5.1.1' }, { extension: 'abc', extra: ['--dry-run'] });
 });

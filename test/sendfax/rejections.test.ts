@@ -188,7 +188,7 @@ test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Aste
   replaceConfigLine(long, 'channel = "PJSIP/{number}@trunk"', `channel = "PJSIP/{number}@${'t'.repeat(240)}"`);
   // Caught when the config loads, before any conversion.
   const rl = await expectRejected(long, goodMail(), { status: 75, code: '4.3.5' });
-  assert.match(rl.firstLine, '[callfile]');
+  assert.match(rl.firstLine, 'callfile.channel');
   assert.equal(snapshot(long).outgoing, []);
 });
 
