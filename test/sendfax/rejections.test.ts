@@ -149,7 +149,7 @@ test('spool not writable: 75 4.3.0, nothing left behind', async () => {
   chmodSync(e.spool, 0o755); // root's; nobody may not write
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
   // Also when the spool's subdirectories exist already.
-  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755 });
+  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755, recursive: true });
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
 });
 
