@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { installFaxmail, type InstalledFaxmail } from '../helpers/installed.js';
@@ -72,6 +72,10 @@ test('a second install keeps the admin config', () => {
   writeFileSync(inst.configPath, readFileSync(inst.configPath, 'utf8') + '\n# edited by the admin\n');
   installFaxmail({ root: inst.root, user: 'nobody' });
   assert.match(readFileSync(inst.configPath, 'utf8'), '# edited by the admin');
+});
+
+test.after(() => {
+  if (inst && !process.env['FAXMAIL_E2E_KEEP']) rmSync(inst.root, { recursive: true, force: true });
 });
 
 test.run();
