@@ -27,15 +27,16 @@ build: deps-runtime
 linesim: deps
 	$(MAKE) -C tools/linesim
 
-# Real Asterisk 22 for the tests that need one (doctor's Asterisk checks; the bed stream's test bed):
-# built once from the shared source, skipped when installed (scripts/build-asterisk.sh).
+# Asterisk 22.10.1 with res_fax_spandsp, built from source into /usr (Debian has no package); does nothing when
+# it is installed. Without the source tarballs it prints one line saying how to provide them, and stops.
+# The tests in test/asterisk/ (the bed), doctor's Asterisk checks and the demo run it.
 asterisk: deps
 	bash scripts/build-asterisk.sh
 
 test: deps build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
 
-demo: deps build linesim
+demo: deps build linesim asterisk
 	$(NODE) dist/tools/demo.js
 
 bench: deps build linesim
@@ -44,8 +45,9 @@ bench: deps build linesim
 bench-smoke: deps build linesim
 	$(NODE) dist/bench/run.js --smoke
 
-# Production install (as root): /opt/faxmail, wrappers, spool, config if absent, man pages, completion,
-# logrotate. Installs runtime packages only (no compiler, no MTA).
+# Production install (as root): /opt/faxmail, sendfax and faxmail-notify in /usr/local/libexec/faxmail,
+# faxmail in /usr/local/bin, every spool and log directory, the config if absent, man pages, completion,
+# logrotate (README, Production install). Installs runtime packages only (no compiler, no MTA).
 install: build
 	bash scripts/install.sh
 

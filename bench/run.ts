@@ -16,7 +16,6 @@ import { makeTestEnv, type TestEnv } from '../test/helpers/sendfax-env.js';
 import { binPath } from '../test/helpers/paths.js';
 import { makeReceivedFax } from '../test/helpers/received-fixtures.js';
 import { startSmtpSink } from '../test/helpers/smtp-sink.js';
-import { runExtension, shippedDialplan } from '../test/helpers/dialplan.js';
 import { buildRenderArgs } from '../lib/convert/ghostscript.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
@@ -183,7 +182,6 @@ async function case5(): Promise<Row[]> {
     const toml = readFileSync(env.configPath, 'utf8').replace(/\[mail\][^[]*/, `[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${sink.port}\n\n`);
     writeFileSync(env.configPath, toml);
     mkdirSync(join(env.spool, 'inbound'), { recursive: true });
-    const plan = shippedDialplan();
     let call = 0;
     let pdfBytes = 0;
     const tiffBytes = statSync(fax.tiff).size;
@@ -194,28 +192,17 @@ async function case5(): Promise<Row[]> {
       },
       async () => {
         call++;
-        // The receive context as Asterisk runs it: ReceiveFAX writes the TIFF, the hangup handler runs System().
-        const trace = runExtension(plan, 'faxmail-receive', '0312345678', {
-          FAXMAIL_SPOOL: env.spool,
-          FAXMAIL_CONFIG: env.configPath,
-          FAXMAIL_NOTIFY: binPath('faxmail-notify'),
-          UNIQUEID: `1700000000.${call}`,
-          'CALLERID(num)': '0398765432',
-          'CALLERID(name)': 'ACME',
-          'FAXOPT(status)': 'SUCCESS',
-          'FAXOPT(pages)': '36',
-          'FAXOPT(rate)': '14400',
-          'FAXOPT(resolution)': '8031x7700',
-          'FAXOPT(remotestationid)': 'ACME 1',
-        });
-        const rx = trace.apps.find((a) => a.app === 'ReceiveFAX');
-        const sys = trace.systems[0];
-        if (!rx || !sys) throw new Error('the receive context ran no ReceiveFAX/System()');
-        copyFileSync(fax.tiff, rx.args);
+        // What the receive context does: ReceiveFAX writes <spool>/inbound/<id>.tif, then the hangup
+        // handler runs faxmail-notify received with these arguments.
+        const id = `20250101-120000-1700000000.${call}`;
+        const tif = join(env.spool, 'inbound', `${id}.tif`);
+        const argv = [binPath('faxmail-notify'), 'received', '--config', env.configPath, '--id', id, '--did', '0312345678', '--caller-num', '0398765432', '--caller-name', 'ACME',
+          '--remote-id', 'ACME 1', '--status', 'SUCCESS', '--error', '', '--pages', '36', '--rate', '14400', '--resolution', '8031x7700', '--duration', '600'];
+        copyFileSync(fax.tiff, tif);
         const before = sink.messages.length;
-        const s = await measure([node, ...sys.argv]);
+        const s = await measure([node, ...argv]);
         if (sink.messages.length !== before + 1) throw new Error(`faxmail-notify sent ${sink.messages.length - before} mails, expected 1: ${s.stdout}`);
-        pdfBytes = statSync(rx.args.replace(/\.tif$/, '.pdf')).size;
+        pdfBytes = statSync(tif.replace(/\.tif$/, '.pdf')).size;
         return s;
       },
     );

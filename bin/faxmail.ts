@@ -67,8 +67,11 @@ async function run(command: string, values: Values, positionals: string[], loade
         return EX.OK;
       }
       const parts = [`job ${r.job} cancelled (was ${r.previous})`];
-      if (r.callFileRemoved) parts.push(`call file ${r.callFileRemoved} removed`);
+      if (r.callFileRemoved) parts.push(`call file ${r.callFileRemoved} taken back before the call`);
+      if (r.call === 'hung-up') parts.push(`live call hung up (${(r.hungUp ?? []).join(', ')})`);
+      if (r.call === 'left-running') parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
+      parts.push(`sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : 'told'}`);
       out(parts.join('; '));
       return EX.OK;
     }

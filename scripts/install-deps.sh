@@ -28,6 +28,7 @@ TEST=(
   # hostile (issue 10): a test dependency only. test/e2e/sasl.test.ts starts a private Dovecot (its own
   # config, loopback port) as the SASL server of a private Postfix; faxmail itself never needs it.
   dovecot-core
+  strace             # tests: a slow disk for the busy race (fsync delayed by fault injection)
   # office stream: LibreOffice headless (no X11, no Java) converts .docx/.xlsx/.odt/.pptx to PDF.
   # Optional at runtime (paths.libreoffice empty or not installed: office files are refused with a note);
   # the tests and the bench make and convert real office files with it. About 250 MB installed. On a

@@ -17,7 +17,11 @@ export function formatJob(job: Job): string {
   ];
   if (job.skipped.length) lines.push(`  skipped:   ${job.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
   lines.push(`  created:   ${localTime(job.created)}`, `  updated:   ${localTime(job.updated)}`);
-  if (job.callFile) lines.push(`  call file: ${job.callFile}`);
+  if (job.callFile) lines.push(`  call file: ${job.callFile}${job.attempt ? ` (attempt ${job.attempt})` : ''}`);
+  if (job.cancelled) {
+    const call = { none: 'no call was under way', removed: 'its call file was taken back before the call', 'hung-up': 'its call was hung up', 'left-running': 'its call could not be hung up' }[job.cancelled.call];
+    lines.push(`  cancelled: ${localTime(job.cancelled.at)} (was ${job.cancelled.previous}; ${call})`);
+  }
   if (job.notifiedAt) lines.push(`  receipt:   ${localTime(job.notifiedAt)}`);
   lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
   for (const a of job.attempts) {

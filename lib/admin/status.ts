@@ -22,7 +22,7 @@ export interface ActiveJob {
   nextAttemptAt?: string;
   created: string;
   /**
-   * Queued, due for a while, yet its call file is no longer in Asterisk's outgoing dir and no result came:
+   * Dialling, due for a while, yet its call file is no longer in Asterisk's outgoing dir and no result came:
    * the call ran but faxmail-notify never reported (dialplan not installed, notify failing), or the file
    * was removed by hand. `faxmail cancel` it and resend, after fixing the cause.
    */
@@ -32,9 +32,9 @@ export interface ActiveJob {
 /** How long a due job may be without its call file before it counts as lost (a call and its fax take minutes). */
 export const LOST_AFTER_MS = 30 * 60 * 1000;
 
-/** Pure: is a queued job lost? (see ActiveJob.lost) */
+/** Pure: is a dialling job lost? (see ActiveJob.lost) */
 export function isLost(job: { state: JobState; nextAttemptAt?: string; callFile?: string }, callFilePresent: boolean, now: Date): boolean {
-  if (job.state !== 'queued' || callFilePresent) return false;
+  if (job.state !== 'dialling' || callFilePresent) return false;
   const due = Date.parse(job.nextAttemptAt ?? '');
   return Number.isFinite(due) && now.getTime() - due > LOST_AFTER_MS;
 }
@@ -50,7 +50,7 @@ export interface SpoolStatus {
   inbound: { total: number; byState: Record<InboundState, number>; unhandled: string[]; noRecipient: string[] };
 }
 
-const JOB_STATES: JobState[] = ['queued', 'waiting', 'sent', 'failed', 'cancelled'];
+const JOB_STATES: JobState[] = ['queued', 'dialling', 'sent', 'failed', 'cancelled'];
 
 export async function collectStatus(config: Readonly<Config>, now: Date = new Date()): Promise<SpoolStatus> {
   const paths = spoolPaths(config.paths.spool);
@@ -62,7 +62,7 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
     try {
       const job = await readJob(jobDir(paths, id));
       byState[job.state] = (byState[job.state] ?? 0) + 1;
-      if (job.state === 'queued' || job.state === 'waiting') {
+      if (job.state === 'queued' || job.state === 'dialling') {
         const present = job.callFile !== undefined && existsSync(join(config.paths.outgoing, job.callFile));
         const lost = isLost(job, present, now);
         active.push({ id, state: job.state, number: job.number, pages: job.pages, attempts: job.attempts.length, ...(job.nextAttemptAt ? { nextAttemptAt: job.nextAttemptAt } : {}), created: job.created, lost });
@@ -109,7 +109,7 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   for (const j of s.jobs.active) {
     const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
-    lines.push(`  ${j.id}  ${j.state.padEnd(7)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${lost}`);
+    lines.push(`  ${j.id}  ${j.state.padEnd(8)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${lost}`);
   }
   if (s.jobs.unreadable.length) lines.push(`  unreadable job records: ${s.jobs.unreadable.join(', ')}`);
   lines.push(`outbox: ${s.outbox.waiting} mail${s.outbox.waiting === 1 ? '' : 's'} waiting`);

@@ -73,7 +73,7 @@ export const FAXMAIL: ProgramSpec = {
   commands: [
     { name: 'status', summary: 'jobs by state, mails waiting in the outbox, received faxes', options: [json] },
     { name: 'show', summary: 'one job and its attempts', positionals: [{ name: 'job', describe: 'job id, as status lists it', required: true, complete: 'job' }], options: [{ ...json, describe: 'print the job record as it is' }] },
-    { name: 'cancel', summary: 'cancel a job that has not been sent yet (its call file is removed; the next job for that number dials)', positionals: [{ name: 'job', describe: 'job id', required: true, complete: 'job' }], options: [] },
+    { name: 'cancel', summary: 'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the next job for that number dials when it has ended); the sender is told', positionals: [{ name: 'job', describe: 'job id', required: true, complete: 'job' }], options: [] },
     { name: 'flush', summary: 'send the receipts and received faxes waiting in the outbox', options: [] },
     {
       name: 'cleanup',

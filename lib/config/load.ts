@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { FaxError } from '../errors.js';
 import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
@@ -284,6 +284,9 @@ export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string):
   return (bits & 3) === 3;
 }
 
+/** The spool subdirectories Asterisk writes into (lib/spool/jobs.ts spoolPaths().inbound). */
+export const ASTERISK_WRITES = ['inbound'] as const;
+
 /** Users, groups and permissions: what only an admin's check can afford. */
 function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {
   if (!fine('callfile.owner', 'callfile.group')) return;
@@ -310,6 +313,16 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
     const ok = canWrite(owner, dir);
     if (ok === false) raw.push({ path: ['paths', key], message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}` });
     if (ok === undefined && key === 'log') raw.push({ path: ['paths', key], message: `${dir} does not exist: mkdir -p ${dir} && chown ${owner.name} ${dir}` });
+  }
+  // The spool's inbound/, which Asterisk's ReceiveFAX writes (scripts/install.sh makes it; faxmail makes
+  // its other subdirectories itself): without it received faxes are lost, and nobody is told.
+  if (fine('paths.spool') && canWrite(owner, config.paths.spool) !== undefined) {
+    for (const sub of ASTERISK_WRITES) {
+      const dir = join(config.paths.spool, sub);
+      const ok = canWrite(owner, dir);
+      if (ok === undefined) raw.push({ path: ['paths', 'spool'], message: `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && chown ${owner.name} ${dir}` });
+      else if (!ok) raw.push({ path: ['paths', 'spool'], message: `${dir} is not writable by ${owner.name} (callfile.owner): chown ${owner.name} ${dir}` });
+    }
   }
   if (fine('paths.spool')) try {
     const st = statSync(config.paths.spool);

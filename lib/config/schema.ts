@@ -45,7 +45,8 @@ export type RetryableClass = (typeof RETRYABLE_CLASSES)[number];
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
 const userName = (what: string) => (v: string) => (NAME.test(v) || /^[0-9]+$/.test(v) ? undefined : `must be a ${what} name (letters, digits, _ . -), not ${JSON.stringify(v.slice(0, 40))}`);
-const mailbox = (v: string) => (isMailbox(v) ? undefined : `must be a plain mail address like user@example.com, not ${JSON.stringify(v.slice(0, 80))}`);
+// Settings may name a local mailbox (root@localhost, the usual admin address on a mail server).
+const mailbox = (v: string) => (isMailbox(v, { local: true }) ? undefined : `must be a plain mail address like user@example.com or root@localhost, not ${JSON.stringify(v.slice(0, 80))}`);
 const pattern = (v: string) => regexProblem(v);
 
 function retry(after: number, max: number, doc: string): Spec<RetryRule> {
@@ -248,6 +249,11 @@ export const SCHEMA = {
   retention: {
     sent_days: int(30, 0, 3650, 'days a finished outgoing job (sent, failed, cancelled: its documents, fax TIFF and record) stays in the spool; 0: removed by the next cleanup'),
     received_days: int(30, 0, 3650, 'days a delivered received fax (TIFF, PDF, record) stays in the spool; 0: removed by the next cleanup'),
+  },
+  asterisk: {
+    binary: path('/usr/sbin/asterisk', 'the asterisk program, used as `asterisk -rx` to hang up the call of a cancelled job; empty: never', { mustExist: 'exe', optional: true }),
+    config: path('', "Asterisk's asterisk.conf (passed as -C); empty: Asterisk's default /etc/asterisk/asterisk.conf", { mustExist: 'file', optional: true }),
+    cli_timeout: int(10, 1, 120, 'seconds one Asterisk CLI command may take'),
   },
   mail: {
     transport: oneOf<MailTransportKind>(['sendmail', 'smtp', 'directory'], 'sendmail', 'sendmail (the local Postfix), smtp, or directory (.eml files, for tests and the demo)'),

@@ -1,7 +1,8 @@
 /*
  * address.ts: which addresses faxmail hands to the mail system. Pure.
- * Recipients must be plain mailboxes (lib/policy/sender.ts isMailbox): no spaces, quotes, angle brackets,
- * commas or control characters, and no leading '-', which sendmail would read as an option.
+ * Recipients must be plain mailboxes (lib/policy/sender.ts isMailbox; a one-label domain such as
+ * root@localhost is fine): no spaces, quotes, angle brackets, commas or control characters, and no leading
+ * '-', which sendmail would read as an option.
  * notify.from is "fax@example.com" or "Fax Server <fax@example.com>", parsed with nodemailer's own
  * address parser so the config check and the mailer agree. Its address is the envelope sender; it may be a
  * local address without a dot (faxmail@localhost), so it gets the same character rules without the domain shape.
@@ -17,7 +18,7 @@ export function sortRecipients(list: readonly string[]): { ok: string[]; refused
   const seen = new Set<string>();
   for (const raw of list) {
     const a = raw.trim();
-    if (!isMailbox(a)) {
+    if (!isMailbox(a, { local: true })) {
       refused.push(a.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 100));
       continue;
     }

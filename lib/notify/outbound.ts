@@ -23,6 +23,7 @@ import { releaseLine, type NextCall } from '../spool/line.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from './classify.js';
 import { decideRetry, type RetryDecision } from './retry.js';
+import type { ReceiptKind } from './receipt.js';
 
 export interface SentReport {
   job: string;
@@ -131,19 +132,24 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
   let decision: RetryDecision | undefined;
   // 1. Record the attempt and the new state, under the job lock. Only the first report acts.
   const job = await updateJob(paths, id, (j) => {
-    if (j.state === 'cancelled' && !j.attempts.some((a) => a.n >= attempt.n)) {
-      action = 'cancelled';
+    if (j.attempts.some((a) => a.n >= attempt.n)) return j;
+    if (j.state === 'cancelled') {
+      // The call that was under way when the admin cancelled (lib/admin/cancel.ts) has ended: keep its
+      // record and free the line. A fax that got through before the hang-up was sent, and is reported so.
+      j.attempts.push(attempt);
+      action = outcome.success ? 'sent' : 'cancelled';
+      if (outcome.success) j.state = 'sent';
       return j;
     }
-    if (FINAL.has(j.state) || j.attempts.some((a) => a.n >= attempt.n)) return j;
+    if (FINAL.has(j.state)) return j;
     j.attempts.push(attempt);
     decision = decideRetry(j.attempts, config.retry, now);
     if (outcome.success) {
       j.state = 'sent';
       action = 'sent';
     } else if (decision.retry) {
-      // 'waiting' until the line is ours again (releaseLine below decides who dials next).
-      j.state = 'waiting';
+      // queued until its time and its line (releaseLine below decides who dials next).
+      j.state = 'queued';
       j.nextAttemptAt = decision.at.toISOString();
       action = 'retry';
     } else {
@@ -159,7 +165,7 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
     log.info({ job: id, attempt: attempt.n, state: job.state }, 'duplicate report ignored');
     return result;
   }
-  if (action === 'cancelled') log.info({ job: id, attempt: attempt.n }, 'job was cancelled; only freeing its line');
+  if (action === 'cancelled') log.info({ job: id, attempt: attempt.n, status: attempt.status, error: attempt.error, pages: attempt.pages }, 'the call of a cancelled job ended; freeing its line');
   else log.info({ job: id, attempt: attempt.n, status: attempt.status, class: attempt.class, error: attempt.error, pages: attempt.pages, action }, 'attempt recorded');
 
   // 2. Free the line; start whoever dials next on this number (maybe our own retry).
@@ -191,50 +197,69 @@ async function startNextCalls(config: Readonly<Config>, paths: SpoolPaths, numbe
   return started;
 }
 
-/** Mark a job queued for its next attempt and hand the call file to Asterisk. undefined if it is final. */
+/** The number of a job's next attempt: one above the highest recorded or dropped, never a count. */
+export function nextAttemptNumber(job: Pick<Job, 'attempts' | 'attempt'>): number {
+  return Math.max(job.attempt ?? 0, ...job.attempts.map((a) => a.n), 0) + 1;
+}
+
+/**
+ * Hand a queued job's next attempt to Asterisk: the record says `dialling` durably, then the call file is
+ * renamed in (never the other way round). undefined if the job no longer wants to dial (final, or already
+ * dialling: never two call files for one job).
+ */
 export async function startCall(config: Readonly<Config>, paths: SpoolPaths, next: NextCall, log: Logger, now: Date = new Date()): Promise<StartedCall | undefined> {
   const at = next.notBefore.getTime() > now.getTime() ? next.notBefore : now;
   let attemptNo = 0;
-  let skip = false;
+  let skip: string | undefined;
   const job = await updateJob(paths, next.job, (j) => {
-    if (FINAL.has(j.state)) {
-      skip = true;
+    if (FINAL.has(j.state) || j.state === 'dialling') {
+      skip = j.state;
       return j;
     }
-    attemptNo = j.attempts.length + 1;
-    j.state = 'queued';
+    attemptNo = nextAttemptNumber(j);
+    j.state = 'dialling';
+    j.attempt = attemptNo;
     j.nextAttemptAt = at.toISOString();
     j.callFile = callFileName(j.id, attemptNo);
     return j;
   }).catch((err: unknown) => {
     if (err instanceof FaxError && err.code === 'not-found') {
-      skip = true;
+      skip = 'gone';
       return undefined;
     }
     throw err;
   });
-  if (skip || !job) {
-    log.info({ job: next.job }, 'next job on the line is no longer waiting; skipped');
+  if (skip !== undefined || !job) {
+    log.info({ job: next.job, state: skip }, 'next job on the line does not want to dial; skipped');
     return undefined;
   }
   const dir = jobDir(paths, job.id);
-  const callFile = buildCallFile(config.callfile, {
-    id: job.id,
-    number: job.number,
-    tiffPath: join(dir, job.tiff),
-    attempt: attemptNo,
-    ...(config.source ? { configPath: config.source } : {}),
-  });
   const name = callFileName(job.id, attemptNo);
   const dropOptions: Parameters<typeof dropCallFile>[2] = { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group };
   if (at.getTime() > now.getTime()) dropOptions.at = at;
-  await dropCallFile(name, renderCallFile(callFile), dropOptions);
+  try {
+    const callFile = buildCallFile(config.callfile, {
+      id: job.id,
+      number: job.number,
+      tiffPath: join(dir, job.tiff),
+      attempt: attemptNo,
+      ...(config.source ? { configPath: config.source } : {}),
+    });
+    await dropCallFile(name, renderCallFile(callFile), dropOptions);
+  } catch (err) {
+    // No call file went out: the job waits again (its attempt number stays used, so no name is reused).
+    await updateJob(paths, job.id, (j) => {
+      if (j.state === 'dialling' && j.attempt === attemptNo) j.state = 'queued';
+      return j;
+    }).catch(() => undefined);
+    throw err;
+  }
   log.info({ job: job.id, attempt: attemptNo, callfile: name, at: at.toISOString() }, 'call file dropped');
   return { job: job.id, attempt: attemptNo, callFile: name, at: at.toISOString() };
 }
 
-/** Mail the receipt for a final job and remember that it was handed over. */
-async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: 'success' | 'failure', log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
+/** Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. */
+export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
   const dir = jobDir(paths, id);
   const job: Job = await readJob(dir);
   if (!/^[^\s@<>",;]+@[^\s@<>",;]+$/.test(job.replyTo)) {

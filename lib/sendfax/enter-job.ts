@@ -2,9 +2,11 @@
  * enter-job.ts: the whole outbound path for one mail, as sendfax runs it.
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
- * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built under jobs/.new-<id> and renamed when complete; the call file is
- * renamed into Asterisk's outgoing dir last. Any failure removes the staging directory: nothing half-made
- * is left, and the FaxError says what the sender should read. A dry run does every step up to the job
+ * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built
+ * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`); the record becomes `dialling`
+ * durably, and only then is the call file renamed into Asterisk's outgoing dir, as the very last write.
+ * Any failure removes the staging directory: nothing half-made is left, and the FaxError says what the
+ * sender should read. A dry run does every step up to the job
  * record and then removes the staging directory: it leaves nothing in the spool.
  */
 import { constants as fsConstants } from 'node:fs';
@@ -16,7 +18,7 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender, type Submission } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir } from '../spool/jobs.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, updateJob } from '../spool/jobs.js';
 import { claimLine, forgetOnLine } from '../spool/line.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
@@ -203,6 +205,7 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
       updated: now,
       state: 'queued',
       attempts: [],
+      nextAttemptAt: now,
     };
     await writeJob(staging, job);
     const dir = await commitStagingDir(paths, staging, id);
@@ -255,25 +258,33 @@ async function describeDryRun(
   };
 }
 
-/** Drop the first call file of a committed job (or wait for the line), and describe the result. */
-async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+/**
+ * Hand a committed job to Asterisk, or leave it queued behind the job that holds its number's line.
+ * The record says `dialling` durably BEFORE the call file is renamed into the outgoing dir, and sendfax
+ * writes nothing to the job after that rename: from then on the record belongs to faxmail-notify, whose
+ * report may come back (a busy line) before this process has even returned.
+ */
+async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
   const tiffPath = join(dir, job.tiff);
-  const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source }));
-  const name = callFileName(job.id, 1);
+  const attempt = 1;
+  const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt, configPath: config.source }));
+  const name = callFileName(job.id, attempt);
   let callfilePath = join(config.paths.outgoing, name);
-  {
-    const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
-    if (decision === 'dial') {
-      callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
-      job.callFile = name;
-      jlog.info({ step: 'queued', callFile: callfilePath }, 'call file handed to Asterisk');
-    } else {
-      job.state = 'waiting';
-      jlog.info({ step: 'waiting', number: job.number }, 'another fax is dialling this number; job waits');
-    }
-    job.nextAttemptAt = new Date().toISOString();
-    await writeJob(dir, job);
+  const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
+  if (decision === 'dial') {
+    await updateJob(paths, job.id, (j) => {
+      j.state = 'dialling';
+      j.attempt = attempt;
+      j.callFile = name;
+      j.nextAttemptAt = new Date().toISOString();
+      return j;
+    });
+    callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
+    jlog.info({ step: 'dialling', callFile: callfilePath, attempt }, 'call file handed to Asterisk');
+  } else {
+    // Still `queued`, as committed: the report that frees the line starts this job (lib/notify/outbound.ts).
+    jlog.info({ step: 'queued', number: job.number }, 'another fax is dialling this number; job waits');
   }
   return {
     job: job.id,

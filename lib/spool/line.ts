@@ -25,7 +25,7 @@ export interface NextCall {
 
 function linePath(paths: SpoolPaths, number: string): string {
   // number is validated digits with an optional +; keep the file name plain.
-  return join(paths.root, 'lines', `${number.replace(/[^0-9]/g, '') || 'none'}${number.startsWith('+') ? 'p' : ''}.json`);
+  return join(paths.lines, `${number.replace(/[^0-9]/g, '') || 'none'}${number.startsWith('+') ? 'p' : ''}.json`);
 }
 
 async function readLine(file: string, number: string): Promise<LineRecord> {
@@ -39,7 +39,7 @@ async function readLine(file: string, number: string): Promise<LineRecord> {
 
 async function changeLine<T>(paths: SpoolPaths, number: string, fn: (line: LineRecord) => T): Promise<T> {
   const file = linePath(paths, number);
-  await mkdir(join(paths.root, 'lines'), { recursive: true });
+  await mkdir(paths.lines, { recursive: true });
   return withLock(join(paths.locks, `line-${number.replace(/[^0-9+]/g, '')}.lock`), async () => {
     const line = await readLine(file, number);
     const result = fn(line);

@@ -5,12 +5,19 @@
  */
 import type { Resolution, Paper, RetryClass } from '../config/schema.js';
 
+/*
+ * A job's life (the queue sketch in /work/shared/notes/design.md): sendfax builds it under jobs/.new-<id>
+ * and commits it `queued`; it becomes `dialling` durably BEFORE its call file is renamed into Asterisk's
+ * outgoing dir, so a result that comes back at once always finds the record it belongs to, and nothing
+ * overwrites what that result wrote. An attempt's report makes it `queued` again (a retry, waiting for its
+ * time and its line) or final.
+ */
 export type JobState =
-  | 'queued' // a call file is in Asterisk's outgoing dir (or scheduled there)
-  | 'waiting' // held back because another job is dialling the same number
+  | 'queued' // durable, waiting for its turn: its first call, a retry, or the number's line
+  | 'dialling' // its call file for attempt `attempt` is in Asterisk's outgoing dir (maybe scheduled later)
   | 'sent' // FAXOPT(status)=SUCCESS
   | 'failed' // final failure, sender notified
-  | 'cancelled'; // removed by the admin
+  | 'cancelled'; // removed by the admin, sender notified
 
 export interface JobDocument {
   /** original file name from the mail (sanitised, for display only) */
@@ -83,6 +90,20 @@ export interface Job {
   nextAttemptAt?: string;
   /** file name of the call file last dropped */
   callFile?: string;
+  /**
+   * number of the attempt whose call file was dropped last. The next attempt is numbered from the highest
+   * of this and every recorded attempt, never from a count, so a lost report cannot make a call file name
+   * (faxmail-<id>-<n>.call) come round again while Asterisk still holds the old file.
+   */
+  attempt?: number;
+  /** set by `faxmail cancel` */
+  cancelled?: {
+    at: string;
+    /** state before the cancel */
+    previous: JobState;
+    /** what happened to the call that was under way: see lib/admin/cancel.ts */
+    call: 'none' | 'removed' | 'hung-up' | 'left-running';
+  };
   /** ISO time the final receipt was handed to the mail spool */
   notifiedAt?: string;
 }

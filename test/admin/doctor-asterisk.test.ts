@@ -14,10 +14,13 @@ import { execa } from 'execa';
 import { binPath, repoRoot } from '../helpers/paths.js';
 import { waitFor } from '../helpers/postfix-instance.js';
 import { lookupUser } from '../../lib/config/load.js';
+import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import type { CheckResult } from '../../lib/admin/doctor.js';
 
 const ASTERISK = '/usr/sbin/asterisk';
 const MODULES = ['pbx_config', 'pbx_spool', 'res_fax', 'res_fax_spandsp', 'res_timing_timerfd', 'app_system', 'app_exec', 'app_stack', 'func_strings', 'func_channel', 'func_logic', 'func_callerid', 'func_groupcount'];
+// The asterisk user, created as README says when missing (as the Asterisk test bed does).
+ensureAsteriskUser();
 const asterisk = lookupUser('asterisk');
 const root = mkdtempSync(join(tmpdir(), 'faxmail-doctor-ast-'));
 chmodSync(root, 0o755);

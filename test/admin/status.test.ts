@@ -14,13 +14,13 @@ const now = new Date('2026-11-23T12:00:00Z');
 const longAgo = new Date(now.getTime() - LOST_AFTER_MS - 60_000).toISOString();
 const justNow = new Date(now.getTime() - 60_000).toISOString();
 
-test('isLost: only a queued job, due long ago, without its call file', () => {
-  assert.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now));
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, true, now), 'call file still there: Asterisk has it');
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow }, false, now), 'a call in progress');
-  assert.not.ok(isLost({ state: 'waiting', nextAttemptAt: longAgo }, false, now), 'waiting jobs have no call file');
+test('isLost: only a dialling job, due long ago, without its call file', () => {
+  assert.ok(isLost({ state: 'dialling', nextAttemptAt: longAgo }, false, now));
+  assert.not.ok(isLost({ state: 'dialling', nextAttemptAt: longAgo }, true, now), 'call file still there: Asterisk has it');
+  assert.not.ok(isLost({ state: 'dialling', nextAttemptAt: justNow }, false, now), 'a call in progress');
+  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued jobs have no call file');
   assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
-  assert.not.ok(isLost({ state: 'queued' }, false, now));
+  assert.not.ok(isLost({ state: 'dialling' }, false, now));
 });
 
 function job(id: string, state: Job['state'], nextAttemptAt: string, callFile: string): Job {
@@ -39,7 +39,7 @@ test('faxmail status lists the lost job and not the one Asterisk still holds', a
   const held = newJobId(new Date(now.getTime() - 7100_000));
   for (const [id, file] of [[lost, 'faxmail-lost-1.call'], [held, 'faxmail-held-1.call']] as const) {
     mkdirSync(join(paths.jobs, id));
-    await writeJob(join(paths.jobs, id), job(id, 'queued', longAgo, file));
+    await writeJob(join(paths.jobs, id), job(id, 'dialling', longAgo, file));
   }
   writeFileSync(join(env.outgoing, 'faxmail-held-1.call'), 'Channel: PJSIP/1@t\n');
   const status = await collectStatus(config, now);

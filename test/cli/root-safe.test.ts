@@ -13,8 +13,11 @@ import { execa } from 'execa';
 import { binPath } from '../helpers/paths.js';
 import { installDirs, installPaths, renderTestConfig, sendfaxSections } from '../helpers/test-config.js';
 import { lookupUser } from '../../lib/config/load.js';
+import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import { sampleMail } from '../../lib/admin/doctor.js';
 
+// The asterisk user, created as README says when missing (as the Asterisk test bed does).
+ensureAsteriskUser();
 const asterisk = lookupUser('asterisk');
 const nobody = lookupUser('nobody');
 const root = mkdtempSync(join(tmpdir(), 'faxmail-rootsafe-'));

@@ -116,6 +116,10 @@ test('recipient addresses are checked when the config loads', () => {
   assert.match(configError(base + '[inbound]\ndefault = ["-oQ@x.test"]\n').message, 'inbound.default[0]:');
   assert.match(configError(base + '[notify]\nadmin = "root"\n').message, 'notify.admin:');
   assert.is(parseConfig(base + '[notify]\nadmin = "admin@example.com"\n', 'test.toml').notify.admin, 'admin@example.com');
+  // The usual admin address on a mail server has no dot in its domain.
+  assert.is(parseConfig(base + '[notify]\nadmin = "root@localhost"\n', 'test.toml').notify.admin, 'root@localhost');
+  assert.equal(parseConfig(base + '[inbound]\ndefault = ["fax@mailhost"]\nrecipients = { "0312345678" = ["root@localhost"] }\n', 'test.toml').inbound.recipients['0312345678'], ['root@localhost']);
+  assert.match(configError(base + '[notify]\nadmin = "root@-localhost"\n').message, 'notify.admin:');
 });
 
 test('call-file settings are checked when the config loads', () => {

@@ -35,9 +35,9 @@ export function installPaths(root: string): Install {
   };
 }
 
-/** The directories an installation needs before faxmail runs in it. */
+/** The directories an installation needs before faxmail runs in it (inbound/: Asterisk writes it, install.sh makes it). */
 export function installDirs(p: InstallPaths): string[] {
-  return [p.spool, p.outgoing, p.tmp, p.mailDir];
+  return [p.spool, join(p.spool, 'inbound'), p.outgoing, p.tmp, p.mailDir];
 }
 
 /** Create the directories of an installation under `root` (which may already exist). */

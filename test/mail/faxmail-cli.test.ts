@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ensureSpool, jobDir, readJob, spoolPaths, writeJob } from '../../lib/spool/jobs.js';
@@ -52,8 +52,14 @@ async function makeJob(e: TestEnv, state: JobState, over: Partial<Job> = {}): Pr
 
 test('check-config: "configuration OK", 78 with the key on a config error, FAXMAIL_CONFIG honoured', async () => {
   const e = env();
+  // A spool without inbound/ (an old install): ReceiveFAX could not write, received faxes would be lost.
+  rmdirSync(join(e.spool, 'inbound'));
+  const missing = await faxmail(e, 'check-config');
+  assert.is(missing.code, 78);
+  assert.match(missing.err, new RegExp(`paths\\.spool: ${join(e.spool, 'inbound')} does not exist: run make install`));
+  await ensureSpool(spoolPaths(e.spool));
   const ok = await faxmail(e, 'check-config');
-  assert.is(ok.code, 0);
+  assert.is(ok.code, 0, ok.out);
   assert.match(ok.out, /^configuration OK/);
   const bad = join(e.dir, 'bad.toml');
   writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[fax]\nresolutoin = "fine"\n`);
@@ -105,8 +111,8 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
   await handleReceived(e.config, { id: 'in-1', did: '100', callerNum: '0311112222', callerName: '', remoteId: '', status: 'SUCCESS', errorKey: '', pages: 1, rate: 9600, resolution: '8031x3850' }, log);
   const r = await faxmail(e, 'status');
   assert.is(r.code, 0);
-  assert.match(r.out, /jobs: 3 \(queued 1, waiting 0, sent 1, failed 1, cancelled 0\)/);
-  assert.ok(r.out.includes(`${q.id}  queued  0312345678`));
+  assert.match(r.out, /jobs: 3 \(queued 1, dialling 0, sent 1, failed 1, cancelled 0\)/);
+  assert.ok(r.out.includes(`${q.id}  queued   0312345678`));
   assert.match(r.out, /outbox: 2 mails waiting/);
   assert.match(r.out, /421/);
   assert.match(r.out, /inbound: 2 received \(delivered 0, queued for mail 1, .*not handled 1\)/);
@@ -120,7 +126,7 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
 
 test('show: the job and its attempts; --json is job.json; unknown or malformed ids exit 66', async () => {
   const e = env();
-  const job = await makeJob(e, 'waiting', {
+  const job = await makeJob(e, 'queued', {
     attempts: [
       { n: 1, at: '2024-01-01T10:00:00.000Z', status: 'UNANSWERED', class: 'busy', error: 'Busy', reason: 5, pages: 0, rate: 0, resolution: '', remoteStationId: '' },
       { n: 2, at: '2024-01-01T10:05:00.000Z', status: 'FAILED', class: 'dropped', error: 'The call dropped prematurely', pages: 1, rate: 9600, resolution: '204x196', remoteStationId: 'REMOTE 1', duration: 40 },
@@ -152,33 +158,65 @@ test('flush: mail server down exits 75 and keeps the mail; once up, sends it and
   assert.equal(readdirSync(join(e.spool, 'outbox')), []);
 });
 
-test('cancel: marks the job, removes its call file, and starts the job waiting for the same number', async () => {
+test('cancel: takes back a call file Asterisk has not started, starts the job waiting for the number, tells the sender', async () => {
   const e = env();
   const paths = spoolPaths(e.spool);
-  const a = await makeJob(e, 'queued', { callFile: 'placeholder' });
+  const a = await makeJob(e, 'dialling', { callFile: 'placeholder' });
   const callFile = `faxmail-${a.id}-1.call`;
-  await writeJob(jobDir(paths, a.id), { ...a, callFile });
+  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
   writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n');
-  const b = await makeJob(e, 'waiting');
+  const b = await makeJob(e, 'queued');
   assert.is(await claimLine(paths, a.number, a.id, new Date(), true), 'dial');
   assert.is(await claimLine(paths, b.number, b.id, new Date(), true), 'wait');
+  const before = sink.messages.length;
   const r = await faxmail(e, 'cancel', a.id);
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, new RegExp(`job ${a.id} cancelled \\(was queued\\); call file ${callFile} removed; job ${b.id} dials next`));
-  assert.is((await readJob(jobDir(paths, a.id))).state, 'cancelled');
+  assert.match(r.out, new RegExp(`job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ${b.id} dials next on that number; sender told`));
+  const aAfter = await readJob(jobDir(paths, a.id));
+  assert.is(aAfter.state, 'cancelled');
+  assert.equal(aAfter.cancelled?.call, 'removed');
+  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: .+ \(was dialling; its call file was taken back before the call\)/);
   assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
   const bAfter = await readJob(jobDir(paths, b.id));
-  assert.is(bAfter.state, 'queued');
+  assert.is(bAfter.state, 'dialling');
+  assert.is(bAfter.attempt, 1);
   assert.ok(existsSync(join(e.dir, 'outgoing', bAfter.callFile!)));
   const line = await readLineRecord(paths, a.number);
   assert.is(line.active, b.id);
   assert.equal(line.waiting, []);
+  // the sender of A hears that it was cancelled before anything was sent
+  await sink.waitFor(before + 1);
+  const notice = await sink.parse(before);
+  assert.is(notice.headers.get('x-faxmail-job'), a.id);
+  assert.match(notice.subject ?? '', /could not be sent/);
+  assert.match(notice.text ?? '', /cancelled this fax before it was sent/);
   // a finished job is left alone
   const sent = await makeJob(e, 'sent');
   const again = await faxmail(e, 'cancel', sent.id);
   assert.is(again.code, 0);
   assert.match(again.out, /had already ended \(sent\)/);
   assert.is((await faxmail(e, 'cancel', '20200101-000000-000000000000')).code, 66);
+});
+
+test('cancel of a dialling job whose call Asterisk has started: the number stays held, the sender is told', async () => {
+  // An Asterisk CLI that cannot be reached (the real one is in test/asterisk/cancel.test.ts).
+  const e = env('[asterisk]\nbinary = "/bin/false"\n');
+  const paths = spoolPaths(e.spool);
+  const a = await makeJob(e, 'dialling');
+  const callFile = `faxmail-${a.id}-1.call`;
+  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
+  // pbx_spool appended StartRetry: the call is under way. This env names no reachable Asterisk CLI.
+  writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n\nStartRetry: 1 1 (1700000000)\n');
+  const b = await makeJob(e, 'queued');
+  assert.is(await claimLine(paths, a.number, a.id, new Date(), true), 'dial');
+  assert.is(await claimLine(paths, b.number, b.id, new Date(), true), 'wait');
+  const r = await faxmail(e, 'cancel', a.id);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /the call could not be hung up \(.+\); its number stays held until it ends/);
+  assert.ok(existsSync(join(e.dir, 'outgoing', callFile)), 'Asterisk still has its call file');
+  assert.equal((await readJob(jobDir(paths, a.id))).cancelled?.call, 'left-running');
+  assert.is((await readJob(jobDir(paths, b.id))).state, 'queued', 'the next job waits for that call to end');
+  assert.is((await readLineRecord(paths, a.number)).active, a.id);
 });
 
 test('cleanup: old received faxes and finished jobs go, active jobs and fresh files stay; --dry-run removes nothing', async () => {

@@ -2,7 +2,7 @@
  * outbound.test.ts: faxmail-notify's outbound side end to end: a spool with real jobs (job.json + a
  * Ghostscript fax.tif), the receipts written as .eml by the directory transport (parsed with mailparser),
  * call files dropped in a temp outgoing dir. Several tests run the BUILT bin with the argv the dialplan
- * template builds (test/helpers/dialplan.ts).
+ * template gives it (env.ts sentArgs; the real Asterisk of test/asterisk/ runs the template itself).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,8 +13,7 @@ import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '
 import { errorKey } from '../../lib/notify/classify.js';
 import { claimLine, readLineRecord } from '../../lib/spool/line.js';
 import { writeJob } from '../../lib/spool/jobs.js';
-import { notifyCommandFor } from '../helpers/dialplan.js';
-import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sendVars, type NotifyEnv } from './env.js';
+import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sentArgs, unansweredArgs, type NotifyEnv } from './env.js';
 import type { Job } from '../../lib/spool/types.js';
 
 const sent = (job: Job, attempt: number, status: string, error: string, extra: Partial<SentReport> = {}): SentReport => ({
@@ -31,7 +30,7 @@ const sent = (job: Job, attempt: number, status: string, error: string, extra: P
 
 /** argv (without the program) of the dialplan's `sent` report for this job. */
 function dialplanSentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Record<string, string>): string[] {
-  return notifyCommandFor('faxmail-send', 'send', sendVars(job, attempt, env, faxopt)).slice(1);
+  return sentArgs(env, job, attempt, faxopt);
 }
 
 function near(actual: Date, expected: number, what: string, slackMs = 5000): void {
@@ -102,7 +101,8 @@ test('each retryable outcome: a call file for attempt 2 with a future mtime, Max
     const after = readJobSync(env, job.id);
     assert.is(after.attempts.length, 1, what);
     assert.is(after.attempts[0]!.class, cls, what);
-    assert.is(after.state, 'queued', what);
+    assert.is(after.state, 'dialling', what);
+    assert.is(after.attempt, 2, what);
     const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
     assert.ok(call, `${what}: call file dropped`);
     assert.is(call!.name, `faxmail-${job.id}-2.call`);
@@ -196,9 +196,8 @@ test('unanswered busy and no answer, as the dialplan `failed` extension reports 
   const env = await makeNotifyEnv();
   for (const [reason, cls] of [['5', 'busy'], ['3', 'no_answer']] as const) {
     const job = await makeJob(env, { number: `0312345${reason}00` });
-    const argv = notifyCommandFor('faxmail-send', 'failed', { ...sendVars(job, 1, env, {}), REASON: reason });
-    assert.is(argv[1], 'unanswered');
-    const r = await runNotify(env, argv.slice(1));
+    const argv = unansweredArgs(env, job, 1, reason);
+    const r = await runNotify(env, argv);
     assert.is(r.code, 0, r.stderr);
     const after = readJobSync(env, job.id);
     assert.is(after.attempts[0]!.status, 'UNANSWERED');
@@ -251,7 +250,7 @@ test('one call per number: the second job waits; when the first ends its call fi
   const env = await makeNotifyEnv();
   const now = new Date();
   const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'waiting', callFile: undefined });
+  const second = await makeJob(env, { state: 'queued', callFile: undefined });
   assert.is(await claimLine(env.paths, first.number, first.id, now, true), 'dial');
   assert.is(await claimLine(env.paths, second.number, second.id, now, true), 'wait');
   assert.is(callFiles(env).length, 0);
@@ -263,8 +262,8 @@ test('one call per number: the second job waits; when the first ends its call fi
   let calls = callFiles(env);
   assert.equal(calls.map((c) => c.name), [`faxmail-${second.id}-1.call`]);
   assert.ok(calls[0]!.mtime.getTime() <= Date.now() + 1000, 'the waiting job dials now');
-  assert.is(readJobSync(env, second.id).state, 'queued');
-  assert.is(readJobSync(env, first.id).state, 'waiting');
+  assert.is(readJobSync(env, second.id).state, 'dialling');
+  assert.is(readJobSync(env, first.id).state, 'queued', 'the retry waits for the line');
   assert.is((await readLineRecord(env.paths, first.number)).active, second.id);
 
   // The second job finishes: now the first job's retry call file appears, at its retry time.
@@ -274,7 +273,7 @@ test('one call per number: the second job waits; when the first ends its call fi
   const retry = calls.find((c) => c.name === `faxmail-${first.id}-2.call`);
   assert.ok(retry, 'first job retried after the second');
   near(retry!.mtime, now.getTime() + env.config.retry.busy.after * 1000, 'retry time kept');
-  assert.is(readJobSync(env, first.id).state, 'queued');
+  assert.is(readJobSync(env, first.id).state, 'dialling');
   assert.is((await readLineRecord(env.paths, first.number)).active, first.id);
 
   // The first job succeeds: the line is free.
@@ -288,8 +287,8 @@ test('a waiting job that was cancelled is skipped when the line frees up', async
   const env = await makeNotifyEnv();
   const now = new Date();
   const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'waiting' });
-  const third = await makeJob(env, { state: 'waiting' });
+  const second = await makeJob(env, { state: 'queued' });
+  const third = await makeJob(env, { state: 'queued' });
   await claimLine(env.paths, first.number, first.id, now, true);
   await claimLine(env.paths, first.number, second.id, now, true);
   await claimLine(env.paths, first.number, third.id, new Date(now.getTime() + 1), true);

@@ -17,7 +17,7 @@ import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 
-const KEYS = new Set(['Channel', 'CallerID', 'WaitTime', 'MaxRetries', 'Context', 'Extension', 'Priority', 'Archive', 'Setvar']);
+const KEYS = new Set(['Channel', 'CallerID', 'WaitTime', 'MaxRetries', 'Account', 'Context', 'Extension', 'Priority', 'Archive', 'Setvar']);
 
 function mail(parts: MimeNode[], headers: { from?: string; subject?: string; extra?: [string, string][] } = {}): Buffer {
   return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] }, { from: headers.from ?? 'Alice Example <alice@example.org>', subject: headers.subject ?? 'Fax', ...(headers.extra ? { extra: headers.extra } : {}) });
@@ -56,6 +56,7 @@ test('call file: channel from the template, context/extension/caller id from the
   assert.equal(get('CallerID'), ['"Office Fax" <0312345678>']);
   assert.equal(get('WaitTime'), ['30']);
   assert.equal(get('MaxRetries'), ['0']);
+  assert.equal(get('Account'), [q.id], 'the accountcode names the job, so `faxmail cancel` finds the live call');
   assert.equal(get('Context'), ['my-fax-out']);
   assert.equal(get('Extension'), ['send_it']);
   assert.equal(get('Priority'), ['1']);
@@ -90,7 +91,8 @@ test('call file: channel from the template, context/extension/caller id from the
   const created = Date.parse(job.created);
   assert.ok(created >= started - 1000 && created <= Date.now(), `created ${job.created} is now`);
   assert.match(job.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  assert.is(job.state, 'queued');
+  assert.is(job.state, 'dialling', 'the record said dialling before the call file went out');
+  assert.is(job.attempt, 1);
   assert.equal(job.attempts, []);
   assert.is(job.callFile, `faxmail-${q.id}-1.call`);
   // The job directory: the fax, the record, the originals; no parse or work scratch.
@@ -101,7 +103,7 @@ test('call file: channel from the template, context/extension/caller id from the
   // The log: JSON lines carrying the job id, never the mail text.
   const log = readFileSync(env.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { job?: string; step?: string });
   const steps = log.filter((l) => l.job === q.id).map((l) => l.step);
-  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'queued']) assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
+  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling']) assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
   assert.not.ok(readFileSync(env.log, 'utf8').includes('Please fax this'), 'no mail body in the log');
 });
 
@@ -110,7 +112,7 @@ test('an unwritable log does not stop the fax, and nothing goes to stderr (Postf
   replaceConfigLine(env, `log = "${env.log}"`, `log = "${join(env.configPath, 'under-a-file.log')}"`);
   const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf')]));
   assert.is(q.run.stderr, '');
-  assert.is(q.job.state, 'queued');
+  assert.is(q.job.state, 'dialling');
 });
 
 test('Reply-To (allowed) is where receipts go; skipped parts are named on the first line and in job.json', async () => {
@@ -170,12 +172,13 @@ test('one call per number: a second fax to the same number waits, with no call f
   const env = newEnv();
   const first = await expectQueued(env, mail([pdfPart([1], 'a.pdf')]));
   const second = await expectQueued(env, mail([pdfPart([2], 'b.pdf')]));
-  assert.is(first.job.state, 'queued');
-  assert.is(second.job.state, 'waiting');
+  assert.is(first.job.state, 'dialling');
+  assert.is(first.job.attempt, 1);
+  assert.is(second.job.state, 'queued');
   assert.is(second.callFile, '');
   assert.equal(readdirSync(env.outgoing), [`faxmail-${first.id}-1.call`]);
   const other = await expectQueued(env, mail([pdfPart([3], 'c.pdf')]), { extension: '0455556666' });
-  assert.is(other.job.state, 'queued', 'another number dials at once');
+  assert.is(other.job.state, 'dialling', 'another number dials at once');
   assert.is(readdirSync(env.outgoing).length, 2);
 });
 

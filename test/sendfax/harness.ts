@@ -2,7 +2,7 @@
  * harness.ts: shared machinery for the black-box tests of the built sendfax (test/sendfax/*.test.ts).
  * - newEnv(): a throw-away installation (test/helpers/sendfax-env.ts) whose senders include the fixture
  *   domains, with section patching for paths/callfile/retry settings; removed after the file's tests.
- * - runAs(): pipe a mail into dist/bin/sendfax.js as Postfix does, optionally as another user.
+ * - runAs(): pipe a mail into the built sendfax as Postfix does; as another user, into an installed copy.
  * - expectQueued() / expectRejected(): the exit status, the first printed line and the files left behind.
  * - expectFaxTiff(): every page 1728 wide, 1 bit, 204 x 98/196/391 dpi, paper height, checked with
  *   readTiffFile AND tiffinfo (which also decodes every strip).
@@ -18,6 +18,7 @@ import * as assert from 'uvu/assert';
 import type { Test } from 'uvu';
 import { makeTestEnv, type EnvOptions, type RunResult, type TestEnv } from '../helpers/sendfax-env.js';
 import { binPath } from '../helpers/paths.js';
+import { installedProgram } from '../helpers/installed.js';
 import { buildLineSim, transmitFax } from '../helpers/linesim.js';
 import { readTiff, readTiffFile, type TiffPage } from '../../lib/tiff/read.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
@@ -81,8 +82,10 @@ export function runAs(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): 
   if (!args.argv) argv.push(...(args.extra ?? []));
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const [program, ...pre] = [...(args.wrap ?? []), process.execPath];
-    const child = spawn(program!, [...pre, binPath('sendfax'), ...argv], {
+    // Another user cannot be expected to reach the checkout (mode 0700 in /root): it runs an installed copy.
+    const base = args.uid !== undefined ? [installedProgram().sendfax] : [process.execPath, binPath('sendfax')];
+    const [program, ...pre] = [...(args.wrap ?? []), ...base];
+    const child = spawn(program!, [...pre, ...argv], {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(args.uid !== undefined ? { uid: args.uid, gid: args.gid ?? args.uid } : {}),
       cwd: '/',

@@ -108,7 +108,7 @@ test('20 sendfax runs at once: the outgoing watcher never sees a partial call fi
   assert.equal([...names].sort(), files, 'the watcher saw every call file and nothing else');
   for (const id of ids) {
     const job = readJob(env, id!);
-    assert.is(job.state, 'queued');
+    assert.is(job.state, 'dialling');
     assert.is(job.pages, 1);
     const text = readFileSync(join(env.outgoing, `faxmail-${id}-1.call`), 'utf8');
     assert.ok(text.includes(`Setvar: FAXFILE=${join(env.spool, 'jobs', id!, 'fax.tif')}\n`), 'each call file names its own job');
@@ -118,15 +118,15 @@ test('20 sendfax runs at once: the outgoing watcher never sees a partial call fi
   console.log(`    20 parallel sendfax runs: ${ms} ms`);
 });
 
-test('6 runs at once to one number (one_call_per_number): one call file, five jobs waiting', async () => {
+test('6 runs at once to one number (one_call_per_number): one call file, five jobs queued behind it', async () => {
   const env = newEnv();
   const results = await Promise.all(Array.from({ length: 6 }, (_, n) => runAs(env, mail(n))));
   for (const r of results) assert.is(r.status, 0, `exit status: ${r.stdout}${r.stderr}`);
   const ids = results.map((r) => /^2\.0\.0 Fax job (\S+) queued/.exec(r.firstLine)![1]!);
   const jobs = ids.map((id) => readJob(env, id));
-  const queued = jobs.filter((j) => j.state === 'queued');
+  const queued = jobs.filter((j) => j.state === 'dialling');
   assert.is(queued.length, 1, 'exactly one job dials');
-  assert.is(jobs.filter((j) => j.state === 'waiting').length, 5);
+  assert.is(jobs.filter((j) => j.state === 'queued').length, 5);
   assert.equal(readdirSync(env.outgoing), [`faxmail-${queued[0]!.id}-1.call`]);
   const line = JSON.parse(readFileSync(join(env.spool, 'lines', '0312345678.json'), 'utf8')) as { active?: string; waiting: { job: string }[] };
   assert.is(line.active, queued[0]!.id);

@@ -190,7 +190,7 @@ test('spool not writable: 75 4.3.0, nothing left behind', async () => {
   chmodSync(e.spool, 0o755); // root's; nobody may not write
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
   // Also when the spool's subdirectories exist already.
-  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755 });
+  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755, recursive: true });
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
 });
 
@@ -204,7 +204,7 @@ test('tmp not writable (late failure, after the job was committed): 75 4.3.0, jo
   // hold the line (one_call_per_number is on by default).
   chmodSync(e.tmp, 0o777);
   const q = await expectQueued(e, goodMail(), { uid: NOBODY });
-  assert.is(q.job.state, 'queued');
+  assert.is(q.job.state, 'dialling');
   assert.ok(q.callFile.includes(`FAXMAIL_JOB=${q.id}`));
   assert.equal(readdirSync(e.tmp), []);
 });
