@@ -19,6 +19,8 @@ deps: deps-runtime
 
 # The build itself needs only Node and the npm modules (TypeScript, esbuild): no compiler.
 build: deps-runtime
+	# A fresh dist/ each time: tsc never deletes the output of a source file that was removed or renamed.
+	rm -rf dist
 	npx tsc -p tsconfig.json
 	node scripts/bundle.mjs
 	node dist/tools/gen-man.js dist

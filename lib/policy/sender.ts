@@ -156,7 +156,7 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
     throw new FaxError('sender-refused', `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear and it cannot be faxed.`);
   }
   const from = authors.from.map((a) => a.address.trim());
-  if (from.length === 0 || !from.every(isMailbox)) {
+  if (from.length === 0 || !from.every((a) => isMailbox(a))) {
     throw new FaxError('sender-refused', 'Your message has no usable From address, so it cannot be faxed.');
   }
   const sender = authors.sender?.address.trim();
@@ -164,7 +164,7 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
     throw new FaxError('sender-refused', 'The Sender address of your message is not a valid address, so it cannot be faxed.');
   }
   const replies = authors.replyTo.map((a) => a.address.trim());
-  if (!replies.every(isMailbox)) {
+  if (!replies.every((a) => isMailbox(a))) {
     throw new FaxError('sender-refused', 'The Reply-To address of your message is not a valid address, so it cannot be faxed.');
   }
   const allowed = (addr: string): boolean => (policy.allow.length === 0 ? policy.allow_any_sender : policy.allow.some((p) => matchesSenderPattern(addr, p)));
