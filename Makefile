@@ -4,41 +4,57 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps build test demo bench bench-smoke linesim clean example-config install
+.PHONY: all deps deps-runtime build test demo bench bench-smoke linesim asterisk clean docs install
 
 all: build
 
-# Debian packages (Ghostscript, libtiff tools, spandsp, Postfix, poppler, fonts) and npm modules.
-deps:
-	bash scripts/install-deps.sh
+# Debian packages and npm modules. deps-runtime: what production needs (Ghostscript, libtiff tools, a CJK
+# font, tnef); deps: that plus the test tools (gcc, spandsp and libtiff headers, Postfix, poppler).
+deps-runtime:
+	bash scripts/install-deps.sh runtime
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
-build: deps
+deps: deps-runtime
+	bash scripts/install-deps.sh test
+
+# The build itself needs only Node and the npm modules (TypeScript, esbuild): no compiler.
+build: deps-runtime
+	# A fresh dist/ each time: tsc never deletes the output of a source file that was removed or renamed.
+	rm -rf dist
 	npx tsc -p tsconfig.json
 	node scripts/bundle.mjs
+	node dist/tools/gen-man.js dist
 
 # The fax line simulator (spandsp sender -> G.711 -> spandsp receiver).
 linesim: deps
 	$(MAKE) -C tools/linesim
 
-test: build linesim
+# Asterisk 22.10.1 with res_fax_spandsp, built from source into /usr (Debian has no package); does nothing when
+# it is installed. Without the source tarballs it prints one line saying how to provide them, and stops.
+# The tests in test/asterisk/ (the bed), doctor's Asterisk checks and the demo run it.
+asterisk: deps
+	bash scripts/build-asterisk.sh
+
+test: deps build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
 
-demo: build linesim
+demo: deps build linesim asterisk
 	$(NODE) dist/tools/demo.js
 
-bench: build linesim
+bench: deps build linesim
 	$(NODE) dist/bench/run.js
 
-bench-smoke: build linesim
+bench-smoke: deps build linesim
 	$(NODE) dist/bench/run.js --smoke
 
-# Production install (as root): /opt/faxmail, wrappers in /usr/local/bin, spool, config if absent.
+# Production install (as root): /opt/faxmail, sendfax and faxmail-notify in /usr/local/libexec/faxmail,
+# faxmail in /usr/local/bin, every spool and log directory, the config if absent, man pages, completion,
+# logrotate (README, Production install). Installs runtime packages only (no compiler, no MTA).
 install: build
 	bash scripts/install.sh
 
-example-config: build
-	$(NODE) dist/tools/gen-example-config.js > faxmail.example.toml
+docs: build
+	$(NODE) dist/tools/gen-docs.js
 
 clean:
 	rm -rf dist demo/out bench/out

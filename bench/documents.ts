@@ -134,6 +134,37 @@ export function lineTimeSet(dir: string): { name: string; pdf: string }[] {
   ];
 }
 
+/**
+ * Two pages where the line screen costs line time for nothing, the reason fax.dither = "auto" exists: a
+ * scanned letter (text on paper tinted 8-12 % grey with grain) and a page of coloured text and thin grey
+ * rules (links, headings, table lines).
+ */
+export function screenlessSet(dir: string): { name: string; pdf: string }[] {
+  const [w, h] = A4;
+  const scan = once(join(dir, 'line-scan.pdf'), (out) => {
+    const iw = 850;
+    const ih = 1200;
+    const rnd = random(11);
+    const samples = new Uint8Array(iw * ih);
+    for (let i = 0; i < samples.length; i++) samples[i] = 225 + Math.floor(rnd() * 10);
+    // Text lines as dark bars of "ink" (a scanned letter seen from afar: what matters is the paper tone).
+    for (let l = 0; l < 40; l++) {
+      const y0 = 120 + l * 26;
+      for (let y = y0; y < y0 + 9; y++) for (let x = 80; x < 80 + 560 + ((l * 37) % 130); x++) if (rnd() < 0.55) samples[y * iw + x] = 30 + Math.floor(rnd() * 40);
+    }
+    writeFileSync(out, writePdf([{ width: w, height: h, images: [{ width: iw, height: ih, samples, deflate: true }], content: `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q` }]));
+  });
+  const coloured = once(join(dir, 'line-coloured.pdf'), (out) => {
+    let c = `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ${textLines(h, 120, 36)}`;
+    for (let r = 0; r < 12; r++) c += ` 0.5 G 0.4 w 60 ${h - 130 - r * 50} m ${w - 60} ${h - 130 - r * 50} l S`;
+    writeFileSync(out, writePdf([{ width: w, height: h, content: c }]));
+  });
+  return [
+    { name: 'scanned letter (tinted paper)', pdf: scan },
+    { name: 'coloured text and grey rules', pdf: coloured },
+  ];
+}
+
 /** A mail with the PDFs attached, as a file (written once). */
 export async function mailWith(dir: string, name: string, pdfs: string[], contentType = 'application/pdf'): Promise<string> {
   const out = join(dir, `${name}.eml`);

@@ -16,7 +16,6 @@ import { makeTestEnv, type TestEnv } from '../test/helpers/sendfax-env.js';
 import { binPath } from '../test/helpers/paths.js';
 import { makeReceivedFax } from '../test/helpers/received-fixtures.js';
 import { startSmtpSink } from '../test/helpers/smtp-sink.js';
-import { runExtension, shippedDialplan } from '../test/helpers/dialplan.js';
 import { buildRenderArgs } from '../lib/convert/ghostscript.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
@@ -114,14 +113,14 @@ function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
   const dir = join(outDir, `gs-${paper}`);
   mkdirSync(dir, { recursive: true });
   copyFileSync(pdf, join(dir, 'in-0.pdf'));
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', paper), compression: 'g4', screens: 'threshold' });
   return () => measure(['gs', ...args], { cwd: dir });
 }
 
 async function case1(): Promise<Row> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const gs = bareGs(pdf, 'letter');
   const p = await pairs(gs, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
   return wallRow('1', 'Big document (100-page Letter PDF)', 'wall: sendfax vs one bare gs (tiffg4, 204x196, same fit options)', 0.7, p);
@@ -150,7 +149,7 @@ async function case3(): Promise<Row> {
 async function case4(): Promise<Row> {
   const pdf = scannedPdf(docsDir, 25);
   const mail = await mailWith(docsDir, 'scanned-25mb', [pdf]);
-  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600');
+  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
   const p = await pairs(
     () => measure([node, '-e', '0']),
     () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
@@ -184,7 +183,6 @@ async function case5(): Promise<Row[]> {
     const toml = readFileSync(env.configPath, 'utf8').replace(/\[mail\][^[]*/, `[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${sink.port}\n\n`);
     writeFileSync(env.configPath, toml);
     mkdirSync(join(env.spool, 'inbound'), { recursive: true });
-    const plan = shippedDialplan();
     let call = 0;
     let pdfBytes = 0;
     const tiffBytes = statSync(fax.tiff).size;
@@ -195,28 +193,17 @@ async function case5(): Promise<Row[]> {
       },
       async () => {
         call++;
-        // The receive context as Asterisk runs it: ReceiveFAX writes the TIFF, the hangup handler runs System().
-        const trace = runExtension(plan, 'faxmail-receive', '0312345678', {
-          FAXMAIL_SPOOL: env.spool,
-          FAXMAIL_CONFIG: env.configPath,
-          FAXMAIL_NOTIFY: binPath('faxmail-notify'),
-          UNIQUEID: `1700000000.${call}`,
-          'CALLERID(num)': '0398765432',
-          'CALLERID(name)': 'ACME',
-          'FAXOPT(status)': 'SUCCESS',
-          'FAXOPT(pages)': '36',
-          'FAXOPT(rate)': '14400',
-          'FAXOPT(resolution)': '8031x7700',
-          'FAXOPT(remotestationid)': 'ACME 1',
-        });
-        const rx = trace.apps.find((a) => a.app === 'ReceiveFAX');
-        const sys = trace.systems[0];
-        if (!rx || !sys) throw new Error('the receive context ran no ReceiveFAX/System()');
-        copyFileSync(fax.tiff, rx.args);
+        // What the receive context does: ReceiveFAX writes <spool>/inbound/<id>.tif, then the hangup
+        // handler runs faxmail-notify received with these arguments.
+        const id = `20250101-120000-1700000000.${call}`;
+        const tif = join(env.spool, 'inbound', `${id}.tif`);
+        const argv = [binPath('faxmail-notify'), 'received', '--config', env.configPath, '--id', id, '--did', '0312345678', '--caller-num', '0398765432', '--caller-name', 'ACME',
+          '--remote-id', 'ACME 1', '--status', 'SUCCESS', '--error', '', '--pages', '36', '--rate', '14400', '--resolution', '8031x7700', '--duration', '600'];
+        copyFileSync(fax.tiff, tif);
         const before = sink.messages.length;
-        const s = await measure([node, ...sys.argv]);
+        const s = await measure([node, ...argv]);
         if (sink.messages.length !== before + 1) throw new Error(`faxmail-notify sent ${sink.messages.length - before} mails, expected 1: ${s.stdout}`);
-        pdfBytes = statSync(rx.args.replace(/\.tif$/, '.pdf')).size;
+        pdfBytes = statSync(tif.replace(/\.tif$/, '.pdf')).size;
         return s;
       },
     );
@@ -258,7 +245,7 @@ async function case7(): Promise<Row> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   copyFileSync(docx, join(dir, 'in-0.docx'));
-  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false });
+  const gsArgs = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold' });
   let n = 0;
   const baseline = async (): Promise<Sample> => {
     const profile = join(dir, `profile-${++n}`);

@@ -6,32 +6,25 @@
  *   faxmail-notify unanswered --job ID --attempt N --reason N
  *   faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error KEY --pages N --rate BPS --resolution RES [--duration S]
  *   faxmail-notify flush
+ *   faxmail-notify next --after CALLFILE   (started by faxmail-notify itself: lib/queue/follow.ts)
  * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).
- * It parses argv (a small hand parser: this runs once per call, so no yargs and only the imports the
- * subcommand needs), loads the config, first flushes the mail outbox for a bounded time, makes one library
- * call, prints one line, and exits: 0 done (also a duplicate report, and a receipt queued in the outbox),
- * 64 usage, 66 unknown job, 75 temporary, 78 config (lib/sysexits.ts, 'cli' column).
+ * Flags are declared in lib/cli/spec.ts (FAXMAIL_NOTIFY: a contract with the dialplan, do not rename) and
+ * parsed by the parser the three commands share. It loads the config, switches from root to the spool
+ * owner, makes one library call (only the imports the subcommand needs), sends what waits in the mail
+ * outbox for at most 5 s, prints one line, and exits: 0 done (also a duplicate report, a report stored for
+ * later, a report about a job that is gone, and a receipt queued in the outbox), 64 usage, 75 temporary,
+ * 78 config (lib/sysexits.ts, 'cli' column). A call report is stored durably before anything else
+ * (lib/queue/reports.ts), so it is never lost once this program has started on it.
  */
 import { runIfEntryPoint } from '../lib/cli/entry.js';
+import { parseCommandLine } from '../lib/cli/parser.js';
+import { FAXMAIL_NOTIFY } from '../lib/cli/spec.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { exitStatusFor } from '../lib/sysexits.js';
 import type { Config } from '../lib/config/schema.js';
 import type { Logger } from '../lib/log.js';
 
-export type Subcommand = 'sent' | 'unanswered' | 'received' | 'flush';
-
-const FLAGS: Record<Subcommand, { required: string[]; optional: string[] }> = {
-  sent: { required: ['job', 'attempt', 'status', 'error', 'pages', 'rate', 'resolution', 'remote-id'], optional: ['duration'] },
-  unanswered: { required: ['job', 'attempt', 'reason'], optional: [] },
-  received: { required: ['id', 'did', 'caller-num', 'caller-name', 'remote-id', 'status', 'error', 'pages', 'rate', 'resolution'], optional: ['duration'] },
-  flush: { required: [], optional: [] },
-};
-
-export const USAGE = `usage: faxmail-notify sent|unanswered|received|flush [--config FILE] --name value ...
-  sent        --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id ID [--duration S]
-  unanswered  --job ID --attempt N --reason N
-  received    --id INID --did DID --caller-num NUM --caller-name NAME --remote-id ID --status S --error KEY --pages N --rate BPS --resolution RES [--duration S]
-  flush`;
+export type Subcommand = 'sent' | 'unanswered' | 'received' | 'flush' | 'next';
 
 export interface ParsedArgs {
   command: Subcommand;
@@ -40,61 +33,25 @@ export interface ParsedArgs {
 }
 
 /**
- * Parse argv (without node and the script). Every flag takes exactly one value, the next argument
- * as it is (so a station id of "-x" or "" is a value, never a flag), or --name=value.
+ * Parse argv (without node and the script) with the parser all three commands share (lib/cli/parser.ts,
+ * flags from lib/cli/spec.ts). Every flag takes exactly one value, the next argument as it is (so a station
+ * id of "-x" or "" is a value, never a flag), or --name=value. Help and version come back as 'help'.
  */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const [command, ...rest] = argv;
-  // Call reports are stored whatever their values; only a flag that is not a flag is refused (see parseReportArgs).
-  if (command === 'sent' || command === 'unanswered') return parseReportArgs(command, rest);
-  if (command === undefined || !(command in FLAGS)) throw new FaxError('usage', `Unknown or missing subcommand${command ? ` "${oneLine(command, 40)}"` : ''}.\n${USAGE}`);
-  const spec = FLAGS[command as Subcommand];
-  const allowed = new Set([...spec.required, ...spec.optional, 'config']);
+export function parseNotifyArgs(argv: readonly string[]): ParsedArgs | { command: 'help'; text: string } {
+  const parsed = parseCommandLine(FAXMAIL_NOTIFY, argv);
+  if (parsed.kind !== 'run') return { command: 'help', text: parsed.text };
   const values: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new FaxError('usage', `Unexpected argument "${oneLine(arg, 40)}".\n${USAGE}`);
-    const name = m[1]!;
-    if (!allowed.has(name)) throw new FaxError('usage', `Unknown option --${name} for "${command}".\n${USAGE}`);
-    let value = m[2];
-    if (value === undefined) {
-      if (i + 1 >= rest.length) throw new FaxError('usage', `Option --${name} needs a value.`);
-      value = rest[++i]!;
-    }
-    if (name in values) throw new FaxError('usage', `Option --${name} was given twice.`);
-    values[name] = value;
-  }
-  const missing = spec.required.filter((r) => !(r in values));
-  if (missing.length > 0) throw new FaxError('usage', `Missing ${missing.map((m) => `--${m}`).join(', ')} for "${command}".\n${USAGE}`);
-  const parsed: ParsedArgs = { command: command as Subcommand, values };
-  if (values['config'] !== undefined) parsed.config = values['config'];
-  return parsed;
+  for (const [k, v] of Object.entries(parsed.values)) if (typeof v === 'string' && k !== 'config') values[k] = v;
+  const out: ParsedArgs = { command: parsed.command as Subcommand, values };
+  if (typeof parsed.values['config'] === 'string') out.config = parsed.values['config'];
+  return out;
 }
 
-/**
- * A call report's flags, leniently: every --name value pair is kept as given (a missing or unreadable value
- * is shown as unknown when the report is applied, lib/queue/reports.ts), so one bad field never loses the
- * result of a call. Refused: a flag that is not of our form, a flag without its value, one given twice.
- */
-function parseReportArgs(command: 'sent' | 'unanswered', rest: readonly string[]): ParsedArgs {
-  const known = new Set([...FLAGS[command].required, ...FLAGS[command].optional, 'config']);
-  const values: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(rest[i]!);
-    if (!m || !known.has(m[1]!)) throw new FaxError('usage', `Unexpected argument "${oneLine(rest[i]!, 40)}".\n${USAGE}`);
-    let value = m[2];
-    if (value === undefined) {
-      if (i + 1 >= rest.length) throw new FaxError('usage', `Option --${m[1]} needs a value.`);
-      value = rest[++i]!;
-    }
-    if (m[1]! in values) throw new FaxError('usage', `Option --${m[1]} was given twice.`);
-    values[m[1]!] = value;
-  }
-  const parsed: ParsedArgs = { command, values };
-  if (values['config'] !== undefined) parsed.config = values['config'];
-  delete values['config'];
-  return parsed;
+/** parseNotifyArgs for a call that must be a report (tests, the dialplan's argv); help is a usage error here. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const p = parseNotifyArgs(argv);
+  if (p.command === 'help') throw new FaxError('usage', 'Help or version was asked for, not a report.');
+  return p;
 }
 
 /** A whole number from an argument; empty means `empty` (FAXOPT values are empty when a call fails early). */
@@ -117,14 +74,19 @@ async function run(args: ParsedArgs, config: Readonly<Config>, log: Logger): Pro
     const r = await flushOutbox(config, log);
     return `outbox: ${r.sent} sent, ${r.failed} failed, ${r.remaining} waiting`;
   }
-  // Mail that waits in the outbox goes first, for a bounded time: a mail server that is down must not
-  // hold up the report of a call.
-  try {
-    const { flushOutbox } = await import('../lib/mail/deliver.js');
-    await flushOutbox(config, log, { timeLimitMs: 5000 });
-  } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox flush failed');
+  if (args.command === 'next') {
+    const line = await follow(v, config, log);
+    await flushBriefly(config, log);
+    return line;
   }
+  if (args.command === 'sent' || args.command === 'unanswered') {
+    // The report first: nothing may stand between the end of a call and its durable record.
+    const line = await reportCall(args.command, v, config, log);
+    await flushBriefly(config, log);
+    return line;
+  }
+  // Mail that waits in the outbox goes first, for a bounded time.
+  await flushBriefly(config, log);
   if (args.command === 'received') {
     const { handleReceived } = await import('../lib/inbound/receive.js');
     const report = {
@@ -143,41 +105,76 @@ async function run(args: ParsedArgs, config: Readonly<Config>, log: Logger): Pro
     const r = await handleReceived(config, report, log);
     return `received ${report.id}: ${describeReceived(r)}`;
   }
-  return reportCall(args.command, v, config, log);
+  throw new FaxError('usage', `Unknown command "${oneLine(args.command, 40)}".`);
+}
+
+/** Send what waits in the outbox, for at most 5 s: a mail server that is down must not hold up a call. */
+async function flushBriefly(config: Readonly<Config>, log: Logger): Promise<void> {
+  try {
+    const { flushOutbox } = await import('../lib/mail/deliver.js');
+    await flushOutbox(config, log, { timeLimitMs: 5000 });
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox flush failed');
+  }
 }
 
 /**
  * A call report: stored durably first (from then on the result cannot be lost), then applied under the
- * queue lock. If the lock stays busy the report waits for `faxmail run`; either way the exit status is 0.
+ * queue lock together with any other stored report, and the dispatcher run in the same lock hold (a retry
+ * is queued with its time; a free channel goes to the next job). If the lock stays busy the report waits
+ * for the follower or `faxmail run`; either way the exit status is 0. Receipts go out after the lock.
+ * This call still holds its channel until the dialplan is done with us: the follower starts whatever its
+ * end lets dial (lib/queue/follow.ts).
  */
 async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
-  const [{ storeReport, applyStoredReport }, { spoolPaths, ensureSpool }, { tryLock }, { queueLockPath }, outbound] = await Promise.all([
+  const [{ storeReport }, { spoolPaths }, { tryLock }, { queueLockPath }, { dispatchLocked, sendOwed }, { spawnFollower }, { callFileName }, outbound] = await Promise.all([
     import('../lib/queue/reports.js'),
     import('../lib/spool/jobs.js'),
     import('../lib/spool/lock.js'),
     import('../lib/queue/records.js'),
+    import('../lib/queue/apply.js'),
+    import('../lib/queue/follow.js'),
+    import('../lib/asterisk/callfile.js'),
     import('../lib/notify/outbound.js'),
   ]);
   const paths = spoolPaths(config.paths.spool);
-  await ensureSpool(paths);
+  // storeReport makes its own directories: nothing else (a full disk, a broken outbox) may stop the record.
   const stored = await storeReport(paths, kind, values);
   log.info({ job: values['job'], attempt: values['attempt'], report: stored.name, duplicate: stored.duplicate }, 'call report stored');
   if (stored.name.startsWith('unmatched-')) return `report stored as ${stored.name}: its job id or attempt cannot be read; see faxmail status`;
+  const ourFile = callFileName(values['job']!, Number(values['attempt']));
   const lock = await tryLock(queueLockPath(paths), 10_000);
-  if (!lock) return `report ${stored.name} stored; the queue is busy, faxmail run will apply it`;
-  const { listPendingReports, sendOwedReceipt } = await import('../lib/queue/reports.js');
-  const applied: Awaited<ReturnType<typeof applyStoredReport>>[] = [];
+  if (!lock) {
+    spawnFollower(config, ourFile, log);
+    return `report ${stored.name} stored; the queue is busy, it is applied when this call has ended (or by faxmail run)`;
+  }
+  let run: Awaited<ReturnType<typeof dispatchLocked>>;
   try {
-    // Ours (or, for a duplicate, the first of the same name) and any others left by a busy lock or a crash.
-    for (const name of (await listPendingReports(paths)).pending) applied.push(await applyStoredReport(config, paths, name, log));
+    run = await dispatchLocked(config, paths, log, { channels: 'when-starting' });
   } finally {
     await lock.release();
   }
   // Receipts after the lock: a slow mail server must not hold up the queue.
-  for (const a of applied) await sendOwedReceipt(config, paths, a, log);
-  const ours = applied.find((a) => a.name === stored.name);
+  await sendOwed(config, run, log);
+  // Our call ends when we return: the follower dispatches once Asterisk has removed its call file.
+  if (run.finishing.some((f) => f.job === values['job']) && run.waits.some((w) => w.reason === 'channels' || w.reason === 'number')) spawnFollower(config, ourFile, log);
+  const ours = run.reports.find((a) => a.name === stored.name);
   if (!ours) return `report ${stored.name}: already recorded, nothing to do`;
-  return ours.result ? outbound.describeResult(ours.result) : `report ${ours.name}: no such job in the spool`;
+  return ours.result ? outbound.describeResult(ours.result, run.started) : `report ${ours.name}: no such job in the spool`;
+}
+
+/** The follower (lib/queue/follow.ts): once the call of `after` has ended, run the dispatcher. */
+async function follow(values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
+  const [{ waitForCallFileGone }, { runDispatcher, sendOwed }] = await Promise.all([import('../lib/queue/follow.js'), import('../lib/queue/apply.js')]);
+  const after = values['after'] ?? '';
+  if (!/^faxmail-[0-9a-z-]+\.call$/.test(after)) throw new FaxError('usage', `--after takes a faxmail call-file name, not "${oneLine(after, 60)}".`);
+  if (!(await waitForCallFileGone(config, after))) {
+    log.warn({ callfile: after }, 'the call has not ended; faxmail run starts the next call');
+    return `${after} is still in Asterisk's outgoing directory; faxmail run starts the next call`;
+  }
+  const run = await runDispatcher(config, log, { channels: 'always' });
+  await sendOwed(config, run, log);
+  return `${after} ended: ${run.reports.length} reports applied, ${run.started.length} calls started`;
 }
 
 function describeReceived(r: unknown): string {
@@ -189,15 +186,17 @@ function describeReceived(r: unknown): string {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let log: Logger | undefined;
   try {
-    if (argv[0] === '--help' || argv[0] === '-h') {
-      out(USAGE);
+    const args = parseNotifyArgs(argv);
+    if (args.command === 'help') {
+      out(args.text);
       return 0;
     }
-    const args = parseArgs(argv);
     const { chooseConfigPath, loadConfig } = await import('../lib/config/load.js');
     const config = loadConfig(chooseConfigPath(args.config, env));
+    const { becomeSpoolOwner } = await import('../lib/cli/privileges.js');
+    becomeSpoolOwner(config.paths.spool, 'faxmail-notify');
     const { createLogger } = await import('../lib/log.js');
-    log = createLogger(config.paths.log, 'faxmail-notify', 'stderr');
+    log = createLogger(config.paths.log, 'faxmail-notify', 'stderr', config.log.level);
     out(`faxmail-notify: ${oneLine(await run(args, config, log))}`);
     return 0;
   } catch (e) {

@@ -1,66 +1,56 @@
 #!/usr/bin/env node
 /*
  * sendfax: Postfix pipe(8) delivery agent. Reads one mail on stdin and queues it as a fax for Asterisk.
- *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run]
+ *   sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER]
+ *           [--client-address IP] [--sasl-user LOGIN] [--dry-run [--save-tiff FILE]]
+ * Arguments are declared in lib/cli/spec.ts (SENDFAX) and parsed by the parser all three commands share.
  * Exit: 0 queued; 75 transient (also configuration errors: the mail is deferred, not bounced);
  * 65 no/corrupt document; 67 bad number; 77 sender or destination refused.
- * Only argv parsing, config loading, one library call and the exit status live here. Heavy modules load
- * lazily so `sendfax --version` starts as fast as Node itself.
+ * Only argv parsing, config loading, the switch from root to the spool owner, one library call and the
+ * exit status live here. Heavy modules load lazily (the bundle is split into chunks).
  */
-import { parseArgs } from 'node:util';
-
-const VERSION = '0.1.0';
-const USAGE = 'usage: sendfax [--config FILE] --sender ADDR --recipient ADDR [--extension NUMBER] [--dry-run] < message';
+import { FaxError, oneLine } from '../lib/errors.js';
+import { withoutPaths } from '../lib/cli/outcome.js';
 
 async function main(argv: string[]): Promise<number> {
-  let values: { [k: string]: string | boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        sender: { type: 'string' },
-        recipient: { type: 'string' },
-        extension: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stdout.write(`4.3.5 sendfax was called with wrong arguments (${(err as Error).message}); check master.cf.\n${USAGE}\n`);
-    return 75;
-  }
-  if (values['version']) {
-    process.stdout.write(`sendfax ${VERSION}\n`);
-    return 0;
-  }
-  if (values['help']) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { parseCommandLine } = await import('../lib/cli/parser.js');
+  const { SENDFAX } = await import('../lib/cli/spec.js');
   const { failureOutcome } = await import('../lib/cli/outcome.js');
-  if (typeof values['recipient'] !== 'string' || typeof values['sender'] !== 'string') {
-    process.stdout.write(`4.3.5 sendfax needs --sender and --recipient; check master.cf.\n${USAGE}\n`);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseCommandLine(SENDFAX, argv);
+    if (parsed.kind !== 'run') {
+      process.stdout.write(`${parsed.text}\n`);
+      return 0;
+    }
+    values = parsed.values;
+    if (values['save-tiff'] !== undefined && values['dry-run'] !== true) throw new FaxError('usage', '--save-tiff only goes with --dry-run.');
+  } catch (err) {
+    const why = withoutPaths(oneLine(err instanceof Error ? err.message : String(err), 300));
+    process.stdout.write(`4.3.5 sendfax was called with wrong arguments (${why}); check master.cf or see sendfax --help.\n`);
     return 75;
   }
   let config;
   try {
     const { chooseConfigPath, loadConfig } = await import('../lib/config/load.js');
     config = loadConfig(chooseConfigPath(values['config'] as string | undefined, process.env));
+    const { becomeSpoolOwner } = await import('../lib/cli/privileges.js');
+    becomeSpoolOwner(config.paths.spool, 'sendfax');
   } catch (err) {
     const out = failureOutcome(err, 'pipe');
     process.stdout.write(out.text);
     return out.status;
   }
   const { createLogger } = await import('../lib/log.js');
-  const log = createLogger(config.paths.log, 'sendfax', 'none');
+  const log = createLogger(config.paths.log, 'sendfax', 'none', config.log.level);
   try {
     const { enterJob } = await import('../lib/sendfax/enter-job.js');
-    const envelope: { sender: string; recipient: string; extension?: string } = { sender: values['sender'], recipient: values['recipient'] };
+    const envelope: { sender: string; recipient: string; extension?: string; saslUser?: string; clientAddress?: string } = { sender: String(values['sender']), recipient: String(values['recipient']) };
     if (typeof values['extension'] === 'string') envelope.extension = values['extension'];
-    const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true }, log);
+    // Absent (not passed by master.cf) and empty (no login, local submission) mean different things.
+    if (typeof values['sasl-user'] === 'string') envelope.saslUser = values['sasl-user'];
+    if (typeof values['client-address'] === 'string') envelope.clientAddress = values['client-address'];
+    const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true, ...(typeof values['save-tiff'] === 'string' ? { saveTiff: values['save-tiff'] } : {}) }, log);
     if (result.dryRun) {
       process.stdout.write(JSON.stringify(result) + '\n');
     } else {
@@ -88,8 +78,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = status;
   },
   (err: unknown) => {
-    // Last resort: never an uncaught exception; defer so nothing is lost.
-    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${String(err).slice(0, 200)})\n`);
+    // Last resort: never an uncaught exception; defer so nothing is lost. The sender reads this: no server paths.
+    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`);
     drainInput();
     process.exitCode = 75;
   },

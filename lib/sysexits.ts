@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'bad-number' // the destination is not a phone number
   | 'number-refused' // the destination is a number, but policy forbids it
   | 'sender-refused' // the sender may not send faxes
-  | 'not-found'; // a job or file the admin named does not exist
+  | 'not-found' // a job or file the admin named does not exist
+  | 'not-allowed'; // the user running an admin command may not read or write the spool or log
 
 interface ExitRow {
   /** exit status for the mail pipe (sendfax) */
@@ -57,6 +58,7 @@ export const EXIT_TABLE: Readonly<Record<ErrorCode, ExitRow>> = Object.freeze({
   'number-refused': { pipe: EX.NOPERM, cli: EX.NOPERM, status: '5.7.1' },
   'sender-refused': { pipe: EX.NOPERM, cli: EX.NOPERM, status: '5.7.1' },
   'not-found': { pipe: EX.DATAERR, cli: EX.NOINPUT, status: '5.1.1' },
+  'not-allowed': { pipe: EX.TEMPFAIL, cli: EX.NOPERM, status: '4.3.0' },
 });
 
 /** Exit status for a code, for the pipe (sendfax) or for the interactive commands. */

@@ -18,7 +18,7 @@ installed_ok() {
   command -v asterisk >/dev/null 2>&1 || return 1
   asterisk -V 2>/dev/null | grep -q "Asterisk $VERSION" || return 1
   local m
-  for m in res_fax_spandsp chan_pjsip res_pjsip_t38 pbx_spool app_system; do
+  for m in res_fax_spandsp chan_pjsip res_pjsip_t38 pbx_spool app_system app_stack res_agi; do
     [ -f "$MODDIR/$m.so" ] || return 1
   done
 }
@@ -74,6 +74,9 @@ done
 MODULES=(
   # faxmail's own needs
   pbx_spool pbx_config res_fax res_fax_spandsp res_timing_timerfd app_system app_exec app_stack
+  # app_stack (Gosub, Return, and the hangup handlers' subroutine runner) will not load without res_agi
+  # on disk in a build without OPTIONAL_API; res_agi needs res_speech.
+  res_agi res_speech
   func_strings func_groupcount func_channel func_callerid func_logic func_env res_clioriginate
   # far ends in tests, fax detection on shared lines
   app_dial app_playback app_playtones app_echo app_milliwatt app_verbose app_read func_timeout func_math

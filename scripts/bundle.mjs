@@ -1,7 +1,7 @@
 // Bundles the two commands that run per mail and per call (sendfax, faxmail-notify) into one file each,
 // so Node loads one module instead of hundreds: start-up is what dominates a typical fax (see bench/).
 // pdfkit stays outside: it reads its font metrics from files next to its own code.
-// The admin CLI `faxmail` is not bundled (yargs reads its locale files from disk; start-up matters less).
+// The admin CLI `faxmail` is not bundled (start-up matters less for it).
 import { build } from 'esbuild';
 
 await build({

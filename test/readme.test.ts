@@ -1,13 +1,15 @@
 /* The README's copy-paste snippets are checked against the real files and parsers. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
+import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf } from './helpers/asterisk-config.js';
+import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
@@ -76,6 +78,54 @@ test('the Subject options in the README are the ones sendfax understands', async
     const o = parseSubjectOptions(`Invoice ${opt}`);
     assert.is(o.subject, 'Invoice');
     assert.ok(o.resolution !== undefined || o.body !== undefined || o.cover !== undefined, opt);
+  }
+});
+
+/** The code block that follows `label` in the README. */
+function blockAfter(label: string): string {
+  const at = readme.indexOf(label);
+  assert.ok(at >= 0, `README has ${label}`);
+  const m = /```[a-z]*\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert.ok(m, `a code block after ${label}`);
+  return m![1]!;
+}
+
+test('the Asterisk files in the README are the ones the test bed writes', () => {
+  assert.is(blockAfter('`/etc/asterisk/asterisk.conf`:'), renderAsteriskConf());
+  assert.is(blockAfter('`/etc/asterisk/modules.conf`'), renderModulesConf());
+  assert.is(blockAfter('`/etc/asterisk/logger.conf`:'), renderLoggerConf());
+  assert.is(blockAfter('`/etc/asterisk/indications.conf`'), renderIndicationsConf());
+  assert.is(blockAfter('`/etc/asterisk/extensions.conf` (add):'), renderExtensionsInclude(DEFAULT_GLOBALS, EXAMPLE_SETTINGS));
+  assert.is(blockAfter('empty ones are fine:').trim(), `touch ${EMPTY_CONFIGS.map((f) => `/etc/asterisk/${f}`).join(' ')}`);
+  assert.ok(readme.includes(`useradd ${USERADD_ARGS.join(' ')}`), 'the useradd line the bed runs');
+  assert.ok(readme.includes('asterisk -U asterisk -G asterisk'), 'Asterisk runs as the asterisk user, as in the bed');
+  assert.ok(readme.includes('scripts/build-asterisk.sh'));
+  assert.match(readme, /Debian 12 and 13 have no Asterisk package/);
+  assert.not.match(readme, /reads only the\s+first `?\[globals\]/);
+  assert.ok(readme.includes('/var/log/asterisk/full'), 'where to look when a test fax does not come back');
+});
+
+test('the install layout in the README is install.sh\'s', () => {
+  const script = readFileSync(join(repoRoot, 'scripts', 'install.sh'), 'utf8');
+  for (const v of ['PREFIX', 'BINDIR', 'LIBEXECDIR', 'ETCDIR', 'SPOOL', 'OUTGOING', 'ASTERISK_TMP', 'LOGDIR', 'ASTERISK_USER', 'NODE']) {
+    assert.match(script, new RegExp(`^${v}=\\$\\{${v}:-`, 'm'));
+    assert.ok(readme.includes(`\`${v}\``), v);
+  }
+  assert.ok(readme.includes('/usr/local/libexec/faxmail'));
+});
+
+test("the README's relay_domains lines add the fax domain to what Postfix has", () => {
+  const lines = readme.split('\n');
+  const i = lines.findIndex((l) => l.startsWith('current=$(postconf -hx relay_domains)'));
+  assert.ok(i >= 0);
+  const command = `${lines[i]}\n${lines[i + 1]}`;
+  assert.match(lines[i + 2]!, /^if postfix status >\/dev\/null 2>&1; then postfix reload; else postfix start; fi$/);
+  for (const [before, after] of [['', 'fax.yourcompany.jp'], ['relay_domains = a.example\n', 'a.example, fax.yourcompany.jp']] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'faxmail-readme-pf-'));
+    writeFileSync(join(dir, 'main.cf'), `compatibility_level = 3.6\n${before}`);
+    writeFileSync(join(dir, 'master.cf'), '');
+    execFileSync('bash', ['-c', command], { env: { ...process.env, MAIL_CONFIG: dir, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin` } });
+    assert.match(readFileSync(join(dir, 'main.cf'), 'utf8'), new RegExp(`^relay_domains = ${after.replace(/\./g, '\\.')}$`, 'm'));
   }
 });
 

@@ -1,7 +1,7 @@
 /*
- * cleanup.ts: `faxmail cleanup`. Removes what is done and older than inbound.keep_days:
- *   received faxes whose mail was handed over (lib/inbound/cleanup.ts),
- *   finished jobs (sent, failed, cancelled) by their last update,
+ * cleanup.ts: `faxmail cleanup`. Removes what is done and by the [retention] settings:
+ *   received faxes whose mail was handed over more than retention.received_days ago (lib/inbound/cleanup.ts),
+ *   finished jobs (sent, failed, cancelled) last updated more than retention.sent_days ago,
  *   outbox messages left without a record by a crash (older than a day),
  *   job staging directories (jobs/.new-*) left by a crashed sendfax (older than a day),
  *   applied call reports (reports/applied/, lib/queue/reports.ts) older than inbound.keep_days,
@@ -38,7 +38,7 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
   const now = opts.now ?? new Date();
   const dryRun = !!opts.dryRun;
   const paths = spoolPaths(config.paths.spool);
-  const cutoff = now.getTime() - config.inbound.keep_days * DAY;
+  const cutoff = now.getTime() - config.retention.sent_days * DAY;
   const inbound = await cleanupInbound(config, log, { now, dryRun });
 
   const jobs: string[] = [];
@@ -82,7 +82,8 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
     await lock.release();
   }
   const { oldAppliedReports } = await import('../queue/reports.js');
-  const reports = await oldAppliedReports(paths, config.inbound.keep_days, now);
+  // Applied call reports are kept as long as the jobs they belong to.
+  const reports = await oldAppliedReports(paths, config.retention.sent_days, now);
   if (!dryRun) for (const f of reports) await unlink(f).catch(() => undefined);
   log.info({ reports: reports.length, inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, archive: archive.length, dryRun }, 'cleanup done');
   return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, archive, dryRun };

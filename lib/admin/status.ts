@@ -2,11 +2,13 @@
  * status.ts: what the spool holds, for `faxmail status`: jobs by state (with the ones still dialling
  * listed), mails waiting in the outbox (however old: they are never dropped, so they are shown here),
  * and received faxes by state, and what needs the admin (`attention`: lost calls, jobs held too long, receipts
- * or notices stuck, call reports that cannot be matched or were not applied, unreadable records): the
+ * or notices stuck, call reports that cannot be matched or were not applied, unreadable records, a queue
+ * that waits while `faxmail run` does not run): the
  * command exits 1 when that list is not empty, so monitoring can run `faxmail status`.
  * collectStatus reads; formatStatus is pure.
  * Fails with the underlying I/O error; a job record that cannot be read is listed, not fatal.
  */
+import { localTime } from '../cli/time.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -14,7 +16,7 @@ import { listInboundIds, readInboundRecord, type InboundState } from '../inbound
 import { listOutbox } from '../mail/outbox.js';
 import { jobDir, listJobIds, readJob, spoolPaths } from '../spool/jobs.js';
 import type { JobState } from '../spool/types.js';
-import { queueState } from '../queue/records.js';
+import { queueState, runStampPath, RUN_STALE_MS } from '../queue/records.js';
 import { listPendingReports, reportDirs } from '../queue/reports.js';
 import { stat } from 'node:fs/promises';
 
@@ -97,15 +99,22 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
           lost,
         });
         if (lost) attention.push(`job ${id}: its call gave no result (call file gone); faxmail run records it as a lost attempt`);
-        if (state === 'held' && now.getTime() - Date.parse(job.heldAt ?? job.updated) > config.queue.held_alert_after * 1000) attention.push(`job ${id}: on hold since ${job.heldAt ?? job.updated} (faxmail release ${id}, or cancel it)`);
+        if (state === 'held' && now.getTime() - Date.parse(job.heldAt ?? job.updated) > config.queue.held_alert_after * 1000) attention.push(`job ${id}: on hold since ${localTime(job.heldAt ?? job.updated)} (faxmail release ${id}, or cancel it)`);
         if (job.noticePending && (job.noticeError || now.getTime() - Date.parse(job.updated) > config.queue.notice_alert_after * 1000)) {
-          attention.push(`job ${id}: its ${job.noticePending === 'success' ? 'receipt' : 'failure notice'} could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`);
+          attention.push(`job ${id}: its ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ?? 'notice'} could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`);
         }
       }
     } catch {
       unreadable.push(id);
       attention.push(`job ${id}: its record cannot be read`);
     }
+  }
+  // The timer: a queue that has waited a while without a `faxmail run` means nobody starts retries or
+  // finds lost calls (the timer is stopped, or its runs fail).
+  const waitingSince = Math.min(...active.filter((j) => j.state === 'queued' || j.state === 'dialling').map((j) => Date.parse(j.nextAttemptAt ?? j.created)).filter(Number.isFinite));
+  if (now.getTime() - waitingSince > RUN_STALE_MS) {
+    const last = await stat(runStampPath(paths)).then((st) => st.mtimeMs, () => undefined);
+    if (last === undefined || now.getTime() - last > RUN_STALE_MS) attention.push(`faxmail run ${last === undefined ? 'has never run' : `last ran ${localTime(new Date(last))}`} while jobs wait: is its timer active? (faxmail doctor says)`);
   }
   const reports = await listPendingReports(paths);
   for (const name of reports.unmatched) attention.push(`call report ${name}: its job id or attempt cannot be read (see the file in ${reportDirs(paths).pending})`);
@@ -123,7 +132,7 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
     inboundByState[rec.state] = (inboundByState[rec.state] ?? 0) + 1;
     if (rec.state === 'no-recipient') noRecipient.push(id);
   }
-  for (const e of out.entries) if (now.getTime() - Date.parse(e.created) > config.queue.notice_alert_after * 1000) attention.push(`mail ${e.id} (${e.kind}) waiting in the outbox since ${e.created}: ${e.lastError}`);
+  for (const e of out.entries) if (now.getTime() - Date.parse(e.created) > config.queue.notice_alert_after * 1000) attention.push(`mail ${e.id} (${e.kind}) waiting in the outbox since ${localTime(e.created)}: ${e.lastError}`);
   for (const id of out.broken) attention.push(`outbox record ${id} cannot be read`);
   for (const id of noRecipient) attention.push(`received fax ${id}: no recipient configured for its number`);
   for (const id of unhandled) attention.push(`received fax ${id}: never reported (faxmail-notify received did not run)`);
@@ -155,9 +164,9 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   const states = JOB_STATES.map((st) => `${st} ${s.jobs.byState[st]}`).join(', ');
   lines.push(`jobs: ${s.jobs.total} (${states})`);
   for (const j of s.jobs.active) {
-    const next = j.nextAttemptAt ? `, next try ${j.nextAttemptAt}` : '';
-    const held = j.heldAt ? `, held since ${j.heldAt}` : '';
-    const notice = j.noticePending ? `, ${j.noticePending === 'success' ? 'receipt' : 'failure notice'} pending` : '';
+    const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
+    const held = j.heldAt ? `, held since ${localTime(j.heldAt)}` : '';
+    const notice = j.noticePending ? `, ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice'} pending` : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
     lines.push(`  ${j.id}  ${j.state.padEnd(9)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${held}${notice}${lost}`);
   }

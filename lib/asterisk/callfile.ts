@@ -17,6 +17,8 @@ export interface CallFile {
   waitTime: number;
   maxRetries: number;
   retryTime?: number;
+  /** the channel's accountcode: the job id, so `faxmail cancel` finds the live call (core show channels) */
+  account?: string;
   context: string;
   extension: string;
   priority: number;
@@ -66,6 +68,7 @@ export function buildCallFile(settings: CallFileSettings, job: { id: string; num
     waitTime: settings.wait_time,
     // Retries are faxmail's own (faxmail-notify decides by outcome); Asterisk must try exactly once.
     maxRetries: 0,
+    account: job.id,
     context: settings.context,
     extension: settings.extension,
     priority: 1,
@@ -90,6 +93,7 @@ export function renderCallFile(file: CallFile): string {
   add('WaitTime', String(file.waitTime));
   add('MaxRetries', String(file.maxRetries));
   if (file.retryTime !== undefined) add('RetryTime', String(file.retryTime));
+  if (file.account !== undefined) add('Account', file.account);
   add('Context', file.context);
   add('Extension', file.extension);
   add('Priority', String(file.priority));

@@ -14,10 +14,21 @@ export interface Outcome {
 /** Bounce text limit, with room for Postfix's own words. */
 export const MAX_REPLY_BYTES = 3900;
 
-/** The failure text: one line "<enhanced status> <sentence>", bounded. */
+/** The failure text: one line "<enhanced status> <sentence>", bounded; for the mail pipe without server paths. */
 export function failureOutcome(err: unknown, surface: 'pipe' | 'cli'): Outcome {
   const e = toFaxError(err);
-  return { status: exitStatusFor(e.code, surface), text: boundBytes(`${enhancedStatusFor(e.code)} ${oneLine(e.message, 600)}`, MAX_REPLY_BYTES) + '\n' };
+  const sentence = surface === 'pipe' ? withoutPaths(e.message) : e.message;
+  return { status: exitStatusFor(e.code, surface), text: boundBytes(`${enhancedStatusFor(e.code)} ${oneLine(sentence, 600)}`, MAX_REPLY_BYTES) + '\n' };
+}
+
+/**
+ * Every absolute path in `text` cut to its last part ("/etc/faxmail/faxmail.toml" -> "faxmail.toml").
+ * What sendfax prints goes into bounces and delay notices, which the sender reads: the server's layout is
+ * none of their business (the log has the full paths). A last safety net: sentences are written without
+ * paths in the first place.
+ */
+export function withoutPaths(text: string): string {
+  return text.replace(/(^|[\s("'=:,[])\/(?:[^\s/"'(),;[\]]+\/)*([^\s/"'(),;[\]]*)/g, (_m, before: string, last: string) => `${before}${last || '…'}`);
 }
 
 export function boundBytes(text: string, max: number): string {

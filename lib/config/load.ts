@@ -1,15 +1,22 @@
 /*
- * load.ts: read the TOML configuration once, check it against SCHEMA, and return a frozen Config.
- * Inputs: a file path (or none for built-in defaults). Fails with FaxError('config') naming the key.
+ * load.ts: read the TOML configuration once, check all of it against SCHEMA, and return a frozen Config.
+ * Every problem is collected, not just the first: the error lists each one as `file:line:column: key: what`
+ * (positions come from lib/config/locate.ts, only when there is something to report).
+ * Two depths: the default (sendfax and faxmail-notify at every run: types, patterns, addresses, cross-key
+ * rules, directories present) and `system` (the admin's commands and doctor: also users and groups
+ * resolved, and the directories writable by the user that owns the spool).
  * TOML because phone numbers keep their leading zeros and admins can comment their settings.
  */
-import { readFileSync, statSync, accessSync, constants } from 'node:fs';
-import { parse as parseToml } from 'smol-toml';
+import { readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
 import { FaxError } from '../errors.js';
-import { SCHEMA, type Config, type KeySpec } from './schema.js';
-import { isMailbox } from '../policy/sender.js';
+import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
+import { isTable, describe, type SubPath, type CheckContext } from './spec.js';
+import { findPosition, locateKeys } from './locate.js';
+import { countryPlan } from '../policy/countries.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
-import { parseWindow } from '../queue/hours.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
@@ -21,208 +28,310 @@ export function chooseConfigPath(flag: string | undefined, env: NodeJS.ProcessEn
   return DEFAULT_CONFIG_PATH;
 }
 
-/** Read, parse and validate a config file. */
-export function loadConfig(file: string): Readonly<Config> {
+export interface ConfigProblem {
+  /** dotted key, e.g. senders.allow[2] */
+  key: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** A configuration that cannot be used: every problem found, each with its position. */
+export class ConfigError extends FaxError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(source: string, problems: ConfigProblem[]) {
+    super('config', formatProblems(source, problems));
+    this.problems = problems;
+  }
+}
+
+/** `file:line:column: key: message`, one line per problem. Pure. */
+export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
+  const head = problems.length === 1 ? `The configuration ${source || '(built-in)'} has a problem:` : `The configuration ${source || '(built-in)'} has ${problems.length} problems:`;
+  return [head, ...problems.map((p) => `${source || 'config'}:${p.line ?? 1}:${p.column ?? 1}: ${p.key}: ${p.message}`)].join('\n');
+}
+
+export interface LoadOptions {
+  /** check that directories and programs exist (default true) */
+  checkPaths?: boolean;
+  /** also resolve users and groups and check permissions for the spool owner (admin commands, doctor) */
+  system?: boolean;
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** dotted keys set in the file (for `faxmail config -n`) */
+  explicit: ReadonlySet<string>;
+}
+
+/** Read, parse and check a config file. */
+export function loadConfig(file: string, options: LoadOptions = {}): Readonly<Config> {
+  return loadConfigDetailed(file, options).config;
+}
+
+export function loadConfigDetailed(file: string, options: LoadOptions = {}): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new FaxError('config', `The configuration file ${file} cannot be read (${code}).`, { cause: err });
+    const fix = code === 'ENOENT' ? ' Create it from faxmail.example.toml, or name another file with --config or FAXMAIL_CONFIG.' : code === 'EACCES' ? ' Make it readable by the Asterisk user (chgrp asterisk; chmod 640).' : '';
+    throw new FaxError('config', `The configuration file ${file} cannot be read (${code}).${fix}`, { cause: err });
   }
-  return parseConfig(text, file);
+  return parseConfigDetailed(text, file, options);
 }
 
-/** Parse and validate TOML text; `source` names it in messages. */
-export function parseConfig(text: string, source: string, options: { checkPaths?: boolean } = {}): Readonly<Config> {
+/** Parse and check TOML text; `source` names it in messages. */
+export function parseConfig(text: string, source: string, options: LoadOptions = {}): Readonly<Config> {
+  return parseConfigDetailed(text, source, options).config;
+}
+
+export function parseConfigDetailed(text: string, source: string, options: LoadOptions = {}): LoadedConfig {
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new FaxError('config', `The configuration file ${source} is not valid TOML: ${msg}`, { cause: err });
+    const first = err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '') : String(err);
+    const problem: ConfigProblem = { key: '(syntax)', message: `not valid TOML: ${first}` };
+    if (err instanceof TomlError) {
+      problem.line = err.line;
+      problem.column = err.column;
+    }
+    throw new ConfigError(source, [problem]);
   }
-  return validateConfig(doc, source, options);
+  return checkDocument(doc, text, source, options);
 }
 
-/** Check a parsed document against SCHEMA and fill in defaults. */
-export function validateConfig(doc: Record<string, unknown>, source: string, options: { checkPaths?: boolean } = {}): Readonly<Config> {
+interface RawProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+function checkDocument(doc: Record<string, unknown>, text: string, source: string, options: LoadOptions): LoadedConfig {
   const checkPaths = options.checkPaths ?? true;
-  const where = source ? ` in ${source}` : '';
+  const raw: RawProblem[] = [];
+  const explicit = new Set<string>();
   const out: Record<string, unknown> = { source };
-  for (const key of Object.keys(doc)) {
-    if (!(key in SCHEMA)) throw new FaxError('config', `Unknown setting "${key}"${where}.`);
-    if (!isTable(doc[key])) throw new FaxError('config', `Setting "${key}"${where} must be a table ([${key}]).`);
+  const sections = new Map(SCHEMA_ENTRIES.map(([s, keys]) => [s, new Map(keys)]));
+
+  for (const [section, value] of Object.entries(doc)) {
+    if (!sections.has(section)) {
+      raw.push({ path: [section], message: REMOVED[section] ?? `is not a section of the configuration (sections: ${[...sections.keys()].join(', ')})` });
+    } else if (!isTable(value)) {
+      raw.push({ path: [section], message: `must be a table ([${section}]), not ${describe(value)}` });
+    }
   }
-  for (const [section, keys] of Object.entries(SCHEMA)) {
-    const given = (doc[section] ?? {}) as Record<string, unknown>;
+  for (const [section, keys] of sections) {
+    const given = isTable(doc[section]) ? (doc[section] as Record<string, unknown>) : {};
     for (const key of Object.keys(given)) {
-      if (!(key in keys)) throw new FaxError('config', `Unknown setting "${section}.${key}"${where}.`);
+      if (keys.has(key)) continue;
+      const removed = REMOVED[`${section}.${key}`];
+      raw.push({ path: [section, key], message: removed ? `was removed: ${removed}` : `is not a setting of [${section}]${nearest(key, [...keys.keys()])}` });
     }
     const values: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(keys)) {
-      const name = `${section}.${key}`;
-      const explicit = key in given;
-      values[key] = checkValue(name, explicit ? given[key] : structuredClone(spec.default), spec, explicit, checkPaths, where);
+    for (const [key, spec] of keys) {
+      const isSet = key in given;
+      if (isSet) explicit.add(`${section}.${key}`);
+      const ctx: CheckContext = {
+        explicit: isSet,
+        checkPaths,
+        report: (message: string, at: SubPath = []) => raw.push({ path: [section, key, ...at], message }),
+      };
+      const v = spec.check(isSet ? given[key] : structuredClone(spec.default), ctx);
+      values[key] = v === undefined ? structuredClone(spec.default) : v;
     }
     out[section] = values;
   }
   const config = out as unknown as Config;
-  if (checkPaths) checkSameFilesystem(config, where);
-  if (config.numbers.min_digits > config.numbers.max_digits) {
-    throw new FaxError('config', `Setting "numbers.min_digits"${where} is larger than "numbers.max_digits".`);
+  if (!raw.some((p) => p.path[0] === 'numbers' && p.path[1] === 'country')) applyCountryPlan(config, explicit);
+  // Rules between keys, and the system checks, skip keys that already have a problem (their value is then
+  // the default, and a rule about it would only confuse); everything else is still checked.
+  const bad = new Set(raw.map((p) => String(p.path[0]) + (p.path.length > 1 ? `.${String(p.path[1])}` : '')));
+  const fine = (...keys: string[]) => keys.every((k) => (k.includes('.') ? !bad.has(k) && !bad.has(k.split('.')[0]!) : ![...bad].some((b) => b === k || b.startsWith(`${k}.`))));
+  crossChecks(config, raw, checkPaths, fine);
+  if (options.system) systemChecks(config, raw, fine);
+  if (raw.length > 0) {
+    const positions = locateKeys(text);
+    const problems = raw.map((p) => {
+      const at = findPosition(positions, p.path);
+      return { key: dotted(p.path), message: p.message, ...(at ?? {}) };
+    });
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(source, problems);
   }
-  if (config.mail.transport === 'directory' && config.mail.directory === '') {
-    throw new FaxError('config', `Setting "mail.directory"${where} is required when mail.transport = "directory".`);
-  }
-  checkCallFileSettings(config, where);
-  try {
-    parseWindow(config.queue.sending_hours, config.queue.sending_days, config.queue.time_zone);
-  } catch (err) {
-    if (err instanceof FaxError) throw new FaxError('config', `${err.message.replace(/\.$/, '')}${where}.`, { cause: err });
-    throw err;
-  }
-  return deepFreeze(config);
+  return { config: deepFreeze(config), explicit };
 }
 
-/** Render a sample call file now, so a bad channel template fails at load, not after a conversion. */
-function checkCallFileSettings(config: Config, where: string): void {
-  try {
+/**
+ * numbers.country: the country's dial rules, allow and deny patterns replace the generic defaults of the
+ * keys the admin did not set (a key set in the file always wins, whole).
+ */
+function applyCountryPlan(config: Config, explicit: ReadonlySet<string>): void {
+  const plan = countryPlan(config.numbers.country);
+  if (!plan) return;
+  // Still being built here (frozen on return).
+  const numbers = config.numbers as { -readonly [K in keyof Config['numbers']]: Config['numbers'][K] };
+  if (!explicit.has('numbers.rewrite')) numbers.rewrite = plan.rewrite.map((r) => ({ ...r }));
+  if (!explicit.has('numbers.allow')) numbers.allow = [...plan.allow];
+  if (!explicit.has('numbers.deny')) numbers.deny = plan.deny.map((d) => d.pattern);
+}
+
+/** senders.allow[2], retry.busy.after, inbound.recipients."0312345678"[0] */
+export function dotted(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(p) ? `.${p}` : `."${p}"`)).join('');
+}
+
+/** " (did you mean x?)" for a near miss among `known`. */
+function nearest(key: string, known: string[]): string {
+  const close = known.find((k) => distance(k, key) <= 2);
+  return close ? ` (did you mean ${close}?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Rules that involve more than one key. */
+function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean, fine: (...keys: string[]) => boolean): void {
+  if (fine('numbers.min_digits', 'numbers.max_digits') && config.numbers.min_digits > config.numbers.max_digits) {
+    raw.push({ path: ['numbers', 'min_digits'], message: `(${config.numbers.min_digits}) is larger than numbers.max_digits (${config.numbers.max_digits})` });
+  }
+  if (fine('fax.convert_timeout', 'fax.time_limit') && config.fax.convert_timeout >= config.fax.time_limit) {
+    // Else a document too costly to convert would run into the deadline first and be deferred (75) again
+    // and again, instead of bounced (65) at once.
+    raw.push({ path: ['fax', 'convert_timeout'], message: `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit (${config.fax.time_limit} seconds)` });
+  }
+  if (fine('mail.transport', 'mail.directory') && config.mail.transport === 'directory' && config.mail.directory === '') {
+    raw.push({ path: ['mail', 'directory'], message: 'is required when mail.transport = "directory"' });
+  }
+  if (fine('mail.smtp_secure', 'mail.smtp_starttls') && config.mail.smtp_secure && config.mail.smtp_starttls) {
+    raw.push({ path: ['mail', 'smtp_starttls'], message: 'cannot be combined with mail.smtp_secure (TLS from the start); set one of them' });
+  }
+  // A sample call file now, so a bad channel template fails at load, not after a conversion.
+  if (fine('callfile', 'paths.spool')) try {
     const sample = buildCallFile(config.callfile, { id: '20000101-000000-000000000000', number: '+12345678901234567890', tiffPath: `${config.paths.spool}/jobs/20000101-000000-000000000000/fax.tif`.replace(/[^A-Za-z0-9_./+-]/g, '_'), attempt: 99 });
     renderCallFile(sample);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new FaxError('config', `The [callfile] settings${where} cannot make a valid call file: ${msg}`, { cause: err });
+    const key = /callfile\.([a-z_]+)/.exec(msg)?.[1] ?? 'channel';
+    raw.push({ path: ['callfile', key], message: `cannot make a valid call file: ${msg}` });
   }
-}
-
-function checkValue(name: string, value: unknown, spec: KeySpec, explicit: boolean, checkPaths: boolean, where: string): unknown {
-  const bad = (expected: string): never => {
-    throw new FaxError('config', `Setting "${name}"${where} must be ${expected}, not ${describe(value)}.`);
-  };
-  const t = spec.type;
-  switch (t.kind) {
-    case 'string':
-      if (typeof value !== 'string') bad('a string');
-      if (/[\r\n\0]/.test(value as string)) bad('a single line');
-      return value;
-    case 'path': {
-      if (typeof value !== 'string') bad('a path (string)');
-      const p = value as string;
-      if (/[\r\n\0]/.test(p)) bad('a single-line path');
-      if (p === '') {
-        if (t.optional) return '';
-        bad('a non-empty path');
+  if (checkPaths && fine('paths.tmp', 'paths.outgoing')) {
+    // Call files are renamed from tmp into outgoing: rename(2) only works within one filesystem.
+    try {
+      if (statSync(config.paths.tmp).dev !== statSync(config.paths.outgoing).dev) {
+        raw.push({ path: ['paths', 'tmp'], message: `${config.paths.tmp} must be on the same filesystem as paths.outgoing (${config.paths.outgoing})` });
       }
-      if (p !== '-' && !p.startsWith('/')) bad('an absolute path');
-      if (!checkPaths || !t.mustExist || p === '-') return p;
-      const problem = pathProblem(p, t.mustExist);
-      if (problem === undefined) return p;
-      // An optional tool that is simply not installed switches its feature off, unless the admin named it.
-      if (t.optional && !explicit) return '';
-      throw new FaxError('config', `Setting "${name}"${where}: ${p} ${problem}.`);
-    }
-    case 'int':
-      if (typeof value === 'bigint') value = Number(value);
-      if (typeof value !== 'number' || !Number.isInteger(value)) bad('a whole number');
-      if ((value as number) < t.min || (value as number) > t.max) bad(`between ${t.min} and ${t.max}`);
-      return value;
-    case 'bool':
-      if (typeof value !== 'boolean') bad('true or false');
-      return value;
-    case 'enum':
-      if (typeof value !== 'string' || !t.values.includes(value)) bad(`one of ${t.values.map((v) => `"${v}"`).join(', ')}`);
-      return value;
-    case 'strings':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && !/[\r\n\0]/.test(v))) bad('a list of strings');
-      return value;
-    case 'address':
-      if (typeof value !== 'string' || (value !== '' && !isMailbox(value))) bad('a mail address like user@example.com (or empty)');
-      return value;
-    case 'addresses':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isMailbox(v))) bad('a list of mail addresses like user@example.com');
-      return value;
-    case 'regexes':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) bad('a list of patterns (strings)');
-      for (const re of value as string[]) compileRegex(name, re, where);
-      return value;
-    case 'rewrites': {
-      if (!Array.isArray(value)) bad('a list of { match = "...", replace = "..." } tables');
-      return (value as unknown[]).map((rule, i) => {
-        if (!isTable(rule)) bad('a list of { match = "...", replace = "..." } tables');
-        const r = rule as Record<string, unknown>;
-        for (const k of Object.keys(r)) if (k !== 'match' && k !== 'replace') throw new FaxError('config', `Unknown setting "${name}[${i}].${k}"${where}.`);
-        if (typeof r['match'] !== 'string' || typeof r['replace'] !== 'string') {
-          throw new FaxError('config', `Setting "${name}[${i}]"${where} needs match and replace strings.`);
-        }
-        compileRegex(`${name}[${i}].match`, r['match'], where);
-        return { match: r['match'], replace: r['replace'] };
-      });
-    }
-    case 'retry': {
-      if (!isTable(value)) bad('a table { after = SECONDS, max_attempts = N }');
-      const r = value as Record<string, unknown>;
-      const dflt = spec.default as { after: number; max_attempts: number };
-      for (const k of Object.keys(r)) if (k !== 'after' && k !== 'max_attempts') throw new FaxError('config', `Unknown setting "${name}.${k}"${where}.`);
-      const after = checkValue(`${name}.after`, r['after'] ?? dflt.after, { type: { kind: 'int', min: 0, max: 7 * 86400 }, default: 0, doc: '' }, true, checkPaths, where);
-      const max = checkValue(`${name}.max_attempts`, r['max_attempts'] ?? dflt.max_attempts, { type: { kind: 'int', min: 1, max: 100 }, default: 1, doc: '' }, true, checkPaths, where);
-      return { after, max_attempts: max };
-    }
-    case 'recipients': {
-      if (!isTable(value)) bad('a table of "number" = ["address", ...]');
-      const r = value as Record<string, unknown>;
-      for (const [did, list] of Object.entries(r)) {
-        if (!/^\+?[0-9]{1,32}$/.test(did)) throw new FaxError('config', `Setting "${name}"${where}: "${did}" is not a dialled number (digits only).`);
-        if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && isMailbox(a))) {
-          throw new FaxError('config', `Setting "${name}.${did}"${where} must be a non-empty list of mail addresses.`);
-        }
-      }
-      return value;
+    } catch {
+      // a missing directory was reported already
     }
   }
 }
 
-function compileRegex(name: string, re: string, where: string): RegExp {
-  try {
-    return new RegExp(re);
-  } catch (err) {
-    throw new FaxError('config', `Setting "${name}"${where}: ${JSON.stringify(re)} is not a valid regular expression.`, { cause: err });
-  }
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  /** every group id the account is in, primary included */
+  groups: number[];
 }
 
-function pathProblem(p: string, kind: 'dir' | 'file' | 'exe'): string | undefined {
+/** A user from the system's user database (getent, so LDAP users work too), or undefined. */
+export function lookupUser(nameOrUid: string | number): Account | undefined {
   try {
-    const st = statSync(p);
-    if (kind === 'dir' && !st.isDirectory()) return 'is not a directory';
-    if (kind !== 'dir' && !st.isFile()) return 'is not a file';
-    if (kind === 'exe') accessSync(p, constants.X_OK);
+    const pw = execFileSync('getent', ['passwd', String(nameOrUid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.split(':');
+    const name = pw[0]!;
+    const uid = Number(pw[2]);
+    const gid = Number(pw[3]);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+    const groups = new Set<number>([gid]);
+    try {
+      const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/);
+      for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
+    } catch {
+      // primary group only
+    }
+    return { name, uid, gid, groups: [...groups] };
+  } catch {
     return undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return kind === 'dir' ? 'is not an existing directory' : 'does not exist';
-    if (code === 'EACCES') return kind === 'exe' ? 'is not executable' : 'is not accessible';
-    return `cannot be checked (${code ?? 'error'})`;
   }
 }
 
-/** Call files are renamed from tmp into outgoing: rename(2) only works within one filesystem. */
-function checkSameFilesystem(config: Config, where: string): void {
-  const a = statSync(config.paths.tmp);
-  const b = statSync(config.paths.outgoing);
-  if (a.dev !== b.dev) {
-    throw new FaxError('config', `Setting "paths.tmp"${where}: ${config.paths.tmp} must be on the same filesystem as paths.outgoing (${config.paths.outgoing}).`);
+export function lookupGroup(nameOrGid: string | number): number | undefined {
+  try {
+    const gid = Number(execFileSync('getent', ['group', String(nameOrGid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-function isTable(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+/** Can `account` create files in directory `dir` (write and search)? By the mode bits. */
+export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string): boolean | undefined {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (account.uid === 0) return true;
+  const bits = st.uid === account.uid ? (st.mode >> 6) & 7 : account.groups.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
+  return (bits & 3) === 3;
 }
 
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v === null || v === undefined) return 'nothing';
-  if (isTable(v)) return 'a table';
-  return `${typeof v} ${JSON.stringify(v)}`.slice(0, 80);
+/** The spool subdirectories Asterisk writes into (lib/spool/jobs.ts spoolPaths().inbound). */
+export const ASTERISK_WRITES = ['inbound'] as const;
+
+/** Users, groups and permissions: what only an admin's check can afford. */
+function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {
+  if (!fine('callfile.owner', 'callfile.group')) return;
+  const owner = lookupUser(config.callfile.owner);
+  if (!owner) raw.push({ path: ['callfile', 'owner'], message: `there is no user "${config.callfile.owner}" on this machine (getent passwd ${config.callfile.owner})` });
+  if (lookupGroup(config.callfile.group) === undefined) raw.push({ path: ['callfile', 'group'], message: `there is no group "${config.callfile.group}" on this machine (getent group ${config.callfile.group})` });
+  // Not at run time: there a missing sendmail only queues mail in the outbox, which must keep working.
+  if (fine('mail.transport', 'paths.sendmail') && config.mail.transport === 'sendmail') {
+    try {
+      statSync(config.paths.sendmail);
+    } catch {
+      raw.push({ path: ['paths', 'sendmail'], message: `${config.paths.sendmail} does not exist, and mail.transport = "sendmail" needs it (install Postfix, or set mail.transport = "smtp")` });
+    }
+  }
+  if (!owner) return;
+  const dirs: [string, string][] = [
+    ['spool', config.paths.spool],
+    ['tmp', config.paths.tmp],
+    ['outgoing', config.paths.outgoing],
+  ];
+  if (config.paths.log !== '-') dirs.push(['log', dirname(config.paths.log)]);
+  for (const [key, dir] of dirs) {
+    if (!fine(`paths.${key}`)) continue;
+    const ok = canWrite(owner, dir);
+    if (ok === false) raw.push({ path: ['paths', key], message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}` });
+    if (ok === undefined && key === 'log') raw.push({ path: ['paths', key], message: `${dir} does not exist: mkdir -p ${dir} && chown ${owner.name} ${dir}` });
+  }
+  // The spool's inbound/, which Asterisk's ReceiveFAX writes (scripts/install.sh makes it; faxmail makes
+  // its other subdirectories itself): without it received faxes are lost, and nobody is told.
+  if (fine('paths.spool') && canWrite(owner, config.paths.spool) !== undefined) {
+    for (const sub of ASTERISK_WRITES) {
+      const dir = join(config.paths.spool, sub);
+      const ok = canWrite(owner, dir);
+      if (ok === undefined) raw.push({ path: ['paths', 'spool'], message: `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && chown ${owner.name} ${dir}` });
+      else if (!ok) raw.push({ path: ['paths', 'spool'], message: `${dir} is not writable by ${owner.name} (callfile.owner): chown ${owner.name} ${dir}` });
+    }
+  }
+  if (fine('paths.spool')) try {
+    const st = statSync(config.paths.spool);
+    if (st.uid !== owner.uid) {
+      raw.push({ path: ['paths', 'spool'], message: `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): chown -R ${owner.name} ${config.paths.spool}` });
+    }
+  } catch {
+    // reported above
+  }
 }
 
 function deepFreeze<T>(o: T): T {

@@ -5,16 +5,22 @@
  * counted, kept only if the count agrees) or in page ranges in parallel (big ones);
  * decode-check each part (tiffinfo -D) as soon as its run ends, while the others render; join the parts
  * without re-encoding; check the joined file's page directories; rename into place (no half-written fax ever
- * exists at `outTiff`). One time limit covers all of it, and gs is killed when it runs out.
+ * exists at `outTiff`). Every tool runs through lib/exec/run.ts under the run's Budget: the wall deadline
+ * and the CPU allowance cover all of it, and gs is killed (SIGKILL) when either runs out.
+ * gs only ever reads a file that starts with "%PDF-" at byte 0 (stageInput): it chooses its interpreter
+ * from the first bytes, and a file starting with "%!" would run as PostScript, a programming language.
  * Inputs: documents as { name (shown to the sender), pdf (path) }, the output path, options, a logger.
- * Fails with FaxError: 'no-document' (nothing given), 'bad-document' (not a PDF, damaged, too slow to
- * render; the sentence names the document), 'too-large' (over maxPages), 'temporary' (gs missing or
- * killed, disk full), 'internal' (the result failed validation).
+ * Fails with FaxError: 'no-document' (nothing given), 'bad-document' (not a PDF, PostScript posing as PDF,
+ * damaged, crashed gs, too costly in CPU time; the sentence names the document), 'too-large' (over
+ * maxPages), 'temporary' (gs missing or killed by the system, disk full, the deadline passed),
+ * 'internal' (the result failed validation).
  */
 import { mkdtemp, open, readFile, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Compression, Paper, Resolution } from '../config/schema.js';
+import type { Compression, DitherMode, Paper, Resolution } from '../config/schema.js';
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { Logger } from '../log.js';
@@ -22,7 +28,12 @@ import { readTiff, readTiffFile } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
 import { checkFaxPages, decodeProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
-import { buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type GsResult } from './ghostscript.js';
+import { buildAnalysisArgs, buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type Screens } from './ghostscript.js';
+import { analysePgms, wantsScreen } from './grey.js';
+import type { ToolResult } from '../exec/run.js';
+import { cpuExhausted, type Budget } from '../exec/budget.js';
+import { judge } from '../exec/verdict.js';
+import { checkDeadline, cpuError, deadlineError } from '../exec/limits.js';
 import { effectiveWorkers, planRuns, type GsRun } from './plan.js';
 
 export interface ConvertOptions {
@@ -32,11 +43,20 @@ export interface ConvertOptions {
   paper: Paper;
   compression: Compression;
   maxPages: number;
-  /** seconds for the whole conversion */
-  timeoutSec: number;
+  /** the limits of the whole run: wall deadline and CPU allowance */
+  budget: Budget;
   /** gs processes at once; 0: one per core */
   parallel: number;
-  dither: boolean;
+  /** grey: 'never' threshold, 'always' the line screen, 'auto' the line screen on pages with grey areas */
+  dither: DitherMode;
+}
+
+/** How each page of one document renders grey. */
+interface PageScreen {
+  /** the line screen (else threshold) */
+  line: boolean;
+  /** the page has no grey at all: it renders the same under either screen */
+  plain: boolean;
 }
 
 export interface ConvertResult {
@@ -60,20 +80,11 @@ function shown(name: string): string {
   return oneLine(name, 80) || 'attachment';
 }
 
-function seconds(s: number): string {
-  return `${s} second${s === 1 ? '' : 's'}`;
-}
-
 /** Convert PDFs to one fax TIFF at outTiff (see header). */
 export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts: ConvertOptions, log: Logger): Promise<ConvertResult> {
   if (inputs.length === 0) throw new FaxError('no-document', 'There was no document to fax.');
   const started = performance.now();
-  const deadline = started + opts.timeoutSec * 1000;
-  const remaining = (): number => deadline - performance.now();
-  const timeoutError = (doc: number): FaxError =>
-    new FaxError('bad-document', `The document "${shown(inputs[doc]!.name)}" could not be converted within ${seconds(opts.timeoutSec)}; it may be damaged or too complex.`, {
-      detail: { document: inputs[doc]!.name, timeoutSec: opts.timeoutSec },
-    });
+  checkDeadline(opts.budget);
 
   // Scratch directory beside the output: same filesystem, so the final rename is atomic.
   const work = await mkdtemp(join(dirname(resolve(outTiff)), '.convert-')).catch((err: unknown) => {
@@ -81,23 +92,23 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
   });
   const forget = removeOnSignal(work);
   try {
-    // gs sees only our own plain names (in-0.pdf, ...), never a path or name from the mail.
-    for (const [i, input] of inputs.entries()) {
-      await checkPdfHeader(input);
-      await symlink(resolve(input.pdf), join(work, `in-${i}.pdf`));
-    }
+    // gs sees only our own plain names (in-0.pdf, ...), never a path or name from the mail, and each starts
+    // with "%PDF-".
+    for (const [i, input] of inputs.entries()) await stageInput(input, join(work, `in-${i}.pdf`));
     const workers = effectiveWorkers(opts.parallel, availableParallelism());
 
     const geometry = faxGeometry(opts.resolution, opts.paper);
     // 0. A small fax ends up as one gs run over all documents. With a second core, start that run while the
     // pages are counted and keep it only if the count agrees; the page limit is still decided by the count
     // before any output is used, and anything unexpected falls back to the normal path below.
-    const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry, remaining) : undefined;
+    const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
+    // In auto mode the count run also renders every page small in grey, to choose each page's screen.
 
     // 1. Count pages; countAllPages refuses (too-large) as soon as the running total passes maxPages.
     let pageCounts: number[];
+    let screens: PageScreen[][];
     try {
-      pageCounts = await countAllPages(inputs, work, opts, workers, remaining, timeoutError, log);
+      ({ counts: pageCounts, screens } = await countAllPages(inputs, work, opts, geometry, workers, log));
     } catch (err) {
       await spec?.abandon();
       throw err;
@@ -109,9 +120,12 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
     const single = runs.length === 1 && runs[0]!.firstPage === undefined;
     let parts: string[] | undefined;
-    if (spec && single) parts = await spec.use(total, remaining, log);
+    // The speculative run used one screen for everything: its pages are right unless a page that has grey
+    // wants the other screen.
+    const specFits = screens.flat().every((p) => p.plain || p.line === (specScreen(opts.dither) === 'line'));
+    if (spec && single && specFits) parts = await spec.use(total, log);
     else await spec?.abandon();
-    parts ??= await renderAll(runs, inputs, work, opts, geometry, workers, remaining, timeoutError, log);
+    parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
 
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
@@ -135,22 +149,41 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
   }
 }
 
+/** Bytes before "%PDF-" that make gs run a file as PostScript (after it skips bytes <= 0x20), or switch language. */
+const POSTSCRIPT_START = /^[\x00-\x20]*(?:%!|%%|\xc5\xd0\xd3\xc6)|\x1b%-12345X/;
+
 /**
- * A PDF must say "%PDF-" in its first 1024 bytes, and must not be PostScript: gs picks its interpreter
- * from the content, and PostScript is a programming language we do not want to run on mail attachments.
+ * Put document `input` where gs reads it (`dest`, our own name), with "%PDF-" as its very first bytes.
+ * PDF readers accept the header anywhere in the first 1024 bytes (some generators put junk first), but gs
+ * picks its interpreter from the first bytes: a file that starts with "%!" or "%%" runs as PostScript even
+ * when "%PDF-" follows (a "polyglot"), and PostScript is a programming language that can read and write
+ * files. So a PDF whose header is not at byte 0 is refused when what comes first is PostScript (or a PJL
+ * language switch), and otherwise copied from the header on; gs never sees the bytes before it.
  */
-async function checkPdfHeader(input: ConvertInput): Promise<void> {
+async function stageInput(input: ConvertInput, dest: string): Promise<void> {
   const fh = await open(input.pdf, 'r');
+  let offset: number;
   try {
     const head = Buffer.alloc(1024);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
     const text = head.subarray(0, bytesRead).toString('latin1');
-    if (!text.includes('%PDF-') || /^\s*%!/.test(text)) {
+    offset = text.indexOf('%PDF-');
+    if (offset < 0) {
       throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a readable PDF file.`, { detail: { document: input.name } });
+    }
+    if (offset > 0 && POSTSCRIPT_START.test(text.slice(0, offset))) {
+      throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a plain PDF file: it starts with a PostScript program, which this fax server does not run. Please send it as a normal PDF.`, {
+        detail: { document: input.name, reason: 'postscript before the PDF header', offset },
+      });
     }
   } finally {
     await fh.close();
   }
+  if (offset === 0) {
+    await symlink(resolve(input.pdf), dest);
+    return;
+  }
+  await pipeline(createReadStream(input.pdf, { start: offset }), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
 }
 
 /** Run fn over items with at most n at once; resolves when all are done (first rejection re-thrown after). */
@@ -180,21 +213,32 @@ function firstFailure<R>(results: PromiseSettledResult<R>[]): unknown {
 
 const CANCELLED = Symbol('cancelled');
 
-/** A gs run that did not finish normally, as the FaxError to report (or CANCELLED). */
-async function classifyFailure(r: GsResult, doc: number, inputs: ConvertInput[], work: string, timeoutError: (doc: number) => FaxError): Promise<FaxError | typeof CANCELLED> {
-  if (r.canceled) return CANCELLED;
-  if (r.timedOut) return timeoutError(doc);
-  const detail = { document: inputs[doc]!.name, exitCode: r.exitCode, signal: r.signal, gs: summariseGsOutput(r.stdout, r.stderr) };
-  if (r.spawnError) {
-    return new FaxError('temporary', `Ghostscript could not be started on the fax server (${r.spawnError}); the fax will be tried again.`, { detail: { ...detail, errno: r.spawnError } });
+/** A gs run that did not finish normally, as the FaxError to report (or CANCELLED). See lib/exec/verdict.ts. */
+async function classifyFailure(r: ToolResult, doc: number, inputs: ConvertInput[], work: string, budget: Budget): Promise<FaxError | typeof CANCELLED> {
+  const name = shown(inputs[doc]!.name);
+  const detail = { document: inputs[doc]!.name, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, cpuMs: r.cpuMs, gs: summariseGsOutput(r.stdout, r.stderr) };
+  const systemTrouble = looksLikeIoTrouble(r.stdout, r.stderr) || (r.spawnError === undefined && r.killedBy === undefined && (await diskIsLow(work)));
+  const v = judge(r, systemTrouble);
+  switch (v.kind) {
+    case 'cancelled':
+      return CANCELLED;
+    case 'deadline':
+    case 'timeout':
+      return deadlineError(budget);
+    case 'cpu':
+      return cpuError(budget, inputs[doc]!.name);
+    case 'not-started':
+      return new FaxError('temporary', `Ghostscript could not be started on the fax server (${v.errno}); the fax will be tried again.`, { detail: { ...detail, errno: v.errno } });
+    case 'signal':
+      if (v.blame === 'system') return new FaxError('temporary', `Ghostscript was stopped (${v.signal}) while converting "${name}"; the fax will be tried again.`, { detail });
+      return new FaxError('bad-document', `The document "${name}" could not be converted (it made the converter crash); it may be damaged.`, { detail });
+    case 'ok':
+    case 'exit':
+      if (v.kind === 'exit' && v.blame === 'system') {
+        return new FaxError('temporary', 'The fax server ran out of disk space or memory, or could not write its files, while converting the documents; the fax will be tried again.', { detail });
+      }
+      return new FaxError('bad-document', `The document "${name}" could not be converted; it may be damaged.`, { detail });
   }
-  if (r.signal) {
-    return new FaxError('temporary', `Ghostscript was stopped (${r.signal}) while converting "${shown(inputs[doc]!.name)}"; the fax will be tried again.`, { detail });
-  }
-  if (looksLikeIoTrouble(r.stdout, r.stderr) || (await diskIsLow(work))) {
-    return new FaxError('temporary', 'The fax server ran out of disk space or could not write its files while converting the documents; the fax will be tried again.', { detail });
-  }
-  return new FaxError('bad-document', `The document "${shown(inputs[doc]!.name)}" could not be converted; it may be damaged.`, { detail });
 }
 
 async function diskIsLow(dir: string): Promise<boolean> {
@@ -210,22 +254,22 @@ async function countAllPages(
   inputs: ConvertInput[],
   work: string,
   opts: ConvertOptions,
+  geometry: ReturnType<typeof faxGeometry>,
   workers: number,
-  remaining: () => number,
-  timeoutError: (doc: number) => FaxError,
   log: Logger,
-): Promise<number[]> {
+): Promise<{ counts: number[]; screens: PageScreen[][] }> {
   const cancel = new AbortController();
   let running = 0;
   let counted = 0;
   const results = await mapPool(inputs, workers, async (input, i) => {
     if (cancel.signal.aborted) throw CANCELLED;
-    if (remaining() <= 0) throw timeoutError(i);
-    const r = await runGhostscript(opts.gs, buildPageCountArgs(`in-${i}.pdf`), { cwd: work, timeoutMs: remaining(), cancel: cancel.signal });
+    const analysis = `analysis-${i}.pgm`;
+    const args = opts.dither === 'auto' ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages) : buildPageCountArgs(`in-${i}.pdf`);
+    const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     const pages = r.ok ? parsePageCount(r.stdout) : undefined;
-    log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.durationMs, exitCode: r.exitCode });
+    log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
     try {
-      if (!r.ok) throw await classifyFailure(r, i, inputs, work, timeoutError);
+      if (!r.ok) throw await classifyFailure(r, i, inputs, work, opts.budget);
       if (pages === undefined || pages < 1) {
         throw new FaxError('bad-document', `The document "${shown(input.name)}" could not be read; it may be damaged.`, { detail: { document: input.name, gs: summariseGsOutput(r.stdout, r.stderr) } });
       }
@@ -236,7 +280,9 @@ async function countAllPages(
         const howMany = counted === inputs.length ? `${running}` : `${running} or more`;
         throw new FaxError('too-large', `The documents make ${howMany} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pagesSoFar: running, maxPages: opts.maxPages } });
       }
-      return pages;
+      const screens = opts.dither === 'auto' ? await chooseScreens(join(work, analysis), pages) : Array.from({ length: pages }, () => ({ line: opts.dither === 'always', plain: false }));
+      if (opts.dither === 'auto') log.info({ step: 'screens', document: shown(input.name), pages: screens.map((p) => (p.line ? 'L' : p.plain ? '-' : 'T')).join('') });
+      return { pages, screens };
     } catch (err) {
       cancel.abort();
       throw err;
@@ -244,18 +290,40 @@ async function countAllPages(
   });
   const failure = firstFailure(results);
   if (failure !== undefined) throw failure;
-  return results.map((r) => (r as PromiseFulfilledResult<number>).value);
+  const done = results.map((r) => (r as PromiseFulfilledResult<{ pages: number; screens: PageScreen[] }>).value);
+  return { counts: done.map((d) => d.pages), screens: done.map((d) => d.screens) };
+}
+
+/**
+ * Each page's screen from the analysis render (grey.ts). When the render does not hold exactly one image
+ * per page (a page that failed to draw), every page gets the line screen: legible whatever it holds, and the
+ * real render will report the damage.
+ */
+async function chooseScreens(pgm: string, pages: number): Promise<PageScreen[]> {
+  const looks = await readFile(pgm).then(analysePgms, () => []);
+  if (looks.length !== pages) return Array.from({ length: pages }, () => ({ line: true, plain: false }));
+  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyGrey }));
+}
+
+/** The screen of the speculative run: the line screen unless grey is never screened. */
+function specScreen(dither: DitherMode): 'line' | 'threshold' {
+  return dither === 'never' ? 'threshold' : 'line';
+}
+
+/** The screens of one planned run: its documents' pages, or its page range of one document. */
+function runScreens(run: GsRun, screens: PageScreen[][]): Screens {
+  const pages = run.firstPage !== undefined ? screens[run.docs[0]!]!.slice(run.firstPage - 1, run.lastPage!) : run.docs.flatMap((d) => screens[d]!);
+  return pages.map((p) => p.line);
 }
 
 async function renderAll(
   runs: GsRun[],
+  screens: PageScreen[][],
   inputs: ConvertInput[],
   work: string,
   opts: ConvertOptions,
   geometry: ReturnType<typeof faxGeometry>,
   workers: number,
-  remaining: () => number,
-  timeoutError: (doc: number) => FaxError,
   log: Logger,
 ): Promise<string[]> {
   const cancel = new AbortController();
@@ -266,35 +334,37 @@ async function renderAll(
     const run = runs[k]!;
     const firstDoc = run.docs[0]!;
     if (cancel.signal.aborted) throw CANCELLED;
-    if (remaining() <= 0) throw timeoutError(firstDoc);
     const output = `part-${k}.tif`;
     const args = buildRenderArgs({
       inputs: run.docs.map((d) => `in-${d}.pdf`),
       output,
       geometry,
       compression: opts.compression,
-      dither: opts.dither,
+      screens: runScreens(run, screens),
       ...(run.firstPage !== undefined ? { firstPage: run.firstPage, lastPage: run.lastPage! } : {}),
     });
-    const r = await runGhostscript(opts.gs, args, { cwd: work, timeoutMs: remaining(), cancel: cancel.signal });
+    const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     // In a multi-document run, blame the document gs was on when it complained or stopped.
     const where = locateTrouble(r.stdout);
     const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
     let produced: number | undefined;
     if (r.ok) produced = await readTiffFile(join(work, output)).then((p) => p.length, () => undefined);
-    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.durationMs, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut });
+    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy });
     if (r.ok && produced === run.pages) {
-      const decode = await decodeProblems(opts.tiffinfo, join(work, output), Math.max(1, remaining()));
+      const decode = await decodeProblems(opts.tiffinfo, join(work, output), { budget: opts.budget });
       if (decode.length === 0) return join(work, output);
       cancel.abort();
+      // tiffinfo stopped by the run's limits is the limit's failure, not a bad part.
+      checkDeadline(opts.budget);
+      if (cpuExhausted(opts.budget)) throw cpuError(opts.budget, inputs[firstDoc]!.name);
       throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: decode.slice(0, 10) } });
     }
     cancel.abort();
     if (r.ok) {
       // gs said all was well but pages are missing ("page will be missing in the output").
-      throw await classifyFailure({ ...r, ok: false }, blamed, inputs, work, timeoutError);
+      throw await classifyFailure({ ...r, ok: false }, blamed, inputs, work, opts.budget);
     }
-    throw await classifyFailure(r, blamed, inputs, work, timeoutError);
+    throw await classifyFailure(r, blamed, inputs, work, opts.budget);
   });
   order.forEach((k, i) => (outcome[k] = settled[i]!));
   const failure = firstFailure(outcome);
@@ -313,25 +383,25 @@ async function totalBytes(inputs: ConvertInput[]): Promise<number> {
 
 interface SpeculativeRun {
   /** The part, if the run produced exactly `pages` pages that all decode; undefined: render normally. */
-  use(pages: number, remaining: () => number, log: Logger): Promise<string[] | undefined>;
+  use(pages: number, log: Logger): Promise<string[] | undefined>;
   /** Stop it and wait until gs is gone. */
   abandon(): Promise<void>;
 }
 
-function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>, remaining: () => number): SpeculativeRun {
+function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>): SpeculativeRun {
   const cancel = new AbortController();
   const output = 'speculative.tif';
-  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, dither: opts.dither });
-  const running = runGhostscript(opts.gs, args, { cwd: work, timeoutMs: Math.max(1, remaining()), cancel: cancel.signal });
+  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, screens: specScreen(opts.dither) });
+  const running = runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
   return {
-    async use(pages, left, log) {
+    async use(pages, log) {
       const r = await running;
       if (!r.ok) return undefined;
       const file = join(work, output);
       const produced = await readTiffFile(file).then((p) => p.length, () => -1);
-      log.info({ step: 'render', run: 'speculative', pages, produced, ms: r.durationMs });
+      log.info({ step: 'render', run: 'speculative', pages, produced, ms: r.wallMs, cpuMs: r.cpuMs });
       if (produced !== pages) return undefined;
-      if ((await decodeProblems(opts.tiffinfo, file, Math.max(1, left()))).length > 0) return undefined;
+      if ((await decodeProblems(opts.tiffinfo, file, { budget: opts.budget })).length > 0) return undefined;
       return [file];
     },
     async abandon() {

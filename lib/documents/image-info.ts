@@ -17,7 +17,7 @@ export interface ImageInfo {
   height: number;
   /** resolution metadata in dots per inch, when the file has any */
   dpi?: { x: number; y: number };
-  /** EXIF orientation 1..8 (JPEG), 1 when none; 5..8 mean the picture is shown turned by 90 degrees */
+  /** EXIF orientation 1..8 of the first Exif block (JPEG), 1 when none; 5..8: shown turned by 90 degrees */
   orientation: number;
 }
 
@@ -30,6 +30,7 @@ export function readJpegInfo(buf: Buffer): ImageInfo {
   let info: ImageInfo | undefined;
   let dpi: { x: number; y: number } | undefined;
   let orientation = 1;
+  let exifSeen = false;
   for (;;) {
     // Markers may be padded with extra 0xFF bytes.
     while (pos < buf.length && buf[pos] === 0xff && buf[pos + 1] === 0xff) pos++;
@@ -50,8 +51,12 @@ export function readJpegInfo(buf: Buffer): ImageInfo {
       const y = seg.readUInt16BE(10);
       if (units === 1 && x > 0 && y > 0) dpi = { x, y };
       else if (units === 2 && x > 0 && y > 0) dpi = { x: x * 2.54, y: y * 2.54 };
-    } else if (marker === 0xe1 && seg.length > 14 && seg.toString('latin1', 0, 6) === 'Exif\0\0') {
-      orientation = exifOrientation(seg.subarray(6)) ?? orientation;
+    } else if (marker === 0xe1 && seg.length > 14 && seg.toString('latin1', 0, 6) === 'Exif\0\0' && !exifSeen) {
+      // Only the first Exif block counts (the EXIF standard has one, right after SOI; editors that append a
+      // second one leave the first in force for viewers). image-pdf.ts draws with this value itself, so the
+      // picture's shape and its turn always come from the same block.
+      exifSeen = true;
+      orientation = exifOrientation(seg.subarray(6)) ?? 1;
     } else if (SOF.has(marker)) {
       if (seg.length < 6) throw new ImageDamaged('short JPEG frame header');
       const height = seg.readUInt16BE(1);

@@ -23,6 +23,8 @@ import { imageToPdf } from './image-pdf.js';
 import { formatSkipped, isOfficeExtension, selectDocuments, type SkippedPart } from './select.js';
 import { officeToPdf } from './office.js';
 import { tiffToPdf, unpackTnef } from './tools.js';
+import { createBudget, type Budget } from '../exec/budget.js';
+import { checkDeadline } from '../exec/limits.js';
 
 export interface PreparedDocument {
   /** name to show the sender ("mail text" for the body page) */
@@ -54,13 +56,13 @@ export function bodyTextOf(msg: Pick<ParsedMessage, 'text' | 'html'>): string {
 }
 
 /** Replace each winmail.dat part by the files it holds (tnef configured). */
-async function expandTnef(parts: MimePart[], kinds: (DocKind | undefined)[], workDir: string, config: Readonly<Config>, log: Logger): Promise<void> {
+async function expandTnef(parts: MimePart[], kinds: (DocKind | undefined)[], workDir: string, config: Readonly<Config>, budget: Budget, log: Logger): Promise<void> {
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     // Only real TNEF bytes are unpacked; a "winmail.dat" that is not TNEF is named as not unpackable.
     if (kinds[i] !== 'tnef') continue;
     const dir = join(workDir, `tnef-${String(part.index).padStart(4, '0')}`);
-    const files = await unpackTnef(config.paths.tnef, part.path, dir, config.fax.convert_timeout);
+    const files = await unpackTnef(config.paths.tnef, part.path, dir, part.filename || 'winmail.dat', { budget });
     log.info({ step: 'tnef', part: part.index, files: files.length }, 'winmail.dat unpacked');
     if (files.length === 0) continue; // left in place: select names it as not unpackable
     const inner: MimePart[] = files.map((f) => ({
@@ -91,7 +93,17 @@ function noDocumentSentence(skipped: SkippedPart[], bodyWanted: boolean): string
 }
 
 /** Turn a parsed mail into PDFs for Ghostscript (see the header comment). */
-export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone?: boolean }, log: Logger): Promise<PreparedDocuments> {
+export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone?: boolean; budget?: Budget }, log: Logger): Promise<PreparedDocuments> {
+  // The run's limits; a caller without one (tests) gets the configured limits from now on.
+  const own = opts.budget ? undefined : createBudget(config.fax.time_limit, config.fax.convert_timeout);
+  try {
+    return await prepare(msg, workDir, config, { body: opts.body, allowNone: opts.allowNone === true }, (opts.budget ?? own)!, log);
+  } finally {
+    own?.dispose();
+  }
+}
+
+async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone: boolean }, budget: Budget, log: Logger): Promise<PreparedDocuments> {
   const docsDir = join(workDir, 'docs');
   try {
     await mkdir(docsDir, { recursive: true });
@@ -100,7 +112,7 @@ export async function prepareDocuments(msg: ParsedMessage, workDir: string, conf
   }
   const parts = [...msg.parts];
   const kinds = await Promise.all(parts.map((p) => sniffFile(p.path).catch((err: unknown) => Promise.reject(toFaxError(err, 'reading an attachment')))));
-  if (config.paths.tnef) await expandTnef(parts, kinds, workDir, config, log);
+  if (config.paths.tnef) await expandTnef(parts, kinds, workDir, config, budget, log);
 
   const sel = selectDocuments(parts, kinds, { minImageBytes: config.fax.min_image_bytes, officeAvailable: config.paths.libreoffice !== '', tnefAvailable: config.paths.tnef !== '' });
   for (const s of sel.ignored) log.info({ step: 'select', name: s.name.slice(0, 80), type: s.contentType, reason: s.reason }, 'part ignored');
@@ -133,6 +145,7 @@ export async function prepareDocuments(msg: ParsedMessage, workDir: string, conf
   let n = 0;
   for (const d of sel.documents) {
     n += 1;
+    checkDeadline(budget);
     const t0 = Date.now();
     let pdf: string;
     try {
@@ -147,15 +160,16 @@ export async function prepareDocuments(msg: ParsedMessage, workDir: string, conf
           break;
         case 'tiff':
           pdf = pdfPath(n);
-          await tiffToPdf(tiffTools(config), d.part.path, pdf, d.name, config.fax.convert_timeout);
+          await tiffToPdf(tiffTools(config), d.part.path, pdf, d.name, { budget });
           break;
         case 'office': {
           // LibreOffice names its output after the input and guesses the format partly from the
           // extension, so give it a hard link with our own name and the sender's extension.
           const dir = join(workDir, `office-${String(n).padStart(2, '0')}`);
-          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, config.fax.convert_timeout);
+          // LibreOffice shares the run's deadline (75) and CPU allowance (65) with the other converters.
+          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, { budget });
           pdf = r.pdf;
-          log.info({ step: 'office', n, ms: r.result.ms }, 'office document converted');
+          log.info({ step: 'office', n, ms: r.result.wallMs, cpuMs: r.result.cpuMs }, 'office document converted');
           break;
         }
       }

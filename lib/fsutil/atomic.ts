@@ -1,11 +1,11 @@
 /*
  * atomic.ts: files appear whole or not at all. Write under a unique name in a scratch directory on the
- * same filesystem, fsync, set owner/mode/mtime, then rename(2) into place. On any failure the scratch file
- * is removed; the directory is fsynced after the rename. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
+ * same filesystem, fsync, set owner/mode/mtime, rename(2) into place, fsync the directory. On any failure the scratch file
+ * is removed. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
  */
-import { open, rename, unlink, chown, utimes, mkdir } from 'node:fs/promises';
+import { open, rename, unlink, chown, utimes, mkdir, readdir } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
-import { join, basename } from 'node:path';
+import { join, basename, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const pending = new Set<string>();
@@ -58,7 +58,8 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, o
     if (options.mtime) await utimes(scratch, options.mtime, options.mtime);
     await rename(scratch, dest);
     pending.delete(scratch);
-    await fsyncDir(join(dest, '..'));
+    // The rename is durable only once the directory is: a crash must not bring back the old file.
+    await fsyncDir(dirname(dest));
   } catch (err) {
     pending.delete(scratch);
     await unlink(scratch).catch(() => undefined);
@@ -66,15 +67,31 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, o
   }
 }
 
-/** fsync a directory, so a rename into it survives a power loss (the file's own data is already synced). */
+/** fsync a directory, so the names created, renamed or removed in it survive a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
+  const fh = await open(dir, 'r');
   try {
-    await fh.sync().catch(() => undefined);
+    await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/** fsync every file and directory under `dir` (and `dir` itself): before a rename publishes it. */
+export async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(p);
+    else if (entry.isFile()) {
+      const fh = await open(p, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  await fsyncDir(dir);
 }
 
 /** Register a path to remove if the process is killed (e.g. a job directory being built). */

@@ -1,6 +1,6 @@
 /*
  * cleanup.ts: remove received faxes (TIFF, PDF, record) whose mail was handed over more than
- * inbound.keep_days ago. Faxes that were never handled (a TIFF without a record) or wait for a recipient
+ * retention.received_days ago. Faxes that were never handled (a TIFF without a record) or wait for a recipient
  * are kept whatever their age and counted, so `faxmail status` can point at them.
  * Fails with the underlying I/O error.
  */
@@ -18,7 +18,7 @@ export interface InboundCleanup {
 
 export async function cleanupInbound(config: Readonly<Config>, log: Logger, opts: { now?: Date; dryRun?: boolean } = {}): Promise<InboundCleanup> {
   const now = opts.now ?? new Date();
-  const cutoff = now.getTime() - config.inbound.keep_days * 86_400_000;
+  const cutoff = now.getTime() - config.retention.received_days * 86_400_000;
   const paths = spoolPaths(config.paths.spool);
   const { recorded, unhandled } = await listInboundIds(paths);
   const removed: string[] = [];

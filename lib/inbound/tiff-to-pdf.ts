@@ -23,7 +23,7 @@
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
+import { runTool } from '../exec/run.js';
 import { FaxError, oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
 import { readTiff, stripBytes, COMPRESSION, type TiffPage } from '../tiff/read.js';
@@ -241,10 +241,11 @@ async function runTiff2pdf(tiffPath: string, pdfPath: string, opts: TiffToPdfOpt
   // and renamed so the PDF appears whole.
   const scratch = join(dirname(pdfPath), `.${basename(pdfPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const r = await execa(bin, ['-o', scratch, tiffPath], { reject: false, timeout: opts.timeoutMs ?? 60_000, stdin: 'ignore' });
-    if (r.failed) {
-      const why = r.timedOut ? 'timed out' : r.exitCode === undefined ? (r.code ?? 'could not run') : `exit ${r.exitCode}`;
-      throw new Error(`tiff2pdf ${why}: ${oneLine(r.stderr || (r.message ?? ''), 300)}`);
+    const dir = dirname(pdfPath);
+    const r = await runTool({ tool: 'tiff2pdf', program: bin, args: ['-o', scratch, tiffPath], cwd: dir, scratch: dir, timeoutMs: opts.timeoutMs ?? 60_000 });
+    if (!r.ok) {
+      const why = r.spawnError ?? (r.killedBy ? `stopped (${r.killedBy})` : r.signal ? `ended by ${r.signal}` : `exit ${r.exitCode}`);
+      throw new Error(`tiff2pdf ${why}: ${oneLine(r.stderr, 300)}`);
     }
     const pages = readTiff(await readFile(tiffPath)).length;
     await rename(scratch, pdfPath);

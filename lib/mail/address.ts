@@ -1,10 +1,13 @@
 /*
  * address.ts: which addresses faxmail hands to the mail system. Pure.
- * Recipients must be plain mailboxes (lib/policy/sender.ts isMailbox): no spaces, quotes, angle brackets,
- * commas or control characters, and no leading '-', which sendmail would read as an option.
- * The envelope sender is the admin's notify.from; it may be a local address without a dot
- * (faxmail@localhost), so it gets the same character rules without the domain shape.
+ * Recipients must be plain mailboxes (lib/policy/sender.ts isMailbox; a one-label domain such as
+ * root@localhost is fine): no spaces, quotes, angle brackets, commas or control characters, and no leading
+ * '-', which sendmail would read as an option.
+ * notify.from is "fax@example.com" or "Fax Server <fax@example.com>", parsed with nodemailer's own
+ * address parser so the config check and the mailer agree. Its address is the envelope sender; it may be a
+ * local address without a dot (faxmail@localhost), so it gets the same character rules without the domain shape.
  */
+import addressparser from 'nodemailer/lib/addressparser';
 import { FaxError } from '../errors.js';
 import { isMailbox } from '../policy/sender.js';
 
@@ -15,7 +18,7 @@ export function sortRecipients(list: readonly string[]): { ok: string[]; refused
   const seen = new Set<string>();
   for (const raw of list) {
     const a = raw.trim();
-    if (!isMailbox(a)) {
+    if (!isMailbox(a, { local: true })) {
       refused.push(a.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 100));
       continue;
     }
@@ -28,13 +31,37 @@ export function sortRecipients(list: readonly string[]): { ok: string[]; refused
 
 const ENVELOPE_SENDER = /^[^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f-][^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/;
 
-/** The envelope sender (config.notify.from), checked; a bad one is a configuration error. */
+export interface FromAddress {
+  name: string;
+  address: string;
+}
+
+/** notify.from as the mailer will use it, or the reason it cannot be used. */
+function parseFrom(from: string): FromAddress | string {
+  const parsed = addressparser(from, { flatten: true });
+  if (parsed.length !== 1 || !parsed[0]) return `must be one address like fax@example.com or "Fax Server <fax@example.com>", not ${JSON.stringify(from.slice(0, 80))}`;
+  const { name, address } = parsed[0];
+  if (!ENVELOPE_SENDER.test(address)) return `must hold a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}`;
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'must not hold control characters';
+  return { name: name.trim(), address };
+}
+
+/** Why notify.from cannot be used (checked when the config loads), or undefined. */
+export function fromSettingProblem(from: string): string | undefined {
+  const r = parseFrom(from);
+  return typeof r === 'string' ? r : undefined;
+}
+
+/** The From of our mails (config.notify.from): display name and the address, also the envelope sender. */
+export function fromAddress(from: string): FromAddress {
+  const r = parseFrom(from);
+  if (typeof r === 'string') throw new FaxError('config', `Setting "notify.from" ${r}.`);
+  return r;
+}
+
+/** The envelope sender (the address of config.notify.from); a bad one is a configuration error. */
 export function envelopeSender(from: string): string {
-  const a = from.trim();
-  if (!ENVELOPE_SENDER.test(a)) {
-    throw new FaxError('config', `Setting "notify.from" must be a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}.`);
-  }
-  return a;
+  return fromAddress(from).address;
 }
 
 /** The domain part, for Message-IDs. */

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/schema.js';
 import { FaxError } from '../errors.js';
-import { domainOf, envelopeSender, sortRecipients } from './address.js';
+import { domainOf, fromAddress, sortRecipients } from './address.js';
 import type { Envelope, OutgoingMail } from './types.js';
 
 export interface RenderedMail {
@@ -36,7 +36,8 @@ export function headerText(text: string, max = 200): string {
 const EXTRA_HEADER = /^(X-[A-Za-z0-9-]{1,60}|In-Reply-To|References)$/;
 
 export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, now: Date = new Date()): Promise<RenderedMail> {
-  const from = envelopeSender(config.notify.from);
+  const sender = fromAddress(config.notify.from);
+  const from = sender.address;
   const { ok: to, refused } = sortRecipients(mail.to);
   if (to.length === 0) {
     throw new FaxError('config', `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`);
@@ -51,7 +52,7 @@ export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, 
   }
   const messageId = `<faxmail.${now.getTime().toString(36)}.${randomBytes(8).toString('hex')}@${domainOf(from)}>`;
   const composer = new MailComposer({
-    from,
+    from: sender.name ? { name: sender.name, address: from } : from,
     to,
     subject: headerText(mail.subject),
     date: now,

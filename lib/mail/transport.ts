@@ -34,7 +34,7 @@ export function sendmailArgs(envelope: Envelope): string[] {
   for (const a of [envelope.from, ...envelope.to]) {
     if (a.startsWith('-') || /[\s\x00-\x1f\x7f]/.test(a)) throw new DeliveryError(`refusing to pass ${JSON.stringify(a.slice(0, 60))} to sendmail`, false);
   }
-  if (envelope.to.length === 0 || !envelope.to.every(isMailbox)) throw new DeliveryError('no valid recipient for sendmail', false);
+  if (envelope.to.length === 0 || !envelope.to.every((a) => isMailbox(a, { local: true }))) throw new DeliveryError('no valid recipient for sendmail', false);
   // -i: a line with a single dot does not end the message.
   return ['-i', '-f', envelope.from, ...envelope.to];
 }

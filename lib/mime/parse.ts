@@ -45,8 +45,11 @@ export interface MimePart {
 
 export interface ParsedMessage {
   subject: string;
+  /** the first From address (for the body page) */
   from?: Address;
   replyTo?: Address;
+  /** every author header, for the sender check (lib/policy/sender.ts) */
+  authors: MessageAuthors;
   /** To and Cc addresses with their display names (at most MAX_RECIPIENTS), e.g. for the cover page */
   recipients?: Address[];
   /** with angle brackets, '' when the mail has none */
@@ -61,11 +64,22 @@ export interface ParsedMessage {
   headerBytes: number;
 }
 
+export interface MessageAuthors {
+  /** every From address ('' for an entry that has a name but no usable address) */
+  from: Address[];
+  sender?: Address;
+  replyTo: Address[];
+  /** author headers present more than once: 'from', 'sender', 'reply-to' */
+  repeated: string[];
+}
+
 export interface ParseLimits {
   /** most attachments kept over the whole mail (default 200) */
   maxParts?: number;
   /** deepest forwarded mail opened (default 3); deeper ones stay message/rfc822 parts */
   maxDepth?: number;
+  /** stop reading when this fires (the run's deadline); the abort is re-thrown as it is */
+  signal?: AbortSignal;
 }
 
 /** Bodies longer than this (characters) are cut: nobody faxes a million characters of mail text. */
@@ -81,6 +95,7 @@ interface State {
   maxDepth: number;
   /** counter for our stored file names */
   seq: number;
+  signal: AbortSignal | undefined;
 }
 
 /** Parse a mail from `input`, storing attachments under `workDir`/parts. */
@@ -91,9 +106,9 @@ export async function parseMessage(input: NodeJS.ReadableStream, workDir: string
   } catch (err) {
     throw toFaxError(err, 'storing the mail');
   }
-  const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0 };
+  const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0, signal: limits.signal };
   const top = await parseLevel(input, state, 0);
-  const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes };
+  const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes, authors: top.authors };
   if (top.from) msg.from = top.from;
   if (top.replyTo) msg.replyTo = top.replyTo;
   if (top.recipients) msg.recipients = top.recipients;
@@ -135,21 +150,33 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
     chain.catch(() => undefined);
   });
   try {
-    await pipeline(input as Readable, parser);
+    await pipeline(input as Readable, parser, ...(state.signal ? [{ signal: state.signal }] : []));
     // pipeline() settles on the parser's 'finish'; the text object is read out just before 'end'.
     await finished(parser);
     await chain;
   } catch (err) {
     await chain.catch(() => undefined);
     if (err instanceof FaxError) throw err;
+    if (state.signal?.aborted) throw err;
     const errno = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
     if (errno.startsWith('E')) throw toFaxError(err, 'reading the mail');
     throw new FaxError('bad-document', 'The mail could not be read: it is not a valid MIME message.', { cause: err });
   }
+  const counts = new Map<string, number>();
+  for (const l of headerLines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
+  const authors: MessageAuthors = {
+    from: authorAddresses(parser.from),
+    replyTo: authorAddresses(parser.replyTo),
+    repeated: ['from', 'sender', 'reply-to'].filter((k) => (counts.get(k) ?? 0) > 1),
+  };
+  const sender = authorAddresses(parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined);
+  if (sender.length > 0) authors.sender = sender[0]!;
+  if (sender.length > 1) authors.repeated.push('sender');
   const level: Level = {
     subject: parser.subject ?? '',
     messageId: parser.messageId ?? '',
     headerBytes: headerLines.reduce((n, l) => n + Buffer.byteLength(l.line) + 2, 2),
+    authors,
   };
   const from = firstAddress(parser.from);
   if (from) level.from = from;
@@ -202,6 +229,24 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
     path,
     depth,
   });
+}
+
+/**
+ * Every address of an address header, group members included; an entry with a name but no address
+ * counts as '' (an author nobody can check). An empty group ("undisclosed-recipients:;") adds nothing.
+ */
+function authorAddresses(obj: AddressObject | AddressObject[] | undefined): Address[] {
+  const out: Address[] = [];
+  for (const o of Array.isArray(obj) ? obj : obj ? [obj] : []) {
+    for (const a of o.value ?? []) {
+      if (a.group) {
+        for (const m of a.group) out.push({ address: m.address ?? '', name: m.name ?? '' });
+      } else {
+        out.push({ address: a.address ?? '', name: a.name ?? '' });
+      }
+    }
+  }
+  return out;
 }
 
 function firstAddress(obj: AddressObject | undefined): Address | undefined {

@@ -37,55 +37,55 @@ const NO_FAX_ANSWER: Texts = {
 const LINE_TROUBLE: Texts = {
   en: {
     explain: 'The two fax machines could not understand each other, usually because of noise or a poor connection on the line.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, ask the recipient whether their fax machine works, or try again later.',
+    action: 'Ask the recipient whether their fax machine works, or send your mail again later.',
   },
   ja: {
     explain: '回線の雑音や接続品質の問題により、双方のファクス機が正しく通信できませんでした。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、相手のファクス機が正常か確認するか、時間をおいて再度お試しください。',
+    action: '相手のファクス機が正常か確認するか、時間をおいてもう一度メールを送ってください。',
   },
 };
 
 const TRAINING: Texts = {
   en: {
     explain: 'The fax machines could not agree on a transmission speed, usually because the line is too noisy.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, try again later or ask the recipient to check their line.',
+    action: 'Send your mail again later, or ask the recipient to check their line.',
   },
   ja: {
     explain: '回線の雑音などにより、双方のファクス機が通信速度を合わせられませんでした。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、時間をおいて再度お試しいただくか、相手に回線の確認を依頼してください。',
+    action: '時間をおいてもう一度メールを送っていただくか、相手に回線の確認を依頼してください。',
   },
 };
 
 const DROPPED: Texts = {
   en: {
     explain: 'The call was cut off while the fax was being sent, so the recipient may have received only part of it.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, ask the recipient whether pages arrived and whether their machine has paper.',
+    action: 'Ask the recipient whether any pages arrived and whether their machine has paper, then send your mail again.',
   },
   ja: {
     explain: '送信の途中で通話が切れたため、相手には一部のページしか届いていない可能性があります。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、相手にページが届いているか、用紙切れでないかを確認してください。',
+    action: '相手にページが届いているか、用紙切れでないかを確認してから、もう一度メールを送ってください。',
   },
 };
 
 const FAR_END_HUNG_UP: Texts = {
   en: {
     explain: 'The receiving fax machine ended the call in the middle of the fax. It may be out of paper or memory.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, ask the recipient to check paper and memory on their fax machine.',
+    action: 'Ask the recipient to check paper and memory on their fax machine, then send your mail again.',
   },
   ja: {
     explain: '送信の途中で相手のファクス機が通話を終了しました。用紙切れやメモリ不足の可能性があります。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、相手のファクス機の用紙とメモリを確認してもらってください。',
+    action: '相手のファクス機の用紙とメモリを確認してもらってから、もう一度メールを送ってください。',
   },
 };
 
 const NO_RESPONSE_AFTER_PAGE: Texts = {
   en: {
     explain: 'The receiving fax machine stopped answering after a page was sent. The page may or may not have arrived.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, ask the recipient which pages arrived.',
+    action: 'Ask the recipient which pages arrived, then send your mail again if needed.',
   },
   ja: {
     explain: 'ページ送信後に相手のファクス機から応答がなくなりました。そのページが届いたかどうかは分かりません。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、どのページが届いたか相手に確認してください。',
+    action: 'どのページが届いたか相手に確認し、必要であればもう一度メールを送ってください。',
   },
 };
 
@@ -136,22 +136,22 @@ const LOCAL_FILE: Texts = {
 const LOCAL_RESOURCE: Texts = {
   en: {
     explain: 'The fax server ran out of resources (memory or fax channels) while sending.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, forward this notice to your fax administrator.',
+    action: 'Send your mail again later. If it fails again, forward this notice to your fax administrator.',
   },
   ja: {
     explain: '送信中にファクスサーバのリソース(メモリやファクス回線)が不足しました。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、この通知をファクス管理者に転送してください。',
+    action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
   },
 };
 
 const UNKNOWN: Texts = {
   en: {
     explain: 'The fax could not be sent for a reason the fax server could not identify.',
-    action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, forward this notice to your fax administrator.',
+    action: 'Send your mail again later. If it fails again, forward this notice to your fax administrator.',
   },
   ja: {
     explain: 'ファクスサーバが特定できない理由により、送信できませんでした。',
-    action: '自動で再送される場合は対応不要です。失敗が続く場合は、この通知をファクス管理者に転送してください。',
+    action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
   },
 };
 
@@ -198,11 +198,11 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   T30_ERR_TX_GOTDCN: e('line_error', {
     en: {
       explain: 'The receiving fax machine hung up before the fax started. It may be busy, out of paper, or refusing faxes.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, ask the recipient to check their fax machine.',
+      action: 'Ask the recipient to check their fax machine, then send your mail again.',
     },
     ja: {
       explain: 'ファクスの送信が始まる前に、相手のファクス機が通話を終了しました。使用中、用紙切れ、または受信拒否の可能性があります。',
-      action: '自動で再送される場合は対応不要です。失敗が続く場合は、相手にファクス機の確認を依頼してください。',
+      action: '相手にファクス機を確認してもらってから、もう一度メールを送ってください。',
     },
   }),
   T30_ERR_TX_INVALRSP: e('line_error', LINE_TROUBLE),
@@ -275,11 +275,11 @@ export const RES_FAX_CATALOG: Readonly<Record<ResFaxCode, CatalogEntry>> = {
   T38_NEG_ERROR: e('line_error', {
     en: {
       explain: 'The telephone network could not set up a fax connection (T.38) with the receiving side.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, forward this notice to your fax administrator.',
+      action: 'Send your mail again later. If it fails again, forward this notice to your fax administrator.',
     },
     ja: {
       explain: '電話網で相手側とのファクス接続(T.38)を確立できませんでした。',
-      action: '自動で再送される場合は対応不要です。失敗が続く場合は、この通知をファクス管理者に転送してください。',
+      action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
     },
   }),
   HANGUP: e('dropped', DROPPED),
@@ -294,11 +294,11 @@ export const REASON_CATALOG: Readonly<Record<number, CatalogEntry>> = {
   0: e('congestion', {
     en: {
       explain: 'The call could not be placed. The telephone line or the provider may be unavailable.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, forward this notice to your fax administrator.',
+      action: 'Send your mail again later. If it fails again, forward this notice to your fax administrator.',
     },
     ja: {
       explain: '発信できませんでした。電話回線または通信事業者側が利用できない状態の可能性があります。',
-      action: '自動で再送される場合は対応不要です。失敗が続く場合は、この通知をファクス管理者に転送してください。',
+      action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
     },
   }),
   // 1: the far side hung up before answering (rejected, or a number that does not exist): retry a little.
@@ -315,34 +315,50 @@ export const REASON_CATALOG: Readonly<Record<number, CatalogEntry>> = {
   3: e('no_answer', {
     en: {
       explain: 'The number rang but nobody answered.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, check the number and ask the recipient to switch their fax machine on.',
+      action: 'Check the number and ask the recipient to switch their fax machine on, then send your mail again.',
     },
     ja: {
       explain: '呼び出しましたが、応答がありませんでした。',
-      action: '自動で再送される場合は対応不要です。失敗が続く場合は、番号を確認し、相手にファクス機の電源を入れてもらってください。',
+      action: '番号を確認し、相手にファクス機の電源を入れてもらってから、もう一度メールを送ってください。',
     },
   }),
   5: e('busy', {
     en: {
       explain: 'The number was busy.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it stays busy, try again later.',
+      action: 'The number was busy on every try. Send your mail again later.',
     },
     ja: {
       explain: '相手の番号が話し中でした。',
-      action: '自動で再送される場合は対応不要です。話し中が続く場合は、時間をおいて再度お試しください。',
+      action: 'すべての試行で話し中でした。時間をおいてもう一度メールを送ってください。',
     },
   }),
   8: e('congestion', {
     en: {
       explain: 'The telephone network was congested and could not connect the call.',
-      action: 'Nothing is needed if the fax is tried again automatically. If it keeps failing, try again later.',
+      action: 'Send your mail again later.',
     },
     ja: {
       explain: '電話網が混雑していたため、接続できませんでした。',
-      action: '自動で再送される場合は対応不要です。失敗が続く場合は、時間をおいて再度お試しください。',
+      action: '時間をおいてもう一度メールを送ってください。',
     },
   }),
 };
+
+/**
+ * A call that was answered and then dropped before any page and without a remote station id: no fax
+ * machine ever took part (a person answered and hung up, or the far end hung up during the handshake).
+ * Same class as a drop, other words: "cut off while the fax was being sent" would be wrong here.
+ */
+export const ANSWERED_NO_FAX: CatalogEntry = e('dropped', {
+  en: {
+    explain: 'The number answered, but the call ended before any fax machine took part: a person may have answered and hung up, or the receiving machine hung up while the two machines were still greeting each other. Nothing was sent.',
+    action: 'Check that the number is a fax number and that the receiving machine is switched on, then send your mail again.',
+  },
+  ja: {
+    explain: '相手の番号は応答しましたが、ファクス機が通信を始める前に通話が終了しました。人が応答して電話を切ったか、相手の機器が接続手順の途中で切断した可能性があります。何も送信されていません。',
+    action: '番号がファクス番号であること、相手のファクス機の電源が入っていることを確認してから、もう一度メールを送ってください。',
+  },
+});
 
 /** Any other ${REASON}, an empty FAXOPT(error), or an error text nobody knows. */
 export const FALLBACK_ENTRY: CatalogEntry = e('unknown', UNKNOWN);

@@ -8,7 +8,7 @@
  * Success is FAXOPT(status)=SUCCESS and nothing else: the sending leg reports error=HANGUP even on success.
  */
 import type { Locale, RetryClass } from '../config/schema.js';
-import { T30_CATALOG, RES_FAX_CATALOG, RES_FAX_CODES, REASON_CATALOG, FALLBACK_ENTRY, type CatalogEntry, type Explanation } from './catalog.js';
+import { T30_CATALOG, RES_FAX_CATALOG, RES_FAX_CODES, REASON_CATALOG, FALLBACK_ENTRY, ANSWERED_NO_FAX, type CatalogEntry, type Explanation } from './catalog.js';
 import { T30_COMPLETIONS } from './t30-table.js';
 
 export interface Outcome {
@@ -91,8 +91,11 @@ export function explain(entry: CatalogEntry, locale: Locale): Explanation {
   return entry[locale];
 }
 
-/** Catalogue entry for a recorded attempt (its stored text and reason), for receipts. */
-export function entryForAttempt(attempt: { status: string; error: string; reason?: number }): CatalogEntry {
+/** Catalogue entry for a recorded attempt (its stored text, reason, pages and station id), for receipts. */
+export function entryForAttempt(attempt: { status: string; error: string; reason?: number; pages?: number; remoteStationId?: string }): CatalogEntry {
   if (attempt.status === 'UNANSWERED' && attempt.reason !== undefined) return REASON_CATALOG[attempt.reason] ?? FALLBACK_ENTRY;
-  return lookupError(attempt.error)?.entry ?? FALLBACK_ENTRY;
+  const entry = lookupError(attempt.error)?.entry ?? FALLBACK_ENTRY;
+  // A drop with no page and no station id: nobody's fax machine was on the line.
+  if (attempt.status === 'FAILED' && entry.class === 'dropped' && !attempt.pages && !attempt.remoteStationId) return ANSWERED_NO_FAX;
+  return entry;
 }

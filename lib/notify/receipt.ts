@@ -14,7 +14,8 @@ import type { Attempt, Job } from '../spool/types.js';
 import { entryForAttempt, explain } from './classify.js';
 import { renderMail } from './template.js';
 
-export type ReceiptKind = 'success' | 'failure';
+/** success and failure end a job; cancelled tells the sender that the admin stopped it (failure template). */
+export type ReceiptKind = 'success' | 'failure' | 'cancelled';
 
 const OUTCOME: Record<Locale, Record<RetryClass | 'success', string>> = {
   en: {
@@ -38,6 +39,38 @@ const OUTCOME: Record<Locale, Record<RetryClass | 'success', string>> = {
     incompatible: '相手が受信できません',
     local_error: 'サーバの問題',
     unknown: '失敗',
+  },
+};
+
+/** What a cancel notice says, by what happened to the call that was under way. */
+const CANCELLED: Record<Locale, Record<'beforeCall' | 'hungUp' | 'leftRunning', { explain: string; action: string }>> = {
+  en: {
+    beforeCall: {
+      explain: 'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the cancelled call.',
+      action: 'If it should still go out, send your mail again, or ask your fax administrator why it was cancelled.',
+    },
+    hungUp: {
+      explain: 'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The recipient may have received some pages.',
+      action: 'Ask the recipient which pages arrived. If the fax should still go out, send your mail again.',
+    },
+    leftRunning: {
+      explain: 'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so the recipient may still receive it, in part or whole.',
+      action: 'Ask the recipient whether the fax arrived before you send it again.',
+    },
+  },
+  ja: {
+    beforeCall: {
+      explain: 'このファクスは送信前にファクス管理者によって取り消されました。相手には何も送られていません。',
+      action: '送信が必要な場合は、もう一度メールを送ってください。取り消しの理由はファクス管理者にお問い合わせください。',
+    },
+    hungUp: {
+      explain: 'このファクスは送信中にファクス管理者によって取り消され、通話は切断されました。相手には一部のページが届いている可能性があります。',
+      action: 'どのページが届いたか相手に確認してください。送信が必要な場合は、もう一度メールを送ってください。',
+    },
+    leftRunning: {
+      explain: 'このファクスは送信中にファクス管理者によって取り消されましたが、通話を止められませんでした。相手には一部または全部が届く可能性があります。',
+      action: '再送する前に、ファクスが届いたか相手に確認してください。',
+    },
   },
 };
 
@@ -106,6 +139,12 @@ export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName
     data['action'] = words.action;
     data['error'] = last.error;
   }
+  if (kind === 'cancelled') {
+    const words = CANCELLED[locale][job.cancelled?.call === 'hung-up' ? 'hungUp' : job.cancelled?.call === 'left-running' ? 'leftRunning' : 'beforeCall'];
+    data['explain'] = words.explain;
+    data['action'] = words.action;
+    data['error'] = '';
+  }
   return data;
 }
 
@@ -118,7 +157,8 @@ export interface RenderedReceipt {
 /** Render both parts; the Subject comes from the text template's first line. */
 export async function renderReceipt(job: Job, kind: ReceiptKind, options: { locale: Locale; templatesDir: string; pdfName?: string; log?: Logger }): Promise<RenderedReceipt> {
   const data = receiptData(job, kind, options.locale, options.pdfName ?? '');
-  const r = await renderMail(kind, options.locale, data, { templatesDir: options.templatesDir, html: true, log: options.log });
+  const template = kind === 'cancelled' ? 'failure' : kind;
+  const r = await renderMail(template, options.locale, data, { templatesDir: options.templatesDir, html: true, log: options.log });
   const subject = r.subject || (kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`);
   return { subject, text: r.text, html: r.html ?? '' };
 }

@@ -2,7 +2,7 @@
  * retry.ts: should a failed attempt be tried again, and when? Pure.
  * Inputs: the job's attempts (the one just recorded last) and the [retry] rules of the config.
  * The rule, per outcome class C of the last attempt (see classify.ts):
- *   - incompatible and local_error are never retried, whatever the config says: the far end cannot take
+ *   - incompatible and local_error are never retried (and have no [retry] rule): the far end cannot take
  *     this fax, or our own file is broken, and another call would fail the same way;
  *   - otherwise retry while the number of attempts that ended in class C is below retry.C.max_attempts
  *     ("total tries for this outcome, including the first"), after retry.C.after seconds.
@@ -10,13 +10,13 @@
  * So that a job alternating between classes (busy, line error, busy, ...) cannot go on for ever, there is
  * also a cap on all attempts together: twice the largest max_attempts of any class (12 with the defaults).
  */
-import type { Config, RetryClass } from '../config/schema.js';
-import { RETRY_CLASSES } from '../config/schema.js';
+import type { Config, RetryClass, RetryableClass } from '../config/schema.js';
+import { RETRYABLE_CLASSES } from '../config/schema.js';
 import type { Attempt } from '../spool/types.js';
 
 export const NEVER_RETRY: ReadonlySet<RetryClass> = new Set<RetryClass>(['incompatible', 'local_error']);
 
-export type RetryRules = Pick<Config['retry'], RetryClass>;
+export type RetryRules = Pick<Config['retry'], RetryableClass>;
 
 export type RetryDecision =
   | { retry: true; at: Date; class: RetryClass; used: number; limit: number }
@@ -24,7 +24,7 @@ export type RetryDecision =
 
 /** The cap on all attempts of one job together. */
 export function maxTotalAttempts(rules: RetryRules): number {
-  return 2 * Math.max(...RETRY_CLASSES.map((c) => rules[c].max_attempts));
+  return 2 * Math.max(...RETRYABLE_CLASSES.map((c) => rules[c].max_attempts));
 }
 
 /** Decide after the last attempt in `attempts`. */
@@ -32,9 +32,9 @@ export function decideRetry(attempts: readonly Attempt[], rules: RetryRules, now
   const last = attempts[attempts.length - 1];
   if (!last || last.status === 'SUCCESS' || last.class === '') return { retry: false, why: 'success', class: '', used: attempts.length, limit: 0 };
   const cls = last.class;
-  const rule = rules[cls];
   const used = attempts.filter((a) => a.class === cls).length;
   if (NEVER_RETRY.has(cls)) return { retry: false, why: 'never', class: cls, used, limit: 1 };
+  const rule = rules[cls as RetryableClass];
   if (used >= rule.max_attempts) return { retry: false, why: 'class-limit', class: cls, used, limit: rule.max_attempts };
   const cap = maxTotalAttempts(rules);
   if (attempts.length >= cap) return { retry: false, why: 'total-limit', class: cls, used: attempts.length, limit: cap };

@@ -3,12 +3,19 @@
  * part that reads the spool and carries the actions out under the spool lock is apply.ts.
  *
  * Rules, in the order they are applied:
- *   1. lost: a dialling job whose call file is gone, with no result `lost_after` seconds after its call
- *      started, is given up as a lost attempt (the caller records it; retried by rule). It stops holding
- *      its channel and its number in this same pass.
- *   2. channels: at most `maxCalls` jobs are dialling at once (the trunk's fax channels), counting calls
- *      we know of outside the spool (`extraCalls`, e.g. seen on Asterisk's channels).
- *   3. one call per number: a number with a dialling job (or listed in `busyNumbers`) gets no second call.
+ *   1. lost: a dialling job whose call file is gone and whose result has not come is given up as a lost
+ *      attempt (the caller records it; retried by rule). Asterisk removes a call file only after the whole
+ *      call, the dialplan's report included, so a file that is gone means the call is over; the caller has
+ *      applied every report stored before it looked (apply.ts). Only a call file removed by hand while its
+ *      call is still on would be wrong, so: when Asterisk's channel list was read (`live` known), a job
+ *      with no live channel is lost at once; when it could not be read, only `lost_after` after its call
+ *      started. A lost job stops holding its channel and its number in this same pass.
+ *   2. channels: at most `maxCalls` calls at once (the trunk's fax channels), counting dialling jobs, calls
+ *      whose result is in but whose call Asterisk has not finished (`finishing`: the dialplan runs
+ *      faxmail-notify before it hangs up and removes the call file), and calls we know of outside the
+ *      spool (`extraCalls`, e.g. received faxes seen on Asterisk's channels).
+ *   3. one call per number: a number with a dialling or finishing job (or listed in `busyNumbers`) gets
+ *      no second call.
  *   4. a job dials only when due (`notBefore`: its first moment, or the time its retry rule gave it) and
  *      inside the sending window (hours.ts); held jobs never dial.
  *   5. per-sender limits over the last hour (calls started, pages dialled; retries count). A sender over a
@@ -21,7 +28,7 @@
  * The answer also says, for every job that waits, why and until when it cannot dial by the clock alone,
  * and `wakeAt`, the earliest moment the clock alone could let a waiting job dial.
  */
-import { isOpen, nextOpen, type SendingWindow } from './hours.js';
+import { isOpen, nextOpen, type SendingWindow } from '../policy/hours.js';
 
 export interface QueueSettings {
   maxCalls: number;
@@ -44,8 +51,16 @@ export interface QueueEntry {
   notBefore: number;
   /** ms: order within a sender */
   created: number;
-  /** dialling only: is the call file still in Asterisk's outgoing dir (not yet picked up, or ringing)? */
+  /** dialling only: is the call file still in Asterisk's outgoing dir (the call is waiting, ringing or on)? */
   callFilePresent?: boolean;
+  /** dialling only: does Asterisk's channel list show a channel of this job? undefined: the list was not read */
+  live?: boolean;
+}
+
+/** A call whose report has been applied while Asterisk still holds its call file (it is hanging up). */
+export interface FinishingCall {
+  job: string;
+  number: string;
 }
 
 /** A call start within the last hour (also those of jobs already finished). */
@@ -64,6 +79,8 @@ export interface DispatchInput {
   busyNumbers?: ReadonlySet<string>;
   /** calls on the trunk that are not dialling jobs */
   extraCalls?: number;
+  /** calls that have reported but not yet ended on Asterisk (see rule 2) */
+  finishing?: readonly FinishingCall[];
 }
 
 export type WaitReason = 'channels' | 'number' | 'not-due' | 'hours' | 'sender-limit' | 'held';
@@ -94,9 +111,13 @@ export function dispatch(input: DispatchInput): DispatchPlan {
   const lost: string[] = [];
   const busy = new Set(input.busyNumbers ?? []);
   let inFlight = input.extraCalls ?? 0;
+  for (const f of input.finishing ?? []) {
+    inFlight++;
+    busy.add(f.number);
+  }
   for (const j of input.jobs) {
     if (j.state !== 'dialling') continue;
-    if (!j.callFilePresent && now - j.notBefore >= s.lostAfter) {
+    if (!j.callFilePresent && (j.live === false || (j.live === undefined && now - j.notBefore >= s.lostAfter))) {
       lost.push(j.id);
       continue;
     }

@@ -5,19 +5,27 @@
  * the settings the dispatcher reads from the config.
  * Lock order everywhere: the queue lock first, then a job's lock (updateJob), never the other way round.
  */
-import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { jobDir, listJobIds, readJob, type SpoolPaths } from '../spool/jobs.js';
 import type { Job } from '../spool/types.js';
 import type { QueueEntry, QueueSettings, RecentStart } from './dispatch.js';
-import { parseWindow } from './hours.js';
+import { parseWindow } from '../policy/hours.js';
 
 export const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
 
 export function queueLockPath(paths: SpoolPaths): string {
   return join(paths.locks, 'queue.lock');
 }
+
+/** Touched by every `faxmail run` that finished: doctor and status tell from it whether the timer works. */
+export function runStampPath(paths: SpoolPaths): string {
+  return join(paths.root, 'last-run');
+}
+
+/** How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s). */
+export const RUN_STALE_MS = 5 * 60_000;
 
 /** Held by the sendfax run that builds jobs/.new-<id> (see recover.ts). */
 export function stagingLockPath(paths: SpoolPaths, id: string): string {
@@ -74,15 +82,40 @@ export async function loadJobs(paths: SpoolPaths): Promise<{ jobs: LoadedJob[]; 
   return { jobs, unreadable };
 }
 
+/**
+ * What Asterisk holds at one moment: faxmail's call files in its outgoing dir, and (when its channel list
+ * could be read) the jobs that have a live channel (accountcode = job id) and how many received faxes are on.
+ */
+export interface CallView {
+  files: ReadonlySet<string>;
+  /** undefined: Asterisk's channel list was not read */
+  liveJobs?: ReadonlySet<string>;
+  /** received faxes on Asterisk's channels (calls faxmail did not place) */
+  receiving?: number;
+}
+
+/** faxmail's call files (faxmail-<job>-<n>.call) in the outgoing dir now. */
+export async function callFilesPresent(outgoing: string): Promise<Set<string>> {
+  const names = await readdir(outgoing).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  return new Set(names.filter((n) => CALL_FILE.test(n)));
+}
+
+/** Our call-file names: faxmail-<job id>-<attempt>.call (asterisk/callfile.ts callFileName). */
+export const CALL_FILE = /^faxmail-([0-9]{8}-[0-9]{6}-[0-9a-f]{12})-([0-9]+)\.call$/;
+
 /** One job as the dispatcher's entry; undefined for a final job. */
-export function toEntry(job: Job, outgoing: string): QueueEntry | undefined {
+export function toEntry(job: Job, view: CallView): QueueEntry | undefined {
   const state = queueState(job);
   if (state === 'final') return undefined;
   const created = ms(job.created, 0);
   const entry: QueueEntry = { id: job.id, number: job.number, sender: senderKey(job), pages: job.pages, state, notBefore: created, created };
   if (state === 'dialling') {
     entry.notBefore = ms(job.dialledAt ?? job.nextAttemptAt, ms(job.updated, created));
-    entry.callFilePresent = job.callFile !== undefined && existsSync(join(outgoing, job.callFile));
+    entry.callFilePresent = job.callFile !== undefined && view.files.has(job.callFile);
+    if (view.liveJobs) entry.live = view.liveJobs.has(job.id);
   } else {
     entry.notBefore = ms(job.nextAttemptAt, created);
   }

@@ -1,37 +1,36 @@
 /*
  * recover.ts: `faxmail run`, what the timer (every 30 s) does so that a crash at any instant blocks nothing:
  *   under the queue lock:
- *     1. apply every call report stored and not yet applied (a killed or lock-starved faxmail-notify);
- *     2. finish or undo call files a killed dispatcher left in paths.tmp: a dialling job's staged file is
- *        placed (apply.ts), a staged file of a job that is not dialling it is removed;
- *     3. repair the per-number records of the older line model (lib/spool/line.ts): an active job that is
- *        no longer dialling, a waiting job that no longer waits;
- *     4. run the dispatcher: lost calls (dialling, call file gone, no report for queue.lost_after) become a
- *        lost attempt retried by rule, and free channels start queued jobs;
+ *     1. remove call files a killed dispatcher left staged in paths.tmp for a job that is not dialling them
+ *        (a dialling job's staged file is placed by the dispatcher itself, apply.ts);
+ *     2. run the dispatcher with Asterisk's channel list (apply.ts): it applies every call report stored
+ *        and not yet applied (a killed or lock-starved faxmail-notify), gives up calls that ended without a
+ *        report (lost: retried by rule), counts received faxes and calls still hanging up, and starts
+ *        queued jobs while a channel is free;
+ *     3. once: remove the per-number records of the line model that came before the queue (lines/ and its
+ *        line-*.lock files): the job records alone say who dials, so there is nothing in them to keep;
  *   then, without the lock:
- *     5. hand over receipts and notices still pending (noticePending) and flush the outbox;
- *     6. remove what killed processes left: a job staging dir (jobs/.new-<id>) as soon as the sendfax that
+ *     4. hand over receipts and notices still owed (noticePending) and flush the outbox; tell the admin
+ *        about lost calls; touch <spool>/last-run (doctor and status check that the timer works);
+ *     5. remove what killed processes left: a job staging dir (jobs/.new-<id>) as soon as the sendfax that
  *        built it is dead (its flock on locks/staging-<id>.lock is free); scratch files in paths.tmp and the
  *        spool and half-stored reports once older than ORPHAN_AGE_MS (younger ones may be in use).
  * A job left half-made by a killed sendfax is only ever a staging dir (removed here) or a whole job that
  * does not hold a number until the dispatcher starts it. Everything here is idempotent.
  * Fails with FaxError('temporary') when the queue lock stays busy (the next timer run tries again).
  */
-import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { writeFileAtomic } from '../fsutil/atomic.js';
 import { spoolPaths, ensureSpool, type SpoolPaths } from '../spool/jobs.js';
-import { withLock } from '../spool/lock.js';
-import type { LineRecord } from '../spool/line.js';
-import type { Job } from '../spool/types.js';
-import { dispatchLocked, type DispatchOptions, type DispatchRun } from './apply.js';
-import { loadJobs, queueLockPath, queueState, stagingLockPath } from './records.js';
+import { tryLock, withLock } from '../spool/lock.js';
 import { isJobId } from '../spool/job-id.js';
-import { tryLock } from '../spool/lock.js';
-import { existsSync } from 'node:fs';
-import { applyStoredReport, listPendingReports, reportDirs, type AppliedReport } from './reports.js';
+import type { Job } from '../spool/types.js';
+import { dispatchLocked, sendOwed, type DispatchOptions, type DispatchRun } from './apply.js';
+import { loadJobs, queueLockPath, queueState, runStampPath, stagingLockPath } from './records.js';
+import { reportDirs, type AppliedReport } from './reports.js';
 
 /** Files and dirs a live process may still be writing are never this old (a conversion is capped lower). */
 export const ORPHAN_AGE_MS = 10 * 60_000;
@@ -40,7 +39,8 @@ export interface RecoveryResult {
   reports: AppliedReport[];
   reportErrors: { name: string; error: string }[];
   stagedRemoved: string[];
-  linesRepaired: string[];
+  /** the line model's records (lines/) removed: 0 or the number of files */
+  linesRetired: number;
   dispatch: DispatchRun;
   notices: { job: string; result: string }[];
   orphans: string[];
@@ -54,20 +54,10 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
   const locked = await withLock(
     queueLockPath(paths),
     async () => {
-      const reports: AppliedReport[] = [];
-      const reportErrors: { name: string; error: string }[] = [];
-      for (const name of (await listPendingReports(paths)).pending) {
-        try {
-          reports.push(await applyStoredReport(config, paths, name, log, now));
-        } catch (err) {
-          reportErrors.push({ name, error: err instanceof Error ? err.message : String(err) });
-        }
-      }
-      const { jobs } = await loadJobs(paths);
-      const stagedRemoved = await removeStrayStagedCallFiles(config, jobs.map((j) => j.job), log);
-      const linesRepaired = await repairLines(paths, jobs.map((j) => j.job), log);
-      const dispatch = await dispatchLocked(config, paths, log, { ...opts, now });
-      return { reports, reportErrors, stagedRemoved, linesRepaired, dispatch };
+      const stagedRemoved = await removeStrayStagedCallFiles(config, (await loadJobs(paths)).jobs.map((j) => j.job), log);
+      const dispatch = await dispatchLocked(config, paths, log, { channels: 'always', ...opts, now });
+      const linesRetired = await retireLines(paths, log);
+      return { reports: dispatch.reports, reportErrors: dispatch.reportErrors, stagedRemoved, linesRetired, dispatch };
     },
     opts.lockTimeoutMs ?? 30_000,
   );
@@ -77,14 +67,17 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
       config,
       `${locked.dispatch.lost.length} fax call${locked.dispatch.lost.length === 1 ? '' : 's'} gave no result`,
       [
-        `These calls left Asterisk's outgoing directory but no result came within queue.lost_after (${config.queue.lost_after} s):`,
+        locked.dispatch.channelsRead
+          ? "These calls ended (their call files left Asterisk's outgoing directory and no channel of theirs is left) without a result:"
+          : `These calls left Asterisk's outgoing directory but no result came within queue.lost_after (${config.queue.lost_after} s):`,
         ...locked.dispatch.lost.map((l) => `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`),
         '',
-        'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail WARNINGs), or a call file was removed by hand.',
+        'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail WARNINGs), faxmail-notify was killed before it could store the result, or a call file was removed by hand.',
       ],
       log,
     );
   }
+  await sendOwed(config, locked.dispatch, log);
   const notices = await sendPendingNotices(config, paths, log);
   const orphans = await removeOrphans(config, paths, now, log);
   const result: RecoveryResult = { ...locked, notices, orphans };
@@ -94,8 +87,10 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
   } catch (err) {
     log.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox flush failed');
   }
+  // For doctor and status: the timer works (what the stamp says, not what it contains, is what counts).
+  await writeFile(runStampPath(paths), `${new Date().toISOString()}\n`, { mode: 0o640 }).catch((err: Error) => log.warn({ err: err.message }, 'could not touch the run stamp'));
   log.info(
-    { reports: result.reports.length, started: result.dispatch.started.length, lost: result.dispatch.lost.length, placed: result.dispatch.placed.length, notices: notices.length, orphans: orphans.length, lines: result.linesRepaired.length },
+    { reports: result.reports.length, started: result.dispatch.started.length, lost: result.dispatch.lost.length, placed: result.dispatch.placed.length, finishing: result.dispatch.finishing.length, notices: notices.length, orphans: orphans.length, channels: result.dispatch.channelsRead },
     'faxmail run',
   );
   return result;
@@ -114,42 +109,25 @@ async function removeStrayStagedCallFiles(config: Readonly<Config>, jobs: readon
   return removed;
 }
 
-/** The older line model's records: clear an active job that is not dialling, drop waiters that do not wait. */
-async function repairLines(paths: SpoolPaths, jobs: readonly Job[], log: Logger): Promise<string[]> {
+/**
+ * The line model (before the queue) kept spool/lines/<number>.json and locks/line-*.lock. The job records
+ * say everything those said (a `waiting` job reads as queued, records.ts), so they are removed, once.
+ */
+async function retireLines(paths: SpoolPaths, log: Logger): Promise<number> {
   const dir = join(paths.root, 'lines');
-  const byId = new Map(jobs.map((j) => [j.id, j]));
-  const repaired: string[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.endsWith('.json')) continue;
-    const file = join(dir, name);
-    // The lock is named by the number (as line.ts names it), which the record holds.
-    const number = await readFile(file, 'utf8').then((t) => String((JSON.parse(t) as LineRecord).number ?? ''), () => undefined);
-    if (number === undefined) continue;
-    await withLock(join(paths.locks, `line-${number.replace(/[^0-9+]/g, '')}.lock`), async () => {
-      let line: LineRecord;
-      try {
-        line = JSON.parse(await readFile(file, 'utf8')) as LineRecord;
-      } catch {
-        return;
-      }
-      const before = JSON.stringify(line);
-      const active = line.active !== undefined ? byId.get(line.active) : undefined;
-      if (line.active !== undefined && (!active || queueState(active) !== 'dialling')) delete line.active;
-      line.waiting = (line.waiting ?? []).filter((w) => byId.get(w.job)?.state === 'waiting');
-      if (JSON.stringify(line) === before) return;
-      await writeFileAtomic(file, JSON.stringify(line) + '\n', { mode: 0o640 });
-      repaired.push(line.number);
-      log.warn({ number: line.number }, 'repaired the line record of a number (its job had ended or was gone)');
-    });
-  }
-  return repaired;
+  const files = await readdir(dir).catch(() => undefined);
+  for (const name of await readdir(paths.locks).catch(() => [] as string[])) if (/^line-.*\.lock$/.test(name)) await unlink(join(paths.locks, name)).catch(() => undefined);
+  if (files === undefined) return 0;
+  await rm(dir, { recursive: true, force: true });
+  log.warn({ dir, files: files.length }, 'removed the per-number records of the line model (the queue does without them)');
+  return files.length;
 }
 
 /** Receipts and notices owed by final jobs (noticePending): hand them over now. */
 async function sendPendingNotices(config: Readonly<Config>, paths: SpoolPaths, log: Logger): Promise<{ job: string; result: string }[]> {
   const out: { job: string; result: string }[] = [];
   const { jobs } = await loadJobs(paths);
-  const pending = jobs.filter((j) => j.job.noticePending && ['sent', 'failed'].includes(j.job.state));
+  const pending = jobs.filter((j) => j.job.noticePending && ['sent', 'failed', 'cancelled'].includes(j.job.state));
   if (!pending.length) return out;
   const { sendReceipt } = await import('../notify/outbound.js');
   for (const { job } of pending) out.push({ job: job.id, result: await sendReceipt(config, paths, job.id, job.noticePending!, log) });
@@ -205,7 +183,6 @@ async function removeOrphans(config: Readonly<Config>, paths: SpoolPaths, now: D
   await sweep(paths.jobs, (n) => n.startsWith('.new-') || scratch(n));
   await sweep(config.paths.tmp, scratch);
   await sweep(paths.outbox, scratch);
-  await sweep(join(paths.root, 'lines'), scratch);
   await sweep(reportDirs(paths).pending, (n) => n.startsWith('.in-') || scratch(n));
   for (const id of (await readdir(paths.jobs).catch(() => [] as string[])).filter((n) => !n.startsWith('.'))) await sweep(join(paths.jobs, id), scratch);
   if (removed.length) log.warn({ removed }, 'removed files left by interrupted runs');

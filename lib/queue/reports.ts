@@ -19,10 +19,8 @@ import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil/atomic.js';
 import { isJobId } from '../spool/job-id.js';
-import { spoolPaths, type SpoolPaths } from '../spool/jobs.js';
-import { withLock } from '../spool/lock.js';
+import type { SpoolPaths } from '../spool/jobs.js';
 import type { NotifyResult, SentReport, UnansweredReport } from '../notify/outbound.js';
-import { queueLockPath } from './records.js';
 
 export type ReportKind = 'sent' | 'unanswered';
 
@@ -36,8 +34,7 @@ export interface StoredReport {
 }
 
 export function reportDirs(paths: SpoolPaths): { pending: string; applied: string } {
-  const pending = join(paths.root, 'reports');
-  return { pending, applied: join(pending, 'applied') };
+  return { pending: paths.reports, applied: join(paths.reports, 'applied') };
 }
 
 const NAME = /^(?:[0-9]{8}-[0-9]{6}-[0-9a-f]{12}-[0-9]{1,4}|unmatched-[0-9a-z-]+)-(sent|unanswered)\.json$/;
@@ -157,7 +154,7 @@ export interface AppliedReport {
 
 /**
  * Apply one stored report (idempotent) and file it under applied/. The caller holds the queue lock, and
- * afterwards sends the receipt it leaves pending (sendOwedReceipt). Throws on I/O trouble: the report stays
+ * afterwards sends the receipt it leaves pending (apply.ts, sendOwed). Throws on I/O trouble: the report stays
  * and the next run tries again.
  */
 export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPaths, name: string, log: Logger, now: Date = new Date()): Promise<AppliedReport> {
@@ -181,37 +178,16 @@ export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPa
   return out;
 }
 
-/** After the queue lock is released: hand over the receipt a just-applied report left pending. */
-export async function sendOwedReceipt(config: Readonly<Config>, paths: SpoolPaths, applied: AppliedReport, log: Logger): Promise<void> {
-  const r = applied.result;
-  if (!r || r.receipt !== 'pending' || (r.action !== 'sent' && r.action !== 'failed')) return;
-  const { sendReceipt } = await import('../notify/outbound.js');
-  r.receipt = await sendReceipt(config, paths, r.job, r.action === 'sent' ? 'success' : 'failure', log);
-}
-
-/** Apply every stored report, under the queue lock; a report that fails stays for the next run. */
-export async function applyPendingReports(config: Readonly<Config>, log: Logger, opts: { lockTimeoutMs?: number; now?: Date } = {}): Promise<{ applied: AppliedReport[]; failed: { name: string; error: string }[] }> {
-  const paths = spoolPaths(config.paths.spool);
-  const out = await withLock(
-    queueLockPath(paths),
-    async () => {
-      const applied: AppliedReport[] = [];
-      const failed: { name: string; error: string }[] = [];
-      for (const name of (await listPendingReports(paths)).pending) {
-        try {
-          applied.push(await applyStoredReport(config, paths, name, log, opts.now));
-        } catch (err) {
-          const error = err instanceof Error ? err.message : String(err);
-          failed.push({ name, error });
-          log.error({ report: name, err: error }, 'report could not be applied; it stays for faxmail run');
-        }
-      }
-      return { applied, failed };
-    },
-    opts.lockTimeoutMs ?? 30_000,
-  );
-  for (const a of out.applied) await sendOwedReceipt(config, paths, a, log);
-  return out;
+/**
+ * After the queue lock is released: hand over a receipt or notice a job owes (a just-applied report, a lost
+ * call given up), then keep a sent fax in the archive. Fills in the report's result for the caller's output.
+ */
+export async function sendOwedNotice(config: Readonly<Config>, paths: SpoolPaths, job: string, kind: 'success' | 'failure', log: Logger, report?: AppliedReport): Promise<void> {
+  const { archiveSent, sendReceipt } = await import('../notify/outbound.js');
+  const how = await sendReceipt(config, paths, job, kind, log);
+  if (report?.result) report.result.receipt = how;
+  // The archive copy, after the receipt (which may have made the PDF already): its failure costs nothing else.
+  if (kind === 'success' && config.archive.directory !== '') await archiveSent(config, paths, job, log);
 }
 
 /** Applied reports older than `days`, removed by `faxmail cleanup`. */

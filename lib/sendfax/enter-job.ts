@@ -2,34 +2,39 @@
  * enter-job.ts: the whole outbound path for one mail, as sendfax runs it.
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
- * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built under jobs/.new-<id> and renamed when complete; the call file is
- * renamed into Asterisk's outgoing dir last. Any failure removes the staging directory: nothing half-made
- * is left, and the FaxError says what the sender should read.
+ * (+cover: made last, since it counts the pages) -> job record -> queue. The job directory is built
+ * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`) under the queue lock, and the
+ * dispatcher (lib/queue/apply.ts) runs in the same lock hold: it makes the job `dialling` durably and hands
+ * its call file to Asterisk when a channel and the number are free; otherwise the job waits in the queue.
+ * Any failure before the commit removes the staging directory: nothing half-made is left, and the FaxError
+ * says what the sender should read. A dry run does every step up to the job record and then removes the
+ * staging directory: it leaves nothing in the spool.
  */
-import { mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
-import { authorizeSender } from '../policy/sender.js';
+import { authorizeSender, type Submission } from '../policy/sender.js';
 import { checkSenderBacklog } from '../queue/limits.js';
 import { findJobByMailKey, mailKeyTap } from '../queue/mailkey.js';
-import { queueLockPath } from '../queue/records.js';
+import { queueLockPath, stagingLockPath } from '../queue/records.js';
 import { tryLock, withLock } from '../spool/lock.js';
-import { stagingLockPath } from '../queue/records.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir } from '../spool/jobs.js';
-import { claimLine, forgetOnLine } from '../spool/line.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, type SpoolPaths } from '../spool/jobs.js';
+import { dispatchLocked, type DispatchRun } from '../queue/apply.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
-import { dropCallFile } from '../asterisk/queue.js';
 import { parseMessage } from '../mime/parse.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
 import { convertToFax, type ConvertOptions, type ConvertResult } from '../convert/to-fax.js';
 import type { CoverInfo } from '../documents/cover-page.js';
 import { bodyTextOf, prepareDocuments } from '../documents/prepare.js';
 import { addCoverPage, coverOptions, noteFits, recipientName, senderText, type CoverMade } from './cover.js';
+import { createBudget, cpuUsedMs, type Budget } from '../exec/budget.js';
+import { checkDeadline, deadlineError } from '../exec/limits.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
 export interface Envelope {
@@ -39,10 +44,24 @@ export interface Envelope {
   recipient: string;
   /** Postfix ${extension}: the number part of fax+NUMBER@domain; taken from recipient when absent */
   extension?: string;
+  /** Postfix ${sasl_username}: the SMTP AUTH login ('' none); absent when master.cf does not pass it */
+  saslUser?: string;
+  /** Postfix ${client_address}: the SMTP client ('' for local submission); absent when not passed */
+  clientAddress?: string;
+}
+
+function submissionOf(envelope: Envelope): Submission {
+  const s: Submission = {};
+  if (envelope.saslUser !== undefined) s.login = envelope.saslUser;
+  if (envelope.clientAddress !== undefined) s.client = envelope.clientAddress;
+  return s;
 }
 
 export interface EnterOptions {
+  /** check and convert everything, keep nothing: no job, no call file, the staging dir removed */
   dryRun: boolean;
+  /** with dryRun: copy the fax TIFF here (a new file) so the admin can look at it */
+  saveTiff?: string;
 }
 
 /** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
@@ -65,6 +84,17 @@ export function storedName(index: number, name: string, kind: string): string {
 }
 
 export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
+  // One deadline for the whole run (parsing, every tool), below Postfix's time limit, and one CPU
+  // allowance for all converters together (lib/exec/budget.ts).
+  const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
+  try {
+    return await enter(config, input, envelope, options, budget, log);
+  } finally {
+    budget.dispose();
+  }
+}
+
+async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, budget: Budget, log: Logger): Promise<QueueResult> {
   // An empty ${extension} (no recipient_delimiter in main.cf) falls back to the recipient address.
   const extension = envelope.extension || extensionFromRecipient(envelope.recipient);
   // The cheapest check first: a bad number bounces before any parsing.
@@ -73,7 +103,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   await ensureSpool(paths);
   const id = newJobId();
   const jlog = log.child({ job: id });
-  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule }, 'mail received for fax');
+  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule, saslUser: envelope.saslUser, client: envelope.clientAddress }, 'mail received for fax');
 
   // Held while this run builds the job: `faxmail run` removes a staging dir whose lock is free (its sendfax
   // died, even by SIGKILL) at once, and never one whose sendfax still works (lib/queue/recover.ts).
@@ -87,10 +117,12 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5 });
+    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
+      throw budget.signal.aborted ? deadlineError(budget) : err;
+    });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
-    const sender = authorizeSender({ envelopeSender: envelope.sender, from: msg.from, replyTo: msg.replyTo }, config.senders);
+    const sender = authorizeSender({ envelopeSender: envelope.sender, ...msg.authors }, submissionOf(envelope), config.senders);
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
     // queue.sender_max_waiting (issue 9): too many unfinished faxes from this sender bounce here.
     await checkSenderBacklog(config, { envelopeSender: envelope.sender, replyTo: sender.replyTo });
@@ -113,7 +145,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
         cover = { ...cover, note: '', noteFollows: true };
       }
     }
-    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined }, jlog);
+    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined, budget }, jlog);
     jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length, cover: cover !== undefined }, 'documents selected');
 
     const tiff = join(staging, 'fax.tif');
@@ -125,7 +157,7 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       compression: config.fax.compression,
       // The cover takes one of the pages allowed.
       maxPages: cover ? Math.max(1, config.fax.max_pages - 1) : config.fax.max_pages,
-      timeoutSec: config.fax.convert_timeout,
+      budget,
       parallel: config.fax.parallel,
       dither: config.fax.dither,
     };
@@ -137,7 +169,9 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       coverMade = await addCoverPage(cover, prepared.documents.length > 0 ? docsTiff : undefined, converted.pages, tiff, docsWork, convertOptions, coverOptions(config, jlog), jlog);
       pages = coverMade.pages;
     }
-    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution }, 'fax image made');
+    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) }, 'fax image made');
+    // Past this point only our own quick steps remain; the deadline is checked once more before the commit.
+    checkDeadline(budget);
 
     // Keep the original documents under our own names; drop the parse scratch space.
     const docsDir = join(staging, 'docs');
@@ -154,6 +188,14 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
     }
     await rm(partsDir, { recursive: true, force: true });
     await rm(docsWork, { recursive: true, force: true });
+
+    if (options.dryRun) {
+      // Nothing stays: the result is described, the TIFF copied only where the admin asked, staging removed.
+      const result = await describeDryRun(config, id, destination.number, staging, pages, documents, prepared.skipped, resolution, options, jlog);
+      forget();
+      await discardStagingDir(staging);
+      return result;
+    }
 
     const now = new Date().toISOString();
     const job: Job = {
@@ -174,35 +216,41 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
       messageId: msg.messageId,
       created: now,
       updated: now,
-      state: options.dryRun ? 'cancelled' : 'queued',
+      state: 'queued',
       attempts: [],
+      nextAttemptAt: now,
     };
-    if (!options.dryRun) job.mailKey = tap.key();
+    job.mailKey = tap.key();
     await writeJob(staging, job);
-    // Commit unless this very mail already made a job (a redelivery after a crash): then that job stands.
-    const existing = options.dryRun
-      ? undefined
-      : await withLock(queueLockPath(paths), async () => {
-          const found = await findJobByMailKey(paths, job.mailKey!);
-          if (!found) await commitStagingDir(paths, staging, id);
-          return found;
-        });
+    // Under the queue lock: commit unless this very mail already made a job (a redelivery after a crash:
+    // then that job stands), and run the dispatcher in the same hold, so the job dials at once when a
+    // channel and its number are free. From the commit on the job is durable and belongs to the queue:
+    // whatever the dispatcher does (or fails to do, or a busy lock), sendfax has queued the mail, and
+    // `faxmail run` (the timer) starts the call if nobody else does first.
+    let dispatched: DispatchRun | undefined;
+    const existing = await withLock(queueLockPath(paths), async () => {
+      const found = await findJobByMailKey(paths, job.mailKey!);
+      if (found) return found;
+      await commitStagingDir(paths, staging, id);
+      forget();
+      try {
+        dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
+      } catch (err) {
+        jlog.warn({ err: err instanceof Error ? err.message : String(err) }, 'the dispatcher failed; the job waits for faxmail run');
+      }
+      return undefined;
+    });
     if (existing) {
       forget();
       await discardStagingDir(staging).catch(() => undefined);
       jlog.warn({ step: 'redelivery', existing: existing.id }, 'this mail was already queued as a job (delivered again after a crash); that job stands');
       return describeExisting(config, existing, paths);
     }
-    const dir = options.dryRun ? await commitStagingDir(paths, staging, id) : jobDir(paths, id);
-    forget();
-    try {
-      return await queueCommitted(config, job, dir, options, jlog);
-    } catch (err) {
-      // The mail will be retried by Postfix (or bounced): this job must not linger or hold the line.
-      await forgetOnLine(paths, destination.number, id).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      throw err;
-    }
+    const started = dispatched?.started.find((c) => c.job === id);
+    const wait = dispatched?.waits.find((w) => w.job === id);
+    if (started) jlog.info({ step: 'dialling', callFile: started.callFile, attempt: started.attempt }, 'call file handed to Asterisk');
+    else jlog.info({ step: 'queued', waits: wait?.reason ?? 'dispatcher not run' }, 'job queued; it dials when a channel and its number are free');
+    return describeJob(config, job, paths, started?.callFile);
   } catch (err) {
     forget();
     // Let sendfax drain the rest of the mail straight from its input (bin/sendfax.ts).
@@ -217,16 +265,20 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
 }
 
 /** The result for a mail whose job already exists (see lib/queue/mailkey.ts). */
-function describeExisting(config: Readonly<Config>, job: Job, paths: ReturnType<typeof spoolPaths>): QueueResult {
+function describeExisting(config: Readonly<Config>, job: Job, paths: SpoolPaths): QueueResult {
+  return describeJob(config, job, paths, job.callFile);
+}
+
+/** What sendfax reports for a committed job: its first call file (in outgoing once the dispatcher starts it). */
+function describeJob(config: Readonly<Config>, job: Job, paths: SpoolPaths, callFile: string | undefined): QueueResult {
   const tiffPath = join(jobDir(paths, job.id), job.tiff);
-  const name = job.callFile ?? callFileName(job.id, 1);
   return {
     job: job.id,
     number: job.number,
     pages: job.pages,
     tiff: tiffPath,
     callfile: renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source })),
-    callfilePath: join(config.paths.outgoing, name),
+    callfilePath: join(config.paths.outgoing, callFile ?? callFileName(job.id, 1)),
     documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
     skipped: job.skipped,
     resolution: job.resolution,
@@ -234,38 +286,35 @@ function describeExisting(config: Readonly<Config>, job: Job, paths: ReturnType<
   };
 }
 
-/** Drop the first call file of a committed job (or wait for the line), and describe the result. */
-async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+/** What a dry run found, with the call file the job would get (its TIFF path is where the job would keep it). */
+async function describeDryRun(
+  config: Readonly<Config>,
+  id: string,
+  number: string,
+  staging: string,
+  pages: number,
+  documents: JobDocument[],
+  skipped: Job['skipped'],
+  resolution: Job['resolution'],
+  options: EnterOptions,
+  jlog: Logger,
+): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
-  const tiffPath = join(dir, job.tiff);
-  const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source }));
-  const name = callFileName(job.id, 1);
-  let callfilePath = join(config.paths.outgoing, name);
-  if (options.dryRun) {
-    jlog.info({ step: 'dry-run' }, 'dry run: no call file');
-  } else {
-    const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
-    if (decision === 'dial') {
-      callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
-      job.callFile = name;
-      jlog.info({ step: 'queued', callFile: callfilePath }, 'call file handed to Asterisk');
-    } else {
-      job.state = 'waiting';
-      jlog.info({ step: 'waiting', number: job.number }, 'another fax is dialling this number; job waits');
-    }
-    job.nextAttemptAt = new Date().toISOString();
-    await writeJob(dir, job);
-  }
+  const tiffPath = join(jobDir(paths, id), 'fax.tif');
+  const text = renderCallFile(buildCallFile(config.callfile, { id, number, tiffPath, attempt: 1, configPath: config.source }));
+  if (options.saveTiff) await copyFile(join(staging, 'fax.tif'), options.saveTiff, fsConstants.COPYFILE_EXCL);
+  jlog.info({ step: 'dry-run', savedTiff: options.saveTiff }, 'dry run: nothing kept');
   return {
-    job: job.id,
-    number: job.number,
-    pages: job.pages,
+    job: id,
+    number,
+    pages,
     tiff: tiffPath,
+    ...(options.saveTiff ? { savedTiff: options.saveTiff } : {}),
     callfile: text,
-    callfilePath,
-    documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
-    skipped: job.skipped,
-    resolution: job.resolution,
-    dryRun: options.dryRun,
+    callfilePath: join(config.paths.outgoing, callFileName(id, 1)),
+    documents: documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped,
+    resolution,
+    dryRun: true,
   };
 }

@@ -4,13 +4,14 @@
  *   jobs/.new-<id>/                                                     a job being built (never read)
  *   inbound/                                                            ReceiveFAX writes here
  *   outbox/                                                             mails waiting for delivery
+ *   reports/, reports/applied/                                          call reports (lib/queue/reports.ts)
  *   locks/                                                              lock files (lock.ts)
  * A job directory appears whole: it is built under .new-<id> and renamed. job.json is replaced atomically.
  */
 import { mkdir, readFile, rename, rm, readdir, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaxError } from '../errors.js';
-import { writeFileAtomic } from '../fsutil/atomic.js';
+import { fsyncDir, fsyncTree, writeFileAtomic } from '../fsutil/atomic.js';
 import { isJobId } from './job-id.js';
 import { withLock } from './lock.js';
 import type { Job } from './types.js';
@@ -21,15 +22,22 @@ export interface SpoolPaths {
   inbound: string;
   outbox: string;
   locks: string;
+  /** call reports stored by faxmail-notify, not yet applied (lib/queue/reports.ts); applied/ below it */
+  reports: string;
 }
 
 export function spoolPaths(spool: string): SpoolPaths {
-  return { root: spool, jobs: join(spool, 'jobs'), inbound: join(spool, 'inbound'), outbox: join(spool, 'outbox'), locks: join(spool, 'locks') };
+  return { root: spool, jobs: join(spool, 'jobs'), inbound: join(spool, 'inbound'), outbox: join(spool, 'outbox'), locks: join(spool, 'locks'), reports: join(spool, 'reports') };
+}
+
+/** The spool's subdirectories: scripts/install.sh makes the same list (test/install checks). */
+export function spoolDirs(paths: SpoolPaths): string[] {
+  return [paths.jobs, paths.inbound, paths.outbox, paths.locks, paths.reports, join(paths.reports, 'applied')];
 }
 
 /** Create the spool's subdirectories (idempotent). */
 export async function ensureSpool(paths: SpoolPaths): Promise<void> {
-  for (const d of [paths.jobs, paths.inbound, paths.outbox, paths.locks]) {
+  for (const d of spoolDirs(paths)) {
     // mkdir's mode is filtered by the umask (077 under Postfix pipe); only a directory we create gets chmod.
     if ((await mkdir(d, { recursive: true, mode: 0o750 })) !== undefined) await chmod(d, 0o750);
   }
@@ -48,10 +56,12 @@ export async function createStagingDir(paths: SpoolPaths, id: string): Promise<s
   return dir;
 }
 
-/** Move a complete staging directory to its final name. */
+/** Move a complete staging directory to its final name, durably (its files, then the rename). */
 export async function commitStagingDir(paths: SpoolPaths, staging: string, id: string): Promise<string> {
   const dir = jobDir(paths, id);
+  await fsyncTree(staging);
   await rename(staging, dir);
+  await fsyncDir(paths.jobs);
   return dir;
 }
 

@@ -6,22 +6,24 @@
 import type { Resolution, Paper, RetryClass } from '../config/schema.js';
 
 /*
- * A job's life (design.md, lib/queue/): `queued` (durable, waiting in faxmail's spool for its turn, from
- * nextAttemptAt on) -> `dialling` (the dispatcher made it so, then placed its call file) -> `queued` again for
- * a retry, or `sent` / `failed` / `cancelled`. `held`: stopped by the admin (`faxmail hold`), not dialled
- * until `faxmail release`. Only the dispatcher moves queued -> dialling; only an applied call report, or
- * `faxmail run` after queue.lost_after, moves a job out of dialling.
- * Records written before the queue (lib/queue/) read as: `queued` with a callFile but neither `attempt` nor
- * `dialledAt` = dialling (its call file was dropped at once), `waiting` = queued (lib/queue/records.ts).
+ * A job's life (the queue sketch in /work/shared/notes/design.md; lib/queue/): sendfax builds it under
+ * jobs/.new-<id> and commits it `queued` (durable, waiting in faxmail's spool for its turn, from
+ * nextAttemptAt on). Only the dispatcher moves it to `dialling`, durably BEFORE its call file is renamed into
+ * Asterisk's outgoing dir, so a result that comes back at once always finds the record it belongs to and
+ * nothing overwrites what that result wrote. Only an applied call report (or `faxmail run`, for a call that
+ * ended without one) moves it out of `dialling`: `queued` again for a retry, or final. `held`: stopped by the
+ * admin (`faxmail hold`), not dialled until `faxmail release`.
+ * Records written before the queue read as (lib/queue/records.ts): `queued` with a callFile but neither
+ * `attempt` nor `dialledAt` = dialling (its call file was dropped at once); any other unknown state
+ * (`waiting`, from the line model) = queued.
  */
 export type JobState =
-  | 'queued'
-  | 'dialling'
-  | 'held'
-  | 'waiting' // before lib/queue/: held back for the number's line (now: queued)
+  | 'queued' // durable, waiting for its turn: its first call, a retry, a free channel or its number
+  | 'dialling' // its call file for attempt `attempt` is in Asterisk's outgoing dir (or the call is on)
+  | 'held' // stopped by the admin until `faxmail release`
   | 'sent' // FAXOPT(status)=SUCCESS
   | 'failed' // final failure, sender notified
-  | 'cancelled'; // removed by the admin
+  | 'cancelled'; // removed by the admin, sender notified
 
 export interface JobDocument {
   /** original file name from the mail (sanitised, for display only) */
@@ -97,20 +99,32 @@ export interface Job {
   updated: string;
   state: JobState;
   attempts: Attempt[];
-  /** ISO time of the next scheduled call, when state is queued/waiting */
+  /** ISO time the job may dial next (state queued): its first moment, or when its retry rule lets it */
   nextAttemptAt?: string;
   /** file name of the call file last dropped */
   callFile?: string;
+  /**
+   * number of the attempt whose call file was dropped last. The next attempt is numbered from the highest
+   * of this and every recorded attempt, never from a count, so a lost report cannot make a call file name
+   * (faxmail-<id>-<n>.call) come round again while Asterisk still holds the old file.
+   */
+  attempt?: number;
+  /** set by `faxmail cancel` */
+  cancelled?: {
+    at: string;
+    /** state before the cancel */
+    previous: JobState;
+    /** what happened to the call that was under way: see lib/admin/cancel.ts */
+    call: 'none' | 'removed' | 'hung-up' | 'left-running';
+  };
   /** ISO time the final receipt was handed to the mail spool */
   notifiedAt?: string;
-  /** number of the attempt whose call file was dropped last (the `bed` stream writes it too; same meaning) */
-  attempt?: number;
   /** ISO time the current call started (state dialling) */
   dialledAt?: string;
   /** ISO time the admin put the job on hold (state held) */
   heldAt?: string;
   /** a final receipt or notice that could not be built or handed over yet; `faxmail run` tries again */
-  noticePending?: 'success' | 'failure';
+  noticePending?: 'success' | 'failure' | 'cancelled';
   /** why the pending notice failed last time */
   noticeError?: string;
   /** sha256 of the raw mail and the recipient: a mail Postfix delivers again after a crash makes no second job */
@@ -129,4 +143,6 @@ export interface QueueResult {
   skipped: SkippedDocument[];
   resolution: Resolution;
   dryRun: boolean;
+  /** dry run with --save-tiff: where the TIFF was copied */
+  savedTiff?: string;
 }

@@ -6,7 +6,9 @@
  * Inputs: the file, what to expect, the tiffinfo binary. Fails with FaxError(code) — 'internal' by default,
  * because a bad file made by our own conversion is our bug — naming the first problem found.
  */
-import { execa } from 'execa';
+import { basename, dirname } from 'node:path';
+import { runTool } from '../exec/run.js';
+import type { Budget } from '../exec/budget.js';
 import { readFile } from 'node:fs/promises';
 import type { ErrorCode } from '../sysexits.js';
 import { FaxError, isFaxError } from '../errors.js';
@@ -58,19 +60,30 @@ function round(n: number): number {
 const HARMLESS = /unknown field with tag|ASCII value for tag .* does not end in null byte/i;
 
 /**
- * Run `tiffinfo -D` (decodes every strip of every page) and return its complaints; empty when the data
- * decodes cleanly. Throws FaxError('temporary') if tiffinfo cannot be run at all.
+ * Run `tiffinfo -D` (decodes every strip of every page) through the tool runner and return its
+ * complaints; empty when the data decodes cleanly. Throws FaxError('temporary') if tiffinfo cannot be run
+ * at all. `limits`: the run's Budget, or a timeout of its own (default 60 s).
  */
-export async function decodeProblems(tiffinfo: string, file: string, timeoutMs = 60_000): Promise<string[]> {
-  const r = await execa(tiffinfo, ['-D', file], { reject: false, timeout: timeoutMs, killSignal: 'SIGKILL', stdin: 'ignore', stdout: 'ignore', maxBuffer: 1024 * 1024, extendEnv: false, env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
-  if (r.exitCode === undefined && !r.timedOut) {
-    throw new FaxError('temporary', 'The fax server could not check the converted fax (tiffinfo did not run); it will be tried again.', { detail: { tiffinfo, error: r.shortMessage } });
+export async function decodeProblems(tiffinfo: string, file: string, limits: { budget?: Budget; timeoutMs?: number } = {}): Promise<string[]> {
+  const dir = dirname(file);
+  const r = await runTool({
+    tool: 'tiffinfo',
+    program: tiffinfo,
+    args: ['-D', basename(file)],
+    cwd: dir,
+    scratch: dir,
+    stdout: 'ignore',
+    ...(limits.budget ? { budget: limits.budget } : { timeoutMs: limits.timeoutMs ?? 60_000 }),
+  });
+  if (r.spawnError !== undefined) {
+    throw new FaxError('temporary', 'The fax server could not check the converted fax (tiffinfo did not run); it will be tried again.', { detail: { tiffinfo, error: r.spawnError } });
   }
-  const complaints = (typeof r.stderr === 'string' ? r.stderr : '')
+  const complaints = r.stderr
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !HARMLESS.test(l));
-  if (r.timedOut) complaints.unshift('tiffinfo took too long');
+  if (r.killedBy !== undefined) complaints.unshift(`tiffinfo was stopped (${r.killedBy === 'timeout' ? 'took too long' : r.killedBy})`);
+  else if (r.signal !== undefined) complaints.push(`tiffinfo ended with ${r.signal}`);
   else if (r.exitCode !== 0 && complaints.length === 0) complaints.push(`tiffinfo exited with status ${r.exitCode}`);
   return [...new Set(complaints)];
 }

@@ -7,7 +7,7 @@ import { isLost, LOST_AFTER_MS, collectStatus, formatStatus } from '../../lib/ad
 import { loadConfig } from '../../lib/config/load.js';
 import { spoolPaths, ensureSpool, writeJob } from '../../lib/spool/jobs.js';
 import { newJobId } from '../../lib/spool/job-id.js';
-import type { Job } from '../../lib/spool/types.js';
+import type { Job, JobState } from '../../lib/spool/types.js';
 import { makeTestEnv } from '../helpers/sendfax-env.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
@@ -22,9 +22,9 @@ test('isLost: only a dialling job (or an older record queued with its call file)
   assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now), 'call file still there: Asterisk has it');
   assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow, callFile: cf }, false, now), 'a call in progress');
   assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued in the spool: no call yet');
-  assert.not.ok(isLost({ state: 'waiting', nextAttemptAt: longAgo }, false, now), 'waiting jobs have no call file');
+  assert.not.ok(isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now), 'waiting jobs have no call file');
   assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
-  assert.not.ok(isLost({ state: 'queued' }, false, now));
+  assert.not.ok(isLost({ state: 'dialling' }, false, now));
 });
 
 function job(id: string, state: Job['state'], nextAttemptAt: string, callFile: string): Job {
@@ -43,7 +43,7 @@ test('faxmail status lists the lost job and not the one Asterisk still holds', a
   const held = newJobId(new Date(now.getTime() - 7100_000));
   for (const [id, file] of [[lost, 'faxmail-lost-1.call'], [held, 'faxmail-held-1.call']] as const) {
     mkdirSync(join(paths.jobs, id));
-    await writeJob(join(paths.jobs, id), job(id, 'queued', longAgo, file));
+    await writeJob(join(paths.jobs, id), job(id, 'dialling', longAgo, file));
   }
   writeFileSync(join(env.outgoing, 'faxmail-held-1.call'), 'Channel: PJSIP/1@t\n');
   const status = await collectStatus(config, now);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildPageCountArgs,
@@ -34,7 +35,7 @@ function alive(pid: number): boolean {
 }
 
 test('render arguments: SAFER, the fax device, fixed fitted media, range, threshold screen, inputs after -f', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf', 'in-1.pdf'], output: 'part-0.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', dither: false, firstPage: 3, lastPage: 9 });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf', 'in-1.pdf'], output: 'part-0.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold', firstPage: 3, lastPage: 9 });
   assert.equal(args, [
     '-dSAFER',
     '-dBATCH',
@@ -48,6 +49,7 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
     '-dUseCropBox',
     '-dFirstPage=3',
     '-dLastPage=9',
+    '--permit-file-write=part-0.tif',
     '-sOutputFile=part-0.tif',
     '-c',
     THRESHOLD_SCREEN,
@@ -58,7 +60,7 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
 });
 
 test('render arguments: g3 is 2-D G3, dither installs the line screen, no range means all pages', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', dither: true });
+  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', screens: 'line' });
   assert.ok(args.includes('-sDEVICE=tiffg32d'));
   assert.ok(args.includes('-r204x98'));
   assert.ok(args.includes('-g1728x1078'));
@@ -68,7 +70,7 @@ test('render arguments: g3 is 2-D G3, dither installs the line screen, no range 
 });
 
 test('only plain file names reach gs: no paths, options, templates or separators', () => {
-  const base = { output: 'o.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4' as const, dither: false };
+  const base = { output: 'o.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4' as const, screens: 'threshold' as const };
   for (const bad of ['-dNOSAFER', '../x.pdf', '/etc/passwd', 'a b.pdf', 'x%d.pdf', 'a:b.pdf', '', '.hidden']) {
     assert.throws(() => buildRenderArgs({ ...base, inputs: [bad] }), /plain file name/, bad);
     assert.throws(() => buildPageCountArgs(bad), /plain file name/, bad);
@@ -98,7 +100,7 @@ test('page count follows a symlink (how the orchestrator hands files to gs)', as
 
 test('locateTrouble: gs reports trouble on stdout between its progress lines (real multi-file output)', async () => {
   writeFileSync(join(dir, 'broken.pdf'), readFileSync(join(dir, 'seven.pdf')).subarray(0, 300));
-  const args = buildRenderArgs({ inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'], output: 'multi.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'], output: 'multi.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   // gs "succeeds" with a file it could not open at all: exit status is no proof of success
   assert.is(r.exitCode, 0);
@@ -118,7 +120,7 @@ test('the runner kills gs with SIGKILL when the time is up, and the process is g
   const t = performance.now();
   const r = await runGhostscript(slow, ['x'], { cwd: dir, timeoutMs: 300 });
   assert.ok(performance.now() - t < 5000);
-  assert.ok(r.timedOut);
+  assert.is(r.killedBy, 'timeout');
   assert.not.ok(r.ok);
   assert.is(r.signal, 'SIGKILL');
   const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -130,12 +132,11 @@ test('the runner reports a cancel, a crash signal, an exit status and a missing 
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 100);
   const c = await runGhostscript(slow, [], { cwd: dir, timeoutMs: 10_000, cancel: ac.signal });
-  assert.ok(c.canceled);
-  assert.not.ok(c.timedOut);
+  assert.is(c.killedBy, 'cancel');
 
   const crash = await runGhostscript(fakeGs('crash-gs', 'kill -SEGV $$'), [], { cwd: dir, timeoutMs: 10_000 });
   assert.is(crash.signal, 'SIGSEGV');
-  assert.not.ok(crash.timedOut);
+  assert.is(crash.killedBy, undefined);
   assert.is(crash.spawnError, undefined);
 
   const fail = await runGhostscript(fakeGs('fail-gs', 'echo "Error: /syntaxerror" >&2; exit 1'), [], { cwd: dir, timeoutMs: 10_000 });
@@ -147,8 +148,32 @@ test('the runner reports a cancel, a crash signal, an exit status and a missing 
   assert.not.ok(missing.ok);
 });
 
+test('defence in depth: PostScript run with our arguments cannot write, read or list outside its private TMPDIR', async () => {
+  // stageInput never lets gs see PostScript; this checks the sandbox behind it with gs run on PostScript directly.
+  const marker = join(tmpdir(), `faxmail-gs-escape-${process.pid}`);
+  const ps = [
+    '%!PS',
+    `{ (${marker}) (w) file dup (escaped) writestring closefile } stopped { (write-denied) = } { (WROTE) = } ifelse`,
+    '{ (/etc/passwd) (r) file 100 string readstring pop pop } stopped { (read-denied) = } { (READ) = } ifelse',
+    '/n 0 def (/tmp/*) { pop /n n 1 add def } 1000 string filenameforall (listed ) print n =',
+    '{ (sibling.txt) (w) file closefile } stopped { (cwd-denied) = } { (CWD) = } ifelse',
+    'showpage',
+  ].join('\n');
+  writeFileSync(join(dir, 'hostile.ps'), ps);
+  const args = buildRenderArgs({ inputs: ['hostile.ps'], output: 'hostile.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
+  const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
+  assert.match(r.stdout, 'write-denied');
+  assert.match(r.stdout, 'read-denied');
+  assert.match(r.stdout, 'listed 0');
+  assert.match(r.stdout, 'cwd-denied');
+  assert.not.match(r.stdout, /WROTE|READ\n|CWD/);
+  assert.not.ok(existsSync(marker), `${marker} must not exist`);
+  assert.not.ok(existsSync(join(dir, 'sibling.txt')));
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')), [], 'the private TMPDIR is gone');
+});
+
 test('gs that cannot write its output says so in words looksLikeIoTrouble recognises', async () => {
-  const args = buildRenderArgs({ inputs: ['seven.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', dither: false });
+  const args = buildRenderArgs({ inputs: ['seven.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
   // a directory where the output file should be
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'o.tif'));

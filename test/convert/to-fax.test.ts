@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync, rmS
 import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { convertToFax, type ConvertOptions } from '../../lib/convert/to-fax.js';
+import { createBudget } from '../../lib/exec/budget.js';
 import { readTiffFile, readTiff, stripBytes } from '../../lib/tiff/read.js';
 import type { FaxError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -15,7 +16,8 @@ import { expectFaxError } from '../helpers/assert-rejects.js';
 const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
 
-const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, timeoutSec: 60, parallel: 2, dither: false };
+// One generous budget for the file's conversions (no CPU limit); the limit tests make their own.
+const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, budget: createBudget(3600), parallel: 2, dither: 'never' };
 
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -187,14 +189,14 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
     return [Math.round(x), Math.round(y), Math.round(x + ((g.size - 20) / 72) * 204), Math.round(y + ((g.size - 20) / 72) * 196)];
   };
   const flat = out();
-  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], flat, { ...base, dither: false }, capture().log);
+  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], flat, { ...base, dither: 'never' }, capture().log);
   const [p] = await decodePages(flat, dir);
   assert.ok(blackShare(p!, ...region(g.left40)) > 0.99, 'dark grey becomes black');
   assert.ok(blackShare(p!, ...region(g.left70)) < 0.01, 'light grey becomes white');
   assert.is(mixedRows(p!, ...region(g.left40)), 0);
 
   const dots = out();
-  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], dots, { ...base, dither: true }, capture().log);
+  await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], dots, { ...base, dither: 'always' }, capture().log);
   const [q] = await decodePages(dots, dir);
   const dark = blackShare(q!, ...region(g.left40));
   const light = blackShare(q!, ...region(g.left70));
@@ -208,6 +210,57 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
   assert.ok(mixed < (y1 - y0) / 3, `mostly uniform rows (${mixed} of ${y1 - y0} mixed)`);
   const blackRows = Array.from({ length: y1 - y0 }, (_, i) => q!.black(x0 + 1, y0 + i)).filter(Boolean).length;
   assert.ok(blackRows > 0 && blackRows < y1 - y0, `black and white lines alternate (${blackRows} of ${y1 - y0} black)`);
+});
+
+/** A fingerprint of every pixel of a page (equal pages, equal fingerprints). */
+function fingerprint(b: { width: number; height: number; black(x: number, y: number): boolean }): string {
+  let h = 0;
+  let n = 0;
+  for (let y = 0; y < b.height; y++) {
+    for (let x = 0; x < b.width; x++) {
+      if (b.black(x, y)) {
+        h = (h * 31 + x * 7919 + y) | 0;
+        n++;
+      }
+    }
+  }
+  return `${n}:${h}`;
+}
+
+test('dither auto: each page gets the screen its own pixels call for (text: threshold, grey areas: line screen, coloured text: threshold)', async () => {
+  const text = '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
+  const grey = greyImagePs().replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '').replace(/showpage\n$/, '');
+  const red = '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
+  const mixed = await psToPdf(dir, 'mixed.pdf', `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`);
+  const render = async (dither: 'auto' | 'always' | 'never'): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
+    const c = capture();
+    const file = out();
+    await convertToFax([{ name: 'mixed.pdf', pdf: mixed }], file, { ...base, dither }, c.log);
+    return { prints: (await decodePages(file, dir)).map(fingerprint), lines: c.lines };
+  };
+  const auto = await render('auto');
+  const never = await render('never');
+  const always = await render('always');
+  assert.is(auto.lines.find((l) => l['step'] === 'screens')?.['pages'], '-LT', 'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes');
+  assert.is(auto.prints[0], never.prints[0]);
+  assert.is(auto.prints[0], always.prints[0], 'a page without grey is the same under either screen');
+  assert.is(auto.prints[1], always.prints[1], 'the grey page gets the line screen');
+  assert.is.not(auto.prints[1], never.prints[1]);
+  assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
+  assert.is.not(auto.prints[2], always.prints[2]);
+  // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
+  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0));
+});
+
+test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
+  const c = capture();
+  const r = await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }, { name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, dither: 'auto' }, c.log);
+  assert.is(r.pages, 2);
+  // Documents are counted in parallel: their log lines come in either order.
+  const screens = Object.fromEntries(c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]));
+  assert.equal(screens, { 'photo.pdf': 'L', 'a.pdf': '-' });
+  assert.ok(c.lines.some((l) => l['run'] === 'speculative' && l['produced'] === 2));
+  assert.not.ok(c.lines.some((l) => l['step'] === 'render' && l['run'] === 0), 'no second render');
 });
 
 test('a small fax is rendered speculatively while its pages are counted; a big one is not kept that way', async () => {
@@ -263,20 +316,9 @@ test('PostScript saved as .pdf is refused without running it', async () => {
   assert.ok(performance.now() - t < 2000);
 });
 
-test('the time limit kills gs and refuses the document, whatever step it was in', async () => {
-  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
-  const file = out();
-  const t = performance.now();
-  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, timeoutSec: 0.4 }, capture().log));
-  const ms = performance.now() - t;
-  assert.is(err.code, 'bad-document');
-  assert.is(err.message, 'The document "big.pdf" could not be converted within 0.4 seconds; it may be damaged or too complex.');
-  assert.ok(ms < 3000, `took ${ms} ms`);
-  assert.not.ok(existsSync(file));
-  assert.equal(leftovers(), []);
-  // No gs of ours is still rendering big.pdf: ours run in a scratch dir beside `file` (other test files may
-  // run their own gs on an in-0.pdf at the same time, elsewhere).
-  const ours = readdirSync('/proc')
+/** Our gs processes still rendering in-0.pdf in a scratch dir beside `file` (other test files run their own). */
+function oursStillRunning(file: string): string[] {
+  return readdirSync('/proc')
     .filter((pid) => /^[0-9]+$/.test(pid))
     .filter((pid) => {
       try {
@@ -285,10 +327,64 @@ test('the time limit kills gs and refuses the document, whatever step it was in'
         return false; // gone already, or not ours to inspect
       }
     });
-  assert.equal(ours, []);
+}
+
+test('a PDF with junk before its header reaches gs as a copy that starts with "%PDF-"; PostScript first is refused before gs runs', async () => {
+  const record = join(dir, 'gs-saw.txt');
+  const spy = writeText(dir, 'spy-gs', `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`);
+  await execa('chmod', ['755', spy]);
+  const junked = join(dir, 'junked.pdf');
+  writeFileSync(junked, Buffer.concat([Buffer.from('garbage from a scanner\n'), readFileSync(pdf['a4Square']!)]));
+  const r = await convertToFax([{ name: 'junked.pdf', pdf: junked }], out(), { ...base, gs: spy }, capture().log);
+  assert.is(r.pages, 1);
+  const seen = readFileSync(record, 'utf8').trim().split('\n');
+  assert.ok(seen.length >= 1);
+  assert.ok(seen.every((l) => l === '%PDF-'), `gs saw ${JSON.stringify(seen)}`);
+
+  writeFileSync(record, '');
+  const poly = join(dir, 'poly.pdf');
+  writeFileSync(poly, `%!PS\n% %PDF-1.4\n{ } loop\n`);
+  const err = await fails(convertToFax([{ name: 'poly.pdf', pdf: poly }], out(), { ...base, gs: spy }, capture().log));
+  assert.is(err.code, 'bad-document');
+  assert.match(err.message, 'starts with a PostScript program');
+  assert.is(readFileSync(record, 'utf8'), '', 'gs never ran');
 });
 
-test('gs missing or crashing is temporary (the mail is deferred, not bounced)', async () => {
+test('the CPU allowance: gs is killed and the document refused (bad-document), whatever step it was in', async () => {
+  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
+  const file = out();
+  const t = performance.now();
+  const budget = createBudget(600, 0.3);
+  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  budget.dispose();
+  const ms = performance.now() - t;
+  assert.is(err.code, 'bad-document');
+  assert.is(err.message, 'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.');
+  assert.ok(ms < 10_000, `took ${ms} ms`);
+  assert.not.ok(existsSync(file));
+  assert.equal(leftovers(), []);
+  assert.equal(oursStillRunning(file), []);
+});
+
+test('the wall-clock deadline: gs is killed and the mail deferred (temporary), whatever step it was in', async () => {
+  const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
+  const file = out();
+  const t = performance.now();
+  const budget = createBudget(0.4);
+  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  const ms = performance.now() - t;
+  assert.is(err.code, 'temporary');
+  assert.is(err.message, 'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.');
+  assert.ok(ms < 3000, `took ${ms} ms`);
+  assert.not.ok(existsSync(file));
+  assert.equal(leftovers(), []);
+  assert.equal(oursStillRunning(file), []);
+  // A run whose deadline has passed starts nothing.
+  const again = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, budget }, capture().log));
+  assert.is(again.code, 'temporary');
+});
+
+test('gs missing or killed by the system is temporary (deferred); gs crashing on the document is bad-document', async () => {
   const missing = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: join(dir, 'no-gs') }, capture().log));
   assert.is(missing.code, 'temporary');
   assert.match(missing.message, /Ghostscript could not be started.*ENOENT/);
@@ -297,6 +393,11 @@ test('gs missing or crashing is temporary (the mail is deferred, not bounced)', 
   const crashed = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log));
   assert.is(crashed.code, 'temporary');
   assert.match(crashed.message, /SIGKILL/);
+  const segv = writeText(dir, 'segv-gs', '#!/bin/sh\nkill -SEGV $$\n');
+  await execa('chmod', ['755', segv]);
+  const faulted = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log));
+  assert.is(faulted.code, 'bad-document');
+  assert.is(faulted.message, 'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.');
 });
 
 test('a fake gs that "succeeds" without output cannot slip a bad fax through', async () => {

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageToPdf, planImage } from '../../lib/documents/image-pdf.js';
@@ -103,6 +104,83 @@ test('EXIF orientation 6 (phone held upright) turns the page', async () => {
   await imageToPdf(src, file, 'jpeg', 'r.jpg', 'a4');
   const p = pdfPages(file)[0]!;
   assert.ok(p.height > p.width);
+});
+
+/** An APP1 Exif segment whose one IFD entry is Orientation = `o`. */
+function exifSegment(o: number): Buffer {
+  const tiff = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(0xffe1, 0);
+  head.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([head, payload]);
+}
+
+/** A 400 x 200 grey JPEG: left half black, right half mid grey (so its outline and its turn both show). */
+function halvesJpeg(): Buffer {
+  const file = join(dir, 'halves.jpg');
+  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g400x200', `-sOutputFile=${file}`, '-'], {
+    input: '0 setgray 0 0 200 200 rectfill 0.5 setgray 200 0 200 200 rectfill showpage\n',
+  });
+  return readFileSync(file);
+}
+
+/** The picture's outline on a rendered page (non-white pixels) and how dark its top and bottom halves are. */
+function drawnShape(pdf: string): { width: number; height: number; top: number; bottom: number; left: number; right: number } {
+  const img = renderGray(pdf, 1, 30);
+  let x0 = img.width, x1 = -1, y0 = img.height, y1 = -1;
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) if (img.data[y * img.width + x]! < 240) (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+  const mean = (xa: number, xb: number, ya: number, yb: number): number => {
+    let sum = 0, n = 0;
+    for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) (sum += img.data[y * img.width + x]!), n++;
+    return sum / n;
+  };
+  const mx = (x0 + x1) >> 1, my = (y0 + y1) >> 1;
+  return { width: x1 - x0 + 1, height: y1 - y0 + 1, top: mean(x0, x1, y0, my), bottom: mean(x0, x1, my, y1), left: mean(x0, mx, y0, y1), right: mean(mx, x1, y0, y1) };
+}
+
+test('two EXIF blocks: the first one turns the picture and gives it its shape (not one block each)', async () => {
+  const jpeg = halvesJpeg();
+  // First block: orientation 6 (turned 90 degrees clockwise: shown 200 x 400); second block: 1.
+  const twice = Buffer.concat([jpeg.subarray(0, 2), exifSegment(6), exifSegment(1), jpeg.subarray(2)]);
+  assert.is(readJpegInfo(twice).orientation, 6);
+  const src = join(dir, 'twice.jpg');
+  writeFileSync(src, twice);
+  const file = out();
+  await imageToPdf(src, file, 'jpeg', 'twice.jpg', 'a4');
+  const page = pdfPages(file)[0]!;
+  assert.ok(page.height > page.width, 'a portrait page');
+  const s = drawnShape(file);
+  // Drawn 1:2 (portrait), not squeezed into the other block's 2:1 box.
+  assert.ok(Math.abs(s.width / s.height - 0.5) < 0.04, `drawn ${s.width} x ${s.height}`);
+  // Turned clockwise: the stored left (black) half is now on top.
+  assert.ok(s.top < 40 && s.bottom > 90, `top ${s.top.toFixed(0)}, bottom ${s.bottom.toFixed(0)}`);
+  // The other order of the blocks: orientation 1, drawn as stored (2:1, black on the left).
+  const other = Buffer.concat([jpeg.subarray(0, 2), exifSegment(1), exifSegment(6), jpeg.subarray(2)]);
+  const src2 = join(dir, 'other.jpg');
+  writeFileSync(src2, other);
+  const file2 = out();
+  await imageToPdf(src2, file2, 'jpeg', 'other.jpg', 'a4');
+  const t = drawnShape(file2);
+  assert.ok(Math.abs(t.width / t.height - 2) < 0.15, `drawn ${t.width} x ${t.height}`);
+  assert.ok(t.left < 40 && t.right > 90, `left ${t.left.toFixed(0)}, right ${t.right.toFixed(0)}`);
+});
+
+test('every EXIF orientation: the drawn picture shows the stored left-black picture turned or mirrored as EXIF says', async () => {
+  const jpeg = halvesJpeg();
+  // Where the black half ends up, as EXIF defines each orientation (stored: black on the left).
+  const expected: Record<number, 'left' | 'right' | 'top' | 'bottom'> = { 1: 'left', 2: 'right', 3: 'right', 4: 'left', 5: 'top', 6: 'top', 7: 'bottom', 8: 'bottom' };
+  for (let o = 1; o <= 8; o++) {
+    const src = join(dir, `o${o}.jpg`);
+    writeFileSync(src, Buffer.concat([jpeg.subarray(0, 2), exifSegment(o), jpeg.subarray(2)]));
+    const file = out();
+    await imageToPdf(src, file, 'jpeg', `o${o}.jpg`, 'a4');
+    const s = drawnShape(file);
+    const ratio = s.width / s.height;
+    assert.ok(o > 4 ? Math.abs(ratio - 0.5) < 0.04 : Math.abs(ratio - 2) < 0.15, `orientation ${o}: drawn ${s.width} x ${s.height}`);
+    const dark = { left: s.left, right: s.right, top: s.top, bottom: s.bottom }[expected[o]!];
+    assert.ok(dark < 40, `orientation ${o}: black half on the ${expected[o]} (${JSON.stringify(s)})`);
+  }
 });
 
 test('truncated or damaged JPEG/PNG: bad-document naming the attachment', async () => {

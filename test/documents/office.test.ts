@@ -2,7 +2,8 @@
  * office.test.ts: office documents through the real LibreOffice (Debian's -nogui packages, installed by
  * scripts/install-deps.sh). The documents are made by LibreOffice itself from text (helpers/office-docs.ts).
  * Checks: page count and page size of the PDF, the text round trip, every fax page 1728 wide; two
- * conversions at once; an auto-run macro never runs; the time limit kills every LibreOffice process;
+ * conversions at once; an auto-run macro never runs; the time limit kills every LibreOffice process; the
+ * run's CPU allowance and deadline (lib/exec) give 65 and 75;
  * damaged files are bad-document (65); a missing soffice is temporary (75).
  */
 import { test } from 'uvu';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { officeToPdf, PROFILE_SETTINGS, profileXcu, sofficeArgs, sofficeOutput } from '../../lib/documents/office.js';
 import { convertToFax } from '../../lib/convert/to-fax.js';
+import { createBudget } from '../../lib/exec/budget.js';
 import { FaxError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { readTiffFile } from '../../lib/tiff/read.js';
@@ -54,7 +56,7 @@ function processesMentioning(needle: string): number[] {
   return out;
 }
 
-const GEOMETRY = { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 50, timeoutSec: 120, parallel: 1, dither: false } as const;
+const GEOMETRY = { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 50, budget: createBudget(3600), parallel: 1, dither: 'never' } as const;
 
 test('argument list and profile: our paths only, macros off', () => {
   assert.equal(sofficeArgs('/w/o/doc.docx', '/w/o/out', '/w/o/profile'), ['--headless', '--norestore', '--nolockcheck', '--nodefault', '-env:UserInstallation=file:///w/o/profile', '--convert-to', 'pdf', '--outdir', '/w/o/out', '/w/o/doc.docx']);
@@ -99,7 +101,7 @@ test('two conversions at once: each its own profile, each its own right PDF', as
   const [ra, rb] = await Promise.all([officeToPdf(SOFFICE, a.input, a.work, 'a.docx', 120), officeToPdf(SOFFICE, b.input, b.work, 'b.odt', 120)]);
   // Both ran at the same time (a shared profile makes the second soffice hand its file to the first and
   // return at once, or wait on the profile lock).
-  assert.ok(ra.result.ms > 1000 && rb.result.ms > 1000, `${ra.result.ms} ms, ${rb.result.ms} ms`);
+  assert.ok(ra.result.wallMs > 1000 && rb.result.wallMs > 1000, `${ra.result.wallMs} ms, ${rb.result.wallMs} ms`);
   assert.is(pdfPages(ra.pdf).length, 3);
   assert.is(pdfPages(rb.pdf).length, 2);
   assert.match(pdfText(ra.pdf), 'Docx Quarterly Letter page 3 of 3');
@@ -136,6 +138,27 @@ test('the time limit: bad-document, and every LibreOffice process of the run is 
   // soffice.bin (a child of the soffice launcher) names the profile on its command line.
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(processesMentioning(join(work, 'profile')), []);
+});
+
+test("under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); nothing left running", async () => {
+  const doc = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });
+  // LibreOffice's start-up alone uses seconds of CPU: 0.3 s of allowance cannot be enough.
+  const a = stage(doc, 'docx');
+  const cpu = createBudget(3600, 0.3);
+  const e1 = await failure(officeToPdf(SOFFICE, a.input, a.work, 'costly.docx', { budget: cpu }));
+  cpu.dispose();
+  assert.is(e1.code, 'bad-document');
+  assert.match(e1.message, 'The document "costly.docx" needs more than 0.3 seconds of computing time');
+  // A deadline that passes while LibreOffice starts: the server was too slow, the mail is tried again.
+  const b = stage(doc, 'docx');
+  const wall = createBudget(0.5);
+  const e2 = await failure(officeToPdf(SOFFICE, b.input, b.work, 'letter.docx', { budget: wall }));
+  wall.dispose();
+  assert.is(e2.code, 'temporary');
+  assert.match(e2.message, 'too busy');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(processesMentioning(join(a.work, 'profile')), []);
+  assert.equal(processesMentioning(join(b.work, 'profile')), []);
 });
 
 test('damaged office files are bad-document naming the file', async () => {

@@ -109,7 +109,7 @@ test('the shipped snippets are adapted by substitution only', () => {
   assert.match(a.main, /^fax_destination_recipient_limit = 1$/m);
   assert.match(a.master, /user=faxmailtest argv=\/usr\/bin\/node \/x\/sendfax\.js --config=\/x\/f\.toml --sender=\$\{sender\} --recipient=\$\{recipient\} --extension=\$\{extension\}/);
   assert.match(a.transport, /^\/\^fax\\\+\[\^@\]\+@fax\\\.test\\\.example\$\/\tfax:$/m);
-  assert.not.match(a.transport + a.main + a.master, /fax\.example\.com|fax\\\.example\\\.com|asterisk|\/usr\/local\/bin/);
+  assert.not.match(a.transport + a.main + a.master, /fax\.example\.com|fax\\\.example\\\.com|asterisk|\/usr\/local\/libexec/);
 });
 
 test('a private Postfix instance starts with the shipped snippets', async () => {
@@ -122,7 +122,7 @@ test('a private Postfix instance starts with the shipped snippets', async () => 
   const { stdout } = await execa(postfixTool('postconf'), ['-c', pf.configDir, '-h', 'transport_maps', 'recipient_delimiter', 'fax_destination_recipient_limit']);
   assert.equal(stdout.split('\n'), [`regexp:${pf.configDir}/transport.regexp`, '+', '1']);
   const master = await execa(postfixTool('postconf'), ['-c', pf.configDir, '-M', 'fax/unix']);
-  assert.match(master.stdout, /user=faxmailtest argv=\S+node \S+\/dist\/bundle\/sendfax\.mjs --config=/);
+  assert.match(master.stdout, /user=faxmailtest argv=\S+\/install\/libexec\/faxmail\/sendfax --config=/);
   assert.equal(await pf.queueIds(), []);
 });
 

@@ -63,6 +63,37 @@ export function makePdf(opts: { pages?: number; size?: PdfSize; title?: string }
   return cached(`pdf-${pages}-${size}-${opts.title ?? ''}`, 'pdf', (out) => gs(['-sDEVICE=pdfwrite', `-o`, out], drawingPs(pages, w, h, opts.title)));
 }
 
+/**
+ * A small but costly one-page PDF: a Flate-compressed content stream of `lines` long diagonal strokes (a few
+ * KB in a mail, seconds of Ghostscript CPU time per 10,000 lines at fax resolution). Written by hand: the
+ * cross-reference offsets are exact.
+ */
+export function makeCostlyPdf(lines: number): string {
+  return cached(`costly-${lines}`, 'pdf', (out) => {
+    let content = '0.5 w\n';
+    for (let i = 0; i < lines; i++) content += `${i % 500} 0 m ${595 - (i % 500)} 842 l S\n`;
+    const data = deflateSync(Buffer.from(content, 'latin1'));
+    const objects = [
+      Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+      Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+      Buffer.from('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>'),
+      Buffer.concat([Buffer.from(`<< /Length ${data.length} /Filter /FlateDecode >>\nstream\n`), data, Buffer.from('\nendstream')]),
+    ];
+    const parts: Buffer[] = [Buffer.from('%PDF-1.4\n')];
+    const offsets: number[] = [];
+    let pos = parts[0]!.length;
+    objects.forEach((body, i) => {
+      const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from('\nendobj\n')]);
+      offsets.push(pos);
+      parts.push(obj);
+      pos += obj.length;
+    });
+    const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+    parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`));
+    writeFileSync(out, Buffer.concat(parts));
+  });
+}
+
 /** A JPEG of a drawn page: `width` x `height` pixels; `dpi` is written as JFIF density (gs writes its -r). */
 export function makeJpeg(opts: { width?: number; height?: number; dpi?: number; gray?: boolean } = {}): string {
   const dpi = opts.dpi ?? 72;

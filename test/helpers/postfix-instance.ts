@@ -3,8 +3,9 @@
  * startPostfixInstance() builds a config_directory, queue_directory, data_directory and a virtual maildir
  * base under one temp dir, writes a minimal base main.cf/master.cf and APPENDS the shipped snippets
  * (postfix/main.cf, master.cf, transport.regexp) with only these substitutions: the transport.regexp path,
- * the fax domain, `user=` (a test system user instead of asterisk) and the sendfax command (node + the
- * built sendfax bundle (dist/bundle/sendfax.mjs) + --config=<test faxmail.toml>). It listens on 127.0.0.1:<free port> only.
+ * the fax domain, `user=` (a test system user instead of asterisk) and the sendfax command (the sendfax
+ * wrapper of a copy installed by scripts/install.sh under the instance's root, + --config=<test
+ * faxmail.toml>). It listens on 127.0.0.1:<free port> only.
  * Mail for example.org and example.net is delivered by virtual(8) into maildirs under <root>/mail, so the
  * tests can read the bounces a sender gets (readMailbox). Anything else is refused by the error transport.
  * Postfix commands need root: tests run as root. `postfix -c DIR` and `sendmail -C DIR` are accepted for
@@ -21,6 +22,7 @@ import { execa } from 'execa';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { binPath, repoRoot } from './paths.js';
+import { installFaxmail } from './installed.js';
 import { installDirs, installPaths, renderTestConfig, sendfaxSections, type InstallPaths } from './test-config.js';
 
 export interface PostfixInstanceOptions {
@@ -213,7 +215,8 @@ export function adaptShippedSnippets(
   }
   const domain = (t: string): string => t.split(escapeRegexp(SHIPPED_DOMAIN)).join(escapeRegexp(subst.faxDomain)).split(SHIPPED_DOMAIN).join(subst.faxDomain);
   const main = domain(substituteOnce(shipped.main, new RegExp(escapeRegexp(SHIPPED_TRANSPORT_PATH)), subst.transportPath, 'transport.regexp path in main.cf'));
-  let master = substituteOnce(shipped.master, /\buser=\S+/, `user=${subst.user}`, 'user= in master.cf');
+  // Not the "user=" inside "--sasl-user=${sasl_username}": only the pipe attribute.
+  let master = substituteOnce(shipped.master, /(?<![\w-])user=\S+/, `user=${subst.user}`, 'user= in master.cf');
   master = substituteOnce(master, /\bargv=\S+/, `argv=${subst.sendfaxArgv.join(' ')}`, 'argv= in master.cf');
   return { main, master: domain(master), transport: domain(shipped.transport) };
 }
@@ -310,8 +313,7 @@ function tail(file: string, lines = 40): string {
 export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): Promise<PostfixInstance> {
   if (process.getuid?.() !== 0) throw new Error('the Postfix end-to-end test must run as root (it starts a private Postfix and a pipe user)');
   const faxDomain = opts.faxDomain ?? SHIPPED_DOMAIN;
-  const sendfaxJs = binPath('sendfax');
-  if (!existsSync(sendfaxJs)) throw new Error(`${sendfaxJs} is missing: run "npx tsc -p ." first`);
+  if (!existsSync(binPath('sendfax'))) throw new Error(`${binPath('sendfax')} is missing: run "make build" first`);
   const user = ensureTestUser(opts.user ?? 'faxmailtest');
 
   const root = mkdtempSync(join(tmpdir(), 'faxmail-postfix-'));
@@ -328,6 +330,10 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   for (const d of [configDir, queueDir, dataDir, mailBase, faxRoot, ...installDirs(fax)]) mkdirSync(d, { recursive: true, mode: 0o755 });
   chownSync(dataDir, lookupId('passwd', 'postfix') ?? 0, 0);
   for (const d of [mailBase, faxRoot, ...installDirs(fax)]) chownSync(d, user.uid, user.gid);
+  // The pipe user runs faxmail as an admin installed it (scripts/install.sh), never from the checkout,
+  // which it may not be able to reach (a clone in /root is mode 0700).
+  const installed = installFaxmail({ root: join(root, 'install'), user: user.name });
+  const sendfax = installed.sendfax;
 
   const port = await freePort();
   const transportPath = join(configDir, 'transport.regexp');
@@ -340,7 +346,7 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   };
   let adapted: ReturnType<typeof adaptShippedSnippets>;
   try {
-    adapted = adaptShippedSnippets(shipped, { faxDomain, transportPath, user: user.name, sendfaxArgv: [process.execPath, sendfaxJs, `--config=${fax.configPath}`] });
+    adapted = adaptShippedSnippets(shipped, { faxDomain, transportPath, user: user.name, sendfaxArgv: [sendfax, `--config=${fax.configPath}`] });
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
     throw err;
@@ -383,9 +389,9 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
         `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ${configDir} check" in a shell)`);
 
   try {
-    // The pipe user runs node on the repository's build: make sure it can, or say why not.
-    const probe = await execa(process.execPath, [sendfaxJs, '--version'], { uid: user.uid, gid: user.gid, reject: false, all: true, cwd: '/', timeout: 30_000 });
-    if (probe.exitCode !== 0) throw fail(`user ${user.name} cannot run ${sendfaxJs} (exit ${probe.exitCode})`, probe.all);
+    // The pipe user runs the installed sendfax: make sure it can, or say why not.
+    const probe = await execa(sendfax, ['--version'], { uid: user.uid, gid: user.gid, reject: false, all: true, cwd: '/', timeout: 30_000 });
+    if (probe.exitCode !== 0) throw fail(`user ${user.name} cannot run ${sendfax} (exit ${probe.exitCode})`, probe.all);
     // postfix only prints on a terminal; with maillog_file it also logs to our file.
     const check = await postfixCmd(['check']);
     if (check.exitCode !== 0) throw fail(`"postfix -c ${configDir} check" failed (${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`, check.all);

@@ -7,7 +7,7 @@
  * in use + jobs that may dial now). Used by test/queue/dispatch.test.ts and the bench.
  */
 import { dispatch, type QueueEntry, type QueueSettings, type RecentStart } from '../../lib/queue/dispatch.js';
-import { isOpen } from '../../lib/queue/hours.js';
+import { isOpen } from '../../lib/policy/hours.js';
 import { decideRetry, type RetryRules } from '../../lib/notify/retry.js';
 import type { Attempt } from '../../lib/spool/types.js';
 

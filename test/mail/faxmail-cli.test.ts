@@ -4,11 +4,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ensureSpool, jobDir, readJob, spoolPaths, writeJob } from '../../lib/spool/jobs.js';
-import { claimLine, readLineRecord } from '../../lib/spool/line.js';
 import { newJobId } from '../../lib/spool/job-id.js';
 import { sendOrQueue } from '../../lib/mail/deliver.js';
 import { handleReceived } from '../../lib/inbound/receive.js';
@@ -26,7 +25,7 @@ const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\nkeep_days = 1\n` + smtpSection(sink.port, 2),
+    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` + smtpSection(sink.port, 2),
     'faxmail-cli-',
   );
   envs.push(e);
@@ -34,7 +33,7 @@ function env(extra = ''): TestEnv {
 }
 
 async function faxmail(e: TestEnv | undefined, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '' } });
+  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '', TZ: 'Asia/Tokyo' } });
   return { code: r.exitCode ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -52,17 +51,42 @@ async function makeJob(e: TestEnv, state: JobState, over: Partial<Job> = {}): Pr
 
 test('check-config: "configuration OK", 78 with the key on a config error, FAXMAIL_CONFIG honoured', async () => {
   const e = env();
+  // A spool without inbound/ (an old install): ReceiveFAX could not write, received faxes would be lost.
+  rmdirSync(join(e.spool, 'inbound'));
+  const missing = await faxmail(e, 'check-config');
+  assert.is(missing.code, 78);
+  assert.match(missing.err, new RegExp(`paths\\.spool: ${join(e.spool, 'inbound')} does not exist: run make install`));
+  await ensureSpool(spoolPaths(e.spool));
   const ok = await faxmail(e, 'check-config');
-  assert.is(ok.code, 0);
+  assert.is(ok.code, 0, ok.out);
   assert.match(ok.out, /^configuration OK/);
   const bad = join(e.dir, 'bad.toml');
   writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[fax]\nresolutoin = "fine"\n`);
   const r = await faxmail(undefined, 'check-config', '--config', bad);
   assert.is(r.code, 78);
-  assert.match(r.err, /"fax\.resolutoin"/);
+  assert.match(r.err, /bad\.toml:\d+:1: fax\.resolutoin: is not a setting of \[fax\]/);
   const viaEnv = await execa(process.execPath, [binPath('faxmail'), 'check-config'], { reject: false, env: { FAXMAIL_CONFIG: e.configFile } });
   assert.is(viaEnv.exitCode, 0);
   assert.ok(viaEnv.stdout.includes(e.configFile));
+});
+
+test('check-config: a broken sender regex exits 78 naming senders.allow (sendfax would defer every mail)', async () => {
+  const e = env();
+  const bad = join(e.dir, 'bad-regex.toml');
+  writeFileSync(bad, `${readFileSync(e.configFile, 'utf8')}[senders]\nallow = ["/(unclosed/"]\n`);
+  const r = await faxmail(undefined, 'check-config', '--config', bad);
+  assert.is(r.code, 78);
+  assert.match(r.err, 'senders.allow[0]: ');
+  assert.match(r.err, 'not a valid regular expression');
+});
+
+test('check-config prints the number policy in effect, with the country defaults and what each denied prefix is', async () => {
+  const e = env('[numbers]\ncountry = "GB"\n');
+  const r = await faxmail(e, 'check-config');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, 'numbers: country GB (United Kingdom)');
+  assert.match(r.out, /deny \(GB default\):\n(?:    .*\n)*    \^09   premium rate/);
+  assert.match(r.out, '    ^\\+44 -> 0');
 });
 
 test('usage errors exit 64', async () => {
@@ -103,7 +127,7 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
 
 test('show: the job and its attempts; --json is job.json; unknown or malformed ids exit 66', async () => {
   const e = env();
-  const job = await makeJob(e, 'waiting', {
+  const job = await makeJob(e, 'queued', {
     attempts: [
       { n: 1, at: '2024-01-01T10:00:00.000Z', status: 'UNANSWERED', class: 'busy', error: 'Busy', reason: 5, pages: 0, rate: 0, resolution: '', remoteStationId: '' },
       { n: 2, at: '2024-01-01T10:05:00.000Z', status: 'FAILED', class: 'dropped', error: 'The call dropped prematurely', pages: 1, rate: 9600, resolution: '204x196', remoteStationId: 'REMOTE 1', duration: 40 },
@@ -112,7 +136,8 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   const r = await faxmail(e, 'show', job.id);
   assert.is(r.code, 0);
   assert.match(r.out, new RegExp(`^job ${job.id}`));
-  assert.match(r.out, /#1 {2}2024-01-01T10:00:00.000Z {2}UNANSWERED class busy, "Busy", reason 5/);
+  // Local time, as in the mails (TZ=Asia/Tokyo for this run).
+  assert.match(r.out, /#1 {2}2024-01-01 19:00:00 \+0900 {2}UNANSWERED class busy, "Busy", reason 5/);
   assert.match(r.out, /#2 .*FAILED .*"The call dropped prematurely", 1 p\., 9600 bit\/s, 204x196, station "REMOTE 1", 40 s/);
   assert.equal(JSON.parse((await faxmail(e, 'show', job.id, '--json')).out), job);
   assert.is((await faxmail(e, 'show', '20200101-000000-000000000000')).code, 66);
@@ -134,33 +159,62 @@ test('flush: mail server down exits 75 and keeps the mail; once up, sends it and
   assert.equal(readdirSync(join(e.spool, 'outbox')), []);
 });
 
-test('cancel: marks the job, removes its call file, and starts the job waiting for the same number', async () => {
+test('cancel: takes back a call file Asterisk has not started, starts the job waiting for the number, tells the sender', async () => {
   const e = env();
   const paths = spoolPaths(e.spool);
-  const a = await makeJob(e, 'queued', { callFile: 'placeholder' });
+  const a = await makeJob(e, 'dialling', { callFile: 'placeholder' });
   const callFile = `faxmail-${a.id}-1.call`;
-  await writeJob(jobDir(paths, a.id), { ...a, callFile });
+  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
   writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n');
-  const b = await makeJob(e, 'waiting');
-  assert.is(await claimLine(paths, a.number, a.id, new Date(), true), 'dial');
-  assert.is(await claimLine(paths, b.number, b.id, new Date(), true), 'wait');
+  const b = await makeJob(e, 'queued');
+  const before = sink.messages.length;
   const r = await faxmail(e, 'cancel', a.id);
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, new RegExp(`job ${a.id} cancelled \\(was queued\\); call file ${callFile} removed; job ${b.id} dials next`));
-  assert.is((await readJob(jobDir(paths, a.id))).state, 'cancelled');
+  assert.match(r.out, new RegExp(`job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ${b.id} dials next on that number; sender told`));
+  const aAfter = await readJob(jobDir(paths, a.id));
+  assert.is(aAfter.state, 'cancelled');
+  assert.equal(aAfter.cancelled?.call, 'removed');
+  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: .+ \(was dialling; its call file was taken back before the call\)/);
   assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
   const bAfter = await readJob(jobDir(paths, b.id));
-  assert.is(bAfter.state, 'queued');
+  assert.is(bAfter.state, 'dialling');
+  assert.is(bAfter.attempt, 1);
   assert.ok(existsSync(join(e.dir, 'outgoing', bAfter.callFile!)));
-  const line = await readLineRecord(paths, a.number);
-  assert.is(line.active, b.id);
-  assert.equal(line.waiting, []);
+  // the sender of A hears that it was cancelled before anything was sent
+  await sink.waitFor(before + 1);
+  const notice = await sink.parse(before);
+  assert.is(notice.headers.get('x-faxmail-job'), a.id);
+  assert.match(notice.subject ?? '', /could not be sent/);
+  assert.match(notice.text ?? '', /cancelled this fax before it was sent/);
   // a finished job is left alone
   const sent = await makeJob(e, 'sent');
   const again = await faxmail(e, 'cancel', sent.id);
   assert.is(again.code, 0);
   assert.match(again.out, /had already ended \(sent\)/);
   assert.is((await faxmail(e, 'cancel', '20200101-000000-000000000000')).code, 66);
+});
+
+test('cancel of a dialling job whose call Asterisk has started: the number stays held, the sender is told', async () => {
+  // An Asterisk CLI that cannot be reached (the real one is in test/asterisk/cancel.test.ts).
+  const e = env('[asterisk]\nbinary = "/bin/false"\n');
+  const paths = spoolPaths(e.spool);
+  const a = await makeJob(e, 'dialling');
+  const callFile = `faxmail-${a.id}-1.call`;
+  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
+  // pbx_spool appended StartRetry: the call is under way. This env names no reachable Asterisk CLI.
+  writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n\nStartRetry: 1 1 (1700000000)\n');
+  const b = await makeJob(e, 'queued');
+  const r = await faxmail(e, 'cancel', a.id);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /the call could not be hung up \(.+\); its number stays held until it ends/);
+  assert.ok(existsSync(join(e.dir, 'outgoing', callFile)), 'Asterisk still has its call file');
+  assert.equal((await readJob(jobDir(paths, a.id))).cancelled?.call, 'left-running');
+  assert.is((await readJob(jobDir(paths, b.id))).state, 'queued', 'the next job waits for that call to end');
+  // When the call has ended (its report in, its file gone), the number is free again.
+  unlinkSync(join(e.dir, 'outgoing', callFile));
+  const run = await faxmail(e, 'run');
+  assert.is(run.code, 0, run.err);
+  assert.is((await readJob(jobDir(paths, b.id))).state, 'dialling');
 });
 
 test('cleanup: old received faxes and finished jobs go, active jobs and fresh files stay; --dry-run removes nothing', async () => {

@@ -32,7 +32,8 @@ test('recipients: plain mailboxes only, duplicates dropped, order kept', () => {
 test('the envelope sender may be local (fax@localhost) but not an option', () => {
   assert.is(envelopeSender('fax@localhost'), 'fax@localhost');
   assert.throws(() => envelopeSender('-f@localhost'), /notify\.from/);
-  assert.throws(() => envelopeSender('Fax <fax@example.org>'), /notify\.from/);
+  assert.is(envelopeSender('Fax <fax@example.org>'), 'fax@example.org', 'a display name is allowed; the address is the envelope sender');
+  assert.throws(() => envelopeSender('Fax <-f@example.org>'), /notify\.from/);
 });
 
 test('SMTP timeouts are bounded by smtp_timeout and by the caller', () => {

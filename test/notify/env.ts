@@ -69,7 +69,9 @@ export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Pro
   const dir = join(env.paths.jobs, id);
   mkdirSync(dir, { recursive: true });
   copyFileSync(sampleFaxTiff(), join(dir, 'fax.tif'));
-  const job = jobRecord(id, { callFile: `faxmail-${id}-1.call`, ...overrides });
+  // By default the job's first call is out (dialling attempt 1); a queued job has dropped no call file yet.
+  const dialling = (overrides.state ?? 'dialling') === 'dialling';
+  const job = jobRecord(id, { state: 'dialling', ...(dialling ? { attempt: 1, callFile: `faxmail-${id}-1.call` } : {}), ...overrides });
   await writeJob(dir, job);
   return job;
 }
@@ -148,16 +150,23 @@ export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<strin
   });
 }
 
-/** The dialplan variables of a call file's channel plus the FAXOPT results of SendFAX. */
-export function sendVars(job: Job, attempt: number, env: NotifyEnv, faxopt: Record<string, string>): Record<string, string> {
-  const vars: Record<string, string> = {
-    FAXMAIL_JOB: job.id,
-    FAXMAIL_ATTEMPT: String(attempt),
-    FAXMAIL_NUMBER: job.number,
-    FAXFILE: join(env.paths.jobs, job.id, job.tiff),
-    FAXMAIL_CONFIG: env.configPath,
-    FAXMAIL_NOTIFY: binPath('faxmail-notify'),
-  };
-  for (const [k, v] of Object.entries(faxopt)) vars[`FAXOPT(${k})`] = v;
-  return vars;
+/**
+ * The argv (without the program) the template's `sent` line hands faxmail-notify: the FAXOPT values
+ * after the template's FILTER sets (asterisk/extensions_faxmail.conf; the real Asterisk of the test bed
+ * proves the line itself, test/asterisk/).
+ */
+export function sentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Record<string, string>, duration = '24'): string[] {
+  const f = (re: RegExp, v: string | undefined): string => (v ?? '').replace(re, '');
+  return [
+    'sent', '--config', env.configPath, '--job', job.id, '--attempt', String(attempt),
+    '--status', f(/[^A-Z]/g, faxopt['status']), '--error', f(/[^0-9A-Za-z]/g, faxopt['error']),
+    '--pages', f(/[^0-9]/g, faxopt['pages']), '--rate', f(/[^0-9]/g, faxopt['rate']),
+    '--resolution', f(/[^0-9x]/g, faxopt['resolution']), '--remote-id', f(/[^-0-9A-Za-z +._]/g, faxopt['remotestationid']),
+    '--duration', duration,
+  ];
+}
+
+/** The argv of the template's `unanswered` line (the call file's failed extension). */
+export function unansweredArgs(env: NotifyEnv, job: Job, attempt: number, reason: string): string[] {
+  return ['unanswered', '--config', env.configPath, '--job', job.id, '--attempt', String(attempt), '--reason', reason];
 }

@@ -2,7 +2,7 @@
  * outbound.test.ts: faxmail-notify's outbound side end to end: a spool with real jobs (job.json + a
  * Ghostscript fax.tif), the receipts written as .eml by the directory transport (parsed with mailparser),
  * call files dropped in a temp outgoing dir. Several tests run the BUILT bin with the argv the dialplan
- * template builds (test/helpers/dialplan.ts).
+ * template gives it (env.ts sentArgs; the real Asterisk of test/asterisk/ runs the template itself).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,10 +11,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '../../lib/notify/outbound.js';
 import { errorKey } from '../../lib/notify/classify.js';
-import { claimLine, readLineRecord } from '../../lib/spool/line.js';
+import { runDispatcher } from '../../lib/queue/apply.js';
+import { unlinkSync } from 'node:fs';
 import { writeJob } from '../../lib/spool/jobs.js';
-import { notifyCommandFor } from '../helpers/dialplan.js';
-import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sendVars, type NotifyEnv } from './env.js';
+import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sentArgs, unansweredArgs, type NotifyEnv } from './env.js';
 import type { Job } from '../../lib/spool/types.js';
 
 const sent = (job: Job, attempt: number, status: string, error: string, extra: Partial<SentReport> = {}): SentReport => ({
@@ -31,7 +31,7 @@ const sent = (job: Job, attempt: number, status: string, error: string, extra: P
 
 /** argv (without the program) of the dialplan's `sent` report for this job. */
 function dialplanSentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Record<string, string>): string[] {
-  return notifyCommandFor('faxmail-send', 'send', sendVars(job, attempt, env, faxopt)).slice(1);
+  return sentArgs(env, job, attempt, faxopt);
 }
 
 function near(actual: Date, expected: number, what: string, slackMs = 5000): void {
@@ -91,8 +91,9 @@ const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string]
   ['congestion', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 8 }, env.log), 'congestion'],
 ];
 
-test('each retryable outcome: a call file for attempt 2 with a future mtime, MaxRetries 0, no mail', async () => {
-  const env = await makeNotifyEnv();
+test('each retryable outcome: queued again with its rule\'s time, no mail; at that time the dispatcher drops attempt 2 (MaxRetries 0)', async () => {
+  // Channels for all: the calls of earlier rounds stay `dialling` here (no report comes for them).
+  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 10\n' });
   let i = 0;
   for (const [what, report, cls] of RETRYING) {
     // A number each: on one number, jobs would (correctly) wait for each other.
@@ -103,19 +104,29 @@ test('each retryable outcome: a call file for attempt 2 with a future mtime, Max
     assert.is(after.attempts.length, 1, what);
     assert.is(after.attempts[0]!.class, cls, what);
     assert.is(after.state, 'queued', what);
+    const delay = env.config.retry[cls as 'busy'].after * 1000;
+    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+    assert.not.ok(callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id), `${what}: no call file before its time`);
+    // Not due yet: the dispatcher leaves it; at its time it goes.
+    const early = await runDispatcher(env.config, env.log, { channels: 'never' });
+    assert.not.ok(early.started.some((c) => c.job === job.id), `${what}: not started early`);
+    const due = new Date(Date.parse(after.nextAttemptAt!));
+    const run = await runDispatcher(env.config, env.log, { channels: 'never', now: due });
+    assert.equal(run.started.filter((c) => c.job === job.id), [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }], what);
     const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
     assert.ok(call, `${what}: call file dropped`);
-    assert.is(call!.name, `faxmail-${job.id}-2.call`);
     assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
     assert.is(call!.entries['MaxRetries'], '0');
+    assert.is(call!.entries['Account'], job.id);
     assert.is(call!.entries['Channel'], `PJSIP/${job.number}@trunk`);
     assert.is(call!.vars['FAXFILE'], join(env.paths.jobs, job.id, 'fax.tif'));
     assert.is(call!.vars['FAXMAIL_CONFIG'], env.configPath);
-    const delay = env.config.retry[cls as 'busy'].after * 1000;
-    near(call!.mtime, before + delay, `${what} mtime`);
-    assert.ok(call!.mtime.getTime() > Date.now() + delay - 5000, `${what}: mtime in the future`);
-    assert.is(after.callFile, call!.name);
-    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+    const dialling = readJobSync(env, job.id);
+    assert.is(dialling.state, 'dialling', what);
+    assert.is(dialling.attempt, 2, what);
+    assert.is(dialling.callFile, call!.name);
+    // Asterisk ends the call: its file goes (the next job's number frees up).
+    unlinkSync(join(env.outgoing, call!.name));
   }
   assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
 });
@@ -146,12 +157,12 @@ test('final failure after max attempts: explanation and attempt history (en), vi
   const faxopt = { status: 'FAILED', error: 'Failed to train with any of the compatible modems', pages: '0', rate: '', resolution: '', remotestationid: 'REMOTE 1' };
   const r1 = await runNotify(env, dialplanSentArgs(env, job, 1, faxopt));
   assert.is(r1.code, 0, r1.stderr);
-  assert.match(r1.stdout, 'retry 2');
-  assert.is(callFiles(env).length, 1);
+  assert.match(r1.stdout, 'queued for a retry from');
+  assert.is(callFiles(env).length, 0, 'the retry waits for its time (60 s) in the queue');
   const r2 = await runNotify(env, dialplanSentArgs(env, job, 2, faxopt));
   assert.is(r2.code, 0, r2.stderr);
   assert.match(r2.stdout, 'given up');
-  assert.is(callFiles(env).length, 1, 'no attempt 3');
+  assert.is(callFiles(env).length, 0, 'no attempt 3');
   const after = readJobSync(env, job.id);
   assert.is(after.state, 'failed');
   assert.equal(after.attempts.map((a) => a.n), [1, 2]);
@@ -196,15 +207,15 @@ test('unanswered busy and no answer, as the dialplan `failed` extension reports 
   const env = await makeNotifyEnv();
   for (const [reason, cls] of [['5', 'busy'], ['3', 'no_answer']] as const) {
     const job = await makeJob(env, { number: `0312345${reason}00` });
-    const argv = notifyCommandFor('faxmail-send', 'failed', { ...sendVars(job, 1, env, {}), REASON: reason });
-    assert.is(argv[1], 'unanswered');
-    const r = await runNotify(env, argv.slice(1));
+    const argv = unansweredArgs(env, job, 1, reason);
+    const r = await runNotify(env, argv);
     assert.is(r.code, 0, r.stderr);
     const after = readJobSync(env, job.id);
     assert.is(after.attempts[0]!.status, 'UNANSWERED');
     assert.is(after.attempts[0]!.class, cls);
     assert.is(after.attempts[0]!.reason, Number(reason));
-    assert.ok(callFiles(env).some((c) => c.name === `faxmail-${job.id}-2.call`));
+    assert.is(after.state, 'queued', 'retried by its rule');
+    assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 60_000);
   }
 });
 
@@ -216,7 +227,7 @@ test('a duplicate report (hangup handler and h extension) acts once; a final job
   assert.is(r1.action, 'retry');
   assert.is(r2.action, 'duplicate');
   assert.is(readJobSync(env, job.id).attempts.length, 1);
-  assert.is(callFiles(env).length, 1);
+  assert.is(readJobSync(env, job.id).state, 'queued');
   // attempt 2 succeeds; then any further report is a no-op with exit 0
   await reportSent(env.config, sent(job, 2, 'SUCCESS', 'HANGUP'), env.log);
   const again = await runNotify(env, dialplanSentArgs(env, job, 2, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
@@ -247,56 +258,59 @@ test('10 parallel runs of the bin for the same attempt: one attempt, one receipt
   assert.equal(readdirSync(join(env.paths.jobs, job.id)).filter((f) => f.endsWith('.tmp')), [], 'no scratch files left');
 });
 
-test('one call per number: the second job waits; when the first ends its call file appears', async () => {
-  const env = await makeNotifyEnv();
-  const now = new Date();
-  const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'waiting', callFile: undefined });
-  assert.is(await claimLine(env.paths, first.number, first.id, now, true), 'dial');
-  assert.is(await claimLine(env.paths, second.number, second.id, now, true), 'wait');
-  assert.is(callFiles(env).length, 0);
+/** Poll `fn` until it returns true (the follower works in the background). */
+async function eventually(fn: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
-  // The first job gets a busy signal: the waiting job goes first, the retry waits its turn.
-  const r1 = await reportUnanswered(env.config, { job: first.id, attempt: 1, reason: 5 }, env.log);
-  assert.is(r1.action, 'retry');
-  assert.equal(r1.started.map((s) => s.job), [second.id]);
-  let calls = callFiles(env);
-  assert.equal(calls.map((c) => c.name), [`faxmail-${second.id}-1.call`]);
-  assert.ok(calls[0]!.mtime.getTime() <= Date.now() + 1000, 'the waiting job dials now');
-  assert.is(readJobSync(env, second.id).state, 'queued');
-  assert.is(readJobSync(env, first.id).state, 'waiting');
-  assert.is((await readLineRecord(env.paths, first.number)).active, second.id);
+test('one call per number: the second job waits; when the first call has ended, the follower starts it', async () => {
+  const env = await makeNotifyEnv({ retry: 'busy = { after = 1, max_attempts = 3 }' });
+  const first = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  const second = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  await runDispatcher(env.config, env.log, { channels: 'never' });
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-1.call`]);
+  assert.is(readJobSync(env, second.id).state, 'queued', 'the number is busy');
 
-  // The second job finishes: now the first job's retry call file appears, at its retry time.
-  const r2 = await reportSent(env.config, sent(second, 1, 'SUCCESS', 'HANGUP'), env.log);
-  assert.equal(r2.started.map((s) => s.job), [first.id]);
-  calls = callFiles(env);
-  const retry = calls.find((c) => c.name === `faxmail-${first.id}-2.call`);
-  assert.ok(retry, 'first job retried after the second');
-  near(retry!.mtime, now.getTime() + env.config.retry.busy.after * 1000, 'retry time kept');
-  assert.is(readJobSync(env, first.id).state, 'queued');
-  assert.is((await readLineRecord(env.paths, first.number)).active, first.id);
+  // The first job gets a busy signal. faxmail-notify runs inside that call: its call file is still in
+  // outgoing, so the number is still held, and nothing new starts yet.
+  const r1 = await runNotify(env, unansweredArgs(env, first, 1, '5'));
+  assert.is(r1.code, 0, r1.stderr);
+  assert.match(r1.stdout, /failed \(busy\); queued for a retry from /);
+  assert.is(readJobSync(env, first.id).state, 'queued', 'the retry waits for its time');
+  assert.is(readJobSync(env, second.id).state, 'queued', 'no second call to a number while the first is on');
+  // Asterisk ends the call and removes its file: the follower starts the job that waited (it is older
+  // than the retry, which is not due yet anyway).
+  unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
+  await eventually(() => readJobSync(env, second.id).state === 'dialling', 'the second job to dial');
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${second.id}-1.call`]);
 
-  // The first job succeeds: the line is free.
-  await reportSent(env.config, sent(first, 2, 'SUCCESS', 'HANGUP'), env.log);
-  const line = await readLineRecord(env.paths, first.number);
-  assert.is(line.active, undefined);
-  assert.equal(line.waiting, []);
+  // The second job is sent; once its call has ended, the first job's retry goes, as attempt 2.
+  const r2 = await runNotify(env, dialplanSentArgs(env, second, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
+  assert.is(r2.code, 0, r2.stderr);
+  unlinkSync(join(env.outgoing, `faxmail-${second.id}-1.call`));
+  await eventually(() => readJobSync(env, first.id).state === 'dialling', 'the retry to dial');
+  const retried = readJobSync(env, first.id);
+  assert.is(retried.attempt, 2);
+  assert.ok(Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 1000, 'not before its retry time');
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-2.call`]);
 });
 
-test('a waiting job that was cancelled is skipped when the line frees up', async () => {
+test('a cancelled or held job is passed over when the number frees up; the next queued one goes', async () => {
   const env = await makeNotifyEnv();
-  const now = new Date();
   const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'waiting' });
-  const third = await makeJob(env, { state: 'waiting' });
-  await claimLine(env.paths, first.number, first.id, now, true);
-  await claimLine(env.paths, first.number, second.id, now, true);
-  await claimLine(env.paths, first.number, third.id, new Date(now.getTime() + 1), true);
-  await writeJob(join(env.paths.jobs, second.id), { ...readJobSync(env, second.id), state: 'cancelled' });
-  const r = await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
-  assert.equal(r.started.map((s) => s.job), [third.id]);
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${third.id}-1.call`]);
+  const second = await makeJob(env, { state: 'cancelled' });
+  const third = await makeJob(env, { state: 'held', attempt: undefined, callFile: undefined });
+  const fourth = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
+  const r = await runDispatcher(env.config, env.log, { channels: 'never' });
+  assert.equal(r.started.map((s) => s.job), [fourth.id]);
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${fourth.id}-1.call`]);
+  assert.is(readJobSync(env, second.id).state, 'cancelled');
+  assert.is(readJobSync(env, third.id).state, 'held');
 });
 
 test('hostile remote station ids end up as inert text in the job and the receipt', async () => {
@@ -328,10 +342,12 @@ test('exit codes: a report is stored whatever it says (0); bad subcommand 64, br
   const unknown = await runNotify(env, ['unanswered', '--job', '20250101-000000-0123456789ab', '--attempt', '1', '--reason', '5']);
   assert.is(unknown.code, 0, unknown.stderr);
   assert.match(unknown.stdout, 'no such job');
-  // Missing values and a hostile job id: stored as unmatched (status lists it), never applied.
-  const usage = await runNotify(env, ['sent', '--job', 'x']);
+  // A job id that is not one, and a hostile one: stored as unmatched (status lists it), never applied.
+  const usage = await runNotify(env, ['sent', '--job', 'x', '--attempt', '', '--status', '', '--error', '', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', '']);
   assert.is(usage.code, 0, usage.stderr);
   assert.match(usage.stdout, 'cannot be read');
+  // A flag missing altogether is a broken dialplan line, not a far end's value: 64, and Asterisk logs it.
+  assert.is((await runNotify(env, ['sent', '--job', 'x'])).code, 64);
   const badId = await runNotify(env, ['unanswered', '--job', '../../etc', '--attempt', '1', '--reason', '5']);
   assert.is(badId.code, 0);
   assert.equal(readdirSync(join(env.paths.root, 'reports')).filter((n) => n.startsWith('unmatched-')).length, 2);

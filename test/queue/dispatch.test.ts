@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dispatch, type QueueEntry, type QueueSettings } from '../../lib/queue/dispatch.js';
-import { parseWindow, isOpen } from '../../lib/queue/hours.js';
+import { parseWindow, isOpen } from '../../lib/policy/hours.js';
 import { parseConfig } from '../../lib/config/load.js';
 import { simulate, type SimJob } from '../helpers/queue-sim.js';
 

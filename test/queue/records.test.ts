@@ -8,7 +8,7 @@ import { queueState, recentStarts, senderKey, toEntry, nextAttemptNumber } from 
 import { jobRecord } from '../helpers/job-record.js';
 import { makeNotifyEnv, makeJob } from '../notify/env.js';
 import { collectStatus } from '../../lib/admin/status.js';
-import type { Attempt } from '../../lib/spool/types.js';
+import type { Attempt, JobState } from '../../lib/spool/types.js';
 
 const id = '20261201-120000-0123456789ab';
 const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt => ({ n, at, status: 'UNANSWERED', class: 'busy', error: 'busy', pages: 0, rate: 0, resolution: '', remoteStationId: '', ...over });
@@ -16,7 +16,7 @@ const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt =>
 test('states: older records, the bed model, the queue model', () => {
   // Before the queue: `queued` once the call file was out; `waiting` for the line.
   assert.is(queueState(jobRecord(id, { state: 'queued', callFile: `faxmail-${id}-1.call` })), 'dialling');
-  assert.is(queueState(jobRecord(id, { state: 'waiting' })), 'queued');
+  assert.is(queueState(jobRecord(id, { state: 'waiting' as JobState })), 'queued');
   // The bed model: a retry waits `queued` with its last call file and `attempt` set.
   assert.is(queueState(jobRecord(id, { state: 'queued', callFile: `faxmail-${id}-1.call`, attempt: 1 })), 'queued');
   assert.is(queueState(jobRecord(id, { state: 'dialling', callFile: `faxmail-${id}-2.call`, attempt: 2 })), 'dialling');
@@ -27,13 +27,20 @@ test('states: older records, the bed model, the queue model', () => {
 });
 
 test('entries: a queued job is due at nextAttemptAt, a dialling one counts from when its call started', () => {
-  const q = toEntry(jobRecord(id, { nextAttemptAt: '2026-12-01T12:05:00.000Z', created: '2026-12-01T12:00:00.000Z' }), '/nonexistent')!;
+  const none = { files: new Set<string>() };
+  const q = toEntry(jobRecord(id, { nextAttemptAt: '2026-12-01T12:05:00.000Z', created: '2026-12-01T12:00:00.000Z' }), none)!;
   assert.is(q.state, 'queued');
   assert.is(q.notBefore, Date.parse('2026-12-01T12:05:00.000Z'));
-  const d = toEntry(jobRecord(id, { state: 'dialling', callFile: 'x.call', attempt: 1, dialledAt: '2026-12-01T12:07:00.000Z' }), '/nonexistent')!;
+  const dialling = jobRecord(id, { state: 'dialling', callFile: 'x.call', attempt: 1, dialledAt: '2026-12-01T12:07:00.000Z' });
+  const d = toEntry(dialling, none)!;
   assert.is(d.notBefore, Date.parse('2026-12-01T12:07:00.000Z'));
   assert.is(d.callFilePresent, false);
-  assert.is(toEntry(jobRecord(id, { state: 'sent' }), '/x'), undefined);
+  assert.is(d.live, undefined, 'no channel list read');
+  const seen = toEntry(dialling, { files: new Set(['x.call']), liveJobs: new Set([id]) })!;
+  assert.is(seen.callFilePresent, true);
+  assert.is(seen.live, true);
+  assert.is(toEntry(dialling, { files: new Set(), liveJobs: new Set() })!.live, false);
+  assert.is(toEntry(jobRecord(id, { state: 'sent' }), none), undefined);
   assert.is(senderKey({ envelopeSender: 'Alice@Example.ORG', replyTo: 'x@y.z' }), 'alice@example.org');
 });
 

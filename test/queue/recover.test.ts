@@ -5,10 +5,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeNotifyEnv, makeJob, readJobSync, readMails, runNotify, type NotifyEnv } from '../notify/env.js';
+import { tmpdir } from 'node:os';
+import { blockMailDelivery, makeNotifyEnv, makeJob, readJobSync, readMails, runNotify, type NotifyEnv } from '../notify/env.js';
 import { binPath } from '../helpers/paths.js';
 import { assertRejects } from '../helpers/assert-rejects.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
@@ -27,7 +28,7 @@ const OLD = new Date(Date.now() - 2 * 3600_000).toISOString();
 
 /** A job as sendfax leaves it under the queue: queued in the spool, no call file yet. */
 function queued(env: NotifyEnv, over: Partial<Job> = {}): Promise<Job> {
-  return makeJob(env, { callFile: undefined, nextAttemptAt: new Date(Date.now() - 1000).toISOString(), ...over } as Partial<Job>);
+  return makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined, nextAttemptAt: new Date(Date.now() - 1000).toISOString(), ...over } as Partial<Job>);
 }
 
 function sentArgs(job: Job, attempt: number, over: Record<string, string> = {}): string[] {
@@ -67,8 +68,14 @@ test('a stored report is applied once; the freed channel goes to the next job', 
   assert.is(done.attempts.length, 1);
   assert.ok(done.attempts[0]!.started, 'the attempt keeps when its call started');
   assert.ok(existsSync(join(env.paths.root, 'reports', 'applied', `${a.id}-1-sent.json`)));
-  const next = await runRecovery(env.config, env.log);
-  assert.equal(next.dispatch.started.map((s) => s.job), [b.id]);
+  // faxmail-notify ran inside a's call, which still holds the one channel until Asterisk removes its file.
+  assert.is(readJobSync(env, b.id).state, 'queued');
+  assert.equal((await runRecovery(env.config, env.log)).dispatch.finishing, [{ job: a.id, number: a.number }]);
+  assert.is(readJobSync(env, b.id).state, 'queued', 'still one call on the trunk');
+  unlinkSync(join(env.outgoing, `faxmail-${a.id}-1.call`));
+  // Now the channel is free: notify's follower (or the next run, whichever is first) starts b.
+  await runRecovery(env.config, env.log);
+  assert.is(readJobSync(env, b.id).state, 'dialling');
   // The same report again (the h extension after the hangup handler): nothing changes.
   const dup = await runNotify(env, sentArgs(a, 1));
   assert.is(dup.code, 0);
@@ -141,7 +148,7 @@ test('a call file deleted behind faxmail\'s back: after lost_after the attempt i
   await runDispatcher(env.config, env.log);
   const dialled = readJobSync(env, a.id);
   // Gone from outgoing, no report; the call started two hours ago.
-  (await import('node:fs')).unlinkSync(join(env.outgoing, dialled.callFile!));
+  unlinkSync(join(env.outgoing, dialled.callFile!));
   await writeJob(join(env.paths.jobs, a.id), { ...dialled, dialledAt: OLD });
   const st = await collectStatus(env.config);
   assert.ok(st.attention.some((x) => x.includes(a.id) && x.includes('no result')));
@@ -162,23 +169,69 @@ test('a call file deleted behind faxmail\'s back: after lost_after the attempt i
   assert.is((await readMails(env)).length, 1);
 });
 
+/** An `asterisk -rx` stand-in: prints the channel lines written to its file (as `core show channels concise`). */
+function fakeAsterisk(): { binary: string; channels: (lines: string[]) => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'faxmail-fake-asterisk-'));
+  const list = join(dir, 'channels.txt');
+  writeFileSync(list, '');
+  const binary = join(dir, 'asterisk');
+  writeFileSync(binary, `#!/bin/sh\ncat '${list}'\n`);
+  chmodSync(binary, 0o755);
+  return { binary, channels: (lines) => writeFileSync(list, lines.map((l) => `${l}\n`).join('')) };
+}
+
+/** A concise channel line: Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid */
+const channel = (name: string, context: string, account: string, app = 'SendFAX'): string => `${name}!${context}!s!1!Up!${app}!!!${account}!!3!12!!1700000000.1`;
+
+test("with Asterisk's channel list: a call that ended without a report is lost at once, a call still on is not, received faxes take a channel", async () => {
+  const fake = fakeAsterisk();
+  const env = await makeNotifyEnv({ toml: `[queue]\nmax_calls = 2\n\n[asterisk]\nbinary = "${fake.binary}"\n` });
+  const a = await queued(env, { number: '0311111111' });
+  const b = await queued(env, { number: '0322222222' });
+  const c = await queued(env, { number: '0333333333' });
+  await runDispatcher(env.config, env.log, { channels: 'never' });
+  // a's call ended without a report (its file is gone, no channel of it is left); b's file was removed by
+  // hand but its call is still on the line; a fax is coming in.
+  unlinkSync(join(env.outgoing, `faxmail-${a.id}-1.call`));
+  unlinkSync(join(env.outgoing, `faxmail-${b.id}-1.call`));
+  fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id), channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
+  const r = await runRecovery(env.config, env.log);
+  assert.ok(r.dispatch.channelsRead);
+  assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }], 'lost at once, not after lost_after');
+  assert.match(readJobSync(env, a.id).attempts[0]!.error, 'no channel is left');
+  assert.is(readJobSync(env, b.id).state, 'dialling', 'a call still on the line is not lost');
+  assert.equal(r.dispatch.started, [], 'b and the received fax hold both channels');
+  assert.equal(r.dispatch.waits.find((w) => w.job === c.id)?.reason, 'channels');
+  // The received fax has ended: c dials.
+  fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id)]);
+  assert.equal((await runRecovery(env.config, env.log)).dispatch.started.map((x) => x.job), [c.id]);
+  // count_received = false: received faxes come in over other lines.
+  const other = await makeNotifyEnv({ toml: `[queue]\nmax_calls = 1\ncount_received = false\n\n[asterisk]\nbinary = "${fake.binary}"\n` });
+  const d = await queued(other);
+  fake.channels([channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
+  assert.equal((await runRecovery(other.config, other.log)).dispatch.started.map((x) => x.job), [d.id]);
+});
+
 test('a notice that cannot be built stays pending, shows in status (exit 1), and is sent by faxmail run once fixed', async () => {
   const env = await makeNotifyEnv({ notify: 'locale = "en"\n' });
-  const bad = readFileSync(env.configPath, 'utf8').replace('from = "fax@example.com"', 'from = "Fax Server <fax@example.com>"');
-  const good = readFileSync(env.configPath, 'utf8');
-  writeFileSync(env.configPath, bad);
   const a = await queued(env);
   await runDispatcher(env.config, env.log);
+  // The mail server is down and the outbox cannot be written (a full disk): the receipt cannot be handed over.
+  const restore = blockMailDelivery(env);
+  rmSync(env.paths.outbox, { recursive: true });
+  writeFileSync(env.paths.outbox, 'not a directory');
   const r = await runNotify(env, sentArgs(a, 1));
   assert.is(r.code, 0, r.stderr);
   const j = readJobSync(env, a.id);
   assert.is(j.state, 'sent');
   assert.is(j.noticePending, 'success');
   assert.ok(j.noticeError);
+  rmSync(env.paths.outbox);
+  mkdirSync(env.paths.outbox);
   const status = await runFaxmail(env, ['status']);
   assert.is(status.code, 1, status.stdout);
   assert.match(status.stdout, 'receipt could not be sent');
-  writeFileSync(env.configPath, good);
+  restore();
   const run = await runFaxmail(env, ['run']);
   assert.is(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, '1 notices retried');
@@ -189,7 +242,7 @@ test('a notice that cannot be built stays pending, shows in status (exit 1), and
   assert.is((await runFaxmail(env, ['status'])).code, 0);
 });
 
-test('faxmail run removes leftovers of killed runs once they are old, and repairs number records', async () => {
+test('faxmail run removes leftovers of killed runs once they are old, and the line model\'s number records', async () => {
   const env = await makeNotifyEnv();
   const old = new Date(Date.now() - 3600_000);
   const staging = join(env.paths.jobs, `.new-${newJobId()}`);
@@ -200,15 +253,18 @@ test('faxmail run removes leftovers of killed runs once they are old, and repair
   writeFileSync(young, 'being written');
   utimesSync(staging, old, old);
   utimesSync(scratch, old, old);
-  // A number record whose active job has ended (the ghost of the older line model).
+  // The line model's record of a number whose active job has ended (its ghost), and its lock file.
   const done = await makeJob(env, { state: 'sent', number: '0344444444' });
   mkdirSync(join(env.paths.root, 'lines'), { recursive: true });
   writeFileSync(join(env.paths.root, 'lines', '0344444444.json'), JSON.stringify({ number: '0344444444', active: done.id, waiting: [{ job: 'gone', notBefore: old.toISOString() }] }));
+  writeFileSync(join(env.paths.locks, 'line-0344444444.lock'), '');
   const r = await runRecovery(env.config, env.log);
   assert.ok(!existsSync(staging) && !existsSync(scratch));
   assert.ok(existsSync(young), 'a young file may still be written: kept');
-  assert.equal(r.linesRepaired, ['0344444444']);
-  assert.equal(JSON.parse(readFileSync(join(env.paths.root, 'lines', '0344444444.json'), 'utf8')), { number: '0344444444', waiting: [] });
+  assert.is(r.linesRetired, 1);
+  assert.not.ok(existsSync(join(env.paths.root, 'lines')), 'the job records say it all: lines/ is gone');
+  assert.not.ok(existsSync(join(env.paths.locks, 'line-0344444444.lock')));
+  assert.is((await runRecovery(env.config, env.log)).linesRetired, 0);
 });
 
 test('admin: prefix ids, hold, release, retry, list', async () => {
@@ -229,7 +285,8 @@ test('admin: prefix ids, hold, release, retry, list', async () => {
   assert.equal((await listJobs(env.config, { state: 'dialling' })).map((j) => j.id), [busy.id]);
   const rel = await releaseJob(env.config, a.id.slice(0, 25), env.log);
   assert.is(rel.state, 'queued');
-  // A failed job dials once more on retry (when a channel is free).
+  // A failed job dials once more on retry (when a channel is free: its last call has ended).
+  unlinkSync(join(env.outgoing, `faxmail-${busy.id}-1.call`));
   await writeJob(join(env.paths.jobs, busy.id), { ...readJobSync(env, busy.id), state: 'failed', noticePending: undefined } as Job);
   const f = await retryJob(env.config, busy.id, env.log);
   assert.is(f.previous, 'failed');

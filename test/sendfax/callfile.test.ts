@@ -12,12 +12,12 @@ import { join, relative, resolve } from 'node:path';
 import { attachmentNode, buildMime, encodeParam, encodeWord, textNode, type MimeNode } from '../helpers/mail-fixtures.js';
 import { bytesOf, encodePlainZip } from '../helpers/documents.js';
 import { markedImage, markedPdf } from './marked.js';
-import { checkCallFileText, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
+import { checkCallFileText, expectFaxTiff, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 
-const KEYS = new Set(['Channel', 'CallerID', 'WaitTime', 'MaxRetries', 'Context', 'Extension', 'Priority', 'Archive', 'Setvar']);
+const KEYS = new Set(['Channel', 'CallerID', 'WaitTime', 'MaxRetries', 'Account', 'Context', 'Extension', 'Priority', 'Archive', 'Setvar']);
 
 function mail(parts: MimeNode[], headers: { from?: string; subject?: string; extra?: [string, string][] } = {}): Buffer {
   return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] }, { from: headers.from ?? 'Alice Example <alice@example.org>', subject: headers.subject ?? 'Fax', ...(headers.extra ? { extra: headers.extra } : {}) });
@@ -56,6 +56,7 @@ test('call file: channel from the template, context/extension/caller id from the
   assert.equal(get('CallerID'), ['"Office Fax" <0312345678>']);
   assert.equal(get('WaitTime'), ['30']);
   assert.equal(get('MaxRetries'), ['0']);
+  assert.equal(get('Account'), [q.id], 'the accountcode names the job, so `faxmail cancel` finds the live call');
   assert.equal(get('Context'), ['my-fax-out']);
   assert.equal(get('Extension'), ['send_it']);
   assert.equal(get('Priority'), ['1']);
@@ -90,7 +91,8 @@ test('call file: channel from the template, context/extension/caller id from the
   const created = Date.parse(job.created);
   assert.ok(created >= started - 1000 && created <= Date.now(), `created ${job.created} is now`);
   assert.match(job.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  assert.is(job.state, 'queued');
+  assert.is(job.state, 'dialling', 'the record said dialling before the call file went out');
+  assert.is(job.attempt, 1);
   assert.equal(job.attempts, []);
   assert.is(job.callFile, `faxmail-${q.id}-1.call`);
   // The job directory: the fax, the record, the originals; no parse or work scratch.
@@ -101,7 +103,7 @@ test('call file: channel from the template, context/extension/caller id from the
   // The log: JSON lines carrying the job id, never the mail text.
   const log = readFileSync(env.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { job?: string; step?: string });
   const steps = log.filter((l) => l.job === q.id).map((l) => l.step);
-  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'queued']) assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
+  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling']) assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
   assert.not.ok(readFileSync(env.log, 'utf8').includes('Please fax this'), 'no mail body in the log');
 });
 
@@ -110,7 +112,7 @@ test('an unwritable log does not stop the fax, and nothing goes to stderr (Postf
   replaceConfigLine(env, `log = "${env.log}"`, `log = "${join(env.configPath, 'under-a-file.log')}"`);
   const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf')]));
   assert.is(q.run.stderr, '');
-  assert.is(q.job.state, 'queued');
+  assert.is(q.job.state, 'dialling');
 });
 
 test('Reply-To (allowed) is where receipts go; skipped parts are named on the first line and in job.json', async () => {
@@ -125,19 +127,21 @@ test('Reply-To (allowed) is where receipts go; skipped parts are named on the fi
   assert.ok(readFileSync(join(q.dir, 'docs', '02-b.jpg')).equals(readFileSync(markedImage('jpeg', 2))), 'JPEG kept as sent');
 });
 
-test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; no call file', async () => {
+test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; nothing kept (--save-tiff writes the TIFF where asked)', async () => {
   const env = newEnv();
   const before = snapshot(env);
-  const r = await runAs(env, mail([pdfPart([1, 2, 3], 'three.pdf'), attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' })], { subject: 'Dry +standard' }), { extra: ['--dry-run'] });
+  const saved = join(env.root, 'dry.tif');
+  const r = await runAs(env, mail([pdfPart([1, 2, 3], 'three.pdf'), attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' })], { subject: 'Dry +standard' }), { extra: ['--dry-run', '--save-tiff', saved] });
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.is(r.stdout.split('\n').length, 2, 'exactly one line');
   assert.ok(r.stdout.endsWith('\n'));
-  const out = JSON.parse(r.stdout) as { job: string; number: string; pages: number; tiff: string; callfile: string; callfilePath: string; documents: { name: string; kind: string; pages: number }[]; dryRun: boolean; resolution: string };
+  const out = JSON.parse(r.stdout) as { job: string; number: string; pages: number; tiff: string; savedTiff: string; callfile: string; callfilePath: string; documents: { name: string; kind: string; pages: number }[]; dryRun: boolean; resolution: string };
   assert.match(out.job, /^\d{8}-\d{6}-[0-9a-f]{12}$/);
   assert.is(out.number, '0312345678');
   assert.is(out.pages, 4);
-  assert.ok(existsSync(out.tiff), 'the TIFF exists');
-  assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'));
+  assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'), 'where the job would keep its TIFF');
+  assert.is(out.savedTiff, saved);
+  await expectFaxTiff(saved, { resolution: 'standard', pages: 4 });
   assert.equal(out.documents, [
     { name: 'three.pdf', kind: 'pdf', pages: 3 },
     { name: 'four.png', kind: 'png', pages: 1 },
@@ -152,9 +156,14 @@ test('--dry-run: one JSON line with job, number, pages, tiff, callfile, document
   assert.equal(readdirSync(env.outgoing), before.outgoing, 'no call file dropped');
   assert.not.ok(existsSync(out.callfilePath), 'nothing at the call-file path');
   assert.equal(readdirSync(env.tmp), []);
-  const job = JSON.parse(readFileSync(join(env.spool, 'jobs', out.job, 'job.json'), 'utf8')) as { state: string; callFile?: string };
-  assert.is.not(job.state, 'queued', 'a dry-run job is not waiting for Asterisk');
-  assert.is(job.callFile, undefined);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), [], 'no job, no staging directory: nothing for status to list');
+  // Without --save-tiff nothing at all stays; a TIFF path that exists is not overwritten.
+  const again = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run'] });
+  assert.is(again.status, 0, again.stdout);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
+  const clash = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run', '--save-tiff', saved] });
+  assert.is(clash.status, 75, clash.stdout);
+  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
   // A dry run is refused like a real one.
   await expectRejected(env, mail([pdfPart([1], 'a.pdf')]), { status: 67, code: '5.1.1' }, { extension: 'abc', extra: ['--dry-run'] });
 });
@@ -163,12 +172,13 @@ test('one call per number: a second fax to the same number waits, with no call f
   const env = newEnv();
   const first = await expectQueued(env, mail([pdfPart([1], 'a.pdf')]));
   const second = await expectQueued(env, mail([pdfPart([2], 'b.pdf')]));
-  assert.is(first.job.state, 'queued');
-  assert.is(second.job.state, 'waiting');
+  assert.is(first.job.state, 'dialling');
+  assert.is(first.job.attempt, 1);
+  assert.is(second.job.state, 'queued');
   assert.is(second.callFile, '');
   assert.equal(readdirSync(env.outgoing), [`faxmail-${first.id}-1.call`]);
   const other = await expectQueued(env, mail([pdfPart([3], 'c.pdf')]), { extension: '0455556666' });
-  assert.is(other.job.state, 'queued', 'another number dials at once');
+  assert.is(other.job.state, 'dialling', 'another number dials at once');
   assert.is(readdirSync(env.outgoing).length, 2);
 });
 
@@ -187,6 +197,7 @@ test('hostile Subjects never reach the call file; job.json stays valid JSON', as
   ];
   for (const [raw, expected] of subjects) {
     const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf')], { subject: raw, from: `${encodeWord('Evil\r\nApplication: System')} <alice@example.org>` }), { extension: `03${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` });
+    assert.ok(q.callFile, JSON.stringify(q.job) + readFileSync(join(env.root, "faxmail.log"), "utf8").split("\n").slice(-5).join("\n"));
     assertCallFileClean(q.callFile, HOSTILE);
     const job = JSON.parse(readFileSync(join(q.dir, 'job.json'), 'utf8')) as { subject: string; replyName: string };
     assert.is(job.subject, expected);

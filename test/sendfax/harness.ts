@@ -2,7 +2,7 @@
  * harness.ts: shared machinery for the black-box tests of the built sendfax (test/sendfax/*.test.ts).
  * - newEnv(): a throw-away installation (test/helpers/sendfax-env.ts) whose senders include the fixture
  *   domains, with section patching for paths/callfile/retry settings; removed after the file's tests.
- * - runAs(): pipe a mail into dist/bin/sendfax.js as Postfix does, optionally as another user.
+ * - runAs(): pipe a mail into the built sendfax as Postfix does; as another user, into an installed copy.
  * - expectQueued() / expectRejected(): the exit status, the first printed line and the files left behind.
  * - expectFaxTiff(): every page 1728 wide, 1 bit, 204 x 98/196/391 dpi, paper height, checked with
  *   readTiffFile AND tiffinfo (which also decodes every strip).
@@ -18,6 +18,7 @@ import * as assert from 'uvu/assert';
 import type { Test } from 'uvu';
 import { makeTestEnv, type EnvOptions, type RunResult, type TestEnv } from '../helpers/sendfax-env.js';
 import { binPath } from '../helpers/paths.js';
+import { installedProgram } from '../helpers/installed.js';
 import { buildLineSim, transmitFax } from '../helpers/linesim.js';
 import { readTiff, readTiffFile, type TiffPage } from '../../lib/tiff/read.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
@@ -69,6 +70,8 @@ export interface RunArgs {
   gid?: number;
   /** replace the argv after the script path entirely */
   argv?: string[];
+  /** a command that runs node, e.g. ['taskset', '-c', '0', 'nice', '-n', '10'] */
+  wrap?: string[];
 }
 
 /** Pipe `mail` into the built sendfax with Postfix-style arguments (like runSendfax, plus uid/argv). */
@@ -79,7 +82,10 @@ export function runAs(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): 
   if (!args.argv) argv.push(...(args.extra ?? []));
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath('sendfax'), ...argv], {
+    // Another user cannot be expected to reach the checkout (mode 0700 in /root): it runs an installed copy.
+    const base = args.uid !== undefined ? [installedProgram().sendfax] : [process.execPath, binPath('sendfax')];
+    const [program, ...pre] = [...(args.wrap ?? []), ...base];
+    const child = spawn(program!, [...pre, ...argv], {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(args.uid !== undefined ? { uid: args.uid, gid: args.gid ?? args.uid } : {}),
       cwd: '/',
@@ -159,32 +165,36 @@ export interface Snapshot {
 }
 
 /**
- * Everything in the spool (but lock files and line records, and the spool's own empty subdirectories,
+ * Everything in the spool (but lock files, and the spool's own empty subdirectories,
  * which the first run creates), outgoing and tmp.
  */
 export function snapshot(env: TestEnv): Snapshot {
   return {
     spool: listTree(
       env.spool,
-      (rel) => rel === 'locks' || rel.startsWith('locks/') || rel === 'lines' || rel.startsWith('lines/'),
-      (rel) => ['jobs', 'inbound', 'outbox'].includes(rel),
+      (rel) => rel === 'locks' || rel.startsWith('locks/'),
+      (rel) => ['jobs', 'inbound', 'outbox', 'reports', 'reports/applied'].includes(rel),
     ),
     outgoing: listTree(env.outgoing),
     tmp: listTree(env.tmp),
   };
 }
 
-/** No line record names a job that does not exist (a failed run must not hold the line). */
+/**
+ * No ghost: every dialling job has its call file in outgoing, and every call file there belongs to the
+ * dialling job it names (a failed run must neither hold a number nor leave a call behind).
+ */
 export function assertLinesClean(env: TestEnv): void {
-  const lines = join(env.spool, 'lines');
-  if (!existsSync(lines)) return;
-  for (const name of readdirSync(lines)) {
-    if (!name.endsWith('.json')) continue;
-    const rec = JSON.parse(readFileSync(join(lines, name), 'utf8')) as { active?: string; waiting: { job: string }[] };
-    for (const job of [rec.active, ...rec.waiting.map((w) => w.job)]) {
-      if (job !== undefined) assert.ok(existsSync(join(env.spool, 'jobs', job)), `line record ${name} names job ${job}, which does not exist`);
-    }
+  const jobsDir = join(env.spool, 'jobs');
+  const dialling = new Set<string>();
+  // jobs/ may be a file in a test of broken spools: then no job dials.
+  for (const id of existsSync(jobsDir) && statSync(jobsDir).isDirectory() ? readdirSync(jobsDir).filter((n) => !n.startsWith('.')) : []) {
+    const job = JSON.parse(readFileSync(join(jobsDir, id, 'job.json'), 'utf8')) as { state: string; callFile?: string };
+    if (job.state !== 'dialling') continue;
+    assert.ok(job.callFile && existsSync(join(env.outgoing, job.callFile)), `job ${id} is dialling without its call file`);
+    dialling.add(job.callFile!);
   }
+  for (const name of readdirSync(env.outgoing)) assert.ok(dialling.has(name), `call file ${name} belongs to no dialling job`);
 }
 
 export interface Rejection {
@@ -195,13 +205,23 @@ export interface Rejection {
   says?: (string | RegExp)[];
 }
 
-/** The output Postfix would put into a bounce: bounded, no stack trace, no internals. */
-export function assertPlainOutput(run: RunResult): void {
+/** Words of the server's insides: errno names, signals, the converters' names, exit statuses. */
+const INTERNAL_WORDS = [/\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/, /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i];
+
+/**
+ * The output Postfix would put into a bounce or a delay notice: bounded, no stack trace, no raw error text,
+ * no server path ever; and a bounce (any status but 75) names no internals at all (errno, signal, tool).
+ * expectRejected calls this for every rejection every black-box test makes.
+ */
+export function assertPlainOutput(run: RunResult, env?: TestEnv): void {
   const all = run.stdout + run.stderr;
   assert.ok(Buffer.byteLength(all) < 4096, `output is ${Buffer.byteLength(all)} bytes`);
   assert.not.match(all, /^\s+at\s/m, `no stack trace: ${all}`);
   assert.not.match(all, /\.(?:js|ts|mjs):\d+/, `no source locations: ${all}`);
   assert.not.match(all, /node:internal|Error: |TypeError|ReferenceError|EACCES:|ENOENT:/, `no raw error text: ${all}`);
+  assert.not.match(all, /(?:^|[\s("'=:,])\/[^\s/]+\//, `no server path: ${all}`);
+  if (env) assert.not.ok(all.includes(env.root), `no path of the installation: ${all}`);
+  if (run.status !== 75) for (const words of INTERNAL_WORDS) assert.not.match(all, words, `no internal detail in a bounce: ${all}`);
 }
 
 /** A run that must be refused with `expect`, leaving no call file, job, staging dir or temp file. */
@@ -215,7 +235,7 @@ export async function expectRejected(env: TestEnv, mail: Buffer | string, expect
     if (typeof s === 'string') assert.ok(run.firstLine.includes(s), `first line mentions ${s}: ${run.firstLine}`);
     else assert.match(run.firstLine, s);
   }
-  assertPlainOutput(run);
+  assertPlainOutput(run, env);
   const after = snapshot(env);
   assert.equal(after.outgoing, before.outgoing, 'no call file dropped');
   assert.equal(after.spool, before.spool, 'no job directory, staging directory or file left in the spool');

@@ -4,19 +4,22 @@
  * fax, damaged document), 65 5.3.4 (too many pages), 67 5.1.1 (bad number), 77 5.7.1 (number or sender
  * refused, bounces), 75 4.3.5 (configuration), 75 4.3.0 (spool or tmp not writable, Ghostscript killed,
  * unexpected errors). After each one (expectRejected): no call file, no job or .new-* staging directory,
- * nothing in tmp, no line record naming a missing job; output under 4 KB with no stack trace.
+ * nothing in tmp, no dialling job without its call file; output under 4 KB with no stack trace.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { attachmentNode, buildMime, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
+import { attachmentNode, buildMime, encodeTnef, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
 import { bytesOf, makePdf, truncatedCopy } from '../helpers/documents.js';
 import { markedPdf } from './marked.js';
 import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
 import { binPath } from '../helpers/paths.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { runDispatcher } from '../../lib/queue/apply.js';
+import { silentLogger } from '../../lib/log.js';
 
 useHarness(test);
 
@@ -36,7 +39,7 @@ const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
 // ---------- queue.sender_max_waiting: a flood bounces with a sentence ----------
 
 test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still goes', async () => {
-  const e = newEnv({ extraToml: '[queue]\nsender_max_waiting = 1\n' });
+  const e = newEnv({ queue: 'max_calls = 100\nsender_max_waiting = 1' });
   await expectQueued(e, goodMail());
   await expectRejected(e, goodMail(), { status: 77, code: '5.7.1', says: ['already have 1 faxes waiting', 'Send it again'] });
   await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), { sender: 'bob@example.com' });
@@ -85,6 +88,32 @@ test('winmail.dat without tnef (paths.tnef = ""): 65 5.6.0 naming winmail.dat; w
   assert.equal(q.job.documents.map((d) => [d.name, d.kind]), [['photo.png', 'png'], ['report.pdf', 'pdf']]);
 });
 
+test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no path, no internals', async () => {
+  const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
+  const damaged = Buffer.from(good);
+  damaged[6] = damaged[6]! ^ 0xff; // tnef 1.4.18: assertion in attr.c, SIGABRT
+  const m = mail([attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]);
+  await expectRejected(env, m, { status: 65, code: '5.6.0', says: ['"winmail.dat"', 'damaged'] });
+  // A good document beside it does not save the mail: one damaged document refuses the whole fax.
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]), { status: 65, code: '5.6.0', says: ['"winmail.dat"'] });
+});
+
+test('no rejection carries a server path: a config error names the file by its name only; gs missing says only the errno (75)', async () => {
+  const e = newEnv({ fax: 'bogus_key = 1' });
+  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key', 'faxmail.toml'] });
+  assert.not.ok(r.firstLine.includes(e.root));
+  const missing = newEnv();
+  patchSection(missing, 'paths', `gs = "${join(missing.root, 'no-gs')}"`);
+  await expectRejected(missing, goodMail(), { status: 75, code: '4.3.5', says: ['paths.gs'] });
+  // An executable whose interpreter is missing passes the config check, and then cannot be started.
+  const gone = newEnv();
+  const gs = join(gone.root, 'gs-gone');
+  writeFileSync(gs, `#!${join(gone.root, 'no-such-interpreter')}\n`);
+  chmodSync(gs, 0o755);
+  patchSection(gone, 'paths', `gs = "${gs}"`);
+  await expectRejected(gone, goodMail(), { status: 75, code: '4.3.0', says: ['ENOENT'] });
+});
+
 test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
   const small = newEnv({ fax: 'max_pages = 2' });
   await expectRejected(small, mail([pdfPart(markedPdf([1, 2, 3]), 'three.pdf')]), { status: 65, code: '5.3.4', says: ['3', '2'] });
@@ -118,6 +147,21 @@ test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'Eve <eve@evil.example>' }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] }, { sender: 'eve@evil.example' });
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { extra: [['Reply-To', 'eve@evil.example']] }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] });
   await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), { status: 77, code: '5.7.1' });
+});
+
+test('every author is checked: a second From address, a Sender or a repeated From header from outside: 77 5.7.1', async () => {
+  const pdf = pdfPart(markedPdf([1]), 'a.pdf');
+  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@evil.example', 'every one must be allowed'] });
+  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['Sender address mallory@evil.example'] });
+  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['more than one From header'] });
+  // Both authors allowed: faxed.
+  await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
+});
+
+test('an unanchored-looking sender regex does not let a longer domain through: 77 5.7.1', async () => {
+  const e = newEnv({ senders: 'allow = ["/.*@example\\\\.org/"]' });
+  await expectRejected(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'mallory@example.org.evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@example.org.evil.example'] });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'alice@example.org' }));
 });
 
 test('bounces (null sender, MAILER-DAEMON) are never faxed: 77 5.7.1', async () => {
@@ -158,32 +202,39 @@ test('spool not writable: 75 4.3.0, nothing left behind', async () => {
   chmodSync(e.spool, 0o755); // root's; nobody may not write
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
   // Also when the spool's subdirectories exist already.
-  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755 });
+  for (const d of ['jobs', 'inbound', 'outbox', 'locks']) mkdirSync(join(e.spool, d), { mode: 0o755, recursive: true });
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
 });
 
-test('tmp not writable (late failure, after the job was committed): 75 4.3.0, job removed, line freed', async () => {
+test('tmp not writable (the call file cannot be written once the job is committed): the mail is queued, the job waits, and dials once tmp is fixed', async () => {
   const e = nobodyEnv();
   chownSync(e.spool, NOBODY, NOBODY);
   chmodSync(e.tmp, 0o755);
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
-  assert.ok(existsSync(join(e.spool, 'lines')), 'the line record was written (the failure came after claiming the line)');
-  // Once the admin fixes tmp, the next mail to the same number dials at once: the failed job does not
-  // hold the line (one_call_per_number is on by default).
-  chmodSync(e.tmp, 0o777);
+  // From the commit on the job belongs to the queue: the dispatcher's failure is not the mail's.
   const q = await expectQueued(e, goodMail(), { uid: NOBODY });
   assert.is(q.job.state, 'queued');
-  assert.ok(q.callFile.includes(`FAXMAIL_JOB=${q.id}`));
+  assert.is(q.job.callFile, undefined);
+  assert.ok(Date.parse(q.job.nextAttemptAt!) > Date.now() + 30_000, 'tried again in a minute');
+  assert.equal(readdirSync(e.outgoing), []);
+  assertLinesClean(e);
+  // Once the admin fixes tmp, the next dispatch (here a minute later) starts it.
+  chmodSync(e.tmp, 0o777);
+  const config = loadConfig(e.configPath);
+  const run = await runDispatcher(config, silentLogger(), { channels: 'never', now: new Date(Date.now() + 61_000) });
+  assert.equal(run.started.map((c) => c.job), [q.id]);
+  assert.ok(readFileSync(join(e.outgoing, `faxmail-${q.id}-1.call`), 'utf8').includes(`FAXMAIL_JOB=${q.id}`));
   assert.equal(readdirSync(e.tmp), []);
 });
 
-test('Ghostscript killed by a signal: 75 4.3.0 (deferred, not bounced)', async () => {
+test('Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the system (SIGKILL from the OOM killer): 75 4.3.0', async () => {
   const e = newEnv();
   const gs = join(e.root, 'gs-crash');
   writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
   chmodSync(gs, 0o755);
   patchSection(e, 'paths', `gs = "${gs}"`);
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript'] });
+  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'converter crash'] });
+  writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
+  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
 });
 
 test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 4.3.5)', async () => {
@@ -197,7 +248,7 @@ test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Aste
   replaceConfigLine(long, 'channel = "PJSIP/{number}@trunk"', `channel = "PJSIP/{number}@${'t'.repeat(240)}"`);
   // Caught when the config loads, before any conversion.
   const rl = await expectRejected(long, goodMail(), { status: 75, code: '4.3.5' });
-  assert.match(rl.firstLine, '[callfile]');
+  assert.match(rl.firstLine, 'callfile.channel');
   assert.equal(snapshot(long).outgoing, []);
 });
 

@@ -56,11 +56,12 @@ test('the Subject option beats the config; the last option wins; full-width form
 
 test('--dry-run reports the chosen resolution and its TIFF has it', async () => {
   const env = newEnv();
-  const r = await runAs(env, mail('Report +standard'), { extra: ['--dry-run'] });
+  const saved = join(env.root, 'dry.tif');
+  const r = await runAs(env, mail('Report +standard'), { extra: ['--dry-run', '--save-tiff', saved] });
   assert.is(r.status, 0, r.stdout);
-  const out = JSON.parse(r.stdout) as { resolution: string; tiff: string; pages: number };
+  const out = JSON.parse(r.stdout) as { resolution: string; savedTiff: string; pages: number };
   assert.is(out.resolution, 'standard');
-  await expectFaxTiff(out.tiff, { resolution: 'standard', pages: out.pages });
+  await expectFaxTiff(out.savedTiff, { resolution: 'standard', pages: out.pages });
 });
 
 test.run();

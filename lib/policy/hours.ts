@@ -3,7 +3,8 @@
  * the zone's rules through Intl. A window is a set of weekdays and a span of local minutes; a span whose end
  * is before its start runs past midnight and belongs to the day it starts on ("fri 22:00-06:00" ends
  * Saturday 06:00). Only the start of a call is limited: a call that started inside the window runs to its end.
- * parseWindow fails with FaxError('config') naming the key and the expected form.
+ * hoursProblem, daysProblem and zoneProblem are the config schema's checks (lib/config/schema.ts); parseWindow
+ * fails with FaxError('config') naming the key for a value that slipped past them.
  */
 import { FaxError } from '../errors.js';
 
@@ -19,17 +20,16 @@ export interface SendingWindow {
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-function parseDays(text: string): Set<number> {
+/** The weekdays of queue.sending_days, or the reason the text is not such a list. */
+function parseDays(text: string): Set<number> | string {
   const days = new Set<number>();
-  const bad = (): never => {
-    throw new FaxError('config', `Setting "queue.sending_days" must be day names like "mon-fri", "mon,wed,fri" or "mon-wed,sat", not "${text.slice(0, 40)}".`);
-  };
+  const bad = `must be day names like "mon-fri", "mon,wed,fri" or "mon-wed,sat", not "${text.slice(0, 40)}"`;
   for (const part of text.toLowerCase().split(',').map((p) => p.trim())) {
     const m = /^([a-z]{3})(?:-([a-z]{3}))?$/.exec(part);
-    if (!m) bad();
-    const a = DAY_NAMES.indexOf(m![1]!);
-    const b = m![2] === undefined ? a : DAY_NAMES.indexOf(m![2]!);
-    if (a < 0 || b < 0) bad();
+    if (!m) return bad;
+    const a = DAY_NAMES.indexOf(m[1]!);
+    const b = m[2] === undefined ? a : DAY_NAMES.indexOf(m[2]);
+    if (a < 0 || b < 0) return bad;
     // mon-sun wraps through the week's end like a clock: fri-mon is fri, sat, sun, mon.
     for (let d = a; ; d = (d + 1) % 7) {
       days.add(d);
@@ -46,26 +46,52 @@ function parseClock(text: string): number | undefined {
   return v <= 24 * 60 ? v : undefined;
 }
 
-/** The window from the three settings; undefined when calls may start at any time. */
+/** [from, to] minutes of queue.sending_hours ('' = the whole day), or the reason it is not a span. */
+function parseHours(text: string): [number, number] | string {
+  if (text.trim() === '') return [0, 0];
+  const m = /^([^-]+)-([^-]+)$/.exec(text.trim());
+  const f = m ? parseClock(m[1]!) : undefined;
+  const t = m ? parseClock(m[2]!) : undefined;
+  if (f === undefined || t === undefined) return `must be a span of local time like "08:00-20:00", not "${text.slice(0, 40)}"`;
+  return [f % 1440, t % 1440];
+}
+
+/** Why a value of queue.sending_hours cannot be used (the config schema's check); undefined when it can. */
+export function hoursProblem(text: string): string | undefined {
+  const h = parseHours(text);
+  return typeof h === 'string' ? h : undefined;
+}
+
+/** The same for queue.sending_days. */
+export function daysProblem(text: string): string | undefined {
+  if (text.trim() === '') return undefined;
+  const d = parseDays(text);
+  return typeof d === 'string' ? d : undefined;
+}
+
+/** The same for queue.time_zone. */
+export function zoneProblem(timeZone: string): string | undefined {
+  if (timeZone === '') return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return undefined;
+  } catch {
+    return `must be an IANA time zone such as "Europe/Berlin" or "Asia/Tokyo", not "${timeZone.slice(0, 40)}"`;
+  }
+}
+
+/**
+ * The window from the three settings; undefined when calls may start at any time. The config schema has
+ * checked them already; a value that still cannot be read fails with FaxError('config') naming the key.
+ */
 export function parseWindow(hours: string, days: string, timeZone: string): SendingWindow | undefined {
   const daySet = parseDays(days.trim() === '' ? 'mon-sun' : days);
-  let from = 0;
-  let to = 0;
-  if (hours.trim() !== '') {
-    const m = /^([^-]+)-([^-]+)$/.exec(hours.trim());
-    const f = m ? parseClock(m[1]!) : undefined;
-    const t = m ? parseClock(m[2]!) : undefined;
-    if (f === undefined || t === undefined) throw new FaxError('config', `Setting "queue.sending_hours" must be a span of local time like "08:00-20:00", not "${hours.slice(0, 40)}".`);
-    from = f % 1440;
-    to = t % 1440;
-  }
-  if (timeZone !== '') {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone });
-    } catch {
-      throw new FaxError('config', `Setting "queue.time_zone" must be an IANA time zone such as "Europe/Berlin" or "Asia/Tokyo", not "${timeZone.slice(0, 40)}".`);
-    }
-  }
+  if (typeof daySet === 'string') throw new FaxError('config', `Setting "queue.sending_days" ${daySet}.`);
+  const span = parseHours(hours);
+  if (typeof span === 'string') throw new FaxError('config', `Setting "queue.sending_hours" ${span}.`);
+  const zone = zoneProblem(timeZone);
+  if (zone) throw new FaxError('config', `Setting "queue.time_zone" ${zone}.`);
+  const [from, to] = span;
   if (daySet.size === 7 && from === to) return undefined;
   return { days: daySet, from, to, timeZone: timeZone === '' ? undefined : timeZone };
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseWindow, isOpen, nextOpen, localClock } from '../../lib/queue/hours.js';
+import { parseWindow, isOpen, nextOpen, localClock } from '../../lib/policy/hours.js';
 import { parseConfig } from '../../lib/config/load.js';
 
 const base = '[paths]\nspool = "/tmp"\n';
@@ -55,8 +55,8 @@ test('a short window is not stepped over', () => {
   assert.is(new Date(nextOpen(w, Date.parse('2026-12-04T12:08:00Z'))!).toISOString(), '2026-12-05T12:05:00.000Z');
 });
 
-test('bad settings are refused at load, naming the key', () => {
-  assert.throws(() => parseConfig(base + '[queue]\nsending_hours = "8-20"\n', 't.toml', { checkPaths: false }), /queue\.sending_hours.*08:00-20:00.*t\.toml/);
+test('bad settings are refused at load, naming the key and its line', () => {
+  assert.throws(() => parseConfig(base + '[queue]\nsending_hours = "8-20"\n', 't.toml', { checkPaths: false }), /t\.toml:4:1: queue\.sending_hours: must be a span of local time like "08:00-20:00"/);
   assert.throws(() => parseConfig(base + '[queue]\nsending_days = "weekdays"\n', 't.toml', { checkPaths: false }), /queue\.sending_days/);
   assert.throws(() => parseConfig(base + '[queue]\ntime_zone = "Mars/Olympus"\n', 't.toml', { checkPaths: false }), /queue\.time_zone/);
   assert.throws(() => parseConfig(base + '[queue]\nmax_calls = 0\n', 't.toml', { checkPaths: false }), /queue\.max_calls/);
