@@ -165,12 +165,12 @@ async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, st
 
 /** The follower (lib/queue/follow.ts): once the call of `after` has ended, run the dispatcher. */
 async function follow(values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
-  const [{ waitForCallFileGone }, { runDispatcher, sendOwed }] = await Promise.all([import('../lib/queue/follow.js'), import('../lib/queue/apply.js')]);
+  const [{ waitForCallFileGone, waitForChannelsGone }, { runDispatcher, sendOwed }] = await Promise.all([import('../lib/queue/follow.js'), import('../lib/queue/apply.js')]);
   const after = values['after'] ?? '';
   if (!/^faxmail-[0-9a-z-]+\.call$/.test(after)) throw new FaxError('usage', `--after takes a faxmail call-file name, not "${oneLine(after, 60)}".`);
-  if (!(await waitForCallFileGone(config, after))) {
+  if (!(await waitForCallFileGone(config, after)) || !(await waitForChannelsGone(config, after, log))) {
     log.warn({ callfile: after }, 'the call has not ended; faxmail run starts the next call');
-    return `${after} is still in Asterisk's outgoing directory; faxmail run starts the next call`;
+    return `${after} has not ended (its call file or channel is still there); faxmail run starts the next call`;
   }
   const run = await runDispatcher(config, log, { channels: 'always' });
   await sendOwed(config, run, log);

@@ -174,6 +174,7 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
   const entries = jobs.map(({ job }) => toEntry(job, view)).filter((e) => e !== undefined);
   const input: DispatchInput = { jobs: entries, recent: recentStarts(jobs.map((j) => j.job), now.getTime()), settings: queueSettings(config), now: now.getTime(), finishing: run.finishing };
   if (view.receiving) input.extraCalls = view.receiving;
+  if (view.liveJobs) addLiveFinishing(run.finishing, view.liveJobs, entries, byId);
   let plan = dispatch(input);
   if (mode === 'when-starting' && plan.start.length > 0) {
     // Received faxes take channels too: ask Asterisk only now that a call would start. Read after the
@@ -183,6 +184,7 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
       run.channelsRead = true;
       const live = ch.liveJobs ?? new Set<string>();
       for (const e of entries) if (e.state === 'dialling' && live.has(e.id)) e.live = true;
+      addLiveFinishing(run.finishing, live, entries, byId);
       if (ch.receiving) input.extraCalls = ch.receiving;
       plan = dispatch(input);
     }
@@ -212,6 +214,20 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
   }
   if (run.started.length || run.lost.length) log.info({ started: run.started.map((s) => s.job), lost: run.lost.map((l) => l.job), inFlight: run.inFlight, finishing: run.finishing.length }, 'dispatcher');
   return run;
+}
+
+/**
+ * A live channel of a job that is not dialling is a call still hanging up whose call file is already gone
+ * (removed behind faxmail's back, or a report applied by faxmail-notify from inside its own call after
+ * that): it holds its channel and its number like any other finishing call. Channels are read after the
+ * reports are applied, so a call shown here has either reported or is a job's only live call.
+ */
+function addLiveFinishing(finishing: FinishingCall[], live: ReadonlySet<string>, entries: readonly { id: string; state: string }[], byId: ReadonlyMap<string, Job>): void {
+  const dialling = new Set(entries.filter((e) => e.state === 'dialling').map((e) => e.id));
+  for (const id of live) {
+    if (dialling.has(id) || finishing.some((f) => f.job === id)) continue;
+    finishing.push({ job: id, number: byId.get(id)?.number ?? `unknown:${id}` });
+  }
 }
 
 /**

@@ -5,7 +5,9 @@
  * dispatcher counts such a call as `finishing` (apply.ts), so starting the next call there would put one
  * call too many on the trunk. Instead faxmail-notify starts a follower (`faxmail-notify next --after FILE`,
  * detached: the dialplan does not wait for it) that waits until Asterisk has removed the call file, i.e. the
- * call has ended, and then runs the dispatcher. If the follower dies or gives up, `faxmail run` (the timer)
+ * call has ended (and, when Asterisk's channel list can be read, until no channel of the job is left: a call
+ * file removed by hand goes before its call does), and then runs the dispatcher. If the follower dies or
+ * gives up, `faxmail run` (the timer)
  * starts the call instead: nothing is lost, only up to 30 s.
  * spawnFollower never throws (a follower that cannot start is logged); waitForCallFileGone resolves false
  * when the file is still there after `timeoutMs`.
@@ -47,6 +49,23 @@ export async function waitForCallFileGone(config: Readonly<Config>, callFile: st
     if (!existsSync(file)) return true;
     // The spool went away (a test root removed, faxmail uninstalled): nothing left to follow.
     if (!existsSync(config.paths.spool)) return false;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Resolve true once Asterisk shows no channel of the job of `callFile` (or its channel list cannot be read:
+ * then the call file alone has to do), false when one is still there after `timeoutMs`.
+ */
+export async function waitForChannelsGone(config: Readonly<Config>, callFile: string, log: Logger, timeoutMs = FOLLOW_TIMEOUT_MS, everyMs = 200): Promise<boolean> {
+  const job = CALL_FILE.exec(callFile)?.[1];
+  if (!job) return true;
+  const { readChannels } = await import('./apply.js');
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ch = await readChannels(config, log);
+    if (!ch?.liveJobs?.has(job)) return true;
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -1,8 +1,10 @@
 /*
  * race.test.ts: the timing cases on a real Asterisk 22 (the test bed, test/helpers/asterisk-bed.ts).
  *   - A busy far end answers at once, while sendfax runs on a slow disk (every fsync takes 0.8 s, injected
- *     with strace): faxmail-notify records attempt 1 and drops the retry BEFORE sendfax has exited. Nothing
- *     sendfax does afterwards may overwrite that: the job goes on by the busy rule and ends with one notice.
+ *     with strace): faxmail-notify stores the report of attempt 1 BEFORE sendfax has exited, and applies it
+ *     once sendfax has let go of the queue lock (the lock orders them; the report is durable from the
+ *     start). Nothing sendfax does afterwards may overwrite it: the job goes on by the busy rule and ends with
+ *     one notice.
  *   - `faxmail cancel` while the call is on the line, with a second job waiting for the same number: the
  *     call is hung up through Asterisk's CLI, the sender is told, and the second job dials only after the
  *     first call has ended (never two calls to one number at once).
@@ -116,11 +118,13 @@ test.after(async () => {
   await bed?.stop();
 });
 
-test('busy far end, slow disk: notify answers before sendfax exits, and nothing it wrote is lost', async () => {
+test('busy far end, slow disk: notify stores its report before sendfax exits, and nothing it wrote is lost', async () => {
   const { job, done } = (await s['race']) as { job: { id: string; exitedAt: number }; done: Job };
+  const stored = faxmailLog().find((l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1);
+  assert.ok(stored, 'the report of attempt 1 was stored');
+  assert.ok(stored!.time < job.exitedAt, `the busy report (${new Date(stored!.time).toISOString()}) came while sendfax still ran (until ${new Date(job.exitedAt).toISOString()}): the race was on`);
   const recorded = faxmailLog().find((l) => l.job === job.id && l.msg === 'attempt recorded' && l.attempt === 1);
   assert.ok(recorded, 'attempt 1 was recorded');
-  assert.ok(recorded!.time < job.exitedAt, `the busy report (${new Date(recorded!.time).toISOString()}) came while sendfax still ran (until ${new Date(job.exitedAt).toISOString()}): the race was on`);
   assert.is(done.state, 'failed');
   assert.equal(
     done.attempts.map((a) => `${a.n}:${a.class}`),

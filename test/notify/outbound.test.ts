@@ -268,7 +268,8 @@ async function eventually(fn: () => boolean, what: string, timeoutMs = 40_000): 
 }
 
 test('one call per number: the second job waits; when the first call has ended, the follower starts it', async () => {
-  const env = await makeNotifyEnv({ retry: 'busy = { after = 1, max_attempts = 3 }' });
+  // The busy retry comes 5 s later: by then the follower has long started the job that waited.
+  const env = await makeNotifyEnv({ retry: 'busy = { after = 5, max_attempts = 3 }' });
   const first = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
   const second = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
   await runDispatcher(env.config, env.log, { channels: 'never' });
@@ -282,20 +283,29 @@ test('one call per number: the second job waits; when the first call has ended, 
   assert.match(r1.stdout, /failed \(busy\); queued for a retry from /);
   assert.is(readJobSync(env, first.id).state, 'queued', 'the retry waits for its time');
   assert.is(readJobSync(env, second.id).state, 'queued', 'no second call to a number while the first is on');
-  // Asterisk ends the call and removes its file: the follower starts the job that waited (it is older
-  // than the retry, which is not due yet anyway).
+  // Asterisk ends the call and removes its file: the follower starts the job that waited (the retry is
+  // not due yet).
   unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
   await eventually(() => readJobSync(env, second.id).state === 'dialling', 'the second job to dial');
   assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${second.id}-1.call`]);
 
-  // The second job is sent; once its call has ended, the first job's retry goes, as attempt 2.
+  // The second job is sent; once its call has ended and the retry's time has come, the next dispatcher run
+  // (the timer's `faxmail run`, played here every 0.5 s) starts the first job's retry, as attempt 2.
   const r2 = await runNotify(env, dialplanSentArgs(env, second, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
   assert.is(r2.code, 0, r2.stderr);
   unlinkSync(join(env.outgoing, `faxmail-${second.id}-1.call`));
-  await eventually(() => readJobSync(env, first.id).state === 'dialling', 'the retry to dial');
+  let timer = true;
+  const ticks = (async () => {
+    while (timer) {
+      await runDispatcher(env.config, env.log, { channels: 'never' }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  await eventually(() => readJobSync(env, first.id).state === 'dialling', 'the retry to dial').finally(() => (timer = false));
+  await ticks;
   const retried = readJobSync(env, first.id);
   assert.is(retried.attempt, 2);
-  assert.ok(Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 1000, 'not before its retry time');
+  assert.ok(Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 5000, 'not before its retry time');
   assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-2.call`]);
 });
 
