@@ -215,14 +215,15 @@ const NOTICE_NAMES: Record<ReceiptKind, string> = { success: 'receipt', failure:
  * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
 export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
-  // One sender at a time (faxmail-notify after its report, `faxmail run` for pending ones): never two mails.
+  // One sender at a time (faxmail-notify after its report, `faxmail cancel`, `faxmail run` for pending ones):
+  // never two mails. The other one is waited for (it is handing the mail over), so the answer is true.
   const { tryLock } = await import('../spool/lock.js');
-  const lock = await tryLock(join(paths.locks, `notice-${id}.lock`), 0);
+  const lock = await tryLock(join(paths.locks, `notice-${id}.lock`), 30_000);
   if (!lock) return 'pending';
   try {
     const job = await readJob(jobDir(paths, id));
     // Handed over by another process since our caller looked.
-    if (job.noticePending === undefined && job.notifiedAt !== undefined) return 'skipped';
+    if (job.noticePending === undefined && job.notifiedAt !== undefined) return 'sent';
     return await sendReceiptOnce(config, paths, id, kind, log);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);

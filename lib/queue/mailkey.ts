@@ -2,7 +2,8 @@
  * mailkey.ts: one mail, one job. Postfix delivers a mail again when sendfax did not exit 0, and a sendfax
  * killed after its job became durable never did: without a check, the second delivery would queue the same
  * fax again. sendfax hashes the raw mail and the recipient while it reads (mailKeyTap) and commits its job
- * only if no job from the last MAIL_KEY_DAYS has the same key (findJobByMailKey, under the queue lock);
+ * only if no job from the last MAIL_KEY_DAYS has the same key (findJobByMailKey, under the mail's own
+ * lock, records.ts mailLockPath);
  * otherwise it reports the job that exists and exits 0. A mail sent again on purpose differs in its
  * Message-ID and Date header, so it is never taken for a redelivery.
  */

@@ -27,6 +27,14 @@ export function runStampPath(paths: SpoolPaths): string {
 /** How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s). */
 export const RUN_STALE_MS = 5 * 60_000;
 
+/**
+ * Held by the sendfax run that checks whether its mail already made a job and commits it if not
+ * (lib/queue/mailkey.ts): one run at a time per mail, without waiting for the queue. Removed after use.
+ */
+export function mailLockPath(paths: SpoolPaths, key: string): string {
+  return join(paths.locks, `mail-${key.replace(/[^0-9a-f]/g, '').slice(0, 32)}.lock`);
+}
+
 /** Held by the sendfax run that builds jobs/.new-<id> (see recover.ts). */
 export function stagingLockPath(paths: SpoolPaths, id: string): string {
   return join(paths.locks, `staging-${id}.lock`);

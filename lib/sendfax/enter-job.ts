@@ -3,9 +3,10 @@
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
  * (+cover: made last, since it counts the pages) -> job record -> queue. The job directory is built
- * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`) under the queue lock, and the
- * dispatcher (lib/queue/apply.ts) runs in the same lock hold: it makes the job `dialling` durably and hands
- * its call file to Asterisk when a channel and the number are free; otherwise the job waits in the queue.
+ * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`; once per mail, lib/queue/mailkey.ts),
+ * then the dispatcher (lib/queue/apply.ts) runs under the queue lock: it makes the job `dialling` durably
+ * and hands its call file to Asterisk when a channel and the number are free; otherwise the job waits in
+ * the queue (also when the queue lock is busy: the next dispatcher run starts it).
  * Any failure before the commit removes the staging directory: nothing half-made is left, and the FaxError
  * says what the sender should read. A dry run does every step up to the job record and then removes the
  * staging directory: it leaves nothing in the spool.
@@ -20,7 +21,7 @@ import { resolveDestination } from '../policy/number.js';
 import { authorizeSender, type Submission } from '../policy/sender.js';
 import { checkSenderBacklog } from '../queue/limits.js';
 import { findJobByMailKey, mailKeyTap } from '../queue/mailkey.js';
-import { queueLockPath, stagingLockPath } from '../queue/records.js';
+import { mailLockPath, queueLockPath, stagingLockPath } from '../queue/records.js';
 import { tryLock, withLock } from '../spool/lock.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, type SpoolPaths } from '../spool/jobs.js';
@@ -222,24 +223,37 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
     };
     job.mailKey = tap.key();
     await writeJob(staging, job);
-    // Under the queue lock: commit unless this very mail already made a job (a redelivery after a crash:
-    // then that job stands), and run the dispatcher in the same hold, so the job dials at once when a
-    // channel and its number are free. From the commit on the job is durable and belongs to the queue:
-    // whatever the dispatcher does (or fails to do, or a busy lock), sendfax has queued the mail, and
-    // `faxmail run` (the timer) starts the call if nobody else does first.
-    let dispatched: DispatchRun | undefined;
-    const existing = await withLock(queueLockPath(paths), async () => {
+    // Commit unless this very mail already made a job (a redelivery after a crash: then that job stands),
+    // checked and done under a lock of the mail's own key, so no two runs of one mail both commit and no
+    // run waits for the queue. From the commit on the job is durable and belongs to the queue.
+    const keyLock = mailLockPath(paths, job.mailKey);
+    const existing = await withLock(keyLock, async () => {
       const found = await findJobByMailKey(paths, job.mailKey!);
-      if (found) return found;
-      await commitStagingDir(paths, staging, id);
-      forget();
-      try {
-        dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
-      } catch (err) {
-        jlog.warn({ err: err instanceof Error ? err.message : String(err) }, 'the dispatcher failed; the job waits for faxmail run');
+      if (!found) {
+        await commitStagingDir(paths, staging, id);
+        forget();
       }
-      return undefined;
+      // A run waiting for this lock file still gets it and then finds the job; a later one makes a new file.
+      await unlink(keyLock).catch(() => undefined);
+      return found;
     });
+    // Then the dispatcher, so the job dials at once when a channel and its number are free. A busy queue
+    // lock (another dispatcher at work, which may not have seen this job) is fine: the next dispatcher run
+    // (a call's end, another mail, `faxmail run` within 30 s) starts it. Whatever it does or fails to do,
+    // sendfax has queued the mail.
+    let dispatched: DispatchRun | undefined;
+    if (!existing) {
+      const queueLock = await tryLock(queueLockPath(paths), 5_000).catch(() => undefined);
+      if (queueLock) {
+        try {
+          dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
+        } catch (err) {
+          jlog.warn({ err: err instanceof Error ? err.message : String(err) }, 'the dispatcher failed; the job waits for faxmail run');
+        } finally {
+          await queueLock.release();
+        }
+      } else jlog.info({ step: 'queue-busy' }, 'the queue is busy; the next dispatcher run starts this job');
+    }
     if (existing) {
       forget();
       await discardStagingDir(staging).catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { newEnv, runAs, useHarness } from '../sendfax/harness.js';
@@ -69,6 +69,32 @@ test(`sendfax SIGKILLed at ${KILLS} random instants, then delivered again: one j
   assert.equal(readdirSync(paths.jobs).filter((n) => n.startsWith('.')), [], 'no staging dirs');
   assert.equal(readdirSync(env.tmp), [], 'no scratch or staged call files');
   assert.equal(readdirSync(paths.locks).filter((n) => n.startsWith('staging-')), [], 'no staging locks');
+});
+
+test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and the next dispatcher run starts it', async () => {
+  const env = newEnv();
+  const config = loadConfig(env.configPath);
+  const paths = spoolPaths(config.paths.spool);
+  // Another process holds the queue lock (a dispatcher at work, a stuck run) for the whole delivery.
+  mkdirSync(paths.locks, { recursive: true });
+  const holder = spawn('/usr/bin/flock', ['-x', join(paths.locks, 'queue.lock'), '/bin/sleep', '120'], { detached: true, stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    const r = await runAs(env, mail(42));
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    const id = /Fax job (\S+) queued/.exec(r.firstLine)?.[1];
+    assert.ok(id, r.firstLine);
+    const { jobs } = await loadJobs(paths);
+    assert.equal(jobs.map((j) => [j.job.id, j.job.state]), [[id, 'queued']]);
+    assert.equal(readdirSync(env.outgoing), [], 'no call yet: the dispatcher did not run');
+  } finally {
+    process.kill(-holder.pid!, 'SIGKILL');
+  }
+  // The lock holder is gone (killed): the timer's run starts the call.
+  const rec = await runRecovery(config, silentLogger(), { flushMs: 1000, channels: 'never' });
+  assert.is(rec.dispatch.started.length, 1);
+  assert.is(readdirSync(env.outgoing).length, 1);
+  assert.equal(readdirSync(paths.locks).filter((n) => n.startsWith('mail-')), [], 'the mail-key lock is removed after use');
 });
 
 test('the same mail delivered twice is one job; the same attachment in a new mail is a new job', async () => {
