@@ -197,8 +197,9 @@ async function describeDryRun(
  * The record says `dialling` durably BEFORE the call file is renamed into the outgoing dir, and sendfax
  * writes nothing to the job after that rename: from then on the record belongs to faxmail-notify, whose
  * report may come back (a busy line) before this process has even returned.
+ * `faxmail send` hands its jobs to this same function (lib/sendfax/send-files.ts).
  */
-async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+export async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
   const tiffPath = join(dir, job.tiff);
   const attempt = 1;
