@@ -72,8 +72,9 @@ WRAP
 }
 wrapper "$LIBEXECDIR" sendfax
 wrapper "$LIBEXECDIR" faxmail-notify
-# faxmail send, run by a member of send.group, hands the fax to faxmail-submit as the Asterisk user (sudo).
-wrapper "$BINDIR" faxmail "FAXMAIL_SUBMIT='$LIBEXECDIR/faxmail-submit' FAXMAIL_SUBMIT_USER='$ASTERISK_USER'; export FAXMAIL_SUBMIT FAXMAIL_SUBMIT_USER"
+# The admin command finds the configuration it was installed with ($ETCDIR) unless told otherwise; faxmail
+# send, run by a member of send.group, hands the fax to faxmail-submit as the Asterisk user (sudo).
+wrapper "$BINDIR" faxmail "FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'$ETCDIR/faxmail.toml'} FAXMAIL_SUBMIT='$LIBEXECDIR/faxmail-submit' FAXMAIL_SUBMIT_USER='$ASTERISK_USER'; export FAXMAIL_CONFIG FAXMAIL_SUBMIT FAXMAIL_SUBMIT_USER"
 cat > "$LIBEXECDIR/faxmail-submit" <<WRAP
 #!/bin/sh
 # faxmail wrapper: sudo runs this as $ASTERISK_USER for \`faxmail send\` of a member of send.group. It reads the

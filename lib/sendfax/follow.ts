@@ -76,11 +76,13 @@ export async function followJob(read: () => Promise<Job>, print: (line: string) 
     last = now;
     if (FINAL_STATES.includes(now.state) || options.signal?.aborted) return now;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, options.intervalMs ?? 1000);
-      options.signal?.addEventListener('abort', () => {
+      const done = (): void => {
         clearTimeout(t);
+        options.signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(done, options.intervalMs ?? 1000);
+      options.signal?.addEventListener('abort', done, { once: true });
     });
   }
 }

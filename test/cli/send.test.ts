@@ -19,6 +19,7 @@ import { installFaxmail, type InstalledFaxmail } from '../helpers/installed.js';
 import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import { makePdf, encodePlainZip } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
+import { runInSudoNamespace } from '../helpers/sudo-namespace.js';
 import { lookupUser } from '../../lib/config/load.js';
 import type { Job } from '../../lib/spool/types.js';
 
@@ -167,9 +168,14 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   await refused(['0312345678', pdf], 77, /nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group faxmail-no-such-group \(send\.group\)\. Ask the administrator \(adduser nobody faxmail-no-such-group\)/, nobody);
   writeConfig('', 0o644);
   await refused(['0312345678', pdf], 77, /the group named by send\.group in faxmail\.toml, which is not set/, nobody);
-  // The usual config, which only asterisk's group may read: faxmail tries sudo, which has no rule here.
+  // The usual config, which only asterisk's group may read: faxmail tries sudo, which has no rule for it
+  // (the real sudo, in a mount namespace with an empty /etc/sudoers.d of our own).
   writeConfig('[send]\nnotify_domain = "fax.example.org"');
-  await refused(['0312345678', pdf], 77, /nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/, nobody);
+  const before = jobs().length;
+  const r = await runInSudoNamespace({ user: 'nobody', group: 'nogroup', sudoers: [], argv: [inst.faxmail, 'send', '0312345678', pdf], env: { FAXMAIL_CONFIG: inst.configPath } });
+  assert.is(r.exitCode, 77, String(r.stdout) + String(r.stderr));
+  assert.match(String(r.stderr), /^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/);
+  assert.is(jobs().length, before);
   // --config is not the caller's to choose when another user does the work.
   await refused(['--config', inst.configPath, '0312345678', pdf], 64, /--config is for root and the spool owner/, nobody);
 });
