@@ -30,7 +30,10 @@ test('every TOML example in the README is a valid configuration', () => {
     const c = parseConfig(t, 'README.md', { checkPaths: false });
     assert.ok(c.paths.spool.startsWith('/'));
   }
-  const c = parseConfig(tomls[0]!, 'README.md', { checkPaths: false });
+  // The full example of the Configuration section (smaller snippets come earlier, e.g. [send]).
+  const full = tomls.find((t) => t.includes('0312345679'));
+  assert.ok(full, 'the Configuration example');
+  const c = parseConfig(full!, 'README.md', { checkPaths: false });
   assert.equal(c.inbound.recipients['0312345679'], ['sales@yourcompany.jp', 'boss@yourcompany.jp']);
   assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
 });

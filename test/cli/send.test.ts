@@ -103,6 +103,9 @@ test('root faxes a file only root can read, with a cover page; the job, the call
   assert.equal(notAsterisk, []);
   // The log has the job with who sent it from the shell.
   assert.match(readFileSync(join(inst.logdir, 'faxmail.log'), 'utf8'), new RegExp(`"job":"${id}".*"via":"faxmail send","user":"root"`));
+  // faxmail show names who sent it from the shell.
+  const shown = await execa(inst.faxmail, ['show', id], { reject: false, env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: inst.configPath }, extendEnv: false });
+  assert.match(shown.stdout, /^ {2}from: {6}root <root@fax\.example\.org> \(faxmail send by root\)$/m, shown.stdout + shown.stderr);
 });
 
 test('--notify names the receipt address; several files are one fax in the order given', async () => {
