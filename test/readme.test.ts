@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
-import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf } from './helpers/asterisk-config.js';
+import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderSharedLine } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -30,7 +30,10 @@ test('every TOML example in the README is a valid configuration', () => {
     const c = parseConfig(t, 'README.md', { checkPaths: false });
     assert.ok(c.paths.spool.startsWith('/'));
   }
-  const c = parseConfig(tomls[0]!, 'README.md', { checkPaths: false });
+  // The full example of the Configuration section (smaller snippets come earlier, e.g. [send]).
+  const full = tomls.find((t) => t.includes('0312345679'));
+  assert.ok(full, 'the Configuration example');
+  const c = parseConfig(full!, 'README.md', { checkPaths: false });
   assert.equal(c.inbound.recipients['0312345679'], ['sales@yourcompany.jp', 'boss@yourcompany.jp']);
   assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
 });
@@ -103,6 +106,15 @@ test('the Asterisk files in the README are the ones the test bed writes', () => 
   assert.match(readme, /Debian 12 and 13 have no Asterisk package/);
   assert.not.match(readme, /reads only the\s+first `?\[globals\]/);
   assert.ok(readme.includes('/var/log/asterisk/full'), 'where to look when a test fax does not come back');
+});
+
+test('the shared voice and fax line in the README is wired as the test bed wires it', () => {
+  // The bed's [bed-shared] is renderSharedLine('_X.', its voice destination): the same Gosub line.
+  assert.is(blockAfter('#### Shared voice and fax lines').trim(), renderSharedLine('0312345670', ['Dial(PJSIP/reception,30)', 'VoiceMail(100@default,u)']));
+  const template = readFileSync(join(repoRoot, 'asterisk', 'extensions_faxmail.conf'), 'utf8');
+  assert.ok(template.includes('\n[faxmail-detect]\n'), 'the template has the context the README names');
+  assert.match(template, /^FAXMAIL_DETECT=5$/m);
+  assert.ok(readme.includes('`FAXMAIL_DETECT`'));
 });
 
 test('the install layout in the README is install.sh\'s', () => {

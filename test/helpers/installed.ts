@@ -33,6 +33,10 @@ export interface InstalledFaxmail {
   /** the queue timer: $SYSTEMD_DIR (units and timer) and $CRON_DIR (never the system's in a test) */
   systemdDir: string;
   cronDir: string;
+  /** $SUDOERSDIR: the sudo rule of `faxmail send` goes here (made by installFaxmail, never the system's) */
+  sudoersdir: string;
+  /** $LIBEXECDIR/faxmail-submit, which sudo runs for `faxmail send` of a member of send.group */
+  faxmailSubmit: string;
   /** the wrappers: $LIBEXECDIR/sendfax, $LIBEXECDIR/faxmail-notify, $BINDIR/faxmail */
   sendfax: string;
   faxmailNotify: string;
@@ -72,6 +76,8 @@ export function installLayout(root: string, options: { outgoing?: string; asteri
     logrotatedir: join(root, 'logrotate.d'),
     systemdDir: join(root, 'systemd'),
     cronDir: join(root, 'cron.d'),
+    sudoersdir: join(root, 'sudoers.d'),
+    faxmailSubmit: join(libexecdir, 'faxmail-submit'),
     sendfax: join(libexecdir, 'sendfax'),
     faxmailNotify: join(libexecdir, 'faxmail-notify'),
     faxmail: join(bindir, 'faxmail'),
@@ -84,6 +90,7 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
   mkdirSync(root, { recursive: true });
   chmodSync(root, 0o755);
   const layout = installLayout(root, options);
+  mkdirSync(layout.sudoersdir, { recursive: true });
   try {
     execFileSync('bash', [join(repoRoot, 'scripts', 'install.sh')], {
       cwd: repoRoot,
@@ -106,6 +113,9 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
         SYSTEMD_DIR: layout.systemdDir,
         CRON_DIR: layout.cronDir,
         TIMER: options.timer ?? 'systemd',
+        // Never the machine's /etc/sudoers.d: the rule goes into the temp root (test/cli/send-group.test.ts
+        // bind-mounts it over /etc/sudoers.d in a private mount namespace).
+        SUDOERSDIR: layout.sudoersdir,
       },
       stdio: 'pipe',
       timeout: 300_000,
