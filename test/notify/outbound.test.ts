@@ -286,7 +286,8 @@ test('one call per number: the second job waits; when the first call has ended, 
   // Asterisk ends the call and removes its file: the follower starts the job that waited (the retry is
   // not due yet).
   unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
-  await eventually(() => readJobSync(env, second.id).state === 'dialling', 'the second job to dial');
+  // dialling on disk first, then the call file renamed in (lib/queue/apply.ts): wait for both.
+  await eventually(() => readJobSync(env, second.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${second.id}-1.call`)), 'the second job to dial');
   assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${second.id}-1.call`]);
 
   // The second job is sent; once its call has ended and the retry's time has come, the next dispatcher run
@@ -301,7 +302,7 @@ test('one call per number: the second job waits; when the first call has ended, 
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  await eventually(() => readJobSync(env, first.id).state === 'dialling', 'the retry to dial').finally(() => (timer = false));
+  await eventually(() => readJobSync(env, first.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${first.id}-2.call`)), 'the retry to dial').finally(() => (timer = false));
   await ticks;
   const retried = readJobSync(env, first.id);
   assert.is(retried.attempt, 2);
