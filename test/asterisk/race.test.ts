@@ -1,6 +1,6 @@
 /*
  * race.test.ts: the timing cases on a real Asterisk 22 (the test bed, test/helpers/asterisk-bed.ts).
- *   - A busy far end answers at once, while sendfax runs on a slow disk (every fsync takes 0.8 s, injected
+ *   - A busy far end answers at once, while sendfax runs on a slow disk (every fsync takes 2.5 s, injected
  *     with strace): faxmail-notify stores the report of attempt 1 BEFORE sendfax has exited, and applies it
  *     once sendfax has let go of the queue lock (the lock orders them; the report is durable from the
  *     start). Nothing sendfax does afterwards may overwrite it: the job goes on by the busy rule and ends with
@@ -83,8 +83,10 @@ test.before(async () => {
   bed = await startBed({ name: 'race' });
   slice = bed.mark();
   s['race'] = begin(async () => {
-    // Every fsync of sendfax and its children returns 0.8 s late: a slow disk.
-    const strace = ['/usr/bin/strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_exit=800000', '--'];
+    // Every fsync of sendfax and its children returns 2.5 s late: a slow disk. The last one (of the outgoing dir,
+    // after the call file is renamed in) gives faxmail-notify, started by the busy far end, time to store its
+    // report even on a loaded machine (node starts in 1-2 s there).
+    const strace = ['/usr/bin/strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_exit=2500000', '--'];
     const job = await send(farEndNumber('busy'), 1, 'Slow disk, busy line', strace);
     return { job, done: await final(job.id) };
   });
