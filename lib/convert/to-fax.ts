@@ -1,10 +1,13 @@
 /*
  * to-fax.ts: PDFs in, ONE multi-page fax TIFF out, ready for spandsp (SendFAX).
- * Steps: check each input is a PDF; count its pages with gs (before any rendering, so max_pages refuses a
- * huge document cheaply); render in one gs run (small faxes: started speculatively while the pages are
- * counted, kept only if the count agrees) or in page ranges in parallel (big ones);
- * decode-check each part (tiffinfo -D) as soon as its run ends, while the others render; join the parts
- * without re-encoding; check the joined file's page directories; rename into place (no half-written fax ever
+ * Steps: check each input is a PDF; count its pages from the PDF itself (pdf-pages.ts), or with gs where
+ * the file does not say it trustworthily (before any rendering, so max_pages refuses a huge document
+ * cheaply); with fax.dither = "auto", render every page small in grey to choose its screen (one gs run per
+ * document, which counts too); render in one gs run (a small fax in auto mode: started speculatively while
+ * the grey is analysed, kept only if the screens agree) or in page ranges in parallel (big ones); check
+ * each part's structure (lib/tiff/validate.ts structureProblems: no second tool decodes it) as soon as its
+ * run ends; join the parts without re-encoding; check the joined file's page directories; rename into
+ * place (no half-written fax ever
  * exists at `outTiff`). Every tool runs through lib/exec/run.ts under the run's Budget: the wall deadline
  * and the CPU allowance cover all of it, and gs is killed (SIGKILL) when either runs out.
  * gs only ever reads a file that starts with "%PDF-" at byte 0 (stageInput): it chooses its interpreter
@@ -15,7 +18,7 @@
  * maxPages), 'temporary' (gs missing or killed by the system, disk full, the deadline passed),
  * 'internal' (the result failed validation).
  */
-import { mkdtemp, open, readFile, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, statfs, symlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { availableParallelism } from 'node:os';
@@ -24,20 +27,22 @@ import type { Compression, DitherMode, Paper, Resolution } from '../config/schem
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { Logger } from '../log.js';
-import { readTiff, readTiffFile } from '../tiff/read.js';
+import { readTiff } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
-import { checkFaxPages, decodeProblems } from '../tiff/validate.js';
+import { checkFaxPages, structureProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
 import { buildAnalysisArgs, buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type Screens } from './ghostscript.js';
 import { analysePgms, wantsScreen } from './grey.js';
 import type { ToolResult } from '../exec/run.js';
-import { cpuExhausted, type Budget } from '../exec/budget.js';
+import type { Budget } from '../exec/budget.js';
 import { judge } from '../exec/verdict.js';
 import { checkDeadline, cpuError, deadlineError } from '../exec/limits.js';
 import { effectiveWorkers, planRuns, type GsRun } from './plan.js';
+import { countPdfPages } from './pdf-pages.js';
 
 export interface ConvertOptions {
   gs: string;
+  /** no longer run on gs's output (structureProblems checks it); kept for callers that pass it */
   tiffinfo: string;
   resolution: Resolution;
   paper: Paper;
@@ -98,17 +103,27 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     const workers = effectiveWorkers(opts.parallel, availableParallelism());
 
     const geometry = faxGeometry(opts.resolution, opts.paper);
-    // 0. A small fax ends up as one gs run over all documents. With a second core, start that run while the
-    // pages are counted and keep it only if the count agrees; the page limit is still decided by the count
-    // before any output is used, and anything unexpected falls back to the normal path below.
-    const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
-    // In auto mode the count run also renders every page small in grey, to choose each page's screen.
+    // 0. Pages from the PDFs themselves where they say it trustworthily (pdf-pages.ts: no gs start); gs counts
+    // the others. A known total over maxPages is refused here, before any tool runs.
+    const known = await Promise.all(inputs.map((_, i) => countPdfPages(join(work, `in-${i}.pdf`))));
+    log.info({ step: 'pdf-pages', pages: known });
+    if (known.every((n) => n !== undefined)) {
+      const sum = (known as number[]).reduce((a, b) => a + b, 0);
+      if (sum > opts.maxPages) throw new FaxError('too-large', `The documents make ${sum} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: sum, maxPages: opts.maxPages } });
+    }
+    // A small fax ends up as one gs run over all documents. In auto mode the pages must first be rendered small
+    // in grey to choose their screens (countAllPages); with a second core, the fax render starts at the same
+    // time and is kept only if the screens agree (else the normal path below). Only when the PDFs' own page
+    // counts say the fax is small: a big one is split into ranges anyway.
+    const smallKnown = known.every((n) => n !== undefined) && planRuns(known as number[], workers).length === 1;
+    const spec = workers > 1 && opts.dither === 'auto' && smallKnown ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
 
-    // 1. Count pages; countAllPages refuses (too-large) as soon as the running total passes maxPages.
+    // 1. Count pages (gs only where pdf-pages.ts could not, or to analyse grey in auto mode); countAllPages
+    // refuses (too-large) as soon as the running total passes maxPages.
     let pageCounts: number[];
     let screens: PageScreen[][];
     try {
-      ({ counts: pageCounts, screens } = await countAllPages(inputs, work, opts, geometry, workers, log));
+      ({ counts: pageCounts, screens } = await countAllPages(inputs, known, work, opts, geometry, workers, log));
     } catch (err) {
       await spec?.abandon();
       throw err;
@@ -130,9 +145,8 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
     const merged = await mergeTiffFiles(parts, joined, total);
-    // Every part's image data was decoded (tiffinfo -D) as soon as its gs run ended, while the other runs
-    // were still rendering; the merge copies those bytes as they are, so the joined file only needs its
-    // directories checked here, not a second decode.
+    // Every part's structure was checked as soon as its gs run ended; the merge copies those bytes as they
+    // are, so the joined file only needs its directories checked here.
     const problems = checkFaxPages(readTiff(await readFile(joined)), { pages: total, ydpi: geometry.ydpi, width: geometry.width });
     if (problems.length > 0) {
       throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: joined, problems: problems.slice(0, 10) } });
@@ -252,6 +266,7 @@ async function diskIsLow(dir: string): Promise<boolean> {
 
 async function countAllPages(
   inputs: ConvertInput[],
+  known: (number | undefined)[],
   work: string,
   opts: ConvertOptions,
   geometry: ReturnType<typeof faxGeometry>,
@@ -263,11 +278,18 @@ async function countAllPages(
   let counted = 0;
   const results = await mapPool(inputs, workers, async (input, i) => {
     if (cancel.signal.aborted) throw CANCELLED;
+    // The PDF's own count is enough unless the pages' grey must be analysed (auto).
+    const own = known[i];
+    if (own !== undefined && opts.dither !== 'auto') {
+      running += own;
+      counted++;
+      return { pages: own, screens: Array.from({ length: own }, () => ({ line: opts.dither === 'always', plain: false })) };
+    }
     const analysis = `analysis-${i}.pgm`;
     const args = opts.dither === 'auto' ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages) : buildPageCountArgs(`in-${i}.pdf`);
     const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     const pages = r.ok ? parsePageCount(r.stdout) : undefined;
-    log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
+    log.info({ step: 'count-pages', document: shown(input.name), pages, own, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
     try {
       if (!r.ok) throw await classifyFailure(r, i, inputs, work, opts.budget);
       if (pages === undefined || pages < 1) {
@@ -347,21 +369,19 @@ async function renderAll(
     // In a multi-document run, blame the document gs was on when it complained or stopped.
     const where = locateTrouble(r.stdout);
     const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
-    let produced: number | undefined;
-    if (r.ok) produced = await readTiffFile(join(work, output)).then((p) => p.length, () => undefined);
-    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy });
-    if (r.ok && produced === run.pages) {
-      const decode = await decodeProblems(opts.tiffinfo, join(work, output), { budget: opts.budget });
-      if (decode.length === 0) return join(work, output);
+    // gs exited 0: check the part's structure ourselves (validate.ts structureProblems), no second decode.
+    const problems = r.ok ? await readFile(join(work, output)).then((b) => structureProblems(b, run.pages), (e: unknown) => [String(e)]) : [];
+    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, problems: problems.slice(0, 3) });
+    if (r.ok && problems.length === 0) return join(work, output);
+    // A page's strip cut short: our output is wrong, not the document ('internal'). Missing pages or an
+    // unreadable file fall through to the document's fault, as gs's own "page will be missing" does.
+    if (r.ok && problems.every((p) => p.startsWith('page '))) {
       cancel.abort();
-      // tiffinfo stopped by the run's limits is the limit's failure, not a bad part.
-      checkDeadline(opts.budget);
-      if (cpuExhausted(opts.budget)) throw cpuError(opts.budget, inputs[firstDoc]!.name);
-      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: decode.slice(0, 10) } });
+      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: problems.slice(0, 10) } });
     }
     cancel.abort();
     if (r.ok) {
-      // gs said all was well but pages are missing ("page will be missing in the output").
+      // gs said all was well but pages are missing ("page will be missing in the output"): the document's fault.
       throw await classifyFailure({ ...r, ok: false }, blamed, inputs, work, opts.budget);
     }
     throw await classifyFailure(r, blamed, inputs, work, opts.budget);
@@ -370,15 +390,6 @@ async function renderAll(
   const failure = firstFailure(outcome);
   if (failure !== undefined) throw failure;
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);
-}
-
-/** Only documents this small are rendered speculatively: a bigger one is likely to be split into ranges. */
-const SPECULATE_MAX_BYTES = 2 * 1024 * 1024;
-
-async function totalBytes(inputs: ConvertInput[]): Promise<number> {
-  let sum = 0;
-  for (const i of inputs) sum += (await stat(i.pdf)).size;
-  return sum;
 }
 
 interface SpeculativeRun {
@@ -398,10 +409,9 @@ function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: Convert
       const r = await running;
       if (!r.ok) return undefined;
       const file = join(work, output);
-      const produced = await readTiffFile(file).then((p) => p.length, () => -1);
-      log.info({ step: 'render', run: 'speculative', pages, produced, ms: r.wallMs, cpuMs: r.cpuMs });
-      if (produced !== pages) return undefined;
-      if ((await decodeProblems(opts.tiffinfo, file, { budget: opts.budget })).length > 0) return undefined;
+      const problems = await readFile(file).then((b) => structureProblems(b, pages), (e: unknown) => [String(e)]);
+      log.info({ step: 'render', run: 'speculative', pages, ms: r.wallMs, cpuMs: r.cpuMs, problems: problems.slice(0, 3) });
+      if (problems.length > 0) return undefined;
       return [file];
     },
     async abandon() {
