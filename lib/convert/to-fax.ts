@@ -3,8 +3,9 @@
  * Steps: check each input is a PDF; count its pages from the PDF itself (pdf-pages.ts), or with gs where
  * the file does not say it trustworthily (before any rendering, so max_pages refuses a huge document
  * cheaply); with fax.dither = "auto", render every page small in grey to choose its screen (one gs run per
- * document, which counts too); render in one gs run (a small fax in auto mode: started speculatively while
- * the grey is analysed, kept only if the screens agree) or in page ranges in parallel (big ones); check
+ * document, which counts too); render in one gs run (small faxes) or in page ranges in parallel (big ones),
+ * in auto mode started speculatively with one screen while the grey is analysed, kept only if every
+ * page wants that screen or has no tone; check
  * each part's structure (lib/tiff/validate.ts structureProblems: no second tool decodes it) as soon as its
  * run ends; join the parts without re-encoding; check the joined file's page directories; rename into
  * place (no half-written fax ever
@@ -60,7 +61,7 @@ export interface ConvertOptions {
 interface PageScreen {
   /** the line screen (else threshold) */
   line: boolean;
-  /** the page has no grey at all: it renders the same under either screen */
+  /** the page has no tone at all, only black and white (grey.ts anyTone): it renders the same under either screen */
   plain: boolean;
 }
 
@@ -111,12 +112,13 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
       const sum = (known as number[]).reduce((a, b) => a + b, 0);
       if (sum > opts.maxPages) throw new FaxError('too-large', `The documents make ${sum} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: sum, maxPages: opts.maxPages } });
     }
-    // A small fax ends up as one gs run over all documents. In auto mode the pages must first be rendered small
-    // in grey to choose their screens (countAllPages); with a second core, the fax render starts at the same
-    // time and is kept only if the screens agree (else the normal path below). Only when the PDFs' own page
-    // counts say the fax is small: a big one is split into ranges anyway.
-    const smallKnown = known.every((n) => n !== undefined) && planRuns(known as number[], workers).length === 1;
-    const spec = workers > 1 && opts.dither === 'auto' && smallKnown ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
+    // In auto mode the pages must first be rendered small in grey to choose their screens (countAllPages). With
+    // a second core and page counts the PDFs gave, the fax render starts at the same time, in the runs the
+    // plan will make, with one screen for every page, and is kept when every page wants that screen or has
+    // no tone at all (else it is abandoned and the runs render again with each page's own screen). The guess:
+    // the line screen for a small fax (one run), threshold for a big one (ranges): long documents are mostly
+    // text, often with light tints that want threshold (bench/README.md, "speculative render").
+    const spec = workers > 1 && opts.dither === 'auto' && known.every((n) => n !== undefined) ? startSpeculativeRender(known as number[], inputs, work, opts, geometry, workers, log) : undefined;
 
     // 1. Count pages (gs only where pdf-pages.ts could not, or to analyse grey in auto mode); countAllPages
     // refuses (too-large) as soon as the running total passes maxPages.
@@ -133,12 +135,11 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // 2. Render.
     const runs = planRuns(pageCounts, workers);
     log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
-    const single = runs.length === 1 && runs[0]!.firstPage === undefined;
     let parts: string[] | undefined;
-    // The speculative run used one screen for everything: its pages are right unless a page that has grey
-    // wants the other screen.
-    const specFits = screens.flat().every((p) => p.plain || p.line === (specScreen(opts.dither) === 'line'));
-    if (spec && single && specFits) parts = await spec.use(total, log);
+    // The speculative render used one screen everywhere: its pages are right when each is plain (no tone: the
+    // same under either screen) or wants that screen, and the plan is the one it rendered.
+    const specFits = spec !== undefined && screens.flat().every((p) => p.plain || p.line === spec.line) && JSON.stringify(runs) === JSON.stringify(spec.runs);
+    if (spec && specFits) parts = await spec.use();
     else await spec?.abandon();
     parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
 
@@ -324,12 +325,7 @@ async function countAllPages(
 async function chooseScreens(pgm: string, pages: number): Promise<PageScreen[]> {
   const looks = await readFile(pgm).then(analysePgms, () => []);
   if (looks.length !== pages) return Array.from({ length: pages }, () => ({ line: true, plain: false }));
-  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyGrey }));
-}
-
-/** The screen of the speculative run: the line screen unless grey is never screened. */
-function specScreen(dither: DitherMode): 'line' | 'threshold' {
-  return dither === 'never' ? 'threshold' : 'line';
+  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyTone }));
 }
 
 /** The screens of one planned run: its documents' pages, or its page range of one document. */
@@ -347,8 +343,10 @@ async function renderAll(
   geometry: ReturnType<typeof faxGeometry>,
   workers: number,
   log: Logger,
+  speculative?: { cancel: AbortSignal },
 ): Promise<string[]> {
   const cancel = new AbortController();
+  speculative?.cancel.addEventListener('abort', () => cancel.abort(), { once: true });
   // Longest runs start first so the parallel runs finish close together; results keep plan order.
   const order = runs.map((_, i) => i).sort((a, b) => runs[b]!.pages - runs[a]!.pages);
   const outcome = new Array<PromiseSettledResult<string>>(runs.length);
@@ -356,7 +354,7 @@ async function renderAll(
     const run = runs[k]!;
     const firstDoc = run.docs[0]!;
     if (cancel.signal.aborted) throw CANCELLED;
-    const output = `part-${k}.tif`;
+    const output = `${speculative ? 'spec-' : ''}part-${k}.tif`;
     const args = buildRenderArgs({
       inputs: run.docs.map((d) => `in-${d}.pdf`),
       output,
@@ -371,7 +369,7 @@ async function renderAll(
     const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
     // gs exited 0: check the part's structure ourselves (validate.ts structureProblems), no second decode.
     const problems = r.ok ? await readFile(join(work, output)).then((b) => structureProblems(b, run.pages), (e: unknown) => [String(e)]) : [];
-    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, problems: problems.slice(0, 3) });
+    log.info({ step: 'render', run: k, speculative: speculative !== undefined, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, problems: problems.slice(0, 3) });
     if (r.ok && problems.length === 0) return join(work, output);
     // A page's strip cut short: our output is wrong, not the document ('internal'). Missing pages or an
     // unreadable file fall through to the document's fault, as gs's own "page will be missing" does.
@@ -392,28 +390,31 @@ async function renderAll(
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);
 }
 
-interface SpeculativeRun {
-  /** The part, if the run produced exactly `pages` pages that all decode; undefined: render normally. */
-  use(pages: number, log: Logger): Promise<string[] | undefined>;
-  /** Stop it and wait until gs is gone. */
+interface SpeculativeRender {
+  runs: GsRun[];
+  /** its screen on every page: the line screen (else threshold) */
+  line: boolean;
+  /** Its parts, if every run produced its pages and they passed their check; undefined: render normally. */
+  use(): Promise<string[] | undefined>;
+  /** Stop it and wait until every gs is gone. */
   abandon(): Promise<void>;
 }
 
-function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>): SpeculativeRun {
+/** The runs planned for these page counts, rendered with one screen on every page before the screens are known. */
+function startSpeculativeRender(counts: number[], inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>, workers: number, log: Logger): SpeculativeRender {
   const cancel = new AbortController();
-  const output = 'speculative.tif';
-  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, screens: specScreen(opts.dither) });
-  const running = runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
+  const runs = planRuns(counts, workers);
+  const line = runs.length === 1;
+  const screens = counts.map((n) => Array.from({ length: n }, () => ({ line, plain: false })));
+  // A failed speculative run is not reported: the normal render runs and reports what it finds.
+  const running = renderAll(runs, screens, inputs, work, opts, geometry, workers, log, { cancel: cancel.signal }).then(
+    (parts) => parts,
+    () => undefined,
+  );
   return {
-    async use(pages, log) {
-      const r = await running;
-      if (!r.ok) return undefined;
-      const file = join(work, output);
-      const problems = await readFile(file).then((b) => structureProblems(b, pages), (e: unknown) => [String(e)]);
-      log.info({ step: 'render', run: 'speculative', pages, ms: r.wallMs, cpuMs: r.cpuMs, problems: problems.slice(0, 3) });
-      if (problems.length > 0) return undefined;
-      return [file];
-    },
+    runs,
+    line,
+    use: () => running,
     async abandon() {
       cancel.abort();
       await running;

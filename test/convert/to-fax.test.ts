@@ -250,7 +250,7 @@ test('dither auto: each page gets the screen its own pixels call for (text: thre
   assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
   assert.is.not(auto.prints[2], always.prints[2]);
   // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
-  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0));
+  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0 && l['speculative'] === false));
 });
 
 test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
@@ -260,25 +260,30 @@ test('dither auto: a small fax whose pages are plain or grey areas keeps the spe
   // Documents are counted in parallel: their log lines come in either order.
   const screens = Object.fromEntries(c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]));
   assert.equal(screens, { 'photo.pdf': 'L', 'a.pdf': '-' });
-  assert.ok(c.lines.some((l) => l['run'] === 'speculative' && Array.isArray(l['problems']) && l['problems'].length === 0));
-  assert.not.ok(c.lines.some((l) => l['step'] === 'render' && l['run'] === 0), 'no second render');
+  const renders = c.lines.filter((l) => l['step'] === 'render');
+  assert.equal(renders.map((l) => [l['run'], l['speculative'], l['problems']]), [[0, true, []]], 'the speculative render was kept, no second render');
 });
 
-test('pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges for a big one; speculation only in auto mode', async () => {
+test('pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges for a big one; speculative ranges only in auto mode', async () => {
   const small = capture();
   const r = await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }, { name: 'l.pdf', pdf: pdf['landscape']! }], out(), base, small.log);
   assert.is(r.pages, 2);
   assert.equal(small.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [1, 1]);
   assert.not.ok(small.lines.some((l) => l['step'] === 'count-pages'), 'gs did not count');
-  assert.equal(small.lines.filter((l) => l['step'] === 'render').map((l) => l['run']), [0], 'one render, nothing speculative');
+  assert.equal(small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]), [[0, false]], 'one render, nothing speculative');
   const big = capture();
-  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, big.log);
-  const runs = big.lines.filter((l) => l['step'] === 'render').map((l) => l['run']);
-  assert.ok(runs.length >= 2 && !runs.includes('speculative'), `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`);
+  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
+  const runs = big.lines.filter((l) => l['step'] === 'render');
+  assert.ok(runs.length >= 2 && runs.every((l) => l['speculative'] === false), `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`);
+  // auto mode: the same ranges start with the line screen while the grey is analysed, and are kept (the pages are plain).
+  const auto = capture();
+  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, auto.log);
+  const autoRuns = auto.lines.filter((l) => l['step'] === 'render');
+  assert.ok(autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true), `speculative ranges kept: ${JSON.stringify(autoRuns)}`);
   // Without a second worker there is nothing to speculate with.
   const one = capture();
   await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, parallel: 1, dither: 'auto' }, one.log);
-  assert.not.ok(one.lines.some((l) => l['run'] === 'speculative'));
+  assert.not.ok(one.lines.some((l) => l['speculative'] === true));
 });
 
 test('a PDF whose own page tree cannot be trusted is counted by gs (and still converted)', async () => {
