@@ -82,17 +82,22 @@ function analysePixels(data: Buffer, width: number, height: number, max: number)
   // value v (0 black .. max white): black share 1 - v/max within [MID_LOW, MID_HIGH]
   const lo = Math.ceil((1 - MID_HIGH) * max);
   const hi = Math.floor((1 - MID_LOW) * max);
-  const mid = new Uint8Array(width * height);
+  // One cheap pass first: most pages (text) have no mid-grey pixel, and then no neighbourhood is looked at.
+  const n = width * height;
   let anyGrey = false;
   let anyTone = false;
-  for (let i = 0; i < mid.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = data[i]!;
-    if (v !== 0 && v !== max) anyTone = true;
-    if (v >= lo && v <= hi) {
-      mid[i] = 1;
-      anyGrey = true;
+    if (v !== 0 && v !== max) {
+      anyTone = true;
+      if (v >= lo && v <= hi) {
+        anyGrey = true;
+        break;
+      }
     }
   }
+  const mid = new Uint8Array(anyGrey ? n : 0);
+  if (anyGrey) for (let i = 0; i < n; i++) mid[i] = data[i]! >= lo && data[i]! <= hi ? 1 : 0;
   let area = 0;
   if (anyGrey) {
     for (let y = 1; y < height - 1; y++) {
