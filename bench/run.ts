@@ -1,6 +1,6 @@
 /*
  * run.ts: `make bench` (and `make bench-smoke`): faxmail's benchmark suite.
- *   node dist/bench/run.js [--smoke] [--runs N] [--only 1,3]
+ *   node dist/bench/run.js [--smoke] [--runs N] [--only 1,3 | peer]   (peer: cases 8-10, issue 13's goals against bench/peer.py)
  * Every case runs the faxmail command and its baseline as whole processes under bench/runmax (wall time,
  * peak RSS of the process tree), alternating them, after one warm-up pair; the ratio is taken per pair and
  * its median reported, because this machine is shared and noisy: absolute times are not comparable between
