@@ -1,5 +1,5 @@
 /*
- * queue-drain.ts: case 8 of the suite: the dispatcher drains 30 queued faxes through 2 channels on a fake
+ * queue-drain.ts: case 11 of the suite: the dispatcher drains 30 queued faxes through 2 channels on a fake
  * clock (test/helpers/queue-sim.ts, the real dispatcher and retry rules). Line times are measured: faxes of
  * 1 to 6 pages (fine, text pages) are sent through the line simulator (tools/linesim, spandsp over G.711)
  * and each job takes the simulated seconds its page count took, plus call set-up. Four of the 20 numbers
