@@ -34,6 +34,9 @@ TEST=(
   # the tests and the bench make and convert real office files with it. About 250 MB installed. On a
   # production server that should fax office files: apt-get install --no-install-recommends these three.
   libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+  # sip (issue 14): the SIP trunk tests put two Asterisks in network namespaces (`ip netns`) joined by
+  # tools/netwire (built with gcc; libc6-dev has linux/if_tun.h, gcc pulls it in).
+  iproute2
 )
 
 MIN_NODE=20.15.0

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
-import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf } from './helpers/asterisk-config.js';
+import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, PJSIP_MODULES, README_TRUNK, TRUNK_DIDS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderTrunkContext } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -30,7 +30,8 @@ test('every TOML example in the README is a valid configuration', () => {
     const c = parseConfig(t, 'README.md', { checkPaths: false });
     assert.ok(c.paths.spool.startsWith('/'));
   }
-  const c = parseConfig(tomls[0]!, 'README.md', { checkPaths: false });
+  // The Configuration section's full example (the SIP trunk section shows one key before it).
+  const c = parseConfig(tomls.find((t) => t.includes('[inbound]'))!, 'README.md', { checkPaths: false });
   assert.equal(c.inbound.recipients['0312345679'], ['sales@yourcompany.jp', 'boss@yourcompany.jp']);
   assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
 });
@@ -103,6 +104,16 @@ test('the Asterisk files in the README are the ones the test bed writes', () => 
   assert.match(readme, /Debian 12 and 13 have no Asterisk package/);
   assert.not.match(readme, /reads only the\s+first `?\[globals\]/);
   assert.ok(readme.includes('/var/log/asterisk/full'), 'where to look when a test fax does not come back');
+});
+
+test('the SIP trunk files in the README are the ones test/sip/ runs faxmail\'s Asterisk with', () => {
+  assert.is(blockAfter('`/etc/asterisk/modules.conf` (add to the list above):'), PJSIP_MODULES.map((m) => `load => ${m}.so\n`).join(''));
+  assert.is(blockAfter('`/etc/asterisk/pjsip.conf`'), renderPjsipTrunk(README_TRUNK));
+  assert.is(blockAfter('one line per fax number):'), renderTrunkContext(TRUNK_DIDS));
+  const toml = blockAfter('the endpoint\'s name after the `@`):');
+  assert.is(parseConfig(toml, 'README.md', { checkPaths: false }).callfile.channel, 'PJSIP/{number}@trunk');
+  for (const key of ['t38_udptl', 't38_udptl_ec', 't38_udptl_maxdatagram', 'fax_detect', 'direct_media']) assert.ok(readme.includes(`| \`${key} = `), key);
+  assert.match(readme, /What to ask the carrier/);
 });
 
 test('the install layout in the README is install.sh\'s', () => {
