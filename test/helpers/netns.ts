@@ -177,7 +177,8 @@ export async function startWire(a: string, b: string, condition: LineCondition =
         reject(new Error(`netwire exited (${code}): ${stderr}`));
       });
     });
-  const ready = await nextLine(10_000);
+  // generous: three beds may start at once on a loaded machine
+  const ready = await nextLine(30_000);
   if (ready !== 'ready') throw new Error(`netwire: ${ready} ${stderr}`);
   for (const [ns, mine, peer] of [
     [a, WIRE_A, WIRE_B],
