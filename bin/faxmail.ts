@@ -5,7 +5,8 @@
  * It parses argv, loads the config, switches from root to the spool owner (lib/cli/privileges.ts), makes one
  * library call, prints the result (local times; --json on every listing) and exits with the 'cli' column
  * of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still waiting after a
- * flush that failed), 77 the spool or log not usable by this user, 78 configuration error; doctor 0/1/2.
+ * flush that failed), 77 the spool or log not usable by this user, 78 configuration error; doctor 0/1/2;
+ * send: see lib/cli/send.ts.
  */
 import { runIfEntryPoint, type Print } from '../lib/cli/entry.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
@@ -102,6 +103,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       return EX.OK;
     }
     const { command, values, positionals } = parsed;
+    if (command === 'send' || command === 'submit') {
+      // Their own order of things: files opened before any switch of users, and a way in for send.group.
+      const { sendCommand, submitCommand } = await import('../lib/cli/send.js');
+      return command === 'send' ? await sendCommand(values, positionals, env, out, err) : await submitCommand(values, env, process.stdin, out);
+    }
     const configPath = chooseConfigPath(values['config'] as string | undefined, env);
     if (command === 'doctor') {
       const { runDoctor } = await import('../lib/admin/doctor.js');

@@ -34,6 +34,11 @@ TEST=(
   # the tests and the bench make and convert real office files with it. About 250 MB installed. On a
   # production server that should fax office files: apt-get install --no-install-recommends these three.
   libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+  # office2 stream: `faxmail send` for members of send.group hands the fax to the spool owner through sudo;
+  # the test runs the real sudo with faxmail's rule (bind-mounted over /etc/sudoers.d in a private mount
+  # namespace, so the machine's sudo configuration is not touched). Needed in production only by servers
+  # that set send.group: apt-get install sudo.
+  sudo
   # sip (issue 14): the SIP trunk tests put two Asterisks in network namespaces (`ip netns`) joined by
   # tools/netwire (built with gcc; libc6-dev has linux/if_tun.h, gcc pulls it in).
   iproute2

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
-import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, PJSIP_MODULES, README_TRUNK, TRUNK_DIDS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderTrunkContext } from './helpers/asterisk-config.js';
+import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, PJSIP_MODULES, README_TRUNK, TRUNK_DIDS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderSharedLine, renderTrunkContext } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -30,8 +30,10 @@ test('every TOML example in the README is a valid configuration', () => {
     const c = parseConfig(t, 'README.md', { checkPaths: false });
     assert.ok(c.paths.spool.startsWith('/'));
   }
-  // The Configuration section's full example (the SIP trunk section shows one key before it).
-  const c = parseConfig(tomls.find((t) => t.includes('[inbound]'))!, 'README.md', { checkPaths: false });
+  // The full example of the Configuration section (smaller snippets come earlier, e.g. [send]).
+  const full = tomls.find((t) => t.includes('0312345679'));
+  assert.ok(full, 'the Configuration example');
+  const c = parseConfig(full!, 'README.md', { checkPaths: false });
   assert.equal(c.inbound.recipients['0312345679'], ['sales@yourcompany.jp', 'boss@yourcompany.jp']);
   assert.equal(c.numbers.rewrite, [{ match: '^\\+81', replace: '0' }]);
 });
@@ -114,6 +116,15 @@ test('the SIP trunk files in the README are the ones test/sip/ runs faxmail\'s A
   assert.is(parseConfig(toml, 'README.md', { checkPaths: false }).callfile.channel, 'PJSIP/{number}@trunk');
   for (const key of ['t38_udptl', 't38_udptl_ec', 't38_udptl_maxdatagram', 'fax_detect', 'direct_media']) assert.ok(readme.includes(`| \`${key} = `), key);
   assert.match(readme, /What to ask the carrier/);
+});
+
+test('the shared voice and fax line in the README is wired as the test bed wires it', () => {
+  // The bed's [bed-shared] is renderSharedLine('_X.', its voice destination): the same Gosub line.
+  assert.is(blockAfter('#### Shared voice and fax lines').trim(), renderSharedLine('0312345670', ['Dial(PJSIP/reception,30)', 'VoiceMail(100@default,u)']));
+  const template = readFileSync(join(repoRoot, 'asterisk', 'extensions_faxmail.conf'), 'utf8');
+  assert.ok(template.includes('\n[faxmail-detect]\n'), 'the template has the context the README names');
+  assert.match(template, /^FAXMAIL_DETECT=5$/m);
+  assert.ok(readme.includes('`FAXMAIL_DETECT`'));
 });
 
 test('the install layout in the README is install.sh\'s', () => {

@@ -9,8 +9,8 @@
  *              for the fax domain, recipient_delimiter, the recipient limit, the time limit, relay_domains
  *   asterisk   asterisk -rx, when Asterisk is running: the fax modules (res_fax, res_fax_spandsp; chan_pjsip and
  *              res_pjsip_t38 when callfile.channel is PJSIP), the trunk's PJSIP endpoint and how it carries
- *              faxes, the faxmail contexts, the globals, the outgoing directory writable by the user
- *              Asterisk runs as
+ *              faxes, the faxmail contexts, the globals, app_playtones where a shared voice and fax line
+ *              (Gosub(faxmail-detect)) is wired, the outgoing directory writable by the user Asterisk runs as
  *   sample     a built-in sample mail through sendfax --dry-run, as Postfix would run it (nothing kept)
  *   hooks      (later: the systemd units and timer of the queue, issue 9) -- see HOOKS below
  * Exit status for monitoring: 0 all passed, 1 a warning, 2 a failure (the Nagios convention).
@@ -307,6 +307,13 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
   for (const ctx of [c.callfile.context, 'faxmail-receive']) {
     const d = await rx(`dialplan show ${ctx}`);
     out.push(new RegExp(`\\[ Context '${ctx}'`).test(d.stdout) ? ok('asterisk', `context ${ctx}`, 'loaded') : fail('asterisk', `context ${ctx}`, 'not in the dialplan', "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to extensions.conf; dialplan reload"));
+  }
+  // A shared voice and fax line (Gosub(faxmail-detect)) plays ringing with Playtones: without app_playtones,
+  // every call to that number, voice calls too, would be hung up. Checked only where one is wired.
+  const all = await rx('dialplan show');
+  if (/Gosub\(faxmail-detect[,)]/.test(all.stdout)) {
+    const pt = await rx('module show like app_playtones');
+    out.push(/app_playtones\.so/.test(pt.stdout) ? ok('asterisk', 'shared lines', 'Gosub(faxmail-detect) is used; app_playtones is loaded') : fail('asterisk', 'shared lines', 'Gosub(faxmail-detect) is used, but app_playtones is not loaded: every call to a shared voice and fax number is hung up', "add 'load => app_playtones.so' to modules.conf; module load app_playtones.so"));
   }
   const g = await rx('dialplan show globals');
   const notify = /FAXMAIL_NOTIFY=(\S+)/.exec(g.stdout)?.[1];

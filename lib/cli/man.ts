@@ -35,7 +35,7 @@ export function renderManPage(p: ProgramSpec): string {
     lines.push(`.B ${roff(p.name)}`, roff(p.options.filter((o) => o.name !== 'help' && o.name !== 'version').map((o) => (o.required ? `--${o.name} ${o.value ?? ''}`.trim() : `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`)).join(' ')));
   } else {
     for (const c of p.commands) {
-      const pos = (c.positionals ?? []).map((x) => (x.required ? x.name.toUpperCase() : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`)).join(' ');
+      const pos = (c.positionals ?? []).map((x) => (x.required ? `${x.name.toUpperCase()}${x.variadic ? '...' : ''}` : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`)).join(' ');
       lines.push('.br', `.B ${roff(p.name)} ${roff(c.name)}`, roff(`${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')} [--config FILE]`.trim()));
     }
     lines.push('.br', `.B ${roff(p.name)}`, '\\-\\-help | \\-\\-version');

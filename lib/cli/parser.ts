@@ -104,7 +104,7 @@ function table(rows: [string, string][], indent = 2): string[] {
 }
 
 function commandUsage(program: ProgramSpec, c: CommandSpec): string {
-  return [program.name, c.name, ...(c.positionals ?? []).map((p) => (p.required ? p.name.toUpperCase() : `[${p.name.toUpperCase()}${p.variadic ? '...' : ''}]`))].join(' ');
+  return [program.name, c.name, ...(c.positionals ?? []).map((p) => (p.required ? `${p.name.toUpperCase()}${p.variadic ? '...' : ''}` : `[${p.name.toUpperCase()}${p.variadic ? '...' : ''}]`))].join(' ');
 }
 
 /** The --help text of a program or one of its subcommands. Pure. */

@@ -26,7 +26,7 @@ export interface PositionalSpec {
   required: boolean;
   /** more than one value */
   variadic?: boolean;
-  complete?: 'job' | 'key';
+  complete?: 'job' | 'key' | 'file';
 }
 
 export interface CommandSpec {
@@ -65,7 +65,7 @@ export const FAXMAIL: ProgramSpec = {
   name: 'faxmail',
   summary: 'administer the faxmail mail-to-fax and fax-to-mail gateway',
   description: [
-    "faxmail is the administrator's command of the faxmail gateway: it lists jobs, received faxes and mails waiting in the outbox, cancels jobs, sends the outbox, removes what the [retention] settings no longer keep, checks the configuration and the whole installation.",
+    "faxmail is the administrator's command of the faxmail gateway: it lists jobs, received faxes and mails waiting in the outbox, cancels jobs, sends the outbox, removes what the [retention] settings no longer keep, checks the configuration and the whole installation. faxmail send faxes files from the shell.",
     'Times are printed in local time. Every listing takes --json for scripts and monitoring.',
     ROOT_NOTE,
   ],
@@ -74,6 +74,32 @@ export const FAXMAIL: ProgramSpec = {
     { name: 'status', summary: 'jobs by state, mails waiting in the outbox, received faxes', options: [json] },
     { name: 'show', summary: 'one job and its attempts', positionals: [{ name: 'job', describe: 'job id, as status lists it', required: true, complete: 'job' }], options: [{ ...json, describe: 'print the job record as it is' }] },
     { name: 'cancel', summary: 'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the next job for that number dials when it has ended); the sender is told', positionals: [{ name: 'job', describe: 'job id', required: true, complete: 'job' }], options: [] },
+    {
+      name: 'send',
+      summary: 'fax files from the shell: PDF, TIFF, JPEG, PNG or office documents, through the same number rules, conversion, queue and receipts as a mail to fax+NUMBER@',
+      details:
+        'The files are faxed in the order given, as one fax. The receipt (or the failure notice) is mailed to --notify, else to the local mailbox of the user who ran the command (<user>@send.notify_domain, or <user>@localhost). Who may use it: root, the owner of the spool, and members of the group named by send.group. A member of that group runs it as themselves: faxmail reads the files with their rights and hands them to `faxmail submit` as the spool owner through sudo (the rule scripts/install.sh writes to /etc/sudoers.d/faxmail). Everyone else is refused (77). With --wait it follows the job to its end and exits 0 only when the fax was sent; Ctrl-C stops waiting, not the fax.',
+      positionals: [
+        { name: 'number', describe: 'the fax number, written as in fax+NUMBER@ (spaces, dashes, dots, brackets and a leading + are fine)', required: true },
+        { name: 'file', describe: 'the documents, faxed in this order', required: true, variadic: true, complete: 'file' },
+      ],
+      options: [
+        { name: 'notify', type: 'string', value: 'ADDR', describe: 'mail the receipt or failure notice to ADDR (default: your local mailbox)' },
+        { name: 'subject', type: 'string', value: 'TEXT', describe: 'the subject shown in the receipt and on the cover page' },
+        { name: 'resolution', type: 'string', value: 'RES', describe: 'standard, fine or superfine (default: fax.resolution)' },
+        { name: 'cover', type: 'boolean', describe: 'put a cover page first (recipient, sender, date, pages, subject, note)' },
+        { name: 'no-cover', type: 'boolean', describe: 'no cover page, even when fax.cover_page is true' },
+        { name: 'to', type: 'string', value: 'NAME', describe: 'the recipient named on the cover page, e.g. "Dr. Tanaka"' },
+        { name: 'note', type: 'string', value: 'TEXT', describe: 'a note on the cover page (implies --cover)' },
+        { name: 'wait', type: 'boolean', describe: 'follow the job to its end; exit 0 only when the fax was sent, 1 when it was not' },
+      ],
+    },
+    {
+      name: 'submit',
+      summary: 'read a fax request (options and files) on standard input: what faxmail send hands over through sudo for members of send.group; not for direct use',
+      details: 'Run as the spool owner by sudo, from the wrapper $LIBEXECDIR/faxmail-submit, which names the configuration itself: the user who ran faxmail send (SUDO_USER) must be root, the spool owner or a member of send.group. Exit status as for send.',
+      options: [],
+    },
     { name: 'flush', summary: 'send the receipts and received faxes waiting in the outbox', options: [] },
     {
       name: 'cleanup',
@@ -103,16 +129,20 @@ export const FAXMAIL: ProgramSpec = {
     },
   ],
   exit: [
-    [0, 'done'],
-    [1, 'doctor: a check warned'],
+    [0, 'done (send: queued; send --wait: sent)'],
+    [1, 'doctor: a check warned; send --wait: the fax was not sent (failed or cancelled)'],
     [2, 'doctor: a check failed'],
     [64, 'wrong arguments'],
-    [66, 'no such job'],
+    [65, 'send: a file cannot be faxed (not a document faxmail knows, or damaged)'],
+    [66, 'no such job; send: a file does not exist or cannot be read'],
+    [67, 'send: not a fax number'],
     [75, 'a temporary problem (also: mails still waiting after a flush that failed)'],
-    [77, 'not allowed: the spool or log cannot be read or written by this user'],
+    [77, 'not allowed: the spool or log cannot be read or written by this user; send: this user may not fax, or the number is refused'],
     [78, 'the configuration has a problem'],
+    [130, 'send --wait: interrupted while waiting (the fax goes on)'],
   ],
   examples: [
+    ['faxmail send --wait 03-1234-5678 invoice.pdf', 'fax a PDF and wait until it went through'],
     ['faxmail status', 'what is waiting, what is in the outbox'],
     ['faxmail config -n', 'the settings your file changes'],
     ['faxmail doctor --json', 'every check, for monitoring'],

@@ -293,6 +293,7 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
   const owner = lookupUser(config.callfile.owner);
   if (!owner) raw.push({ path: ['callfile', 'owner'], message: `there is no user "${config.callfile.owner}" on this machine (getent passwd ${config.callfile.owner})` });
   if (lookupGroup(config.callfile.group) === undefined) raw.push({ path: ['callfile', 'group'], message: `there is no group "${config.callfile.group}" on this machine (getent group ${config.callfile.group})` });
+  if (fine('send.group') && config.send.group !== '' && lookupGroup(config.send.group) === undefined) raw.push({ path: ['send', 'group'], message: `there is no group "${config.send.group}" on this machine: groupadd ${config.send.group}, and add the people who may fax from the shell (adduser NAME ${config.send.group})` });
   // Not at run time: there a missing sendmail only queues mail in the outbox, which must keep working.
   if (fine('mail.transport', 'paths.sendmail') && config.mail.transport === 'sendmail') {
     try {

@@ -114,6 +114,7 @@ const dither: Spec<DitherMode> = {
 };
 
 const LOGIN = /^[^\s\x00-\x1f\x7f]{1,256}$/;
+const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
 /** senders.logins: login -> the sender patterns it may send as. */
 const logins: Spec<Record<string, string[]>> = table({} as Record<string, string[]>, 'what each login may send as: { "alice" = ["alice@example.com"] }; unlisted logins: their own mailbox', 'table of "login" = [sender patterns]', (t, ctx) => {
@@ -218,7 +219,11 @@ export const SCHEMA = {
     allow_any_sender: bool(false, 'with an empty allow list, accept every sender (only on a closed network)'),
     require_auth: bool(false, 'mail from outside this host needs an SMTP AUTH login allowed to send as every author (master.cf passes it)'),
     logins,
-    login_domain: str('', 'domain of logins without @ for the own-mailbox rule: login alice sends as alice@<login_domain>', { test: (v) => (v === '' || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(v) ? undefined : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`), type: 'domain or ""' }),
+    login_domain: str('', 'domain of logins without @ for the own-mailbox rule: login alice sends as alice@<login_domain>', { test: (v) => (v === '' || DOMAIN.test(v) ? undefined : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`), type: 'domain or ""' }),
+  },
+  send: {
+    group: str('', 'members of this group may fax files with `faxmail send` (through sudo, README "Sending from the shell"); empty: only root and the spool owner', { test: (v) => (v === '' ? undefined : userName('group')(v)), type: 'group name or ""' }),
+    notify_domain: str('', 'receipts of `faxmail send` go to <user>@<this domain> unless --notify names an address; empty: <user>@localhost, the local mailbox', { test: (v) => (v === '' || DOMAIN.test(v) ? undefined : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`), type: 'domain or ""' }),
   },
   retry: {
     busy: retry(180, 6, 'far end busy'),

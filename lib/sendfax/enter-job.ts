@@ -10,8 +10,8 @@
  * record and then removes the staging directory: it leaves nothing in the spool.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
-import { join, extname } from 'node:path';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
@@ -25,12 +25,12 @@ import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfil
 import { dropCallFile } from '../asterisk/queue.js';
 import { parseMessage } from '../mime/parse.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
-import { convertToFax, type ConvertOptions, type ConvertResult } from '../convert/to-fax.js';
 import type { CoverInfo } from '../documents/cover-page.js';
 import { bodyTextOf, prepareDocuments } from '../documents/prepare.js';
-import { addCoverPage, coverOptions, noteFits, recipientName, senderText, type CoverMade } from './cover.js';
-import { createBudget, cpuUsedMs, type Budget } from '../exec/budget.js';
-import { checkDeadline, deadlineError } from '../exec/limits.js';
+import { coverOptions, noteFits, recipientName, senderText } from './cover.js';
+import { makeFaxImage, newJobRecord } from './fax-image.js';
+import { createBudget, type Budget } from '../exec/budget.js';
+import { deadlineError } from '../exec/limits.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
 export interface Envelope {
@@ -65,18 +65,6 @@ export function extensionFromRecipient(recipient: string): string {
   const local = recipient.slice(0, Math.max(0, recipient.lastIndexOf('@'))) || recipient;
   const plus = local.indexOf('+');
   return plus >= 0 ? local.slice(plus + 1) : '';
-}
-
-/** Our own file name for a document: NN-<safe name>.<ext>. */
-export function storedName(index: number, name: string, kind: string): string {
-  const ext = kind === 'jpeg' ? '.jpg' : kind === 'body' ? '.pdf' : kind === 'office' ? (extname(name).toLowerCase().replace(/[^.a-z0-9]/g, '') || '.bin') : `.${kind === 'tiff' ? 'tif' : kind}`;
-  const stem = name
-    .replace(/\.[^.]*$/, '')
-    .normalize('NFKD')
-    .replace(/[^A-Za-z0-9_-]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 40);
-  return `${String(index + 1).padStart(2, '0')}-${stem || 'document'}${ext}`;
 }
 
 export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
@@ -135,46 +123,10 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
     const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined, budget }, jlog);
     jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length, cover: cover !== undefined }, 'documents selected');
 
-    const tiff = join(staging, 'fax.tif');
-    const convertOptions: ConvertOptions = {
-      gs: config.paths.gs,
-      tiffinfo: config.paths.tiffinfo,
-      resolution,
-      paper: config.fax.paper,
-      compression: config.fax.compression,
-      // The cover takes one of the pages allowed.
-      maxPages: cover ? Math.max(1, config.fax.max_pages - 1) : config.fax.max_pages,
-      budget,
-      parallel: config.fax.parallel,
-      dither: config.fax.dither,
-    };
-    const docsTiff = cover ? join(docsWork, 'documents.tif') : tiff;
-    const converted: ConvertResult = prepared.documents.length > 0 ? await convertToFax(prepared.documents.map((d) => ({ name: d.name, pdf: d.pdf })), docsTiff, convertOptions, jlog) : { pages: 0, perDocument: [], bytes: 0 };
-    let pages = converted.pages;
-    let coverMade: CoverMade | undefined;
-    if (cover) {
-      coverMade = await addCoverPage(cover, prepared.documents.length > 0 ? docsTiff : undefined, converted.pages, tiff, docsWork, convertOptions, coverOptions(config, jlog), jlog);
-      pages = coverMade.pages;
-    }
-    jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) }, 'fax image made');
-    // Past this point only our own quick steps remain; the deadline is checked once more before the commit.
-    checkDeadline(budget);
-
-    // Keep the original documents under our own names; drop the parse scratch space.
-    const docsDir = join(staging, 'docs');
-    await mkdir(docsDir);
-    const documents: JobDocument[] = [];
-    if (coverMade) {
-      await rename(coverMade.pdf, join(docsDir, '00-cover.pdf'));
-      documents.push({ name: 'cover page', kind: 'cover', file: join('docs', '00-cover.pdf'), bytes: coverMade.bytes, pages: 1 });
-    }
-    for (const [i, d] of prepared.documents.entries()) {
-      const file = join('docs', storedName(i, d.name, d.kind));
-      await rename(d.source || d.pdf, join(staging, file));
-      documents.push({ name: d.name, kind: d.kind, file, bytes: d.bytes, pages: converted.perDocument[i]?.pages ?? 0 });
-    }
+    // Documents (and the cover) -> fax.tif; the originals kept under docs/ (shared with `faxmail send`).
+    const image = await makeFaxImage(config, staging, docsWork, prepared.documents, cover, resolution, budget, jlog);
+    const { pages, documents } = image;
     await rm(partsDir, { recursive: true, force: true });
-    await rm(docsWork, { recursive: true, force: true });
 
     if (options.dryRun) {
       // Nothing stays: the result is described, the TIFF copied only where the admin asked, staging removed.
@@ -184,29 +136,11 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
       return result;
     }
 
-    const now = new Date().toISOString();
-    const job: Job = {
-      version: 1,
-      id,
-      envelopeSender: envelope.sender,
-      replyTo: sender.replyTo,
-      replyName: sender.replyName,
-      subject: opts.subject,
-      requestedNumber: destination.requested,
-      number: destination.number,
-      pages,
-      resolution,
-      paper: config.fax.paper,
-      documents,
-      skipped: prepared.skipped,
-      tiff: 'fax.tif',
-      messageId: msg.messageId,
-      created: now,
-      updated: now,
-      state: 'queued',
-      attempts: [],
-      nextAttemptAt: now,
-    };
+    const job: Job = newJobRecord(
+      config,
+      { id, envelopeSender: envelope.sender, replyTo: sender.replyTo, replyName: sender.replyName, subject: opts.subject, requestedNumber: destination.requested, number: destination.number, resolution, messageId: msg.messageId, skipped: prepared.skipped },
+      image,
+    );
     await writeJob(staging, job);
     const dir = await commitStagingDir(paths, staging, id);
     forget();
@@ -263,8 +197,9 @@ async function describeDryRun(
  * The record says `dialling` durably BEFORE the call file is renamed into the outgoing dir, and sendfax
  * writes nothing to the job after that rename: from then on the record belongs to faxmail-notify, whose
  * report may come back (a busy line) before this process has even returned.
+ * `faxmail send` hands its jobs to this same function (lib/sendfax/send-files.ts).
  */
-async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
+export async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
   const tiffPath = join(dir, job.tiff);
   const attempt = 1;

@@ -95,6 +95,8 @@ export interface Job {
   /** the fax image, relative to the job directory */
   tiff: string;
   messageId: string;
+  /** the local user who ran `faxmail send` (a fax from the shell: no mail, envelopeSender ''); absent for mail */
+  submittedBy?: string;
   created: string;
   updated: string;
   state: JobState;

@@ -140,6 +140,26 @@ test('callfile.channel PJSIP/{number}@trunk on an Asterisk without chan_pjsip: t
   assert.not.ok(checks.some((c) => c.name === 'chan_pjsip' || c.name.startsWith('endpoint')), JSON.stringify(checks));
 });
 
+test('a shared voice and fax line is wired but app_playtones is not loaded; then it is', async () => {
+  const file = join(etc, 'extensions.conf');
+  try {
+    let { checks } = await asteriskChecks();
+    assert.not.ok(checks.some((c) => c.name === 'shared lines'), 'no shared line wired: no check');
+    writeFileSync(file, `${extensions(true)}[from-trunk]\nexten => 0312345670,1,Gosub(faxmail-detect,\${EXTEN},1)\n same => n,Hangup()\n`);
+    await rx('dialplan reload');
+    ({ checks } = await asteriskChecks());
+    assert.is(check(checks, 'shared lines').status, 'fail');
+    assert.match(check(checks, 'shared lines').fix!, /load => app_playtones\.so/);
+    await rx('module load app_playtones.so');
+    ({ checks } = await asteriskChecks());
+    assert.is(check(checks, 'shared lines').status, 'ok');
+  } finally {
+    await rx('module unload app_playtones.so');
+    writeFileSync(file, extensions(true));
+    await rx('dialplan reload');
+  }
+});
+
 test("outgoing: not Asterisk's own directory, or not writable by the user Asterisk runs as", async () => {
   const other = join(root, 'other-outgoing');
   mkdirSync(other, { recursive: true });

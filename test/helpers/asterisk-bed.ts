@@ -18,8 +18,9 @@
  * jobs use different numbers): a fax machine (ReceiveFAX; keeps <farend>/<job>-<attempt>.tif), busy,
  * ringing without answer, a fax machine that hangs up 5 s or 20 s after answering, a voice line that stays
  * on, a person who answers and hangs up, and a line that is busy on attempt 1 and a fax machine after.
- * Inbound calls: receive() makes a call with `channel originate` into [faxmail-receive] with SendFAX (or
- * no page, or a cut-off) on the other leg and the caller id and station id the test chose (any bytes).
+ * Inbound calls: receive() makes a call with `channel originate` into [faxmail-receive] (or into a shared
+ * voice and fax number, [bed-shared], wired to [faxmail-detect] as README shows) with SendFAX (or no page, a
+ * cut-off, or a person talking) on the other leg and the caller id and station id the test chose (any bytes).
  *
  * Logs: mark() starts a slice of Asterisk's full log; problems() lists its unexpected lines (any WARNING or
  * ERROR, a NOTICE from app_system, pbx or app_stack) minus the patterns a test expects; forMarker() keeps
@@ -39,13 +40,15 @@ import type { ParsedMail } from 'mailparser';
 import { repoRoot } from './paths.js';
 import { installFaxmail, type InstalledFaxmail } from './installed.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
-import { BED_EXTRA_MODULES, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, type AsteriskDirs } from './asterisk-config.js';
+import { BED_EXTRA_MODULES, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderSharedLine, type AsteriskDirs } from './asterisk-config.js';
 import type { Job } from '../../lib/spool/types.js';
 
 export const ASTERISK = '/usr/sbin/asterisk';
 export const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
 /** The context call files dial into: callfile.channel = Local/{number}@faxmail-farend. */
 export const FAREND_CONTEXT = 'faxmail-farend';
+/** The admin's context of a shared voice and fax number in the bed (InboundCall.line = 'shared'). */
+export const SHARED_CONTEXT = 'bed-shared';
 
 export type FarEnd = 'fax' | 'busy' | 'noAnswer' | 'hangup5' | 'hangup20' | 'voice' | 'person' | 'busyOnce';
 const FAREND_PREFIX: Readonly<Record<FarEnd, string>> = {
@@ -167,6 +170,13 @@ export interface InboundCall {
   cutoffSec?: number;
   /** the caller sends no fax at all: it waits 3 s and hangs up */
   noPage?: boolean;
+  /** the caller is a person: talks (tones, no fax tone) for this many seconds and hangs up */
+  voiceSec?: number;
+  /**
+   * where the network delivers the call: 'fax' a fax number ([faxmail-receive]); 'shared' a number shared
+   * by voice and fax, wired as README says ([bed-shared]: Gosub(faxmail-detect) then the voice destination)
+   */
+  line?: 'fax' | 'shared';
 }
 
 export interface SendResult {
@@ -403,17 +413,29 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
     'exten => _X.,1,NoOp(bed inbound call ${EXTEN})',
     ' same => n,Set(CALLERID(num)=${FILE(${BED_CALLS}/${EXTEN}/num)})',
     ' same => n,Set(CALLERID(name)=${FILE(${BED_CALLS}/${EXTEN}/name)})',
-    ' same => n,Goto(faxmail-receive,${FILE(${BED_CALLS}/${EXTEN}/did)},1)',
+    ' same => n,Goto(${FILE(${BED_CALLS}/${EXTEN}/ctx)},${FILE(${BED_CALLS}/${EXTEN}/did)},1)',
+    '',
+    '; A number shared by voice and fax, wired as README "Shared voice and fax lines" shows; the voice',
+    '; destination (a phone that a person answers) logs that it was reached and stays on the line.',
+    `[${SHARED_CONTEXT}]`,
+    renderSharedLine('_X.', ['NoOp(bed voice destination reached ${EXTEN})', 'Playtones(500/300,0/700)', 'Wait(60)', 'Hangup()']),
+    renderSharedLine('s', ['NoOp(bed voice destination reached ${EXTEN})', 'Playtones(500/300,0/700)', 'Wait(60)', 'Hangup()']),
     '',
     '[bed-tx]',
     'exten => _X.,1,NoOp(bed inbound sender ${EXTEN})',
     ' same => n,Set(FAXOPT(localstationid)=${FILE(${BED_CALLS}/${EXTEN}/station)})',
     ' same => n,GotoIf($["${FILE(${BED_CALLS}/${EXTEN}/mode)}" = "nopage"]?nopage)',
+    ' same => n,GotoIf($["${FILE(${BED_CALLS}/${EXTEN}/mode)}" = "voice"]?voice)',
     ' same => n,Set(BED_CUTOFF=${FILE(${BED_CALLS}/${EXTEN}/cutoff)})',
     ' same => n,ExecIf($[${BED_CUTOFF} > 0]?Set(TIMEOUT(absolute)=${BED_CUTOFF}))',
     ' same => n,SendFAX(${FILE(${BED_CALLS}/${EXTEN}/tiff)})',
     ' same => n,Hangup()',
     ' same => n(nopage),Wait(3)',
+    ' same => n,Hangup()',
+    '; a person speaking (tones well away from the 1100 Hz fax calling tone), then hanging up',
+    ' same => n(voice),NoOp(bed inbound person ${EXTEN} talks)',
+    ' same => n,Playtones(350/200,0/150,620/250,0/300,450/180,0/400)',
+    ' same => n,Wait(${FILE(${BED_CALLS}/${EXTEN}/talk)})',
     ' same => n,Hangup()',
     '',
   ].join('\n');
@@ -664,7 +686,9 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
         put('name', call.callerName ?? '');
         put('station', call.station ?? '');
         put('cutoff', String(call.cutoffSec ?? 0));
-        put('mode', call.noPage ? 'nopage' : 'fax');
+        put('mode', call.noPage ? 'nopage' : call.voiceSec !== undefined ? 'voice' : 'fax');
+        put('talk', String(call.voiceSec ?? 0));
+        put('ctx', call.line === 'shared' ? SHARED_CONTEXT : 'faxmail-receive');
         if (call.tiff) {
           copyFileSync(call.tiff, join(dir, 'fax.tif'));
           chmodSync(join(dir, 'fax.tif'), 0o644);

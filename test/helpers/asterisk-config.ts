@@ -18,6 +18,7 @@ export const FAXMAIL_MODULES = [
   'app_stack', // Gosub, and the runner of hangup handlers
   'app_exec', // ExecIf
   'app_verbose', // Log
+  'app_playtones', // ringing while [faxmail-detect] listens for fax tones (shared voice and fax lines)
   'func_strings', // FILTER, STRFTIME
   'func_channel', // CHANNEL(hangup_handler_push)
   'func_callerid',
@@ -28,7 +29,7 @@ export const FAXMAIL_MODULES = [
 ] as const;
 
 /** What the test bed loads besides: its far ends (tones, time limits, FILE) and `channel originate`. */
-export const BED_EXTRA_MODULES = ['app_playtones', 'func_timeout', 'func_env', 'res_clioriginate'] as const;
+export const BED_EXTRA_MODULES = ['func_timeout', 'func_env', 'res_clioriginate'] as const;
 
 /** Configuration files Asterisk looks for at start-up and complains about when missing; empty is fine. */
 export const EMPTY_CONFIGS = ['acl.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'features.conf', 'manager.conf', 'res_fax.conf', 'udptl.conf', 'pjproject.conf'] as const;
@@ -223,4 +224,12 @@ export const TRUNK_DIDS = ['0311110000', '0311110001'];
 /** extensions.conf: the context the trunk delivers to sends each fax number to [faxmail-receive]. */
 export function renderTrunkContext(dids: readonly string[]): string {
   return ['[from-trunk]', ...dids.map((d) => `exten => ${d},1,Goto(faxmail-receive,\${EXTEN},1)`), ''].join('\n');
+}
+
+/**
+ * A shared voice and fax number in the admin's inbound context (README "Shared voice and fax lines"): the
+ * first line Gosubs to [faxmail-detect], which keeps fax calls; `voice` are the admin's own lines after it.
+ */
+export function renderSharedLine(exten: string, voice: string[]): string {
+  return [`exten => ${exten},1,Gosub(faxmail-detect,\${EXTEN},1)`, ...voice.map((l) => ` same => n,${l}`)].join('\n');
 }

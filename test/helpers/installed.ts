@@ -30,6 +30,10 @@ export interface InstalledFaxmail {
   mandir: string;
   completiondir: string;
   logrotatedir: string;
+  /** $SUDOERSDIR: the sudo rule of `faxmail send` goes here (made by installFaxmail, never the system's) */
+  sudoersdir: string;
+  /** $LIBEXECDIR/faxmail-submit, which sudo runs for `faxmail send` of a member of send.group */
+  faxmailSubmit: string;
   /** the wrappers: $LIBEXECDIR/sendfax, $LIBEXECDIR/faxmail-notify, $BINDIR/faxmail */
   sendfax: string;
   faxmailNotify: string;
@@ -65,6 +69,8 @@ export function installLayout(root: string, options: { outgoing?: string; asteri
     mandir: join(root, 'man'),
     completiondir: join(root, 'completion'),
     logrotatedir: join(root, 'logrotate.d'),
+    sudoersdir: join(root, 'sudoers.d'),
+    faxmailSubmit: join(libexecdir, 'faxmail-submit'),
     sendfax: join(libexecdir, 'sendfax'),
     faxmailNotify: join(libexecdir, 'faxmail-notify'),
     faxmail: join(bindir, 'faxmail'),
@@ -77,6 +83,7 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
   mkdirSync(root, { recursive: true });
   chmodSync(root, 0o755);
   const layout = installLayout(root, options);
+  mkdirSync(layout.sudoersdir, { recursive: true });
   try {
     execFileSync('bash', [join(repoRoot, 'scripts', 'install.sh')], {
       cwd: repoRoot,
@@ -95,6 +102,9 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
         MANDIR: layout.mandir,
         COMPLETIONDIR: layout.completiondir,
         LOGROTATEDIR: layout.logrotatedir,
+        // Never the machine's /etc/sudoers.d: the rule goes into the temp root (test/cli/send-group.test.ts
+        // bind-mounts it over /etc/sudoers.d in a private mount namespace).
+        SUDOERSDIR: layout.sudoersdir,
       },
       stdio: 'pipe',
       timeout: 300_000,

@@ -68,6 +68,24 @@ test('man pages, bash completion and a logrotate file that creates files as the 
   }
 });
 
+test('faxmail send for send.group: faxmail-submit takes no arguments; the sudo rule passes visudo and names it', () => {
+  const submit = readFileSync(inst.faxmailSubmit, 'utf8');
+  assert.match(submit, `exec "${process.execPath}" "${inst.prefix}/dist/bin/faxmail.js" submit --config "${inst.configPath}"`);
+  const r = spawnSync(inst.faxmailSubmit, ['--config', '/tmp/mine.toml'], { encoding: 'utf8', uid: nobody.uid, gid: nobody.gid, cwd: '/' });
+  assert.is(r.status, 64, 'an argument is refused before node starts');
+  assert.match(r.stderr, /takes no arguments/);
+  assert.match(readFileSync(inst.faxmail, 'utf8'), `FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'${inst.configPath}'} FAXMAIL_SUBMIT='${inst.faxmailSubmit}' FAXMAIL_SUBMIT_USER='nobody'`);
+  // The installed faxmail finds its own configuration; FAXMAIL_CONFIG still wins.
+  const own = spawnSync(inst.faxmail, ['config', 'paths.spool'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  assert.match(own.stdout, `paths.spool = "${inst.spool}"`, own.stderr);
+  const other = spawnSync(inst.faxmail, ['config', 'paths.spool'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: '/nonexistent.toml' } });
+  assert.match(other.stderr, '/nonexistent.toml');
+  const rule = join(inst.sudoersdir, 'faxmail');
+  assert.is(statSync(rule).mode & 0o777, 0o440);
+  assert.match(readFileSync(rule, 'utf8'), new RegExp(`^ALL ALL=\\(nobody\\) NOPASSWD: ${inst.faxmailSubmit} ""$`, 'm'));
+  if (existsSync('/usr/sbin/visudo')) assert.is(spawnSync('/usr/sbin/visudo', ['-cqf', rule]).status, 0, 'visudo -c accepts the rule');
+});
+
 test('a second install keeps the admin config', () => {
   writeFileSync(inst.configPath, readFileSync(inst.configPath, 'utf8') + '\n# edited by the admin\n');
   installFaxmail({ root: inst.root, user: 'nobody' });
