@@ -23,6 +23,8 @@ export interface Sample {
   wall: number;
   /** peak RSS over the process tree, MiB */
   rssMb: number;
+  /** CPU seconds (user + system) of the process tree: steadier than wall time on a loaded machine */
+  cpu: number;
   stdout: string;
 }
 
@@ -51,17 +53,17 @@ export async function measure(argv: string[], o: { stdin?: string; cwd?: string;
     child.on('close', resolve);
   });
   if (code !== 0) throw new Error(`runmax failed (${code}): ${stderr}`);
-  const r = JSON.parse(readFileSync(report, 'utf8')) as { wall: number; status: number; signal: number; maxrss_kb: number; tree_maxrss_kb: number };
+  const r = JSON.parse(readFileSync(report, 'utf8')) as { wall: number; status: number; signal: number; maxrss_kb: number; tree_maxrss_kb: number; user: number; sys: number };
   const ok = o.okStatus ?? [0];
   if (r.signal !== 0 || !ok.includes(r.status)) {
     throw new Error(`${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`);
   }
-  return { wall: r.wall, rssMb: Math.max(r.maxrss_kb, r.tree_maxrss_kb) / 1024, stdout };
+  return { wall: r.wall, rssMb: Math.max(r.maxrss_kb, r.tree_maxrss_kb) / 1024, cpu: r.user + r.sys, stdout };
 }
 
 /** Two samples run one after the other, as one: wall times add up, the peak is the larger one. */
 export function sequence(a: Sample, b: Sample): Sample {
-  return { wall: a.wall + b.wall, rssMb: Math.max(a.rssMb, b.rssMb), stdout: a.stdout + b.stdout };
+  return { wall: a.wall + b.wall, rssMb: Math.max(a.rssMb, b.rssMb), cpu: a.cpu + b.cpu, stdout: a.stdout + b.stdout };
 }
 
 export function median(xs: number[]): number {

@@ -7,7 +7,7 @@
  *   - an AREA pixel is a mid-grey pixel whose 8 neighbours are mid-grey too (3 x 3 pixels, 2.2 mm): text in
  *     colour or grey, thin rules and hairlines are strokes, not areas;
  *   - a page gets the line screen when its area pixels cover at least MIN_AREA of it.
- * A page with no mid-grey pixel at all renders the same under any screen (black stays black, white white).
+ * A page with no pixel other than black and white (anyTone false) renders the same under any screen.
  * Pure: Buffers in, numbers out.
  */
 
@@ -22,6 +22,9 @@ export interface PageGrey {
   area: number;
   /** any mid-grey pixel at all */
   anyGrey: boolean;
+  /** any pixel that is neither black nor white (a light tint too): without one, the page renders the same
+   * under any screen */
+  anyTone: boolean;
 }
 
 /** Per-page grey statistics of a file of concatenated binary PGMs (Ghostscript's pgmraw, one image a page). */
@@ -79,15 +82,22 @@ function analysePixels(data: Buffer, width: number, height: number, max: number)
   // value v (0 black .. max white): black share 1 - v/max within [MID_LOW, MID_HIGH]
   const lo = Math.ceil((1 - MID_HIGH) * max);
   const hi = Math.floor((1 - MID_LOW) * max);
-  const mid = new Uint8Array(width * height);
+  // One cheap pass first: most pages (text) have no mid-grey pixel, and then no neighbourhood is looked at.
+  const n = width * height;
   let anyGrey = false;
-  for (let i = 0; i < mid.length; i++) {
+  let anyTone = false;
+  for (let i = 0; i < n; i++) {
     const v = data[i]!;
-    if (v >= lo && v <= hi) {
-      mid[i] = 1;
-      anyGrey = true;
+    if (v !== 0 && v !== max) {
+      anyTone = true;
+      if (v >= lo && v <= hi) {
+        anyGrey = true;
+        break;
+      }
     }
   }
+  const mid = new Uint8Array(anyGrey ? n : 0);
+  if (anyGrey) for (let i = 0; i < n; i++) mid[i] = data[i]! >= lo && data[i]! <= hi ? 1 : 0;
   let area = 0;
   if (anyGrey) {
     for (let y = 1; y < height - 1; y++) {
@@ -110,7 +120,7 @@ function analysePixels(data: Buffer, width: number, height: number, max: number)
       }
     }
   }
-  return { area: area / (width * height), anyGrey };
+  return { area: area / (width * height), anyGrey, anyTone };
 }
 
 /** Should this page get the line screen? */

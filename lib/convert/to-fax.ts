@@ -1,10 +1,14 @@
 /*
  * to-fax.ts: PDFs in, ONE multi-page fax TIFF out, ready for spandsp (SendFAX).
- * Steps: check each input is a PDF; count its pages with gs (before any rendering, so max_pages refuses a
- * huge document cheaply); render in one gs run (small faxes: started speculatively while the pages are
- * counted, kept only if the count agrees) or in page ranges in parallel (big ones);
- * decode-check each part (tiffinfo -D) as soon as its run ends, while the others render; join the parts
- * without re-encoding; check the joined file's page directories; rename into place (no half-written fax ever
+ * Steps: check each input is a PDF; count its pages from the PDF itself (pdf-pages.ts), or with gs where
+ * the file does not say it trustworthily (before any rendering, so max_pages refuses a huge document
+ * cheaply); with fax.dither = "auto", render every page small in grey to choose its screen (one gs run per
+ * document, which counts too); render in one gs run (small faxes) or in page ranges in parallel (big ones),
+ * in auto mode started speculatively with one screen while the grey is analysed, kept only if every
+ * page wants that screen or has no tone; check
+ * each part's structure (lib/tiff/validate.ts structureProblems: no second tool decodes it) as soon as its
+ * run ends; join the parts without re-encoding; check the joined file's page directories; rename into
+ * place (no half-written fax ever
  * exists at `outTiff`). Every tool runs through lib/exec/run.ts under the run's Budget: the wall deadline
  * and the CPU allowance cover all of it, and gs is killed (SIGKILL) when either runs out.
  * gs only ever reads a file that starts with "%PDF-" at byte 0 (stageInput): it chooses its interpreter
@@ -15,7 +19,7 @@
  * maxPages), 'temporary' (gs missing or killed by the system, disk full, the deadline passed),
  * 'internal' (the result failed validation).
  */
-import { mkdtemp, open, readFile, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, statfs, symlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { availableParallelism } from 'node:os';
@@ -24,20 +28,22 @@ import type { Compression, DitherMode, Paper, Resolution } from '../config/schem
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { Logger } from '../log.js';
-import { readTiff, readTiffFile } from '../tiff/read.js';
+import { readTiff } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
-import { checkFaxPages, decodeProblems } from '../tiff/validate.js';
+import { checkFaxPages, structureProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
 import { buildAnalysisArgs, buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type Screens } from './ghostscript.js';
 import { analysePgms, wantsScreen } from './grey.js';
 import type { ToolResult } from '../exec/run.js';
-import { cpuExhausted, type Budget } from '../exec/budget.js';
+import type { Budget } from '../exec/budget.js';
 import { judge } from '../exec/verdict.js';
 import { checkDeadline, cpuError, deadlineError } from '../exec/limits.js';
 import { effectiveWorkers, planRuns, type GsRun } from './plan.js';
+import { countPdfPages } from './pdf-pages.js';
 
 export interface ConvertOptions {
   gs: string;
+  /** no longer run on gs's output (structureProblems checks it); kept for callers that pass it */
   tiffinfo: string;
   resolution: Resolution;
   paper: Paper;
@@ -55,7 +61,7 @@ export interface ConvertOptions {
 interface PageScreen {
   /** the line screen (else threshold) */
   line: boolean;
-  /** the page has no grey at all: it renders the same under either screen */
+  /** the page has no tone at all, only black and white (grey.ts anyTone): it renders the same under either screen */
   plain: boolean;
 }
 
@@ -98,17 +104,28 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     const workers = effectiveWorkers(opts.parallel, availableParallelism());
 
     const geometry = faxGeometry(opts.resolution, opts.paper);
-    // 0. A small fax ends up as one gs run over all documents. With a second core, start that run while the
-    // pages are counted and keep it only if the count agrees; the page limit is still decided by the count
-    // before any output is used, and anything unexpected falls back to the normal path below.
-    const spec = workers > 1 && (await totalBytes(inputs)) <= SPECULATE_MAX_BYTES ? startSpeculativeRun(inputs, work, opts, geometry) : undefined;
-    // In auto mode the count run also renders every page small in grey, to choose each page's screen.
+    // 0. Pages from the PDFs themselves where they say it trustworthily (pdf-pages.ts: no gs start); gs counts
+    // the others. A known total over maxPages is refused here, before any tool runs.
+    const known = await Promise.all(inputs.map((_, i) => countPdfPages(join(work, `in-${i}.pdf`))));
+    log.info({ step: 'pdf-pages', pages: known });
+    if (known.every((n) => n !== undefined)) {
+      const sum = (known as number[]).reduce((a, b) => a + b, 0);
+      if (sum > opts.maxPages) throw new FaxError('too-large', `The documents make ${sum} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: sum, maxPages: opts.maxPages } });
+    }
+    // In auto mode the pages must first be rendered small in grey to choose their screens (countAllPages). With
+    // a second core and page counts the PDFs gave, the fax render starts at the same time, in the runs the
+    // plan will make, with one screen for every page, and is kept when every page wants that screen or has
+    // no tone at all (else it is abandoned and the runs render again with each page's own screen). The guess:
+    // the line screen for a small fax (one run), threshold for a big one (ranges): long documents are mostly
+    // text, often with light tints that want threshold (bench/README.md, "speculative render").
+    const spec = workers > 1 && opts.dither === 'auto' && known.every((n) => n !== undefined) ? startSpeculativeRender(known as number[], inputs, work, opts, geometry, workers, log) : undefined;
 
-    // 1. Count pages; countAllPages refuses (too-large) as soon as the running total passes maxPages.
+    // 1. Count pages (gs only where pdf-pages.ts could not, or to analyse grey in auto mode); countAllPages
+    // refuses (too-large) as soon as the running total passes maxPages.
     let pageCounts: number[];
     let screens: PageScreen[][];
     try {
-      ({ counts: pageCounts, screens } = await countAllPages(inputs, work, opts, geometry, workers, log));
+      ({ counts: pageCounts, screens } = await countAllPages(inputs, known, work, opts, geometry, workers, log));
     } catch (err) {
       await spec?.abandon();
       throw err;
@@ -118,21 +135,19 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // 2. Render.
     const runs = planRuns(pageCounts, workers);
     log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
-    const single = runs.length === 1 && runs[0]!.firstPage === undefined;
     let parts: string[] | undefined;
-    // The speculative run used one screen for everything: its pages are right unless a page that has grey
-    // wants the other screen.
-    const specFits = screens.flat().every((p) => p.plain || p.line === (specScreen(opts.dither) === 'line'));
-    if (spec && single && specFits) parts = await spec.use(total, log);
+    // The speculative render used one screen everywhere: its pages are right when each is plain (no tone: the
+    // same under either screen) or wants that screen, and the plan is the one it rendered.
+    const specFits = spec !== undefined && screens.flat().every((p) => p.plain || p.line === spec.line) && JSON.stringify(runs) === JSON.stringify(spec.runs);
+    if (spec && specFits) parts = await spec.use();
     else await spec?.abandon();
     parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
 
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
     const merged = await mergeTiffFiles(parts, joined, total);
-    // Every part's image data was decoded (tiffinfo -D) as soon as its gs run ended, while the other runs
-    // were still rendering; the merge copies those bytes as they are, so the joined file only needs its
-    // directories checked here, not a second decode.
+    // Every part's structure was checked as soon as its gs run ended; the merge copies those bytes as they
+    // are, so the joined file only needs its directories checked here.
     const problems = checkFaxPages(readTiff(await readFile(joined)), { pages: total, ydpi: geometry.ydpi, width: geometry.width });
     if (problems.length > 0) {
       throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: joined, problems: problems.slice(0, 10) } });
@@ -252,6 +267,7 @@ async function diskIsLow(dir: string): Promise<boolean> {
 
 async function countAllPages(
   inputs: ConvertInput[],
+  known: (number | undefined)[],
   work: string,
   opts: ConvertOptions,
   geometry: ReturnType<typeof faxGeometry>,
@@ -263,11 +279,18 @@ async function countAllPages(
   let counted = 0;
   const results = await mapPool(inputs, workers, async (input, i) => {
     if (cancel.signal.aborted) throw CANCELLED;
+    // The PDF's own count is enough unless the pages' grey must be analysed (auto).
+    const own = known[i];
+    if (own !== undefined && opts.dither !== 'auto') {
+      running += own;
+      counted++;
+      return { pages: own, screens: Array.from({ length: own }, () => ({ line: opts.dither === 'always', plain: false })) };
+    }
     const analysis = `analysis-${i}.pgm`;
     const args = opts.dither === 'auto' ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages) : buildPageCountArgs(`in-${i}.pdf`);
     const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     const pages = r.ok ? parsePageCount(r.stdout) : undefined;
-    log.info({ step: 'count-pages', document: shown(input.name), pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
+    log.info({ step: 'count-pages', document: shown(input.name), pages, own, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
     try {
       if (!r.ok) throw await classifyFailure(r, i, inputs, work, opts.budget);
       if (pages === undefined || pages < 1) {
@@ -302,12 +325,7 @@ async function countAllPages(
 async function chooseScreens(pgm: string, pages: number): Promise<PageScreen[]> {
   const looks = await readFile(pgm).then(analysePgms, () => []);
   if (looks.length !== pages) return Array.from({ length: pages }, () => ({ line: true, plain: false }));
-  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyGrey }));
-}
-
-/** The screen of the speculative run: the line screen unless grey is never screened. */
-function specScreen(dither: DitherMode): 'line' | 'threshold' {
-  return dither === 'never' ? 'threshold' : 'line';
+  return looks.map((p) => ({ line: wantsScreen(p), plain: !p.anyTone }));
 }
 
 /** The screens of one planned run: its documents' pages, or its page range of one document. */
@@ -325,8 +343,10 @@ async function renderAll(
   geometry: ReturnType<typeof faxGeometry>,
   workers: number,
   log: Logger,
+  speculative?: { cancel: AbortSignal },
 ): Promise<string[]> {
   const cancel = new AbortController();
+  speculative?.cancel.addEventListener('abort', () => cancel.abort(), { once: true });
   // Longest runs start first so the parallel runs finish close together; results keep plan order.
   const order = runs.map((_, i) => i).sort((a, b) => runs[b]!.pages - runs[a]!.pages);
   const outcome = new Array<PromiseSettledResult<string>>(runs.length);
@@ -334,7 +354,7 @@ async function renderAll(
     const run = runs[k]!;
     const firstDoc = run.docs[0]!;
     if (cancel.signal.aborted) throw CANCELLED;
-    const output = `part-${k}.tif`;
+    const output = `${speculative ? 'spec-' : ''}part-${k}.tif`;
     const args = buildRenderArgs({
       inputs: run.docs.map((d) => `in-${d}.pdf`),
       output,
@@ -347,21 +367,19 @@ async function renderAll(
     // In a multi-document run, blame the document gs was on when it complained or stopped.
     const where = locateTrouble(r.stdout);
     const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
-    let produced: number | undefined;
-    if (r.ok) produced = await readTiffFile(join(work, output)).then((p) => p.length, () => undefined);
-    log.info({ step: 'render', run: k, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, produced, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy });
-    if (r.ok && produced === run.pages) {
-      const decode = await decodeProblems(opts.tiffinfo, join(work, output), { budget: opts.budget });
-      if (decode.length === 0) return join(work, output);
+    // gs exited 0: check the part's structure ourselves (validate.ts structureProblems), no second decode.
+    const problems = r.ok ? await readFile(join(work, output)).then((b) => structureProblems(b, run.pages), (e: unknown) => [String(e)]) : [];
+    log.info({ step: 'render', run: k, speculative: speculative !== undefined, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, problems: problems.slice(0, 3) });
+    if (r.ok && problems.length === 0) return join(work, output);
+    // A page's strip cut short: our output is wrong, not the document ('internal'). Missing pages or an
+    // unreadable file fall through to the document's fault, as gs's own "page will be missing" does.
+    if (r.ok && problems.every((p) => p.startsWith('page '))) {
       cancel.abort();
-      // tiffinfo stopped by the run's limits is the limit's failure, not a bad part.
-      checkDeadline(opts.budget);
-      if (cpuExhausted(opts.budget)) throw cpuError(opts.budget, inputs[firstDoc]!.name);
-      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: decode.slice(0, 10) } });
+      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: problems.slice(0, 10) } });
     }
     cancel.abort();
     if (r.ok) {
-      // gs said all was well but pages are missing ("page will be missing in the output").
+      // gs said all was well but pages are missing ("page will be missing in the output"): the document's fault.
       throw await classifyFailure({ ...r, ok: false }, blamed, inputs, work, opts.budget);
     }
     throw await classifyFailure(r, blamed, inputs, work, opts.budget);
@@ -372,38 +390,31 @@ async function renderAll(
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);
 }
 
-/** Only documents this small are rendered speculatively: a bigger one is likely to be split into ranges. */
-const SPECULATE_MAX_BYTES = 2 * 1024 * 1024;
-
-async function totalBytes(inputs: ConvertInput[]): Promise<number> {
-  let sum = 0;
-  for (const i of inputs) sum += (await stat(i.pdf)).size;
-  return sum;
-}
-
-interface SpeculativeRun {
-  /** The part, if the run produced exactly `pages` pages that all decode; undefined: render normally. */
-  use(pages: number, log: Logger): Promise<string[] | undefined>;
-  /** Stop it and wait until gs is gone. */
+interface SpeculativeRender {
+  runs: GsRun[];
+  /** its screen on every page: the line screen (else threshold) */
+  line: boolean;
+  /** Its parts, if every run produced its pages and they passed their check; undefined: render normally. */
+  use(): Promise<string[] | undefined>;
+  /** Stop it and wait until every gs is gone. */
   abandon(): Promise<void>;
 }
 
-function startSpeculativeRun(inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>): SpeculativeRun {
+/** The runs planned for these page counts, rendered with one screen on every page before the screens are known. */
+function startSpeculativeRender(counts: number[], inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>, workers: number, log: Logger): SpeculativeRender {
   const cancel = new AbortController();
-  const output = 'speculative.tif';
-  const args = buildRenderArgs({ inputs: inputs.map((_, i) => `in-${i}.pdf`), output, geometry, compression: opts.compression, screens: specScreen(opts.dither) });
-  const running = runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
+  const runs = planRuns(counts, workers);
+  const line = runs.length === 1;
+  const screens = counts.map((n) => Array.from({ length: n }, () => ({ line, plain: false })));
+  // A failed speculative run is not reported: the normal render runs and reports what it finds.
+  const running = renderAll(runs, screens, inputs, work, opts, geometry, workers, log, { cancel: cancel.signal }).then(
+    (parts) => parts,
+    () => undefined,
+  );
   return {
-    async use(pages, log) {
-      const r = await running;
-      if (!r.ok) return undefined;
-      const file = join(work, output);
-      const produced = await readTiffFile(file).then((p) => p.length, () => -1);
-      log.info({ step: 'render', run: 'speculative', pages, produced, ms: r.wallMs, cpuMs: r.cpuMs });
-      if (produced !== pages) return undefined;
-      if ((await decodeProblems(opts.tiffinfo, file, { budget: opts.budget })).length > 0) return undefined;
-      return [file];
-    },
+    runs,
+    line,
+    use: () => running,
     async abandon() {
       cancel.abort();
       await running;

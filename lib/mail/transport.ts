@@ -12,8 +12,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
-import nodemailer from 'nodemailer';
+// nodemailer and execa load only when a message goes out that way (issue 13: sendfax imports this module
+// for its notices but mails nothing on the usual path; the two are ~570 KB of the bundle).
 import type { Config } from '../config/schema.js';
 import { oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
@@ -71,6 +71,7 @@ function smtpFailure(err: unknown): DeliveryError {
 }
 
 async function viaSmtp(config: Readonly<Config>, envelope: Envelope, raw: Buffer, limitMs?: number): Promise<string> {
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(smtpOptions(config.mail, limitMs));
   try {
     const info = await transport.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw });
@@ -87,6 +88,7 @@ async function viaSendmail(config: Readonly<Config>, envelope: Envelope, raw: Bu
   // sendmail reads a UNIX mailbox-style message: LF line ends.
   const input = Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
   const timeout = Math.max(1000, Math.min(config.mail.smtp_timeout * 1000, limitMs ?? Infinity));
+  const { execa } = await import('execa');
   const r = await execa(config.paths.sendmail, args, { input, reject: false, timeout, stdout: 'pipe', stderr: 'pipe' });
   if (!r.failed) return 'queued by sendmail';
   const bin = config.paths.sendmail;

@@ -56,6 +56,52 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+/**
+ * Problems with the structure of a fax TIFF that Ghostscript has just written and exited 0 for, found
+ * without decoding it (issue 13: a second tool decoding every page cost more than the check is worth
+ * when gs says all went well): the file parses (every IFD and every strip inside the file: read.ts), it
+ * has `pages` pages, each page's strips cover its height with non-empty data, and each strip of a G4 page
+ * ends with the end-of-facsimile-block code, which libtiff's encoder writes only after the last line: a
+ * strip cut short, or never finished, lacks it. (libtiff ends a G3 strip with no such code, only the last
+ * line and fill bits; G3 strips get the other checks.) Pure.
+ */
+export function structureProblems(buf: Uint8Array, pages: number): string[] {
+  let parsed: TiffPage[];
+  try {
+    parsed = readTiff(buf);
+  } catch (err) {
+    return [err instanceof Error ? err.message : String(err)];
+  }
+  const problems: string[] = [];
+  if (parsed.length !== pages) problems.push(`${parsed.length} pages, expected ${pages}`);
+  parsed.forEach((p, i) => {
+    const strips = p.stripOffsets.length;
+    if (strips === 0 || strips !== p.stripByteCounts.length) problems.push(`page ${i + 1}: no image data`);
+    else if (Math.min(p.rowsPerStrip, p.height) * strips < p.height) problems.push(`page ${i + 1}: strips cover fewer than ${p.height} lines`);
+    p.stripOffsets.forEach((off, k) => {
+      const n = p.stripByteCounts[k] ?? 0;
+      if (n === 0) problems.push(`page ${i + 1}: strip ${k + 1} is empty`);
+      else if (!endsWithEndCode(buf.subarray(off, off + n), p)) problems.push(`page ${i + 1}: strip ${k + 1} does not end with the end-of-page code (cut short)`);
+    });
+  });
+  return problems;
+}
+
+/** Two 12-bit EOLs (000000000001) in a row end a G4 strip (EOFB, T.6). */
+const G4_END = /000000000001000000000001$/;
+
+function endsWithEndCode(strip: Uint8Array, page: TiffPage): boolean {
+  if (page.compression !== COMPRESSION.g4) return true;
+  // The last 16 bytes as bits in the order written (FillOrder 2: least significant bit first), padding zeros cut.
+  const tail = strip.subarray(Math.max(0, strip.length - 16));
+  let bits = '';
+  for (const byte of tail) {
+    const b = byte.toString(2).padStart(8, '0');
+    bits += page.fillOrder === 2 ? [...b].reverse().join('') : b;
+  }
+  return G4_END.test(bits.replace(/0+$/, ''));
+}
+
 /** Lines of tiffinfo's stderr that say nothing about the image data (harmless private tags). */
 const HARMLESS = /unknown field with tag|ASCII value for tag .* does not end in null byte/i;
 

@@ -15,6 +15,7 @@ import {
 } from '../../lib/convert/ghostscript.js';
 import { faxGeometry } from '../../lib/convert/geometry.js';
 import { A4, GS, markedPagesPs, psToPdf, scratchDir } from './pdfs.js';
+import { figure } from '../helpers/figure.js';
 
 const dir = scratchDir('gs');
 
@@ -119,7 +120,7 @@ test('the runner kills gs with SIGKILL when the time is up, and the process is g
   const slow = fakeGs('slow-gs', `echo $$ > ${pidFile}\nexec sleep 30`);
   const t = performance.now();
   const r = await runGhostscript(slow, ['x'], { cwd: dir, timeoutMs: 300 });
-  assert.ok(performance.now() - t < 5000);
+  figure('timeoutMs 300: gs killed after', performance.now() - t);
   assert.is(r.killedBy, 'timeout');
   assert.not.ok(r.ok);
   assert.is(r.signal, 'SIGKILL');

@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/log.js';
 import { A4, GREY_BOXES, GS, LETTER, LOOPING_PS, TIFFINFO, greyImagePs, landscapeBarPs, markPosition, markedPagesPs, psToPdf, scratchDir, squarePs, textPagesPs, writeText } from './pdfs.js';
 import { blackBox, blackShare, decodePages, mixedRows } from './raster.js';
 import { expectFaxError } from '../helpers/assert-rejects.js';
+import { figure } from '../helpers/figure.js';
 
 const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
@@ -249,7 +250,7 @@ test('dither auto: each page gets the screen its own pixels call for (text: thre
   assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
   assert.is.not(auto.prints[2], always.prints[2]);
   // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
-  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0));
+  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0 && l['speculative'] === false));
 });
 
 test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
@@ -259,24 +260,42 @@ test('dither auto: a small fax whose pages are plain or grey areas keeps the spe
   // Documents are counted in parallel: their log lines come in either order.
   const screens = Object.fromEntries(c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]));
   assert.equal(screens, { 'photo.pdf': 'L', 'a.pdf': '-' });
-  assert.ok(c.lines.some((l) => l['run'] === 'speculative' && l['produced'] === 2));
-  assert.not.ok(c.lines.some((l) => l['step'] === 'render' && l['run'] === 0), 'no second render');
+  const renders = c.lines.filter((l) => l['step'] === 'render');
+  assert.equal(renders.map((l) => [l['run'], l['speculative'], l['problems']]), [[0, true, []]], 'the speculative render was kept, no second render');
 });
 
-test('a small fax is rendered speculatively while its pages are counted; a big one is not kept that way', async () => {
+test('pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges for a big one; speculative ranges only in auto mode', async () => {
   const small = capture();
   const r = await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }, { name: 'l.pdf', pdf: pdf['landscape']! }], out(), base, small.log);
   assert.is(r.pages, 2);
-  const renders = small.lines.filter((l) => l['step'] === 'render');
-  assert.equal(renders.map((l) => l['run']), ['speculative'], 'only the speculative run rendered');
+  assert.equal(small.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [1, 1]);
+  assert.not.ok(small.lines.some((l) => l['step'] === 'count-pages'), 'gs did not count');
+  assert.equal(small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]), [[0, false]], 'one render, nothing speculative');
   const big = capture();
   await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
-  const runs = big.lines.filter((l) => l['step'] === 'render').map((l) => l['run']);
-  assert.ok(runs.length >= 2 && !runs.includes('speculative'), `parallel ranges, no speculative output used: ${JSON.stringify(runs)}`);
+  const runs = big.lines.filter((l) => l['step'] === 'render');
+  assert.ok(runs.length >= 2 && runs.every((l) => l['speculative'] === false), `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`);
+  // auto mode: the same ranges start with the line screen while the grey is analysed, and are kept (the pages are plain).
+  const auto = capture();
+  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, auto.log);
+  const autoRuns = auto.lines.filter((l) => l['step'] === 'render');
+  assert.ok(autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true), `speculative ranges kept: ${JSON.stringify(autoRuns)}`);
   // Without a second worker there is nothing to speculate with.
   const one = capture();
-  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, parallel: 1 }, one.log);
-  assert.not.ok(one.lines.some((l) => l['run'] === 'speculative'));
+  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, parallel: 1, dither: 'auto' }, one.log);
+  assert.not.ok(one.lines.some((l) => l['speculative'] === true));
+});
+
+test('a PDF whose own page tree cannot be trusted is counted by gs (and still converted)', async () => {
+  // The same PDF with its cross-reference offsets broken: gs repairs it; pdf-pages.ts refuses to guess.
+  const good = readFileSync(pdf['a4Square']!);
+  const broken = join(dir, 'broken-xref.pdf');
+  writeFileSync(broken, Buffer.from(good.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n999999'), 'latin1'));
+  const c = capture();
+  const r = await convertToFax([{ name: 'broken.pdf', pdf: broken }], out(), base, c.log);
+  assert.is(r.pages, 1);
+  assert.equal(c.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [null]);
+  assert.is(c.lines.find((l) => l['step'] === 'count-pages')?.['pages'], 1, 'gs counted');
 });
 
 test('more pages than allowed: too-large before anything is rendered', async () => {
@@ -313,7 +332,7 @@ test('PostScript saved as .pdf is refused without running it', async () => {
   const err = await fails(convertToFax([{ name: 'evil.pdf', pdf: pdf['loop']! }], out(), base, capture().log));
   assert.is(err.code, 'bad-document');
   assert.is(err.message, 'The document "evil.pdf" is not a readable PDF file.');
-  assert.ok(performance.now() - t < 2000);
+  figure('PostScript as .pdf refused after', performance.now() - t);
 });
 
 /** Our gs processes still rendering in-0.pdf in a scratch dir beside `file` (other test files run their own). */
@@ -360,7 +379,7 @@ test('the CPU allowance: gs is killed and the document refused (bad-document), w
   const ms = performance.now() - t;
   assert.is(err.code, 'bad-document');
   assert.is(err.message, 'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.');
-  assert.ok(ms < 10_000, `took ${ms} ms`);
+  figure('CPU allowance 0.3 s: refused after', ms);
   assert.not.ok(existsSync(file));
   assert.equal(leftovers(), []);
   assert.equal(oursStillRunning(file), []);
@@ -375,7 +394,7 @@ test('the wall-clock deadline: gs is killed and the mail deferred (temporary), w
   const ms = performance.now() - t;
   assert.is(err.code, 'temporary');
   assert.is(err.message, 'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.');
-  assert.ok(ms < 3000, `took ${ms} ms`);
+  figure('deadline 0.4 s: deferred after', ms);
   assert.not.ok(existsSync(file));
   assert.equal(leftovers(), []);
   assert.equal(oursStillRunning(file), []);

