@@ -33,6 +33,7 @@ export function formatJob(job: Job): string {
       a.rate ? `${a.rate} bit/s` : '',
       a.resolution || '',
       a.remoteStationId ? `station "${a.remoteStationId}"` : '',
+      a.mode ? (a.mode === 'T38' ? 'T.38' : 'audio') : '',
       a.duration !== undefined ? `${a.duration} s` : '',
     ].filter(Boolean);
     lines.push(`    #${a.n}  ${localTime(a.at)}  ${a.status.padEnd(10)} ${detail.join(', ')}`);

@@ -20,9 +20,9 @@ import { dropCallFile } from '../asterisk/queue.js';
 import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
 import { releaseLine, type NextCall } from '../spool/line.js';
-import type { Attempt, Job } from '../spool/types.js';
+import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from './classify.js';
-import { decideRetry, type RetryDecision } from './retry.js';
+import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
 
 export interface SentReport {
@@ -37,6 +37,8 @@ export interface SentReport {
   /** FAXOPT(resolution): pixels per metre "8031x7700" (or dpi "204x196") */
   resolution: string;
   remoteId: string;
+  /** FAXMODE: T38 or audio */
+  mode?: string;
   duration?: number;
 }
 
@@ -100,6 +102,8 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
     resolution: resolutionToDpi(report.resolution),
     remoteStationId: cleanStationId(report.remoteId),
   };
+  const mode = parseFaxMode(report.mode);
+  if (mode) attempt.mode = mode;
   if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
   return finishAttempt(config, report.job, attempt, outcome, log, now);
 }
@@ -244,6 +248,7 @@ export async function startCall(config: Readonly<Config>, paths: SpoolPaths, nex
       tiffPath: join(dir, job.tiff),
       attempt: attemptNo,
       ...(config.source ? { configPath: config.source } : {}),
+      ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
     });
     await dropCallFile(name, renderCallFile(callFile), dropOptions);
   } catch (err) {
