@@ -39,6 +39,9 @@ TEST=(
   # namespace, so the machine's sudo configuration is not touched). Needed in production only by servers
   # that set send.group: apt-get install sudo.
   sudo
+  # sip (issue 14): the SIP trunk tests put two Asterisks in network namespaces (`ip netns`) joined by
+  # tools/netwire (built with gcc; libc6-dev has linux/if_tun.h, gcc pulls it in).
+  iproute2
 )
 
 MIN_NODE=20.15.0

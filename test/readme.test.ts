@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
-import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderSharedLine } from './helpers/asterisk-config.js';
+import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, PJSIP_MODULES, README_TRUNK, TRUNK_DIDS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderSharedLine, renderTrunkContext } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -106,6 +106,16 @@ test('the Asterisk files in the README are the ones the test bed writes', () => 
   assert.match(readme, /Debian 12 and 13 have no Asterisk package/);
   assert.not.match(readme, /reads only the\s+first `?\[globals\]/);
   assert.ok(readme.includes('/var/log/asterisk/full'), 'where to look when a test fax does not come back');
+});
+
+test('the SIP trunk files in the README are the ones test/sip/ runs faxmail\'s Asterisk with', () => {
+  assert.is(blockAfter('`/etc/asterisk/modules.conf` (add to the list above):'), PJSIP_MODULES.map((m) => `load => ${m}.so\n`).join(''));
+  assert.is(blockAfter('`/etc/asterisk/pjsip.conf`'), renderPjsipTrunk(README_TRUNK));
+  assert.is(blockAfter('one line per fax number):'), renderTrunkContext(TRUNK_DIDS));
+  const toml = blockAfter('the endpoint\'s name after the `@`):');
+  assert.is(parseConfig(toml, 'README.md', { checkPaths: false }).callfile.channel, 'PJSIP/{number}@trunk');
+  for (const key of ['t38_udptl', 't38_udptl_ec', 't38_udptl_maxdatagram', 'fax_detect', 'direct_media']) assert.ok(readme.includes(`| \`${key} = `), key);
+  assert.match(readme, /What to ask the carrier/);
 });
 
 test('the shared voice and fax line in the README is wired as the test bed wires it', () => {

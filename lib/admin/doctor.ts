@@ -7,9 +7,10 @@
  *   spool      directories writable by the spool owner, nothing inside owned by anyone else
  *   postfix    postconf/postmap: the master.cf pipe service (user, flags, argv), the transport map's answer
  *              for the fax domain, recipient_delimiter, the recipient limit, the time limit, relay_domains
- *   asterisk   asterisk -rx, when Asterisk is running: res_fax_spandsp, the faxmail contexts, the globals,
- *              app_playtones where a shared voice and fax line (Gosub(faxmail-detect)) is wired,
- *              the outgoing directory writable by the user Asterisk runs as
+ *   asterisk   asterisk -rx, when Asterisk is running: the fax modules (res_fax, res_fax_spandsp; chan_pjsip and
+ *              res_pjsip_t38 when callfile.channel is PJSIP), the trunk's PJSIP endpoint and how it carries
+ *              faxes, the faxmail contexts, the globals, app_playtones where a shared voice and fax line
+ *              (Gosub(faxmail-detect)) is wired, the outgoing directory writable by the user Asterisk runs as
  *   sample     a built-in sample mail through sendfax --dry-run, as Postfix would run it (nothing kept)
  *   queue      the queue's timer: `faxmail run` finished within the last 5 minutes (HOOKS below)
  * Exit status for monitoring: 0 all passed, 1 a warning, 2 a failure (the Nagios convention).
@@ -321,15 +322,22 @@ function parseDuration(v: string): number | undefined {
 }
 
 async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<CheckResult[]> {
-  const conf = typeof opts.values['asterisk-config'] === 'string' ? ['-C', opts.values['asterisk-config']] : [];
-  const rx = (command: string) => run(findProgram('asterisk'), [...conf, '-rx', command], { timeout: 15_000 });
+  // --asterisk-config, else the [asterisk] settings faxmail itself uses to reach Asterisk.
+  const astConf = typeof opts.values['asterisk-config'] === 'string' ? opts.values['asterisk-config'] : c.asterisk.config;
+  const conf = astConf ? ['-C', astConf] : [];
+  const binary = c.asterisk.binary && existsSync(c.asterisk.binary) ? c.asterisk.binary : findProgram('asterisk');
+  const rx = (command: string) => run(binary, [...conf, '-rx', command], { timeout: 15_000 });
   const v = await rx('core show version');
   if (v.exitCode !== 0 || !/^Asterisk /m.test(v.stdout)) {
     return [warn('asterisk', 'reachable', `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); Asterisk checks skipped`, 'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; --asterisk-config FILE for a private instance')];
   }
   const out: CheckResult[] = [ok('asterisk', 'reachable', (v.stdout.split('\n')[0] ?? '').trim())];
-  const mod = await rx('module show like res_fax_spandsp');
-  out.push(/res_fax_spandsp\.so/.test(mod.stdout) ? ok('asterisk', 'res_fax_spandsp', 'loaded') : fail('asterisk', 'res_fax_spandsp', 'not loaded: Asterisk cannot send or receive faxes', 'build Asterisk with libspandsp-dev and libtiff-dev present (scripts/build-asterisk.sh), then module load res_fax_spandsp.so'));
+  for (const m of faxModules(c.callfile.channel)) {
+    const mod = await rx(`module show like ${m.name}`);
+    out.push(new RegExp(`^${m.name}\\.so\\s.*\\bRunning\\b`, 'm').test(mod.stdout) ? ok('asterisk', m.name, 'loaded') : fail('asterisk', m.name, `not loaded: ${m.why}`, `build Asterisk with it (scripts/build-asterisk.sh), add 'load => ${m.name}.so' to modules.conf, then asterisk -rx 'module load ${m.name}.so'`));
+  }
+  const endpoint = pjsipEndpoint(c.callfile.channel);
+  if (endpoint) out.push(...checkEndpoint(endpoint, (await rx(`pjsip show endpoint ${endpoint}`)).stdout));
   for (const ctx of [c.callfile.context, 'faxmail-receive']) {
     const d = await rx(`dialplan show ${ctx}`);
     out.push(new RegExp(`\\[ Context '${ctx}'`).test(d.stdout) ? ok('asterisk', `context ${ctx}`, 'loaded') : fail('asterisk', `context ${ctx}`, 'not in the dialplan', "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to extensions.conf; dialplan reload"));
@@ -355,6 +363,50 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
     const w = account ? canWrite(account, c.paths.outgoing) : undefined;
     out.push(w ? ok('asterisk', 'outgoing', `${c.paths.outgoing} writable by ${account!.name}, the user Asterisk runs as`) : fail('asterisk', 'outgoing', `${c.paths.outgoing} is not writable by ${user ?? 'the Asterisk user'}`, `chown ${user ?? 'asterisk'} ${c.paths.outgoing}`));
   }
+  return out;
+}
+
+/** The Asterisk modules faxmail's calls need with this callfile.channel, and what breaks without each. Pure. */
+export function faxModules(channel: string): { name: string; why: string }[] {
+  const mods = [
+    { name: 'res_fax', why: 'SendFAX and ReceiveFAX do not exist' },
+    { name: 'res_fax_spandsp', why: 'Asterisk cannot send or receive faxes (build it with libspandsp-dev and libtiff-dev present)' },
+  ];
+  if (/^PJSIP\//i.test(channel)) {
+    mods.push(
+      { name: 'chan_pjsip', why: `callfile.channel ${channel} needs it: no call can be placed` },
+      { name: 'res_pjsip_t38', why: 'no T.38 on the SIP trunk: every fax goes as audio, and faxes to a carrier that expects T.38 fail' },
+    );
+  }
+  return mods;
+}
+
+/** The PJSIP endpoint callfile.channel dials through (PJSIP/{number}@trunk -> trunk), if any. Pure. */
+export function pjsipEndpoint(channel: string): string | undefined {
+  return /^PJSIP\/[^@]*@([A-Za-z0-9_.-]+)$/i.exec(channel)?.[1];
+}
+
+/**
+ * `pjsip show endpoint NAME`: the endpoint exists, and how it carries faxes (T.38 with error correction, or
+ * audio only; direct_media; its codecs). Pure.
+ */
+export function checkEndpoint(name: string, output: string): CheckResult[] {
+  if (!new RegExp(`^\\s*Endpoint:\\s+${name.replace(/[.]/g, '\\.')}\\b`, 'm').test(output)) {
+    return [fail('asterisk', `endpoint ${name}`, `callfile.channel dials through PJSIP endpoint ${name}, but Asterisk has no such endpoint`, `define [${name}] (type = endpoint, aor, identify) in pjsip.conf as README "SIP trunk" shows, then asterisk -rx 'module reload res_pjsip.so'`)];
+  }
+  const value = (key: string): string => new RegExp(`^\\s*${key}\\s*:\\s*(.*?)\\s*$`, 'm').exec(output)?.[1] ?? '';
+  const t38 = /^(yes|true)$/i.test(value('t38_udptl'));
+  const ec = value('t38_udptl_ec');
+  const codecs = value('allow').replace(/[()]/g, '').trim();
+  const out: CheckResult[] = [];
+  const media = `codecs ${codecs || '?'}`;
+  if (t38 && ec !== 'redundancy' && ec !== 'fec') {
+    out.push(warn('asterisk', `endpoint ${name}`, `T.38 without error correction (t38_udptl_ec = ${ec || 'none'}): one lost packet can fail a fax`, `set t38_udptl_ec = redundancy on [${name}] (README "SIP trunk")`));
+  } else {
+    out.push(ok('asterisk', `endpoint ${name}`, t38 ? `T.38 with ${ec}, audio fallback; ${media}` : `no T.38: faxes go as G.711 audio; ${media}`));
+  }
+  if (/^(yes|true)$/i.test(value('direct_media'))) out.push(warn('asterisk', `endpoint ${name} media`, 'direct_media = yes: bridged calls may send the media around Asterisk, where res_fax cannot see it', `set direct_media = no on [${name}]`));
+  if (codecs && !/\b(alaw|ulaw)\b/.test(codecs)) out.push(fail('asterisk', `endpoint ${name} codecs`, `codecs ${codecs}: no G.711 (alaw or ulaw), so a fax cannot go as audio`, `set disallow = all and allow = alaw (or ulaw, as your carrier uses) on [${name}]`));
   return out;
 }
 

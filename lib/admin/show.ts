@@ -36,6 +36,7 @@ export function formatJob(job: Job): string {
       a.rate ? `${a.rate} bit/s` : '',
       a.resolution || '',
       a.remoteStationId ? `station "${a.remoteStationId}"` : '',
+      a.mode ? (a.mode === 'T38' ? 'T.38' : 'audio') : '',
       a.duration !== undefined ? `${a.duration} s` : '',
       a.lost ? 'LOST (no result)' : '',
       ...(a.unknown ?? []).map((f) => `${f} unknown (reported "${a.raw?.[f] ?? ''}")`),

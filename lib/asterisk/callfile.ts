@@ -47,7 +47,7 @@ export function expandChannel(template: string, number: string): string {
 }
 
 /** The call file for one attempt of a job. */
-export function buildCallFile(settings: CallFileSettings, job: { id: string; number: string; tiffPath: string; attempt: number; configPath?: string }): CallFile {
+export function buildCallFile(settings: CallFileSettings, job: { id: string; number: string; tiffPath: string; attempt: number; configPath?: string; t38?: boolean }): CallFile {
   if (!isJobId(job.id)) throw new FaxError('internal', 'Refusing to write a call file for an invalid job id.');
   if (!SAFE_PATH.test(job.tiffPath)) throw new FaxError('config', `The fax file path ${job.tiffPath.slice(0, 80)} has characters a call file cannot carry; use a plain spool path.`);
   for (const [key, value] of [['callfile.context', settings.context], ['callfile.extension', settings.extension]] as const) {
@@ -63,6 +63,8 @@ export function buildCallFile(settings: CallFileSettings, job: { id: string; num
     ['FAXFILE', job.tiffPath],
   ];
   if (job.configPath && SAFE_PATH.test(job.configPath)) variables.push(['FAXMAIL_CONFIG', job.configPath]);
+  // The dialplan sends audio only (SendFAX option F) when told so: see t38ForNextAttempt().
+  if (job.t38 === false) variables.push(['FAXMAIL_T38', 'no']);
   const file: CallFile = {
     channel: expandChannel(settings.channel, job.number),
     waitTime: settings.wait_time,

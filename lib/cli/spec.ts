@@ -219,12 +219,12 @@ export const FAXMAIL_NOTIFY: ProgramSpec = {
   ],
   options: [...COMMON_OPTIONS],
   commands: [
-    { name: 'sent', summary: 'the result of an answered outgoing call', options: [s('job', 'job id'), s('attempt', 'attempt number'), ...resultOptions, s('duration', 'call seconds', false)] },
+    { name: 'sent', summary: 'the result of an answered outgoing call', options: [s('job', 'job id'), s('attempt', 'attempt number'), ...resultOptions, s('mode', 'FAXMODE: T38 or audio (what the line carried)', false), s('duration', 'call seconds', false)] },
     { name: 'unanswered', summary: 'an outgoing call that was not answered', options: [s('job', 'job id'), s('attempt', 'attempt number'), s('reason', '${REASON} of the failed extension')] },
     {
       name: 'received',
       summary: 'a received fax',
-      options: [s('id', 'inbound id (the TIFF name)'), s('did', 'the dialled number'), s('caller-num', 'CALLERID(num)'), s('caller-name', 'CALLERID(name)'), ...resultOptions, s('duration', 'call seconds', false)],
+      options: [s('id', 'inbound id (the TIFF name)'), s('did', 'the dialled number'), s('caller-num', 'CALLERID(num)'), s('caller-name', 'CALLERID(name)'), ...resultOptions, s('mode', 'FAXMODE: T38 or audio (what the line carried)', false), s('duration', 'call seconds', false)],
     },
     { name: 'flush', summary: 'send the mails waiting in the outbox', options: [] },
     {

@@ -26,6 +26,7 @@ import { lookupError } from '../notify/classify.js';
 import { renderMail } from '../notify/template.js';
 import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
+import { parseFaxMode } from '../spool/types.js';
 import { readTiffFile, type TiffPage } from '../tiff/read.js';
 import { checkInboundId, FINAL_INBOUND_STATES, inboundFile, readInboundRecord, writeInboundRecord, type InboundRecord } from './record.js';
 import { pageDpi, tiffToPdf } from './tiff-to-pdf.js';
@@ -52,6 +53,8 @@ export interface ReceivedReport {
   rate: number;
   /** FAXOPT(resolution), pixels per metre "8031x7700" */
   resolution: string;
+  /** FAXMODE: T38 or audio */
+  mode?: string;
   /** seconds from answer to hangup */
   duration?: number;
 }
@@ -140,6 +143,8 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     partial: fileThere && status !== 'SUCCESS',
     received: received.toISOString(),
   };
+  const mode = parseFaxMode(report.mode);
+  if (mode) base.mode = mode;
   const values: InboundValues = {
     id,
     caller: formatCaller(report.callerName, report.callerNum, locale),

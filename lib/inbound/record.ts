@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FaxError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
 import type { SpoolPaths } from '../spool/jobs.js';
+import type { FaxMode } from '../spool/types.js';
 
 /** delivered/queued/empty are final; no-recipient waits for the admin (a new run tries again). */
 export type InboundState = 'delivered' | 'queued' | 'empty' | 'no-recipient';
@@ -26,6 +27,8 @@ export interface InboundRecord {
   /** pages in the received TIFF (0: none) */
   pages: number;
   partial: boolean;
+  /** what the line carried (FAXMODE), when the dialplan reported it */
+  mode?: FaxMode;
   recipients: string[];
   /** file names inside <spool>/inbound */
   tiff?: string;

@@ -272,14 +272,19 @@ export const RES_FAX_CATALOG: Readonly<Record<ResFaxCode, CatalogEntry>> = {
     },
   }),
   FILE_ERROR: e('local_error', LOCAL_FILE),
+  // With the template's SendFAX/ReceiveFAX option f, a far end or carrier without T.38 gets the fax as
+  // audio in the same call, so this error only means that the call ended (or the channel failed) while
+  // the switch to T.38 was being set up: a person who answered and hung up within seconds, or a carrier
+  // whose T.38 path drops calls. A retry helps; faxmail makes every later attempt of the job audio only
+  // (retry.ts t38ForNextAttempt), which gets around the second case.
   T38_NEG_ERROR: e('line_error', {
     en: {
-      explain: 'The telephone network could not set up a fax connection (T.38) with the receiving side.',
-      action: 'Send your mail again later. If it fails again, forward this notice to your fax administrator.',
+      explain: 'The number answered, but the call ended while it was being switched to fax mode (T.38), before any page was sent. A person may have answered and hung up, or the telephone network could not carry the fax in that mode.',
+      action: 'Check that the number is a fax number and send your mail again. If it happens again, forward this notice to your fax administrator: the provider\'s fax mode (T.38) may not work to this number.',
     },
     ja: {
-      explain: '電話網で相手側とのファクス接続(T.38)を確立できませんでした。',
-      action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
+      explain: '相手の番号は応答しましたが、ファクス用の通信方式(T.38)への切り替え中に通話が終了し、ページは送信されませんでした。人が応答して電話を切ったか、通信事業者の網がこの方式でファクスを運べなかった可能性があります。',
+      action: '番号がファクス番号であることを確認して、もう一度メールを送ってください。再度発生する場合は、この通知をファクス管理者に転送してください(通信事業者のT.38が正しく動作していない可能性があります)。',
     },
   }),
   HANGUP: e('dropped', DROPPED),

@@ -19,9 +19,9 @@ import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
-import type { Attempt, Job } from '../spool/types.js';
+import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from './classify.js';
-import { decideRetry, type RetryDecision } from './retry.js';
+import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
 
 export interface SentReport {
@@ -36,6 +36,8 @@ export interface SentReport {
   /** FAXOPT(resolution): pixels per metre "8031x7700" (or dpi "204x196") */
   resolution: string;
   remoteId: string;
+  /** FAXMODE: T38 or audio */
+  mode?: string;
   duration?: number;
   /** fields of the stored report that could not be read (lib/queue/reports.ts), kept raw */
   unknown?: string[];
@@ -96,6 +98,8 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
     resolution: resolutionToDpi(report.resolution),
     remoteStationId: cleanStationId(report.remoteId),
   };
+  const mode = parseFaxMode(report.mode);
+  if (mode) attempt.mode = mode;
   if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
   keepUnknown(attempt, report);
   return finishAttempt(config, report.job, attempt, outcome, log, now, opts);

@@ -27,6 +27,17 @@ export function maxTotalAttempts(rules: RetryRules): number {
   return 2 * Math.max(...RETRYABLE_CLASSES.map((c) => rules[c].max_attempts));
 }
 
+/**
+ * May the next attempt use T.38? Not after an attempt that ended in T38_NEG_ERROR: the template runs
+ * SendFAX with option f (fall back to audio in the same call when the far end never asks for T.38, or
+ * refuses it), so that error means the call died while the switch to T.38 was being set up, which a
+ * carrier with a broken T.38 path does every time. The rest of the job then goes as audio
+ * (FAXMAIL_T38=no in the call file: SendFAX option F). Pure.
+ */
+export function t38ForNextAttempt(attempts: readonly Pick<Attempt, 'error'>[]): boolean {
+  return !attempts.some((a) => a.error === 'T38_NEG_ERROR');
+}
+
 /** Decide after the last attempt in `attempts`. */
 export function decideRetry(attempts: readonly Attempt[], rules: RetryRules, now: Date): RetryDecision {
   const last = attempts[attempts.length - 1];

@@ -38,7 +38,7 @@ import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { decideRetry } from '../notify/retry.js';
+import { decideRetry, t38ForNextAttempt } from '../notify/retry.js';
 import { dispatch, type DispatchInput, type FinishingCall, type Wait } from './dispatch.js';
 import { CALL_FILE, callFilesPresent, loadJobs, nextAttemptNumber, queueLockPath, queueSettings, queueState, recentStarts, toEntry, type CallView } from './records.js';
 import { applyStoredReport, listPendingReports, type AppliedReport } from './reports.js';
@@ -246,7 +246,15 @@ async function startCall(config: Readonly<Config>, paths: SpoolPaths, id: string
   const attempt = nextAttemptNumber(job);
   const name = callFileName(id, attempt);
   const text = renderCallFile(
-    buildCallFile(config.callfile, { id, number: job.number, tiffPath: join(paths.jobs, id, job.tiff), attempt, ...(config.source ? { configPath: config.source } : {}) }),
+    buildCallFile(config.callfile, {
+      id,
+      number: job.number,
+      tiffPath: join(paths.jobs, id, job.tiff),
+      attempt,
+      ...(config.source ? { configPath: config.source } : {}),
+      // After a T.38 negotiation failure the next try goes as audio (lib/notify/retry.ts).
+      ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
+    }),
   );
   await stageCallFile(name, text, { tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
   // 2. Durable: the job is dialling this attempt.

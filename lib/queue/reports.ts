@@ -136,6 +136,7 @@ export function interpretReport(r: StoredReport): { kind: 'sent'; report: SentRe
     rate: num('rate', 1_000_000, 0) ?? 0,
     resolution: /^[0-9]{1,6}x[0-9]{1,6}$/.test(resolution) ? resolution : '',
     remoteId: v['remote-id'] ?? '',
+    ...((v['mode'] ?? '').trim() !== '' ? { mode: v['mode']!.trim() } : {}),
   };
   if ((v['duration'] ?? '').trim() !== '') {
     const d = num('duration', 10 * 86400, undefined);

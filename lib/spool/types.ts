@@ -61,6 +61,8 @@ export interface Attempt {
   /** e.g. "204x196" */
   resolution: string;
   remoteStationId: string;
+  /** what the line carried: T.38 or G.711 audio (FAXMODE), when the dialplan reported it */
+  mode?: FaxMode;
   /** seconds from answer to hangup, when known */
   duration?: number;
   /** ISO time the call of this attempt started (the dispatcher dropped its call file) */
@@ -70,6 +72,17 @@ export interface Attempt {
   raw?: Record<string, string>;
   /** the attempt was given up by `faxmail run`: no result came within queue.lost_after */
   lost?: boolean;
+}
+
+/** FAXMODE after SendFAX/ReceiveFAX: T38 (fax packets over UDPTL) or audio (G.711 or an analogue line). */
+export type FaxMode = 'T38' | 'audio';
+
+/** The dialplan's FAXMODE, FILTERed to letters and digits; anything else is not recorded. Pure. */
+export function parseFaxMode(value: string | undefined): FaxMode | undefined {
+  const v = (value ?? '').trim();
+  if (/^t38$/i.test(v)) return 'T38';
+  if (/^audio$/i.test(v)) return 'audio';
+  return undefined;
 }
 
 export interface Job {

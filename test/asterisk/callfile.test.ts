@@ -24,6 +24,13 @@ test('the call file has the keys pbx_spool needs, our tx context and no Asterisk
   for (const line of text.split('\n')) assert.ok(Buffer.byteLength(line) < 255, line);
 });
 
+test('t38: false adds FAXMAIL_T38=no (the template then sends audio only); otherwise no such line', () => {
+  const vars = (t: string): string[] => parseCallFile(t).entries.filter(([k]) => k === 'Setvar').map(([, v]) => v);
+  assert.ok(vars(renderCallFile(buildCallFile(settings, { ...job, t38: false }))).includes('FAXMAIL_T38=no'));
+  assert.not.ok(vars(renderCallFile(buildCallFile(settings, job))).some((v) => v.startsWith('FAXMAIL_T38=')));
+  assert.not.ok(vars(renderCallFile(buildCallFile(settings, { ...job, t38: true }))).some((v) => v.startsWith('FAXMAIL_T38=')));
+});
+
 test('a number that is not digits never reaches the Channel line', () => {
   for (const n of ['0612345678\nApplication: System', '06;x', '0612#', 'abc']) {
     assert.throws(() => expandChannel(settings.channel, n), (e: unknown) => e instanceof FaxError && e.code === 'bad-number');

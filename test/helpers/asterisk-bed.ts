@@ -201,6 +201,22 @@ export interface BedOptions {
    * 30 s; a bed runs it often so retries and crash recovery come within seconds). 0: no timer. Default 2.
    */
   timer?: number;
+  /** callfile.channel (default Local/{number}@faxmail-farend) */
+  channel?: string;
+  /** run Asterisk inside this network namespace (`ip netns exec`; sip-bed.ts) */
+  netns?: string;
+  /** more modules to load (e.g. chan_pjsip) */
+  modules?: readonly string[];
+  /** more Asterisk config files (name -> text), written after the bed's own (so they may replace one) */
+  asteriskFiles?: Record<string, string>;
+  /** dialplan appended to the bed's extensions.conf (e.g. the admin's inbound context for a trunk) */
+  extensions?: string;
+  /**
+   * mail.transport = "directory": faxmail writes .eml files into <root>/mail instead of talking SMTP to the
+   * sink (an Asterisk inside a network namespace cannot reach the sink on the host's loopback). mailsFor()
+   * and waitForMails() read them; the sink still runs, idle.
+   */
+  mailDir?: boolean;
 }
 
 export interface Bed {
@@ -270,7 +286,7 @@ export function ensureAsteriskUser(): { uid: number; gid: number } {
 /** `useradd ...` as README shows it. */
 export const USERADD_ARGS = ['--system', '--user-group', '--home-dir', '/var/lib/asterisk', '--no-create-home', '--shell', '/usr/sbin/nologin', ASTERISK_USER];
 
-const OWNER_FILE = 'bed-owner.pid';
+export const OWNER_FILE = 'bed-owner.pid';
 
 function alive(pid: number): boolean {
   try {
@@ -303,10 +319,10 @@ export function reapStaleBeds(): void {
 }
 
 /** faxmail.toml of the bed: every section, unless `sections` replaces it. */
-function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, options: BedOptions): string {
+function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, options: BedOptions, mailDir: string): string {
   const defaults: Record<string, string> = {
     paths: `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog = "${install.logdir}/faxmail.log"`,
-    callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "Local/{number}@${FAREND_CONTEXT}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
+    callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
     fax: 'resolution = "fine"',
     numbers: 'allow = ["^0[1-9][0-9]{8}$"]',
     senders: 'allow = ["@example.org"]',
@@ -321,7 +337,7 @@ function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, o
     ].join('\n'),
     notify: 'from = "faxmail@fax.example.com"\nadmin = "root@localhost"\nreport_empty_receive = true',
     inbound: 'recipients = { "0311110000" = ["desk@example.org"], "0311110001" = ["sales@example.org", "boss@example.org"] }',
-    mail: `transport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${smtpPort}\nsmtp_timeout = 10`,
+    mail: options.mailDir ? `transport = "directory"\ndirectory = "${mailDir}"` : `transport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${smtpPort}\nsmtp_timeout = 10`,
     asterisk: `binary = "${ASTERISK}"\nconfig = "${astConf}"`,
     // Channels for every test's calls at once (the queue's own test sets 2, a small trunk).
     queue: 'max_calls = 10',
@@ -436,7 +452,7 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
   ].join('\n');
 }
 
-async function waitUntil<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 200): Promise<T> {
+export async function waitUntil<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 200): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -463,6 +479,76 @@ function installExitHook(): void {
   });
 }
 
+/** A private Asterisk process (launchAsterisk()). */
+export interface AsteriskProcess {
+  child: ChildProcess;
+  /** `asterisk -C <conf> -rx <command>`; rejects when the command cannot reach Asterisk */
+  rx(command: string): Promise<string>;
+  /** unexpected lines Asterisk logged while starting */
+  bootProblems: string[];
+  /** `core stop now`, then SIGKILL to its process group (anything it started goes too) */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `asterisk -C <astConf> -U asterisk -G asterisk -f` (inside network namespace `netns` if given:
+ * `ip netns exec` execs Asterisk, so the pid is Asterisk's) and wait until it is fully booted. Its output
+ * goes to <root>/asterisk.out. Rejects with the reason, that output and the log tail when it does not come
+ * up (and kills it). The exit hook kills it if the test process ends first.
+ */
+export async function launchAsterisk(opts: { root: string; astConf: string; runDir: string; logFile: string; netns?: string }): Promise<AsteriskProcess> {
+  installExitHook();
+  const { root, astConf, logFile } = opts;
+  const argv = ['-C', astConf, '-U', ASTERISK_USER, '-G', ASTERISK_USER, '-f'];
+  const out = openSync(join(root, 'asterisk.out'), 'a');
+  const child = opts.netns ? spawn('ip', ['netns', 'exec', opts.netns, ASTERISK, ...argv], { detached: true, stdio: ['ignore', out, out] }) : spawn(ASTERISK, argv, { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const kill = (): void => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* all gone */
+    }
+    live.delete(child);
+  };
+
+  const rx = async (command: string): Promise<string> => {
+    const r = await execa(ASTERISK, ['-C', astConf, '-rx', command], { reject: false, all: true, timeout: 30_000 });
+    if (r.exitCode !== 0 || /Unable to connect to remote asterisk/.test(r.all ?? '')) throw new Error(`asterisk -rx "${command}" failed (exit ${r.exitCode}): ${r.all ?? r.shortMessage}`);
+    return r.stdout;
+  };
+  const fail = (why: string): Error => new Error(`Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`);
+  try {
+    await waitUntil(() => (gone ? (() => { throw fail('it exited'); })() : existsSync(join(opts.runDir, 'asterisk.ctl')) ? true : undefined), 30_000, 'the control socket').catch((err: Error) => {
+      throw err.message.startsWith('Asterisk did not start') ? err : fail(err.message);
+    });
+    const booted = await rx('core waitfullybooted').catch((err: Error) => {
+      throw fail(err.message);
+    });
+    if (!/fully booted/.test(booted)) throw fail(`core waitfullybooted said: ${booted}`);
+  } catch (err) {
+    kill();
+    throw err;
+  }
+  const bootProblems = unexpectedLines(parseLog(existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''));
+  return {
+    child,
+    rx,
+    bootProblems,
+    async stop() {
+      if (!gone) {
+        await rx('core stop now').catch(() => undefined);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      }
+      kill();
+    },
+  };
+}
+
 /** Build and start a bed (see the header). */
 export async function startBed(options: BedOptions = {}): Promise<Bed> {
   if (process.getuid?.() !== 0) throw new Error('the Asterisk test bed must run as root (it creates the asterisk user and starts Asterisk as it)');
@@ -478,7 +564,8 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
   const astDirs: AsteriskDirs = { etc: join(ast, 'etc'), run: join(ast, 'run'), spool: join(ast, 'spool'), log: join(ast, 'log'), lib: join(ast, 'lib'), cache: join(ast, 'cache') };
   const farendDir = join(root, 'farend');
   const callsDir = join(root, 'calls');
-  for (const d of [...Object.values(astDirs), farendDir, callsDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  const mailDir = join(root, 'mail');
+  for (const d of [...Object.values(astDirs), farendDir, callsDir, mailDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
 
   let mail: SmtpSink | undefined;
   let child: ChildProcess | undefined;
@@ -497,46 +584,28 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
   try {
     const install = installFaxmail({ root: join(root, 'fm'), user: ASTERISK_USER, outgoing: join(astDirs.spool, 'outgoing'), asteriskTmp: join(astDirs.spool, 'faxmail-tmp') });
     // Asterisk writes its spool (outgoing_done/), run, log, lib and cache dirs; the far ends write theirs.
-    for (const d of [ast, astDirs.spool, astDirs.run, astDirs.log, astDirs.lib, astDirs.cache, farendDir]) chownSync(d, user.uid, user.gid);
+    for (const d of [ast, astDirs.spool, astDirs.run, astDirs.log, astDirs.lib, astDirs.cache, farendDir, mailDir]) chownSync(d, user.uid, user.gid);
 
     mail = await startSmtpSink();
     const astConf = join(astDirs.etc, 'asterisk.conf');
-    writeFileSync(install.configPath, bedToml(install, astConf, mail.port, options));
+    writeFileSync(install.configPath, bedToml(install, astConf, mail.port, options, mailDir));
 
     writeFileSync(astConf, renderAsteriskConf(astDirs));
-    writeFileSync(join(astDirs.etc, 'modules.conf'), renderModulesConf(BED_EXTRA_MODULES));
+    writeFileSync(join(astDirs.etc, 'modules.conf'), renderModulesConf([...BED_EXTRA_MODULES, ...(options.modules ?? [])]));
     writeFileSync(join(astDirs.etc, 'logger.conf'), renderLoggerConf());
     writeFileSync(join(astDirs.etc, 'indications.conf'), renderIndicationsConf());
     for (const f of EMPTY_CONFIGS) writeFileSync(join(astDirs.etc, f), '');
     // The shipped template, unchanged (checked byte for byte by test/asterisk/template.test.ts too).
     copyFileSync(TEMPLATE, join(astDirs.etc, 'extensions_faxmail.conf'));
     if (!readFileSync(join(astDirs.etc, 'extensions_faxmail.conf')).equals(readFileSync(TEMPLATE))) throw new Error('the template copy differs from the shipped file');
-    writeFileSync(join(astDirs.etc, 'extensions.conf'), bedExtensions(install, farendDir, callsDir));
+    writeFileSync(join(astDirs.etc, 'extensions.conf'), bedExtensions(install, farendDir, callsDir) + (options.extensions ? `\n${options.extensions}\n` : ''));
+    for (const [name, text] of Object.entries(options.asteriskFiles ?? {})) writeFileSync(join(astDirs.etc, name), text);
     for (const f of readdirSync(astDirs.etc)) chmodSync(join(astDirs.etc, f), 0o644);
 
     const logFile = join(astDirs.log, 'full');
-    const out = openSync(join(root, 'asterisk.out'), 'a');
-    child = spawn(ASTERISK, ['-C', astConf, '-U', ASTERISK_USER, '-G', ASTERISK_USER, '-f'], { detached: true, stdio: ['ignore', out, out] });
-    closeSync(out);
-    live.add(child);
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    let gone = false;
-    void exited.then(() => (gone = true));
-
-    const rx = async (command: string): Promise<string> => {
-      const r = await execa(ASTERISK, ['-C', astConf, '-rx', command], { reject: false, all: true, timeout: 30_000 });
-      if (r.exitCode !== 0 || /Unable to connect to remote asterisk/.test(r.all ?? '')) throw new Error(`asterisk -rx "${command}" failed (exit ${r.exitCode}): ${r.all ?? r.shortMessage}`);
-      return r.stdout;
-    };
-    const fail = (why: string): Error => new Error(`Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`);
-    await waitUntil(() => (gone ? (() => { throw fail('it exited'); })() : existsSync(join(astDirs.run, 'asterisk.ctl')) ? true : undefined), 30_000, 'the control socket').catch((err: Error) => {
-      throw err.message.startsWith('Asterisk did not start') ? err : fail(err.message);
-    });
-    const booted = await rx('core waitfullybooted').catch((err: Error) => {
-      throw fail(err.message);
-    });
-    if (!/fully booted/.test(booted)) throw fail(`core waitfullybooted said: ${booted}`);
-    const bootProblems = unexpectedLines(parseLog(existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''));
+    const asterisk = await launchAsterisk({ root, astConf, runDir: astDirs.run, logFile, ...(options.netns ? { netns: options.netns } : {}) });
+    child = asterisk.child;
+    const { rx, bootProblems } = asterisk;
 
     const asUser = { uid: user.uid, gid: user.gid, cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, extendEnv: false, reject: false, timeout: 180_000 } as const;
     let callSeq = 0;
@@ -611,7 +680,13 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
       farendTiff: (job, attempt) => join(farendDir, `${job}-${attempt}.tif`),
       async mailsFor(id) {
         const { simpleParser } = await import('mailparser');
-        const parsed = await Promise.all(mail!.messages.map((m) => simpleParser(m.raw)));
+        const raws = options.mailDir
+          ? readdirSync(mailDir)
+              .filter((f) => f.endsWith('.eml'))
+              .sort()
+              .map((f) => readFileSync(join(mailDir, f)))
+          : mail!.messages.map((m) => m.raw);
+        const parsed = await Promise.all(raws.map((raw) => simpleParser(raw)));
         return parsed.filter((p) => p.headers.get('x-faxmail-job') === id);
       },
       async waitForMails(id, n, timeoutMs) {
@@ -674,17 +749,7 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
         timerStopped = true;
         if (timerHandle) clearTimeout(timerHandle);
         await timerRun;
-        if (!gone) {
-          await rx('core stop now').catch(() => undefined);
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        }
-        // Asterisk and anything it started (a faxmail-notify still running) share its process group.
-        try {
-          process.kill(-child!.pid!, 'SIGKILL');
-        } catch {
-          /* all gone */
-        }
-        live.delete(child!);
+        await asterisk.stop();
         await mail!.close().catch(() => undefined);
         if (!process.env['FAXMAIL_E2E_KEEP']) rmSync(root, { recursive: true, force: true });
       },

@@ -32,7 +32,7 @@ export const FAXMAIL_MODULES = [
 export const BED_EXTRA_MODULES = ['func_timeout', 'func_env', 'res_clioriginate'] as const;
 
 /** Configuration files Asterisk looks for at start-up and complains about when missing; empty is fine. */
-export const EMPTY_CONFIGS = ['acl.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'features.conf', 'manager.conf', 'res_fax.conf', 'udptl.conf'] as const;
+export const EMPTY_CONFIGS = ['acl.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'features.conf', 'manager.conf', 'res_fax.conf', 'udptl.conf', 'pjproject.conf'] as const;
 
 /** Asterisk's own directories (asterisk.conf [directories]). */
 export interface AsteriskDirs {
@@ -130,6 +130,100 @@ export function renderExtensionsInclude(globals: FaxmailGlobals, more: string[] 
     ...more,
     '',
   ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SIP trunk (README "SIP trunk"; test/sip/ runs faxmail's Asterisk with exactly these lines).
+
+/** The modules a PJSIP trunk with T.38 needs on top of FAXMAIL_MODULES (udptl is in the core). */
+export const PJSIP_MODULES = [
+  'res_sorcery_config',
+  'res_sorcery_memory',
+  'res_sorcery_astdb', // res_pjsip will not load without the three sorcery modules
+  'res_pjproject',
+  'res_pjsip',
+  'res_pjsip_session',
+  'res_pjsip_pubsub', // chan_pjsip needs it
+  'res_pjsip_sdp_rtp', // audio (G.711) in the SDP
+  'res_pjsip_t38', // the re-INVITE to T.38 (image/t38 over UDPTL)
+  'res_pjsip_endpoint_identifier_ip', // [trunk] type=identify: calls from the carrier's address
+  'res_pjsip_caller_id', // caller ids in From/P-Asserted-Identity: the office's number out, the sender's in
+  'res_pjsip_authenticator_digest', // (else every call from the carrier logs a WARNING)
+  'res_pjsip_outbound_authenticator_digest', // if the carrier wants a password for your calls
+  'res_pjsip_outbound_registration', // if the carrier wants you to register
+  'res_rtp_asterisk',
+  'chan_pjsip',
+] as const;
+
+/** What differs between one trunk and another (everything else in renderPjsipTrunk() is for fax). */
+export interface TrunkSettings {
+  /** the carrier's SIP server: host name or address */
+  carrier: string;
+  /** its port (5060) */
+  port: number;
+  /** G.711 law of the carrier: alaw (Japan, Europe) or ulaw (North America) */
+  codec: 'alaw' | 'ulaw';
+  /** t38_udptl: the carrier passes T.38 (ask them); no: G.711 only */
+  t38: boolean;
+}
+
+/** The README's example values. */
+export const README_TRUNK: TrunkSettings = { carrier: 'sip.carrier.example', port: 5060, codec: 'alaw', t38: true };
+
+/**
+ * pjsip.conf for a trunk that carries faxes: one endpoint named `trunk` (callfile.channel =
+ * PJSIP/{number}@trunk), its address of record, and the `identify` that maps the carrier's calls to it.
+ * With t38 = false the T.38 lines are left out (t38_udptl defaults to no).
+ */
+export function renderPjsipTrunk(t: TrunkSettings): string {
+  const t38 = t.t38
+    ? [
+        '; T.38: the carrier switches the call to fax packets (UDPTL) when a fax machine answers, or we',
+        '; ask it to when we receive. Redundancy resends the last packets in every packet, so a lost one',
+        '; costs nothing; 400 bytes leaves room for it.',
+        't38_udptl = yes',
+        't38_udptl_ec = redundancy',
+        't38_udptl_maxdatagram = 400',
+      ]
+    : ['; no T.38 from this carrier: faxes go as G.711 audio (keep the line clean: no other codec)'];
+  return [
+    '[transport-udp]',
+    'type = transport',
+    'protocol = udp',
+    'bind = 0.0.0.0:5060',
+    '',
+    '[trunk]',
+    'type = endpoint',
+    'transport = transport-udp',
+    'context = from-trunk',
+    'aors = trunk',
+    '; fax needs G.711 end to end: no compressing codec, no transcoding',
+    'disallow = all',
+    `allow = ${t.codec}`,
+    '; media through Asterisk: res_fax must see every packet',
+    'direct_media = no',
+    '; a fax-only trunk: every call goes to [faxmail-receive] by its number, no tone detection needed',
+    'fax_detect = no',
+    ...t38,
+    '',
+    '[trunk]',
+    'type = aor',
+    `contact = sip:${t.carrier}:${t.port}`,
+    '',
+    '[trunk]',
+    'type = identify',
+    'endpoint = trunk',
+    `match = ${t.carrier}`,
+    '',
+  ].join('\n');
+}
+
+/** The fax numbers README's trunk context sends to faxmail (the test bed's faxmail.toml has their recipients). */
+export const TRUNK_DIDS = ['0311110000', '0311110001'];
+
+/** extensions.conf: the context the trunk delivers to sends each fax number to [faxmail-receive]. */
+export function renderTrunkContext(dids: readonly string[]): string {
+  return ['[from-trunk]', ...dids.map((d) => `exten => ${d},1,Goto(faxmail-receive,\${EXTEN},1)`), ''].join('\n');
 }
 
 /**

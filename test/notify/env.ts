@@ -162,7 +162,7 @@ export function sentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Reco
     '--status', f(/[^A-Z]/g, faxopt['status']), '--error', f(/[^0-9A-Za-z]/g, faxopt['error']),
     '--pages', f(/[^0-9]/g, faxopt['pages']), '--rate', f(/[^0-9]/g, faxopt['rate']),
     '--resolution', f(/[^0-9x]/g, faxopt['resolution']), '--remote-id', f(/[^-0-9A-Za-z +._]/g, faxopt['remotestationid']),
-    '--duration', duration,
+    '--mode', f(/[^0-9A-Za-z]/g, faxopt['mode']), '--duration', duration,
   ];
 }
 

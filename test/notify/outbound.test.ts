@@ -131,6 +131,51 @@ test('each retryable outcome: queued again with its rule\'s time, no mail; at th
   assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
 });
 
+test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio only (FAXMAIL_T38=no)', async () => {
+  const env = await makeNotifyEnv();
+  const job = await makeJob(env, { number: '0312345690' });
+  // Through the real bin, as the template's hangup handler reports it (FAXMODE is "audio" then).
+  const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'FAILED', error: 'T38_NEG_ERROR', pages: '0', mode: 'audio' }));
+  assert.is(r.code, 0, r.stderr);
+  const after = readJobSync(env, job.id);
+  assert.is(after.attempts[0]!.class, 'line_error');
+  assert.is(after.attempts[0]!.error, 'T38_NEG_ERROR');
+  assert.is(after.attempts[0]!.mode, 'audio');
+  // The retry is queued with its time; the dispatcher starts it then (run here with a clock past it).
+  const later = (days: number): Date => new Date(Date.now() + days * 86_400_000);
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(1) });
+  const call2 = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id && c.vars['FAXMAIL_ATTEMPT'] === '2');
+  assert.ok(call2, 'attempt 2 dropped');
+  assert.is(call2!.vars['FAXMAIL_T38'], 'no');
+  // Attempt 2 fails otherwise: attempt 3 still goes without T.38.
+  await reportSent(env.config, sent(after, 2, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'audio' }), env.log, later(1));
+  unlinkSync(join(env.outgoing, call2!.name));
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(2) });
+  const call3 = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id && c.vars['FAXMAIL_ATTEMPT'] === '3');
+  assert.ok(call3, 'attempt 3 dropped');
+  assert.is(call3!.vars['FAXMAIL_T38'], 'no');
+  // Any other failure leaves T.38 alone: no FAXMAIL_T38 line at all.
+  const other = await makeJob(env, { number: '0312345691' });
+  await reportSent(env.config, sent(other, 1, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'T38' }), env.log);
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(3) });
+  const plain = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === other.id && c.vars['FAXMAIL_ATTEMPT'] === '2');
+  assert.ok(plain);
+  assert.is(plain!.vars['FAXMAIL_T38'], undefined);
+  assert.is(readJobSync(env, other.id).attempts[0]!.mode, 'T38');
+});
+
+test('FAXMODE: T38 and audio are recorded, anything else (empty, hostile) is not', async () => {
+  const env = await makeNotifyEnv();
+  const cases: [string, string | undefined][] = [['T38', 'T38'], ['audio', 'audio'], ['', undefined], ['t38x', undefined], ['AUDIOT38', undefined]];
+  let i = 0;
+  for (const [mode, expected] of cases) {
+    const job = await makeJob(env, { number: `03123457${String(i++).padStart(2, '0')}` });
+    const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'OK', pages: String(job.pages), rate: '14400', resolution: '8031x7700', mode }));
+    assert.is(r.code, 0, r.stderr);
+    assert.is(readJobSync(env, job.id).attempts[0]!.mode, expected, mode);
+  }
+});
+
 test('never-retry classes fail at once with a plain-language failure notice', async () => {
   const env = await makeNotifyEnv();
   const a = await makeJob(env);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseConfig } from '../../lib/config/load.js';
-import { decideRetry, maxTotalAttempts, NEVER_RETRY } from '../../lib/notify/retry.js';
+import { decideRetry, maxTotalAttempts, NEVER_RETRY, t38ForNextAttempt } from '../../lib/notify/retry.js';
 import type { Attempt } from '../../lib/spool/types.js';
 import type { RetryClass } from '../../lib/config/schema.js';
 import type { RetryDecision } from '../../lib/notify/retry.js';
@@ -65,6 +65,14 @@ test('a job alternating between classes stops at the total cap (twice the larges
   assert.is(d.retry, false);
   assert.is(why(d), 'total-limit');
   assert.ok(decideRetry(history(...alternating.slice(0, 11)), wide, now).retry);
+});
+
+test('T.38 stays allowed until an attempt ends in T38_NEG_ERROR, then never again for the job', () => {
+  const a = (error: string): Pick<Attempt, 'error'> => ({ error });
+  assert.is(t38ForNextAttempt([]), true);
+  assert.is(t38ForNextAttempt([a('Failed to train with any of the compatible modems'), a('HANGUP')]), true);
+  assert.is(t38ForNextAttempt([a('T38_NEG_ERROR')]), false);
+  assert.is(t38ForNextAttempt([a('T38_NEG_ERROR'), a('Busy')]), false);
 });
 
 test.run();
