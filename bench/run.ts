@@ -22,6 +22,7 @@ import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
 import { makeOfficeDoc, SOFFICE } from '../test/helpers/office-docs.js';
 import { measure, median, outDir, sequence, type Sample } from './measure.js';
 import { measureLineTime } from './line-time.js';
+import { queueDrain } from './queue-drain.js';
 
 interface Row {
   id: string;
@@ -373,6 +374,24 @@ async function case10(): Promise<Row[]> {
   }
 }
 
+/** Case 11: the queue drains 30 faxes through 2 channels on a fake clock (bench/queue-drain.ts). */
+async function case11(): Promise<Row> {
+  const r = await queueDrain(outDir);
+  const times = Object.entries(r.lineTimes).map(([p, t]) => `${p} p. ${t.toFixed(1)} s`).join(', ');
+  return {
+    id: '11',
+    name: `Queue drain: ${r.jobs} faxes, 2 channels, 4 numbers busy (${r.calls} calls, ${r.busyCalls} busy)`,
+    measured: `makespan on a fake clock vs ideal (channel-seconds used / 2); line times from linesim + set-up: ${times}`,
+    baseline: `${r.ideal.toFixed(1)} s ideal`,
+    faxmail: `${r.makespan.toFixed(1)} s`,
+    min: '',
+    max: '',
+    ratio: r.ratio.toFixed(3),
+    goal: '≤ 1.05',
+    pass: r.ratio <= 1.05 && r.maxInFlight <= 2,
+  };
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const ver = (cmd: string, args: string[]): string => {
@@ -419,6 +438,7 @@ async function main(): Promise<number> {
     ['8', case8],
     ['9', case9],
     ['10', case10],
+    ['11', case11],
   ];
   let lineNote = '';
   for (const [id, run] of cases) {

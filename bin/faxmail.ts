@@ -5,8 +5,9 @@
  * It parses argv, loads the config, switches from root to the spool owner (lib/cli/privileges.ts), makes one
  * library call, prints the result (local times; --json on every listing) and exits with the 'cli' column
  * of lib/sysexits.ts: 0 done, 64 usage, 66 unknown job, 75 temporary (also: mails still waiting after a
- * flush that failed), 77 the spool or log not usable by this user, 78 configuration error; doctor 0/1/2;
- * send: see lib/cli/send.ts.
+ * flush that failed; `run` when something could not be done), 77 the spool or log not usable by this user,
+ * 78 configuration error; status 1 when something needs the admin; doctor 0/1/2; send: see lib/cli/send.ts.
+ * JOB arguments may be a unique prefix of a job id (lib/admin/queue-actions.ts, resolveJobId).
  */
 import { runIfEntryPoint, type Print } from '../lib/cli/entry.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { parseCommandLine } from '../lib/cli/parser.js';
 import { FAXMAIL } from '../lib/cli/spec.js';
 import { becomeSpoolOwner, permissionSentence } from '../lib/cli/privileges.js';
+import { localTime } from '../lib/cli/time.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -41,11 +43,56 @@ async function run(command: string, values: Values, positionals: string[], loade
       const { collectStatus, formatStatus } = await import('../lib/admin/status.js');
       const s = await collectStatus(config);
       out(json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      // For monitoring: 1 when something needs the admin (listed under "needs attention").
+      return s.attention.length > 0 ? 1 : EX.OK;
+    }
+    case 'list': {
+      const { listJobs, formatList, parseSince } = await import('../lib/admin/queue-actions.js');
+      const state = values['state'] as string | undefined;
+      const since = values['since'] as string | undefined;
+      const jobs = await listJobs(config, { ...(state !== undefined ? { state } : {}), ...(since !== undefined ? { since: parseSince(since) } : {}) });
+      out(json ? JSON.stringify(jobs, null, 2) : formatList(jobs));
+      return EX.OK;
+    }
+    case 'run': {
+      const { runRecovery } = await import('../lib/queue/recover.js');
+      const r = await runRecovery(config, log);
+      const d = r.dispatch;
+      out(
+        `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
+          `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
+          (d.channelsRead ? '' : "; Asterisk's channel list could not be read"),
+      );
+      if (d.waits.length) {
+        const why: Record<string, string> = { channels: 'all channels busy', number: 'number busy', 'not-due': 'retry not due', hours: 'outside sending hours', 'sender-limit': 'sender over an hourly limit', held: 'on hold' };
+        const counts = new Map<string, number>();
+        for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
+        out(`run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`);
+      }
+      for (const e of [...r.reportErrors.map((x) => `report ${x.name}: ${x.error}`), ...d.failed.map((x) => `job ${x.job}: ${x.error}`)]) out(`run: not done: ${e}`);
+      return r.reportErrors.length || d.failed.length ? EX.TEMPFAIL : EX.OK;
+    }
+    case 'retry':
+    case 'hold':
+    case 'release': {
+      const actions = await import('../lib/admin/queue-actions.js');
+      const fn = command === 'retry' ? actions.retryJob : command === 'hold' ? actions.holdJob : actions.releaseJob;
+      const r = await fn(config, String(positionals[0]), log);
+      const verb = command === 'retry' ? 'will dial again' : command === 'hold' ? 'is on hold' : 'is released';
+      const started = r.started.find((c) => c.job === r.job);
+      out(`job ${r.job} ${verb} (was ${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`);
+      return EX.OK;
+    }
+    case 'received': {
+      const { listReceived, formatReceived } = await import('../lib/admin/queue-actions.js');
+      const r = await listReceived(config);
+      out(json ? JSON.stringify(r, null, 2) : formatReceived(r));
       return EX.OK;
     }
     case 'show': {
       const { readJob, jobDir, spoolPaths } = await import('../lib/spool/jobs.js');
-      const job = await readJob(jobDir(spoolPaths(config.paths.spool), String(positionals[0])));
+      const { resolveJobId } = await import('../lib/admin/queue-actions.js');
+      const job = await readJob(jobDir(spoolPaths(config.paths.spool), await resolveJobId(config, String(positionals[0]))));
       if (json) {
         out(JSON.stringify(job, null, 2));
       } else {
@@ -62,7 +109,8 @@ async function run(command: string, values: Values, positionals: string[], loade
     }
     case 'cancel': {
       const { cancelJob } = await import('../lib/admin/cancel.js');
-      const r = await cancelJob(config, String(positionals[0]), log);
+      const { resolveJobId } = await import('../lib/admin/queue-actions.js');
+      const r = await cancelJob(config, await resolveJobId(config, String(positionals[0])), log);
       if (r.alreadyFinal) {
         out(`job ${r.job} had already ended (${r.previous}); nothing changed`);
         return EX.OK;
@@ -72,7 +120,7 @@ async function run(command: string, values: Values, positionals: string[], loade
       if (r.call === 'hung-up') parts.push(`live call hung up (${(r.hungUp ?? []).join(', ')})`);
       if (r.call === 'left-running') parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
-      parts.push(`sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : 'told'}`);
+      parts.push(`sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`);
       out(parts.join('; '));
       return EX.OK;
     }

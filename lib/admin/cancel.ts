@@ -1,27 +1,32 @@
 /*
- * cancel.ts: `faxmail cancel JOB`. Marks the job cancelled (under its lock, so a parallel faxmail-notify
- * sees it), stops its call, frees its number's line when no call is left, and tells the sender.
+ * cancel.ts: `faxmail cancel JOB`. Under the queue lock (so no dispatcher, report or admin change runs
+ * meanwhile): marks the job cancelled, stops its call, runs the dispatcher (a number or channel freed now
+ * goes to the next job), then, after the lock, tells the sender.
  *
  * The call of a `dialling` job is in one of three places:
- *   - its call file waits in Asterisk's outgoing dir, not started (scheduled for later, no StartRetry line
- *     yet): the file is taken back, no call is made, no report will come;                      -> removed
+ *   - its call file waits in Asterisk's outgoing dir, not started (no StartRetry line yet, e.g. Asterisk
+ *     is down): the file is taken back, no call is made, no report will come;                  -> removed
  *   - Asterisk has started it: the job's live channel (accountcode = job id, from the call file's
  *     Account:) is hung up through Asterisk's CLI ([asterisk] in faxmail.toml);               -> hung-up
  *   - it cannot be stopped (the CLI cannot be reached) or it is just ending;              -> left-running
- * In the last two cases a report for that call still comes (the hangup handler or the `failed`
- * extension): the number stays held until then, and that report frees it and starts the next job
- * (lib/notify/outbound.ts), so two calls to one number never overlap.
- * The sender gets a notice saying which of these happened (the failure template, lib/notify/receipt.ts).
- * Fails with FaxError('not-found') for an unknown job.
+ * In the last two cases the call file stays in outgoing until the call has ended, and the dispatcher counts
+ * it as holding its channel and its number (lib/queue/apply.ts, finishing), so two calls to one number
+ * never overlap; the call's own report (the hangup handler or the `failed` extension) is recorded on the
+ * cancelled job, and its follower starts the next job once the call has ended.
+ * The sender gets a notice saying which of these happened (the failure template, lib/notify/receipt.ts);
+ * a notice that cannot be sent stays pending (noticePending) for `faxmail run`.
+ * Fails with FaxError('not-found') for an unknown job, 'temporary' when the queue lock stays busy.
  */
 import { readFile, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { forgetOnLine, releaseLine } from '../spool/line.js';
 import { jobDir, readJob, spoolPaths, updateJob } from '../spool/jobs.js';
+import { withLock } from '../spool/lock.js';
 import type { Job, JobState } from '../spool/types.js';
+import { dispatchLocked, sendOwed, type DispatchRun } from '../queue/apply.js';
+import { queueLockPath, queueState } from '../queue/records.js';
 
 export type CancelledCall = NonNullable<Job['cancelled']>['call'];
 
@@ -41,48 +46,49 @@ export interface CancelResult {
   /** the job that dials next on the same number, if one was started now */
   started?: string;
   /** the notice to the sender */
-  notice?: 'sent' | 'queued' | 'skipped';
+  notice?: 'sent' | 'queued' | 'skipped' | 'pending';
 }
-
-const FINAL: ReadonlySet<JobState> = new Set(['sent', 'failed', 'cancelled']);
 
 export async function cancelJob(config: Readonly<Config>, id: string, log: Logger): Promise<CancelResult> {
   const paths = spoolPaths(config.paths.spool);
   await readJob(jobDir(paths, id)); // not-found before taking any lock
-  let previous = 'queued' as JobState;
-  let callFile = undefined as string | undefined;
-  const job = await updateJob(paths, id, (j) => {
-    previous = j.state;
-    if (FINAL.has(j.state)) return j;
-    callFile = j.callFile;
-    j.state = 'cancelled';
-    j.cancelled = { at: new Date().toISOString(), previous, call: 'none' };
-    delete j.nextAttemptAt;
-    return j;
-  });
-  if (FINAL.has(previous)) return { job: id, previous, alreadyFinal: true };
-  log.info({ job: id, previous }, 'job cancelled by the admin');
-  const result: CancelResult = { job: id, previous, alreadyFinal: false, call: 'none' };
-
-  if (previous === 'dialling' && callFile) result.call = await stopCall(config, id, callFile, result, log);
-  if (result.call !== 'none') {
+  let run: DispatchRun | undefined;
+  const result = await withLock(queueLockPath(paths), async (): Promise<CancelResult> => {
+    let previous = 'queued' as JobState;
+    let callFile = undefined as string | undefined;
+    let changed = false;
     await updateJob(paths, id, (j) => {
-      if (j.cancelled) j.cancelled.call = result.call!;
+      const q = queueState(j);
+      previous = q === 'final' ? j.state : q;
+      if (q === 'final') return j;
+      changed = true;
+      callFile = q === 'dialling' ? j.callFile : undefined;
+      j.state = 'cancelled';
+      j.cancelled = { at: new Date().toISOString(), previous, call: 'none' };
+      delete j.nextAttemptAt;
+      delete j.heldAt;
+      // The notice is owed from now on: if it cannot be built or handed over, `faxmail run` tries again.
+      j.noticePending = 'cancelled';
       return j;
     });
-  }
-
-  // No call left: the line is free now. Otherwise the report of that call frees it.
-  if (config.retry.one_call_per_number && (result.call === 'none' || result.call === 'removed')) {
-    const next = await releaseLine(paths, job.number, id, undefined, true);
-    await forgetOnLine(paths, job.number, id);
-    if (next) {
-      const { startCall } = await import('../notify/outbound.js');
-      const started = await startCall(config, paths, next, log);
-      if (started) result.started = started.job;
+    if (!changed) return { job: id, previous, alreadyFinal: true };
+    log.info({ job: id, previous }, 'job cancelled by the admin');
+    const r: CancelResult = { job: id, previous, alreadyFinal: false, call: 'none' };
+    if (previous === 'dialling' && callFile) r.call = await stopCall(config, id, callFile, r, log);
+    if (r.call !== 'none') {
+      await updateJob(paths, id, (j) => {
+        if (j.cancelled) j.cancelled.call = r.call!;
+        return j;
+      });
     }
-  }
-
+    // A number or channel freed now goes to the next job; one still on the line is `finishing` until it ends.
+    run = await dispatchLocked(config, paths, log, { channels: 'when-starting' });
+    const next = run.started.find((c) => c.job !== id);
+    if (next) r.started = next.job;
+    return r;
+  });
+  if (result.alreadyFinal) return result;
+  if (run) await sendOwed(config, run, log);
   const { sendReceipt } = await import('../notify/outbound.js');
   result.notice = await sendReceipt(config, paths, id, 'cancelled', log);
   return result;

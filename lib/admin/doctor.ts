@@ -12,7 +12,7 @@
  *              faxes, the faxmail contexts, the globals, app_playtones where a shared voice and fax line
  *              (Gosub(faxmail-detect)) is wired, the outgoing directory writable by the user Asterisk runs as
  *   sample     a built-in sample mail through sendfax --dry-run, as Postfix would run it (nothing kept)
- *   hooks      (later: the systemd units and timer of the queue, issue 9) -- see HOOKS below
+ *   queue      the queue's timer: `faxmail run` finished within the last 5 minutes (HOOKS below)
  * Exit status for monitoring: 0 all passed, 1 a warning, 2 a failure (the Nagios convention).
  * Runs only read-only commands; the sample run keeps nothing (sendfax --dry-run). Never throws for a
  * failed check: every failure is a line.
@@ -47,8 +47,42 @@ export interface DoctorOptions {
 /** The minimum Node: zlib.crc32 arrived in 20.15 (and 22.2). */
 export const MIN_NODE = [20, 15, 0] as const;
 
-/** Checks later issues add (the queue's systemd units and timer): each returns its lines. */
-export const HOOKS: ((config: Readonly<Config>) => Promise<CheckResult[]>)[] = [];
+/** Checks later issues add: each returns its lines (the queue's timer: checkQueueTimer below). */
+export const HOOKS: ((config: Readonly<Config>, skipGroups: ReadonlySet<string>) => Promise<CheckResult[]>)[] = [checkQueueTimer];
+
+/**
+ * The queue's timer (issue 9): `faxmail run` every 30 s applies reports a busy or killed faxmail-notify
+ * left, finds lost calls, starts retries when they are due and finishes what a crash interrupted. Judged
+ * by what it did (<spool>/last-run, touched by every run that finished), whatever runs it; the fix names
+ * what is installed here: the systemd timer, or the cron.d line.
+ */
+async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet<string>): Promise<CheckResult[]> {
+  if (skipGroups.has('queue')) return [skip('queue', '*', 'skipped (--skip queue)')];
+  const { runStampPath, RUN_STALE_MS } = await import('../queue/records.js');
+  const { spoolPaths } = await import('../spool/jobs.js');
+  const stamp = runStampPath(spoolPaths(config.paths.spool));
+  let fix: string;
+  if (existsSync('/run/systemd/system')) {
+    const enabled = (await run('systemctl', ['is-enabled', 'faxmail-run.timer'])).stdout.trim();
+    const active = (await run('systemctl', ['is-active', 'faxmail-run.timer'])).stdout.trim();
+    fix = enabled === 'enabled' && active === 'active' ? 'the timer is enabled and active, so its runs fail: journalctl -u faxmail-run.service says why' : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ${active || 'inactive'}; make install installs it)`;
+  } else if (existsSync('/etc/cron.d/faxmail')) {
+    fix = "/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail run` by hand and read what it says";
+  } else {
+    fix = 'make install installs the timer (systemd: faxmail-run.timer; without systemd: /etc/cron.d/faxmail), or run `faxmail run` every 30 s from your own scheduler';
+  }
+  const at = (() => {
+    try {
+      return statSync(stamp).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (at === undefined) return [warn('queue', 'timer', `faxmail run has not finished here yet (${stamp} is missing)`, fix)];
+  const age = Math.round((Date.now() - at) / 1000);
+  if (age * 1000 > RUN_STALE_MS) return [fail('queue', 'timer', `faxmail run last finished ${age} s ago (it should every 30 s): retries, lost calls and reports a busy faxmail-notify left all wait`, fix)];
+  return [ok('queue', 'timer', `faxmail run last finished ${age} s ago`)];
+}
 
 const ok = (group: string, name: string, detail: string): CheckResult => ({ group, name, status: 'ok', detail });
 const warn = (group: string, name: string, detail: string, fix: string): CheckResult => ({ group, name, status: 'warn', detail, fix });
@@ -536,7 +570,7 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
   else results.push(...(await checkAsterisk(config, opts)));
   if (skipGroups.has('sample')) results.push(skip('sample', '*', 'skipped (--skip sample)'));
   else results.push(await checkSample(config, opts, found, owner));
-  for (const hook of HOOKS) results.push(...(await hook(config)));
+  for (const hook of HOOKS) results.push(...(await hook(config, skipGroups)));
   return results;
 }
 

@@ -18,11 +18,14 @@ export function formatJob(job: Job): string {
   if (job.skipped.length) lines.push(`  skipped:   ${job.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
   lines.push(`  created:   ${localTime(job.created)}`, `  updated:   ${localTime(job.updated)}`);
   if (job.callFile) lines.push(`  call file: ${job.callFile}${job.attempt ? ` (attempt ${job.attempt})` : ''}`);
+  if (job.dialledAt) lines.push(`  dialling:  since ${localTime(job.dialledAt)}`);
+  if (job.heldAt) lines.push(`  on hold:   since ${localTime(job.heldAt)}`);
   if (job.cancelled) {
     const call = { none: 'no call was under way', removed: 'its call file was taken back before the call', 'hung-up': 'its call was hung up', 'left-running': 'its call could not be hung up' }[job.cancelled.call];
     lines.push(`  cancelled: ${localTime(job.cancelled.at)} (was ${job.cancelled.previous}; ${call})`);
   }
   if (job.notifiedAt) lines.push(`  receipt:   ${localTime(job.notifiedAt)}`);
+  if (job.noticePending) lines.push(`  pending:   ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending]} not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`);
   lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
   for (const a of job.attempts) {
     const detail = [
@@ -35,6 +38,8 @@ export function formatJob(job: Job): string {
       a.remoteStationId ? `station "${a.remoteStationId}"` : '',
       a.mode ? (a.mode === 'T38' ? 'T.38' : 'audio') : '',
       a.duration !== undefined ? `${a.duration} s` : '',
+      a.lost ? 'LOST (no result)' : '',
+      ...(a.unknown ?? []).map((f) => `${f} unknown (reported "${a.raw?.[f] ?? ''}")`),
     ].filter(Boolean);
     lines.push(`    #${a.n}  ${localTime(a.at)}  ${a.status.padEnd(10)} ${detail.join(', ')}`);
   }

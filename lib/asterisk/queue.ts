@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FaxError } from '../errors.js';
-import { writeFileAtomic } from '../fsutil/atomic.js';
+import { rename, utimes } from 'node:fs/promises';
+import { fsyncDir, writeFileAtomic } from '../fsutil/atomic.js';
 
 const run = promisify(execFile);
 const idCache = new Map<string, number>();
@@ -52,5 +53,38 @@ export async function dropCallFile(name: string, text: string, options: DropOpti
   }
   if (options.at) writeOptions.mtime = options.at;
   await writeFileAtomic(dest, text, writeOptions);
+  return dest;
+}
+
+/*
+ * Two steps for the dispatcher (lib/queue/apply.ts), so a crash at any instant leaves a state `faxmail run`
+ * can finish: the call file is first made whole in paths.tmp under its final name (stageCallFile), then the
+ * job is made `dialling` durably, then the file is renamed into outgoing (placeStagedCallFile). A dialling
+ * job whose call file is still in tmp was interrupted between the last two steps: placing it finishes the job.
+ */
+
+/** Write the call file whole as tmp/<name> (owner, mode, fsync), not yet visible to Asterisk. */
+export async function stageCallFile(name: string, text: string, options: Omit<DropOptions, 'outgoing'>): Promise<string> {
+  const staged = join(options.tmp, name);
+  const asRoot = process.getuid?.() === 0;
+  const writeOptions: Parameters<typeof writeFileAtomic>[2] = { tmpDir: options.tmp, mode: 0o660 };
+  if (asRoot) {
+    writeOptions.uid = await resolveId('passwd', options.owner);
+    writeOptions.gid = await resolveId('group', options.group);
+  }
+  if (options.at) writeOptions.mtime = options.at;
+  await writeFileAtomic(staged, text, writeOptions);
+  return staged;
+}
+
+/** Hand a staged call file to Asterisk (rename into outgoing, on the same filesystem); returns its path. */
+export async function placeStagedCallFile(name: string, options: { tmp: string; outgoing: string; at?: Date }): Promise<string> {
+  const staged = join(options.tmp, name);
+  const dest = join(options.outgoing, name);
+  // The mtime is when Asterisk dials: a file staged before a crash and placed later must not wait.
+  const at = options.at ?? new Date();
+  await utimes(staged, at, at);
+  await rename(staged, dest);
+  await fsyncDir(options.outgoing);
   return dest;
 }

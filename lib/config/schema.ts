@@ -12,6 +12,7 @@ import { bool, int, list, oneOf, path, str, table, checkInt, regexProblem, isTab
 import { isMailbox, senderPatternProblem } from '../policy/sender.js';
 import { fromSettingProblem } from '../mail/address.js';
 import { COUNTRY_CODES } from '../policy/countries.js';
+import { daysProblem, hoursProblem, zoneProblem } from '../policy/hours.js';
 
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type Paper = 'a4' | 'letter';
@@ -234,6 +235,20 @@ export const SCHEMA = {
     unknown: retry(300, 2, 'any other failure'),
     one_call_per_number: bool(true, 'at most one job per destination number dials at a time'),
   },
+  queue: {
+    max_calls: int(2, 1, 1000, "simultaneous outbound fax calls: the trunk's fax channels (other jobs wait in faxmail's queue)"),
+    count_received: bool(true, "received faxes on Asterisk's channels take one of max_calls (they come in over the same trunk); false when they arrive over other lines"),
+    lost_after: int(3600, 300, 7 * 86400, "seconds after a call started before it counts as lost when its call file is gone, no result came and Asterisk's channel list cannot be read (with the list: at once); retried by rule, admin told"),
+    sending_hours: str('', 'local time when calls may start, "08:00-20:00" (a window past midnight, "22:00-06:00", is allowed); empty: any time', { test: hoursProblem, type: '"HH:MM-HH:MM" or ""' }),
+    sending_days: str('mon-sun', 'days when calls may start: a range "mon-fri", a list "mon,wed,fri", or both "mon-wed,sat"', { test: daysProblem, type: 'day names' }),
+    time_zone: str('', 'IANA time zone of sending_hours, e.g. "Asia/Tokyo"; empty: the server\'s local time', { test: zoneProblem, type: 'time zone or ""' }),
+    sender_faxes_per_hour: int(0, 0, 100_000, 'calls one sender may start in any hour (retries count); more wait their turn in the queue; 0: no limit'),
+    sender_pages_per_hour: int(0, 0, 1_000_000, 'pages one sender may have dialled in any hour (a bigger fax still goes alone); 0: no limit'),
+    sender_max_waiting: int(0, 0, 100_000, 'unfinished faxes one sender may have; a mail beyond that bounces with a sentence; 0: no limit'),
+    held_alert_after: int(86_400, 60, 365 * 86400, '`faxmail status` exits 1 when a job has been on hold longer than this many seconds'),
+    notice_alert_after: int(3600, 60, 30 * 86400, '`faxmail status` exits 1 when a receipt or notice has waited in the outbox longer than this many seconds'),
+  },
+
   notify: {
     from: str('faxmail@localhost', 'From of receipts and received faxes: "fax@example.com" or "Fax Server <fax@example.com>"', { test: fromSettingProblem, type: 'mail address' }),
     locale: oneOf<Locale>(['en', 'ja'], 'en', 'language of receipts: en or ja'),

@@ -1,13 +1,15 @@
 /*
- * outbound.ts: what faxmail-notify does when the dialplan reports the end of an outbound attempt.
+ * outbound.ts: what a call report does to its job (faxmail-notify stores the report, lib/queue/reports.ts
+ * applies it through these under the queue lock).
  *   reportSent        SendFAX finished (hangup handler of [faxmail-send]): FAXOPT results
  *   reportUnanswered  the call was never answered (the call file's `failed` extension): ${REASON}
- * Both: record the attempt in the job (under the job lock), decide retry or final (retry.ts), free the
- * number's line and start whichever job dials next on it (a new call file, possibly our own retry, with a
- * future mtime), and mail the final receipt (receipt.ts) once.
- * Idempotent: the attempt number is recorded; a report for an attempt already recorded (the `h` extension
- * and a hangup handler may both run), or for a job already sent/failed, changes nothing and returns
- * action 'duplicate'. Parallel reports are serialised by updateJob's lock, so exactly one of them acts.
+ * Both record the attempt in the job (under the job lock) and decide retry or final (retry.ts): a retry
+ * goes back to `queued` with the time its rule gives, and the dispatcher (lib/queue/) starts it when that
+ * time has come, a channel is free and no other call to its number is on; a final job owes its sender one
+ * receipt or notice (noticePending), handed over by sendReceipt once.
+ * Idempotent: the attempt number is recorded; a report for an attempt already recorded, or for a job
+ * already sent/failed, changes nothing and returns action 'duplicate'. Parallel reports are serialised by
+ * updateJob's lock (and the queue lock around it), so exactly one of them acts.
  * Fails with FaxError('not-found') for an unknown job, 'usage' for impossible values, 'temporary' for I/O.
  */
 import { stat } from 'node:fs/promises';
@@ -15,11 +17,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
-import { buildCallFile, callFileName, renderCallFile } from '../asterisk/callfile.js';
-import { dropCallFile } from '../asterisk/queue.js';
 import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
-import { releaseLine, type NextCall } from '../spool/line.js';
 import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from './classify.js';
 import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
@@ -40,31 +39,28 @@ export interface SentReport {
   /** FAXMODE: T38 or audio */
   mode?: string;
   duration?: number;
+  /** fields of the stored report that could not be read (lib/queue/reports.ts), kept raw */
+  unknown?: string[];
+  raw?: Record<string, string>;
 }
 
 export interface UnansweredReport {
   job: string;
   attempt: number;
-  reason: number;
-}
-
-export interface StartedCall {
-  job: string;
-  attempt: number;
-  callFile: string;
-  at: string;
+  /** undefined: the report's reason could not be read (shown as unknown) */
+  reason: number | undefined;
+  unknown?: string[];
+  raw?: Record<string, string>;
 }
 
 export interface NotifyResult {
   job: string;
   attempt: number;
-  /** duplicate: nothing done; sent/failed: final; retry: another attempt is scheduled; cancelled: job was cancelled */
+  /** duplicate: nothing done; sent/failed: final; retry: queued again until its rule's time; cancelled: job was cancelled */
   action: 'duplicate' | 'sent' | 'failed' | 'retry' | 'cancelled';
   outcome?: Outcome;
   decision?: RetryDecision;
-  /** call files dropped for this number (our retry, or the next job waiting for the line) */
-  started: StartedCall[];
-  receipt?: 'sent' | 'queued' | 'skipped';
+  receipt?: 'sent' | 'queued' | 'skipped' | 'pending';
 }
 
 /** FAXOPT(resolution) in pixels per metre -> "204x196" dpi; values that already look like dpi pass. */
@@ -88,7 +84,7 @@ function checkIds(job: string, attempt: number): void {
 }
 
 /** SendFAX finished: record, decide, and act. */
-export async function reportSent(config: Readonly<Config>, report: SentReport, log: Logger, now: Date = new Date()): Promise<NotifyResult> {
+export async function reportSent(config: Readonly<Config>, report: SentReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
   const outcome = classifySent(report.status, report.error);
   const attempt: Attempt = {
@@ -105,32 +101,50 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
   const mode = parseFaxMode(report.mode);
   if (mode) attempt.mode = mode;
   if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
-  return finishAttempt(config, report.job, attempt, outcome, log, now);
+  keepUnknown(attempt, report);
+  return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
 
 /** The call was not answered (busy, no answer, congestion, failure). */
-export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date()): Promise<NotifyResult> {
+export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
-  if (!Number.isInteger(report.reason) || report.reason < 0) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
-  const outcome = classifyUnanswered(report.reason);
+  if (report.reason !== undefined && (!Number.isInteger(report.reason) || report.reason < 0)) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
+  const outcome = report.reason === undefined ? { ...classifyUnanswered(-1), error: 'Call not answered (reason unknown)' } : classifyUnanswered(report.reason);
   const attempt: Attempt = {
     n: report.attempt,
     at: now.toISOString(),
     status: 'UNANSWERED',
     class: outcome.class,
     error: outcome.error,
-    reason: report.reason,
     pages: 0,
     rate: 0,
     resolution: '',
     remoteStationId: '',
   };
-  return finishAttempt(config, report.job, attempt, outcome, log, now);
+  if (report.reason !== undefined) attempt.reason = report.reason;
+  keepUnknown(attempt, report);
+  return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
 
 const FINAL = new Set(['sent', 'failed', 'cancelled']);
 
-async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date): Promise<NotifyResult> {
+/** Fields a stored report could not give are kept raw on the attempt and shown as unknown. */
+function keepUnknown(attempt: Attempt, report: { unknown?: string[]; raw?: Record<string, string> }): void {
+  if (report.unknown?.length) {
+    attempt.unknown = [...report.unknown];
+    if (report.raw) attempt.raw = { ...report.raw };
+  }
+}
+
+export interface ApplyOptions {
+  /**
+   * false: leave the receipt pending (noticePending) for the caller to send once it has let go of the queue
+   * lock (lib/queue/reports.ts), so no mail server holds up the queue. Default true.
+   */
+  sendReceipt?: boolean;
+}
+
+async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date, opts: ApplyOptions = {}): Promise<NotifyResult> {
   const paths = spoolPaths(config.paths.spool);
   let action: NotifyResult['action'] = 'duplicate';
   let decision: RetryDecision | undefined;
@@ -139,20 +153,28 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
     if (j.attempts.some((a) => a.n >= attempt.n)) return j;
     if (j.state === 'cancelled') {
       // The call that was under way when the admin cancelled (lib/admin/cancel.ts) has ended: keep its
-      // record and free the line. A fax that got through before the hang-up was sent, and is reported so.
+      // record. A fax that got through before the hang-up was sent, and is reported so.
+      if (j.dialledAt) attempt.started = j.dialledAt;
+      delete j.dialledAt;
       j.attempts.push(attempt);
       action = outcome.success ? 'sent' : 'cancelled';
-      if (outcome.success) j.state = 'sent';
+      if (outcome.success) {
+        j.state = 'sent';
+        j.noticePending = 'success';
+      }
       return j;
     }
     if (FINAL.has(j.state)) return j;
+    // When the call started (the dispatcher's dialledAt) stays with its attempt, for fair turns and limits.
+    if (j.dialledAt) attempt.started = j.dialledAt;
+    delete j.dialledAt;
     j.attempts.push(attempt);
     decision = decideRetry(j.attempts, config.retry, now);
     if (outcome.success) {
       j.state = 'sent';
       action = 'sent';
     } else if (decision.retry) {
-      // queued until its time and its line (releaseLine below decides who dials next).
+      // queued until its time; the dispatcher starts it then, when a channel and its number are free.
       j.state = 'queued';
       j.nextAttemptAt = decision.at.toISOString();
       action = 'retry';
@@ -161,114 +183,83 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
       action = 'failed';
     }
     if (action !== 'retry') delete j.nextAttemptAt;
+    // The receipt is owed from now on: if building or handing it over fails, `faxmail run` tries again.
+    if (action === 'sent') j.noticePending = 'success';
+    if (action === 'failed') j.noticePending = 'failure';
     return j;
   });
-  const result: NotifyResult = { job: id, attempt: attempt.n, action, outcome, started: [] };
+  const result: NotifyResult = { job: id, attempt: attempt.n, action, outcome };
   if (decision) result.decision = decision;
   if (action === 'duplicate') {
     log.info({ job: id, attempt: attempt.n, state: job.state }, 'duplicate report ignored');
     return result;
   }
-  if (action === 'cancelled') log.info({ job: id, attempt: attempt.n, status: attempt.status, error: attempt.error, pages: attempt.pages }, 'the call of a cancelled job ended; freeing its line');
+  if (action === 'cancelled') log.info({ job: id, attempt: attempt.n, status: attempt.status, error: attempt.error, pages: attempt.pages }, 'the call of a cancelled job ended');
   else log.info({ job: id, attempt: attempt.n, status: attempt.status, class: attempt.class, error: attempt.error, pages: attempt.pages, action }, 'attempt recorded');
 
-  // 2. Free the line; start whoever dials next on this number (maybe our own retry).
-  const retryAt = action === 'retry' && decision?.retry ? decision.at : undefined;
-  const next = await releaseLine(paths, job.number, id, retryAt, config.retry.one_call_per_number);
-  result.started = await startNextCalls(config, paths, job.number, next, log, now);
-
-  // 3. The final receipt, once: only the run that made the job final gets here.
-  if (action === 'sent' || action === 'failed') result.receipt = await sendReceipt(config, paths, id, action === 'sent' ? 'success' : 'failure', log);
-  // 4. The archive copy, after the receipt: its failure is logged and costs nothing else.
-  if (action === 'sent' && config.archive.directory !== '') await archiveSent(config, paths, id, log);
+  // The final receipt, once: only the run that made the job final gets here. Under the queue lock
+  // (sendReceipt: false) it is left pending for the caller to send after the lock.
+  if (action === 'sent' || action === 'failed') {
+    if (opts.sendReceipt === false) result.receipt = 'pending';
+    else {
+      result.receipt = await sendReceipt(config, paths, id, action === 'sent' ? 'success' : 'failure', log);
+      // The archive copy, after the receipt: its failure is logged and costs nothing else.
+      if (action === 'sent' && config.archive.directory !== '') await archiveSent(config, paths, id, log);
+    }
+  }
   return result;
 }
 
-/** Drop the call file for `next`, skipping (and releasing) jobs that no longer want to dial. */
-async function startNextCalls(config: Readonly<Config>, paths: SpoolPaths, number: string, next: NextCall | undefined, log: Logger, now: Date): Promise<StartedCall[]> {
-  const started: StartedCall[] = [];
-  const seen = new Set<string>();
-  while (next && !seen.has(next.job)) {
-    seen.add(next.job);
-    const call = await startCall(config, paths, next, log, now);
-    if (call) {
-      started.push(call);
-      // Without line serialisation every job dials on its own; with it, one call at a time.
-      break;
-    }
-    next = await releaseLine(paths, number, next.job, undefined, config.retry.one_call_per_number);
-  }
-  return started;
-}
-
-/** The number of a job's next attempt: one above the highest recorded or dropped, never a count. */
-export function nextAttemptNumber(job: Pick<Job, 'attempts' | 'attempt'>): number {
-  return Math.max(job.attempt ?? 0, ...job.attempts.map((a) => a.n), 0) + 1;
-}
+/** What the admin reads for each kind of mail to the sender. */
+const NOTICE_NAMES: Record<ReceiptKind, string> = { success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' };
 
 /**
- * Hand a queued job's next attempt to Asterisk: the record says `dialling` durably, then the call file is
- * renamed in (never the other way round). undefined if the job no longer wants to dial (final, or already
- * dialling: never two call files for one job).
+ * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that cannot be built or
+ * handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
+ * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
-export async function startCall(config: Readonly<Config>, paths: SpoolPaths, next: NextCall, log: Logger, now: Date = new Date()): Promise<StartedCall | undefined> {
-  const at = next.notBefore.getTime() > now.getTime() ? next.notBefore : now;
-  let attemptNo = 0;
-  let skip: string | undefined;
-  const job = await updateJob(paths, next.job, (j) => {
-    if (FINAL.has(j.state) || j.state === 'dialling') {
-      skip = j.state;
-      return j;
-    }
-    attemptNo = nextAttemptNumber(j);
-    j.state = 'dialling';
-    j.attempt = attemptNo;
-    j.nextAttemptAt = at.toISOString();
-    j.callFile = callFileName(j.id, attemptNo);
-    return j;
-  }).catch((err: unknown) => {
-    if (err instanceof FaxError && err.code === 'not-found') {
-      skip = 'gone';
-      return undefined;
-    }
-    throw err;
-  });
-  if (skip !== undefined || !job) {
-    log.info({ job: next.job, state: skip }, 'next job on the line does not want to dial; skipped');
-    return undefined;
-  }
-  const dir = jobDir(paths, job.id);
-  const name = callFileName(job.id, attemptNo);
-  const dropOptions: Parameters<typeof dropCallFile>[2] = { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group };
-  if (at.getTime() > now.getTime()) dropOptions.at = at;
+export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
+  // One sender at a time (faxmail-notify after its report, `faxmail cancel`, `faxmail run` for pending ones):
+  // never two mails. The other one is waited for (it is handing the mail over), so the answer is true.
+  const { tryLock } = await import('../spool/lock.js');
+  const lock = await tryLock(join(paths.locks, `notice-${id}.lock`), 30_000);
+  if (!lock) return 'pending';
   try {
-    const callFile = buildCallFile(config.callfile, {
-      id: job.id,
-      number: job.number,
-      tiffPath: join(dir, job.tiff),
-      attempt: attemptNo,
-      ...(config.source ? { configPath: config.source } : {}),
-      ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
-    });
-    await dropCallFile(name, renderCallFile(callFile), dropOptions);
+    const job = await readJob(jobDir(paths, id));
+    // Handed over by another process since our caller looked.
+    if (job.noticePending === undefined && job.notifiedAt !== undefined) return 'sent';
+    return await sendReceiptOnce(config, paths, id, kind, log);
   } catch (err) {
-    // No call file went out: the job waits again (its attempt number stays used, so no name is reused).
-    await updateJob(paths, job.id, (j) => {
-      if (j.state === 'dialling' && j.attempt === attemptNo) j.state = 'queued';
+    const error = err instanceof Error ? err.message : String(err);
+    log.error({ job: id, kind, err: error, admin: true }, 'receipt could not be built or handed over; it stays pending for faxmail run');
+    let first = false;
+    await updateJob(paths, id, (j) => {
+      first = j.noticeError === undefined;
+      j.noticeError = error.slice(0, 500);
       return j;
     }).catch(() => undefined);
-    throw err;
+    // Once per job, not on every retry of `faxmail run`.
+    if (first) {
+      const { tellAdmin } = await import('../queue/admin-report.js');
+      const what = NOTICE_NAMES[kind];
+      await tellAdmin(config, `a ${what} could not be sent (job ${id})`, [`The ${what} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
+    }
+    return 'pending';
+  } finally {
+    await lock.release();
   }
-  log.info({ job: job.id, attempt: attemptNo, callfile: name, at: at.toISOString() }, 'call file dropped');
-  return { job: job.id, attempt: attemptNo, callFile: name, at: at.toISOString() };
 }
 
-/** Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. */
-export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
+async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
   const dir = jobDir(paths, id);
   const job: Job = await readJob(dir);
   if (!/^[^\s@<>",;]+@[^\s@<>",;]+$/.test(job.replyTo)) {
     log.warn({ job: id }, 'no usable reply address; receipt not sent');
+    await updateJob(paths, id, (j) => {
+      delete j.noticePending;
+      delete j.noticeError;
+      return j;
+    });
     return 'skipped';
   }
   // Mail code is loaded only here: most notify runs (retries, duplicates) never need it.
@@ -277,6 +268,8 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
   const how = await sendOrQueue(config, mail, log);
   await updateJob(paths, id, (j) => {
     j.notifiedAt = new Date().toISOString();
+    delete j.noticePending;
+    delete j.noticeError;
     return j;
   });
   log.info({ job: id, kind, delivery: how }, 'receipt handed over');
@@ -284,7 +277,7 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
 }
 
 /** Keep a sent fax in the archive as PDF (made from the sent TIFF unless the receipt made it already). */
-async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
+export async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
   const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../inbound/tiff-to-pdf.js')]);
   try {
     const dir = jobDir(paths, id);
@@ -315,20 +308,20 @@ async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: stri
   }
 }
 
-/** One line for the command's output. */
-export function describeResult(r: NotifyResult): string {
+/** One line for the command's output; `started`: the calls the dispatcher started in the same run. */
+export function describeResult(r: NotifyResult, started: readonly { job: string; attempt: number }[] = []): string {
   const head = `job ${r.job} attempt ${r.attempt}`;
-  const started = r.started.map((c) => (c.job === r.job ? `retry ${c.attempt} at ${c.at}` : `next job ${c.job} dials at ${c.at}`));
+  const calls = started.map((c) => (c.job === r.job ? `attempt ${c.attempt} dialling now` : `job ${c.job} dialling now`));
   switch (r.action) {
     case 'duplicate':
-      return `${head}: already recorded, nothing to do`;
+      return [`${head}: already recorded, nothing to do`, ...calls].join('; ');
     case 'cancelled':
-      return [`${head}: job was cancelled`, ...started].join('; ');
+      return [`${head}: job was cancelled`, ...calls].join('; ');
     case 'sent':
-      return [`${head}: sent`, `receipt ${r.receipt ?? 'skipped'}`, ...started].join('; ');
+      return [`${head}: sent`, `receipt ${r.receipt ?? 'skipped'}`, ...calls].join('; ');
     case 'failed':
-      return [`${head}: failed (${r.outcome?.class || 'unknown'}), given up`, `failure notice ${r.receipt ?? 'skipped'}`, ...started].join('; ');
+      return [`${head}: failed (${r.outcome?.class || 'unknown'}), given up`, `failure notice ${r.receipt ?? 'skipped'}`, ...calls].join('; ');
     case 'retry':
-      return [`${head}: failed (${r.outcome?.class || 'unknown'})`, ...(started.length ? started : [`waiting for the line until ${r.decision?.retry ? r.decision.at.toISOString() : '?'}`])].join('; ');
+      return [`${head}: failed (${r.outcome?.class || 'unknown'})`, `queued for a retry from ${r.decision?.retry ? r.decision.at.toISOString() : '?'}`, ...calls].join('; ');
   }
 }

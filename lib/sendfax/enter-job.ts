@@ -2,27 +2,32 @@
  * enter-job.ts: the whole outbound path for one mail, as sendfax runs it.
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
- * (+cover: made last, since it counts the pages) -> job record -> call file. The job directory is built
- * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`); the record becomes `dialling`
- * durably, and only then is the call file renamed into Asterisk's outgoing dir, as the very last write.
- * Any failure removes the staging directory: nothing half-made is left, and the FaxError says what the
- * sender should read. A dry run does every step up to the job
- * record and then removes the staging directory: it leaves nothing in the spool.
+ * (+cover: made last, since it counts the pages) -> job record -> queue. The job directory is built
+ * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`; once per mail, lib/queue/mailkey.ts),
+ * then the dispatcher (lib/queue/apply.ts) runs under the queue lock: it makes the job `dialling` durably
+ * and hands its call file to Asterisk when a channel and the number are free; otherwise the job waits in
+ * the queue (also when the queue lock is busy: the next dispatcher run starts it).
+ * Any failure before the commit removes the staging directory: nothing half-made is left, and the FaxError
+ * says what the sender should read. A dry run does every step up to the job record and then removes the
+ * staging directory: it leaves nothing in the spool.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender, type Submission } from '../policy/sender.js';
+import { checkSenderBacklog } from '../queue/limits.js';
+import { findJobByMailKey, mailKeyTap } from '../queue/mailkey.js';
+import { mailLockPath, queueLockPath, stagingLockPath } from '../queue/records.js';
+import { tryLock, withLock } from '../spool/lock.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, updateJob } from '../spool/jobs.js';
-import { claimLine, forgetOnLine } from '../spool/line.js';
+import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, type SpoolPaths } from '../spool/jobs.js';
+import { dispatchLocked, type DispatchRun } from '../queue/apply.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
-import { dropCallFile } from '../asterisk/queue.js';
 import { parseMessage } from '../mime/parse.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
 import type { CoverInfo } from '../documents/cover-page.js';
@@ -89,18 +94,27 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
   const jlog = log.child({ job: id });
   jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule, saslUser: envelope.saslUser, client: envelope.clientAddress }, 'mail received for fax');
 
+  // Held while this run builds the job: `faxmail run` removes a staging dir whose lock is free (its sendfax
+  // died, even by SIGKILL) at once, and never one whose sendfax still works (lib/queue/recover.ts).
+  const stagingLock = await tryLock(stagingLockPath(paths, id), 10_000);
   const staging = await createStagingDir(paths, id);
   const forget = removeOnSignal(staging);
+  // One mail, one job (issue 9, lib/queue/mailkey.ts): the raw mail is hashed as it is read.
+  const tap = mailKeyTap(envelope.recipient);
+  input.pipe(tap.stream);
+  input.once('error', (err) => tap.stream.destroy(err));
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(input, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
+    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
       throw budget.signal.aborted ? deadlineError(budget) : err;
     });
     jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
 
     const sender = authorizeSender({ envelopeSender: envelope.sender, ...msg.authors }, submissionOf(envelope), config.senders);
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
+    // queue.sender_max_waiting (issue 9): too many unfinished faxes from this sender bounce here.
+    await checkSenderBacklog(config, { envelopeSender: envelope.sender, replyTo: sender.replyTo });
 
     const opts = parseSubjectOptions(msg.subject);
     const resolution = opts.resolution ?? config.fax.resolution;
@@ -141,22 +155,84 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
       { id, envelopeSender: envelope.sender, replyTo: sender.replyTo, replyName: sender.replyName, subject: opts.subject, requestedNumber: destination.requested, number: destination.number, resolution, messageId: msg.messageId, skipped: prepared.skipped },
       image,
     );
+    job.mailKey = tap.key();
     await writeJob(staging, job);
-    const dir = await commitStagingDir(paths, staging, id);
-    forget();
-    try {
-      return await queueCommitted(config, job, dir, options, jlog);
-    } catch (err) {
-      // The mail will be retried by Postfix (or bounced): this job must not linger or hold the line.
-      await forgetOnLine(paths, destination.number, id).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      throw err;
+    // Commit unless this very mail already made a job (a redelivery after a crash: then that job stands),
+    // checked and done under a lock of the mail's own key, so no two runs of one mail both commit and no
+    // run waits for the queue. From the commit on the job is durable and belongs to the queue.
+    const keyLock = mailLockPath(paths, job.mailKey);
+    const existing = await withLock(keyLock, async () => {
+      const found = await findJobByMailKey(paths, job.mailKey!);
+      if (!found) {
+        await commitStagingDir(paths, staging, id);
+        forget();
+      }
+      // A run waiting for this lock file still gets it and then finds the job; a later one makes a new file.
+      await unlink(keyLock).catch(() => undefined);
+      return found;
+    });
+    if (existing) {
+      forget();
+      await discardStagingDir(staging).catch(() => undefined);
+      jlog.warn({ step: 'redelivery', existing: existing.id }, 'this mail was already queued as a job (delivered again after a crash); that job stands');
+      return describeJob(config, existing, paths, existing.callFile);
     }
+    return await queueCommitted(config, job, jlog);
   } catch (err) {
     forget();
+    // Let sendfax drain the rest of the mail straight from its input (bin/sendfax.ts).
+    input.unpipe(tap.stream);
     await discardStagingDir(staging).catch(() => undefined);
     throw err;
+  } finally {
+    // The staging dir is committed or gone by now: nobody needs this lock file again.
+    await stagingLock?.release();
+    await unlink(stagingLockPath(paths, id)).catch(() => undefined);
   }
+}
+
+/**
+ * A committed job (state `queued`, durable) goes to the dispatcher, so it dials at once when a channel and
+ * its number are free. A busy queue lock (another dispatcher at work, which may not have seen this job) is
+ * fine: the next dispatcher run (a call's end, another mail, `faxmail run` within 30 s) starts it. Whatever
+ * the dispatcher does or fails to do, the job is queued: this never throws for it.
+ * `faxmail send` hands its jobs to this same function (lib/sendfax/send-files.ts).
+ */
+export async function queueCommitted(config: Readonly<Config>, job: Job, jlog: Logger): Promise<QueueResult> {
+  const paths = spoolPaths(config.paths.spool);
+  let dispatched: DispatchRun | undefined;
+  const queueLock = await tryLock(queueLockPath(paths), 5_000).catch(() => undefined);
+  if (queueLock) {
+    try {
+      dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
+    } catch (err) {
+      jlog.warn({ err: err instanceof Error ? err.message : String(err) }, 'the dispatcher failed; the job waits for faxmail run');
+    } finally {
+      await queueLock.release();
+    }
+  } else jlog.info({ step: 'queue-busy' }, 'the queue is busy; the next dispatcher run starts this job');
+  const started = dispatched?.started.find((c) => c.job === job.id);
+  const wait = dispatched?.waits.find((w) => w.job === job.id);
+  if (started) jlog.info({ step: 'dialling', callFile: started.callFile, attempt: started.attempt }, 'call file handed to Asterisk');
+  else jlog.info({ step: 'queued', waits: wait?.reason ?? 'dispatcher not run' }, 'job queued; it dials when a channel and its number are free');
+  return describeJob(config, job, paths, started?.callFile);
+}
+
+/** What sendfax reports for a committed job: its first call file (in outgoing once the dispatcher starts it). */
+function describeJob(config: Readonly<Config>, job: Job, paths: SpoolPaths, callFile: string | undefined): QueueResult {
+  const tiffPath = join(jobDir(paths, job.id), job.tiff);
+  return {
+    job: job.id,
+    number: job.number,
+    pages: job.pages,
+    tiff: tiffPath,
+    callfile: renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source })),
+    callfilePath: join(config.paths.outgoing, callFile ?? callFileName(job.id, 1)),
+    documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    skipped: job.skipped,
+    resolution: job.resolution,
+    dryRun: false,
+  };
 }
 
 /** What a dry run found, with the call file the job would get (its TIFF path is where the job would keep it). */
@@ -189,48 +265,5 @@ async function describeDryRun(
     skipped,
     resolution,
     dryRun: true,
-  };
-}
-
-/**
- * Hand a committed job to Asterisk, or leave it queued behind the job that holds its number's line.
- * The record says `dialling` durably BEFORE the call file is renamed into the outgoing dir, and sendfax
- * writes nothing to the job after that rename: from then on the record belongs to faxmail-notify, whose
- * report may come back (a busy line) before this process has even returned.
- * `faxmail send` hands its jobs to this same function (lib/sendfax/send-files.ts).
- */
-export async function queueCommitted(config: Readonly<Config>, job: Job, dir: string, _options: EnterOptions, jlog: Logger): Promise<QueueResult> {
-  const paths = spoolPaths(config.paths.spool);
-  const tiffPath = join(dir, job.tiff);
-  const attempt = 1;
-  const text = renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt, configPath: config.source }));
-  const name = callFileName(job.id, attempt);
-  let callfilePath = join(config.paths.outgoing, name);
-  const decision = await claimLine(paths, job.number, job.id, new Date(), config.retry.one_call_per_number);
-  if (decision === 'dial') {
-    await updateJob(paths, job.id, (j) => {
-      j.state = 'dialling';
-      j.attempt = attempt;
-      j.callFile = name;
-      j.nextAttemptAt = new Date().toISOString();
-      return j;
-    });
-    callfilePath = await dropCallFile(name, text, { outgoing: config.paths.outgoing, tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
-    jlog.info({ step: 'dialling', callFile: callfilePath, attempt }, 'call file handed to Asterisk');
-  } else {
-    // Still `queued`, as committed: the report that frees the line starts this job (lib/notify/outbound.ts).
-    jlog.info({ step: 'queued', number: job.number }, 'another fax is dialling this number; job waits');
-  }
-  return {
-    job: job.id,
-    number: job.number,
-    pages: job.pages,
-    tiff: tiffPath,
-    callfile: text,
-    callfilePath,
-    documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
-    skipped: job.skipped,
-    resolution: job.resolution,
-    dryRun: false,
   };
 }

@@ -30,11 +30,10 @@ export function progressLines(before: Job | undefined, now: Job, locale: Locale)
     case 'queued':
       if (now.attempts.length > 0 || before !== undefined) out.push(`waiting; next try ${localTime(now.nextAttemptAt)}`);
       break;
-    case 'dialling': {
-      const at = now.nextAttemptAt ? new Date(now.nextAttemptAt).getTime() : 0;
-      out.push(at > Date.now() + 2000 ? `call ${now.attempt ?? now.attempts.length + 1} to ${now.number} at ${localTime(now.nextAttemptAt)}` : `dialling ${now.number} (attempt ${now.attempt ?? now.attempts.length + 1})`);
+    case 'dialling':
+      // The dispatcher makes a job `dialling` only as it hands the call file over (lib/queue/apply.ts).
+      out.push(`dialling ${now.number} (attempt ${now.attempt ?? now.attempts.length + 1})`);
       break;
-    }
     case 'sent': {
       const a = now.attempts[now.attempts.length - 1];
       const details = [a?.duration !== undefined ? `in ${a.duration} s` : '', a?.remoteStationId ? `to station "${a.remoteStationId}"` : ''].filter(Boolean).join(' ');

@@ -19,7 +19,6 @@ import { resolveDestination } from '../policy/number.js';
 import { isMailbox } from '../policy/sender.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
-import { forgetOnLine } from '../spool/line.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { MimePart, ParsedMessage } from '../mime/parse.js';
 import type { CoverInfo } from '../documents/cover-page.js';
@@ -143,16 +142,10 @@ async function send(config: Readonly<Config>, request: SendRequest, submitter: S
       image,
     );
     await writeJob(staging, job);
-    const dir = await commitStagingDir(paths, staging, id);
+    await commitStagingDir(paths, staging, id);
     forget();
-    try {
-      // Exactly as sendfax hands its job on (lib/sendfax/enter-job.ts).
-      return await queueCommitted(config, job, dir, { dryRun: false }, jlog);
-    } catch (err) {
-      await forgetOnLine(paths, destination.number, id).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      throw err;
-    }
+    // Exactly as sendfax hands its job on (lib/sendfax/enter-job.ts): queued, then the dispatcher.
+    return await queueCommitted(config, job, jlog);
   } catch (err) {
     forget();
     await discardStagingDir(staging).catch(() => undefined);

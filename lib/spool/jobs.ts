@@ -4,7 +4,7 @@
  *   jobs/.new-<id>/                                                     a job being built (never read)
  *   inbound/                                                            ReceiveFAX writes here
  *   outbox/                                                             mails waiting for delivery
- *   lines/                                                              who dials which number (line.ts)
+ *   reports/, reports/applied/                                          call reports (lib/queue/reports.ts)
  *   locks/                                                              lock files (lock.ts)
  * A job directory appears whole: it is built under .new-<id> and renamed. job.json is replaced atomically.
  */
@@ -22,16 +22,17 @@ export interface SpoolPaths {
   inbound: string;
   outbox: string;
   locks: string;
-  lines: string;
+  /** call reports stored by faxmail-notify, not yet applied (lib/queue/reports.ts); applied/ below it */
+  reports: string;
 }
 
 export function spoolPaths(spool: string): SpoolPaths {
-  return { root: spool, jobs: join(spool, 'jobs'), inbound: join(spool, 'inbound'), outbox: join(spool, 'outbox'), locks: join(spool, 'locks'), lines: join(spool, 'lines') };
+  return { root: spool, jobs: join(spool, 'jobs'), inbound: join(spool, 'inbound'), outbox: join(spool, 'outbox'), locks: join(spool, 'locks'), reports: join(spool, 'reports') };
 }
 
 /** The spool's subdirectories: scripts/install.sh makes the same list (test/install checks). */
 export function spoolDirs(paths: SpoolPaths): string[] {
-  return [paths.jobs, paths.inbound, paths.outbox, paths.locks, paths.lines];
+  return [paths.jobs, paths.inbound, paths.outbox, paths.locks, paths.reports, join(paths.reports, 'applied')];
 }
 
 /** Create the spool's subdirectories (idempotent). */

@@ -6,15 +6,21 @@
 import type { Resolution, Paper, RetryClass } from '../config/schema.js';
 
 /*
- * A job's life (the queue sketch in /work/shared/notes/design.md): sendfax builds it under jobs/.new-<id>
- * and commits it `queued`; it becomes `dialling` durably BEFORE its call file is renamed into Asterisk's
- * outgoing dir, so a result that comes back at once always finds the record it belongs to, and nothing
- * overwrites what that result wrote. An attempt's report makes it `queued` again (a retry, waiting for its
- * time and its line) or final.
+ * A job's life (the queue sketch in /work/shared/notes/design.md; lib/queue/): sendfax builds it under
+ * jobs/.new-<id> and commits it `queued` (durable, waiting in faxmail's spool for its turn, from
+ * nextAttemptAt on). Only the dispatcher moves it to `dialling`, durably BEFORE its call file is renamed into
+ * Asterisk's outgoing dir, so a result that comes back at once always finds the record it belongs to and
+ * nothing overwrites what that result wrote. Only an applied call report (or `faxmail run`, for a call that
+ * ended without one) moves it out of `dialling`: `queued` again for a retry, or final. `held`: stopped by the
+ * admin (`faxmail hold`), not dialled until `faxmail release`.
+ * Records written before the queue read as (lib/queue/records.ts): `queued` with a callFile but neither
+ * `attempt` nor `dialledAt` = dialling (its call file was dropped at once); any other unknown state
+ * (`waiting`, from the line model) = queued.
  */
 export type JobState =
-  | 'queued' // durable, waiting for its turn: its first call, a retry, or the number's line
-  | 'dialling' // its call file for attempt `attempt` is in Asterisk's outgoing dir (maybe scheduled later)
+  | 'queued' // durable, waiting for its turn: its first call, a retry, a free channel or its number
+  | 'dialling' // its call file for attempt `attempt` is in Asterisk's outgoing dir (or the call is on)
+  | 'held' // stopped by the admin until `faxmail release`
   | 'sent' // FAXOPT(status)=SUCCESS
   | 'failed' // final failure, sender notified
   | 'cancelled'; // removed by the admin, sender notified
@@ -59,6 +65,13 @@ export interface Attempt {
   mode?: FaxMode;
   /** seconds from answer to hangup, when known */
   duration?: number;
+  /** ISO time the call of this attempt started (the dispatcher dropped its call file) */
+  started?: string;
+  /** report fields that could not be read (kept raw in `raw`); shown as unknown, never a reason to drop the report */
+  unknown?: string[];
+  raw?: Record<string, string>;
+  /** the attempt was given up by `faxmail run`: no result came within queue.lost_after */
+  lost?: boolean;
 }
 
 /** FAXMODE after SendFAX/ReceiveFAX: T38 (fax packets over UDPTL) or audio (G.711 or an analogue line). */
@@ -101,7 +114,7 @@ export interface Job {
   updated: string;
   state: JobState;
   attempts: Attempt[];
-  /** ISO time of the next scheduled call, when state is queued/waiting */
+  /** ISO time the job may dial next (state queued): its first moment, or when its retry rule lets it */
   nextAttemptAt?: string;
   /** file name of the call file last dropped */
   callFile?: string;
@@ -121,6 +134,16 @@ export interface Job {
   };
   /** ISO time the final receipt was handed to the mail spool */
   notifiedAt?: string;
+  /** ISO time the current call started (state dialling) */
+  dialledAt?: string;
+  /** ISO time the admin put the job on hold (state held) */
+  heldAt?: string;
+  /** a final receipt or notice that could not be built or handed over yet; `faxmail run` tries again */
+  noticePending?: 'success' | 'failure' | 'cancelled';
+  /** why the pending notice failed last time */
+  noticeError?: string;
+  /** sha256 of the raw mail and the recipient: a mail Postfix delivers again after a crash makes no second job */
+  mailKey?: string;
 }
 
 /** The JSON that `sendfax --dry-run` prints, and what sendfax returns on success. */

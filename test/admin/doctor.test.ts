@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { binPath } from '../helpers/paths.js';
@@ -51,17 +51,32 @@ async function expectFinding(seed: () => Promise<void> | void, undo: () => Promi
 }
 
 test('a correct installation passes every check (exit 0), including the sample dry run as the pipe user', async () => {
+  // Its timer has run (`faxmail run` every 30 s; started as root it switches to the spool owner).
+  const run = await execa(process.execPath, [binPath('faxmail'), 'run', '--config', pf.fax.configPath], { reject: false, stdin: 'ignore' });
+  assert.is(run.exitCode, 0, run.stdout + run.stderr);
   const d = await doctor();
   const bad = d.checks.filter((c) => c.status === 'fail' || c.status === 'warn');
   assert.equal(bad, [], d.text);
   assert.is(d.status, 0);
-  for (const [g, n] of [['config', 'file'], ['node', 'version'], ['tools', 'ghostscript'], ['postfix', 'master.cf'], ['postfix', 'transport map'], ['postfix', 'recipient limit'], ['postfix', 'time limit'], ['postfix', 'recipient_delimiter'], ['postfix', 'relay_domains'], ['sample', 'dry run']] as const) {
+  for (const [g, n] of [['config', 'file'], ['node', 'version'], ['tools', 'ghostscript'], ['postfix', 'master.cf'], ['postfix', 'transport map'], ['postfix', 'recipient limit'], ['postfix', 'time limit'], ['postfix', 'recipient_delimiter'], ['postfix', 'relay_domains'], ['sample', 'dry run'], ['queue', 'timer']] as const) {
     assert.is(find(d.checks, g, n)?.status, 'ok', `${g}: ${n}\n${d.text}`);
   }
   assert.match(find(d.checks, 'sample', 'dry run')!.detail, /as faxmailtest.*nothing kept/);
   assert.match(d.text, /^doctor: \d+ ok, 0 warnings, 0 failures, \d+ skipped$/m);
   const jobs = join(pf.fax.spool, 'jobs');
   assert.equal((await import('node:fs')).readdirSync(jobs).filter((n) => !n.startsWith('.')), [], 'the dry run kept no job');
+});
+
+test("a queue timer that stopped is found: faxmail run has not finished for a while (fail), or never (warn)", async () => {
+  const stamp = join(pf.fax.spool, 'last-run');
+  const old = new Date(Date.now() - 3600_000);
+  await expectFinding(() => utimesSync(stamp, old, old), () => utimesSync(stamp, new Date(), new Date()), 'queue', 'timer', 'fail', /faxmail-run\.timer|cron|scheduler/);
+  const saved = readFileSync(stamp);
+  await expectFinding(() => rmSync(stamp), () => {
+    // Written back as root: give it back to the spool owner, or the spool-owner check fails the tests after this one.
+    writeFileSync(stamp, saved);
+    chownSync(stamp, pf.user.uid, pf.user.gid);
+  }, 'queue', 'timer', 'warn', /faxmail-run\.timer|cron|scheduler/);
 });
 
 test('postconf misconfigurations are found, each with its fix', async () => {

@@ -7,18 +7,22 @@ import { isLost, LOST_AFTER_MS, collectStatus, formatStatus } from '../../lib/ad
 import { loadConfig } from '../../lib/config/load.js';
 import { spoolPaths, ensureSpool, writeJob } from '../../lib/spool/jobs.js';
 import { newJobId } from '../../lib/spool/job-id.js';
-import type { Job } from '../../lib/spool/types.js';
+import type { Job, JobState } from '../../lib/spool/types.js';
 import { makeTestEnv } from '../helpers/sendfax-env.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const longAgo = new Date(now.getTime() - LOST_AFTER_MS - 60_000).toISOString();
 const justNow = new Date(now.getTime() - 60_000).toISOString();
 
-test('isLost: only a dialling job, due long ago, without its call file', () => {
-  assert.ok(isLost({ state: 'dialling', nextAttemptAt: longAgo }, false, now));
-  assert.not.ok(isLost({ state: 'dialling', nextAttemptAt: longAgo }, true, now), 'call file still there: Asterisk has it');
-  assert.not.ok(isLost({ state: 'dialling', nextAttemptAt: justNow }, false, now), 'a call in progress');
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued jobs have no call file');
+test('isLost: only a dialling job (or an older record queued with its call file), due long ago, without its call file', () => {
+  const cf = 'faxmail-x-1.call';
+  assert.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, false, now));
+  assert.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now));
+  assert.not.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now, LOST_AFTER_MS * 2), 'lost_after from the config');
+  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now), 'call file still there: Asterisk has it');
+  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow, callFile: cf }, false, now), 'a call in progress');
+  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued in the spool: no call yet');
+  assert.not.ok(isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now), 'waiting jobs have no call file');
   assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
   assert.not.ok(isLost({ state: 'dialling' }, false, now));
 });
@@ -47,6 +51,8 @@ test('faxmail status lists the lost job and not the one Asterisk still holds', a
   const text = formatStatus(status, now);
   assert.match(text, new RegExp(`${lost}.*LOST`));
   assert.not.match(text, new RegExp(`${held}.*LOST`));
+  assert.equal(status.attention.length, 1);
+  assert.match(status.attention[0]!, lost);
 });
 
 test.run();

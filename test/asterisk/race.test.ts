@@ -1,8 +1,10 @@
 /*
  * race.test.ts: the timing cases on a real Asterisk 22 (the test bed, test/helpers/asterisk-bed.ts).
- *   - A busy far end answers at once, while sendfax runs on a slow disk (every fsync takes 0.8 s, injected
- *     with strace): faxmail-notify records attempt 1 and drops the retry BEFORE sendfax has exited. Nothing
- *     sendfax does afterwards may overwrite that: the job goes on by the busy rule and ends with one notice.
+ *   - A busy far end answers at once, while sendfax runs on a slow disk (every fsync takes 2.5 s, injected
+ *     with strace): faxmail-notify stores the report of attempt 1 BEFORE sendfax has exited, and applies it
+ *     once sendfax has let go of the queue lock (the lock orders them; the report is durable from the
+ *     start). Nothing sendfax does afterwards may overwrite it: the job goes on by the busy rule and ends with
+ *     one notice.
  *   - `faxmail cancel` while the call is on the line, with a second job waiting for the same number: the
  *     call is hung up through Asterisk's CLI, the sender is told, and the second job dials only after the
  *     first call has ended (never two calls to one number at once).
@@ -81,8 +83,10 @@ test.before(async () => {
   bed = await startBed({ name: 'race' });
   slice = bed.mark();
   s['race'] = begin(async () => {
-    // Every fsync of sendfax and its children returns 0.8 s late: a slow disk.
-    const strace = ['/usr/bin/strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_exit=800000', '--'];
+    // Every fsync of sendfax and its children returns 2.5 s late: a slow disk. The last one (of the outgoing dir,
+    // after the call file is renamed in) gives faxmail-notify, started by the busy far end, time to store its
+    // report even on a loaded machine (node starts in 1-2 s there).
+    const strace = ['/usr/bin/strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', 'inject=fsync,fdatasync:delay_exit=2500000', '--'];
     const job = await send(farEndNumber('busy'), 1, 'Slow disk, busy line', strace);
     return { job, done: await final(job.id) };
   });
@@ -116,11 +120,13 @@ test.after(async () => {
   await bed?.stop();
 });
 
-test('busy far end, slow disk: notify answers before sendfax exits, and nothing it wrote is lost', async () => {
+test('busy far end, slow disk: notify stores its report before sendfax exits, and nothing it wrote is lost', async () => {
   const { job, done } = (await s['race']) as { job: { id: string; exitedAt: number }; done: Job };
+  const stored = faxmailLog().find((l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1);
+  assert.ok(stored, 'the report of attempt 1 was stored');
+  assert.ok(stored!.time < job.exitedAt, `the busy report (${new Date(stored!.time).toISOString()}) came while sendfax still ran (until ${new Date(job.exitedAt).toISOString()}): the race was on`);
   const recorded = faxmailLog().find((l) => l.job === job.id && l.msg === 'attempt recorded' && l.attempt === 1);
   assert.ok(recorded, 'attempt 1 was recorded');
-  assert.ok(recorded!.time < job.exitedAt, `the busy report (${new Date(recorded!.time).toISOString()}) came while sendfax still ran (until ${new Date(job.exitedAt).toISOString()}): the race was on`);
   assert.is(done.state, 'failed');
   assert.equal(
     done.attempts.map((a) => `${a.n}:${a.class}`),

@@ -3,8 +3,9 @@
  * shipped postfix/* snippets and the built sendfax as a non-root pipe user.
  * Covers: a good mail becomes a call file with a valid fax TIFF (sendmail and SMTP); refused sender, no
  * document, bad number and a non-fax address at the fax domain are bounced to the sender's mailbox with
- * faxmail's sentence and the right enhanced status; an unwritable outgoing dir defers the mail (nothing
- * lost) and a queue flush after the fix delivers it.
+ * faxmail's sentence and the right enhanced status; an unwritable spool defers the mail (nothing lost) and a
+ * queue flush after the fix delivers it. (An unwritable outgoing dir does not: the job is queued in the
+ * spool and the dispatcher hands its call file over once it can, test/queue/.)
  * Needs root (Postfix, useradd). If Postfix cannot start, the start test FAILS with the reason and the
  * following tests fail with it too: never a silent skip.
  */
@@ -164,12 +165,13 @@ test('refused sender, no document, bad number and a non-fax address are bounced 
   await waitOrExplain(async () => (await p.queue()).length === 0, 10_000, 'an empty queue after the bounces');
 });
 
-test('an unwritable outgoing dir defers the mail; after the fix a flush delivers it', async () => {
+test('an unwritable spool defers the mail; after the fix a flush delivers it', async () => {
   const p = need();
   const number = '0312340005';
-  // Owned by root, 0755: the pipe user (not root) cannot put a call file there.
-  chownSync(p.fax.outgoing, 0, 0);
-  chmodSync(p.fax.outgoing, 0o755);
+  // Owned by root, 0755: the pipe user (not root) cannot make a job there.
+  const jobsDir = join(p.fax.spool, 'jobs');
+  chownSync(jobsDir, 0, 0);
+  chmodSync(jobsDir, 0o755);
   let fixed = false;
   try {
     await p.submitWithSendmail(await pdfMail('alice@example.org', faxAddress(number), 'deferred fax'), { from: 'alice@example.org', to: faxAddress(number) });
@@ -194,7 +196,7 @@ test('an unwritable outgoing dir defers the mail; after the fix a flush delivers
       'a deferral is not a bounce',
     );
     // Fix the fault and poke the queue: the same mail is delivered, nothing lost.
-    chownSync(p.fax.outgoing, p.user.uid, p.user.gid);
+    chownSync(jobsDir, p.user.uid, p.user.gid);
     fixed = true;
     await p.flushQueue();
     await expectCallFile(number);
@@ -203,7 +205,7 @@ test('an unwritable outgoing dir defers the mail; after the fix a flush delivers
     // Exactly one job made it: the failed tries left no job or call file behind.
     assert.is(callFiles().filter((c) => c.keys.get('Channel')?.[0] === `PJSIP/${number}@trunk`).length, 1);
   } finally {
-    if (!fixed) chownSync(p.fax.outgoing, p.user.uid, p.user.gid);
+    if (!fixed) chownSync(jobsDir, p.user.uid, p.user.gid);
   }
 });
 

@@ -10,7 +10,9 @@
  *     /var/lib/asterisk), modules.conf (autoload off, no network listeners), logger.conf, and an
  *     extensions.conf that #includes the shipped asterisk/extensions_faxmail.conf byte for byte and then
  *     sets its [globals] the way README "Asterisk" tells an admin; plus the far ends below;
- *   - Asterisk started as `asterisk -C <conf> -U asterisk -G asterisk -f`, and waited for until fully booted.
+ *   - Asterisk started as `asterisk -C <conf> -U asterisk -G asterisk -f`, and waited for until fully booted;
+ *   - the queue's timer: `faxmail run` as the Asterisk user every 2 s (BedOptions.timer), as systemd's
+ *     faxmail-run.timer does every 30 s (retries and crash recovery then come within seconds).
  * Several beds may run at once (test files in parallel, other people's test runs): nothing is shared but
  * the installed binaries and /var/lib/asterisk, read-only.
  *
@@ -194,6 +196,11 @@ export interface BedOptions {
   name?: string;
   /** callfile.archive = true: Asterisk keeps finished call files in outgoing_done/ */
   archive?: boolean;
+  /**
+   * Seconds between runs of `faxmail run`, as the Asterisk user: the queue's timer (systemd runs it every
+   * 30 s; a bed runs it often so retries and crash recovery come within seconds). 0: no timer. Default 2.
+   */
+  timer?: number;
   /** callfile.channel (default Local/{number}@faxmail-farend) */
   channel?: string;
   /** run Asterisk inside this network namespace (`ip netns exec`; sip-bed.ts) */
@@ -245,6 +252,8 @@ export interface Bed {
   /** the inbound fax id faxmail got for the call `key` (from the receive context's NoOp), once logged */
   inboundId(key: string, timeoutMs?: number): Promise<string>;
   mark(): LogSlice;
+  /** `faxmail run` runs of the bed's timer so far (see BedOptions.timer) */
+  timerRuns(): number;
   stop(): Promise<void>;
 }
 
@@ -330,6 +339,8 @@ function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, o
     inbound: 'recipients = { "0311110000" = ["desk@example.org"], "0311110001" = ["sales@example.org", "boss@example.org"] }',
     mail: options.mailDir ? `transport = "directory"\ndirectory = "${mailDir}"` : `transport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${smtpPort}\nsmtp_timeout = 10`,
     asterisk: `binary = "${ASTERISK}"\nconfig = "${astConf}"`,
+    // Channels for every test's calls at once (the queue's own test sets 2, a small trunk).
+    queue: 'max_calls = 10',
   };
   const all = { ...defaults, ...options.sections };
   return `# faxmail.toml of a test bed (test/helpers/asterisk-bed.ts)\n${Object.entries(all)
@@ -598,6 +609,23 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
 
     const asUser = { uid: user.uid, gid: user.gid, cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, extendEnv: false, reject: false, timeout: 180_000 } as const;
     let callSeq = 0;
+    // The queue's timer: one `faxmail run` at a time, the next one `interval` after the last ended.
+    const interval = (options.timer ?? 2) * 1000;
+    let timerRuns = 0;
+    let timerStopped = interval === 0;
+    let timerHandle: NodeJS.Timeout | undefined;
+    let timerRun: Promise<unknown> | undefined;
+    const tick = (): void => {
+      if (timerStopped) return;
+      timerRun = execa(install.faxmail, ['run', `--config=${install.configPath}`], { ...asUser, timeout: 120_000 })
+        .catch(() => undefined)
+        .finally(() => {
+          timerRuns += 1;
+          timerRun = undefined;
+          if (!timerStopped) timerHandle = setTimeout(tick, interval);
+        });
+    };
+    if (!timerStopped) timerHandle = setTimeout(tick, interval);
     const bed: Bed = {
       root,
       install,
@@ -716,7 +744,11 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
       mark() {
         return new LogSlice(logFile, existsSync(logFile) ? statSync(logFile).size : 0);
       },
+      timerRuns: () => timerRuns,
       async stop() {
+        timerStopped = true;
+        if (timerHandle) clearTimeout(timerHandle);
+        await timerRun;
         await asterisk.stop();
         await mail!.close().catch(() => undefined);
         if (!process.env['FAXMAIL_E2E_KEEP']) rmSync(root, { recursive: true, force: true });

@@ -30,6 +30,9 @@ export interface InstalledFaxmail {
   mandir: string;
   completiondir: string;
   logrotatedir: string;
+  /** the queue timer: $SYSTEMD_DIR (units and timer) and $CRON_DIR (never the system's in a test) */
+  systemdDir: string;
+  cronDir: string;
   /** $SUDOERSDIR: the sudo rule of `faxmail send` goes here (made by installFaxmail, never the system's) */
   sudoersdir: string;
   /** $LIBEXECDIR/faxmail-submit, which sudo runs for `faxmail send` of a member of send.group */
@@ -48,6 +51,8 @@ export interface InstallOptions {
   /** layout inside the root: where Asterisk's outgoing dir and the call-file tmp dir go */
   outgoing?: string;
   asteriskTmp?: string;
+  /** TIMER for install.sh (default systemd: the unit files land in the root's systemd/) */
+  timer?: 'systemd' | 'cron' | 'none';
 }
 
 /** The paths an install under `root` uses (nothing is created). */
@@ -69,6 +74,8 @@ export function installLayout(root: string, options: { outgoing?: string; asteri
     mandir: join(root, 'man'),
     completiondir: join(root, 'completion'),
     logrotatedir: join(root, 'logrotate.d'),
+    systemdDir: join(root, 'systemd'),
+    cronDir: join(root, 'cron.d'),
     sudoersdir: join(root, 'sudoers.d'),
     faxmailSubmit: join(libexecdir, 'faxmail-submit'),
     sendfax: join(libexecdir, 'sendfax'),
@@ -102,6 +109,10 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
         MANDIR: layout.mandir,
         COMPLETIONDIR: layout.completiondir,
         LOGROTATEDIR: layout.logrotatedir,
+        // The units go into the root; install.sh enables them only in /etc/systemd/system.
+        SYSTEMD_DIR: layout.systemdDir,
+        CRON_DIR: layout.cronDir,
+        TIMER: options.timer ?? 'systemd',
         // Never the machine's /etc/sudoers.d: the rule goes into the temp root (test/cli/send-group.test.ts
         // bind-mounts it over /etc/sudoers.d in a private mount namespace).
         SUDOERSDIR: layout.sudoersdir,

@@ -16,6 +16,8 @@ export interface EnvOptions {
   fax?: string;
   senders?: string;
   numbers?: string;
+  /** the [queue] section's body (default: a channel for every job, test-config.ts NO_ASTERISK_QUEUE) */
+  queue?: string;
 }
 
 /** Make a temp installation; every path in its config lives under `root`. */
@@ -28,6 +30,7 @@ export function makeTestEnv(options: EnvOptions = {}): TestEnv {
       fax: options.fax ?? '',
       numbers: options.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]',
       senders: options.senders ?? 'allow = ["@example.org", "boss@example.net"]',
+      ...(options.queue !== undefined ? { queue: options.queue } : {}),
     }),
     extra: options.extraToml ?? '',
   });

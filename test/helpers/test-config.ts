@@ -70,14 +70,21 @@ export function directoryMail(p: InstallPaths): string {
   return `transport = "directory"\ndirectory = "${p.mailDir}"`;
 }
 
-/** The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify]. */
-export function sendfaxSections(p: InstallPaths, s: { fax: string; numbers: string; senders: string }): [string, string][] {
+/**
+ * The [queue] of a test install without Asterisk: nothing ever ends a call there (call files stay in
+ * outgoing), so every job gets a channel of its own unless a test asks for a small trunk.
+ */
+export const NO_ASTERISK_QUEUE = 'max_calls = 100';
+
+/** The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify], [queue]. */
+export function sendfaxSections(p: InstallPaths, s: { fax: string; numbers: string; senders: string; queue?: string }): [string, string][] {
   return [
     ['fax', s.fax],
     ['numbers', s.numbers],
     ['senders', s.senders],
     ['mail', directoryMail(p)],
     ['notify', 'from = "faxmail@fax.example.com"'],
+    ['queue', s.queue ?? NO_ASTERISK_QUEUE],
   ];
 }
 

@@ -68,6 +68,31 @@ test('man pages, bash completion and a logrotate file that creates files as the 
   }
 });
 
+test('the queue timer: faxmail run every 30 s as the Asterisk user, with the installed config', () => {
+  const unit = readFileSync(join(inst.systemdDir, 'faxmail-run.service'), 'utf8');
+  assert.match(unit, `ExecStart=${inst.faxmail} run`);
+  assert.match(unit, `Environment=FAXMAIL_CONFIG=${inst.configPath}`);
+  assert.match(unit, /^User=nobody$/m);
+  assert.match(unit, /^Group=nogroup$/m);
+  assert.not.match(unit, /@[A-Z_]+@/);
+  assert.match(readFileSync(join(inst.systemdDir, 'faxmail-run.timer'), 'utf8'), /^OnUnitActiveSec=30s$/m);
+  if (existsSync('/usr/bin/systemd-analyze')) {
+    const r = spawnSync('/usr/bin/systemd-analyze', ['verify', join(inst.systemdDir, 'faxmail-run.timer'), join(inst.systemdDir, 'faxmail-run.service')], { encoding: 'utf8' });
+    // (A test install runs it as `nobody`, which systemd rightly calls unsafe; the Asterisk user is not.)
+    const problems = r.stderr.split('\n').filter((l) => /faxmail-run\.(service|timer):\d+:/.test(l) && !/Special user nobody/.test(l));
+    assert.equal(problems, [], r.stderr);
+  }
+});
+
+test('without systemd the timer is a cron.d line running faxmail run twice a minute', () => {
+  installFaxmail({ root: inst.root, user: 'nobody', timer: 'cron' });
+  const cron = readFileSync(join(inst.cronDir, 'faxmail'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.is(cron.length, 1);
+  assert.match(cron[0]!, /^\* \* \* \* \* nobody /);
+  assert.is(cron[0]!.split(`${inst.faxmail} run`).length - 1, 2);
+  assert.match(cron[0]!, 'sleep 30');
+});
+
 test('faxmail send for send.group: faxmail-submit takes no arguments; the sudo rule passes visudo and names it', () => {
   const submit = readFileSync(inst.faxmailSubmit, 'utf8');
   assert.match(submit, `exec "${process.execPath}" "${inst.prefix}/dist/bin/faxmail.js" submit --config "${inst.configPath}"`);

@@ -20,7 +20,7 @@ test('parseArgs: values are taken verbatim, even when they look like flags or ar
 });
 
 test('parseArgs refuses unknown subcommands, unknown and repeated options, missing values', () => {
-  for (const argv of [[], ['nope'], ['flush', '--job', 'x'], ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'], ['unanswered', '--job'], ['unanswered', 'stray'], ['unanswered', '--job', 'a']]) {
+  for (const argv of [[], ['nope'], ['flush', '--job', 'x'], ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'], ['unanswered', '--job'], ['unanswered', 'stray'], ['sent', '--pages']]) {
     try {
       parseArgs(argv);
       assert.unreachable(JSON.stringify(argv));
@@ -30,6 +30,11 @@ test('parseArgs refuses unknown subcommands, unknown and repeated options, missi
     }
   }
   assert.throws(() => intArg({ attempt: '1; id' }, 'attempt'));
+});
+
+test('a call report with unreadable values still parses: it is stored and shown as unknown', () => {
+  const flags = ['--job', 'j', '--attempt', '1', '--status', 'FAILED', '--error', '', '--pages', '99999999999', '--rate', 'x', '--resolution', '', '--remote-id', '-x'];
+  assert.equal(parseArgs(['sent', ...flags, '--config', '/c.toml']), { command: 'sent', config: '/c.toml', values: { job: 'j', attempt: '1', status: 'FAILED', error: '', pages: '99999999999', rate: 'x', resolution: '', 'remote-id': '-x' } });
 });
 
 test('received: the bin mails the fax the receive context reports as PDF, once', async () => {

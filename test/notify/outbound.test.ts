@@ -11,7 +11,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '../../lib/notify/outbound.js';
 import { errorKey } from '../../lib/notify/classify.js';
-import { claimLine, readLineRecord } from '../../lib/spool/line.js';
+import { runDispatcher } from '../../lib/queue/apply.js';
+import { unlinkSync } from 'node:fs';
 import { writeJob } from '../../lib/spool/jobs.js';
 import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sentArgs, unansweredArgs, type NotifyEnv } from './env.js';
 import type { Job } from '../../lib/spool/types.js';
@@ -90,8 +91,9 @@ const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string]
   ['congestion', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 8 }, env.log), 'congestion'],
 ];
 
-test('each retryable outcome: a call file for attempt 2 with a future mtime, MaxRetries 0, no mail', async () => {
-  const env = await makeNotifyEnv();
+test('each retryable outcome: queued again with its rule\'s time, no mail; at that time the dispatcher drops attempt 2 (MaxRetries 0)', async () => {
+  // Channels for all: the calls of earlier rounds stay `dialling` here (no report comes for them).
+  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 10\n' });
   let i = 0;
   for (const [what, report, cls] of RETRYING) {
     // A number each: on one number, jobs would (correctly) wait for each other.
@@ -101,21 +103,30 @@ test('each retryable outcome: a call file for attempt 2 with a future mtime, Max
     const after = readJobSync(env, job.id);
     assert.is(after.attempts.length, 1, what);
     assert.is(after.attempts[0]!.class, cls, what);
-    assert.is(after.state, 'dialling', what);
-    assert.is(after.attempt, 2, what);
+    assert.is(after.state, 'queued', what);
+    const delay = env.config.retry[cls as 'busy'].after * 1000;
+    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+    assert.not.ok(callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id), `${what}: no call file before its time`);
+    // Not due yet: the dispatcher leaves it; at its time it goes.
+    const early = await runDispatcher(env.config, env.log, { channels: 'never' });
+    assert.not.ok(early.started.some((c) => c.job === job.id), `${what}: not started early`);
+    const due = new Date(Date.parse(after.nextAttemptAt!));
+    const run = await runDispatcher(env.config, env.log, { channels: 'never', now: due });
+    assert.equal(run.started.filter((c) => c.job === job.id), [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }], what);
     const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
     assert.ok(call, `${what}: call file dropped`);
-    assert.is(call!.name, `faxmail-${job.id}-2.call`);
     assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
     assert.is(call!.entries['MaxRetries'], '0');
+    assert.is(call!.entries['Account'], job.id);
     assert.is(call!.entries['Channel'], `PJSIP/${job.number}@trunk`);
     assert.is(call!.vars['FAXFILE'], join(env.paths.jobs, job.id, 'fax.tif'));
     assert.is(call!.vars['FAXMAIL_CONFIG'], env.configPath);
-    const delay = env.config.retry[cls as 'busy'].after * 1000;
-    near(call!.mtime, before + delay, `${what} mtime`);
-    assert.ok(call!.mtime.getTime() > Date.now() + delay - 5000, `${what}: mtime in the future`);
-    assert.is(after.callFile, call!.name);
-    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+    const dialling = readJobSync(env, job.id);
+    assert.is(dialling.state, 'dialling', what);
+    assert.is(dialling.attempt, 2, what);
+    assert.is(dialling.callFile, call!.name);
+    // Asterisk ends the call: its file goes (the next job's number frees up).
+    unlinkSync(join(env.outgoing, call!.name));
   }
   assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
 });
@@ -130,17 +141,23 @@ test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio
   assert.is(after.attempts[0]!.class, 'line_error');
   assert.is(after.attempts[0]!.error, 'T38_NEG_ERROR');
   assert.is(after.attempts[0]!.mode, 'audio');
+  // The retry is queued with its time; the dispatcher starts it then (run here with a clock past it).
+  const later = (days: number): Date => new Date(Date.now() + days * 86_400_000);
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(1) });
   const call2 = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id && c.vars['FAXMAIL_ATTEMPT'] === '2');
   assert.ok(call2, 'attempt 2 dropped');
   assert.is(call2!.vars['FAXMAIL_T38'], 'no');
   // Attempt 2 fails otherwise: attempt 3 still goes without T.38.
-  await reportSent(env.config, sent(after, 2, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'audio' }), env.log);
+  await reportSent(env.config, sent(after, 2, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'audio' }), env.log, later(1));
+  unlinkSync(join(env.outgoing, call2!.name));
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(2) });
   const call3 = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id && c.vars['FAXMAIL_ATTEMPT'] === '3');
   assert.ok(call3, 'attempt 3 dropped');
   assert.is(call3!.vars['FAXMAIL_T38'], 'no');
   // Any other failure leaves T.38 alone: no FAXMAIL_T38 line at all.
   const other = await makeJob(env, { number: '0312345691' });
   await reportSent(env.config, sent(other, 1, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'T38' }), env.log);
+  await runDispatcher(env.config, env.log, { channels: 'never', now: later(3) });
   const plain = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === other.id && c.vars['FAXMAIL_ATTEMPT'] === '2');
   assert.ok(plain);
   assert.is(plain!.vars['FAXMAIL_T38'], undefined);
@@ -185,12 +202,12 @@ test('final failure after max attempts: explanation and attempt history (en), vi
   const faxopt = { status: 'FAILED', error: 'Failed to train with any of the compatible modems', pages: '0', rate: '', resolution: '', remotestationid: 'REMOTE 1' };
   const r1 = await runNotify(env, dialplanSentArgs(env, job, 1, faxopt));
   assert.is(r1.code, 0, r1.stderr);
-  assert.match(r1.stdout, 'retry 2');
-  assert.is(callFiles(env).length, 1);
+  assert.match(r1.stdout, 'queued for a retry from');
+  assert.is(callFiles(env).length, 0, 'the retry waits for its time (60 s) in the queue');
   const r2 = await runNotify(env, dialplanSentArgs(env, job, 2, faxopt));
   assert.is(r2.code, 0, r2.stderr);
   assert.match(r2.stdout, 'given up');
-  assert.is(callFiles(env).length, 1, 'no attempt 3');
+  assert.is(callFiles(env).length, 0, 'no attempt 3');
   const after = readJobSync(env, job.id);
   assert.is(after.state, 'failed');
   assert.equal(after.attempts.map((a) => a.n), [1, 2]);
@@ -242,7 +259,8 @@ test('unanswered busy and no answer, as the dialplan `failed` extension reports 
     assert.is(after.attempts[0]!.status, 'UNANSWERED');
     assert.is(after.attempts[0]!.class, cls);
     assert.is(after.attempts[0]!.reason, Number(reason));
-    assert.ok(callFiles(env).some((c) => c.name === `faxmail-${job.id}-2.call`));
+    assert.is(after.state, 'queued', 'retried by its rule');
+    assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 60_000);
   }
 });
 
@@ -254,7 +272,7 @@ test('a duplicate report (hangup handler and h extension) acts once; a final job
   assert.is(r1.action, 'retry');
   assert.is(r2.action, 'duplicate');
   assert.is(readJobSync(env, job.id).attempts.length, 1);
-  assert.is(callFiles(env).length, 1);
+  assert.is(readJobSync(env, job.id).state, 'queued');
   // attempt 2 succeeds; then any further report is a no-op with exit 0
   await reportSent(env.config, sent(job, 2, 'SUCCESS', 'HANGUP'), env.log);
   const again = await runNotify(env, dialplanSentArgs(env, job, 2, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
@@ -285,56 +303,70 @@ test('10 parallel runs of the bin for the same attempt: one attempt, one receipt
   assert.equal(readdirSync(join(env.paths.jobs, job.id)).filter((f) => f.endsWith('.tmp')), [], 'no scratch files left');
 });
 
-test('one call per number: the second job waits; when the first ends its call file appears', async () => {
-  const env = await makeNotifyEnv();
-  const now = new Date();
-  const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'queued', callFile: undefined });
-  assert.is(await claimLine(env.paths, first.number, first.id, now, true), 'dial');
-  assert.is(await claimLine(env.paths, second.number, second.id, now, true), 'wait');
-  assert.is(callFiles(env).length, 0);
+/** Poll `fn` until it returns true (the follower works in the background). */
+async function eventually(fn: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
-  // The first job gets a busy signal: the waiting job goes first, the retry waits its turn.
-  const r1 = await reportUnanswered(env.config, { job: first.id, attempt: 1, reason: 5 }, env.log);
-  assert.is(r1.action, 'retry');
-  assert.equal(r1.started.map((s) => s.job), [second.id]);
-  let calls = callFiles(env);
-  assert.equal(calls.map((c) => c.name), [`faxmail-${second.id}-1.call`]);
-  assert.ok(calls[0]!.mtime.getTime() <= Date.now() + 1000, 'the waiting job dials now');
-  assert.is(readJobSync(env, second.id).state, 'dialling');
-  assert.is(readJobSync(env, first.id).state, 'queued', 'the retry waits for the line');
-  assert.is((await readLineRecord(env.paths, first.number)).active, second.id);
+test('one call per number: the second job waits; when the first call has ended, the follower starts it', async () => {
+  // The busy retry comes 5 s later: by then the follower has long started the job that waited.
+  const env = await makeNotifyEnv({ retry: 'busy = { after = 5, max_attempts = 3 }' });
+  const first = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  const second = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  await runDispatcher(env.config, env.log, { channels: 'never' });
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-1.call`]);
+  assert.is(readJobSync(env, second.id).state, 'queued', 'the number is busy');
 
-  // The second job finishes: now the first job's retry call file appears, at its retry time.
-  const r2 = await reportSent(env.config, sent(second, 1, 'SUCCESS', 'HANGUP'), env.log);
-  assert.equal(r2.started.map((s) => s.job), [first.id]);
-  calls = callFiles(env);
-  const retry = calls.find((c) => c.name === `faxmail-${first.id}-2.call`);
-  assert.ok(retry, 'first job retried after the second');
-  near(retry!.mtime, now.getTime() + env.config.retry.busy.after * 1000, 'retry time kept');
-  assert.is(readJobSync(env, first.id).state, 'dialling');
-  assert.is((await readLineRecord(env.paths, first.number)).active, first.id);
+  // The first job gets a busy signal. faxmail-notify runs inside that call: its call file is still in
+  // outgoing, so the number is still held, and nothing new starts yet.
+  const r1 = await runNotify(env, unansweredArgs(env, first, 1, '5'));
+  assert.is(r1.code, 0, r1.stderr);
+  assert.match(r1.stdout, /failed \(busy\); queued for a retry from /);
+  assert.is(readJobSync(env, first.id).state, 'queued', 'the retry waits for its time');
+  assert.is(readJobSync(env, second.id).state, 'queued', 'no second call to a number while the first is on');
+  // Asterisk ends the call and removes its file: the follower starts the job that waited (the retry is
+  // not due yet).
+  unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
+  // dialling on disk first, then the call file renamed in (lib/queue/apply.ts): wait for both.
+  await eventually(() => readJobSync(env, second.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${second.id}-1.call`)), 'the second job to dial');
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${second.id}-1.call`]);
 
-  // The first job succeeds: the line is free.
-  await reportSent(env.config, sent(first, 2, 'SUCCESS', 'HANGUP'), env.log);
-  const line = await readLineRecord(env.paths, first.number);
-  assert.is(line.active, undefined);
-  assert.equal(line.waiting, []);
+  // The second job is sent; once its call has ended and the retry's time has come, the next dispatcher run
+  // (the timer's `faxmail run`, played here every 0.5 s) starts the first job's retry, as attempt 2.
+  const r2 = await runNotify(env, dialplanSentArgs(env, second, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2' }));
+  assert.is(r2.code, 0, r2.stderr);
+  unlinkSync(join(env.outgoing, `faxmail-${second.id}-1.call`));
+  let timer = true;
+  const ticks = (async () => {
+    while (timer) {
+      await runDispatcher(env.config, env.log, { channels: 'never' }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  await eventually(() => readJobSync(env, first.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${first.id}-2.call`)), 'the retry to dial').finally(() => (timer = false));
+  await ticks;
+  const retried = readJobSync(env, first.id);
+  assert.is(retried.attempt, 2);
+  assert.ok(Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 5000, 'not before its retry time');
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-2.call`]);
 });
 
-test('a waiting job that was cancelled is skipped when the line frees up', async () => {
+test('a cancelled or held job is passed over when the number frees up; the next queued one goes', async () => {
   const env = await makeNotifyEnv();
-  const now = new Date();
   const first = await makeJob(env);
-  const second = await makeJob(env, { state: 'queued' });
-  const third = await makeJob(env, { state: 'queued' });
-  await claimLine(env.paths, first.number, first.id, now, true);
-  await claimLine(env.paths, first.number, second.id, now, true);
-  await claimLine(env.paths, first.number, third.id, new Date(now.getTime() + 1), true);
-  await writeJob(join(env.paths.jobs, second.id), { ...readJobSync(env, second.id), state: 'cancelled' });
-  const r = await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
-  assert.equal(r.started.map((s) => s.job), [third.id]);
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${third.id}-1.call`]);
+  const second = await makeJob(env, { state: 'cancelled' });
+  const third = await makeJob(env, { state: 'held', attempt: undefined, callFile: undefined });
+  const fourth = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
+  await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
+  const r = await runDispatcher(env.config, env.log, { channels: 'never' });
+  assert.equal(r.started.map((s) => s.job), [fourth.id]);
+  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${fourth.id}-1.call`]);
+  assert.is(readJobSync(env, second.id).state, 'cancelled');
+  assert.is(readJobSync(env, third.id).state, 'held');
 });
 
 test('hostile remote station ids end up as inert text in the job and the receipt', async () => {
@@ -360,15 +392,21 @@ test('hostile remote station ids end up as inert text in the job and the receipt
   assert.not.ok(existsSync(join(env.root, 'pwned')) || existsSync('pwned'), 'no command ran');
 });
 
-test('exit codes: unknown job 66, bad arguments 64, broken config 78', async () => {
+test('exit codes: a report is stored whatever it says (0); bad subcommand 64, broken config 78', async () => {
   const env = await makeNotifyEnv();
+  // A report for a job not in the spool is stored and filed; nothing to do, nothing lost.
   const unknown = await runNotify(env, ['unanswered', '--job', '20250101-000000-0123456789ab', '--attempt', '1', '--reason', '5']);
-  assert.is(unknown.code, 66, unknown.stderr);
-  assert.match(unknown.stderr, 'No fax job');
-  const usage = await runNotify(env, ['sent', '--job', 'x']);
-  assert.is(usage.code, 64);
+  assert.is(unknown.code, 0, unknown.stderr);
+  assert.match(unknown.stdout, 'no such job');
+  // A job id that is not one, and a hostile one: stored as unmatched (status lists it), never applied.
+  const usage = await runNotify(env, ['sent', '--job', 'x', '--attempt', '', '--status', '', '--error', '', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', '']);
+  assert.is(usage.code, 0, usage.stderr);
+  assert.match(usage.stdout, 'cannot be read');
+  // A flag missing altogether is a broken dialplan line, not a far end's value: 64, and Asterisk logs it.
+  assert.is((await runNotify(env, ['sent', '--job', 'x'])).code, 64);
   const badId = await runNotify(env, ['unanswered', '--job', '../../etc', '--attempt', '1', '--reason', '5']);
-  assert.is(badId.code, 64);
+  assert.is(badId.code, 0);
+  assert.equal(readdirSync(join(env.paths.root, 'reports')).filter((n) => n.startsWith('unmatched-')).length, 2);
   const nope = await runNotify(env, ['frobnicate']);
   assert.is(nope.code, 64);
   const config = await runNotify(env, ['flush', '--config', join(env.root, 'missing.toml')]);

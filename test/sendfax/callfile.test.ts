@@ -197,6 +197,7 @@ test('hostile Subjects never reach the call file; job.json stays valid JSON', as
   ];
   for (const [raw, expected] of subjects) {
     const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf')], { subject: raw, from: `${encodeWord('Evil\r\nApplication: System')} <alice@example.org>` }), { extension: `03${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` });
+    assert.ok(q.callFile, JSON.stringify(q.job) + readFileSync(join(env.root, "faxmail.log"), "utf8").split("\n").slice(-5).join("\n"));
     assertCallFileClean(q.callFile, HOSTILE);
     const job = JSON.parse(readFileSync(join(q.dir, 'job.json'), 'utf8')) as { subject: string; replyName: string };
     assert.is(job.subject, expected);

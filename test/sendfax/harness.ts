@@ -165,32 +165,36 @@ export interface Snapshot {
 }
 
 /**
- * Everything in the spool (but lock files and line records, and the spool's own empty subdirectories,
+ * Everything in the spool (but lock files, and the spool's own empty subdirectories,
  * which the first run creates), outgoing and tmp.
  */
 export function snapshot(env: TestEnv): Snapshot {
   return {
     spool: listTree(
       env.spool,
-      (rel) => rel === 'locks' || rel.startsWith('locks/') || rel === 'lines' || rel.startsWith('lines/'),
-      (rel) => ['jobs', 'inbound', 'outbox'].includes(rel),
+      (rel) => rel === 'locks' || rel.startsWith('locks/'),
+      (rel) => ['jobs', 'inbound', 'outbox', 'reports', 'reports/applied'].includes(rel),
     ),
     outgoing: listTree(env.outgoing),
     tmp: listTree(env.tmp),
   };
 }
 
-/** No line record names a job that does not exist (a failed run must not hold the line). */
+/**
+ * No ghost: every dialling job has its call file in outgoing, and every call file there belongs to the
+ * dialling job it names (a failed run must neither hold a number nor leave a call behind).
+ */
 export function assertLinesClean(env: TestEnv): void {
-  const lines = join(env.spool, 'lines');
-  if (!existsSync(lines)) return;
-  for (const name of readdirSync(lines)) {
-    if (!name.endsWith('.json')) continue;
-    const rec = JSON.parse(readFileSync(join(lines, name), 'utf8')) as { active?: string; waiting: { job: string }[] };
-    for (const job of [rec.active, ...rec.waiting.map((w) => w.job)]) {
-      if (job !== undefined) assert.ok(existsSync(join(env.spool, 'jobs', job)), `line record ${name} names job ${job}, which does not exist`);
-    }
+  const jobsDir = join(env.spool, 'jobs');
+  const dialling = new Set<string>();
+  // jobs/ may be a file in a test of broken spools: then no job dials.
+  for (const id of existsSync(jobsDir) && statSync(jobsDir).isDirectory() ? readdirSync(jobsDir).filter((n) => !n.startsWith('.')) : []) {
+    const job = JSON.parse(readFileSync(join(jobsDir, id, 'job.json'), 'utf8')) as { state: string; callFile?: string };
+    if (job.state !== 'dialling') continue;
+    assert.ok(job.callFile && existsSync(join(env.outgoing, job.callFile)), `job ${id} is dialling without its call file`);
+    dialling.add(job.callFile!);
   }
+  for (const name of readdirSync(env.outgoing)) assert.ok(dialling.has(name), `call file ${name} belongs to no dialling job`);
 }
 
 export interface Rejection {

@@ -4,7 +4,7 @@
  * fax, damaged document), 65 5.3.4 (too many pages), 67 5.1.1 (bad number), 77 5.7.1 (number or sender
  * refused, bounces), 75 4.3.5 (configuration), 75 4.3.0 (spool or tmp not writable, Ghostscript killed,
  * unexpected errors). After each one (expectRejected): no call file, no job or .new-* staging directory,
- * nothing in tmp, no line record naming a missing job; output under 4 KB with no stack trace.
+ * nothing in tmp, no dialling job without its call file; output under 4 KB with no stack trace.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +17,9 @@ import { markedPdf } from './marked.js';
 import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
 import { binPath } from '../helpers/paths.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { runDispatcher } from '../../lib/queue/apply.js';
+import { silentLogger } from '../../lib/log.js';
 
 useHarness(test);
 
@@ -32,6 +35,15 @@ function mail(parts: MimeNode[], headers: { from?: string; subject?: string; ext
 }
 const pdfPart = (file: string, filename: string): MimeNode => attachmentNode(bytesOf(file), { type: 'application/pdf', filename });
 const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
+
+// ---------- queue.sender_max_waiting: a flood bounces with a sentence ----------
+
+test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still goes', async () => {
+  const e = newEnv({ queue: 'max_calls = 100\nsender_max_waiting = 1' });
+  await expectQueued(e, goodMail());
+  await expectRejected(e, goodMail(), { status: 77, code: '5.7.1', says: ['already have 1 faxes waiting', 'Send it again'] });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), { sender: 'bob@example.com' });
+});
 
 // ---------- 65: nothing to fax, damaged, too large ----------
 
@@ -194,18 +206,23 @@ test('spool not writable: 75 4.3.0, nothing left behind', async () => {
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
 });
 
-test('tmp not writable (late failure, after the job was committed): 75 4.3.0, job removed, line freed', async () => {
+test('tmp not writable (the call file cannot be written once the job is committed): the mail is queued, the job waits, and dials once tmp is fixed', async () => {
   const e = nobodyEnv();
   chownSync(e.spool, NOBODY, NOBODY);
   chmodSync(e.tmp, 0o755);
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
-  assert.ok(existsSync(join(e.spool, 'lines')), 'the line record was written (the failure came after claiming the line)');
-  // Once the admin fixes tmp, the next mail to the same number dials at once: the failed job does not
-  // hold the line (one_call_per_number is on by default).
-  chmodSync(e.tmp, 0o777);
+  // From the commit on the job belongs to the queue: the dispatcher's failure is not the mail's.
   const q = await expectQueued(e, goodMail(), { uid: NOBODY });
-  assert.is(q.job.state, 'dialling');
-  assert.ok(q.callFile.includes(`FAXMAIL_JOB=${q.id}`));
+  assert.is(q.job.state, 'queued');
+  assert.is(q.job.callFile, undefined);
+  assert.ok(Date.parse(q.job.nextAttemptAt!) > Date.now() + 30_000, 'tried again in a minute');
+  assert.equal(readdirSync(e.outgoing), []);
+  assertLinesClean(e);
+  // Once the admin fixes tmp, the next dispatch (here a minute later) starts it.
+  chmodSync(e.tmp, 0o777);
+  const config = loadConfig(e.configPath);
+  const run = await runDispatcher(config, silentLogger(), { channels: 'never', now: new Date(Date.now() + 61_000) });
+  assert.equal(run.started.map((c) => c.job), [q.id]);
+  assert.ok(readFileSync(join(e.outgoing, `faxmail-${q.id}-1.call`), 'utf8').includes(`FAXMAIL_JOB=${q.id}`));
   assert.equal(readdirSync(e.tmp), []);
 });
 
