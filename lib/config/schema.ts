@@ -178,7 +178,7 @@ export const SCHEMA = {
     libreoffice: path('/usr/bin/soffice', "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); empty or not installed: office files are refused with a note", { mustExist: 'exe', optional: true }),
     tnef: path('/usr/bin/tnef', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', { mustExist: 'exe', optional: true }),
     body_font: path('/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf', 'TrueType font for the body page (must cover Japanese if you fax Japanese text)', { mustExist: 'file', optional: true }),
-    templates: path('', 'directory with your own mail templates (see lib/notify/templates/README.md); empty: the built-in ones', { mustExist: 'dir', optional: true }),
+    templates: path('', 'directory with your own mail templates (see lib/mail/templates/README.md); empty: the built-in ones', { mustExist: 'dir', optional: true }),
   },
   log: {
     level: oneOf<LogLevel>(['debug', 'info', 'warn', 'error'], 'info', 'least important log lines written: debug, info, warn or error'),

@@ -10,7 +10,7 @@
  * Idempotent: under a per-id lock, a fax whose record (<id>.json) is final is not handled again.
  * Values from the caller are cleaned before they reach any text (values.ts) and never reach a shell. The
  * words come from the mail templates inbound.<locale>.{txt,html} and empty-receive.<locale>.txt
- * (lib/notify/template.ts: the admin's copy in config.paths.templates first, the built-in one otherwise).
+ * (lib/mail/template.ts: the admin's copy in config.paths.templates first, the built-in one otherwise).
  * Fails with FaxError('usage') for a bad id; mail problems never fail it (the outbox keeps the mail);
  * FaxError('temporary') when the spool cannot be written.
  */
@@ -23,7 +23,7 @@ import { sortRecipients } from '../mail/address.js';
 import { sendOrQueue } from '../mail/deliver.js';
 import type { OutgoingAttachment, OutgoingMail } from '../mail/types.js';
 import { lookupError } from '../notify/classify.js';
-import { renderMail } from '../notify/template.js';
+import { renderMail } from '../mail/template.js';
 import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import { parseFaxMode } from '../spool/types.js';

@@ -2,7 +2,7 @@
  * receipt.ts: the final mail to the person who sent the fax: a success receipt (with the fax as a PDF) or
  * a failure notice (what happened in plain words, what to do, and every attempt). Text and HTML parts from
  * templates (template.ts: a file of the same name in config.paths.templates wins over the built-in one in
- * lib/notify/templates/). English or Japanese (config.notify.locale).
+ * lib/mail/templates/). English or Japanese (config.notify.locale).
  * Inputs: the job record and its directory. Fails with FaxError('temporary') if the PDF cannot be written;
  * a broken admin template is logged and the built-in one used instead, so a typo never loses a receipt.
  */
@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { entryForAttempt, explain } from './classify.js';
-import { renderMail } from './template.js';
+import { renderMail } from '../mail/template.js';
 
 /** success and failure end a job; cancelled tells the sender that the admin stopped it (failure template). */
 export type ReceiptKind = 'success' | 'failure' | 'cancelled';
