@@ -37,7 +37,7 @@ export interface RetryRule {
   max_attempts: number;
 }
 
-/** Outcome classes of an outbound attempt (see lib/notify/classify.ts). */
+/** Outcome classes of an outbound attempt (see lib/fax-result/classify.ts). */
 export const RETRY_CLASSES = ['busy', 'no_answer', 'congestion', 'line_error', 'dropped', 'incompatible', 'local_error', 'unknown'] as const;
 export type RetryClass = (typeof RETRY_CLASSES)[number];
 /** The classes that may be retried, each with a [retry] rule; the others never are (lib/notify/retry.ts). */

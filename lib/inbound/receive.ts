@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import { sortRecipients } from '../mail/address.js';
 import { sendOrQueue } from '../mail/deliver.js';
 import type { OutgoingAttachment, OutgoingMail } from '../mail/types.js';
-import { lookupError } from '../notify/classify.js';
+import { lookupError } from '../fax-result/classify.js';
 import { renderMail } from '../mail/template.js';
 import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';

@@ -11,7 +11,7 @@ import type { Config, Locale, RetryClass } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { entryForAttempt, explain } from './classify.js';
+import { entryForAttempt, explain } from '../fax-result/classify.js';
 import { renderMail } from '../mail/template.js';
 
 /** success and failure end a job; cancelled tells the sender that the admin stopped it (failure template). */
