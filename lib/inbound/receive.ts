@@ -1,7 +1,7 @@
 /*
  * receive.ts: a fax arrived (faxmail-notify received, called from the dialplan after ReceiveFAX).
  *
- * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (tiff-to-pdf.ts), picks the recipients by the
+ * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (lib/tiff/to-pdf.ts), picks the recipients by the
  * dialled number (inbound.recipients, else inbound.default, else notify.admin), and mails the PDF (and the
  * TIFF with inbound.attach_tiff) through the outbox (lib/mail). A partial fax (FAILED with pages) is
  * delivered with a warning; with [archive] directory set, its PDF is archived too. A call with no page is logged and, with notify.report_empty_receive, reported
@@ -29,7 +29,7 @@ import { withLock } from '../spool/lock.js';
 import { parseFaxMode } from '../spool/types.js';
 import { readTiffFile, type TiffPage } from '../tiff/read.js';
 import { checkInboundId, FINAL_INBOUND_STATES, inboundFile, readInboundRecord, writeInboundRecord, type InboundRecord } from './record.js';
-import { pageDpi, tiffToPdf } from './tiff-to-pdf.js';
+import { pageDpi, tiffToPdf } from '../tiff/to-pdf.js';
 import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime, type InboundValues } from './values.js';
 
 export interface ReceivedReport {

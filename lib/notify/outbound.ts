@@ -278,7 +278,7 @@ async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: 
 
 /** Keep a sent fax in the archive as PDF (made from the sent TIFF unless the receipt made it already). */
 export async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
-  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../inbound/tiff-to-pdf.js')]);
+  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../tiff/to-pdf.js')]);
   try {
     const dir = jobDir(paths, id);
     const job = await readJob(dir);

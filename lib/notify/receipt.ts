@@ -176,7 +176,7 @@ export async function buildReceiptMail(config: Readonly<Config>, job: Job, dir: 
     const tiff = join(dir, job.tiff);
     const pdf = join(dir, 'fax.pdf');
     try {
-      const { tiffToPdf } = await import('../inbound/tiff-to-pdf.js');
+      const { tiffToPdf } = await import('../tiff/to-pdf.js');
       await tiffToPdf(tiff, pdf, { tiff2pdf: config.paths.tiff2pdf, title: `Fax to ${job.number}`, timeoutMs: 60_000 });
       pdfName = pdfFileName(job);
       attachments.push({ filename: pdfName, path: pdf, contentType: 'application/pdf' });
