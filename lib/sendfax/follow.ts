@@ -7,7 +7,7 @@
 import type { Locale } from '../config/schema.js';
 import { entryForAttempt, explain } from '../fax-result/classify.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { localTime } from '../cli/time.js';
+import { localTime } from '../time.js';
 
 export const FINAL_STATES: readonly Job['state'][] = ['sent', 'failed', 'cancelled'];
 
