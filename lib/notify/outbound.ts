@@ -240,7 +240,7 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
     }).catch(() => undefined);
     // Once per job, not on every retry of `faxmail run`.
     if (first) {
-      const { tellAdmin } = await import('../queue/admin-report.js');
+      const { tellAdmin } = await import('../mail/admin-report.js');
       const what = NOTICE_NAMES[kind];
       await tellAdmin(config, `a ${what} could not be sent (job ${id})`, [`The ${what} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
     }
