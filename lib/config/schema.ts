@@ -9,7 +9,8 @@
  * would add a module to the start-up of every sendfax and faxmail-notify run for a few typeofs.
  */
 import { bool, int, list, oneOf, path, str, table, checkInt, regexProblem, isTable, describe, type Spec, type SpecValue, type CheckContext } from './spec.js';
-import { isMailbox, senderPatternProblem } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
+import { senderPatternProblem } from '../policy/sender.js';
 import { fromSettingProblem } from '../mail/address.js';
 import { COUNTRY_CODES } from '../policy/countries.js';
 import { daysProblem, hoursProblem, zoneProblem } from '../policy/hours.js';
