@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { parseCommandLine } from '../lib/cli/parser.js';
 import { FAXMAIL } from '../lib/cli/spec.js';
 import { becomeSpoolOwner, permissionSentence } from '../lib/cli/privileges.js';
-import { localTime } from '../lib/cli/time.js';
+import { localTime } from '../lib/time.js';
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -59,8 +59,8 @@ chmod 0755 "$PREFIX" "$LIBEXECDIR"
 rm -rf "$PREFIX/dist" "$PREFIX/lib" "$PREFIX/asterisk"
 cp -r dist package.json package-lock.json "$PREFIX/"
 # Built-in mail templates are read from the source tree layout next to dist/.
-mkdir -p "$PREFIX/lib/notify" "$PREFIX/asterisk"
-cp -r lib/notify/templates "$PREFIX/lib/notify/"
+mkdir -p "$PREFIX/lib/mail" "$PREFIX/asterisk"
+cp -r lib/mail/templates "$PREFIX/lib/mail/"
 cp asterisk/extensions_faxmail.conf "$PREFIX/asterisk/"
 (cd "$PREFIX" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --ignore-scripts >/dev/null)
 rm -rf "$PREFIX/dist/test" "$PREFIX/dist/bench" "$PREFIX/dist/tools"

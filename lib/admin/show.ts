@@ -3,7 +3,7 @@
  * Pure (times in the local zone).
  */
 import type { Job } from '../spool/types.js';
-import { localTime } from '../cli/time.js';
+import { localTime } from '../time.js';
 
 export function formatJob(job: Job): string {
   const lines = [

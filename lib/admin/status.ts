@@ -8,7 +8,7 @@
  * collectStatus reads; formatStatus is pure.
  * Fails with the underlying I/O error; a job record that cannot be read is listed, not fatal.
  */
-import { localTime } from '../cli/time.js';
+import { localTime } from '../time.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';

@@ -17,7 +17,7 @@ import type { Resolution } from '../config/schema.js';
 import type { SendFile, SendRequest, StoredFile } from '../sendfax/send-files.js';
 
 export type { SendFile, SendRequest, StoredFile };
-import { isMailbox } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
 import { sanitizeFilename } from '../mime/filename.js';
 
 export const MAX_HEADER_BYTES = 64 * 1024;

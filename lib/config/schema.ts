@@ -9,7 +9,8 @@
  * would add a module to the start-up of every sendfax and faxmail-notify run for a few typeofs.
  */
 import { bool, int, list, oneOf, path, str, table, checkInt, regexProblem, isTable, describe, type Spec, type SpecValue, type CheckContext } from './spec.js';
-import { isMailbox, senderPatternProblem } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
+import { senderPatternProblem } from '../policy/sender.js';
 import { fromSettingProblem } from '../mail/address.js';
 import { COUNTRY_CODES } from '../policy/countries.js';
 import { daysProblem, hoursProblem, zoneProblem } from '../policy/hours.js';
@@ -37,7 +38,7 @@ export interface RetryRule {
   max_attempts: number;
 }
 
-/** Outcome classes of an outbound attempt (see lib/notify/classify.ts). */
+/** Outcome classes of an outbound attempt (see lib/fax-result/classify.ts). */
 export const RETRY_CLASSES = ['busy', 'no_answer', 'congestion', 'line_error', 'dropped', 'incompatible', 'local_error', 'unknown'] as const;
 export type RetryClass = (typeof RETRY_CLASSES)[number];
 /** The classes that may be retried, each with a [retry] rule; the others never are (lib/notify/retry.ts). */
@@ -178,7 +179,7 @@ export const SCHEMA = {
     libreoffice: path('/usr/bin/soffice', "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); empty or not installed: office files are refused with a note", { mustExist: 'exe', optional: true }),
     tnef: path('/usr/bin/tnef', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', { mustExist: 'exe', optional: true }),
     body_font: path('/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf', 'TrueType font for the body page (must cover Japanese if you fax Japanese text)', { mustExist: 'file', optional: true }),
-    templates: path('', 'directory with your own mail templates (see lib/notify/templates/README.md); empty: the built-in ones', { mustExist: 'dir', optional: true }),
+    templates: path('', 'directory with your own mail templates (see lib/mail/templates/README.md); empty: the built-in ones', { mustExist: 'dir', optional: true }),
   },
   log: {
     level: oneOf<LogLevel>(['debug', 'info', 'warn', 'error'], 'info', 'least important log lines written: debug, info, warn or error'),

@@ -4,7 +4,7 @@
  * for it is cut with "…" and `cut` tells the caller, who then faxes the whole text on pages of its own.
  *
  * Its words come from a template the admin can replace like the mail templates: cover.<locale>.txt, in
- * paths.templates first, else the built-in one in lib/notify/templates/ (same syntax, see template.ts).
+ * paths.templates first, else the built-in one in lib/mail/templates/ (same syntax, see template.ts).
  * Layout marks, read only from the template's own text, never from a value:
  *   "# text"          the title           "## text"   a subtitle
  *   "Label | value"   a row of the table  "---"       a rule
@@ -23,7 +23,7 @@ import type PDFKit from 'pdfkit';
 import type { Locale, Paper } from '../config/schema.js';
 import { toFaxError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { loadTemplate, renderTemplate } from '../notify/template.js';
+import { loadTemplate, renderTemplate } from '../mail/template.js';
 import { formatDate, prepareBodyText } from './body-page.js';
 import { MM, PAPER_POINTS } from './page-geometry.js';
 

@@ -1,7 +1,7 @@
 /*
  * receive.ts: a fax arrived (faxmail-notify received, called from the dialplan after ReceiveFAX).
  *
- * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (tiff-to-pdf.ts), picks the recipients by the
+ * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (lib/tiff/to-pdf.ts), picks the recipients by the
  * dialled number (inbound.recipients, else inbound.default, else notify.admin), and mails the PDF (and the
  * TIFF with inbound.attach_tiff) through the outbox (lib/mail). A partial fax (FAILED with pages) is
  * delivered with a warning; with [archive] directory set, its PDF is archived too. A call with no page is logged and, with notify.report_empty_receive, reported
@@ -10,7 +10,7 @@
  * Idempotent: under a per-id lock, a fax whose record (<id>.json) is final is not handled again.
  * Values from the caller are cleaned before they reach any text (values.ts) and never reach a shell. The
  * words come from the mail templates inbound.<locale>.{txt,html} and empty-receive.<locale>.txt
- * (lib/notify/template.ts: the admin's copy in config.paths.templates first, the built-in one otherwise).
+ * (lib/mail/template.ts: the admin's copy in config.paths.templates first, the built-in one otherwise).
  * Fails with FaxError('usage') for a bad id; mail problems never fail it (the outbox keeps the mail);
  * FaxError('temporary') when the spool cannot be written.
  */
@@ -22,14 +22,14 @@ import type { Logger } from '../log.js';
 import { sortRecipients } from '../mail/address.js';
 import { sendOrQueue } from '../mail/deliver.js';
 import type { OutgoingAttachment, OutgoingMail } from '../mail/types.js';
-import { lookupError } from '../notify/classify.js';
-import { renderMail } from '../notify/template.js';
+import { lookupError } from '../fax-result/classify.js';
+import { renderMail } from '../mail/template.js';
 import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import { parseFaxMode } from '../spool/types.js';
 import { readTiffFile, type TiffPage } from '../tiff/read.js';
 import { checkInboundId, FINAL_INBOUND_STATES, inboundFile, readInboundRecord, writeInboundRecord, type InboundRecord } from './record.js';
-import { pageDpi, tiffToPdf } from './tiff-to-pdf.js';
+import { pageDpi, tiffToPdf } from '../tiff/to-pdf.js';
 import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime, type InboundValues } from './values.js';
 
 export interface ReceivedReport {

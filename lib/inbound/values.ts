@@ -1,6 +1,6 @@
 /*
  * values.ts: the values a received-fax mail sees (templates inbound.* and empty-receive.* in
- * lib/notify/templates/, rendered by lib/notify/template.ts; every name is listed in its README.md).
+ * lib/mail/templates/, rendered by lib/mail/template.ts; every name is listed in its README.md).
  *
  * Values that a remote party controls (caller name and number, station id) arrive FILTERed by the
  * dialplan, but are cleaned again here: control characters, line separators and bidi overrides become

@@ -9,7 +9,7 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import { FaxError } from '../errors.js';
-import { isMailbox } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
 
 /** Split a list into usable recipients (trimmed, duplicates removed, order kept) and refused ones. */
 export function sortRecipients(list: readonly string[]): { ok: string[]; refused: string[] } {

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
-import { isMailbox } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
 import type { Envelope } from './types.js';
 
 export class DeliveryError extends Error {

@@ -20,7 +20,7 @@ import { FaxError } from '../errors.js';
 import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
 import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
-import { classifySent, classifyUnanswered, type Outcome } from './classify.js';
+import { classifySent, classifyUnanswered, type Outcome } from '../fax-result/classify.js';
 import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
 
@@ -240,7 +240,7 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
     }).catch(() => undefined);
     // Once per job, not on every retry of `faxmail run`.
     if (first) {
-      const { tellAdmin } = await import('../queue/admin-report.js');
+      const { tellAdmin } = await import('../mail/admin-report.js');
       const what = NOTICE_NAMES[kind];
       await tellAdmin(config, `a ${what} could not be sent (job ${id})`, [`The ${what} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
     }
@@ -278,7 +278,7 @@ async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: 
 
 /** Keep a sent fax in the archive as PDF (made from the sent TIFF unless the receipt made it already). */
 export async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
-  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../inbound/tiff-to-pdf.js')]);
+  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../tiff/to-pdf.js')]);
   try {
     const dir = jobDir(paths, id);
     const job = await readJob(dir);

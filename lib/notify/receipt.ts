@@ -2,7 +2,7 @@
  * receipt.ts: the final mail to the person who sent the fax: a success receipt (with the fax as a PDF) or
  * a failure notice (what happened in plain words, what to do, and every attempt). Text and HTML parts from
  * templates (template.ts: a file of the same name in config.paths.templates wins over the built-in one in
- * lib/notify/templates/). English or Japanese (config.notify.locale).
+ * lib/mail/templates/). English or Japanese (config.notify.locale).
  * Inputs: the job record and its directory. Fails with FaxError('temporary') if the PDF cannot be written;
  * a broken admin template is logged and the built-in one used instead, so a typo never loses a receipt.
  */
@@ -11,8 +11,8 @@ import type { Config, Locale, RetryClass } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { entryForAttempt, explain } from './classify.js';
-import { renderMail } from './template.js';
+import { entryForAttempt, explain } from '../fax-result/classify.js';
+import { renderMail } from '../mail/template.js';
 
 /** success and failure end a job; cancelled tells the sender that the admin stopped it (failure template). */
 export type ReceiptKind = 'success' | 'failure' | 'cancelled';
@@ -176,7 +176,7 @@ export async function buildReceiptMail(config: Readonly<Config>, job: Job, dir: 
     const tiff = join(dir, job.tiff);
     const pdf = join(dir, 'fax.pdf');
     try {
-      const { tiffToPdf } = await import('../inbound/tiff-to-pdf.js');
+      const { tiffToPdf } = await import('../tiff/to-pdf.js');
       await tiffToPdf(tiff, pdf, { tiff2pdf: config.paths.tiff2pdf, title: `Fax to ${job.number}`, timeoutMs: 60_000 });
       pdfName = pdfFileName(job);
       attachments.push({ filename: pdfName, path: pdf, contentType: 'application/pdf' });

@@ -13,6 +13,7 @@
  * An empty allow list refuses everyone unless allow_any_sender is set. Bounces (null sender) are never faxed.
  */
 import { FaxError } from '../errors.js';
+import { isMailbox } from '../mailbox.js';
 
 export interface SenderPolicy {
   allow: readonly string[];
@@ -47,16 +48,6 @@ export interface Submission {
   login?: string;
   /** ${client_address}: the SMTP client's IP address, '' for mail submitted on this host (sendmail) */
   client?: string;
-}
-
-/** A plain mailbox: no spaces, quotes, angle brackets, commas, control chars; one @. */
-const MAILBOX = /^[^\s@<>"',;:\\()[\]\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
-
-/** The same, also with a one-label domain (root@localhost): the usual admin address on a mail server. */
-const LOCAL_MAILBOX = /^[^\s@<>"',;:\\()[\]\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$/;
-
-export function isMailbox(address: string, options: { local?: boolean } = {}): boolean {
-  return address.length <= 254 && (options.local ? LOCAL_MAILBOX : MAILBOX).test(address) && !address.startsWith('-');
 }
 
 const regexCache = new Map<string, RegExp>();

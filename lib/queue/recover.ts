@@ -62,7 +62,7 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
     opts.lockTimeoutMs ?? 30_000,
   );
   if (locked.dispatch.lost.length) {
-    const { tellAdmin } = await import('./admin-report.js');
+    const { tellAdmin } = await import('../mail/admin-report.js');
     await tellAdmin(
       config,
       `${locked.dispatch.lost.length} fax call${locked.dispatch.lost.length === 1 ? '' : 's'} gave no result`,

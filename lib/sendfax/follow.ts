@@ -5,9 +5,9 @@
  * about once a second, of one small JSON file). progressLines() is pure; followJob() is the loop.
  */
 import type { Locale } from '../config/schema.js';
-import { entryForAttempt, explain } from '../notify/classify.js';
+import { entryForAttempt, explain } from '../fax-result/classify.js';
 import type { Attempt, Job } from '../spool/types.js';
-import { localTime } from '../cli/time.js';
+import { localTime } from '../time.js';
 
 export const FINAL_STATES: readonly Job['state'][] = ['sent', 'failed', 'cancelled'];
 

@@ -16,7 +16,7 @@ import type { Config, Resolution } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
-import { isMailbox } from '../policy/sender.js';
+import { isMailbox } from '../mailbox.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
 import { removeOnSignal } from '../fsutil/atomic.js';

@@ -29,7 +29,7 @@ test('install.sh: sendfax and faxmail-notify in libexec, faxmail in bin, config 
   assert.match(toml, `tmp = "${inst.asteriskTmp}"`);
   assert.match(toml, 'owner = "nobody"');
   assert.not.ok(existsSync(join(inst.prefix, 'dist', 'test')), 'tests are not installed');
-  assert.ok(existsSync(join(inst.prefix, 'lib', 'notify', 'templates', 'success.en.txt')), 'templates installed');
+  assert.ok(existsSync(join(inst.prefix, 'lib', 'mail', 'templates', 'success.en.txt')), 'templates installed');
   assert.ok(readFileSync(join(inst.prefix, 'asterisk', 'extensions_faxmail.conf')).equals(readFileSync(join(repoRoot, 'asterisk', 'extensions_faxmail.conf'))), 'the dialplan template, unchanged');
 });
 

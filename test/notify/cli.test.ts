@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync } from 'node:fs';
-import { parseArgs, intArg } from '../../bin/faxmail-notify.js';
+import { parseArgs, intArg } from '../../lib/cli/notify.js';
 import { FaxError } from '../../lib/errors.js';
 import { join } from 'node:path';
 import { blockMailDelivery, makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from './env.js';

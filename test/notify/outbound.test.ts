@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '../../lib/notify/outbound.js';
-import { errorKey } from '../../lib/notify/classify.js';
+import { errorKey } from '../../lib/fax-result/classify.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
 import { unlinkSync } from 'node:fs';
 import { writeJob } from '../../lib/spool/jobs.js';

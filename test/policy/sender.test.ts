@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { authorizeSender, isLocalClient, isMailbox, loginMaySendAs, matchesSenderPattern, senderPatternProblem, type Authors, type SenderPolicy, type Submission } from '../../lib/policy/sender.js';
+import { isMailbox } from '../../lib/mailbox.js';
+import { authorizeSender, isLocalClient, loginMaySendAs, matchesSenderPattern, senderPatternProblem, type Authors, type SenderPolicy, type Submission } from '../../lib/policy/sender.js';
 import { FaxError } from '../../lib/errors.js';
 
 const addr = (address: string, name = ''): { address: string; name: string } => ({ address, name });

@@ -2,14 +2,14 @@
  * template.test.ts: the mail template language (values, blocks, escaping, syntax errors with lines), the
  * Subject line, loading by file name with the admin's copy first and the built-in one after a broken
  * copy, and every built-in template: receipts and received-fax mails, in both languages, as documented
- * in lib/notify/templates/README.md.
+ * in lib/mail/templates/README.md.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinTemplateDir, cleanSubject, compileMailText, compileTemplate, escapeHtml, loadTemplate, renderMail, renderTemplate } from '../../lib/notify/template.js';
+import { builtinTemplateDir, cleanSubject, compileMailText, compileTemplate, escapeHtml, loadTemplate, renderMail, renderTemplate } from '../../lib/mail/template.js';
 import { renderReceipt } from '../../lib/notify/receipt.js';
 import { createLogger } from '../../lib/log.js';
 import { FaxError } from '../../lib/errors.js';

@@ -187,8 +187,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The built-in templates: next to this module, or in the source tree when running from dist/. */
 export function builtinTemplateDir(): string {
-  // next to the module (tsc output copied), dist/bundle/ (esbuild bundle), or dist/lib/notify/ (tsc output)
-  const candidates = [join(here, 'templates'), join(here, '..', '..', 'lib', 'notify', 'templates'), join(here, '..', '..', '..', 'lib', 'notify', 'templates')];
+  // next to the module (tsc output copied), dist/bundle/ (esbuild bundle), or dist/lib/mail/ (tsc output)
+  const candidates = [join(here, 'templates'), join(here, '..', '..', 'lib', 'mail', 'templates'), join(here, '..', '..', '..', 'lib', 'mail', 'templates')];
   return candidates.find((d) => existsSync(join(d, 'success.en.txt'))) ?? candidates[0]!;
 }
 

@@ -1,5 +1,5 @@
 /*
- * tiff-to-pdf.test.ts: received faxes (real spandsp output from the line simulator) become PDFs whose
+ * to-pdf.test.ts: received faxes (real spandsp output from the line simulator) become PDFs whose
  * pages are exactly as large as the paper (pixels / dpi * 72) and render pixel for pixel like the TIFF.
  * Also: the layouts embed cannot take go to tiff2pdf, and the 36-page measurement behind DEFAULT_ENGINE.
  */
@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { tiffToPdf, embedProblem, ccittDecodeParms, DEFAULT_ENGINE, type PdfEngine } from '../../lib/inbound/tiff-to-pdf.js';
+import { tiffToPdf, embedProblem, ccittDecodeParms, DEFAULT_ENGINE, type PdfEngine } from '../../lib/tiff/to-pdf.js';
 import { readTiff, TAG } from '../../lib/tiff/read.js';
 import { FaxError } from '../../lib/errors.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
-import { assertFaithful, pdfPageSizes } from './pixels.js';
+import { assertFaithful, pdfPageSizes } from '../inbound/pixels.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-t2p-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

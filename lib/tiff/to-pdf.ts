@@ -1,5 +1,5 @@
 /*
- * tiff-to-pdf.ts: a received fax TIFF becomes a PDF without losing a pixel.
+ * to-pdf.ts: a received fax TIFF becomes a PDF without losing a pixel.
  *
  * Two engines:
  *   embed     (this file) copies each page's CCITT data into the PDF as it is: one image XObject per page
@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { runTool } from '../exec/run.js';
 import { FaxError, oneLine } from '../errors.js';
 import { writeFileAtomic } from '../fsutil/atomic.js';
-import { readTiff, stripBytes, COMPRESSION, type TiffPage } from '../tiff/read.js';
+import { readTiff, stripBytes, COMPRESSION, type TiffPage } from './read.js';
 
 export type PdfEngine = 'embed' | 'tiff2pdf';
 
@@ -52,7 +52,7 @@ export interface TiffToPdfResult {
 
 /**
  * The default engine. Measured on a 36-page fine fax received through the spandsp line simulator
- * (test/inbound/tiff-to-pdf.test.ts prints the numbers): embed about 10 ms, tiff2pdf about 75 ms (it
+ * (test/tiff/to-pdf.test.ts prints the numbers): embed about 10 ms, tiff2pdf about 75 ms (it
  * decodes every G3 page and codes it again as G4); the PDF is 1.01x the TIFF with embed, 0.56x with
  * tiff2pdf. Both render pixel for pixel like the TIFF. embed is faster, runs no process and keeps the
  * received data byte for byte, so it is the default; tiff2pdf takes the files embed cannot (G4 in several

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RETRY_CLASSES } from '../../lib/config/schema.js';
-import { T30_CATALOG, RES_FAX_CODES, RES_FAX_CATALOG, REASON_CATALOG } from '../../lib/notify/catalog.js';
-import { classifySent, classifyUnanswered, errorKey, lookupError, entryForAttempt } from '../../lib/notify/classify.js';
-import { T30_COMPLETIONS } from '../../lib/notify/t30-table.js';
+import { T30_CATALOG, RES_FAX_CODES, RES_FAX_CATALOG, REASON_CATALOG } from '../../lib/fax-result/catalog.js';
+import { classifySent, classifyUnanswered, errorKey, lookupError, entryForAttempt } from '../../lib/fax-result/classify.js';
+import { T30_COMPLETIONS } from '../../lib/fax-result/t30-table.js';
 
 const classes = new Set<string>(RETRY_CLASSES);
 

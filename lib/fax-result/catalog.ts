@@ -3,7 +3,7 @@
  * One entry per spandsp T.30 completion code (by its T30_ERR_* name, see t30-table.ts), per res_fax error
  * code, and per ${REASON} of an unanswered call: the retry class, a plain-language explanation and a
  * suggested action, in English and Japanese. Pure data; classify.ts looks entries up.
- * test/notify/classify.test.ts checks that every code spandsp knows has an entry here.
+ * test/fax-result/classify.test.ts checks that every code spandsp knows has an entry here.
  */
 import type { Locale, RetryClass } from '../config/schema.js';
 
