@@ -92,23 +92,12 @@ export async function makeFaxImage(
   return { pages, documents: kept };
 }
 
-/** What a job record says about who sent it and what; the rest is the same for every new job. */
-export interface JobFields {
-  id: string;
-  /** Postfix's envelope sender ('' for a fax from the shell) */
-  envelopeSender: string;
-  /** where receipts go */
-  replyTo: string;
-  replyName: string;
-  subject: string;
-  requestedNumber: string;
-  number: string;
-  resolution: Resolution;
-  messageId: string;
-  skipped: Job['skipped'];
-  /** the local user who ran `faxmail send` (absent for mail) */
-  submittedBy?: string;
-}
+/** What a job record says about who sent it and what; the rest is the same for every new job. The field
+ * meanings are those of `Job` (submittedBy is absent for mail, envelopeSender '' for a fax from the shell). */
+export type JobFields = Pick<
+  Job,
+  'id' | 'envelopeSender' | 'replyTo' | 'replyName' | 'subject' | 'requestedNumber' | 'number' | 'resolution' | 'messageId' | 'skipped' | 'submittedBy'
+>;
 
 /** A new job record, `queued` from now. Pure apart from the clock. */
 export function newJobRecord(config: Readonly<Config>, f: JobFields, image: FaxImage, now = new Date()): Job {
