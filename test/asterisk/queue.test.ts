@@ -22,11 +22,14 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, startBed, type Bed, type FarEnd, type LogSlice } from '../helpers/asterisk-bed.js';
+import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, startBed, waitUntil, type Bed, type FarEnd, type LogSlice } from '../helpers/asterisk-bed.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { parseConcise } from '../../lib/asterisk/cli.js';
 import type { Job } from '../../lib/spool/types.js';
+
+/** The bed's poller, every 100 ms unless told. */
+const until = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 100): Promise<T> => waitUntil(fn, timeoutMs, what, everyMs);
 
 const MAX_CALLS = 2;
 const KILLS = 30;
@@ -37,16 +40,6 @@ let bed: Bed;
 let slice: LogSlice;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 // ---- the watcher --------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, jobMarker, startBed, type Bed, type LogSlice } from '../helpers/asterisk-bed.js';
+import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, jobMarker, startBed, waitUntil as until, type Bed, type LogSlice } from '../helpers/asterisk-bed.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
@@ -59,16 +59,6 @@ function farEndCalls(id: string): { start: number; end: number }[] {
   const starts = lines.filter((l) => l.text.includes(`bed farend: fax answers job ${id}`)).map((l) => t(l.time));
   const ends = lines.filter((l) => l.text.includes(`bed farend: fax hangs up job ${id}`)).map((l) => t(l.time));
   return starts.map((start, i) => ({ start, end: ends[i] ?? Infinity }));
-}
-
-async function until<T>(fn: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function begin<T>(fn: () => Promise<T>): Promise<T> {

@@ -13,25 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ParsedMail } from 'mailparser';
-import { SPANDSP_RECEIVER_CHATTER, startBed, type Bed, type InboundCall, type LogLine, type LogSlice } from '../helpers/asterisk-bed.js';
+import { SPANDSP_RECEIVER_CHATTER, startBed, waitUntil, type Bed, type InboundCall, type LogLine, type LogSlice } from '../helpers/asterisk-bed.js';
 import { makeFaxTiff } from '../helpers/received-fixtures.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
 
+/** The bed's poller, every 300 ms. */
+const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => waitUntil(fn, timeoutMs, what, 300);
+
 let bed: Bed;
 let slice: LogSlice;
 const work = mkdtempSync(join(tmpdir(), 'faxmail-shared-'));
-
-async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 interface FaxCall {
   key: string;

@@ -134,10 +134,10 @@ export interface BinResult {
   stderr: string;
 }
 
-/** Run the built faxmail-notify with `argv` (argv[0], the program path from the dialplan, is dropped). */
-export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<string, string> = {}): Promise<BinResult> {
+/** Run a built program (faxmail-notify, faxmail) of this checkout with `env`'s configuration. */
+export function runBin(env: NotifyEnv, program: 'faxmail-notify' | 'faxmail', args: string[], extraEnv: Record<string, string> = {}): Promise<BinResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath('faxmail-notify'), ...args], {
+    const child = spawn(process.execPath, [binPath(program), ...args], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -148,6 +148,11 @@ export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<strin
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Run the built faxmail-notify with `argv` (argv[0], the program path from the dialplan, is dropped). */
+export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<string, string> = {}): Promise<BinResult> {
+  return runBin(env, 'faxmail-notify', args, extraEnv);
 }
 
 /**

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { blockMailDelivery, makeNotifyEnv, makeJob, readJobSync, readMails, runNotify, type NotifyEnv } from '../notify/env.js';
+import { blockMailDelivery, makeNotifyEnv, makeJob, readJobSync, readMails, runBin, runNotify, type BinResult, type NotifyEnv } from '../notify/env.js';
 import { binPath } from '../helpers/paths.js';
 import { assertRejects } from '../helpers/assert-rejects.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
@@ -315,16 +315,8 @@ test('faxmail cleanup removes lock files of jobs that are gone, keeps those of j
   assert.equal(readdirSync(env.paths.locks).sort(), [`job-${kept.id}.lock`, 'queue.lock'].sort());
 });
 
-async function runFaxmail(env: NotifyEnv, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath('faxmail'), ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runFaxmail(env: NotifyEnv, args: string[]): Promise<BinResult> {
+  return runBin(env, 'faxmail', args);
 }
 
 test.run();
