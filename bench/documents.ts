@@ -35,7 +35,9 @@ function once(path: string, make: (path: string) => void): string {
 
 /** An office letter PDF with `pages` pages (title, 12 text lines, boxes, a grey and a red block each). */
 export function officePdf(dir: string, pages: number, size: 'a4' | 'letter'): string {
-  return once(join(dir, `office-${pages}-${size}.pdf`), (out) => copyFileSync(makePdf({ pages, size, title: 'faxmail bench' }), out));
+  return once(join(dir, `office-${pages}-${size}.pdf`), (out) =>
+    copyFileSync(makePdf({ pages, size, title: 'faxmail bench' }), out),
+  );
 }
 
 /**
@@ -98,7 +100,16 @@ export function reportPdf(dir: string, pages: number): string {
 export function lineTimeSet(dir: string): { name: string; pdf: string }[] {
   const [w, h] = A4;
   const text = once(join(dir, 'line-text.pdf'), (out) =>
-    writeFileSync(out, writePdf([{ width: w, height: h, content: `BT /F1 22 Tf 60 ${h - 80} Td (Quarterly letter) Tj ET ${textLines(h, 120, 40)}` }])),
+    writeFileSync(
+      out,
+      writePdf([
+        {
+          width: w,
+          height: h,
+          content: `BT /F1 22 Tf 60 ${h - 80} Td (Quarterly letter) Tj ET ${textLines(h, 120, 40)}`,
+        },
+      ]),
+    ),
   );
   const form = once(join(dir, 'line-form.pdf'), (out) => {
     // A typical order form: a dark header bar, light-grey field backgrounds, a mid-grey total row.
@@ -119,13 +130,27 @@ export function lineTimeSet(dir: string): { name: string; pdf: string }[] {
     for (let y = 0; y < ih; y++) {
       for (let x = 0; x < iw; x++) {
         let v = 70 + (150 * (x + y)) / (iw + ih) + 35 * Math.sin(x / 47) * Math.cos(y / 61);
-        for (const [cx, cy, r, tone] of [[300, 400, 160, 40], [620, 800, 220, 200], [450, 1000, 90, 20]] as const) {
+        for (const [cx, cy, r, tone] of [
+          [300, 400, 160, 40],
+          [620, 800, 220, 200],
+          [450, 1000, 90, 20],
+        ] as const) {
           if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) v = v * 0.4 + tone * 0.6;
         }
         samples[y * iw + x] = Math.max(0, Math.min(255, Math.round(v + (rnd() - 0.5) * 16)));
       }
     }
-    writeFileSync(out, writePdf([{ width: w, height: h, images: [{ width: iw, height: ih, samples, deflate: true }], content: `q ${w - 100} 0 0 ${h - 140} 50 50 cm /Im0 Do Q BT /F1 16 Tf 50 ${h - 60} Td (Site photo) Tj ET` }]));
+    writeFileSync(
+      out,
+      writePdf([
+        {
+          width: w,
+          height: h,
+          images: [{ width: iw, height: ih, samples, deflate: true }],
+          content: `q ${w - 100} 0 0 ${h - 140} 50 50 cm /Im0 Do Q BT /F1 16 Tf 50 ${h - 60} Td (Site photo) Tj ET`,
+        },
+      ]),
+    );
   });
   return [
     { name: 'text', pdf: text },
@@ -150,9 +175,21 @@ export function screenlessSet(dir: string): { name: string; pdf: string }[] {
     // Text lines as dark bars of "ink" (a scanned letter seen from afar: what matters is the paper tone).
     for (let l = 0; l < 40; l++) {
       const y0 = 120 + l * 26;
-      for (let y = y0; y < y0 + 9; y++) for (let x = 80; x < 80 + 560 + ((l * 37) % 130); x++) if (rnd() < 0.55) samples[y * iw + x] = 30 + Math.floor(rnd() * 40);
+      for (let y = y0; y < y0 + 9; y++)
+        for (let x = 80; x < 80 + 560 + ((l * 37) % 130); x++)
+          if (rnd() < 0.55) samples[y * iw + x] = 30 + Math.floor(rnd() * 40);
     }
-    writeFileSync(out, writePdf([{ width: w, height: h, images: [{ width: iw, height: ih, samples, deflate: true }], content: `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q` }]));
+    writeFileSync(
+      out,
+      writePdf([
+        {
+          width: w,
+          height: h,
+          images: [{ width: iw, height: ih, samples, deflate: true }],
+          content: `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q`,
+        },
+      ]),
+    );
   });
   const coloured = once(join(dir, 'line-coloured.pdf'), (out) => {
     let c = `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ${textLines(h, 120, 36)}`;
@@ -166,11 +203,24 @@ export function screenlessSet(dir: string): { name: string; pdf: string }[] {
 }
 
 /** A mail with the PDFs attached, as a file (written once). */
-export async function mailWith(dir: string, name: string, pdfs: string[], contentType = 'application/pdf'): Promise<string> {
+export async function mailWith(
+  dir: string,
+  name: string,
+  pdfs: string[],
+  contentType = 'application/pdf',
+): Promise<string> {
   const out = join(dir, `${name}.eml`);
   if (existsSync(out)) return out;
-  const attachments = await Promise.all(pdfs.map(async (p) => ({ filename: basename(p), content: await readFile(p), contentType })));
-  const mail = await composeMail({ from: 'alice@example.org', to: 'fax+0312345678@fax.example.com', subject: `bench ${name}`, text: 'Please find the document attached.', attachments });
+  const attachments = await Promise.all(
+    pdfs.map(async (p) => ({ filename: basename(p), content: await readFile(p), contentType })),
+  );
+  const mail = await composeMail({
+    from: 'alice@example.org',
+    to: 'fax+0312345678@fax.example.com',
+    subject: `bench ${name}`,
+    text: 'Please find the document attached.',
+    attachments,
+  });
   writeFileSync(out, mail);
   return out;
 }

@@ -62,12 +62,24 @@ function screen(lpi: number, angle: number): string {
 }
 
 function renderArgs(pdf: string, out: string, device: string | undefined, v: Variant | undefined): string[] {
-  const args = buildRenderArgs({ inputs: ['in.pdf'], output: 'out.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'line' });
+  const args = buildRenderArgs({
+    inputs: ['in.pdf'],
+    output: 'out.tif',
+    geometry: faxGeometry('fine', 'a4'),
+    compression: 'g4',
+    screens: 'line',
+  });
   const f = args.lastIndexOf('-f');
   // Drop faxmail's own screen (-c ...): each variant installs its own, or none for gs's default.
   const c = args.indexOf('-c');
   const own = c >= 0 && c < f ? [...args.slice(0, c), ...args.slice(c + 2, f)] : args.slice(0, f);
-  const head = own.map((a) => (a.startsWith('-sOutputFile=') ? `-sOutputFile=${out}` : device && a.startsWith('-sDEVICE=') ? `-sDEVICE=${device}` : a));
+  const head = own.map((a) =>
+    a.startsWith('-sOutputFile=')
+      ? `-sOutputFile=${out}`
+      : device && a.startsWith('-sDEVICE=')
+        ? `-sDEVICE=${device}`
+        : a,
+  );
   return ['-q', ...head, ...(v?.screen ? ['-c', v.screen] : []), '-f', pdf];
 }
 
@@ -108,7 +120,18 @@ export function toneError(grey: string, bilevel: string): number {
 }
 
 export interface LineTimeResult {
-  rows: { id: string; name: string; measured: string; baseline: string; faxmail: string; min: string; max: string; ratio: string; goal: string; pass: boolean }[];
+  rows: {
+    id: string;
+    name: string;
+    measured: string;
+    baseline: string;
+    faxmail: string;
+    min: string;
+    max: string;
+    ratio: string;
+    goal: string;
+    pass: boolean;
+  }[];
   details: string;
 }
 
@@ -121,8 +144,22 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   // Call set-up: a blank page.
   const blankPs = join(dir, 'blank.ps');
   (await import('node:fs')).writeFileSync(blankPs, '%!PS\nshowpage\n');
-  await gs(['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', `-sOutputFile=${join(dir, 'blank.pdf')}`, blankPs]);
-  await gs(['-dSAFER', '-dBATCH', '-dNOPAUSE', ...renderArgs(join(dir, 'blank.pdf'), join(dir, 'blank.tif'), undefined, VARIANTS[0]).slice(0)]);
+  await gs([
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-sDEVICE=pdfwrite',
+    '-sPAPERSIZE=a4',
+    `-sOutputFile=${join(dir, 'blank.pdf')}`,
+    blankPs,
+  ]);
+  await gs([
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    ...renderArgs(join(dir, 'blank.pdf'), join(dir, 'blank.tif'), undefined, VARIANTS[0]).slice(0),
+  ]);
   const blank = await transmitFax(join(dir, 'blank.tif'), join(dir, 'blank-rx.tif'));
   const setup = blank.line_time;
 
@@ -138,7 +175,13 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       await gs(renderArgs(page.pdf, pbm, 'pbmraw', v));
       const r = await transmitFax(tif, join(dir, `p${pi}-v${vi}-rx.tif`));
       if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} with ${v.name}: ${r.error}`);
-      cells.push({ v, page: page.name, seconds: r.line_time - setup, tone: toneError(grey, pbm), bytes: statSync(tif).size });
+      cells.push({
+        v,
+        page: page.name,
+        seconds: r.line_time - setup,
+        tone: toneError(grey, pbm),
+        bytes: statSync(tif).size,
+      });
     }
   }
   const total = (v: Variant): number => cells.filter((c) => c.v === v).reduce((a, c) => a + c.seconds, 0);
@@ -150,9 +193,15 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   // 6d: where auto saves line time against "always": a tinted scan and a page of coloured text.
   const extra = screenlessSet(docsDir);
   const extraCells: { page: string; always: number; never: number; auto: number }[] = [];
-  const extraAuto = await autoPages(extra, join(dir, 'auto-extra'), (pi) => join(dir, `x${pi}-grey.pgm`), setup, async (pi, page) => {
-    await gs(renderArgs(page.pdf, join(dir, `x${pi}-grey.pgm`), 'pgmraw', undefined));
-  });
+  const extraAuto = await autoPages(
+    extra,
+    join(dir, 'auto-extra'),
+    (pi) => join(dir, `x${pi}-grey.pgm`),
+    setup,
+    async (pi, page) => {
+      await gs(renderArgs(page.pdf, join(dir, `x${pi}-grey.pgm`), 'pgmraw', undefined));
+    },
+  );
   for (const [pi, page] of extra.entries()) {
     const seconds = async (v: Variant, tag: string): Promise<number> => {
       const tif = join(dir, `x${pi}-${tag}.tif`);
@@ -161,21 +210,29 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} ${tag}: ${r.error}`);
       return r.line_time - setup;
     };
-    extraCells.push({ page: page.name, always: await seconds(VARIANTS[VARIANTS.length - 1]!, 'always'), never: await seconds(VARIANTS[0]!, 'never'), auto: extraAuto[pi]!.seconds });
+    extraCells.push({
+      page: page.name,
+      always: await seconds(VARIANTS[VARIANTS.length - 1]!, 'always'),
+      never: await seconds(VARIANTS[0]!, 'never'),
+      auto: extraAuto[pi]!.seconds,
+    });
   }
 
   let details = `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
   details += `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s |\n|---|${pages.map(() => '---|').join('')}---|\n`;
   for (const v of VARIANTS) {
-    details += `| ${v.name} | ${pages.map((p) => {
-      const c = cell(v, p.name);
-      return `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`;
-    }).join(' | ')} | ${total(v).toFixed(1)} |\n`;
+    details += `| ${v.name} | ${pages
+      .map((p) => {
+        const c = cell(v, p.name);
+        return `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`;
+      })
+      .join(' | ')} | ${total(v).toFixed(1)} |\n`;
   }
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
   details += `| **auto (fax.dither default): each page's screen from its own pixels** | ${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
   details += `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
-  for (const c of extraCells) details += `| ${c.page} | ${c.never.toFixed(1)} | ${c.always.toFixed(1)} | ${c.auto.toFixed(1)} |\n`;
+  for (const c of extraCells)
+    details += `| ${c.page} | ${c.never.toFixed(1)} | ${c.always.toFixed(1)} | ${c.auto.toFixed(1)} |\n`;
   const extraAlways = extraCells.reduce((a, c) => a + c.always, 0);
   const extraAutoTotal = extraCells.reduce((a, c) => a + c.auto, 0);
   const base = VARIANTS[1]!;
@@ -224,7 +281,7 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       min: '',
       max: '',
       ratio: fmt(autoTotal / cheaperPerPage),
-      goal: '≤ 1.1, tone ≤ 1.1x line screen\'s on every page',
+      goal: "≤ 1.1, tone ≤ 1.1x line screen's on every page",
       pass: autoTotal <= cheaperPerPage * 1.1 && autoToneOk,
     },
     {
@@ -261,14 +318,26 @@ async function autoPages(
     await convertToFax(
       pages.map((p) => ({ name: p.name, pdf: p.pdf })),
       fax,
-      { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 10, budget, parallel: 0, dither: 'auto' },
+      {
+        gs: '/usr/bin/gs',
+        tiffinfo: '/usr/bin/tiffinfo',
+        resolution: 'fine',
+        paper: 'a4',
+        compression: 'g4',
+        maxPages: 10,
+        budget,
+        parallel: 0,
+        dither: 'auto',
+      },
       silentLogger(),
     );
   } finally {
     budget.dispose();
   }
   await run('tiffsplit', [fax, join(dir, 'page-')]);
-  const split = readdirSync(dir).filter((f) => f.startsWith('page-')).sort();
+  const split = readdirSync(dir)
+    .filter((f) => f.startsWith('page-'))
+    .sort();
   const cells: { page: string; seconds: number; tone: number; bytes: number }[] = [];
   for (const [pi, page] of pages.entries()) {
     await prepare?.(pi, page);
@@ -277,7 +346,12 @@ async function autoPages(
     await tiffToPbm(tif, pbm, dir);
     const r = await transmitFax(tif, join(dir, `p${pi}-rx.tif`));
     if (r.status !== 'SUCCESS') throw new Error(`line simulator: ${page.name} with dither auto: ${r.error}`);
-    cells.push({ page: page.name, seconds: r.line_time - setup, tone: toneError(greyOf(pi), pbm), bytes: statSync(tif).size });
+    cells.push({
+      page: page.name,
+      seconds: r.line_time - setup,
+      tone: toneError(greyOf(pi), pbm),
+      bytes: statSync(tif).size,
+    });
   }
   return cells;
 }

@@ -40,10 +40,17 @@ export async function buildRunmax(): Promise<string> {
 let seq = 0;
 
 /** Run argv (no shell) with stdin from a file; resolves with what it cost. */
-export async function measure(argv: string[], o: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv; okStatus?: number[] } = {}): Promise<Sample> {
+export async function measure(
+  argv: string[],
+  o: { stdin?: string; cwd?: string; env?: NodeJS.ProcessEnv; okStatus?: number[] } = {},
+): Promise<Sample> {
   const bin = await buildRunmax();
   const report = join(outDir, `.report-${process.pid}-${++seq}.json`);
-  const child = spawn(bin, [report, o.stdin ?? '/dev/null', ...argv], { cwd: o.cwd ?? outDir, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, [report, o.stdin ?? '/dev/null', ...argv], {
+    cwd: o.cwd ?? outDir,
+    env: o.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -53,10 +60,20 @@ export async function measure(argv: string[], o: { stdin?: string; cwd?: string;
     child.on('close', resolve);
   });
   if (code !== 0) throw new Error(`runmax failed (${code}): ${stderr}`);
-  const r = JSON.parse(readFileSync(report, 'utf8')) as { wall: number; status: number; signal: number; maxrss_kb: number; tree_maxrss_kb: number; user: number; sys: number };
+  const r = JSON.parse(readFileSync(report, 'utf8')) as {
+    wall: number;
+    status: number;
+    signal: number;
+    maxrss_kb: number;
+    tree_maxrss_kb: number;
+    user: number;
+    sys: number;
+  };
   const ok = o.okStatus ?? [0];
   if (r.signal !== 0 || !ok.includes(r.status)) {
-    throw new Error(`${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`);
+    throw new Error(
+      `${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`,
+    );
   }
   return { wall: r.wall, rssMb: Math.max(r.maxrss_kb, r.tree_maxrss_kb) / 1024, cpu: r.user + r.sys, stdout };
 }

@@ -47,11 +47,25 @@ export async function queueDrain(workDir: string): Promise<DrainResult> {
   const senders = ['bulk', 'clinic', 'bulk', 'law', 'bulk', 'office', 'bulk', 'logistics', 'bulk', 'school'];
   const numbers = Array.from({ length: 20 }, (_, i) => `0452${String(100000 + i * 37).padStart(6, '0')}`);
   const t0 = Date.parse('2026-12-07T09:00:00Z');
-  const jobs: SimJob[] = pagesOf.map((pages, i) => ({ id: `j${String(i).padStart(2, '0')}`, number: numbers[(i * 7) % numbers.length]!, sender: senders[i % senders.length]!, pages, arrival: t0, lineTime: lineTimes[pages]! }));
+  const jobs: SimJob[] = pagesOf.map((pages, i) => ({
+    id: `j${String(i).padStart(2, '0')}`,
+    number: numbers[(i * 7) % numbers.length]!,
+    sender: senders[i % senders.length]!,
+    pages,
+    arrival: t0,
+    lineTime: lineTimes[pages]!,
+  }));
   const busyUntil = new Map(numbers.slice(0, 4).map((n) => [n, t0 + 240_000] as const));
   const config = parseConfig('[paths]\nspool = "/tmp"\n[queue]\nmax_calls = 2\n', 'bench', { checkPaths: false });
   const r = simulate(jobs, t0, {
-    settings: { maxCalls: 2, oneCallPerNumber: true, lostAfter: 3600_000, window: undefined, senderFaxesPerHour: 0, senderPagesPerHour: 0 },
+    settings: {
+      maxCalls: 2,
+      oneCallPerNumber: true,
+      lostAfter: 3600_000,
+      window: undefined,
+      senderFaxesPerHour: 0,
+      senderPagesPerHour: 0,
+    },
     rules: config.retry,
     busyUntil,
     busySeconds: BUSY_SECONDS,
@@ -61,5 +75,15 @@ export async function queueDrain(workDir: string): Promise<DrainResult> {
   const channelSeconds = r.starts.reduce((n, s) => n + (s.end - s.at) / 1000, 0);
   const ideal = channelSeconds / 2;
   const makespan = (Math.max(...r.starts.map((s) => s.end)) - Math.min(...r.starts.map((s) => s.at))) / 1000;
-  return { lineTimes, jobs: jobs.length, calls: r.starts.length, busyCalls: r.starts.filter((s) => s.busy).length, ideal, makespan, ratio: makespan / ideal, utilisation: r.utilisation, maxInFlight: r.maxInFlight };
+  return {
+    lineTimes,
+    jobs: jobs.length,
+    calls: r.starts.length,
+    busyCalls: r.starts.filter((s) => s.busy).length,
+    ideal,
+    makespan,
+    ratio: makespan / ideal,
+    utilisation: r.utilisation,
+    maxInFlight: r.maxInFlight,
+  };
 }

@@ -50,11 +50,23 @@ async function oneFax(sip: SipBed, pdf: Buffer, mode: Mode, i: number): Promise<
   });
   const r = await sip.faxmail.sendMail(mail, { number });
   if (r.status !== 0 || !r.job) return { mode, ok: false, pages: 0, error: `sendfax ${r.status}`, carried: '' };
-  const job: Job = await sip.faxmail.waitForJob(r.job, (j) => ['sent', 'failed'].includes(j.state), 600_000, 'the end of the job');
+  const job: Job = await sip.faxmail.waitForJob(
+    r.job,
+    (j) => ['sent', 'failed'].includes(j.state),
+    600_000,
+    'the end of the job',
+  );
   const a = job.attempts[0]!;
   const far = sip.farEndCalls(number)[0];
   const ok = job.state === 'sent' && a.pages === PAGES && far?.status === 'SUCCESS';
-  return { mode, ok, pages: a.pages, ...(a.duration !== undefined ? { duration: a.duration } : {}), error: ok ? '' : a.error || a.status, carried: a.mode ?? '?' };
+  return {
+    mode,
+    ok,
+    pages: a.pages,
+    ...(a.duration !== undefined ? { duration: a.duration } : {}),
+    error: ok ? '' : a.error || a.status,
+    carried: a.mode ?? '?',
+  };
 }
 
 async function level(loss: number, pdf: Buffer): Promise<{ loss: number; results: Result[]; dropped: string }> {
@@ -63,7 +75,11 @@ async function level(loss: number, pdf: Buffer): Promise<{ loss: number; results
     line: { loss },
     seed: 1000 + loss,
     // single calls: no retry hides a failure
-    sections: { retry: ['busy', 'no_answer', 'congestion', 'line_error', 'dropped', 'unknown'].map((c) => `${c} = { after = 1, max_attempts = 1 }`).join('\n') },
+    sections: {
+      retry: ['busy', 'no_answer', 'congestion', 'line_error', 'dropped', 'unknown']
+        .map((c) => `${c} = { after = 1, max_attempts = 1 }`)
+        .join('\n'),
+    },
   });
   try {
     const todo: [Mode, number][] = [];
@@ -76,7 +92,9 @@ async function level(loss: number, pdf: Buffer): Promise<{ loss: number; results
           const [mode, i] = todo[next++]!;
           const r = await oneFax(sip, pdf, mode, i);
           results.push(r);
-          process.stderr.write(`loss ${loss} %: ${mode} #${i} ${r.ok ? 'ok' : `FAILED (${r.error})`} ${r.duration ?? '?'} s over ${r.carried}\n`);
+          process.stderr.write(
+            `loss ${loss} %: ${mode} #${i} ${r.ok ? 'ok' : `FAILED (${r.error})`} ${r.duration ?? '?'} s over ${r.carried}\n`,
+          );
         }
       }),
     );
@@ -100,8 +118,15 @@ async function main(): Promise<void> {
         const ok = rs.filter((r) => r.ok);
         const d = ok.map((r) => r.duration).filter((x): x is number => x !== undefined);
         const errors = [...new Set(rs.filter((r) => !r.ok).map((r) => r.error))].join('; ');
-        const goal = mode === 'T.38' && loss === 3 ? (ok.length * 10 >= rs.length * 9 ? 'PASS (goal >= 9/10)' : 'MISS (goal >= 9/10)') : '';
-        rows.push(`| ${loss} % | ${mode}${mode === 'T.38' ? ' (redundancy)' : ''} | ${ok.length}/${rs.length} | ${d.length ? `${median(d).toFixed(0)} s (${Math.min(...d)}–${Math.max(...d)})` : '–'} | ${dropped} | ${errors || '–'} | ${goal} |`);
+        const goal =
+          mode === 'T.38' && loss === 3
+            ? ok.length * 10 >= rs.length * 9
+              ? 'PASS (goal >= 9/10)'
+              : 'MISS (goal >= 9/10)'
+            : '';
+        rows.push(
+          `| ${loss} % | ${mode}${mode === 'T.38' ? ' (redundancy)' : ''} | ${ok.length}/${rs.length} | ${d.length ? `${median(d).toFixed(0)} s (${Math.min(...d)}–${Math.max(...d)})` : '–'} | ${dropped} | ${errors || '–'} | ${goal} |`,
+        );
       }
     }
   } finally {
@@ -121,6 +146,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench-sip: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench-sip: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

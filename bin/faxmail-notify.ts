@@ -24,7 +24,12 @@ import { exitStatusFor } from '../lib/sysexits.js';
 import type { Logger } from '../lib/log.js';
 
 /** The whole program; returns the exit status. Output goes through the two writers. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   let log: Logger | undefined;
   try {
     const args = parseNotifyArgs(argv);
@@ -42,7 +47,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     return 0;
   } catch (e) {
     const fe = toFaxError(e, 'reporting the fax result');
-    log?.error({ code: fe.code, err: fe.message, cause: fe.cause instanceof Error ? fe.cause.message : undefined, detail: fe.detail }, 'faxmail-notify failed');
+    log?.error(
+      {
+        code: fe.code,
+        err: fe.message,
+        cause: fe.cause instanceof Error ? fe.cause.message : undefined,
+        detail: fe.detail,
+      },
+      'faxmail-notify failed',
+    );
     err(`faxmail-notify: ${fe.code === 'usage' ? fe.message : oneLine(fe.message)}`);
     return exitStatusFor(fe.code, 'cli');
   }

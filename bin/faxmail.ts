@@ -21,7 +21,14 @@ import { localTime } from '../lib/time.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function run(command: string, values: Values, positionals: string[], loaded: LoadedConfig, log: Logger, out: Print): Promise<number> {
+async function run(
+  command: string,
+  values: Values,
+  positionals: string[],
+  loaded: LoadedConfig,
+  log: Logger,
+  out: Print,
+): Promise<number> {
   const config = loaded.config;
   const json = values['json'] === true;
   switch (command) {
@@ -50,7 +57,10 @@ async function run(command: string, values: Values, positionals: string[], loade
       const { listJobs, formatList, parseSince } = await import('../lib/admin/queue-actions.js');
       const state = values['state'] as string | undefined;
       const since = values['since'] as string | undefined;
-      const jobs = await listJobs(config, { ...(state !== undefined ? { state } : {}), ...(since !== undefined ? { since: parseSince(since) } : {}) });
+      const jobs = await listJobs(config, {
+        ...(state !== undefined ? { state } : {}),
+        ...(since !== undefined ? { since: parseSince(since) } : {}),
+      });
       out(json ? JSON.stringify(jobs, null, 2) : formatList(jobs));
       return EX.OK;
     }
@@ -64,12 +74,25 @@ async function run(command: string, values: Values, positionals: string[], loade
           (d.channelsRead ? '' : "; Asterisk's channel list could not be read"),
       );
       if (d.waits.length) {
-        const why: Record<string, string> = { channels: 'all channels busy', number: 'number busy', 'not-due': 'retry not due', hours: 'outside sending hours', 'sender-limit': 'sender over an hourly limit', held: 'on hold' };
+        const why: Record<string, string> = {
+          channels: 'all channels busy',
+          number: 'number busy',
+          'not-due': 'retry not due',
+          hours: 'outside sending hours',
+          'sender-limit': 'sender over an hourly limit',
+          held: 'on hold',
+        };
         const counts = new Map<string, number>();
         for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
-        out(`run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`);
+        out(
+          `run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
+        );
       }
-      for (const e of [...r.reportErrors.map((x) => `report ${x.name}: ${x.error}`), ...d.failed.map((x) => `job ${x.job}: ${x.error}`)]) out(`run: not done: ${e}`);
+      for (const e of [
+        ...r.reportErrors.map((x) => `report ${x.name}: ${x.error}`),
+        ...d.failed.map((x) => `job ${x.job}: ${x.error}`),
+      ])
+        out(`run: not done: ${e}`);
       return r.reportErrors.length || d.failed.length ? EX.TEMPFAIL : EX.OK;
     }
     case 'retry':
@@ -80,7 +103,9 @@ async function run(command: string, values: Values, positionals: string[], loade
       const r = await fn(config, String(positionals[0]), log);
       const verb = command === 'retry' ? 'will dial again' : command === 'hold' ? 'is on hold' : 'is released';
       const started = r.started.find((c) => c.job === r.job);
-      out(`job ${r.job} ${verb} (was ${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`);
+      out(
+        `job ${r.job} ${verb} (was ${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
+      );
       return EX.OK;
     }
     case 'received': {
@@ -92,7 +117,9 @@ async function run(command: string, values: Values, positionals: string[], loade
     case 'show': {
       const { readJob, jobDir, spoolPaths } = await import('../lib/spool/jobs.js');
       const { resolveJobId } = await import('../lib/admin/queue-actions.js');
-      const job = await readJob(jobDir(spoolPaths(config.paths.spool), await resolveJobId(config, String(positionals[0]))));
+      const job = await readJob(
+        jobDir(spoolPaths(config.paths.spool), await resolveJobId(config, String(positionals[0]))),
+      );
       if (json) {
         out(JSON.stringify(job, null, 2));
       } else {
@@ -118,9 +145,12 @@ async function run(command: string, values: Values, positionals: string[], loade
       const parts = [`job ${r.job} cancelled (was ${r.previous})`];
       if (r.callFileRemoved) parts.push(`call file ${r.callFileRemoved} taken back before the call`);
       if (r.call === 'hung-up') parts.push(`live call hung up (${(r.hungUp ?? []).join(', ')})`);
-      if (r.call === 'left-running') parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
+      if (r.call === 'left-running')
+        parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
-      parts.push(`sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`);
+      parts.push(
+        `sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`,
+      );
       out(parts.join('; '));
       return EX.OK;
     }
@@ -132,8 +162,11 @@ async function run(command: string, values: Values, positionals: string[], loade
         return EX.OK;
       }
       const verb = r.dryRun ? 'would remove' : 'removed';
-      out(`cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`);
-      if (r.inboundKept.length) out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);
+      out(
+        `cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`,
+      );
+      if (r.inboundKept.length)
+        out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);
       return EX.OK;
     }
   }
@@ -154,14 +187,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
     if (command === 'send' || command === 'submit') {
       // Their own order of things: files opened before any switch of users, and a way in for send.group.
       const { sendCommand, submitCommand } = await import('../lib/cli/send.js');
-      return command === 'send' ? await sendCommand(values, positionals, env, out, err) : await submitCommand(values, env, process.stdin, out);
+      return command === 'send'
+        ? await sendCommand(values, positionals, env, out, err)
+        : await submitCommand(values, env, process.stdin, out);
     }
     const configPath = chooseConfigPath(values['config'] as string | undefined, env);
     if (command === 'doctor') {
       const { runDoctor } = await import('../lib/admin/doctor.js');
       return await runDoctor({ configPath, values, env, out });
     }
-    const loaded = command === 'config' && values['defaults'] === true ? parseConfigDetailed('', '(built-in defaults)', { checkPaths: false }) : loadConfigDetailed(configPath, { system: command === 'check-config' });
+    const loaded =
+      command === 'config' && values['defaults'] === true
+        ? parseConfigDetailed('', '(built-in defaults)', { checkPaths: false })
+        : loadConfigDetailed(configPath, { system: command === 'check-config' });
     owner = loaded.config.callfile.owner;
     if (command === 'check-config' || command === 'config') {
       // They read the configuration only: no spool, no log, nothing to switch users for.
@@ -175,7 +213,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   } catch (e) {
     const denied = permissionSentence(e, 'faxmail', owner);
     const fe = denied ? new FaxError('not-allowed', denied, { cause: e }) : toFaxError(e, 'running the command');
-    log?.error({ code: fe.code, err: fe.message, cause: fe.cause instanceof Error ? fe.cause.message : undefined }, 'faxmail failed');
+    log?.error(
+      { code: fe.code, err: fe.message, cause: fe.cause instanceof Error ? fe.cause.message : undefined },
+      'faxmail failed',
+    );
     // Usage and configuration problems keep their lines (one per problem); the rest is one line.
     err(`faxmail: ${fe.code === 'usage' || fe.code === 'config' ? fe.message : oneLine(fe.message)}`);
     return exitStatusFor(fe.code, 'cli');

@@ -24,10 +24,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     values = parsed.values;
-    if (values['save-tiff'] !== undefined && values['dry-run'] !== true) throw new FaxError('usage', '--save-tiff only goes with --dry-run.');
+    if (values['save-tiff'] !== undefined && values['dry-run'] !== true)
+      throw new FaxError('usage', '--save-tiff only goes with --dry-run.');
   } catch (err) {
     const why = withoutPaths(oneLine(err instanceof Error ? err.message : String(err), 300));
-    process.stdout.write(`4.3.5 sendfax was called with wrong arguments (${why}); check master.cf or see sendfax --help.\n`);
+    process.stdout.write(
+      `4.3.5 sendfax was called with wrong arguments (${why}); check master.cf or see sendfax --help.\n`,
+    );
     return 75;
   }
   let config;
@@ -45,17 +48,34 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.paths.log, 'sendfax', 'none', config.log.level);
   try {
     const { enterJob } = await import('../lib/sendfax/enter-job.js');
-    const envelope: { sender: string; recipient: string; extension?: string; saslUser?: string; clientAddress?: string } = { sender: String(values['sender']), recipient: String(values['recipient']) };
+    const envelope: {
+      sender: string;
+      recipient: string;
+      extension?: string;
+      saslUser?: string;
+      clientAddress?: string;
+    } = { sender: String(values['sender']), recipient: String(values['recipient']) };
     if (typeof values['extension'] === 'string') envelope.extension = values['extension'];
     // Absent (not passed by master.cf) and empty (no login, local submission) mean different things.
     if (typeof values['sasl-user'] === 'string') envelope.saslUser = values['sasl-user'];
     if (typeof values['client-address'] === 'string') envelope.clientAddress = values['client-address'];
-    const result = await enterJob(config, process.stdin, envelope, { dryRun: values['dry-run'] === true, ...(typeof values['save-tiff'] === 'string' ? { saveTiff: values['save-tiff'] } : {}) }, log);
+    const result = await enterJob(
+      config,
+      process.stdin,
+      envelope,
+      {
+        dryRun: values['dry-run'] === true,
+        ...(typeof values['save-tiff'] === 'string' ? { saveTiff: values['save-tiff'] } : {}),
+      },
+      log,
+    );
     if (result.dryRun) {
       process.stdout.write(JSON.stringify(result) + '\n');
     } else {
       const skipped = result.skipped.length ? ` (not faxed: ${result.skipped.map((s) => s.name).join(', ')})` : '';
-      process.stdout.write(`2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}${skipped}\n`);
+      process.stdout.write(
+        `2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}${skipped}\n`,
+      );
     }
     return 0;
   } catch (err) {
@@ -79,7 +99,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Last resort: never an uncaught exception; defer so nothing is lost. The sender reads this: no server paths.
-    process.stdout.write(`4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`);
+    process.stdout.write(
+      `4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`,
+    );
     drainInput();
     process.exitCode = 75;
   },

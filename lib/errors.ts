@@ -22,7 +22,24 @@ export function isFaxError(value: unknown): value is FaxError {
 }
 
 /** Node errno codes that mean "the machine is in trouble, try again later". */
-const TRANSIENT_ERRNO = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY', 'ENOENT', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+const TRANSIENT_ERRNO = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'ENOMEM',
+  'EBUSY',
+  'ENOENT',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 /**
  * Turn anything thrown into a FaxError. Unknown failures become 'temporary' (I/O) or 'internal' (bugs);
@@ -32,13 +49,22 @@ export function toFaxError(err: unknown, what = 'processing the fax'): FaxError 
   if (err instanceof FaxError) return err;
   const errno = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   if (TRANSIENT_ERRNO.has(errno)) {
-    return new FaxError('temporary', `A temporary problem on the fax server stopped ${what} (${errno}); it will be tried again.`, { cause: err });
+    return new FaxError(
+      'temporary',
+      `A temporary problem on the fax server stopped ${what} (${errno}); it will be tried again.`,
+      { cause: err },
+    );
   }
-  return new FaxError('internal', `An unexpected error on the fax server stopped ${what}; it will be tried again.`, { cause: err });
+  return new FaxError('internal', `An unexpected error on the fax server stopped ${what}; it will be tried again.`, {
+    cause: err,
+  });
 }
 
 /** One printable line from an error's message: no control characters, bounded length. */
 export function oneLine(text: string, max = 400): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

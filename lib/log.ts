@@ -12,14 +12,16 @@ export type { Logger } from 'pino';
 
 export function createLogger(file: string, name: string, fallback: 'stderr' | 'none' = 'none', level = 'info'): Logger {
   const base = { name, pid: process.pid };
-  if (file === '-') return pino({ base, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  if (file === '-')
+    return pino({ base, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   try {
     mkdirSync(dirname(file), { recursive: true });
     // sync: our processes are short-lived and must not lose the last lines on exit.
     const dest = pino.destination({ dest: file, sync: true, append: true, mkdir: true });
     return pino({ base, level, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   } catch {
-    if (fallback === 'stderr') return pino({ base, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+    if (fallback === 'stderr')
+      return pino({ base, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
     return pino({ base, level: 'silent' });
   }
 }

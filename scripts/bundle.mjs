@@ -44,7 +44,12 @@ const oneBuild = {
   setup(b) {
     b.onResolve({ filter: ONE_BUILD }, async (args) => {
       if (args.kind === 'require-call' || args.pluginData === 'one-build') return undefined;
-      const r = await b.resolve(args.path, { kind: 'require-call', resolveDir: args.resolveDir, importer: args.importer, pluginData: 'one-build' });
+      const r = await b.resolve(args.path, {
+        kind: 'require-call',
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'one-build',
+      });
       return r.errors.length ? undefined : { path: r.path };
     });
   },
@@ -59,7 +64,9 @@ const iconvTables = {
   name: 'iconv-tables',
   setup(b) {
     b.onResolve({ filter: /^\.\/tables\/[a-z0-9-]+\.json$/ }, (args) =>
-      /node_modules\/iconv-lite\/encodings$/.test(args.resolveDir) ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true } : undefined,
+      /node_modules\/iconv-lite\/encodings$/.test(args.resolveDir)
+        ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true }
+        : undefined,
     );
   },
 };
@@ -80,5 +87,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   // CommonJS dependencies inside an ES module bundle still call require().
-  banner: { js: "import { createRequire as __faxmailRequire } from 'node:module'; const require = __faxmailRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __faxmailRequire } from 'node:module'; const require = __faxmailRequire(import.meta.url);",
+  },
 });

@@ -48,7 +48,8 @@ function moduleOf(path: string): string {
 export function runtimeImports(src: string): string[] {
   const out: string[] = [];
   const text = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;'"]*?from\s+'([^']+)'/gm)) if (!m[2]) out.push(m[3]!);
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;'"]*?from\s+'([^']+)'/gm))
+    if (!m[2]) out.push(m[3]!);
   for (const m of text.matchAll(/^\s*import\s+'([^']+)'/gm)) out.push(m[1]!);
   for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) out.push(m[1]!);
   return out.filter((p) => p.startsWith('.'));
@@ -73,7 +74,8 @@ export function violations(): string[] {
       const to = moduleOf(target);
       if (to === from) continue;
       const toRank = RANK.get(to);
-      if (toRank === undefined || toRank >= fromRank) bad.push(`${relative(repoRoot, file)} -> ${spec} (${from} -> ${to})`);
+      if (toRank === undefined || toRank >= fromRank)
+        bad.push(`${relative(repoRoot, file)} -> ${spec} (${from} -> ${to})`);
     }
   }
   return bad;

@@ -8,7 +8,22 @@ import { execFileSync } from 'node:child_process';
 import { repoRoot, binPath } from './helpers/paths.js';
 import { parseConfig } from '../lib/config/load.js';
 import { SCHEMA } from '../lib/config/schema.js';
-import { DEFAULT_GLOBALS, EMPTY_CONFIGS, EXAMPLE_SETTINGS, PJSIP_MODULES, README_TRUNK, TRUNK_DIDS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderSharedLine, renderTrunkContext } from './helpers/asterisk-config.js';
+import {
+  DEFAULT_GLOBALS,
+  EMPTY_CONFIGS,
+  EXAMPLE_SETTINGS,
+  PJSIP_MODULES,
+  README_TRUNK,
+  TRUNK_DIDS,
+  renderAsteriskConf,
+  renderExtensionsInclude,
+  renderIndicationsConf,
+  renderLoggerConf,
+  renderModulesConf,
+  renderPjsipTrunk,
+  renderSharedLine,
+  renderTrunkContext,
+} from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -98,8 +113,14 @@ test('the Asterisk files in the README are the ones the test bed writes', () => 
   assert.is(blockAfter('`/etc/asterisk/modules.conf`'), renderModulesConf());
   assert.is(blockAfter('`/etc/asterisk/logger.conf`:'), renderLoggerConf());
   assert.is(blockAfter('`/etc/asterisk/indications.conf`'), renderIndicationsConf());
-  assert.is(blockAfter('`/etc/asterisk/extensions.conf` (add):'), renderExtensionsInclude(DEFAULT_GLOBALS, EXAMPLE_SETTINGS));
-  assert.is(blockAfter('empty ones are fine:').trim(), `touch ${EMPTY_CONFIGS.map((f) => `/etc/asterisk/${f}`).join(' ')}`);
+  assert.is(
+    blockAfter('`/etc/asterisk/extensions.conf` (add):'),
+    renderExtensionsInclude(DEFAULT_GLOBALS, EXAMPLE_SETTINGS),
+  );
+  assert.is(
+    blockAfter('empty ones are fine:').trim(),
+    `touch ${EMPTY_CONFIGS.map((f) => `/etc/asterisk/${f}`).join(' ')}`,
+  );
   assert.ok(readme.includes(`useradd ${USERADD_ARGS.join(' ')}`), 'the useradd line the bed runs');
   assert.ok(readme.includes('asterisk -U asterisk -G asterisk'), 'Asterisk runs as the asterisk user, as in the bed');
   assert.ok(readme.includes('scripts/build-asterisk.sh'));
@@ -108,28 +129,46 @@ test('the Asterisk files in the README are the ones the test bed writes', () => 
   assert.ok(readme.includes('/var/log/asterisk/full'), 'where to look when a test fax does not come back');
 });
 
-test('the SIP trunk files in the README are the ones test/sip/ runs faxmail\'s Asterisk with', () => {
-  assert.is(blockAfter('`/etc/asterisk/modules.conf` (add to the list above):'), PJSIP_MODULES.map((m) => `load => ${m}.so\n`).join(''));
+test("the SIP trunk files in the README are the ones test/sip/ runs faxmail's Asterisk with", () => {
+  assert.is(
+    blockAfter('`/etc/asterisk/modules.conf` (add to the list above):'),
+    PJSIP_MODULES.map((m) => `load => ${m}.so\n`).join(''),
+  );
   assert.is(blockAfter('`/etc/asterisk/pjsip.conf`'), renderPjsipTrunk(README_TRUNK));
   assert.is(blockAfter('one line per fax number):'), renderTrunkContext(TRUNK_DIDS));
-  const toml = blockAfter('the endpoint\'s name after the `@`):');
+  const toml = blockAfter("the endpoint's name after the `@`):");
   assert.is(parseConfig(toml, 'README.md', { checkPaths: false }).callfile.channel, 'PJSIP/{number}@trunk');
-  for (const key of ['t38_udptl', 't38_udptl_ec', 't38_udptl_maxdatagram', 'fax_detect', 'direct_media']) assert.ok(readme.includes(`| \`${key} = `), key);
+  for (const key of ['t38_udptl', 't38_udptl_ec', 't38_udptl_maxdatagram', 'fax_detect', 'direct_media'])
+    assert.ok(readme.includes(`| \`${key} = `), key);
   assert.match(readme, /What to ask the carrier/);
 });
 
 test('the shared voice and fax line in the README is wired as the test bed wires it', () => {
   // The bed's [bed-shared] is renderSharedLine('_X.', its voice destination): the same Gosub line.
-  assert.is(blockAfter('#### Shared voice and fax lines').trim(), renderSharedLine('0312345670', ['Dial(PJSIP/reception,30)', 'VoiceMail(100@default,u)']));
+  assert.is(
+    blockAfter('#### Shared voice and fax lines').trim(),
+    renderSharedLine('0312345670', ['Dial(PJSIP/reception,30)', 'VoiceMail(100@default,u)']),
+  );
   const template = readFileSync(join(repoRoot, 'asterisk', 'extensions_faxmail.conf'), 'utf8');
   assert.ok(template.includes('\n[faxmail-detect]\n'), 'the template has the context the README names');
   assert.match(template, /^FAXMAIL_DETECT=5$/m);
   assert.ok(readme.includes('`FAXMAIL_DETECT`'));
 });
 
-test('the install layout in the README is install.sh\'s', () => {
+test("the install layout in the README is install.sh's", () => {
   const script = readFileSync(join(repoRoot, 'scripts', 'install.sh'), 'utf8');
-  for (const v of ['PREFIX', 'BINDIR', 'LIBEXECDIR', 'ETCDIR', 'SPOOL', 'OUTGOING', 'ASTERISK_TMP', 'LOGDIR', 'ASTERISK_USER', 'NODE']) {
+  for (const v of [
+    'PREFIX',
+    'BINDIR',
+    'LIBEXECDIR',
+    'ETCDIR',
+    'SPOOL',
+    'OUTGOING',
+    'ASTERISK_TMP',
+    'LOGDIR',
+    'ASTERISK_USER',
+    'NODE',
+  ]) {
     assert.match(script, new RegExp(`^${v}=\\$\\{${v}:-`, 'm'));
     assert.ok(readme.includes(`\`${v}\``), v);
   }
@@ -142,12 +181,20 @@ test("the README's relay_domains lines add the fax domain to what Postfix has", 
   assert.ok(i >= 0);
   const command = `${lines[i]}\n${lines[i + 1]}`;
   assert.match(lines[i + 2]!, /^if postfix status >\/dev\/null 2>&1; then postfix reload; else postfix start; fi$/);
-  for (const [before, after] of [['', 'fax.yourcompany.jp'], ['relay_domains = a.example\n', 'a.example, fax.yourcompany.jp']] as const) {
+  for (const [before, after] of [
+    ['', 'fax.yourcompany.jp'],
+    ['relay_domains = a.example\n', 'a.example, fax.yourcompany.jp'],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'faxmail-readme-pf-'));
     writeFileSync(join(dir, 'main.cf'), `compatibility_level = 3.6\n${before}`);
     writeFileSync(join(dir, 'master.cf'), '');
-    execFileSync('bash', ['-c', command], { env: { ...process.env, MAIL_CONFIG: dir, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin` } });
-    assert.match(readFileSync(join(dir, 'main.cf'), 'utf8'), new RegExp(`^relay_domains = ${after.replace(/\./g, '\\.')}$`, 'm'));
+    execFileSync('bash', ['-c', command], {
+      env: { ...process.env, MAIL_CONFIG: dir, PATH: `${process.env['PATH'] ?? ''}:/usr/sbin` },
+    });
+    assert.match(
+      readFileSync(join(dir, 'main.cf'), 'utf8'),
+      new RegExp(`^relay_domains = ${after.replace(/\./g, '\\.')}$`, 'm'),
+    );
   }
 });
 

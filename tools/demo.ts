@@ -56,7 +56,8 @@ function pdfPages(data: Buffer): number | undefined {
   }
 }
 
-const addressOf = (m: ParsedMail): string => (m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address).join(', ') : '');
+const addressOf = (m: ParsedMail): string =>
+  m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address).join(', ') : '';
 
 /** Pages, width and resolution of a TIFF, from tiffinfo. */
 function tiffSummary(file: string): string {
@@ -68,17 +69,22 @@ function tiffSummary(file: string): string {
 }
 
 export async function main(): Promise<void> {
-  process.stdout.write('faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, and a fax comes back as mail.\n');
+  process.stdout.write(
+    'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, and a fax comes back as mail.\n',
+  );
   for (const f of [binPath('sendfax'), binPath('faxmail-notify')]) {
     if (!existsSync(f)) fail(`${show(f)} is missing: run "make demo" (it builds first).`);
   }
-  if (process.getuid?.() !== 0) fail('the demo starts a private Asterisk as the asterisk user: run it as root (sudo make demo).');
+  if (process.getuid?.() !== 0)
+    fail('the demo starts a private Asterisk as the asterisk user: run it as root (sudo make demo).');
   await buildLineSim().catch((err: Error) => fail(`the line simulator could not be built: ${err.message}`));
 
   // A fresh demo/out every run.
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
-  const bed: Bed = await startBed({ name: 'demo', archive: true }).catch((err: Error) => fail(`the private Asterisk could not be started: ${err.message}`));
+  const bed: Bed = await startBed({ name: 'demo', archive: true }).catch((err: Error) =>
+    fail(`the private Asterisk could not be started: ${err.message}`),
+  );
   try {
     say(
       'Started a private Asterisk 22 (the test bed): faxmail installed by scripts/install.sh, the shipped dialplan included unchanged.',
@@ -110,7 +116,8 @@ export async function main(): Promise<void> {
 
     // 2. sendfax, as Postfix's pipe(8) would run it
     const sent = await bed.sendMail(mail, { number, sender: SENDER });
-    if (sent.status !== 0 || !sent.job) fail(`sendfax refused the mail (exit ${sent.status}): ${sent.stdout.trim()} ${sent.stderr.trim()}`);
+    if (sent.status !== 0 || !sent.job)
+      fail(`sendfax refused the mail (exit ${sent.status}): ${sent.stdout.trim()} ${sent.stderr.trim()}`);
     const jobId = sent.job;
     const jobDir = join(bed.install.spool, 'jobs', jobId);
     const job = bed.readJob(jobId);
@@ -123,7 +130,9 @@ export async function main(): Promise<void> {
     );
 
     // 3. Asterisk dials; the far-end fax machine answers; the hangup handler reports
-    const done: Job = await bed.waitForJob(jobId, (j) => j.state === 'sent' || j.state === 'failed', 180_000, 'the fax to be sent').catch((err: Error) => fail(err.message));
+    const done: Job = await bed
+      .waitForJob(jobId, (j) => j.state === 'sent' || j.state === 'failed', 180_000, 'the fax to be sent')
+      .catch((err: Error) => fail(err.message));
     const a = done.attempts[done.attempts.length - 1]!;
     if (done.state !== 'sent') fail(`the fax was not sent: ${a.error || a.status}`);
     const farCopy = join(OUT, 'farend', `${jobId}-${a.n}.tif`);
@@ -147,14 +156,24 @@ export async function main(): Promise<void> {
     );
 
     // 5. the other direction: a fax machine calls our number and sends the far end's copy back
-    const key = await bed.receive({ did: DID, callerNum: '0451234567', callerName: 'Example Supplier', station: '+81 45 123 4567', tiff: farCopy });
+    const key = await bed.receive({
+      did: DID,
+      callerNum: '0451234567',
+      callerName: 'Example Supplier',
+      station: '+81 45 123 4567',
+      tiff: farCopy,
+    });
     const inId = await bed.inboundId(key).catch((err: Error) => fail(err.message));
-    const inMails = await bed.waitForMails(inId, 1, 180_000).catch((err: Error) => fail(`no mail for the received fax: ${err.message}`));
+    const inMails = await bed
+      .waitForMails(inId, 1, 180_000)
+      .catch((err: Error) => fail(`no mail for the received fax: ${err.message}`));
     const inMail = inMails[0]!;
     const inRaw = bed.mail.messages.find((m) => m.raw.includes(`X-Faxmail-Job: ${inId}`))?.raw;
     const inboundCopy = join(OUT, 'inbound.eml');
     if (inRaw) writeFileSync(inboundCopy, inRaw);
-    const inPdf = inMail.attachments.find((x) => x.contentType === 'application/pdf') ?? fail('the inbound mail has no PDF attached');
+    const inPdf =
+      inMail.attachments.find((x) => x.contentType === 'application/pdf') ??
+      fail('the inbound mail has no PDF attached');
     const receivedPdf = join(OUT, 'received.pdf');
     writeFileSync(receivedPdf, inPdf.content);
     const receivedTif = join(bed.install.spool, 'inbound', `${inId}.tif`);
@@ -164,12 +183,16 @@ export async function main(): Promise<void> {
       `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} pages): ${show(receivedPdf)}`,
     );
     if (OFFICE !== addressOf(inMail)) fail(`the received fax went to ${addressOf(inMail)}, not ${OFFICE}`);
-    if (pdfPages(inPdf.content) !== job.pages) fail(`the received fax has ${pdfPages(inPdf.content)} of ${job.pages} pages`);
+    if (pdfPages(inPdf.content) !== job.pages)
+      fail(`the received fax has ${pdfPages(inPdf.content)} of ${job.pages} pages`);
 
     // 6. fax.tif crosses the line simulator whole
     const check = await transmitFax(faxTif, join(OUT, 'farend', 'check.tif'));
-    say(`Check: ${show(faxTif)} sent through the line simulator once more: ${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages arrived.`);
-    if (check.receiver?.status !== 'SUCCESS' || check.receiver.pages !== job.pages) fail(`${show(faxTif)} did not arrive whole: ${check.receiver?.error ?? check.error}`);
+    say(
+      `Check: ${show(faxTif)} sent through the line simulator once more: ${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages arrived.`,
+    );
+    if (check.receiver?.status !== 'SUCCESS' || check.receiver.pages !== job.pages)
+      fail(`${show(faxTif)} did not arrive whole: ${check.receiver?.error ?? check.error}`);
 
     // What an admin would look at.
     copyFileSync(bed.configPath, join(OUT, 'faxmail.toml'));

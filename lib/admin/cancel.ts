@@ -95,7 +95,13 @@ export async function cancelJob(config: Readonly<Config>, id: string, log: Logge
 }
 
 /** Stop the call of a dialling job (see the header); fills in result.callFileRemoved / hungUp / problem. */
-async function stopCall(config: Readonly<Config>, id: string, callFile: string, result: CancelResult, log: Logger): Promise<CancelledCall> {
+async function stopCall(
+  config: Readonly<Config>,
+  id: string,
+  callFile: string,
+  result: CancelResult,
+  log: Logger,
+): Promise<CancelledCall> {
   // Our own name (faxmail-<id>-<n>.call); checked anyway so nothing outside outgoing/ is touched.
   if (/^[A-Za-z0-9._-]+$/.test(callFile) && !callFile.startsWith('.')) {
     const file = join(config.paths.outgoing, callFile);
@@ -133,6 +139,9 @@ async function stopCall(config: Readonly<Config>, id: string, callFile: string, 
   } catch (err) {
     result.problem = err instanceof Error ? err.message : String(err);
   }
-  log.warn({ job: id, problem: result.problem }, 'the call of a cancelled job could not be hung up; its number stays held until the call ends');
+  log.warn(
+    { job: id, problem: result.problem },
+    'the call of a cancelled job could not be hung up; its number stays held until the call ends',
+  );
   return 'left-running';
 }

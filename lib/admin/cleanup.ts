@@ -35,7 +35,11 @@ export interface CleanupResult {
 
 const DAY = 86_400_000;
 
-export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: { now?: Date; dryRun?: boolean } = {}): Promise<CleanupResult> {
+export async function cleanupSpool(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: { now?: Date; dryRun?: boolean } = {},
+): Promise<CleanupResult> {
   const now = opts.now ?? new Date();
   const dryRun = !!opts.dryRun;
   const paths = spoolPaths(config.paths.spool);
@@ -76,7 +80,12 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
     const m = /^(job|notice|staging|inbound|mail)-(.+)\.lock$/.exec(name);
     if (!m) continue;
     // A mail-key lock is removed by its sendfax after use; one left by a killed run can go once it is free.
-    const gone = m[1] === 'mail' ? true : m[1] === 'inbound' ? !existsSync(join(paths.inbound, `${m[2]}.json`)) && !existsSync(join(paths.inbound, `${m[2]}.tif`)) : !existsSync(join(paths.jobs, m[2]!)) && !existsSync(join(paths.jobs, `.new-${m[2]}`));
+    const gone =
+      m[1] === 'mail'
+        ? true
+        : m[1] === 'inbound'
+          ? !existsSync(join(paths.inbound, `${m[2]}.json`)) && !existsSync(join(paths.inbound, `${m[2]}.tif`))
+          : !existsSync(join(paths.jobs, m[2]!)) && !existsSync(join(paths.jobs, `.new-${m[2]}`));
     if (!gone || dryRun) continue;
     const lock = await tryLock(join(paths.locks, name), 0);
     if (!lock) continue;
@@ -87,6 +96,25 @@ export async function cleanupSpool(config: Readonly<Config>, log: Logger, opts: 
   // Applied call reports are kept as long as the jobs they belong to.
   const reports = await oldAppliedReports(paths, config.retention.sent_days, now);
   if (!dryRun) for (const f of reports) await unlink(f).catch(() => undefined);
-  log.info({ reports: reports.length, inbound: inbound.removed.length, jobs: jobs.length, outboxOrphans: outboxOrphans.length, staging: staging.length, archive: archive.length, dryRun }, 'cleanup done');
-  return { inbound: inbound.removed, inboundKept: inbound.keptUnhandled, jobs, outboxOrphans, staging, archive, dryRun };
+  log.info(
+    {
+      reports: reports.length,
+      inbound: inbound.removed.length,
+      jobs: jobs.length,
+      outboxOrphans: outboxOrphans.length,
+      staging: staging.length,
+      archive: archive.length,
+      dryRun,
+    },
+    'cleanup done',
+  );
+  return {
+    inbound: inbound.removed,
+    inboundKept: inbound.keptUnhandled,
+    jobs,
+    outboxOrphans,
+    staging,
+    archive,
+    dryRun,
+  };
 }

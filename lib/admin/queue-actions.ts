@@ -20,10 +20,18 @@ import { listInboundIds, readInboundRecord, type InboundRecord } from '../inboun
 export async function resolveJobId(config: Readonly<Config>, given: string): Promise<string> {
   const ids = await listJobIds(spoolPaths(config.paths.spool));
   if (ids.includes(given)) return given;
-  if (given.length < 4 || !/^[0-9a-f-]+$/.test(given)) throw new FaxError('not-found', `No fax job "${given.slice(0, 60)}" (give the id or at least its first 4 characters).`);
+  if (given.length < 4 || !/^[0-9a-f-]+$/.test(given))
+    throw new FaxError(
+      'not-found',
+      `No fax job "${given.slice(0, 60)}" (give the id or at least its first 4 characters).`,
+    );
   const matches = ids.filter((id) => id.startsWith(given));
   if (matches.length === 0) throw new FaxError('not-found', `No fax job starts with "${given}".`);
-  if (matches.length > 1) throw new FaxError('usage', `"${given}" matches ${matches.length} jobs (${matches.slice(0, 3).join(', ')}${matches.length > 3 ? ', ...' : ''}); give more of the id.`);
+  if (matches.length > 1)
+    throw new FaxError(
+      'usage',
+      `"${given}" matches ${matches.length} jobs (${matches.slice(0, 3).join(', ')}${matches.length > 3 ? ', ...' : ''}); give more of the id.`,
+    );
   return matches[0]!;
 }
 
@@ -43,16 +51,22 @@ export interface ListedJob {
 /** "2h", "3d", "45m" or an ISO date -> a time. */
 export function parseSince(text: string, now: Date = new Date()): Date {
   const m = /^([0-9]+)\s*([mhd])$/.exec(text.trim());
-  if (m) return new Date(now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  if (m)
+    return new Date(now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
   const t = Date.parse(text);
-  if (!Number.isFinite(t)) throw new FaxError('usage', `--since takes a time like 2h, 3d, 45m or 2026-12-01, not "${text.slice(0, 40)}".`);
+  if (!Number.isFinite(t))
+    throw new FaxError('usage', `--since takes a time like 2h, 3d, 45m or 2026-12-01, not "${text.slice(0, 40)}".`);
   return new Date(t);
 }
 
 export const LIST_STATES: readonly JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
 
-export async function listJobs(config: Readonly<Config>, opts: { state?: string; since?: Date } = {}): Promise<ListedJob[]> {
-  if (opts.state !== undefined && !LIST_STATES.includes(opts.state as JobState)) throw new FaxError('usage', `--state is one of ${LIST_STATES.join(', ')}, not "${opts.state.slice(0, 20)}".`);
+export async function listJobs(
+  config: Readonly<Config>,
+  opts: { state?: string; since?: Date } = {},
+): Promise<ListedJob[]> {
+  if (opts.state !== undefined && !LIST_STATES.includes(opts.state as JobState))
+    throw new FaxError('usage', `--state is one of ${LIST_STATES.join(', ')}, not "${opts.state.slice(0, 20)}".`);
   const paths = spoolPaths(config.paths.spool);
   const out: ListedJob[] = [];
   for (const id of await listJobIds(paths)) {
@@ -82,7 +96,9 @@ export function formatList(jobs: readonly ListedJob[]): string {
   if (jobs.length === 0) return 'no jobs';
   return jobs
     .map((j) => {
-      const extra = [j.nextAttemptAt ? `next ${j.nextAttemptAt}` : '', j.noticePending ? `notice pending` : ''].filter(Boolean).join(', ');
+      const extra = [j.nextAttemptAt ? `next ${j.nextAttemptAt}` : '', j.noticePending ? `notice pending` : '']
+        .filter(Boolean)
+        .join(', ');
       return `${j.id}  ${j.state.padEnd(9)} ${j.number.padEnd(14)} ${String(j.pages).padStart(3)} p.  ${j.attempts} tries  ${j.sender}${extra ? `  (${extra})` : ''}`;
     })
     .join('\n');
@@ -95,7 +111,13 @@ export interface ActionResult {
   started: StartedCall[];
 }
 
-async function change(config: Readonly<Config>, given: string, log: Logger, verb: string, fn: (job: Job, now: Date) => void): Promise<ActionResult> {
+async function change(
+  config: Readonly<Config>,
+  given: string,
+  log: Logger,
+  verb: string,
+  fn: (job: Job, now: Date) => void,
+): Promise<ActionResult> {
   const id = await resolveJobId(config, given);
   const paths = spoolPaths(config.paths.spool);
   return withLock(queueLockPath(paths), async () => {
@@ -117,9 +139,11 @@ async function change(config: Readonly<Config>, given: string, log: Logger, verb
 export function retryJob(config: Readonly<Config>, given: string, log: Logger): Promise<ActionResult> {
   return change(config, given, log, 'retried', (j, now) => {
     const q = queueState(j);
-    if (q === 'dialling') throw new FaxError('usage', `Job ${j.id} is dialling now; wait for the result (faxmail show ${j.id}).`);
+    if (q === 'dialling')
+      throw new FaxError('usage', `Job ${j.id} is dialling now; wait for the result (faxmail show ${j.id}).`);
     if (j.state === 'sent') throw new FaxError('usage', `Job ${j.id} was sent already; nothing to retry.`);
-    if (j.state === 'cancelled') throw new FaxError('usage', `Job ${j.id} was cancelled; ask the sender to send the mail again.`);
+    if (j.state === 'cancelled')
+      throw new FaxError('usage', `Job ${j.id} was cancelled; ask the sender to send the mail again.`);
     j.state = 'queued';
     delete j.callFile;
     delete j.heldAt;
@@ -135,7 +159,8 @@ export function holdJob(config: Readonly<Config>, given: string, log: Logger): P
   return change(config, given, log, 'held', (j, now) => {
     const q = queueState(j);
     if (q === 'held') return;
-    if (q === 'dialling') throw new FaxError('usage', `Job ${j.id} is dialling now; hold it once this call has ended, or cancel it.`);
+    if (q === 'dialling')
+      throw new FaxError('usage', `Job ${j.id} is dialling now; hold it once this call has ended, or cancel it.`);
     if (q === 'final') throw new FaxError('usage', `Job ${j.id} has ended (${j.state}); there is nothing to hold.`);
     j.state = 'held';
     j.heldAt = now.toISOString();
@@ -145,13 +170,19 @@ export function holdJob(config: Readonly<Config>, given: string, log: Logger): P
 /** Let a held job dial again (at once, if its retry time has passed). */
 export function releaseJob(config: Readonly<Config>, given: string, log: Logger): Promise<ActionResult> {
   return change(config, given, log, 'released', (j) => {
-    if (j.state !== 'held') throw new FaxError('usage', `Job ${j.id} is not on hold (${queueState(j) === 'final' ? j.state : queueState(j)}).`);
+    if (j.state !== 'held')
+      throw new FaxError(
+        'usage',
+        `Job ${j.id} is not on hold (${queueState(j) === 'final' ? j.state : queueState(j)}).`,
+      );
     j.state = 'queued';
     delete j.heldAt;
   });
 }
 
-export async function listReceived(config: Readonly<Config>): Promise<{ records: InboundRecord[]; unhandled: string[] }> {
+export async function listReceived(
+  config: Readonly<Config>,
+): Promise<{ records: InboundRecord[]; unhandled: string[] }> {
   const paths = spoolPaths(config.paths.spool);
   const { recorded, unhandled } = await listInboundIds(paths);
   const records: InboundRecord[] = [];
@@ -164,7 +195,10 @@ export async function listReceived(config: Readonly<Config>): Promise<{ records:
 }
 
 export function formatReceived(r: { records: InboundRecord[]; unhandled: string[] }): string {
-  const lines = r.records.map((x) => `${x.id}  ${x.received}  to ${x.did}  from ${x.callerNum || '-'}${x.remoteId ? ` "${x.remoteId}"` : ''}  ${x.pages} p.${x.partial ? ' (partial)' : ''}  ${x.state}${x.recipients.length ? ` -> ${x.recipients.join(', ')}` : ''}`);
+  const lines = r.records.map(
+    (x) =>
+      `${x.id}  ${x.received}  to ${x.did}  from ${x.callerNum || '-'}${x.remoteId ? ` "${x.remoteId}"` : ''}  ${x.pages} p.${x.partial ? ' (partial)' : ''}  ${x.state}${x.recipients.length ? ` -> ${x.recipients.join(', ')}` : ''}`,
+  );
   for (const id of r.unhandled) lines.push(`${id}  received but never reported (faxmail-notify received did not run)`);
   return lines.length ? lines.join('\n') : 'no received faxes';
 }

@@ -21,11 +21,19 @@ export function formatJob(job: Job): string {
   if (job.dialledAt) lines.push(`  dialling:  since ${localTime(job.dialledAt)}`);
   if (job.heldAt) lines.push(`  on hold:   since ${localTime(job.heldAt)}`);
   if (job.cancelled) {
-    const call = { none: 'no call was under way', removed: 'its call file was taken back before the call', 'hung-up': 'its call was hung up', 'left-running': 'its call could not be hung up' }[job.cancelled.call];
+    const call = {
+      none: 'no call was under way',
+      removed: 'its call file was taken back before the call',
+      'hung-up': 'its call was hung up',
+      'left-running': 'its call could not be hung up',
+    }[job.cancelled.call];
     lines.push(`  cancelled: ${localTime(job.cancelled.at)} (was ${job.cancelled.previous}; ${call})`);
   }
   if (job.notifiedAt) lines.push(`  receipt:   ${localTime(job.notifiedAt)}`);
-  if (job.noticePending) lines.push(`  pending:   ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending]} not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`);
+  if (job.noticePending)
+    lines.push(
+      `  pending:   ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending]} not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`,
+    );
   lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
   for (const a of job.attempts) {
     const detail = [

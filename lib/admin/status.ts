@@ -43,8 +43,15 @@ export interface ActiveJob {
 export const LOST_AFTER_MS = 3600 * 1000;
 
 /** Pure: is a dialling job lost? (see ActiveJob.lost; `faxmail run` then records a lost attempt) */
-export function isLost(job: { state: JobState; nextAttemptAt?: string; callFile?: string; dialledAt?: string; attempt?: number }, callFilePresent: boolean, now: Date, lostAfterMs = LOST_AFTER_MS): boolean {
-  const dialling = job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined);
+export function isLost(
+  job: { state: JobState; nextAttemptAt?: string; callFile?: string; dialledAt?: string; attempt?: number },
+  callFilePresent: boolean,
+  now: Date,
+  lostAfterMs = LOST_AFTER_MS,
+): boolean {
+  const dialling =
+    job.state === 'dialling' ||
+    (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined);
   if (!dialling || callFilePresent) return false;
   const due = Date.parse(job.dialledAt ?? job.nextAttemptAt ?? '');
   return Number.isFinite(due) && now.getTime() - due > lostAfterMs;
@@ -55,7 +62,17 @@ export interface SpoolStatus {
   jobs: { total: number; byState: Record<JobState, number>; active: ActiveJob[]; unreadable: string[] };
   outbox: {
     waiting: number;
-    entries: { id: string; kind: string; job?: string; to: string[]; subject: string; created: string; attempts: number; lastAttemptAt: string; lastError: string }[];
+    entries: {
+      id: string;
+      kind: string;
+      job?: string;
+      to: string[];
+      subject: string;
+      created: string;
+      attempts: number;
+      lastAttemptAt: string;
+      lastError: string;
+    }[];
     unreadable: string[];
   };
   inbound: { total: number; byState: Record<InboundState, number>; unhandled: string[]; noRecipient: string[] };
@@ -98,10 +115,24 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
           ...(job.noticeError ? { noticeError: job.noticeError } : {}),
           lost,
         });
-        if (lost) attention.push(`job ${id}: its call gave no result (call file gone); faxmail run records it as a lost attempt`);
-        if (state === 'held' && now.getTime() - Date.parse(job.heldAt ?? job.updated) > config.queue.held_alert_after * 1000) attention.push(`job ${id}: on hold since ${localTime(job.heldAt ?? job.updated)} (faxmail release ${id}, or cancel it)`);
-        if (job.noticePending && (job.noticeError || now.getTime() - Date.parse(job.updated) > config.queue.notice_alert_after * 1000)) {
-          attention.push(`job ${id}: its ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ?? 'notice'} could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`);
+        if (lost)
+          attention.push(
+            `job ${id}: its call gave no result (call file gone); faxmail run records it as a lost attempt`,
+          );
+        if (
+          state === 'held' &&
+          now.getTime() - Date.parse(job.heldAt ?? job.updated) > config.queue.held_alert_after * 1000
+        )
+          attention.push(
+            `job ${id}: on hold since ${localTime(job.heldAt ?? job.updated)} (faxmail release ${id}, or cancel it)`,
+          );
+        if (
+          job.noticePending &&
+          (job.noticeError || now.getTime() - Date.parse(job.updated) > config.queue.notice_alert_after * 1000)
+        ) {
+          attention.push(
+            `job ${id}: its ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ?? 'notice'} could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`,
+          );
         }
       }
     } catch {
@@ -111,16 +142,31 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
   }
   // The timer: a queue that has waited a while without a `faxmail run` means nobody starts retries or
   // finds lost calls (the timer is stopped, or its runs fail).
-  const waitingSince = Math.min(...active.filter((j) => j.state === 'queued' || j.state === 'dialling').map((j) => Date.parse(j.nextAttemptAt ?? j.created)).filter(Number.isFinite));
+  const waitingSince = Math.min(
+    ...active
+      .filter((j) => j.state === 'queued' || j.state === 'dialling')
+      .map((j) => Date.parse(j.nextAttemptAt ?? j.created))
+      .filter(Number.isFinite),
+  );
   if (now.getTime() - waitingSince > RUN_STALE_MS) {
-    const last = await stat(runStampPath(paths)).then((st) => st.mtimeMs, () => undefined);
-    if (last === undefined || now.getTime() - last > RUN_STALE_MS) attention.push(`faxmail run ${last === undefined ? 'has never run' : `last ran ${localTime(new Date(last))}`} while jobs wait: is its timer active? (faxmail doctor says)`);
+    const last = await stat(runStampPath(paths)).then(
+      (st) => st.mtimeMs,
+      () => undefined,
+    );
+    if (last === undefined || now.getTime() - last > RUN_STALE_MS)
+      attention.push(
+        `faxmail run ${last === undefined ? 'has never run' : `last ran ${localTime(new Date(last))}`} while jobs wait: is its timer active? (faxmail doctor says)`,
+      );
   }
   const reports = await listPendingReports(paths);
-  for (const name of reports.unmatched) attention.push(`call report ${name}: its job id or attempt cannot be read (see the file in ${reportDirs(paths).pending})`);
+  for (const name of reports.unmatched)
+    attention.push(
+      `call report ${name}: its job id or attempt cannot be read (see the file in ${reportDirs(paths).pending})`,
+    );
   for (const name of reports.pending) {
     const st = await stat(join(reportDirs(paths).pending, name)).catch(() => undefined);
-    if (st && now.getTime() - st.mtimeMs > REPORT_STALE_MS) attention.push(`call report ${name}: stored but not applied (is the faxmail run timer active?)`);
+    if (st && now.getTime() - st.mtimeMs > REPORT_STALE_MS)
+      attention.push(`call report ${name}: stored but not applied (is the faxmail run timer active?)`);
   }
   const out = await listOutbox(paths);
   const inboundByState: Record<InboundState, number> = { delivered: 0, queued: 0, empty: 0, 'no-recipient': 0 };
@@ -132,10 +178,13 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
     inboundByState[rec.state] = (inboundByState[rec.state] ?? 0) + 1;
     if (rec.state === 'no-recipient') noRecipient.push(id);
   }
-  for (const e of out.entries) if (now.getTime() - Date.parse(e.created) > config.queue.notice_alert_after * 1000) attention.push(`mail ${e.id} (${e.kind}) waiting in the outbox since ${localTime(e.created)}: ${e.lastError}`);
+  for (const e of out.entries)
+    if (now.getTime() - Date.parse(e.created) > config.queue.notice_alert_after * 1000)
+      attention.push(`mail ${e.id} (${e.kind}) waiting in the outbox since ${localTime(e.created)}: ${e.lastError}`);
   for (const id of out.broken) attention.push(`outbox record ${id} cannot be read`);
   for (const id of noRecipient) attention.push(`received fax ${id}: no recipient configured for its number`);
-  for (const id of unhandled) attention.push(`received fax ${id}: never reported (faxmail-notify received did not run)`);
+  for (const id of unhandled)
+    attention.push(`received fax ${id}: never reported (faxmail-notify received did not run)`);
   return {
     reports: { pending: reports.pending.length, unmatched: reports.unmatched },
     attention,
@@ -143,7 +192,17 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
     jobs: { total: ids.length, byState, active, unreadable },
     outbox: {
       waiting: out.entries.length,
-      entries: out.entries.map((e) => ({ id: e.id, kind: e.kind, ...(e.jobId ? { job: e.jobId } : {}), to: e.envelope.to, subject: e.subject, created: e.created, attempts: e.attempts, lastAttemptAt: e.lastAttemptAt, lastError: e.lastError })),
+      entries: out.entries.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        ...(e.jobId ? { job: e.jobId } : {}),
+        to: e.envelope.to,
+        subject: e.subject,
+        created: e.created,
+        attempts: e.attempts,
+        lastAttemptAt: e.lastAttemptAt,
+        lastError: e.lastError,
+      })),
       unreadable: out.broken,
     },
     inbound: { total: recorded.length + unhandled.length, byState: inboundByState, unhandled, noRecipient },
@@ -166,20 +225,29 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   for (const j of s.jobs.active) {
     const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
     const held = j.heldAt ? `, held since ${localTime(j.heldAt)}` : '';
-    const notice = j.noticePending ? `, ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice'} pending` : '';
+    const notice = j.noticePending
+      ? `, ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice'} pending`
+      : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
-    lines.push(`  ${j.id}  ${j.state.padEnd(9)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${held}${notice}${lost}`);
+    lines.push(
+      `  ${j.id}  ${j.state.padEnd(9)} ${j.number}  ${j.pages} p.  ${j.attempts} tries${next}${held}${notice}${lost}`,
+    );
   }
   if (s.jobs.unreadable.length) lines.push(`  unreadable job records: ${s.jobs.unreadable.join(', ')}`);
   lines.push(`outbox: ${s.outbox.waiting} mail${s.outbox.waiting === 1 ? '' : 's'} waiting`);
   for (const e of s.outbox.entries) {
-    lines.push(`  ${e.id}  ${e.kind} to ${e.to.join(', ')}  waiting ${age(e.created, now)}, ${e.attempts} tries; last error: ${e.lastError}`);
+    lines.push(
+      `  ${e.id}  ${e.kind} to ${e.to.join(', ')}  waiting ${age(e.created, now)}, ${e.attempts} tries; last error: ${e.lastError}`,
+    );
   }
   if (s.outbox.unreadable.length) lines.push(`  unreadable outbox records: ${s.outbox.unreadable.join(', ')}`);
   const ib = s.inbound.byState;
-  lines.push(`inbound: ${s.inbound.total} received (delivered ${ib.delivered}, queued for mail ${ib.queued}, without pages ${ib.empty}, no recipient ${ib['no-recipient']}, not handled ${s.inbound.unhandled.length})`);
+  lines.push(
+    `inbound: ${s.inbound.total} received (delivered ${ib.delivered}, queued for mail ${ib.queued}, without pages ${ib.empty}, no recipient ${ib['no-recipient']}, not handled ${s.inbound.unhandled.length})`,
+  );
   for (const id of s.inbound.noRecipient) lines.push(`  ${id}: no recipient configured for its number`);
-  for (const id of s.inbound.unhandled) lines.push(`  ${id}: received but never reported (faxmail-notify received did not run)`);
+  for (const id of s.inbound.unhandled)
+    lines.push(`  ${id}: received but never reported (faxmail-notify received did not run)`);
   lines.push(`call reports: ${s.reports.pending} waiting to be applied, ${s.reports.unmatched.length} unmatched`);
   if (s.attention.length) {
     lines.push(`needs attention (${s.attention.length}):`);

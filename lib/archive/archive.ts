@@ -54,7 +54,9 @@ export function archiveMonthDir(directory: string, at: Date): string {
 }
 
 async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Copy `src` to `dest` atomically (scratch file beside dest, fsync, rename). */
@@ -80,23 +82,38 @@ async function copyAtomic(src: string, dest: string, dir: string): Promise<void>
  * Archive one fax (see the header comment). Returns the sidecar's path, or undefined when the archive is
  * off or failed (logged).
  */
-export async function archiveFax(config: Readonly<Config>, record: Omit<ArchiveRecord, 'version' | 'pdf' | 'bytes' | 'sha256'>, pdf: string, log: Logger): Promise<string | undefined> {
+export async function archiveFax(
+  config: Readonly<Config>,
+  record: Omit<ArchiveRecord, 'version' | 'pdf' | 'bytes' | 'sha256'>,
+  pdf: string,
+  log: Logger,
+): Promise<string | undefined> {
   const directory = config.archive.directory;
   if (directory === '') return undefined;
   try {
-    if (!SAFE_ID.test(record.id) || record.id.includes('..')) throw new Error(`unusable id ${JSON.stringify(record.id.slice(0, 40))}`);
+    if (!SAFE_ID.test(record.id) || record.id.includes('..'))
+      throw new Error(`unusable id ${JSON.stringify(record.id.slice(0, 40))}`);
     const at = new Date(record.at);
     const dir = archiveMonthDir(directory, Number.isNaN(at.getTime()) ? new Date() : at);
     await mkdir(dir, { recursive: true, mode: 0o750 });
     const stem = `${record.kind}-${record.id}`;
     await copyAtomic(pdf, join(dir, `${stem}.pdf`), dir);
-    const full: ArchiveRecord = { version: 1, ...record, pdf: `${stem}.pdf`, bytes: (await stat(pdf)).size, sha256: await sha256Of(pdf) };
+    const full: ArchiveRecord = {
+      version: 1,
+      ...record,
+      pdf: `${stem}.pdf`,
+      bytes: (await stat(pdf)).size,
+      sha256: await sha256Of(pdf),
+    };
     const sidecar = join(dir, `${stem}.json`);
     await writeFileAtomic(sidecar, JSON.stringify(full, null, 2) + '\n', { mode: 0o640 });
     log.info({ job: record.id, kind: record.kind, archive: sidecar }, 'fax archived');
     return sidecar;
   } catch (err) {
-    log.error({ job: record.id, kind: record.kind, directory, err: oneLine(err instanceof Error ? err.message : String(err)) }, 'archive failed');
+    log.error(
+      { job: record.id, kind: record.kind, directory, err: oneLine(err instanceof Error ? err.message : String(err)) },
+      'archive failed',
+    );
     return undefined;
   }
 }
@@ -109,7 +126,11 @@ export interface ArchiveCleanup {
 const DAY = 86_400_000;
 
 /** Remove archived faxes older than archive.keep_days (nothing when the archive is off or keep_days is 0). */
-export async function cleanupArchive(config: Readonly<Config>, log: Logger, opts: { now?: Date; dryRun?: boolean } = {}): Promise<ArchiveCleanup> {
+export async function cleanupArchive(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: { now?: Date; dryRun?: boolean } = {},
+): Promise<ArchiveCleanup> {
   const { directory, keep_days: keepDays } = config.archive;
   const removed: string[] = [];
   if (directory === '' || keepDays === 0) return { removed };
@@ -123,9 +144,14 @@ export async function cleanupArchive(config: Readonly<Config>, log: Logger, opts
       for (const name of names) {
         const path = join(dir, name);
         if (name.endsWith('.json')) {
-          const rec = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Partial<ArchiveRecord>).catch(() => undefined);
+          const rec = await readFile(path, 'utf8')
+            .then((t) => JSON.parse(t) as Partial<ArchiveRecord>)
+            .catch(() => undefined);
           const st = await stat(path).catch(() => undefined);
-          const when = rec && typeof rec.at === 'string' && !Number.isNaN(Date.parse(rec.at)) ? Date.parse(rec.at) : (st?.mtimeMs ?? now);
+          const when =
+            rec && typeof rec.at === 'string' && !Number.isNaN(Date.parse(rec.at))
+              ? Date.parse(rec.at)
+              : (st?.mtimeMs ?? now);
           if (when > cutoff) continue;
           if (!opts.dryRun) {
             // The PDF first: a crash in between leaves a sidecar that the next cleanup finishes.

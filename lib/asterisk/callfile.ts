@@ -38,23 +38,41 @@ const CALLER_ID = /^(?:"[A-Za-z0-9 ._+-]{0,40}" )?<\+?[0-9]{1,32}>$|^\+?[0-9]{1,
 
 /** Expand the channel template with a validated number, e.g. PJSIP/{number}@trunk. */
 export function expandChannel(template: string, number: string): string {
-  if (!/^\+?[0-9]{1,32}$/.test(number)) throw new FaxError('bad-number', `"${number.slice(0, 40)}" is not a dialable number.`);
+  if (!/^\+?[0-9]{1,32}$/.test(number))
+    throw new FaxError('bad-number', `"${number.slice(0, 40)}" is not a dialable number.`);
   const channel = template.split('{number}').join(number);
   if (!CHANNEL.test(channel)) {
-    throw new FaxError('config', `Setting "callfile.channel" gives "${channel.slice(0, 80)}", which is not a Tech/Destination channel.`);
+    throw new FaxError(
+      'config',
+      `Setting "callfile.channel" gives "${channel.slice(0, 80)}", which is not a Tech/Destination channel.`,
+    );
   }
   return channel;
 }
 
 /** The call file for one attempt of a job. */
-export function buildCallFile(settings: CallFileSettings, job: { id: string; number: string; tiffPath: string; attempt: number; configPath?: string; t38?: boolean }): CallFile {
+export function buildCallFile(
+  settings: CallFileSettings,
+  job: { id: string; number: string; tiffPath: string; attempt: number; configPath?: string; t38?: boolean },
+): CallFile {
   if (!isJobId(job.id)) throw new FaxError('internal', 'Refusing to write a call file for an invalid job id.');
-  if (!SAFE_PATH.test(job.tiffPath)) throw new FaxError('config', `The fax file path ${job.tiffPath.slice(0, 80)} has characters a call file cannot carry; use a plain spool path.`);
-  for (const [key, value] of [['callfile.context', settings.context], ['callfile.extension', settings.extension]] as const) {
-    if (!SAFE_TOKEN.test(value)) throw new FaxError('config', `Setting "${key}" must be letters, digits, _ and - only.`);
+  if (!SAFE_PATH.test(job.tiffPath))
+    throw new FaxError(
+      'config',
+      `The fax file path ${job.tiffPath.slice(0, 80)} has characters a call file cannot carry; use a plain spool path.`,
+    );
+  for (const [key, value] of [
+    ['callfile.context', settings.context],
+    ['callfile.extension', settings.extension],
+  ] as const) {
+    if (!SAFE_TOKEN.test(value))
+      throw new FaxError('config', `Setting "${key}" must be letters, digits, _ and - only.`);
   }
   if (settings.caller_id !== '' && !CALLER_ID.test(settings.caller_id)) {
-    throw new FaxError('config', 'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + - in the name).');
+    throw new FaxError(
+      'config',
+      'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + - in the name).',
+    );
   }
   const variables: [string, string][] = [
     ['FAXMAIL_JOB', job.id],
@@ -85,9 +103,14 @@ export function buildCallFile(settings: CallFileSettings, job: { id: string; num
 export function renderCallFile(file: CallFile): string {
   const lines: string[] = [];
   const add = (key: string, value: string): void => {
-    if (!SAFE_VALUE.test(value)) throw new FaxError('internal', `Refusing to write call-file key ${key}: its value has unsafe characters.`);
+    if (!SAFE_VALUE.test(value))
+      throw new FaxError('internal', `Refusing to write call-file key ${key}: its value has unsafe characters.`);
     const line = `${key}: ${value}`;
-    if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw new FaxError('internal', `Refusing to write call-file key ${key}: the line is longer than ${MAX_LINE_BYTES} bytes.`);
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES)
+      throw new FaxError(
+        'internal',
+        `Refusing to write call-file key ${key}: the line is longer than ${MAX_LINE_BYTES} bytes.`,
+      );
     lines.push(line);
   };
   add('Channel', file.channel);
@@ -101,7 +124,8 @@ export function renderCallFile(file: CallFile): string {
   add('Priority', String(file.priority));
   add('Archive', file.archive ? 'yes' : 'no');
   for (const [name, value] of file.variables) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new FaxError('internal', `Refusing to write call-file variable ${name}.`);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name))
+      throw new FaxError('internal', `Refusing to write call-file variable ${name}.`);
     add('Setvar', `${name}=${value}`);
   }
   return lines.join('\n') + '\n';

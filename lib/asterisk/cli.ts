@@ -27,20 +27,42 @@ export interface ChannelInfo {
 
 /** Run one CLI command; resolves to its output. */
 export function runCli(settings: AsteriskSettings, command: string): Promise<string> {
-  if (settings.binary === '') return Promise.reject(new FaxError('config', 'Setting "asterisk.binary" is empty, so faxmail cannot reach Asterisk.'));
-  if (/[\r\n\0]/.test(command)) return Promise.reject(new FaxError('internal', 'Refusing a CLI command with a line break.'));
+  if (settings.binary === '')
+    return Promise.reject(
+      new FaxError('config', 'Setting "asterisk.binary" is empty, so faxmail cannot reach Asterisk.'),
+    );
+  if (/[\r\n\0]/.test(command))
+    return Promise.reject(new FaxError('internal', 'Refusing a CLI command with a line break.'));
   const argv = [...(settings.config ? ['-C', settings.config] : []), '-rx', command];
   return new Promise((resolve, reject) => {
-    execFile(settings.binary, argv, { timeout: settings.cli_timeout * 1000, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err, stdout, stderr) => {
-      // The remote console prints "Unable to connect to remote asterisk" and exits non-zero when it cannot.
-      const text = `${stdout}${stderr}`;
-      if (err || /Unable to connect to remote asterisk/i.test(text)) {
-        const why = /Unable to connect/i.test(text) ? 'Asterisk is not running, or this user may not use its control socket' : err ? err.message.split('\n')[0] : 'no answer';
-        reject(new FaxError('temporary', `Asterisk's CLI (${settings.binary} -rx) cannot be reached: ${why}.`, { cause: err ?? undefined }));
-        return;
-      }
-      resolve(stdout);
-    });
+    execFile(
+      settings.binary,
+      argv,
+      {
+        timeout: settings.cli_timeout * 1000,
+        killSignal: 'SIGKILL',
+        maxBuffer: 4 * 1024 * 1024,
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      },
+      (err, stdout, stderr) => {
+        // The remote console prints "Unable to connect to remote asterisk" and exits non-zero when it cannot.
+        const text = `${stdout}${stderr}`;
+        if (err || /Unable to connect to remote asterisk/i.test(text)) {
+          const why = /Unable to connect/i.test(text)
+            ? 'Asterisk is not running, or this user may not use its control socket'
+            : err
+              ? err.message.split('\n')[0]
+              : 'no answer';
+          reject(
+            new FaxError('temporary', `Asterisk's CLI (${settings.binary} -rx) cannot be reached: ${why}.`, {
+              cause: err ?? undefined,
+            }),
+          );
+          return;
+        }
+        resolve(stdout);
+      },
+    );
   });
 }
 
@@ -51,7 +73,15 @@ export function parseConcise(output: string): ChannelInfo[] {
     const f = line.split('!');
     // Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid
     if (f.length < 12 || !f[0]) continue;
-    out.push({ name: f[0], context: f[1] ?? '', exten: f[2] ?? '', state: f[4] ?? '', application: f[5] ?? '', accountCode: f[8] ?? '', duration: Number(f[11]) || 0 });
+    out.push({
+      name: f[0],
+      context: f[1] ?? '',
+      exten: f[2] ?? '',
+      state: f[4] ?? '',
+      application: f[5] ?? '',
+      accountCode: f[8] ?? '',
+      duration: Number(f[11]) || 0,
+    });
   }
   return out;
 }

@@ -19,7 +19,11 @@ export async function resolveId(kind: 'passwd' | 'group', name: string): Promise
   const key = `${kind}:${name}`;
   const cached = idCache.get(key);
   if (cached !== undefined) return cached;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new FaxError('config', `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": "${name.slice(0, 40)}" is not a valid name.`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name))
+    throw new FaxError(
+      'config',
+      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": "${name.slice(0, 40)}" is not a valid name.`,
+    );
   try {
     const { stdout } = await run('getent', [kind, name]);
     const id = Number(stdout.split(':')[2]);
@@ -27,7 +31,10 @@ export async function resolveId(kind: 'passwd' | 'group', name: string): Promise
     idCache.set(key, id);
     return id;
   } catch {
-    throw new FaxError('config', `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`);
+    throw new FaxError(
+      'config',
+      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
+    );
   }
 }
 
@@ -64,7 +71,11 @@ export async function dropCallFile(name: string, text: string, options: DropOpti
  */
 
 /** Write the call file whole as tmp/<name> (owner, mode, fsync), not yet visible to Asterisk. */
-export async function stageCallFile(name: string, text: string, options: Omit<DropOptions, 'outgoing'>): Promise<string> {
+export async function stageCallFile(
+  name: string,
+  text: string,
+  options: Omit<DropOptions, 'outgoing'>,
+): Promise<string> {
   const staged = join(options.tmp, name);
   const asRoot = process.getuid?.() === 0;
   const writeOptions: Parameters<typeof writeFileAtomic>[2] = { tmpDir: options.tmp, mode: 0o660 };
@@ -78,7 +89,10 @@ export async function stageCallFile(name: string, text: string, options: Omit<Dr
 }
 
 /** Hand a staged call file to Asterisk (rename into outgoing, on the same filesystem); returns its path. */
-export async function placeStagedCallFile(name: string, options: { tmp: string; outgoing: string; at?: Date }): Promise<string> {
+export async function placeStagedCallFile(
+  name: string,
+  options: { tmp: string; outgoing: string; at?: Date },
+): Promise<string> {
   const staged = join(options.tmp, name);
   const dest = join(options.outgoing, name);
   // The mtime is when Asterisk dials: a file staged before a crash and placed later must not wait.

@@ -5,7 +5,8 @@
  */
 import { PROGRAMS, type OptionSpec, type ProgramSpec } from './spec.js';
 
-const flags = (list: readonly OptionSpec[]) => list.flatMap((o) => [`--${o.name}`, ...(o.alias ? [`-${o.alias}`] : [])]).join(' ');
+const flags = (list: readonly OptionSpec[]) =>
+  list.flatMap((o) => [`--${o.name}`, ...(o.alias ? [`-${o.alias}`] : [])]).join(' ');
 const fnName = (p: ProgramSpec) => `_${p.name.replace(/-/g, '_')}`;
 
 function programFunction(p: ProgramSpec): string[] {
@@ -18,7 +19,9 @@ function programFunction(p: ProgramSpec): string[] {
     '  cur=${COMP_WORDS[COMP_CWORD]}',
     '  prev=${COMP_WORDS[COMP_CWORD-1]}',
     `  case "$prev" in`,
-    ...(fileFlags.length ? [`    ${[...new Set(fileFlags)].join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;`] : []),
+    ...(fileFlags.length
+      ? [`    ${[...new Set(fileFlags)].join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;`]
+      : []),
     ...(otherValueFlags.length ? [`    ${[...new Set(otherValueFlags)].join('|')}) COMPREPLY=(); return ;;`] : []),
     '  esac',
   ];
@@ -42,11 +45,17 @@ function programFunction(p: ProgramSpec): string[] {
     const pos = c.positionals?.[0]?.complete;
     const words = `${flags(c.options)} ${flags(p.options)}`;
     if (c.positionals?.some((x) => x.complete === 'file')) {
-      lines.push(`    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;`);
+      lines.push(
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;`,
+      );
     } else if (pos === 'job' && p.name === 'faxmail') {
-      lines.push(`    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail status --json 2>/dev/null | sed -n 's/^ *"id": "\\([0-9a-f-]*\\)".*/\\1/p')" -- "$cur") ); fi ;;`);
+      lines.push(
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail status --json 2>/dev/null | sed -n 's/^ *"id": "\\([0-9a-f-]*\\)".*/\\1/p')" -- "$cur") ); fi ;;`,
+      );
     } else if (pos === 'key' && p.name === 'faxmail') {
-      lines.push(`    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail config --defaults 2>/dev/null | sed 's/ = .*//')" -- "$cur") ); fi ;;`);
+      lines.push(
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail config --defaults 2>/dev/null | sed 's/ = .*//')" -- "$cur") ); fi ;;`,
+      );
     } else {
       lines.push(`    ${c.name}) COMPREPLY=( $(compgen -W "${words}" -- "$cur") ) ;;`);
     }

@@ -25,18 +25,46 @@ function options(list: readonly OptionSpec[]): string[] {
   return out;
 }
 
-const header = (name: string, section: number, summary: string) => [`.TH ${name.toUpperCase().replace(/-/g, '\\-')} ${section} "" "faxmail ${VERSION}" "faxmail"`, '.SH NAME', `${roff(name)} \\- ${roff(summary)}`];
+const header = (name: string, section: number, summary: string) => [
+  `.TH ${name.toUpperCase().replace(/-/g, '\\-')} ${section} "" "faxmail ${VERSION}" "faxmail"`,
+  '.SH NAME',
+  `${roff(name)} \\- ${roff(summary)}`,
+];
 
 /** The man page of one program, section 8. */
 export function renderManPage(p: ProgramSpec): string {
   const lines = header(p.name, 8, p.summary);
   lines.push('.SH SYNOPSIS');
   if (p.commands.length === 0) {
-    lines.push(`.B ${roff(p.name)}`, roff(p.options.filter((o) => o.name !== 'help' && o.name !== 'version').map((o) => (o.required ? `--${o.name} ${o.value ?? ''}`.trim() : `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`)).join(' ')));
+    lines.push(
+      `.B ${roff(p.name)}`,
+      roff(
+        p.options
+          .filter((o) => o.name !== 'help' && o.name !== 'version')
+          .map((o) =>
+            o.required
+              ? `--${o.name} ${o.value ?? ''}`.trim()
+              : `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`,
+          )
+          .join(' '),
+      ),
+    );
   } else {
     for (const c of p.commands) {
-      const pos = (c.positionals ?? []).map((x) => (x.required ? `${x.name.toUpperCase()}${x.variadic ? '...' : ''}` : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`)).join(' ');
-      lines.push('.br', `.B ${roff(p.name)} ${roff(c.name)}`, roff(`${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')} [--config FILE]`.trim()));
+      const pos = (c.positionals ?? [])
+        .map((x) =>
+          x.required
+            ? `${x.name.toUpperCase()}${x.variadic ? '...' : ''}`
+            : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`,
+        )
+        .join(' ');
+      lines.push(
+        '.br',
+        `.B ${roff(p.name)} ${roff(c.name)}`,
+        roff(
+          `${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')} [--config FILE]`.trim(),
+        ),
+      );
     }
     lines.push('.br', `.B ${roff(p.name)}`, '\\-\\-help | \\-\\-version');
   }
@@ -45,7 +73,11 @@ export function renderManPage(p: ProgramSpec): string {
   if (p.commands.length > 0) {
     lines.push('.SH COMMANDS');
     for (const c of p.commands) {
-      lines.push('.TP', `\\fB${roff(c.name)}\\fR ${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`.trim(), roff(c.summary));
+      lines.push(
+        '.TP',
+        `\\fB${roff(c.name)}\\fR ${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`.trim(),
+        roff(c.summary),
+      );
       if (c.details) lines.push('.IP', roff(c.details));
       if (c.options.length) {
         lines.push('.RS');
@@ -57,11 +89,19 @@ export function renderManPage(p: ProgramSpec): string {
   lines.push('.SH OPTIONS', ...options(p.options));
   lines.push('.SH EXIT STATUS');
   for (const [code, meaning] of p.exit) lines.push('.TP', `\\fB${code}\\fR`, roff(meaning));
-  lines.push('.SH ENVIRONMENT', '.TP', '\\fBFAXMAIL_CONFIG\\fR', 'the configuration file when \\-\\-config is not given');
+  lines.push(
+    '.SH ENVIRONMENT',
+    '.TP',
+    '\\fBFAXMAIL_CONFIG\\fR',
+    'the configuration file when \\-\\-config is not given',
+  );
   lines.push('.SH FILES', '.TP', '\\fI/etc/faxmail/faxmail.toml\\fR', 'the configuration, see \\fBfaxmail.toml\\fR(5)');
   lines.push('.SH EXAMPLES');
   for (const [cmd, what] of p.examples) lines.push('.TP', `\\fB${roff(cmd)}\\fR`, roff(what));
-  lines.push('.SH SEE ALSO', p.seeAlso.map((x) => `\\fB${roff(x.replace(/\(\d\)$/, ''))}\\fR${/\(\d\)$/.exec(x)?.[0] ?? ''}`).join(', '));
+  lines.push(
+    '.SH SEE ALSO',
+    p.seeAlso.map((x) => `\\fB${roff(x.replace(/\(\d\)$/, ''))}\\fR${/\(\d\)$/.exec(x)?.[0] ?? ''}`).join(', '),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -71,14 +111,22 @@ export function renderConfigManPage(): string {
   lines.push(
     '.SH DESCRIPTION',
     '.PP',
-    roff('faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep the quotes, so leading zeros survive.'),
+    roff(
+      'faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep the quotes, so leading zeros survive.',
+    ),
     '.PP',
-    roff('The whole file is checked when a command starts: every problem is listed at once as file:line:column: key: what is wrong. faxmail check-config also resolves users and groups and checks the directories for the user that owns the spool; faxmail config prints the settings in force (-n: only those the file sets).'),
+    roff(
+      'The whole file is checked when a command starts: every problem is listed at once as file:line:column: key: what is wrong. faxmail check-config also resolves users and groups and checks the directories for the user that owns the spool; faxmail config prints the settings in force (-n: only those the file sets).',
+    ),
   );
   for (const [section, keys] of SCHEMA_ENTRIES) {
     lines.push(`.SH [${section.toUpperCase()}]`);
     for (const [key, spec] of keys) {
-      lines.push('.TP', `\\fB${roff(key)}\\fR = \\fI${roff(tomlValue(spec.default))}\\fR (${roff(spec.type)})`, roff(spec.doc));
+      lines.push(
+        '.TP',
+        `\\fB${roff(key)}\\fR = \\fI${roff(tomlValue(spec.default))}\\fR (${roff(spec.type)})`,
+        roff(spec.doc),
+      );
     }
   }
   lines.push('.SH REMOVED KEYS', '.PP', 'Setting one of these is an error that says what to do instead.');

@@ -45,7 +45,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 export function intArg(values: Record<string, string>, name: string, empty?: number): number {
   const raw = (values[name] ?? '').trim();
   if (raw === '' && empty !== undefined) return empty;
-  if (!/^[0-9]{1,9}$/.test(raw)) throw new FaxError('usage', `Option --${name} must be a whole number, not "${oneLine(raw, 20)}".`);
+  if (!/^[0-9]{1,9}$/.test(raw))
+    throw new FaxError('usage', `Option --${name} must be a whole number, not "${oneLine(raw, 20)}".`);
   return Number(raw);
 }
 
@@ -118,8 +119,22 @@ async function flushBriefly(config: Readonly<Config>, log: Logger): Promise<void
  * This call still holds its channel until the dialplan is done with us: the follower starts whatever its
  * end lets dial (lib/queue/follow.ts).
  */
-async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
-  const [{ storeReport }, { spoolPaths }, { tryLock }, { queueLockPath }, { dispatchLocked, sendOwed }, { spawnFollower }, { callFileName }, outbound] = await Promise.all([
+async function reportCall(
+  kind: 'sent' | 'unanswered',
+  values: Record<string, string>,
+  config: Readonly<Config>,
+  log: Logger,
+): Promise<string> {
+  const [
+    { storeReport },
+    { spoolPaths },
+    { tryLock },
+    { queueLockPath },
+    { dispatchLocked, sendOwed },
+    { spawnFollower },
+    { callFileName },
+    outbound,
+  ] = await Promise.all([
     import('../queue/reports.js'),
     import('../spool/jobs.js'),
     import('../spool/lock.js'),
@@ -132,8 +147,12 @@ async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, st
   const paths = spoolPaths(config.paths.spool);
   // storeReport makes its own directories: nothing else (a full disk, a broken outbox) may stop the record.
   const stored = await storeReport(paths, kind, values);
-  log.info({ job: values['job'], attempt: values['attempt'], report: stored.name, duplicate: stored.duplicate }, 'call report stored');
-  if (stored.name.startsWith('unmatched-')) return `report stored as ${stored.name}: its job id or attempt cannot be read; see faxmail status`;
+  log.info(
+    { job: values['job'], attempt: values['attempt'], report: stored.name, duplicate: stored.duplicate },
+    'call report stored',
+  );
+  if (stored.name.startsWith('unmatched-'))
+    return `report stored as ${stored.name}: its job id or attempt cannot be read; see faxmail status`;
   const ourFile = callFileName(values['job']!, Number(values['attempt']));
   const lock = await tryLock(queueLockPath(paths), 10_000);
   if (!lock) {
@@ -149,17 +168,27 @@ async function reportCall(kind: 'sent' | 'unanswered', values: Record<string, st
   // Receipts after the lock: a slow mail server must not hold up the queue.
   await sendOwed(config, run, log);
   // Our call ends when we return: the follower dispatches once Asterisk has removed its call file.
-  if (run.finishing.some((f) => f.job === values['job']) && run.waits.some((w) => w.reason === 'channels' || w.reason === 'number')) spawnFollower(config, ourFile, log);
+  if (
+    run.finishing.some((f) => f.job === values['job']) &&
+    run.waits.some((w) => w.reason === 'channels' || w.reason === 'number')
+  )
+    spawnFollower(config, ourFile, log);
   const ours = run.reports.find((a) => a.name === stored.name);
   if (!ours) return `report ${stored.name}: already recorded, nothing to do`;
-  return ours.result ? outbound.describeResult(ours.result, run.started) : `report ${ours.name}: no such job in the spool`;
+  return ours.result
+    ? outbound.describeResult(ours.result, run.started)
+    : `report ${ours.name}: no such job in the spool`;
 }
 
 /** The follower (lib/queue/follow.ts): once the call of `after` has ended, run the dispatcher. */
 async function follow(values: Record<string, string>, config: Readonly<Config>, log: Logger): Promise<string> {
-  const [{ waitForCallFileGone, waitForChannelsGone }, { runDispatcher, sendOwed }] = await Promise.all([import('../queue/follow.js'), import('../queue/apply.js')]);
+  const [{ waitForCallFileGone, waitForChannelsGone }, { runDispatcher, sendOwed }] = await Promise.all([
+    import('../queue/follow.js'),
+    import('../queue/apply.js'),
+  ]);
   const after = values['after'] ?? '';
-  if (!/^faxmail-[0-9a-z-]+\.call$/.test(after)) throw new FaxError('usage', `--after takes a faxmail call-file name, not "${oneLine(after, 60)}".`);
+  if (!/^faxmail-[0-9a-z-]+\.call$/.test(after))
+    throw new FaxError('usage', `--after takes a faxmail call-file name, not "${oneLine(after, 60)}".`);
   if (!(await waitForCallFileGone(config, after)) || !(await waitForChannelsGone(config, after, log))) {
     log.warn({ callfile: after }, 'the call has not ended; faxmail run starts the next call');
     return `${after} has not ended (its call file or channel is still there); faxmail run starts the next call`;
@@ -170,6 +199,7 @@ async function follow(values: Record<string, string>, config: Readonly<Config>, 
 }
 
 function describeReceived(r: unknown): string {
-  if (r && typeof r === 'object' && 'summary' in r && typeof (r as { summary: unknown }).summary === 'string') return (r as { summary: string }).summary;
+  if (r && typeof r === 'object' && 'summary' in r && typeof (r as { summary: unknown }).summary === 'string')
+    return (r as { summary: string }).summary;
   return 'done';
 }

@@ -18,7 +18,10 @@ export const MAX_REPLY_BYTES = 3900;
 export function failureOutcome(err: unknown, surface: 'pipe' | 'cli'): Outcome {
   const e = toFaxError(err);
   const sentence = surface === 'pipe' ? withoutPaths(e.message) : e.message;
-  return { status: exitStatusFor(e.code, surface), text: boundBytes(`${enhancedStatusFor(e.code)} ${oneLine(sentence, 600)}`, MAX_REPLY_BYTES) + '\n' };
+  return {
+    status: exitStatusFor(e.code, surface),
+    text: boundBytes(`${enhancedStatusFor(e.code)} ${oneLine(sentence, 600)}`, MAX_REPLY_BYTES) + '\n',
+  };
 }
 
 /**
@@ -28,7 +31,10 @@ export function failureOutcome(err: unknown, surface: 'pipe' | 'cli'): Outcome {
  * paths in the first place.
  */
 export function withoutPaths(text: string): string {
-  return text.replace(/(^|[\s("'=:,[])\/(?:[^\s/"'(),;[\]]+\/)*([^\s/"'(),;[\]]*)/g, (_m, before: string, last: string) => `${before}${last || '…'}`);
+  return text.replace(
+    /(^|[\s("'=:,[])\/(?:[^\s/"'(),;[\]]+\/)*([^\s/"'(),;[\]]*)/g,
+    (_m, before: string, last: string) => `${before}${last || '…'}`,
+  );
 }
 
 export function boundBytes(text: string, max: number): string {

@@ -31,8 +31,16 @@ export function parseCommandLine(program: ProgramSpec, argv: readonly string[]):
   if (raw['version'] === true) return { kind: 'version', text: `${program.name} ${VERSION}` };
 
   if (program.commands.length > 0) {
-    if (command === undefined) throw new FaxError('usage', `Name a command: ${program.commands.map((c) => c.name).join(', ')} (${program.name} --help lists them).`);
-    if (!sub) throw new FaxError('usage', `Unknown command "${oneLine(command, 40)}": use one of ${program.commands.map((c) => c.name).join(', ')}.`);
+    if (command === undefined)
+      throw new FaxError(
+        'usage',
+        `Name a command: ${program.commands.map((c) => c.name).join(', ')} (${program.name} --help lists them).`,
+      );
+    if (!sub)
+      throw new FaxError(
+        'usage',
+        `Unknown command "${oneLine(command, 40)}": use one of ${program.commands.map((c) => c.name).join(', ')}.`,
+      );
   }
   const options = [...program.options, ...(sub?.options ?? [])];
   const known = new Map<string, OptionSpec>();
@@ -44,7 +52,11 @@ export function parseCommandLine(program: ProgramSpec, argv: readonly string[]):
   for (const [k, v] of Object.entries(raw)) {
     if (k === '_' || k === '--') continue;
     const o = known.get(k);
-    if (!o) throw new FaxError('usage', `Unknown option ${k.length === 1 ? '-' : '--'}${oneLine(k, 40)}${sub ? ` for "${sub.name}"` : ''} (${program.name}${sub ? ` ${sub.name}` : ''} --help lists the options).`);
+    if (!o)
+      throw new FaxError(
+        'usage',
+        `Unknown option ${k.length === 1 ? '-' : '--'}${oneLine(k, 40)}${sub ? ` for "${sub.name}"` : ''} (${program.name}${sub ? ` ${sub.name}` : ''} --help lists the options).`,
+      );
     if (Array.isArray(v)) throw new FaxError('usage', `Option --${o.name} was given twice.`);
     if (o.type === 'boolean') {
       if (typeof v !== 'boolean') throw new FaxError('usage', `Option --${o.name} takes no value.`);
@@ -55,14 +67,23 @@ export function parseCommandLine(program: ProgramSpec, argv: readonly string[]):
     }
   }
   const missing = options.filter((o) => o.required && values[o.name] === undefined).map((o) => `--${o.name}`);
-  if (missing.length > 0) throw new FaxError('usage', `Missing ${missing.join(', ')}${sub ? ` for "${sub.name}"` : ''}.`);
+  if (missing.length > 0)
+    throw new FaxError('usage', `Missing ${missing.join(', ')}${sub ? ` for "${sub.name}"` : ''}.`);
 
   const positionals = words.slice(sub ? 1 : 0);
   const specs = sub?.positionals ?? [];
   const variadic = specs.some((p) => p.variadic);
   const required = specs.filter((p) => p.required);
-  if (positionals.length < required.length) throw new FaxError('usage', `Missing ${required.slice(positionals.length).map((p) => p.name.toUpperCase()).join(', ')}${sub ? ` for "${sub.name}"` : ''}.`);
-  if (!variadic && positionals.length > specs.length) throw new FaxError('usage', `Unexpected argument "${oneLine(positionals[specs.length]!, 40)}".`);
+  if (positionals.length < required.length)
+    throw new FaxError(
+      'usage',
+      `Missing ${required
+        .slice(positionals.length)
+        .map((p) => p.name.toUpperCase())
+        .join(', ')}${sub ? ` for "${sub.name}"` : ''}.`,
+    );
+  if (!variadic && positionals.length > specs.length)
+    throw new FaxError('usage', `Unexpected argument "${oneLine(positionals[specs.length]!, 40)}".`);
   return { kind: 'run', command: sub?.name ?? '', values, positionals };
 }
 
@@ -100,11 +121,22 @@ function optionName(o: OptionSpec): string {
 
 function table(rows: [string, string][], indent = 2): string[] {
   const width = Math.min(34, Math.max(...rows.map(([a]) => a.length)) + 2);
-  return rows.map(([a, b]) => `${' '.repeat(indent)}${a.length + 2 > width ? `${a}\n${' '.repeat(indent + width)}` : a.padEnd(width)}${b}`);
+  return rows.map(
+    ([a, b]) =>
+      `${' '.repeat(indent)}${a.length + 2 > width ? `${a}\n${' '.repeat(indent + width)}` : a.padEnd(width)}${b}`,
+  );
 }
 
 function commandUsage(program: ProgramSpec, c: CommandSpec): string {
-  return [program.name, c.name, ...(c.positionals ?? []).map((p) => (p.required ? `${p.name.toUpperCase()}${p.variadic ? '...' : ''}` : `[${p.name.toUpperCase()}${p.variadic ? '...' : ''}]`))].join(' ');
+  return [
+    program.name,
+    c.name,
+    ...(c.positionals ?? []).map((p) =>
+      p.required
+        ? `${p.name.toUpperCase()}${p.variadic ? '...' : ''}`
+        : `[${p.name.toUpperCase()}${p.variadic ? '...' : ''}]`,
+    ),
+  ].join(' ');
 }
 
 /** The --help text of a program or one of its subcommands. Pure. */
@@ -114,7 +146,16 @@ export function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
     out.push(`usage: ${commandUsage(program, sub)} [options]`, '', sub.summary);
     if (sub.details) out.push('', sub.details);
     for (const p of sub.positionals ?? []) out.push('', ...table([[p.name.toUpperCase(), p.describe]]));
-    out.push('', 'options:', ...table([...sub.options, ...program.options].map((o) => [optionName(o), o.describe + (o.required ? ' (required)' : '')])));
+    out.push(
+      '',
+      'options:',
+      ...table(
+        [...sub.options, ...program.options].map((o) => [
+          optionName(o),
+          o.describe + (o.required ? ' (required)' : ''),
+        ]),
+      ),
+    );
     return out.join('\n');
   }
   if (program.commands.length === 0) {
@@ -127,6 +168,12 @@ export function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
     out.push('', 'options (every command):', ...table(program.options.map((o) => [optionName(o), o.describe])));
     out.push('', `${program.name} COMMAND --help shows a command's own options.`);
   }
-  out.push('', 'exit status:', ...table(program.exit.map(([code, what]) => [String(code), what])), '', `man ${program.name} has the details.`);
+  out.push(
+    '',
+    'exit status:',
+    ...table(program.exit.map(([code, what]) => [String(code), what])),
+    '',
+    `man ${program.name} has the details.`,
+  );
   return out.join('\n');
 }

@@ -35,15 +35,25 @@ export function becomeSpoolOwner(spool: string, program: string): Identity {
   if (owner === 0) return { switched: false, user: 'root' };
   const account = lookupUser(owner);
   if (!account) {
-    throw new FaxError('config', `The spool ${spool} is owned by uid ${owner}, which has no account on this machine: chown -R asterisk:asterisk ${spool}, or run ${program} as the user that should own it.`);
+    throw new FaxError(
+      'config',
+      `The spool ${spool} is owned by uid ${owner}, which has no account on this machine: chown -R asterisk:asterisk ${spool}, or run ${program} as the user that should own it.`,
+    );
   }
   try {
     // Optional members on non-POSIX platforms; we only get here as root on Linux.
-    (process as unknown as { initgroups(user: string, extraGroup: number): void }).initgroups(account.name, account.gid);
+    (process as unknown as { initgroups(user: string, extraGroup: number): void }).initgroups(
+      account.name,
+      account.gid,
+    );
     process.setgid!(account.gid);
     process.setuid!(account.uid);
   } catch (err) {
-    throw new FaxError('config', `${program} could not switch to ${account.name}, the owner of ${spool} (${(err as Error).message}): run it as that user, e.g. sudo -u ${account.name} ${program} ...`, { cause: err });
+    throw new FaxError(
+      'config',
+      `${program} could not switch to ${account.name}, the owner of ${spool} (${(err as Error).message}): run it as that user, e.g. sudo -u ${account.name} ${program} ...`,
+      { cause: err },
+    );
   }
   return { switched: true, user: account.name };
 }

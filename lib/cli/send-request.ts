@@ -32,30 +32,51 @@ const RESOLUTIONS: readonly Resolution[] = ['standard', 'fine', 'superfine'];
 
 function text(v: unknown, what: string, max: number, multiline = false): string {
   if (typeof v !== 'string') throw new FaxError('usage', `The ${what} must be text.`);
-  const t = multiline ? v.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ') : oneLine(v, max + 1);
+  const t = multiline
+    ? v.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ')
+    : oneLine(v, max + 1);
   if (Array.from(t).length > max) throw new FaxError('usage', `The ${what} is too long (at most ${max} characters).`);
   return t.trim();
 }
 
 /** Check one request, from our own command line or from another user's process. Pure. */
 export function checkRequest(raw: unknown): SendRequest {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FaxError('usage', 'The fax request is not a request.');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FaxError('usage', 'The fax request is not a request.');
   const r = raw as Record<string, unknown>;
   for (const k of Object.keys(r)) {
-    if (!['v', 'number', 'notify', 'subject', 'resolution', 'cover', 'to', 'note', 'wait', 'files'].includes(k)) throw new FaxError('usage', `The fax request has an unknown field "${oneLine(k, 30)}".`);
+    if (!['v', 'number', 'notify', 'subject', 'resolution', 'cover', 'to', 'note', 'wait', 'files'].includes(k))
+      throw new FaxError('usage', `The fax request has an unknown field "${oneLine(k, 30)}".`);
   }
   if (r['v'] !== 1) throw new FaxError('usage', 'The fax request comes from another version of faxmail.');
   const number = text(r['number'], 'fax number', 64);
   if (number === '') throw new FaxError('bad-number', 'Name the fax number to send to.');
-  const out: SendRequest = { v: 1, number, subject: text(r['subject'] ?? '', 'subject', MAX_SUBJECT), to: text(r['to'] ?? '', 'recipient name', MAX_TO), note: text(r['note'] ?? '', 'note', MAX_NOTE, true), wait: r['wait'] === true, files: [] };
-  if (r['wait'] !== undefined && typeof r['wait'] !== 'boolean') throw new FaxError('usage', 'wait must be true or false.');
+  const out: SendRequest = {
+    v: 1,
+    number,
+    subject: text(r['subject'] ?? '', 'subject', MAX_SUBJECT),
+    to: text(r['to'] ?? '', 'recipient name', MAX_TO),
+    note: text(r['note'] ?? '', 'note', MAX_NOTE, true),
+    wait: r['wait'] === true,
+    files: [],
+  };
+  if (r['wait'] !== undefined && typeof r['wait'] !== 'boolean')
+    throw new FaxError('usage', 'wait must be true or false.');
   if (r['notify'] !== undefined) {
     const notify = text(r['notify'], 'address for the receipt', 254);
-    if (!isMailbox(notify, { local: true })) throw new FaxError('usage', `--notify needs a plain mail address like user@example.com or alice@localhost, not "${oneLine(notify, 80)}".`);
+    if (!isMailbox(notify, { local: true }))
+      throw new FaxError(
+        'usage',
+        `--notify needs a plain mail address like user@example.com or alice@localhost, not "${oneLine(notify, 80)}".`,
+      );
     out.notify = notify;
   }
   if (r['resolution'] !== undefined) {
-    if (!RESOLUTIONS.includes(r['resolution'] as Resolution)) throw new FaxError('usage', `--resolution must be standard, fine or superfine, not "${oneLine(String(r['resolution']), 30)}".`);
+    if (!RESOLUTIONS.includes(r['resolution'] as Resolution))
+      throw new FaxError(
+        'usage',
+        `--resolution must be standard, fine or superfine, not "${oneLine(String(r['resolution']), 30)}".`,
+      );
     out.resolution = r['resolution'] as Resolution;
   }
   if (r['cover'] !== undefined) {
@@ -63,17 +84,27 @@ export function checkRequest(raw: unknown): SendRequest {
     out.cover = r['cover'];
   }
   if (out.note !== '') out.cover = true;
-  if (!Array.isArray(r['files']) || r['files'].length === 0) throw new FaxError('usage', 'Name at least one file to fax.');
-  if (r['files'].length > MAX_FILES) throw new FaxError('too-large', `At most ${MAX_FILES} files can be faxed at once.`);
+  if (!Array.isArray(r['files']) || r['files'].length === 0)
+    throw new FaxError('usage', 'Name at least one file to fax.');
+  if (r['files'].length > MAX_FILES)
+    throw new FaxError('too-large', `At most ${MAX_FILES} files can be faxed at once.`);
   let total = 0;
   for (const f of r['files'] as unknown[]) {
     const e = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
     const bytes = e['bytes'];
-    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) throw new FaxError('usage', 'The fax request has a file without a valid size.');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)
+      throw new FaxError('usage', 'The fax request has a file without a valid size.');
     total += bytes;
-    out.files.push({ name: sanitizeFilename(typeof e['name'] === 'string' ? e['name'] : '') || `file ${out.files.length + 1}`, bytes });
+    out.files.push({
+      name: sanitizeFilename(typeof e['name'] === 'string' ? e['name'] : '') || `file ${out.files.length + 1}`,
+      bytes,
+    });
   }
-  if (total > MAX_SEND_BYTES) throw new FaxError('too-large', `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be faxed at once.`);
+  if (total > MAX_SEND_BYTES)
+    throw new FaxError(
+      'too-large',
+      `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be faxed at once.`,
+    );
   return out;
 }
 
@@ -113,7 +144,8 @@ export class ByteReader {
         this.carry = this.carry.subarray(nl + 1);
         return line;
       }
-      if (this.carry.length > max) throw new FaxError('usage', 'The fax request is malformed (its first line is too long).');
+      if (this.carry.length > max)
+        throw new FaxError('usage', 'The fax request is malformed (its first line is too long).');
       if (!(await this.more())) throw new FaxError('usage', 'The fax request ended before its first line did.');
     }
   }
@@ -122,7 +154,8 @@ export class ByteReader {
   async copy(n: number, write: (chunk: Buffer) => Promise<void> | void): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (this.carry.length === 0 && !(await this.more())) throw new FaxError('usage', 'The fax request ended in the middle of a file.');
+      if (this.carry.length === 0 && !(await this.more()))
+        throw new FaxError('usage', 'The fax request ended in the middle of a file.');
       const take = this.carry.subarray(0, Math.min(left, this.carry.length));
       this.carry = this.carry.subarray(take.length);
       left -= take.length;
@@ -132,7 +165,8 @@ export class ByteReader {
 
   /** Nothing may follow the last file. */
   async end(): Promise<void> {
-    if (this.carry.length > 0 || (await this.more())) throw new FaxError('usage', 'The fax request has bytes after its last file.');
+    if (this.carry.length > 0 || (await this.more()))
+      throw new FaxError('usage', 'The fax request has bytes after its last file.');
   }
 }
 
@@ -148,9 +182,12 @@ export async function readHeader(reader: ByteReader): Promise<SendRequest> {
   return checkRequest(raw);
 }
 
-
 /** Write the request's files from `reader` into `dir` as file-NN (our own names), then expect the end. */
-export async function storeFromReader(reader: ByteReader, files: readonly SendFile[], dir: string): Promise<StoredFile[]> {
+export async function storeFromReader(
+  reader: ByteReader,
+  files: readonly SendFile[],
+  dir: string,
+): Promise<StoredFile[]> {
   const out: StoredFile[] = [];
   for (const [i, f] of files.entries()) {
     const path = join(dir, `file-${String(i + 1).padStart(2, '0')}`);

@@ -33,7 +33,16 @@ import { chooseConfigPath, loadConfigDetailed, lookupGroup, lookupUser, type Acc
 import { createLogger, type Logger } from '../log.js';
 import { becomeSpoolOwner } from './privileges.js';
 import type { Print } from './entry.js';
-import { ByteReader, checkRequest, encodeHeader, MAX_SEND_BYTES, readHeader, storeFromReader, type SendRequest, type StoredFile } from './send-request.js';
+import {
+  ByteReader,
+  checkRequest,
+  encodeHeader,
+  MAX_SEND_BYTES,
+  readHeader,
+  storeFromReader,
+  type SendRequest,
+  type StoredFile,
+} from './send-request.js';
 import type { Submitter } from '../sendfax/send-files.js';
 import type { QueueResult } from '../spool/types.js';
 
@@ -58,7 +67,8 @@ export function openFiles(paths: readonly string[], user: string): OpenedFile[] 
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') throw new FaxError('not-found', `${path} does not exist.`);
-        if (code === 'EACCES' || code === 'EPERM') throw new FaxError('not-found', `${path} cannot be read by ${user} (permission denied).`);
+        if (code === 'EACCES' || code === 'EPERM')
+          throw new FaxError('not-found', `${path} cannot be read by ${user} (permission denied).`);
         if (code === 'EISDIR') throw new FaxError('not-found', `${path} is a directory, not a file.`);
         throw toFaxError(err, `opening ${path}`);
       }
@@ -66,7 +76,11 @@ export function openFiles(paths: readonly string[], user: string): OpenedFile[] 
       opened.push({ path, fd, size: st.size });
       if (!st.isFile()) throw new FaxError('not-found', `${path} is not a file.`);
       total += st.size;
-      if (total > MAX_SEND_BYTES) throw new FaxError('too-large', `The files are more than ${MAX_SEND_BYTES / 1048576} MB together; fax fewer at once.`);
+      if (total > MAX_SEND_BYTES)
+        throw new FaxError(
+          'too-large',
+          `The files are more than ${MAX_SEND_BYTES / 1048576} MB together; fax fewer at once.`,
+        );
     }
     return opened;
   } catch (err) {
@@ -86,9 +100,15 @@ function closeFiles(files: readonly OpenedFile[]): void {
 }
 
 /** The request the command line asks for. Fails with FaxError('usage'). */
-export function requestFromArgs(values: Values, files: readonly { path: string; size: number }[], number: string): SendRequest {
-  if (values['cover'] === true && values['no-cover'] === true) throw new FaxError('usage', 'Give --cover or --no-cover, not both.');
-  if (values['note'] !== undefined && values['no-cover'] === true) throw new FaxError('usage', '--note goes on the cover page: it does not go with --no-cover.');
+export function requestFromArgs(
+  values: Values,
+  files: readonly { path: string; size: number }[],
+  number: string,
+): SendRequest {
+  if (values['cover'] === true && values['no-cover'] === true)
+    throw new FaxError('usage', 'Give --cover or --no-cover, not both.');
+  if (values['note'] !== undefined && values['no-cover'] === true)
+    throw new FaxError('usage', '--note goes on the cover page: it does not go with --no-cover.');
   const raw: Record<string, unknown> = {
     v: 1,
     number,
@@ -113,7 +133,8 @@ function storeFromDescriptors(files: readonly OpenedFile[], request: SendRequest
       const path = join(dir, `file-${String(i + 1).padStart(2, '0')}`);
       const dest = createWriteStream(path, { flags: 'wx', mode: 0o640 });
       // autoClose off: the descriptors are closed once, by closeFiles (a closed number may be reused at once).
-      if (f.size > 0) await pipeline(createReadStream('', { fd: f.fd, start: 0, end: f.size - 1, autoClose: false }), dest);
+      if (f.size > 0)
+        await pipeline(createReadStream('', { fd: f.fd, start: 0, end: f.size - 1, autoClose: false }), dest);
       else await pipeline(Readable.from([]), dest);
       out.push({ name: request.files[i]!.name, path, size: f.size });
     }
@@ -130,7 +151,10 @@ function submitterAccount(env: NodeJS.ProcessEnv): Account | undefined {
 /** The full name from the account's GECOS field ('' when none). */
 function fullName(user: string): string {
   try {
-    const gecos = execFileSync('getent', ['passwd', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.split(':')[4] ?? '';
+    const gecos =
+      execFileSync('getent', ['passwd', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')[0]!
+        .split(':')[4] ?? '';
     return oneLine(gecos.split(',')[0] ?? '', 80);
   } catch {
     return '';
@@ -143,7 +167,11 @@ function asSubmitter(a: Account | undefined): Submitter {
 }
 
 /** Is `a` allowed to send: root, the spool owner, or in send.group (the group database's view)? */
-export function maySend(a: Pick<Account, 'uid' | 'groups'>, ownerUid: number, sendGroupGid: number | undefined): boolean {
+export function maySend(
+  a: Pick<Account, 'uid' | 'groups'>,
+  ownerUid: number,
+  sendGroupGid: number | undefined,
+): boolean {
   return a.uid === 0 || a.uid === ownerUid || (sendGroupGid !== undefined && a.groups.includes(sendGroupGid));
 }
 
@@ -153,19 +181,32 @@ export function refusal(user: string, config: Readonly<Config> | undefined): Fax
     ? `root, ${config.callfile.owner} and ${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
     : 'root, the owner of the spool and the members of the group named by send.group in faxmail.toml';
   const fix = config?.send.group ? `adduser ${user} ${config.send.group}` : 'send.group';
-  return new FaxError('not-allowed', `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator (${fix}), or mail the files to fax+NUMBER@ your fax domain.`);
+  return new FaxError(
+    'not-allowed',
+    `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator (${fix}), or mail the files to fax+NUMBER@ your fax domain.`,
+  );
 }
 
 function spoolOwnerUid(config: Readonly<Config>): number {
   try {
     return statSync(config.paths.spool).uid;
   } catch (err) {
-    throw new FaxError('config', `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): create it with make install (scripts/install.sh), or set paths.spool.`, { cause: err });
+    throw new FaxError(
+      'config',
+      `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): create it with make install (scripts/install.sh), or set paths.spool.`,
+      { cause: err },
+    );
   }
 }
 
 /** `faxmail send NUMBER FILE...` */
-export async function sendCommand(values: Values, positionals: readonly string[], env: NodeJS.ProcessEnv, out: Print, err: Print): Promise<number> {
+export async function sendCommand(
+  values: Values,
+  positionals: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: Print,
+  err: Print,
+): Promise<number> {
   const uid = process.getuid?.() ?? -1;
   const me = lookupUser(uid);
   const myName = me?.name ?? String(uid);
@@ -181,7 +222,8 @@ export async function sendCommand(values: Values, positionals: readonly string[]
     } catch (e) {
       // A user of the group usually may not read faxmail.toml (it may hold the SMTP password): sudo's side will.
       const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
-      if (uid !== 0 && (code === 'EACCES' || code === 'EPERM')) return await delegate(request, files, values, env, myName, err);
+      if (uid !== 0 && (code === 'EACCES' || code === 'EPERM'))
+        return await delegate(request, files, values, env, myName, err);
       throw e;
     }
     const owner = spoolOwnerUid(config);
@@ -202,37 +244,67 @@ export async function sendCommand(values: Values, positionals: readonly string[]
 }
 
 /** `faxmail submit`: a request from `faxmail send` of a send.group member, on standard input, through sudo. */
-export async function submitCommand(values: Values, env: NodeJS.ProcessEnv, input: NodeJS.ReadableStream, out: Print): Promise<number> {
+export async function submitCommand(
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  input: NodeJS.ReadableStream,
+  out: Print,
+): Promise<number> {
   const config = loadConfigDetailed(chooseConfigPath(values['config'] as string | undefined, env)).config;
   const owner = spoolOwnerUid(config);
   const uid = process.getuid?.() ?? -1;
   // Who asked: the user sudo names (it sets SUDO_UID itself; the caller cannot choose it).
   const account = submitterAccount(env);
   if (uid === 0) becomeSpoolOwner(config.paths.spool, 'faxmail');
-  else if (uid !== owner) throw new FaxError('not-allowed', `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail send; it was run as ${lookupUser(uid)?.name ?? uid}.`);
+  else if (uid !== owner)
+    throw new FaxError(
+      'not-allowed',
+      `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail send; it was run as ${lookupUser(uid)?.name ?? uid}.`,
+    );
   const gid = config.send.group ? lookupGroup(config.send.group) : undefined;
-  if (!account || !maySend(account, owner, gid)) throw refusal(account?.name ?? env['SUDO_USER'] ?? 'this user', config);
+  if (!account || !maySend(account, owner, gid))
+    throw refusal(account?.name ?? env['SUDO_USER'] ?? 'this user', config);
   const reader = new ByteReader(input as AsyncIterable<Buffer>);
   const request = await readHeader(reader);
   const log = createLogger(config.paths.log, 'faxmail', 'none', config.log.level);
-  return await submitAndReport(config, request, asSubmitter(account), (dir) => storeFromReader(reader, request.files, dir), log, out);
+  return await submitAndReport(
+    config,
+    request,
+    asSubmitter(account),
+    (dir) => storeFromReader(reader, request.files, dir),
+    log,
+    out,
+  );
 }
 
 /** Queue the fax, print its line, and with --wait follow it. */
-async function submitAndReport(config: Readonly<Config>, request: SendRequest, submitter: Submitter, store: (dir: string) => Promise<StoredFile[]>, log: Logger, out: Print): Promise<number> {
+async function submitAndReport(
+  config: Readonly<Config>,
+  request: SendRequest,
+  submitter: Submitter,
+  store: (dir: string) => Promise<StoredFile[]>,
+  log: Logger,
+  out: Print,
+): Promise<number> {
   const { sendFiles } = await import('../sendfax/send-files.js');
   let result: QueueResult;
   try {
     result = await sendFiles(config, request, submitter, store, log);
   } catch (e) {
     const fe = toFaxError(e, 'queueing the fax');
-    log.error({ step: 'failed', via: 'faxmail send', user: submitter.user, code: fe.code, err: fe.message }, 'faxmail send failed');
+    log.error(
+      { step: 'failed', via: 'faxmail send', user: submitter.user, code: fe.code, err: fe.message },
+      'faxmail send failed',
+    );
     throw fe;
   }
   out(`job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}`);
   if (!request.wait) return EX.OK;
 
-  const [{ followJob }, { readJob, jobDir, spoolPaths }] = await Promise.all([import('../sendfax/follow.js'), import('../spool/jobs.js')]);
+  const [{ followJob }, { readJob, jobDir, spoolPaths }] = await Promise.all([
+    import('../sendfax/follow.js'),
+    import('../spool/jobs.js'),
+  ]);
   const dir = jobDir(spoolPaths(config.paths.spool), result.job);
   const stop = new AbortController();
   // Ctrl-C stops the waiting, not the fax (first in line: the spool's own handlers exit with 75).
@@ -240,7 +312,11 @@ async function submitAndReport(config: Readonly<Config>, request: SendRequest, s
   process.prependListener('SIGINT', onInt);
   process.prependListener('SIGTERM', onInt);
   try {
-    const job = await followJob(() => readJob(dir), (line) => out(`job ${result.job}: ${line}`), { locale: config.notify.locale, signal: stop.signal });
+    const job = await followJob(
+      () => readJob(dir),
+      (line) => out(`job ${result.job}: ${line}`),
+      { locale: config.notify.locale, signal: stop.signal },
+    );
     if (job.state === 'sent') return EX.OK;
     if (job.state === 'failed' || job.state === 'cancelled') return 1;
     out(`job ${result.job}: stopped waiting; the fax goes on (faxmail show ${result.job})`);
@@ -252,11 +328,26 @@ async function submitAndReport(config: Readonly<Config>, request: SendRequest, s
 }
 
 /** Hand the request to the spool owner through sudo (see the header); returns faxmail submit's status. */
-async function delegate(request: SendRequest, files: readonly OpenedFile[], values: Values, env: NodeJS.ProcessEnv, me: string, err: Print): Promise<number> {
-  if (values['config'] !== undefined) throw new FaxError('usage', '--config is for root and the spool owner: faxmail send from another user always uses the server\'s own configuration.');
+async function delegate(
+  request: SendRequest,
+  files: readonly OpenedFile[],
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  me: string,
+  err: Print,
+): Promise<number> {
+  if (values['config'] !== undefined)
+    throw new FaxError(
+      'usage',
+      "--config is for root and the spool owner: faxmail send from another user always uses the server's own configuration.",
+    );
   const submit = env['FAXMAIL_SUBMIT'];
   const owner = env['FAXMAIL_SUBMIT_USER'];
-  if (!submit || !owner) throw new FaxError('not-allowed', `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool owner.`);
+  if (!submit || !owner)
+    throw new FaxError(
+      'not-allowed',
+      `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool owner.`,
+    );
   const child = spawn('sudo', ['-n', '-u', owner, '--', submit], { stdio: ['pipe', 'inherit', 'pipe'] });
   const sudoSaid: string[] = [];
   let stderrTail = '';
@@ -282,7 +373,8 @@ async function delegate(request: SendRequest, files: readonly OpenedFile[], valu
   const feed = (async () => {
     const stdin = child.stdin!;
     stdin.on('error', () => undefined);
-    const write = (b: Buffer): Promise<void> => new Promise((resolve) => (stdin.write(b) ? resolve() : stdin.once('drain', resolve).once('close', resolve)));
+    const write = (b: Buffer): Promise<void> =>
+      new Promise((resolve) => (stdin.write(b) ? resolve() : stdin.once('drain', resolve).once('close', resolve)));
     await write(encodeHeader(request));
     for (const f of files) {
       if (f.size === 0 || stdin.destroyed) continue;
@@ -298,10 +390,16 @@ async function delegate(request: SendRequest, files: readonly OpenedFile[], valu
     await feed;
     if (stderrTail) route(stderrTail);
     if (r.spawnError) {
-      throw new FaxError('not-allowed', `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`);
+      throw new FaxError(
+        'not-allowed',
+        `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`,
+      );
     }
     if (r.code === 1 && sudoSaid.length > 0) {
-      throw new FaxError('not-allowed', `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail (${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the spool owner and the members of the group named by send.group; the administrator allows it with the sudo rule scripts/install.sh writes (README, "Sending from the shell").`);
+      throw new FaxError(
+        'not-allowed',
+        `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail (${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the spool owner and the members of the group named by send.group; the administrator allows it with the sudo rule scripts/install.sh writes (README, "Sending from the shell").`,
+      );
     }
     for (const l of sudoSaid) err(l);
     return r.code ?? EX.SOFTWARE;

@@ -51,7 +51,13 @@ export interface ProgramSpec {
   seeAlso: string[];
 }
 
-const config: OptionSpec = { name: 'config', type: 'string', value: 'FILE', describe: 'configuration file (default: $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml)', complete: 'file' };
+const config: OptionSpec = {
+  name: 'config',
+  type: 'string',
+  value: 'FILE',
+  describe: 'configuration file (default: $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml)',
+  complete: 'file',
+};
 const json: OptionSpec = { name: 'json', type: 'boolean', describe: 'print JSON instead of text' };
 const help: OptionSpec = { name: 'help', alias: 'h', type: 'boolean', describe: 'print this help and exit' };
 const version: OptionSpec = { name: 'version', type: 'boolean', describe: 'print the version and exit' };
@@ -75,69 +81,213 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'status',
       summary: 'jobs by state, mails waiting in the outbox, received faxes, call reports, and what needs the admin',
-      details: 'The exit status is 1 when something needs the admin (the "needs attention" list: a lost call, a job held too long, a receipt or notice that cannot be sent, a call report that cannot be matched or was not applied, an unreadable record, a received fax nobody got), so monitoring can run it.',
+      details:
+        'The exit status is 1 when something needs the admin (the "needs attention" list: a lost call, a job held too long, a receipt or notice that cannot be sent, a call report that cannot be matched or was not applied, an unreadable record, a received fax nobody got), so monitoring can run it.',
       options: [json],
     },
-    { name: 'show', summary: 'one job and its attempts', positionals: [{ name: 'job', describe: 'job id, or a unique prefix of one (at least 4 characters)', required: true, complete: 'job' }], options: [{ ...json, describe: 'print the job record as it is' }] },
+    {
+      name: 'show',
+      summary: 'one job and its attempts',
+      positionals: [
+        {
+          name: 'job',
+          describe: 'job id, or a unique prefix of one (at least 4 characters)',
+          required: true,
+          complete: 'job',
+        },
+      ],
+      options: [{ ...json, describe: 'print the job record as it is' }],
+    },
     {
       name: 'list',
       summary: 'jobs, one a line',
       options: [
-        { name: 'state', type: 'string', value: 'STATE', describe: 'only jobs in this state: queued, dialling, held, sent, failed or cancelled' },
-        { name: 'since', type: 'string', value: 'TIME', describe: 'only jobs changed since TIME: 45m, 2h, 3d or a date' },
+        {
+          name: 'state',
+          type: 'string',
+          value: 'STATE',
+          describe: 'only jobs in this state: queued, dialling, held, sent, failed or cancelled',
+        },
+        {
+          name: 'since',
+          type: 'string',
+          value: 'TIME',
+          describe: 'only jobs changed since TIME: 45m, 2h, 3d or a date',
+        },
         json,
       ],
     },
     {
       name: 'run',
-      summary: "the queue's timer run (every 30 s): apply stored call reports, finish what a crash interrupted, give up lost calls, start queued faxes while a channel is free, retry pending receipts, flush the outbox",
-      details: 'Installed as the systemd timer faxmail-run.timer (or a cron.d line). Safe to run by hand at any time and as often as you like: everything it does is idempotent. The exit status is 75 when something could not be done (it is tried again next time).',
+      summary:
+        "the queue's timer run (every 30 s): apply stored call reports, finish what a crash interrupted, give up lost calls, start queued faxes while a channel is free, retry pending receipts, flush the outbox",
+      details:
+        'Installed as the systemd timer faxmail-run.timer (or a cron.d line). Safe to run by hand at any time and as often as you like: everything it does is idempotent. The exit status is 75 when something could not be done (it is tried again next time).',
       options: [],
     },
-    { name: 'retry', summary: 'dial again now: a queued or held job at once (when a channel and its number are free), a failed job once more', positionals: [{ name: 'job', describe: 'job id, or a unique prefix of one (at least 4 characters)', required: true, complete: 'job' }], options: [] },
-    { name: 'hold', summary: 'keep a queued job from dialling until it is released', positionals: [{ name: 'job', describe: 'job id, or a unique prefix of one (at least 4 characters)', required: true, complete: 'job' }], options: [] },
-    { name: 'release', summary: 'let a held job dial again', positionals: [{ name: 'job', describe: 'job id, or a unique prefix of one (at least 4 characters)', required: true, complete: 'job' }], options: [] },
-    { name: 'received', summary: 'received faxes: when, to which number, from whom, pages, to whom they were mailed', options: [json] },
-    { name: 'cancel', summary: 'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the next job for that number dials when it has ended); the sender is told', positionals: [{ name: 'job', describe: 'job id, or a unique prefix of one (at least 4 characters)', required: true, complete: 'job' }], options: [] },
+    {
+      name: 'retry',
+      summary:
+        'dial again now: a queued or held job at once (when a channel and its number are free), a failed job once more',
+      positionals: [
+        {
+          name: 'job',
+          describe: 'job id, or a unique prefix of one (at least 4 characters)',
+          required: true,
+          complete: 'job',
+        },
+      ],
+      options: [],
+    },
+    {
+      name: 'hold',
+      summary: 'keep a queued job from dialling until it is released',
+      positionals: [
+        {
+          name: 'job',
+          describe: 'job id, or a unique prefix of one (at least 4 characters)',
+          required: true,
+          complete: 'job',
+        },
+      ],
+      options: [],
+    },
+    {
+      name: 'release',
+      summary: 'let a held job dial again',
+      positionals: [
+        {
+          name: 'job',
+          describe: 'job id, or a unique prefix of one (at least 4 characters)',
+          required: true,
+          complete: 'job',
+        },
+      ],
+      options: [],
+    },
+    {
+      name: 'received',
+      summary: 'received faxes: when, to which number, from whom, pages, to whom they were mailed',
+      options: [json],
+    },
+    {
+      name: 'cancel',
+      summary:
+        'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the next job for that number dials when it has ended); the sender is told',
+      positionals: [
+        {
+          name: 'job',
+          describe: 'job id, or a unique prefix of one (at least 4 characters)',
+          required: true,
+          complete: 'job',
+        },
+      ],
+      options: [],
+    },
     {
       name: 'send',
-      summary: 'fax files from the shell: PDF, TIFF, JPEG, PNG or office documents, through the same number rules, conversion, queue and receipts as a mail to fax+NUMBER@',
+      summary:
+        'fax files from the shell: PDF, TIFF, JPEG, PNG or office documents, through the same number rules, conversion, queue and receipts as a mail to fax+NUMBER@',
       details:
         'The files are faxed in the order given, as one fax. The receipt (or the failure notice) is mailed to --notify, else to the local mailbox of the user who ran the command (<user>@send.notify_domain, or <user>@localhost). Who may use it: root, the owner of the spool, and members of the group named by send.group. A member of that group runs it as themselves: faxmail reads the files with their rights and hands them to `faxmail submit` as the spool owner through sudo (the rule scripts/install.sh writes to /etc/sudoers.d/faxmail). Everyone else is refused (77). With --wait it follows the job to its end and exits 0 only when the fax was sent; Ctrl-C stops waiting, not the fax.',
       positionals: [
-        { name: 'number', describe: 'the fax number, written as in fax+NUMBER@ (spaces, dashes, dots, brackets and a leading + are fine)', required: true },
-        { name: 'file', describe: 'the documents, faxed in this order', required: true, variadic: true, complete: 'file' },
+        {
+          name: 'number',
+          describe:
+            'the fax number, written as in fax+NUMBER@ (spaces, dashes, dots, brackets and a leading + are fine)',
+          required: true,
+        },
+        {
+          name: 'file',
+          describe: 'the documents, faxed in this order',
+          required: true,
+          variadic: true,
+          complete: 'file',
+        },
       ],
       options: [
-        { name: 'notify', type: 'string', value: 'ADDR', describe: 'mail the receipt or failure notice to ADDR (default: your local mailbox)' },
-        { name: 'subject', type: 'string', value: 'TEXT', describe: 'the subject shown in the receipt and on the cover page' },
-        { name: 'resolution', type: 'string', value: 'RES', describe: 'standard, fine or superfine (default: fax.resolution)' },
-        { name: 'cover', type: 'boolean', describe: 'put a cover page first (recipient, sender, date, pages, subject, note)' },
+        {
+          name: 'notify',
+          type: 'string',
+          value: 'ADDR',
+          describe: 'mail the receipt or failure notice to ADDR (default: your local mailbox)',
+        },
+        {
+          name: 'subject',
+          type: 'string',
+          value: 'TEXT',
+          describe: 'the subject shown in the receipt and on the cover page',
+        },
+        {
+          name: 'resolution',
+          type: 'string',
+          value: 'RES',
+          describe: 'standard, fine or superfine (default: fax.resolution)',
+        },
+        {
+          name: 'cover',
+          type: 'boolean',
+          describe: 'put a cover page first (recipient, sender, date, pages, subject, note)',
+        },
         { name: 'no-cover', type: 'boolean', describe: 'no cover page, even when fax.cover_page is true' },
-        { name: 'to', type: 'string', value: 'NAME', describe: 'the recipient named on the cover page, e.g. "Dr. Tanaka"' },
+        {
+          name: 'to',
+          type: 'string',
+          value: 'NAME',
+          describe: 'the recipient named on the cover page, e.g. "Dr. Tanaka"',
+        },
         { name: 'note', type: 'string', value: 'TEXT', describe: 'a note on the cover page (implies --cover)' },
-        { name: 'wait', type: 'boolean', describe: 'follow the job to its end; exit 0 only when the fax was sent, 1 when it was not' },
+        {
+          name: 'wait',
+          type: 'boolean',
+          describe: 'follow the job to its end; exit 0 only when the fax was sent, 1 when it was not',
+        },
       ],
     },
     {
       name: 'submit',
-      summary: 'read a fax request (options and files) on standard input: what faxmail send hands over through sudo for members of send.group; not for direct use',
-      details: 'Run as the spool owner by sudo, from the wrapper $LIBEXECDIR/faxmail-submit, which names the configuration itself: the user who ran faxmail send (SUDO_USER) must be root, the spool owner or a member of send.group. Exit status as for send.',
+      summary:
+        'read a fax request (options and files) on standard input: what faxmail send hands over through sudo for members of send.group; not for direct use',
+      details:
+        'Run as the spool owner by sudo, from the wrapper $LIBEXECDIR/faxmail-submit, which names the configuration itself: the user who ran faxmail send (SUDO_USER) must be root, the spool owner or a member of send.group. Exit status as for send.',
       options: [],
     },
     { name: 'flush', summary: 'send the receipts and received faxes waiting in the outbox', options: [] },
     {
       name: 'cleanup',
       summary: 'remove finished jobs and received faxes older than the [retention] settings',
-      details: 'Finished jobs (sent, failed, cancelled) go retention.sent_days after their last change, delivered received faxes retention.received_days after delivery. Jobs still waiting, mails still in the outbox and received faxes not yet delivered are never removed.',
+      details:
+        'Finished jobs (sent, failed, cancelled) go retention.sent_days after their last change, delivered received faxes retention.received_days after delivery. Jobs still waiting, mails still in the outbox and received faxes not yet delivered are never removed.',
       options: [{ name: 'dry-run', type: 'boolean', describe: 'only list what would be removed' }, json],
     },
-    { name: 'check-config', summary: 'check the configuration: every problem with file:line:column and key; users, groups and permissions too; then print the number rules in effect and where each came from (numbers.country)', options: [] },
+    {
+      name: 'check-config',
+      summary:
+        'check the configuration: every problem with file:line:column and key; users, groups and permissions too; then print the number rules in effect and where each came from (numbers.country)',
+      options: [],
+    },
     {
       name: 'config',
       summary: 'print the configuration in force, one section.key = value line each (like postconf)',
-      positionals: [{ name: 'key', describe: 'only these keys or sections (e.g. fax.resolution, retry)', required: false, variadic: true, complete: 'key' }],
-      options: [{ name: 'non-default', alias: 'n', type: 'boolean', describe: 'only the keys set in the file (like postconf -n)' }, { name: 'defaults', alias: 'd', type: 'boolean', describe: 'the built-in defaults, ignoring the file' }, json],
+      positionals: [
+        {
+          name: 'key',
+          describe: 'only these keys or sections (e.g. fax.resolution, retry)',
+          required: false,
+          variadic: true,
+          complete: 'key',
+        },
+      ],
+      options: [
+        {
+          name: 'non-default',
+          alias: 'n',
+          type: 'boolean',
+          describe: 'only the keys set in the file (like postconf -n)',
+        },
+        { name: 'defaults', alias: 'd', type: 'boolean', describe: 'the built-in defaults, ignoring the file' },
+        json,
+      ],
     },
     {
       name: 'doctor',
@@ -145,24 +295,52 @@ export const FAXMAIL: ProgramSpec = {
       details:
         'Checks the configuration, Node, Ghostscript, the libtiff tools, tnef and the font, the directories and their permissions for the Asterisk user, Postfix (postconf, postmap -q: the master.cf service, transport map, recipient_delimiter, recipient limit, time limit, relay_domains), Asterisk when it is running (asterisk -rx: res_fax_spandsp, the faxmail contexts, globals, the outgoing directory), a dry run of a built-in sample mail through sendfax, and the queue timer (faxmail run finished within the last 5 minutes). The exit status is 0 when every check passed, 1 when one only warns, 2 when one failed: usable from monitoring.',
       options: [
-        { name: 'domain', type: 'string', value: 'DOMAIN', describe: 'the fax mail domain to test the transport map with (default: from the transport map)' },
-        { name: 'postfix-config', type: 'string', value: 'DIR', describe: 'Postfix configuration directory (default: the system one)', complete: 'file' },
-        { name: 'asterisk-config', type: 'string', value: 'FILE', describe: "Asterisk's asterisk.conf, for a private instance (default: the system one)", complete: 'file' },
-        { name: 'skip', type: 'string', value: 'GROUPS', describe: 'comma-separated check groups to leave out: postfix, asterisk, sample, queue' },
+        {
+          name: 'domain',
+          type: 'string',
+          value: 'DOMAIN',
+          describe: 'the fax mail domain to test the transport map with (default: from the transport map)',
+        },
+        {
+          name: 'postfix-config',
+          type: 'string',
+          value: 'DIR',
+          describe: 'Postfix configuration directory (default: the system one)',
+          complete: 'file',
+        },
+        {
+          name: 'asterisk-config',
+          type: 'string',
+          value: 'FILE',
+          describe: "Asterisk's asterisk.conf, for a private instance (default: the system one)",
+          complete: 'file',
+        },
+        {
+          name: 'skip',
+          type: 'string',
+          value: 'GROUPS',
+          describe: 'comma-separated check groups to leave out: postfix, asterisk, sample, queue',
+        },
         json,
       ],
     },
   ],
   exit: [
     [0, 'done (send: queued; send --wait: sent)'],
-    [1, 'status: something needs the admin; doctor: a check warned; send --wait: the fax was not sent (failed or cancelled)'],
+    [
+      1,
+      'status: something needs the admin; doctor: a check warned; send --wait: the fax was not sent (failed or cancelled)',
+    ],
     [2, 'doctor: a check failed'],
     [64, 'wrong arguments'],
     [65, 'send: a file cannot be faxed (not a document faxmail knows, or damaged)'],
     [66, 'no such job; send: a file does not exist or cannot be read'],
     [67, 'send: not a fax number'],
     [75, 'a temporary problem (also: mails still waiting after a flush that failed)'],
-    [77, 'not allowed: the spool or log cannot be read or written by this user; send: this user may not fax, or the number is refused'],
+    [
+      77,
+      'not allowed: the spool or log cannot be read or written by this user; send: this user may not fax, or the number is refused',
+    ],
     [78, 'the configuration has a problem'],
     [130, 'send --wait: interrupted while waiting (the fax goes on)'],
   ],
@@ -185,13 +363,45 @@ export const SENDFAX: ProgramSpec = {
     ROOT_NOTE,
   ],
   options: [
-    { name: 'sender', type: 'string', value: 'ADDR', describe: 'envelope sender (${sender} in master.cf)', required: true },
+    {
+      name: 'sender',
+      type: 'string',
+      value: 'ADDR',
+      describe: 'envelope sender (${sender} in master.cf)',
+      required: true,
+    },
     { name: 'recipient', type: 'string', value: 'ADDR', describe: 'envelope recipient (${recipient})', required: true },
-    { name: 'extension', type: 'string', value: 'NUMBER', describe: 'the address extension, the number to dial (${extension}); default: from the recipient' },
-    { name: 'client-address', type: 'string', value: 'IP', describe: "the SMTP client's address (${client_address}; empty: submitted on this host); needed by senders.require_auth" },
-    { name: 'sasl-user', type: 'string', value: 'LOGIN', describe: 'the SMTP AUTH login (${sasl_username}; empty: no login); needed by senders.require_auth' },
-    { name: 'dry-run', type: 'boolean', describe: 'check and convert, print one JSON line, and keep nothing: no job, no call file' },
-    { name: 'save-tiff', type: 'string', value: 'FILE', describe: 'with --dry-run: write the fax TIFF to FILE (which must not exist)', complete: 'file' },
+    {
+      name: 'extension',
+      type: 'string',
+      value: 'NUMBER',
+      describe: 'the address extension, the number to dial (${extension}); default: from the recipient',
+    },
+    {
+      name: 'client-address',
+      type: 'string',
+      value: 'IP',
+      describe:
+        "the SMTP client's address (${client_address}; empty: submitted on this host); needed by senders.require_auth",
+    },
+    {
+      name: 'sasl-user',
+      type: 'string',
+      value: 'LOGIN',
+      describe: 'the SMTP AUTH login (${sasl_username}; empty: no login); needed by senders.require_auth',
+    },
+    {
+      name: 'dry-run',
+      type: 'boolean',
+      describe: 'check and convert, print one JSON line, and keep nothing: no job, no call file',
+    },
+    {
+      name: 'save-tiff',
+      type: 'string',
+      value: 'FILE',
+      describe: 'with --dry-run: write the fax TIFF to FILE (which must not exist)',
+      complete: 'file',
+    },
     ...COMMON_OPTIONS,
   ],
   commands: [],
@@ -202,12 +412,30 @@ export const SENDFAX: ProgramSpec = {
     [75, 'a temporary problem, a configuration error or wrong arguments: Postfix defers the mail and tries again'],
     [77, 'sender or number refused (bounces)'],
   ],
-  examples: [['sendfax --dry-run --sender a@example.com --recipient fax+0312345678@fax.example.com < mail.eml', 'see what a mail would become']],
+  examples: [
+    [
+      'sendfax --dry-run --sender a@example.com --recipient fax+0312345678@fax.example.com < mail.eml',
+      'see what a mail would become',
+    ],
+  ],
   seeAlso: ['faxmail(8)', 'faxmail-notify(8)', 'faxmail.toml(5)', 'pipe(8)', 'master(5)'],
 };
 
-const s = (name: string, describe: string, required = true): OptionSpec => ({ name, type: 'string', value: name.toUpperCase().replace(/-/g, '_'), describe, required });
-const resultOptions = [s('status', 'FAXOPT(status): SUCCESS or FAILED'), s('error', 'FAXOPT(error)'), s('pages', 'FAXOPT(pages)'), s('rate', 'FAXOPT(rate), bit/s'), s('resolution', 'FAXOPT(resolution)'), s('remote-id', 'FAXOPT(remotestationid)')];
+const s = (name: string, describe: string, required = true): OptionSpec => ({
+  name,
+  type: 'string',
+  value: name.toUpperCase().replace(/-/g, '_'),
+  describe,
+  required,
+});
+const resultOptions = [
+  s('status', 'FAXOPT(status): SUCCESS or FAILED'),
+  s('error', 'FAXOPT(error)'),
+  s('pages', 'FAXOPT(pages)'),
+  s('rate', 'FAXOPT(rate), bit/s'),
+  s('resolution', 'FAXOPT(resolution)'),
+  s('remote-id', 'FAXOPT(remotestationid)'),
+];
 
 export const FAXMAIL_NOTIFY: ProgramSpec = {
   name: 'faxmail-notify',
@@ -219,23 +447,49 @@ export const FAXMAIL_NOTIFY: ProgramSpec = {
   ],
   options: [...COMMON_OPTIONS],
   commands: [
-    { name: 'sent', summary: 'the result of an answered outgoing call', options: [s('job', 'job id'), s('attempt', 'attempt number'), ...resultOptions, s('mode', 'FAXMODE: T38 or audio (what the line carried)', false), s('duration', 'call seconds', false)] },
-    { name: 'unanswered', summary: 'an outgoing call that was not answered', options: [s('job', 'job id'), s('attempt', 'attempt number'), s('reason', '${REASON} of the failed extension')] },
+    {
+      name: 'sent',
+      summary: 'the result of an answered outgoing call',
+      options: [
+        s('job', 'job id'),
+        s('attempt', 'attempt number'),
+        ...resultOptions,
+        s('mode', 'FAXMODE: T38 or audio (what the line carried)', false),
+        s('duration', 'call seconds', false),
+      ],
+    },
+    {
+      name: 'unanswered',
+      summary: 'an outgoing call that was not answered',
+      options: [s('job', 'job id'), s('attempt', 'attempt number'), s('reason', '${REASON} of the failed extension')],
+    },
     {
       name: 'received',
       summary: 'a received fax',
-      options: [s('id', 'inbound id (the TIFF name)'), s('did', 'the dialled number'), s('caller-num', 'CALLERID(num)'), s('caller-name', 'CALLERID(name)'), ...resultOptions, s('mode', 'FAXMODE: T38 or audio (what the line carried)', false), s('duration', 'call seconds', false)],
+      options: [
+        s('id', 'inbound id (the TIFF name)'),
+        s('did', 'the dialled number'),
+        s('caller-num', 'CALLERID(num)'),
+        s('caller-name', 'CALLERID(name)'),
+        ...resultOptions,
+        s('mode', 'FAXMODE: T38 or audio (what the line carried)', false),
+        s('duration', 'call seconds', false),
+      ],
     },
     { name: 'flush', summary: 'send the mails waiting in the outbox', options: [] },
     {
       name: 'next',
       summary: 'wait until Asterisk has ended the call of a call file, then start the calls its end lets dial',
-      details: 'faxmail-notify starts this itself, in the background, after a call report (the reporting call still holds its trunk channel until the dialplan is done). It gives up after 5 minutes; faxmail run does the same work every 30 s.',
+      details:
+        'faxmail-notify starts this itself, in the background, after a call report (the reporting call still holds its trunk channel until the dialplan is done). It gives up after 5 minutes; faxmail run does the same work every 30 s.',
       options: [s('after', 'the call file of the call that reported, e.g. faxmail-<job>-<attempt>.call')],
     },
   ],
   exit: [
-    [0, 'done (also a duplicate report, a report stored for later, a report about a job that is gone, and a mail queued in the outbox)'],
+    [
+      0,
+      'done (also a duplicate report, a report stored for later, a report about a job that is gone, and a mail queued in the outbox)',
+    ],
     [64, 'wrong arguments'],
     [75, 'a temporary problem'],
     [78, 'the configuration has a problem'],

@@ -12,7 +12,10 @@ import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
 export function tomlValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
   if (typeof v === 'object' && v !== null && Object.keys(v).length === 0) return '{}';
-  if (typeof v === 'object' && v !== null) return `{ ${Object.entries(v).map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`).join(', ')} }`;
+  if (typeof v === 'object' && v !== null)
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`)
+      .join(', ')} }`;
   if (typeof v === 'string') return stringify({ v }).trim().slice(4);
   return String(v);
 }
@@ -45,7 +48,8 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-export const KEY_TABLES_START = '<!-- config-keys: generated from lib/config/schema.ts by `make docs`; do not edit by hand -->';
+export const KEY_TABLES_START =
+  '<!-- config-keys: generated from lib/config/schema.ts by `make docs`; do not edit by hand -->';
 export const KEY_TABLES_END = '<!-- end of config-keys -->';
 
 export function renderKeyTables(): string {
@@ -74,7 +78,11 @@ export function replaceKeyTables(readme: string): string {
 }
 
 /** `faxmail config`: one `section.key = value` line per key (only the explicit ones with `onlySet`). */
-export function renderSettings(config: Readonly<Config>, explicit: ReadonlySet<string>, options: { onlySet?: boolean; keys?: readonly string[] } = {}): string[] {
+export function renderSettings(
+  config: Readonly<Config>,
+  explicit: ReadonlySet<string>,
+  options: { onlySet?: boolean; keys?: readonly string[] } = {},
+): string[] {
   const lines: string[] = [];
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : undefined;
   for (const [section, keys] of SCHEMA_ENTRIES) {
@@ -90,7 +98,11 @@ export function renderSettings(config: Readonly<Config>, explicit: ReadonlySet<s
 }
 
 /** The same as JSON-ready data, secrets masked. */
-export function settingsObject(config: Readonly<Config>, explicit: ReadonlySet<string>, options: { onlySet?: boolean } = {}): Record<string, Record<string, unknown>> {
+export function settingsObject(
+  config: Readonly<Config>,
+  explicit: ReadonlySet<string>,
+  options: { onlySet?: boolean } = {},
+): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [section, keys] of SCHEMA_ENTRIES) {
     for (const [key, spec] of keys) {

@@ -47,8 +47,14 @@ export class ConfigError extends FaxError {
 
 /** `file:line:column: key: message`, one line per problem. Pure. */
 export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
-  const head = problems.length === 1 ? `The configuration ${source || '(built-in)'} has a problem:` : `The configuration ${source || '(built-in)'} has ${problems.length} problems:`;
-  return [head, ...problems.map((p) => `${source || 'config'}:${p.line ?? 1}:${p.column ?? 1}: ${p.key}: ${p.message}`)].join('\n');
+  const head =
+    problems.length === 1
+      ? `The configuration ${source || '(built-in)'} has a problem:`
+      : `The configuration ${source || '(built-in)'} has ${problems.length} problems:`;
+  return [
+    head,
+    ...problems.map((p) => `${source || 'config'}:${p.line ?? 1}:${p.column ?? 1}: ${p.key}: ${p.message}`),
+  ].join('\n');
 }
 
 export interface LoadOptions {
@@ -75,7 +81,12 @@ export function loadConfigDetailed(file: string, options: LoadOptions = {}): Loa
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const fix = code === 'ENOENT' ? ' Create it from faxmail.example.toml, or name another file with --config or FAXMAIL_CONFIG.' : code === 'EACCES' ? ' Make it readable by the Asterisk user (chgrp asterisk; chmod 640).' : '';
+    const fix =
+      code === 'ENOENT'
+        ? ' Create it from faxmail.example.toml, or name another file with --config or FAXMAIL_CONFIG.'
+        : code === 'EACCES'
+          ? ' Make it readable by the Asterisk user (chgrp asterisk; chmod 640).'
+          : '';
     throw new FaxError('config', `The configuration file ${file} cannot be read (${code}).${fix}`, { cause: err });
   }
   return parseConfigDetailed(text, file, options);
@@ -91,7 +102,8 @@ export function parseConfigDetailed(text: string, source: string, options: LoadO
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    const first = err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '') : String(err);
+    const first =
+      err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '') : String(err);
     const problem: ConfigProblem = { key: '(syntax)', message: `not valid TOML: ${first}` };
     if (err instanceof TomlError) {
       problem.line = err.line;
@@ -116,7 +128,11 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
 
   for (const [section, value] of Object.entries(doc)) {
     if (!sections.has(section)) {
-      raw.push({ path: [section], message: REMOVED[section] ?? `is not a section of the configuration (sections: ${[...sections.keys()].join(', ')})` });
+      raw.push({
+        path: [section],
+        message:
+          REMOVED[section] ?? `is not a section of the configuration (sections: ${[...sections.keys()].join(', ')})`,
+      });
     } else if (!isTable(value)) {
       raw.push({ path: [section], message: `must be a table ([${section}]), not ${describe(value)}` });
     }
@@ -126,7 +142,12 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
     for (const key of Object.keys(given)) {
       if (keys.has(key)) continue;
       const removed = REMOVED[`${section}.${key}`];
-      raw.push({ path: [section, key], message: removed ? `was removed: ${removed}` : `is not a setting of [${section}]${nearest(key, [...keys.keys()])}` });
+      raw.push({
+        path: [section, key],
+        message: removed
+          ? `was removed: ${removed}`
+          : `is not a setting of [${section}]${nearest(key, [...keys.keys()])}`,
+      });
     }
     const values: Record<string, unknown> = {};
     for (const [key, spec] of keys) {
@@ -147,7 +168,12 @@ function checkDocument(doc: Record<string, unknown>, text: string, source: strin
   // Rules between keys, and the system checks, skip keys that already have a problem (their value is then
   // the default, and a rule about it would only confuse); everything else is still checked.
   const bad = new Set(raw.map((p) => String(p.path[0]) + (p.path.length > 1 ? `.${String(p.path[1])}` : '')));
-  const fine = (...keys: string[]) => keys.every((k) => (k.includes('.') ? !bad.has(k) && !bad.has(k.split('.')[0]!) : ![...bad].some((b) => b === k || b.startsWith(`${k}.`))));
+  const fine = (...keys: string[]) =>
+    keys.every((k) =>
+      k.includes('.')
+        ? !bad.has(k) && !bad.has(k.split('.')[0]!)
+        : ![...bad].some((b) => b === k || b.startsWith(`${k}.`)),
+    );
   crossChecks(config, raw, checkPaths, fine);
   if (options.system) systemChecks(config, raw, fine);
   if (raw.length > 0) {
@@ -178,7 +204,11 @@ function applyCountryPlan(config: Config, explicit: ReadonlySet<string>): void {
 
 /** senders.allow[2], retry.busy.after, inbound.recipients."0312345678"[0] */
 export function dotted(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(p) ? `.${p}` : `."${p}"`)).join('');
+  return path
+    .map((p, i) =>
+      typeof p === 'number' ? `[${p}]` : i === 0 ? p : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(p) ? `.${p}` : `."${p}"`,
+    )
+    .join('');
 }
 
 /** " (did you mean x?)" for a near miss among `known`. */
@@ -191,41 +221,69 @@ function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   }
   return d[a.length]![b.length]!;
 }
 
 /** Rules that involve more than one key. */
-function crossChecks(config: Config, raw: RawProblem[], checkPaths: boolean, fine: (...keys: string[]) => boolean): void {
+function crossChecks(
+  config: Config,
+  raw: RawProblem[],
+  checkPaths: boolean,
+  fine: (...keys: string[]) => boolean,
+): void {
   if (fine('numbers.min_digits', 'numbers.max_digits') && config.numbers.min_digits > config.numbers.max_digits) {
-    raw.push({ path: ['numbers', 'min_digits'], message: `(${config.numbers.min_digits}) is larger than numbers.max_digits (${config.numbers.max_digits})` });
+    raw.push({
+      path: ['numbers', 'min_digits'],
+      message: `(${config.numbers.min_digits}) is larger than numbers.max_digits (${config.numbers.max_digits})`,
+    });
   }
   if (fine('fax.convert_timeout', 'fax.time_limit') && config.fax.convert_timeout >= config.fax.time_limit) {
     // Else a document too costly to convert would run into the deadline first and be deferred (75) again
     // and again, instead of bounced (65) at once.
-    raw.push({ path: ['fax', 'convert_timeout'], message: `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit (${config.fax.time_limit} seconds)` });
+    raw.push({
+      path: ['fax', 'convert_timeout'],
+      message: `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit (${config.fax.time_limit} seconds)`,
+    });
   }
-  if (fine('mail.transport', 'mail.directory') && config.mail.transport === 'directory' && config.mail.directory === '') {
+  if (
+    fine('mail.transport', 'mail.directory') &&
+    config.mail.transport === 'directory' &&
+    config.mail.directory === ''
+  ) {
     raw.push({ path: ['mail', 'directory'], message: 'is required when mail.transport = "directory"' });
   }
   if (fine('mail.smtp_secure', 'mail.smtp_starttls') && config.mail.smtp_secure && config.mail.smtp_starttls) {
-    raw.push({ path: ['mail', 'smtp_starttls'], message: 'cannot be combined with mail.smtp_secure (TLS from the start); set one of them' });
+    raw.push({
+      path: ['mail', 'smtp_starttls'],
+      message: 'cannot be combined with mail.smtp_secure (TLS from the start); set one of them',
+    });
   }
   // A sample call file now, so a bad channel template fails at load, not after a conversion.
-  if (fine('callfile', 'paths.spool')) try {
-    const sample = buildCallFile(config.callfile, { id: '20000101-000000-000000000000', number: '+12345678901234567890', tiffPath: `${config.paths.spool}/jobs/20000101-000000-000000000000/fax.tif`.replace(/[^A-Za-z0-9_./+-]/g, '_'), attempt: 99 });
-    renderCallFile(sample);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const key = /callfile\.([a-z_]+)/.exec(msg)?.[1] ?? 'channel';
-    raw.push({ path: ['callfile', key], message: `cannot make a valid call file: ${msg}` });
-  }
+  if (fine('callfile', 'paths.spool'))
+    try {
+      const sample = buildCallFile(config.callfile, {
+        id: '20000101-000000-000000000000',
+        number: '+12345678901234567890',
+        tiffPath: `${config.paths.spool}/jobs/20000101-000000-000000000000/fax.tif`.replace(/[^A-Za-z0-9_./+-]/g, '_'),
+        attempt: 99,
+      });
+      renderCallFile(sample);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const key = /callfile\.([a-z_]+)/.exec(msg)?.[1] ?? 'channel';
+      raw.push({ path: ['callfile', key], message: `cannot make a valid call file: ${msg}` });
+    }
   if (checkPaths && fine('paths.tmp', 'paths.outgoing')) {
     // Call files are renamed from tmp into outgoing: rename(2) only works within one filesystem.
     try {
       if (statSync(config.paths.tmp).dev !== statSync(config.paths.outgoing).dev) {
-        raw.push({ path: ['paths', 'tmp'], message: `${config.paths.tmp} must be on the same filesystem as paths.outgoing (${config.paths.outgoing})` });
+        raw.push({
+          path: ['paths', 'tmp'],
+          message: `${config.paths.tmp} must be on the same filesystem as paths.outgoing (${config.paths.outgoing})`,
+        });
       }
     } catch {
       // a missing directory was reported already
@@ -244,14 +302,21 @@ export interface Account {
 /** A user from the system's user database (getent, so LDAP users work too), or undefined. */
 export function lookupUser(nameOrUid: string | number): Account | undefined {
   try {
-    const pw = execFileSync('getent', ['passwd', String(nameOrUid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.split(':');
+    const pw = execFileSync('getent', ['passwd', String(nameOrUid)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')[0]!
+      .split(':');
     const name = pw[0]!;
     const uid = Number(pw[2]);
     const gid = Number(pw[3]);
     if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
     const groups = new Set<number>([gid]);
     try {
-      const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/);
+      const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim()
+        .split(/\s+/);
       for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
     } catch {
       // primary group only
@@ -264,7 +329,12 @@ export function lookupUser(nameOrUid: string | number): Account | undefined {
 
 export function lookupGroup(nameOrGid: string | number): number | undefined {
   try {
-    const gid = Number(execFileSync('getent', ['group', String(nameOrGid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[2]);
+    const gid = Number(
+      execFileSync('getent', ['group', String(nameOrGid)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).split(':')[2],
+    );
     return Number.isInteger(gid) ? gid : undefined;
   } catch {
     return undefined;
@@ -280,7 +350,8 @@ export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string):
     return undefined;
   }
   if (account.uid === 0) return true;
-  const bits = st.uid === account.uid ? (st.mode >> 6) & 7 : account.groups.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
+  const bits =
+    st.uid === account.uid ? (st.mode >> 6) & 7 : account.groups.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
   return (bits & 3) === 3;
 }
 
@@ -291,15 +362,30 @@ export const ASTERISK_WRITES = ['inbound'] as const;
 function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {
   if (!fine('callfile.owner', 'callfile.group')) return;
   const owner = lookupUser(config.callfile.owner);
-  if (!owner) raw.push({ path: ['callfile', 'owner'], message: `there is no user "${config.callfile.owner}" on this machine (getent passwd ${config.callfile.owner})` });
-  if (lookupGroup(config.callfile.group) === undefined) raw.push({ path: ['callfile', 'group'], message: `there is no group "${config.callfile.group}" on this machine (getent group ${config.callfile.group})` });
-  if (fine('send.group') && config.send.group !== '' && lookupGroup(config.send.group) === undefined) raw.push({ path: ['send', 'group'], message: `there is no group "${config.send.group}" on this machine: groupadd ${config.send.group}, and add the people who may fax from the shell (adduser NAME ${config.send.group})` });
+  if (!owner)
+    raw.push({
+      path: ['callfile', 'owner'],
+      message: `there is no user "${config.callfile.owner}" on this machine (getent passwd ${config.callfile.owner})`,
+    });
+  if (lookupGroup(config.callfile.group) === undefined)
+    raw.push({
+      path: ['callfile', 'group'],
+      message: `there is no group "${config.callfile.group}" on this machine (getent group ${config.callfile.group})`,
+    });
+  if (fine('send.group') && config.send.group !== '' && lookupGroup(config.send.group) === undefined)
+    raw.push({
+      path: ['send', 'group'],
+      message: `there is no group "${config.send.group}" on this machine: groupadd ${config.send.group}, and add the people who may fax from the shell (adduser NAME ${config.send.group})`,
+    });
   // Not at run time: there a missing sendmail only queues mail in the outbox, which must keep working.
   if (fine('mail.transport', 'paths.sendmail') && config.mail.transport === 'sendmail') {
     try {
       statSync(config.paths.sendmail);
     } catch {
-      raw.push({ path: ['paths', 'sendmail'], message: `${config.paths.sendmail} does not exist, and mail.transport = "sendmail" needs it (install Postfix, or set mail.transport = "smtp")` });
+      raw.push({
+        path: ['paths', 'sendmail'],
+        message: `${config.paths.sendmail} does not exist, and mail.transport = "sendmail" needs it (install Postfix, or set mail.transport = "smtp")`,
+      });
     }
   }
   if (!owner) return;
@@ -312,8 +398,16 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
   for (const [key, dir] of dirs) {
     if (!fine(`paths.${key}`)) continue;
     const ok = canWrite(owner, dir);
-    if (ok === false) raw.push({ path: ['paths', key], message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}` });
-    if (ok === undefined && key === 'log') raw.push({ path: ['paths', key], message: `${dir} does not exist: mkdir -p ${dir} && chown ${owner.name} ${dir}` });
+    if (ok === false)
+      raw.push({
+        path: ['paths', key],
+        message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}`,
+      });
+    if (ok === undefined && key === 'log')
+      raw.push({
+        path: ['paths', key],
+        message: `${dir} does not exist: mkdir -p ${dir} && chown ${owner.name} ${dir}`,
+      });
   }
   // The spool's inbound/, which Asterisk's ReceiveFAX writes (scripts/install.sh makes it; faxmail makes
   // its other subdirectories itself): without it received faxes are lost, and nobody is told.
@@ -321,18 +415,30 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
     for (const sub of ASTERISK_WRITES) {
       const dir = join(config.paths.spool, sub);
       const ok = canWrite(owner, dir);
-      if (ok === undefined) raw.push({ path: ['paths', 'spool'], message: `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && chown ${owner.name} ${dir}` });
-      else if (!ok) raw.push({ path: ['paths', 'spool'], message: `${dir} is not writable by ${owner.name} (callfile.owner): chown ${owner.name} ${dir}` });
+      if (ok === undefined)
+        raw.push({
+          path: ['paths', 'spool'],
+          message: `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && chown ${owner.name} ${dir}`,
+        });
+      else if (!ok)
+        raw.push({
+          path: ['paths', 'spool'],
+          message: `${dir} is not writable by ${owner.name} (callfile.owner): chown ${owner.name} ${dir}`,
+        });
     }
   }
-  if (fine('paths.spool')) try {
-    const st = statSync(config.paths.spool);
-    if (st.uid !== owner.uid) {
-      raw.push({ path: ['paths', 'spool'], message: `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): chown -R ${owner.name} ${config.paths.spool}` });
+  if (fine('paths.spool'))
+    try {
+      const st = statSync(config.paths.spool);
+      if (st.uid !== owner.uid) {
+        raw.push({
+          path: ['paths', 'spool'],
+          message: `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): chown -R ${owner.name} ${config.paths.spool}`,
+        });
+      }
+    } catch {
+      // reported above
     }
-  } catch {
-    // reported above
-  }
 }
 
 function deepFreeze<T>(o: T): T {

@@ -39,7 +39,10 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (isTable(v)) return 'a table';
   if (v instanceof Date) return 'a date';
-  return `${typeof v === 'bigint' ? 'number' : typeof v} ${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`.slice(0, 80);
+  return `${typeof v === 'bigint' ? 'number' : typeof v} ${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`.slice(
+    0,
+    80,
+  );
 }
 
 export function isTable(v: unknown): v is Record<string, unknown> {
@@ -51,7 +54,11 @@ function spec<T>(d: T, doc: string, type: string, check: Spec<T>['check'], extra
 }
 
 /** A single-line string; `test` may refuse it with a reason. */
-export function str(d: string, doc: string, options: { test?: (v: string) => string | undefined; type?: string; secret?: boolean } = {}): Spec<string> {
+export function str(
+  d: string,
+  doc: string,
+  options: { test?: (v: string) => string | undefined; type?: string; secret?: boolean } = {},
+): Spec<string> {
   return spec(
     d,
     doc,
@@ -73,27 +80,44 @@ export function int(d: number, min: number, max: number, doc: string): Spec<numb
 
 export function checkInt(v: unknown, min: number, max: number, ctx: CheckContext, at: SubPath): number | undefined {
   const n = typeof v === 'bigint' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) return void ctx.report(`must be a whole number, not ${describe(v)}`, at);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    return void ctx.report(`must be a whole number, not ${describe(v)}`, at);
   if (n < min || n > max) return void ctx.report(`must be between ${min} and ${max}, not ${n}`, at);
   return n;
 }
 
 export function bool(d: boolean, doc: string): Spec<boolean> {
-  return spec(d, doc, 'true or false', (v, ctx) => (typeof v === 'boolean' ? v : void ctx.report(`must be true or false, not ${describe(v)}`)));
+  return spec(d, doc, 'true or false', (v, ctx) =>
+    typeof v === 'boolean' ? v : void ctx.report(`must be true or false, not ${describe(v)}`),
+  );
 }
 
 export function oneOf<const V extends string>(values: readonly V[], d: NoInfer<V>, doc: string): Spec<V> {
   const list = values.map((x) => `"${x}"`).join(', ');
-  return spec(d, doc, values.join(' | '), (v, ctx) => (typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as V) : void ctx.report(`must be one of ${list}, not ${describe(v)}`)));
+  return spec(d, doc, values.join(' | '), (v, ctx) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v)
+      ? (v as V)
+      : void ctx.report(`must be one of ${list}, not ${describe(v)}`),
+  );
 }
 
 /** A list of single-line strings, each checked by `test` (which returns a reason to refuse). */
-export function list(d: string[], doc: string, type: string, test: (v: string) => string | undefined = () => undefined): Spec<string[]> {
+export function list(
+  d: string[],
+  doc: string,
+  type: string,
+  test: (v: string) => string | undefined = () => undefined,
+): Spec<string[]> {
   return spec(d, doc, type, (v, ctx) => {
     if (!Array.isArray(v)) return void ctx.report(`must be a list of strings, not ${describe(v)}`);
     let ok = true;
     v.forEach((item, i) => {
-      const why = typeof item !== 'string' ? `must be a string, not ${describe(item)}` : LINE_BREAK.test(item) ? 'must be a single line' : test(item);
+      const why =
+        typeof item !== 'string'
+          ? `must be a string, not ${describe(item)}`
+          : LINE_BREAK.test(item)
+            ? 'must be a single line'
+            : test(item);
       if (why) {
         ok = false;
         ctx.report(why, [i]);
@@ -110,7 +134,11 @@ export type PathKind = 'dir' | 'file' | 'exe';
  * be empty, and an optional tool that is simply not installed (default value, not found) switches its
  * feature off instead of failing.
  */
-export function path(d: string, doc: string, options: { mustExist?: PathKind; optional?: boolean; dash?: boolean; missing?: string } = {}): Spec<string> {
+export function path(
+  d: string,
+  doc: string,
+  options: { mustExist?: PathKind; optional?: boolean; dash?: boolean; missing?: string } = {},
+): Spec<string> {
   const type = options.mustExist === 'dir' ? 'directory' : options.mustExist === 'exe' ? 'program' : 'path';
   return spec(d, doc, options.optional ? `${type} or ""` : type, (v, ctx) => {
     if (typeof v !== 'string') return void ctx.report(`must be a path (string), not ${describe(v)}`);
@@ -122,7 +150,9 @@ export function path(d: string, doc: string, options: { mustExist?: PathKind; op
     const problem = pathProblem(v, options.mustExist);
     if (problem === undefined) return v;
     if (options.optional && !ctx.explicit) return '';
-    return void ctx.report(`${v} ${problem}${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`);
+    return void ctx.report(
+      `${v} ${problem}${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`,
+    );
   });
 }
 
@@ -152,6 +182,13 @@ export function regexProblem(source: string, flags = ''): string | undefined {
 }
 
 /** A table whose keys are all known, each checked by its own function; unknown keys are reported. */
-export function table<T>(d: T, doc: string, type: string, check: (t: Record<string, unknown>, ctx: CheckContext) => T | undefined): Spec<T> {
-  return spec(d, doc, type, (v, ctx) => (isTable(v) ? check(v, ctx) : void ctx.report(`must be a table (${type}), not ${describe(v)}`)));
+export function table<T>(
+  d: T,
+  doc: string,
+  type: string,
+  check: (t: Record<string, unknown>, ctx: CheckContext) => T | undefined,
+): Spec<T> {
+  return spec(d, doc, type, (v, ctx) =>
+    isTable(v) ? check(v, ctx) : void ctx.report(`must be a table (${type}), not ${describe(v)}`),
+  );
 }

@@ -108,7 +108,18 @@ export function buildRenderArgs(a: RenderArgs): string[] {
 /** argv that prints a PDF's page count on stdout (the PDF interpreter only: a PostScript file is not run). */
 export function buildPageCountArgs(input: string): string[] {
   const name = checkName(input);
-  return ['-q', '-dSAFER', '-dNODISPLAY', '-dBATCH', '-dNOPAUSE', '-dNOPROMPT', `--permit-file-read=${name}`, `-sFile=${name}`, '-c', 'File (r) file runpdfbegin pdfpagecount = quit'];
+  return [
+    '-q',
+    '-dSAFER',
+    '-dNODISPLAY',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-dNOPROMPT',
+    `--permit-file-read=${name}`,
+    `-sFile=${name}`,
+    '-c',
+    'File (r) file runpdfbegin pdfpagecount = quit',
+  ];
 }
 
 /** The analysis render is the fax page scaled down by this: 1728 / 6 = 288 pixels across at 34 dpi (0.75 mm). */
@@ -182,7 +193,10 @@ export function runGhostscript(gs: string, args: string[], o: RunOptions): Promi
 
 /** Parse `pdfpagecount` output: the last line that is a whole number, or undefined. */
 export function parsePageCount(stdout: string): number | undefined {
-  const lines = stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^\d+$/.test(l));
+  const lines = stdout
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => /^\d+$/.test(l));
   const last = lines.at(-1);
   return last === undefined ? undefined : Number(last);
 }
@@ -206,7 +220,10 @@ export function summariseGsOutput(stdout: string, stderr: string, max = 600): st
   const lines = `${stderr}\n${stdout}`
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l && !/^(Page \d+|Processing pages|Loading font|GPL Ghostscript|Copyright|This software|see the file)/.test(l));
+    .filter(
+      (l) =>
+        l && !/^(Page \d+|Processing pages|Loading font|GPL Ghostscript|Copyright|This software|see the file)/.test(l),
+    );
   const text = [...new Set(lines)].join(' | ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -214,5 +231,7 @@ export function summariseGsOutput(stdout: string, stderr: string, max = 600): st
 /** Output that says gs could not write or read a file (disk full, permissions): our trouble, not the document's. */
 export function looksLikeIoTrouble(stdout: string, stderr: string): boolean {
   // Only the operating system's words: PostScript-level errors (ioerror, VMerror) come from bad documents too.
-  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system|Cannot allocate memory|Too many open files/i.test(`${stderr}\n${stdout}`);
+  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system|Cannot allocate memory|Too many open files/i.test(
+    `${stderr}\n${stdout}`,
+  );
 }

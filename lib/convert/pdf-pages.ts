@@ -48,8 +48,19 @@ const unsure = (why: string): never => {
   throw new Unsure(why);
 };
 
-const isWhite = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
-const isDelim = (c: number): boolean => c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
+const isWhite = (c: number): boolean =>
+  c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
+const isDelim = (c: number): boolean =>
+  c === 0x28 ||
+  c === 0x29 ||
+  c === 0x3c ||
+  c === 0x3e ||
+  c === 0x5b ||
+  c === 0x5d ||
+  c === 0x7b ||
+  c === 0x7d ||
+  c === 0x2f ||
+  c === 0x25;
 
 /** A small reader of PDF objects over a buffer (enough for the trailer, xref streams and page tree nodes). */
 class Lexer {
@@ -149,7 +160,10 @@ class Lexer {
       const g = this.word();
       if (/^\d+$/.test(g)) {
         this.skipWhite();
-        if (b[this.pos] === 0x52 && (this.pos + 1 >= b.length || isWhite(b[this.pos + 1]!) || isDelim(b[this.pos + 1]!))) {
+        if (
+          b[this.pos] === 0x52 &&
+          (this.pos + 1 >= b.length || isWhite(b[this.pos + 1]!) || isDelim(b[this.pos + 1]!))
+        ) {
           this.pos++;
           return { ref: [n, Number(g)] };
         }
@@ -162,12 +176,17 @@ class Lexer {
 
 const isDict = (v: PdfValue | undefined): v is Dict => v instanceof Map;
 const isRef = (v: PdfValue | undefined): v is Ref => typeof v === 'object' && v !== null && 'ref' in v;
-const nameOf = (v: PdfValue | undefined): string | undefined => (typeof v === 'object' && v !== null && 'name' in v ? v.name : undefined);
-const intOf = (v: PdfValue | undefined): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+const nameOf = (v: PdfValue | undefined): string | undefined =>
+  typeof v === 'object' && v !== null && 'name' in v ? v.name : undefined;
+const intOf = (v: PdfValue | undefined): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
 
 // ---- the file ---------------------------------------------------------------------------------------------
 
-type XrefEntry = { kind: 'offset'; offset: number } | { kind: 'packed'; stream: number; index: number } | { kind: 'free' };
+type XrefEntry =
+  | { kind: 'offset'; offset: number }
+  | { kind: 'packed'; stream: number; index: number }
+  | { kind: 'free' };
 
 class PdfFile {
   readonly xref = new Map<number, XrefEntry>();
@@ -219,7 +238,8 @@ class PdfFile {
           lx.word();
           const type = lx.word();
           if (type !== 'n' && type !== 'f') unsure('xref entry');
-          if (!this.xref.has(first + i)) this.xref.set(first + i, type === 'n' ? { kind: 'offset', offset: off } : { kind: 'free' });
+          if (!this.xref.has(first + i))
+            this.xref.set(first + i, type === 'n' ? { kind: 'offset', offset: off } : { kind: 'free' });
         }
       }
       const t = lx.value();
@@ -230,7 +250,8 @@ class PdfFile {
     const { dict, data } = this.streamObjectAt(at);
     if (nameOf(dict.get('Type')) !== 'XRef') unsure('not an xref stream');
     const w = dict.get('W');
-    if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => intOf(x) !== undefined && (x as number) <= 8)) return unsure('xref /W');
+    if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => intOf(x) !== undefined && (x as number) <= 8))
+      return unsure('xref /W');
     const [w0, w1, w2] = w as [number, number, number];
     const size = intOf(dict.get('Size')) ?? unsure('xref /Size');
     const index = dict.get('Index') ?? [0, size];
@@ -335,7 +356,8 @@ function decodeStream(dict: Dict, raw: Buffer): Buffer {
   if (predictor === 1) return data;
   if (predictor < 10) return unsure('TIFF predictor');
   const columns = intOf(p?.get('Columns')) ?? 1;
-  if ((intOf(p?.get('Colors')) ?? 1) !== 1 || (intOf(p?.get('BitsPerComponent')) ?? 8) !== 8) unsure('predictor parameters');
+  if ((intOf(p?.get('Colors')) ?? 1) !== 1 || (intOf(p?.get('BitsPerComponent')) ?? 8) !== 8)
+    unsure('predictor parameters');
   // PNG predictors: each row starts with its filter byte
   const rows = Math.floor(data.length / (columns + 1));
   const out = Buffer.alloc(rows * columns);

@@ -32,7 +32,17 @@ import { readTiff } from '../tiff/read.js';
 import { mergeTiffFiles } from '../tiff/merge.js';
 import { checkFaxPages, structureProblems } from '../tiff/validate.js';
 import { faxGeometry } from './geometry.js';
-import { buildAnalysisArgs, buildPageCountArgs, buildRenderArgs, locateTrouble, looksLikeIoTrouble, parsePageCount, runGhostscript, summariseGsOutput, type Screens } from './ghostscript.js';
+import {
+  buildAnalysisArgs,
+  buildPageCountArgs,
+  buildRenderArgs,
+  locateTrouble,
+  looksLikeIoTrouble,
+  parsePageCount,
+  runGhostscript,
+  summariseGsOutput,
+  type Screens,
+} from './ghostscript.js';
 import { analysePgms, wantsScreen } from './grey.js';
 import type { ToolResult } from '../exec/run.js';
 import type { Budget } from '../exec/budget.js';
@@ -87,7 +97,12 @@ function shown(name: string): string {
 }
 
 /** Convert PDFs to one fax TIFF at outTiff (see header). */
-export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts: ConvertOptions, log: Logger): Promise<ConvertResult> {
+export async function convertToFax(
+  inputs: ConvertInput[],
+  outTiff: string,
+  opts: ConvertOptions,
+  log: Logger,
+): Promise<ConvertResult> {
   if (inputs.length === 0) throw new FaxError('no-document', 'There was no document to fax.');
   const started = performance.now();
   checkDeadline(opts.budget);
@@ -110,7 +125,12 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     log.info({ step: 'pdf-pages', pages: known });
     if (known.every((n) => n !== undefined)) {
       const sum = (known as number[]).reduce((a, b) => a + b, 0);
-      if (sum > opts.maxPages) throw new FaxError('too-large', `The documents make ${sum} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pages: sum, maxPages: opts.maxPages } });
+      if (sum > opts.maxPages)
+        throw new FaxError(
+          'too-large',
+          `The documents make ${sum} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`,
+          { detail: { pages: sum, maxPages: opts.maxPages } },
+        );
     }
     // In auto mode the pages must first be rendered small in grey to choose their screens (countAllPages). With
     // a second core and page counts the PDFs gave, the fax render starts at the same time, in the runs the
@@ -118,7 +138,10 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     // no tone at all (else it is abandoned and the runs render again with each page's own screen). The guess:
     // the line screen for a small fax (one run), threshold for a big one (ranges): long documents are mostly
     // text, often with light tints that want threshold (bench/README.md, "speculative render").
-    const spec = workers > 1 && opts.dither === 'auto' && known.every((n) => n !== undefined) ? startSpeculativeRender(known as number[], inputs, work, opts, geometry, workers, log) : undefined;
+    const spec =
+      workers > 1 && opts.dither === 'auto' && known.every((n) => n !== undefined)
+        ? startSpeculativeRender(known as number[], inputs, work, opts, geometry, workers, log)
+        : undefined;
 
     // 1. Count pages (gs only where pdf-pages.ts could not, or to analyse grey in auto mode); countAllPages
     // refuses (too-large) as soon as the running total passes maxPages.
@@ -134,11 +157,24 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
 
     // 2. Render.
     const runs = planRuns(pageCounts, workers);
-    log.info({ step: 'convert-plan', pages: total, documents: inputs.length, runs: runs.length, workers, resolution: opts.resolution, paper: opts.paper, compression: opts.compression, speculative: spec !== undefined });
+    log.info({
+      step: 'convert-plan',
+      pages: total,
+      documents: inputs.length,
+      runs: runs.length,
+      workers,
+      resolution: opts.resolution,
+      paper: opts.paper,
+      compression: opts.compression,
+      speculative: spec !== undefined,
+    });
     let parts: string[] | undefined;
     // The speculative render used one screen everywhere: its pages are right when each is plain (no tone: the
     // same under either screen) or wants that screen, and the plan is the one it rendered.
-    const specFits = spec !== undefined && screens.flat().every((p) => p.plain || p.line === spec.line) && JSON.stringify(runs) === JSON.stringify(spec.runs);
+    const specFits =
+      spec !== undefined &&
+      screens.flat().every((p) => p.plain || p.line === spec.line) &&
+      JSON.stringify(runs) === JSON.stringify(spec.runs);
     if (spec && specFits) parts = await spec.use();
     else await spec?.abandon();
     parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
@@ -148,14 +184,26 @@ export async function convertToFax(inputs: ConvertInput[], outTiff: string, opts
     const merged = await mergeTiffFiles(parts, joined, total);
     // Every part's structure was checked as soon as its gs run ended; the merge copies those bytes as they
     // are, so the joined file only needs its directories checked here.
-    const problems = checkFaxPages(readTiff(await readFile(joined)), { pages: total, ydpi: geometry.ydpi, width: geometry.width });
+    const problems = checkFaxPages(readTiff(await readFile(joined)), {
+      pages: total,
+      ydpi: geometry.ydpi,
+      width: geometry.width,
+    });
     if (problems.length > 0) {
-      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: joined, problems: problems.slice(0, 10) } });
+      throw new FaxError(
+        'internal',
+        'The converted fax failed its final check on the fax server; it will be tried again.',
+        { detail: { file: joined, problems: problems.slice(0, 10) } },
+      );
     }
     await rename(joined, outTiff);
     const ms = Math.round(performance.now() - started);
     log.info({ step: 'converted', pages: total, bytes: merged.bytes, ms });
-    return { pages: total, perDocument: inputs.map((d, i) => ({ name: d.name, pages: pageCounts[i]! })), bytes: merged.bytes };
+    return {
+      pages: total,
+      perDocument: inputs.map((d, i) => ({ name: d.name, pages: pageCounts[i]! })),
+      bytes: merged.bytes,
+    };
   } catch (err) {
     throw toFaxError(err, 'converting the documents');
   } finally {
@@ -184,12 +232,18 @@ async function stageInput(input: ConvertInput, dest: string): Promise<void> {
     const text = head.subarray(0, bytesRead).toString('latin1');
     offset = text.indexOf('%PDF-');
     if (offset < 0) {
-      throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a readable PDF file.`, { detail: { document: input.name } });
+      throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a readable PDF file.`, {
+        detail: { document: input.name },
+      });
     }
     if (offset > 0 && POSTSCRIPT_START.test(text.slice(0, offset))) {
-      throw new FaxError('bad-document', `The document "${shown(input.name)}" is not a plain PDF file: it starts with a PostScript program, which this fax server does not run. Please send it as a normal PDF.`, {
-        detail: { document: input.name, reason: 'postscript before the PDF header', offset },
-      });
+      throw new FaxError(
+        'bad-document',
+        `The document "${shown(input.name)}" is not a plain PDF file: it starts with a PostScript program, which this fax server does not run. Please send it as a normal PDF.`,
+        {
+          detail: { document: input.name, reason: 'postscript before the PDF header', offset },
+        },
+      );
     }
   } finally {
     await fh.close();
@@ -202,7 +256,11 @@ async function stageInput(input: ConvertInput, dest: string): Promise<void> {
 }
 
 /** Run fn over items with at most n at once; resolves when all are done (first rejection re-thrown after). */
-async function mapPool<T, R>(items: T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function mapPool<T, R>(
+  items: T[],
+  n: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array<PromiseSettledResult<R>>(items.length);
   let next = 0;
   async function worker(): Promise<void> {
@@ -229,10 +287,25 @@ function firstFailure<R>(results: PromiseSettledResult<R>[]): unknown {
 const CANCELLED = Symbol('cancelled');
 
 /** A gs run that did not finish normally, as the FaxError to report (or CANCELLED). See lib/exec/verdict.ts. */
-async function classifyFailure(r: ToolResult, doc: number, inputs: ConvertInput[], work: string, budget: Budget): Promise<FaxError | typeof CANCELLED> {
+async function classifyFailure(
+  r: ToolResult,
+  doc: number,
+  inputs: ConvertInput[],
+  work: string,
+  budget: Budget,
+): Promise<FaxError | typeof CANCELLED> {
   const name = shown(inputs[doc]!.name);
-  const detail = { document: inputs[doc]!.name, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, cpuMs: r.cpuMs, gs: summariseGsOutput(r.stdout, r.stderr) };
-  const systemTrouble = looksLikeIoTrouble(r.stdout, r.stderr) || (r.spawnError === undefined && r.killedBy === undefined && (await diskIsLow(work)));
+  const detail = {
+    document: inputs[doc]!.name,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    killedBy: r.killedBy,
+    cpuMs: r.cpuMs,
+    gs: summariseGsOutput(r.stdout, r.stderr),
+  };
+  const systemTrouble =
+    looksLikeIoTrouble(r.stdout, r.stderr) ||
+    (r.spawnError === undefined && r.killedBy === undefined && (await diskIsLow(work)));
   const v = judge(r, systemTrouble);
   switch (v.kind) {
     case 'cancelled':
@@ -243,16 +316,35 @@ async function classifyFailure(r: ToolResult, doc: number, inputs: ConvertInput[
     case 'cpu':
       return cpuError(budget, inputs[doc]!.name);
     case 'not-started':
-      return new FaxError('temporary', `Ghostscript could not be started on the fax server (${v.errno}); the fax will be tried again.`, { detail: { ...detail, errno: v.errno } });
+      return new FaxError(
+        'temporary',
+        `Ghostscript could not be started on the fax server (${v.errno}); the fax will be tried again.`,
+        { detail: { ...detail, errno: v.errno } },
+      );
     case 'signal':
-      if (v.blame === 'system') return new FaxError('temporary', `Ghostscript was stopped (${v.signal}) while converting "${name}"; the fax will be tried again.`, { detail });
-      return new FaxError('bad-document', `The document "${name}" could not be converted (it made the converter crash); it may be damaged.`, { detail });
+      if (v.blame === 'system')
+        return new FaxError(
+          'temporary',
+          `Ghostscript was stopped (${v.signal}) while converting "${name}"; the fax will be tried again.`,
+          { detail },
+        );
+      return new FaxError(
+        'bad-document',
+        `The document "${name}" could not be converted (it made the converter crash); it may be damaged.`,
+        { detail },
+      );
     case 'ok':
     case 'exit':
       if (v.kind === 'exit' && v.blame === 'system') {
-        return new FaxError('temporary', 'The fax server ran out of disk space or memory, or could not write its files, while converting the documents; the fax will be tried again.', { detail });
+        return new FaxError(
+          'temporary',
+          'The fax server ran out of disk space or memory, or could not write its files, while converting the documents; the fax will be tried again.',
+          { detail },
+        );
       }
-      return new FaxError('bad-document', `The document "${name}" could not be converted; it may be damaged.`, { detail });
+      return new FaxError('bad-document', `The document "${name}" could not be converted; it may be damaged.`, {
+        detail,
+      });
   }
 }
 
@@ -284,27 +376,58 @@ async function countAllPages(
     if (own !== undefined && opts.dither !== 'auto') {
       running += own;
       counted++;
-      return { pages: own, screens: Array.from({ length: own }, () => ({ line: opts.dither === 'always', plain: false })) };
+      return {
+        pages: own,
+        screens: Array.from({ length: own }, () => ({ line: opts.dither === 'always', plain: false })),
+      };
     }
     const analysis = `analysis-${i}.pgm`;
-    const args = opts.dither === 'auto' ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages) : buildPageCountArgs(`in-${i}.pdf`);
+    const args =
+      opts.dither === 'auto'
+        ? buildAnalysisArgs(`in-${i}.pdf`, analysis, geometry, opts.maxPages)
+        : buildPageCountArgs(`in-${i}.pdf`);
     const r = await runGhostscript(opts.gs, args, { cwd: work, budget: opts.budget, cancel: cancel.signal });
     const pages = r.ok ? parsePageCount(r.stdout) : undefined;
-    log.info({ step: 'count-pages', document: shown(input.name), pages, own, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, killedBy: r.killedBy });
+    log.info({
+      step: 'count-pages',
+      document: shown(input.name),
+      pages,
+      own,
+      ms: r.wallMs,
+      cpuMs: r.cpuMs,
+      exitCode: r.exitCode,
+      killedBy: r.killedBy,
+    });
     try {
       if (!r.ok) throw await classifyFailure(r, i, inputs, work, opts.budget);
       if (pages === undefined || pages < 1) {
-        throw new FaxError('bad-document', `The document "${shown(input.name)}" could not be read; it may be damaged.`, { detail: { document: input.name, gs: summariseGsOutput(r.stdout, r.stderr) } });
+        throw new FaxError(
+          'bad-document',
+          `The document "${shown(input.name)}" could not be read; it may be damaged.`,
+          { detail: { document: input.name, gs: summariseGsOutput(r.stdout, r.stderr) } },
+        );
       }
       running += pages;
       counted++;
       if (running > opts.maxPages) {
         // Stop counting the rest: the fax is refused anyway.
         const howMany = counted === inputs.length ? `${running}` : `${running} or more`;
-        throw new FaxError('too-large', `The documents make ${howMany} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`, { detail: { pagesSoFar: running, maxPages: opts.maxPages } });
+        throw new FaxError(
+          'too-large',
+          `The documents make ${howMany} fax pages; at most ${opts.maxPages} pages can be sent in one fax.`,
+          { detail: { pagesSoFar: running, maxPages: opts.maxPages } },
+        );
       }
-      const screens = opts.dither === 'auto' ? await chooseScreens(join(work, analysis), pages) : Array.from({ length: pages }, () => ({ line: opts.dither === 'always', plain: false }));
-      if (opts.dither === 'auto') log.info({ step: 'screens', document: shown(input.name), pages: screens.map((p) => (p.line ? 'L' : p.plain ? '-' : 'T')).join('') });
+      const screens =
+        opts.dither === 'auto'
+          ? await chooseScreens(join(work, analysis), pages)
+          : Array.from({ length: pages }, () => ({ line: opts.dither === 'always', plain: false }));
+      if (opts.dither === 'auto')
+        log.info({
+          step: 'screens',
+          document: shown(input.name),
+          pages: screens.map((p) => (p.line ? 'L' : p.plain ? '-' : 'T')).join(''),
+        });
       return { pages, screens };
     } catch (err) {
       cancel.abort();
@@ -330,7 +453,10 @@ async function chooseScreens(pgm: string, pages: number): Promise<PageScreen[]> 
 
 /** The screens of one planned run: its documents' pages, or its page range of one document. */
 function runScreens(run: GsRun, screens: PageScreen[][]): Screens {
-  const pages = run.firstPage !== undefined ? screens[run.docs[0]!]!.slice(run.firstPage - 1, run.lastPage!) : run.docs.flatMap((d) => screens[d]!);
+  const pages =
+    run.firstPage !== undefined
+      ? screens[run.docs[0]!]!.slice(run.firstPage - 1, run.lastPage!)
+      : run.docs.flatMap((d) => screens[d]!);
   return pages.map((p) => p.line);
 }
 
@@ -368,14 +494,37 @@ async function renderAll(
     const where = locateTrouble(r.stdout);
     const blamed = run.docs[Math.max(0, Math.min(where.fileIndex, run.docs.length - 1))] ?? firstDoc;
     // gs exited 0: check the part's structure ourselves (validate.ts structureProblems), no second decode.
-    const problems = r.ok ? await readFile(join(work, output)).then((b) => structureProblems(b, run.pages), (e: unknown) => [String(e)]) : [];
-    log.info({ step: 'render', run: k, speculative: speculative !== undefined, documents: run.docs.map((d) => shown(inputs[d]!.name)), first: run.firstPage, last: run.lastPage, pages: run.pages, ms: r.wallMs, cpuMs: r.cpuMs, exitCode: r.exitCode, signal: r.signal, killedBy: r.killedBy, problems: problems.slice(0, 3) });
+    const problems = r.ok
+      ? await readFile(join(work, output)).then(
+          (b) => structureProblems(b, run.pages),
+          (e: unknown) => [String(e)],
+        )
+      : [];
+    log.info({
+      step: 'render',
+      run: k,
+      speculative: speculative !== undefined,
+      documents: run.docs.map((d) => shown(inputs[d]!.name)),
+      first: run.firstPage,
+      last: run.lastPage,
+      pages: run.pages,
+      ms: r.wallMs,
+      cpuMs: r.cpuMs,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      killedBy: r.killedBy,
+      problems: problems.slice(0, 3),
+    });
     if (r.ok && problems.length === 0) return join(work, output);
     // A page's strip cut short: our output is wrong, not the document ('internal'). Missing pages or an
     // unreadable file fall through to the document's fault, as gs's own "page will be missing" does.
     if (r.ok && problems.every((p) => p.startsWith('page '))) {
       cancel.abort();
-      throw new FaxError('internal', 'The converted fax failed its final check on the fax server; it will be tried again.', { detail: { file: output, problems: problems.slice(0, 10) } });
+      throw new FaxError(
+        'internal',
+        'The converted fax failed its final check on the fax server; it will be tried again.',
+        { detail: { file: output, problems: problems.slice(0, 10) } },
+      );
     }
     cancel.abort();
     if (r.ok) {
@@ -401,7 +550,15 @@ interface SpeculativeRender {
 }
 
 /** The runs planned for these page counts, rendered with one screen on every page before the screens are known. */
-function startSpeculativeRender(counts: number[], inputs: ConvertInput[], work: string, opts: ConvertOptions, geometry: ReturnType<typeof faxGeometry>, workers: number, log: Logger): SpeculativeRender {
+function startSpeculativeRender(
+  counts: number[],
+  inputs: ConvertInput[],
+  work: string,
+  opts: ConvertOptions,
+  geometry: ReturnType<typeof faxGeometry>,
+  workers: number,
+  log: Logger,
+): SpeculativeRender {
   const cancel = new AbortController();
   const runs = planRuns(counts, workers);
   const line = runs.length === 1;

@@ -37,7 +37,8 @@ const HEADER_SIZE = 9.5;
 /** Tidy mail text for printing: LF line ends, tabs to spaces, no control characters, bounded length. */
 export function prepareBodyText(text: string, max = MAX_RENDER_CHARS): string {
   let s = text.replace(/\r\n?/g, '\n');
-  if (s.length > max) s = `${s.slice(0, max)}\n\n[… the rest of the mail text (${s.length - max} characters) was cut …]`;
+  if (s.length > max)
+    s = `${s.slice(0, max)}\n\n[… the rest of the mail text (${s.length - max} characters) was cut …]`;
   s = s
     .split('\n')
     .map((line) => {
@@ -77,14 +78,23 @@ async function usableFont(path: string): Promise<boolean> {
 }
 
 /** Render `text` (and the header) to a PDF file at `out`. Returns the number of pages. */
-export async function renderBodyPdf(text: string, header: BodyHeader, out: string, opts: BodyPageOptions): Promise<{ pages: number; embeddedFont: boolean }> {
+export async function renderBodyPdf(
+  text: string,
+  header: BodyHeader,
+  out: string,
+  opts: BodyPageOptions,
+): Promise<{ pages: number; embeddedFont: boolean }> {
   const paper = PAPER_POINTS[opts.paper];
   const margin = 20 * MM;
   const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
   const doc = new PDFDocument({
     size: [paper.width, paper.height],
     margins: { top: margin, bottom: margin, left: margin, right: margin },
-    info: { Title: header.subject ? header.subject.slice(0, 200) : 'Mail text', Producer: 'faxmail', Creator: 'faxmail' },
+    info: {
+      Title: header.subject ? header.subject.slice(0, 200) : 'Mail text',
+      Producer: 'faxmail',
+      Creator: 'faxmail',
+    },
     autoFirstPage: true,
     compress: true,
   });
@@ -101,7 +111,8 @@ export async function renderBodyPdf(text: string, header: BodyHeader, out: strin
     doc.font('Helvetica');
   }
   // Helvetica is WinAnsi only: show what it cannot draw as '?' rather than as wrong letters.
-  const printable = (s: string): string => (embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?'));
+  const printable = (s: string): string =>
+    embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?');
   let pages = 1;
   doc.on('pageAdded', () => (pages += 1));
   const sink = createWriteStream(out, { flags: 'wx', mode: 0o600 });
@@ -116,7 +127,12 @@ export async function renderBodyPdf(text: string, header: BodyHeader, out: strin
     doc.fontSize(HEADER_SIZE).fillColor('black');
     for (const [k, v] of lines) doc.text(printable(`${k}: ${prepareBodyText(v, 500).replace(/\n/g, ' ')}`), { width });
     const y = doc.y + 4;
-    doc.moveTo(margin, y).lineTo(paper.width - margin, y).lineWidth(0.8).strokeColor('black').stroke();
+    doc
+      .moveTo(margin, y)
+      .lineTo(paper.width - margin, y)
+      .lineWidth(0.8)
+      .strokeColor('black')
+      .stroke();
     doc.x = margin;
     doc.y = y + 10;
   }

@@ -72,7 +72,11 @@ export function coverText(value: string, max: number): string {
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  return Array.from(flat).length > max ? `${Array.from(flat).slice(0, max - 1).join('')}…` : flat;
+  return Array.from(flat).length > max
+    ? `${Array.from(flat)
+        .slice(0, max - 1)
+        .join('')}…`
+    : flat;
 }
 
 /** The note: tidied like the body page (tabs, control characters), no direction overrides, bounded. Pure. */
@@ -134,7 +138,8 @@ export function layoutCover(rendered: string): CoverLine[] {
     if (literalPrefix.startsWith('## ')) out.push({ kind: 'subtitle', text: text.slice(3).trim() });
     else if (literalPrefix.startsWith('# ')) out.push({ kind: 'title', text: text.slice(2).trim() });
     else if (whole && text.trim() === '---') out.push({ kind: 'rule' });
-    else if (literalBar >= 0) out.push({ kind: 'row', label: text.slice(0, literalBar).trim(), value: text.slice(literalBar + 1).trim() });
+    else if (literalBar >= 0)
+      out.push({ kind: 'row', label: text.slice(0, literalBar).trim(), value: text.slice(literalBar + 1).trim() });
     else if (text.trim() === '') out.push({ kind: 'gap' });
     else out.push({ kind: 'text', text: text.replace(/\s+$/, '') });
   }
@@ -172,7 +177,11 @@ const SIZES = { title: 26, subtitle: 14, row: 12, text: 11 };
  * Draw the cover page; with `out` undefined nothing is written (to learn whether the note fits).
  * Always exactly one page.
  */
-export async function renderCoverPdf(info: CoverInfo, out: string | undefined, opts: CoverOptions): Promise<CoverResult> {
+export async function renderCoverPdf(
+  info: CoverInfo,
+  out: string | undefined,
+  opts: CoverOptions,
+): Promise<CoverResult> {
   const lines = await coverLines(info, opts);
   const paper = PAPER_POINTS[opts.paper];
   const margin = 20 * MM;
@@ -195,7 +204,8 @@ export async function renderCoverPdf(info: CoverInfo, out: string | undefined, o
   } else {
     doc.font('Helvetica');
   }
-  const printable = (s: string): string => (embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?'));
+  const printable = (s: string): string =>
+    embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?');
   const sink = out ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : undefined;
   if (sink) doc.pipe(sink);
   const width = paper.width - 2 * margin;
@@ -224,7 +234,10 @@ export async function renderCoverPdf(info: CoverInfo, out: string | undefined, o
         doc.fontSize(SIZES.row);
         const label = printable(line.label);
         const value = printable(line.value);
-        const h = Math.max(doc.heightOfString(label, { width: labelWidth - 6 }), doc.heightOfString(value || ' ', { width: width - labelWidth }));
+        const h = Math.max(
+          doc.heightOfString(label, { width: labelWidth - 6 }),
+          doc.heightOfString(value || ' ', { width: width - labelWidth }),
+        );
         const room = bottom - y;
         if (h > room) cut = true;
         doc.text(label, margin, y, { width: labelWidth - 6, height: room, ellipsis: true });
@@ -234,7 +247,11 @@ export async function renderCoverPdf(info: CoverInfo, out: string | undefined, o
       }
       case 'rule':
         y += 4;
-        doc.moveTo(margin, y).lineTo(margin + width, y).lineWidth(0.8).stroke();
+        doc
+          .moveTo(margin, y)
+          .lineTo(margin + width, y)
+          .lineWidth(0.8)
+          .stroke();
         y += 12;
         break;
       case 'gap':

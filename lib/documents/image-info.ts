@@ -127,7 +127,15 @@ function expectedPngBytes(h: PngHeader): number {
   const rowBytes = (w: number): number => (w === 0 ? 0 : 1 + Math.ceil((w * bpp) / 8));
   if (h.interlace === 0) return h.height * rowBytes(h.width);
   // Adam7 passes: start x, start y, step x, step y.
-  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ] as const;
   let total = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const w = Math.max(0, Math.ceil((h.width - x0) / dx));
@@ -151,11 +159,19 @@ export function readPngInfo(buf: Buffer): ImageInfo & { header: PngHeader; idat:
     const type = buf.toString('latin1', pos + 4, pos + 8);
     if (pos + 12 + len > buf.length) throw new ImageDamaged(`the PNG is cut off inside its ${type} chunk`);
     const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (crc32(buf.subarray(pos + 4, pos + 8 + len)) !== buf.readUInt32BE(pos + 8 + len)) throw new ImageDamaged(`the PNG's ${type} chunk is damaged (CRC)`);
+    if (crc32(buf.subarray(pos + 4, pos + 8 + len)) !== buf.readUInt32BE(pos + 8 + len))
+      throw new ImageDamaged(`the PNG's ${type} chunk is damaged (CRC)`);
     if (type === 'IHDR') {
       if (len < 13) throw new ImageDamaged('short PNG header');
-      header = { width: data.readUInt32BE(0), height: data.readUInt32BE(4), bitDepth: data[8]!, colorType: data[9]!, interlace: data[12]! };
-      if (header.width === 0 || header.height === 0 || !(header.colorType in CHANNELS) || header.interlace > 1) throw new ImageDamaged('invalid PNG header');
+      header = {
+        width: data.readUInt32BE(0),
+        height: data.readUInt32BE(4),
+        bitDepth: data[8]!,
+        colorType: data[9]!,
+        interlace: data[12]!,
+      };
+      if (header.width === 0 || header.height === 0 || !(header.colorType in CHANNELS) || header.interlace > 1)
+        throw new ImageDamaged('invalid PNG header');
     } else if (type === 'pHYs' && len >= 9 && data[8] === 1) {
       dpi = { x: data.readUInt32BE(0) * 0.0254, y: data.readUInt32BE(4) * 0.0254 };
     } else if (type === 'IDAT') {
@@ -167,7 +183,13 @@ export function readPngInfo(buf: Buffer): ImageInfo & { header: PngHeader; idat:
   }
   if (!header) throw new ImageDamaged('the PNG has no header');
   if (idat.length === 0) throw new ImageDamaged('the PNG has no image data');
-  const info: ImageInfo & { header: PngHeader; idat: Buffer[] } = { width: header.width, height: header.height, orientation: 1, header, idat };
+  const info: ImageInfo & { header: PngHeader; idat: Buffer[] } = {
+    width: header.width,
+    height: header.height,
+    orientation: 1,
+    header,
+    idat,
+  };
   if (dpi) info.dpi = dpi;
   return info;
 }

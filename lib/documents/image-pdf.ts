@@ -21,17 +21,29 @@ import { placeImage, type Placement } from './page-geometry.js';
 export const MAX_IMAGE_PIXELS = 50_000_000;
 
 /** Check a picture and work out its page; throws FaxError naming `name`. */
-export async function planImage(buf: Buffer, kind: 'jpeg' | 'png', name: string, paper: Paper): Promise<{ info: ImageInfo; placement: Placement }> {
+export async function planImage(
+  buf: Buffer,
+  kind: 'jpeg' | 'png',
+  name: string,
+  paper: Paper,
+): Promise<{ info: ImageInfo; placement: Placement }> {
   let info: ImageInfo;
   try {
     // Headers first (cheap), the size limit, then the PNG's whole pixel stream.
     info = kind === 'jpeg' ? readJpegInfo(buf) : readPngInfo(buf);
     if (info.width * info.height > MAX_IMAGE_PIXELS) {
-      throw new FaxError('too-large', `The picture "${name}" is too large (${info.width} x ${info.height} pixels); please send a smaller picture or a PDF.`);
+      throw new FaxError(
+        'too-large',
+        `The picture "${name}" is too large (${info.width} x ${info.height} pixels); please send a smaller picture or a PDF.`,
+      );
     }
     if (kind === 'png') info = await checkPng(buf);
   } catch (err) {
-    if (err instanceof ImageDamaged) throw new FaxError('bad-document', `The attachment "${name}" is damaged and cannot be faxed.`, { cause: err, detail: { reason: err.message } });
+    if (err instanceof ImageDamaged)
+      throw new FaxError('bad-document', `The attachment "${name}" is damaged and cannot be faxed.`, {
+        cause: err,
+        detail: { reason: err.message },
+      });
     throw err;
   }
   const turned = info.orientation > 4;
@@ -46,7 +58,13 @@ export async function planImage(buf: Buffer, kind: 'jpeg' | 'png', name: string,
  * it shows as EXIF `orientation` says, filling the box at (x, y) of the displayed size: [a, b, c, d, e, f]
  * maps (u, v) on the stored picture to (a u + c v + e, b u + d v + f). Pure.
  */
-export function orientationTransform(orientation: number, x: number, y: number, sw: number, sh: number): [number, number, number, number, number, number] {
+export function orientationTransform(
+  orientation: number,
+  x: number,
+  y: number,
+  sw: number,
+  sh: number,
+): [number, number, number, number, number, number] {
   switch (orientation) {
     case 2: // mirrored left-right
       return [-1, 0, 0, 1, x + sw, y];
@@ -78,13 +96,23 @@ function drawOriented(doc: PDFKit.PDFDocument, buf: Buffer, p: Placement, orient
   doc.save();
   doc.transform(...orientationTransform(orientation, p.x, p.y, sw, sh));
   // ignoreOrientation: pdfkit must not turn it a second time (its typings lack the option pdfkit has).
-  const options: PDFKit.Mixins.ImageOption & { ignoreOrientation: boolean } = { width: sw, height: sh, ignoreOrientation: true };
+  const options: PDFKit.Mixins.ImageOption & { ignoreOrientation: boolean } = {
+    width: sw,
+    height: sh,
+    ignoreOrientation: true,
+  };
   doc.image(buf, 0, 0, options);
   doc.restore();
 }
 
 /** Write the picture at `src` as a one-page PDF at `out`. */
-export async function imageToPdf(src: string, out: string, kind: 'jpeg' | 'png', name: string, paper: Paper): Promise<void> {
+export async function imageToPdf(
+  src: string,
+  out: string,
+  kind: 'jpeg' | 'png',
+  name: string,
+  paper: Paper,
+): Promise<void> {
   let buf: Buffer;
   try {
     buf = await readFile(src);
@@ -93,7 +121,11 @@ export async function imageToPdf(src: string, out: string, kind: 'jpeg' | 'png',
   }
   const { info, placement: p } = await planImage(buf, kind, name, paper);
   const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
-  const doc = new PDFDocument({ autoFirstPage: false, compress: true, info: { Title: name.slice(0, 200), Producer: 'faxmail', Creator: 'faxmail' } });
+  const doc = new PDFDocument({
+    autoFirstPage: false,
+    compress: true,
+    info: { Title: name.slice(0, 200), Producer: 'faxmail', Creator: 'faxmail' },
+  });
   const sink = createWriteStream(out, { flags: 'wx', mode: 0o600 });
   doc.pipe(sink);
   doc.addPage({ size: [p.pageWidth, p.pageHeight], margin: 0 });
@@ -103,10 +135,14 @@ export async function imageToPdf(src: string, out: string, kind: 'jpeg' | 'png',
     // pdfkit throws strings and Errors for variants its decoder does not handle.
     doc.end();
     await finished(sink).catch(() => undefined);
-    throw new FaxError('bad-document', `The picture "${name}" is in a form this fax server cannot read; please send it as a PDF or a JPEG.`, {
-      cause: err,
-      detail: { reason: err instanceof Error ? err.message : String(err) },
-    });
+    throw new FaxError(
+      'bad-document',
+      `The picture "${name}" is in a form this fax server cannot read; please send it as a PDF or a JPEG.`,
+      {
+        cause: err,
+        detail: { reason: err instanceof Error ? err.message : String(err) },
+      },
+    );
   }
   doc.end();
   try {

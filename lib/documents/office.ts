@@ -26,7 +26,18 @@ import type { ToolLimits } from './tools.js';
 
 /** LibreOffice's arguments: convert `input` to PDF in `outDir` with the profile in `profileDir`. */
 export function sofficeArgs(input: string, outDir: string, profileDir: string): string[] {
-  return ['--headless', '--norestore', '--nolockcheck', '--nodefault', `-env:UserInstallation=file://${encodeURI(profileDir)}`, '--convert-to', 'pdf', '--outdir', outDir, input];
+  return [
+    '--headless',
+    '--norestore',
+    '--nolockcheck',
+    '--nodefault',
+    `-env:UserInstallation=file://${encodeURI(profileDir)}`,
+    '--convert-to',
+    'pdf',
+    '--outdir',
+    outDir,
+    input,
+  ];
 }
 
 /** Where LibreOffice writes the PDF for `input`. */
@@ -47,7 +58,10 @@ export const PROFILE_SETTINGS: readonly { path: string; name: string; value: str
 
 /** The text of the profile's registrymodifications.xcu. Pure. */
 export function profileXcu(): string {
-  const items = PROFILE_SETTINGS.map((s) => `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`);
+  const items = PROFILE_SETTINGS.map(
+    (s) =>
+      `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
+  );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
@@ -83,7 +97,13 @@ async function isPdf(path: string): Promise<boolean> {
  * directory of this conversion: the profile, HOME, TMPDIR and the output go there. `limits`: the run's
  * Budget (sendfax), or a wall-clock limit of its own in seconds. Returns the PDF's path.
  */
-export async function officeToPdf(soffice: string, input: string, workDir: string, name: string, limits: number | ToolLimits): Promise<OfficeRun> {
+export async function officeToPdf(
+  soffice: string,
+  input: string,
+  workDir: string,
+  name: string,
+  limits: number | ToolLimits,
+): Promise<OfficeRun> {
   const own: ToolLimits = typeof limits === 'number' ? { timeoutMs: limits * 1000 } : limits;
   const outDir = join(workDir, 'out');
   const profile = join(workDir, 'profile');
@@ -103,24 +123,51 @@ export async function officeToPdf(soffice: string, input: string, workDir: strin
     ...(own.timeoutMs !== undefined ? { timeoutMs: own.timeoutMs } : {}),
   });
   const v = judge(result);
-  const detail = { tool: 'soffice', exit: result.exitCode, signal: result.signal, killedBy: result.killedBy, ms: result.wallMs, cpuMs: result.cpuMs, output: oneLine(`${result.stdout} ${result.stderr}`, 400) };
+  const detail = {
+    tool: 'soffice',
+    exit: result.exitCode,
+    signal: result.signal,
+    killedBy: result.killedBy,
+    ms: result.wallMs,
+    cpuMs: result.cpuMs,
+    output: oneLine(`${result.stdout} ${result.stderr}`, 400),
+  };
   switch (v.kind) {
     case 'ok':
       break;
     case 'not-started':
-      throw new FaxError('temporary', `LibreOffice could not be started (${oneLine(v.errno, 100)}); the fax will be tried again.`, { detail });
+      throw new FaxError(
+        'temporary',
+        `LibreOffice could not be started (${oneLine(v.errno, 100)}); the fax will be tried again.`,
+        { detail },
+      );
     case 'deadline':
-      throw own.budget ? deadlineError(own.budget) : new FaxError('temporary', 'The fax server is too busy right now; the fax will be tried again.', { detail });
+      throw own.budget
+        ? deadlineError(own.budget)
+        : new FaxError('temporary', 'The fax server is too busy right now; the fax will be tried again.', { detail });
     case 'cpu':
       if (own.budget) throw cpuError(own.budget, name);
-      throw new FaxError('bad-document', `The document "${name}" needs too much computing time to convert and cannot be faxed; please send it as a PDF.`, { detail });
+      throw new FaxError(
+        'bad-document',
+        `The document "${name}" needs too much computing time to convert and cannot be faxed; please send it as a PDF.`,
+        { detail },
+      );
     case 'timeout':
-      throw new FaxError('bad-document', `The document "${name}" took longer than ${Math.round((own.timeoutMs ?? 0) / 1000)} seconds to convert and cannot be faxed; please send it as a PDF.`, { detail });
+      throw new FaxError(
+        'bad-document',
+        `The document "${name}" took longer than ${Math.round((own.timeoutMs ?? 0) / 1000)} seconds to convert and cannot be faxed; please send it as a PDF.`,
+        { detail },
+      );
     case 'cancelled':
       throw new FaxError('temporary', 'LibreOffice was stopped; the fax will be tried again.', { detail });
     case 'signal':
     case 'exit':
-      if (v.blame === 'system') throw new FaxError('temporary', 'The fax server ran out of memory or disk space while converting an office document; the fax will be tried again.', { detail });
+      if (v.blame === 'system')
+        throw new FaxError(
+          'temporary',
+          'The fax server ran out of memory or disk space while converting an office document; the fax will be tried again.',
+          { detail },
+        );
       throw damaged(name, detail);
   }
   const pdf = sofficeOutput(input, outDir);
@@ -132,5 +179,9 @@ export async function officeToPdf(soffice: string, input: string, workDir: strin
 }
 
 function damaged(name: string, detail: Record<string, unknown>): FaxError {
-  return new FaxError('bad-document', `The document "${name}" could not be converted for faxing; it may be damaged. Please send it as a PDF.`, { detail });
+  return new FaxError(
+    'bad-document',
+    `The document "${name}" could not be converted for faxing; it may be damaged. Please send it as a PDF.`,
+    { detail },
+  );
 }

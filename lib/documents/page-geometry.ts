@@ -31,7 +31,12 @@ const MAX_DPI = 2400;
  * that fits; otherwise (no metadata, or bigger than the page) it is scaled to fill the page, aspect
  * kept. The image is centred.
  */
-export function placeImage(pixelWidth: number, pixelHeight: number, dpi: { x: number; y: number } | undefined, paper: Paper): Placement {
+export function placeImage(
+  pixelWidth: number,
+  pixelHeight: number,
+  dpi: { x: number; y: number } | undefined,
+  paper: Paper,
+): Placement {
   const useDpi = dpi && dpi.x >= MIN_DPI && dpi.x <= MAX_DPI && dpi.y >= MIN_DPI && dpi.y <= MAX_DPI;
   // Natural size in points; without metadata only the aspect ratio matters.
   const natW = useDpi ? (pixelWidth / dpi.x) * 72 : pixelWidth;

@@ -56,7 +56,14 @@ export function bodyTextOf(msg: Pick<ParsedMessage, 'text' | 'html'>): string {
 }
 
 /** Replace each winmail.dat part by the files it holds (tnef configured). */
-async function expandTnef(parts: MimePart[], kinds: (DocKind | undefined)[], workDir: string, config: Readonly<Config>, budget: Budget, log: Logger): Promise<void> {
+async function expandTnef(
+  parts: MimePart[],
+  kinds: (DocKind | undefined)[],
+  workDir: string,
+  config: Readonly<Config>,
+  budget: Budget,
+  log: Logger,
+): Promise<void> {
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     // Only real TNEF bytes are unpacked; a "winmail.dat" that is not TNEF is named as not unpackable.
@@ -93,17 +100,37 @@ function noDocumentSentence(skipped: SkippedPart[], bodyWanted: boolean): string
 }
 
 /** Turn a parsed mail into PDFs for Ghostscript (see the header comment). */
-export async function prepareDocuments(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone?: boolean; budget?: Budget }, log: Logger): Promise<PreparedDocuments> {
+export async function prepareDocuments(
+  msg: ParsedMessage,
+  workDir: string,
+  config: Readonly<Config>,
+  opts: { body: boolean; allowNone?: boolean; budget?: Budget },
+  log: Logger,
+): Promise<PreparedDocuments> {
   // The run's limits; a caller without one (tests) gets the configured limits from now on.
   const own = opts.budget ? undefined : createBudget(config.fax.time_limit, config.fax.convert_timeout);
   try {
-    return await prepare(msg, workDir, config, { body: opts.body, allowNone: opts.allowNone === true }, (opts.budget ?? own)!, log);
+    return await prepare(
+      msg,
+      workDir,
+      config,
+      { body: opts.body, allowNone: opts.allowNone === true },
+      (opts.budget ?? own)!,
+      log,
+    );
   } finally {
     own?.dispose();
   }
 }
 
-async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Config>, opts: { body: boolean; allowNone: boolean }, budget: Budget, log: Logger): Promise<PreparedDocuments> {
+async function prepare(
+  msg: ParsedMessage,
+  workDir: string,
+  config: Readonly<Config>,
+  opts: { body: boolean; allowNone: boolean },
+  budget: Budget,
+  log: Logger,
+): Promise<PreparedDocuments> {
   const docsDir = join(workDir, 'docs');
   try {
     await mkdir(docsDir, { recursive: true });
@@ -111,30 +138,51 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
     throw toFaxError(err, 'preparing the documents');
   }
   const parts = [...msg.parts];
-  const kinds = await Promise.all(parts.map((p) => sniffFile(p.path).catch((err: unknown) => Promise.reject(toFaxError(err, 'reading an attachment')))));
+  const kinds = await Promise.all(
+    parts.map((p) =>
+      sniffFile(p.path).catch((err: unknown) => Promise.reject(toFaxError(err, 'reading an attachment'))),
+    ),
+  );
   if (config.paths.tnef) await expandTnef(parts, kinds, workDir, config, budget, log);
 
-  const sel = selectDocuments(parts, kinds, { minImageBytes: config.fax.min_image_bytes, officeAvailable: config.paths.libreoffice !== '', tnefAvailable: config.paths.tnef !== '' });
-  for (const s of sel.ignored) log.info({ step: 'select', name: s.name.slice(0, 80), type: s.contentType, reason: s.reason }, 'part ignored');
-  for (const s of sel.skipped) log.info({ step: 'select', name: s.name.slice(0, 80), type: s.contentType, reason: s.reason }, 'part skipped');
+  const sel = selectDocuments(parts, kinds, {
+    minImageBytes: config.fax.min_image_bytes,
+    officeAvailable: config.paths.libreoffice !== '',
+    tnefAvailable: config.paths.tnef !== '',
+  });
+  for (const s of sel.ignored)
+    log.info({ step: 'select', name: s.name.slice(0, 80), type: s.contentType, reason: s.reason }, 'part ignored');
+  for (const s of sel.skipped)
+    log.info({ step: 'select', name: s.name.slice(0, 80), type: s.contentType, reason: s.reason }, 'part skipped');
   const damaged = sel.damaged[0];
   if (damaged) {
-    log.info({ step: 'select', name: damaged.name.slice(0, 80), type: damaged.contentType, reason: damaged.reason }, 'damaged document');
-    throw new FaxError('bad-document', `The attachment "${damaged.name}" is damaged and cannot be faxed.`, { detail: { reason: damaged.reason } });
+    log.info(
+      { step: 'select', name: damaged.name.slice(0, 80), type: damaged.contentType, reason: damaged.reason },
+      'damaged document',
+    );
+    throw new FaxError('bad-document', `The attachment "${damaged.name}" is damaged and cannot be faxed.`, {
+      detail: { reason: damaged.reason },
+    });
   }
   if (sel.documents.length > config.fax.max_documents) {
-    throw new FaxError('too-large', `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed in one mail.`);
+    throw new FaxError(
+      'too-large',
+      `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed in one mail.`,
+    );
   }
   const bodyText = opts.body ? bodyTextOf(msg) : '';
   // allowNone: a cover page with the mail text as its note is a fax on its own.
-  if (sel.documents.length === 0 && bodyText === '' && !opts.allowNone) throw new FaxError('no-document', noDocumentSentence(sel.skipped, opts.body));
+  if (sel.documents.length === 0 && bodyText === '' && !opts.allowNone)
+    throw new FaxError('no-document', noDocumentSentence(sel.skipped, opts.body));
 
   const documents: PreparedDocument[] = [];
   const pdfPath = (n: number): string => join(docsDir, `${String(n).padStart(2, '0')}-doc.pdf`);
   if (bodyText !== '') {
     const pdf = pdfPath(0);
     const from = msg.from ? (msg.from.name ? `${msg.from.name} <${msg.from.address}>` : msg.from.address) : '';
-    const header: { from?: string; subject?: string; date?: Date } = { subject: parseSubjectOptions(msg.subject).subject };
+    const header: { from?: string; subject?: string; date?: Date } = {
+      subject: parseSubjectOptions(msg.subject).subject,
+    };
     if (from) header.from = from;
     if (msg.date) header.date = msg.date;
     const r = await renderBodyPdf(bodyText, header, pdf, { paper: config.fax.paper, fontPath: config.paths.body_font });
@@ -167,7 +215,9 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
           // extension, so give it a hard link with our own name and the sender's extension.
           const dir = join(workDir, `office-${String(n).padStart(2, '0')}`);
           // LibreOffice shares the run's deadline (75) and CPU allowance (65) with the other converters.
-          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, { budget });
+          const r = await officeToPdf(config.paths.libreoffice, await officeInput(d.part, dir), dir, d.name, {
+            budget,
+          });
           pdf = r.pdf;
           log.info({ step: 'office', n, ms: r.result.wallMs, cpuMs: r.result.cpuMs }, 'office document converted');
           break;
@@ -177,7 +227,10 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
       throw toFaxError(err, `converting "${d.name}"`);
     }
     const bytes = (await stat(pdf)).size;
-    log.info({ step: 'document', n, kind: d.kind, name: d.name.slice(0, 80), bytes, ms: Date.now() - t0 }, 'document prepared');
+    log.info(
+      { step: 'document', n, kind: d.kind, name: d.name.slice(0, 80), bytes, ms: Date.now() - t0 },
+      'document prepared',
+    );
     documents.push({ name: d.name, kind: d.kind, source: d.part.path, pdf, bytes });
   }
   return { documents, skipped: sel.skipped, ignored: sel.ignored };
@@ -185,7 +238,11 @@ async function prepare(msg: ParsedMessage, workDir: string, config: Readonly<Con
 
 /** tiff2rgba has no config key: it ships with tiff2pdf (libtiff-tools), so it is looked for beside it. */
 function tiffTools(config: Readonly<Config>): { tiff2pdf: string; tiffinfo: string; tiff2rgba: string } {
-  return { tiff2pdf: config.paths.tiff2pdf, tiffinfo: config.paths.tiffinfo, tiff2rgba: join(dirname(config.paths.tiff2pdf), 'tiff2rgba') };
+  return {
+    tiff2pdf: config.paths.tiff2pdf,
+    tiffinfo: config.paths.tiffinfo,
+    tiff2rgba: join(dirname(config.paths.tiff2pdf), 'tiff2rgba'),
+  };
 }
 
 /**

@@ -101,7 +101,13 @@ const EXT_KIND: Readonly<Record<string, DocKind>> = {
   odp: 'office',
 };
 
-const EXT_LABEL: Readonly<Record<SelectedKind, string>> = { pdf: 'pdf', tiff: 'tif', jpeg: 'jpg', png: 'png', office: 'doc' };
+const EXT_LABEL: Readonly<Record<SelectedKind, string>> = {
+  pdf: 'pdf',
+  tiff: 'tif',
+  jpeg: 'jpg',
+  png: 'png',
+  office: 'doc',
+};
 
 /** Is this (lower-case) extension one of the office formats above? */
 export function isOfficeExtension(ext: string): boolean {
@@ -123,7 +129,11 @@ const QUIET_TYPES = new Set([
 export function claimedKind(part: Pick<MimePart, 'contentType' | 'filename'>): DocKind | undefined {
   const byType = TYPE_KIND[part.contentType];
   if (byType) return byType;
-  if (part.contentType.startsWith('application/vnd.openxmlformats-officedocument.') || part.contentType.startsWith('application/vnd.oasis.opendocument.')) return 'office';
+  if (
+    part.contentType.startsWith('application/vnd.openxmlformats-officedocument.') ||
+    part.contentType.startsWith('application/vnd.oasis.opendocument.')
+  )
+    return 'office';
   const ext = extensionOf(part.filename);
   if (ext === 'dat') return part.filename.toLowerCase() === 'winmail.dat' ? 'tnef' : undefined;
   return EXT_KIND[ext];
@@ -135,7 +145,11 @@ function isInlineImage(part: MimePart): boolean {
 }
 
 /** Sort the parts of a mail into documents, skipped, ignored and damaged, keeping MIME order. */
-export function selectDocuments(parts: readonly MimePart[], kinds: readonly (DocKind | undefined)[], opts: SelectOptions): Selection {
+export function selectDocuments(
+  parts: readonly MimePart[],
+  kinds: readonly (DocKind | undefined)[],
+  opts: SelectOptions,
+): Selection {
   const out: Selection = { documents: [], skipped: [], ignored: [], damaged: [] };
   parts.forEach((part, i) => {
     const sniffed = kinds[i];
@@ -158,11 +172,16 @@ export function selectDocuments(parts: readonly MimePart[], kinds: readonly (Doc
       return;
     }
     if (!sniffed && claimed && FAXABLE.has(claimed)) {
-      out.damaged.push(entry(part.size === 0 ? 'the file is empty' : `the file is not a valid ${claimed.toUpperCase()} file`));
+      out.damaged.push(
+        entry(part.size === 0 ? 'the file is empty' : `the file is not a valid ${claimed.toUpperCase()} file`),
+      );
       return;
     }
     if (kind === 'office') {
-      if (!opts.officeAvailable) out.skipped.push(entry('office documents (Word, Excel, ...) cannot be converted on this fax server; please send a PDF'));
+      if (!opts.officeAvailable)
+        out.skipped.push(
+          entry('office documents (Word, Excel, ...) cannot be converted on this fax server; please send a PDF'),
+        );
       // Only bytes that look like an office file reach LibreOffice: it imports anything else as plain text,
       // and would fax a damaged .xlsx as pages of garbage.
       else if (sniffed === 'office') out.documents.push({ part, kind: 'office', name });
@@ -171,7 +190,11 @@ export function selectDocuments(parts: readonly MimePart[], kinds: readonly (Doc
     }
     if (kind === 'tnef') {
       out.skipped.push(
-        entry(opts.tnefAvailable ? "Outlook's winmail.dat could not be unpacked" : "Outlook's winmail.dat cannot be unpacked on this fax server; please send the mail in HTML or plain-text format"),
+        entry(
+          opts.tnefAvailable
+            ? "Outlook's winmail.dat could not be unpacked"
+            : "Outlook's winmail.dat cannot be unpacked on this fax server; please send the mail in HTML or plain-text format",
+        ),
       );
       return;
     }
@@ -185,9 +208,15 @@ function reasonForUnsupported(part: MimePart): string {
   const ext = extensionOf(part.filename);
   const t = part.contentType;
   if (t === 'message/rfc822') return 'forwarded mails nested this deeply are not opened';
-  if (ext === 'zip' || t === 'application/zip' || t === 'application/x-zip-compressed') return 'ZIP archives cannot be faxed; please attach the documents themselves';
-  if (['exe', 'com', 'bat', 'cmd', 'scr', 'msi', 'js', 'vbs', 'ps1', 'jar'].includes(ext) || t === 'application/x-msdownload') return 'programs cannot be faxed';
-  if (t.startsWith('image/')) return `${ext ? ext.toUpperCase() : t.slice(6).toUpperCase()} images cannot be faxed; please send PDF, TIFF, JPEG or PNG`;
+  if (ext === 'zip' || t === 'application/zip' || t === 'application/x-zip-compressed')
+    return 'ZIP archives cannot be faxed; please attach the documents themselves';
+  if (
+    ['exe', 'com', 'bat', 'cmd', 'scr', 'msi', 'js', 'vbs', 'ps1', 'jar'].includes(ext) ||
+    t === 'application/x-msdownload'
+  )
+    return 'programs cannot be faxed';
+  if (t.startsWith('image/'))
+    return `${ext ? ext.toUpperCase() : t.slice(6).toUpperCase()} images cannot be faxed; please send PDF, TIFF, JPEG or PNG`;
   if (t.startsWith('text/')) return 'text files cannot be faxed; put the text in the mail and add +body to the subject';
   return 'this type of file cannot be faxed; please send PDF, TIFF, JPEG or PNG';
 }

@@ -25,7 +25,16 @@ export interface ToolLimits {
  * Run one converter; resolve its stdout when it succeeded, else throw the FaxError its verdict calls for.
  * `damaged` is the sentence for a document the tool could not handle.
  */
-async function convertWith(tool: ToolName, program: string, args: string[], workDir: string, what: string, name: string, limits: ToolLimits, damaged: (detail?: Record<string, unknown>) => FaxError): Promise<string> {
+async function convertWith(
+  tool: ToolName,
+  program: string,
+  args: string[],
+  workDir: string,
+  what: string,
+  name: string,
+  limits: ToolLimits,
+  damaged: (detail?: Record<string, unknown>) => FaxError,
+): Promise<string> {
   const r = await runTool({
     tool,
     program,
@@ -42,18 +51,31 @@ async function convertWith(tool: ToolName, program: string, args: string[], work
     case 'ok':
       return r.stdout;
     case 'not-started':
-      throw new FaxError('temporary', `The ${what} could not be started on the fax server (${v.errno}); the fax will be tried again.`, { detail });
+      throw new FaxError(
+        'temporary',
+        `The ${what} could not be started on the fax server (${v.errno}); the fax will be tried again.`,
+        { detail },
+      );
     case 'deadline':
-      throw limits.budget ? deadlineError(limits.budget) : new FaxError('temporary', 'The fax server is too busy right now; the fax will be tried again.', { detail });
+      throw limits.budget
+        ? deadlineError(limits.budget)
+        : new FaxError('temporary', 'The fax server is too busy right now; the fax will be tried again.', { detail });
     case 'cpu':
       throw limits.budget ? cpuError(limits.budget, name) : damaged(detail);
     case 'timeout':
-      throw new FaxError('bad-document', `The attachment "${name}" took too long to convert and cannot be faxed.`, { detail });
+      throw new FaxError('bad-document', `The attachment "${name}" took too long to convert and cannot be faxed.`, {
+        detail,
+      });
     case 'cancelled':
       throw new FaxError('temporary', `The ${what} was stopped; the fax will be tried again.`, { detail });
     case 'signal':
     case 'exit':
-      if (v.blame === 'system') throw new FaxError('temporary', `The fax server ran out of memory or disk space while running its ${what}; the fax will be tried again.`, { detail });
+      if (v.blame === 'system')
+        throw new FaxError(
+          'temporary',
+          `The fax server ran out of memory or disk space while running its ${what}; the fax will be tried again.`,
+          { detail },
+        );
       throw damaged(detail);
   }
 }
@@ -80,19 +102,48 @@ export function tiff2rgbaArgs(input: string, output: string): string[] {
  * such TIFFs are first decoded to RGB with tiff2rgba (same package; resolution kept). Fax (CCITT) TIFFs
  * go through untouched, their strips embedded as they are.
  */
-export async function tiffToPdf(tools: { tiff2pdf: string; tiffinfo: string; tiff2rgba: string }, input: string, output: string, name: string, limits: ToolLimits): Promise<void> {
-  const damaged = (detail?: Record<string, unknown>): FaxError => new FaxError('bad-document', `The attachment "${name}" is damaged and cannot be faxed.`, detail ? { detail } : undefined);
+export async function tiffToPdf(
+  tools: { tiff2pdf: string; tiffinfo: string; tiff2rgba: string },
+  input: string,
+  output: string,
+  name: string,
+  limits: ToolLimits,
+): Promise<void> {
+  const damaged = (detail?: Record<string, unknown>): FaxError =>
+    new FaxError(
+      'bad-document',
+      `The attachment "${name}" is damaged and cannot be faxed.`,
+      detail ? { detail } : undefined,
+    );
   const work = dirname(output);
   const info = await convertWith('tiffinfo', tools.tiffinfo, [input], work, 'TIFF checker', name, limits, damaged);
   let source = input;
   if (/Compression Scheme: (?:JPEG|Old-style JPEG)/i.test(info)) {
     // tiffinfo -D cannot decode subsampled YCbCr JPEG strips; tiff2rgba decodes (and so checks) them.
     source = `${output}.rgb.tif`;
-    await convertWith('tiff2rgba', tools.tiff2rgba, tiff2rgbaArgs(input, source), work, 'TIFF decoder', name, limits, damaged);
+    await convertWith(
+      'tiff2rgba',
+      tools.tiff2rgba,
+      tiff2rgbaArgs(input, source),
+      work,
+      'TIFF decoder',
+      name,
+      limits,
+      damaged,
+    );
   } else {
     await convertWith('tiffinfo', tools.tiffinfo, tiffinfoArgs(input), work, 'TIFF checker', name, limits, damaged);
   }
-  await convertWith('tiff2pdf', tools.tiff2pdf, tiff2pdfArgs(source, output), work, 'TIFF converter', name, limits, damaged);
+  await convertWith(
+    'tiff2pdf',
+    tools.tiff2pdf,
+    tiff2pdfArgs(source, output),
+    work,
+    'TIFF converter',
+    name,
+    limits,
+    damaged,
+  );
   if (source !== input) await rm(source, { force: true });
   const s = await stat(output).catch(() => undefined);
   if (!s || s.size === 0) throw damaged();
@@ -110,11 +161,30 @@ export function tnefArgs(input: string, outDir: string, maxBytes: number): strin
  * one (tnef exits non-zero or aborts, as Debian's tnef 1.4.18 does on any damage) is 'bad-document'
  * naming `name`; one that holds no file gives [] (the caller names it as not unpackable).
  */
-export async function unpackTnef(tnef: string, input: string, outDir: string, name: string, limits: ToolLimits, maxBytes = 200_000_000): Promise<{ path: string; name: string; size: number }[]> {
+export async function unpackTnef(
+  tnef: string,
+  input: string,
+  outDir: string,
+  name: string,
+  limits: ToolLimits,
+  maxBytes = 200_000_000,
+): Promise<{ path: string; name: string; size: number }[]> {
   await mkdir(outDir, { recursive: true });
   // tnef's own temp dir goes beside outDir, so outDir holds only what tnef unpacked.
-  await convertWith('tnef', tnef, tnefArgs(input, outDir, maxBytes), dirname(outDir), 'winmail.dat unpacker', name, limits, (detail) =>
-    new FaxError('bad-document', `The attachment "${name}" (Outlook's winmail.dat) is damaged and cannot be faxed.`, detail ? { detail } : undefined),
+  await convertWith(
+    'tnef',
+    tnef,
+    tnefArgs(input, outDir, maxBytes),
+    dirname(outDir),
+    'winmail.dat unpacker',
+    name,
+    limits,
+    (detail) =>
+      new FaxError(
+        'bad-document',
+        `The attachment "${name}" (Outlook's winmail.dat) is damaged and cannot be faxed.`,
+        detail ? { detail } : undefined,
+      ),
   );
   const out: { path: string; name: string; size: number }[] = [];
   for (const entry of (await readdir(outDir)).sort()) {

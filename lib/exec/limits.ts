@@ -13,17 +13,25 @@ function seconds(s: number): string {
 
 /** The run's deadline passed: the machine is too slow or too busy right now. */
 export function deadlineError(budget: Budget): FaxError {
-  return new FaxError('temporary', `The fax server is too busy to convert this mail now (it took longer than ${seconds(budget.wallSeconds)}); it will be tried again later.`, {
-    detail: { deadlineSec: budget.wallSeconds },
-  });
+  return new FaxError(
+    'temporary',
+    `The fax server is too busy to convert this mail now (it took longer than ${seconds(budget.wallSeconds)}); it will be tried again later.`,
+    {
+      detail: { deadlineSec: budget.wallSeconds },
+    },
+  );
 }
 
 /** The converters used up the run's CPU allowance on `document`: it is too costly to convert. */
 export function cpuError(budget: Budget, document: string): FaxError {
   const name = oneLine(document, 80) || 'attachment';
-  return new FaxError('bad-document', `The document "${name}" needs more than ${seconds(budget.cpuLimitMs / 1000)} of computing time to convert; it may be damaged or too complex.`, {
-    detail: { document, cpuLimitSec: budget.cpuLimitMs / 1000 },
-  });
+  return new FaxError(
+    'bad-document',
+    `The document "${name}" needs more than ${seconds(budget.cpuLimitMs / 1000)} of computing time to convert; it may be damaged or too complex.`,
+    {
+      detail: { document, cpuLimitSec: budget.cpuLimitMs / 1000 },
+    },
+  );
 }
 
 /** Throw the deadline error if the run's deadline has passed (checked between steps). */

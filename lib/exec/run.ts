@@ -96,7 +96,16 @@ let nextRunId = 1;
 /** Run one tool under the rules in the header. Never throws. */
 export async function runTool(r: ToolRun): Promise<ToolResult> {
   const started = performance.now();
-  const base = { tool: r.tool, exitCode: undefined, signal: undefined, spawnError: undefined, stdout: '', stderr: '', truncated: false, cpuMs: 0 };
+  const base = {
+    tool: r.tool,
+    exitCode: undefined,
+    signal: undefined,
+    spawnError: undefined,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    cpuMs: 0,
+  };
   const early = (killedBy: KilledBy): ToolResult => ({ ...base, ok: false, killedBy, wallMs: 0 });
   if (r.cancel?.aborted) return early('cancel');
   if (r.budget?.signal.aborted) return early('deadline');
@@ -136,7 +145,15 @@ function spawnAndWait(r: ToolRun, tmp: string, started: number): Promise<ToolRes
       // A new session: the tool and everything it starts form one process group we can kill at once.
       detached: true,
       stdio: ['ignore', r.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
-      env: { ...(r.env ?? {}), PATH: CLEAN_PATH, LC_ALL: 'C', TMPDIR: tmp, TMP: tmp, TEMP: tmp, HOME: r.env?.['HOME'] ?? tmp },
+      env: {
+        ...(r.env ?? {}),
+        PATH: CLEAN_PATH,
+        LC_ALL: 'C',
+        TMPDIR: tmp,
+        TMP: tmp,
+        TEMP: tmp,
+        HOME: r.env?.['HOME'] ?? tmp,
+      },
     });
     const pid = child.pid;
     if (pid !== undefined) live.add(pid);
@@ -227,5 +244,7 @@ function spawnAndWait(r: ToolRun, tmp: string, started: number): Promise<ToolRes
 }
 
 function errnoOf(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'EUNKNOWN';
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : 'EUNKNOWN';
 }

@@ -45,7 +45,19 @@ export type Verdict =
  *   soffice    LibreOffice crashes on broken office files: data.
  */
 const CRASH_SIGNALS = ['SIGSEGV', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTRAP', 'SIGSYS'] as const;
-const SYSTEM_SIGNALS = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGPIPE', 'SIGXCPU', 'SIGXFSZ', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'] as const;
+const SYSTEM_SIGNALS = [
+  'SIGKILL',
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGPIPE',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+] as const;
 
 function table(): Readonly<Record<string, Blame>> {
   const t: Record<string, Blame> = {};
@@ -64,7 +76,8 @@ export const SIGNAL_BLAME: Readonly<Record<ToolName, Readonly<Record<string, Bla
 });
 
 /** The operating system's own words for "this machine is out of something" (strerror of ENOMEM, ENOSPC, EMFILE, ...). */
-const SYSTEM_FAULT = /No space left on device|Disk quota exceeded|Cannot allocate memory|Too many open files|Read-only file system|Input\/output error/i;
+const SYSTEM_FAULT =
+  /No space left on device|Disk quota exceeded|Cannot allocate memory|Too many open files|Read-only file system|Input\/output error/i;
 
 /** Does the tool's output name a fault of this machine rather than of the document? */
 export function namesSystemFault(stdout: string, stderr: string): boolean {

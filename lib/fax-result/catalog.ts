@@ -25,18 +25,21 @@ type Texts = Record<Locale, Explanation>;
 // Shared wordings: many protocol codes mean the same thing to the sender.
 const NO_FAX_ANSWER: Texts = {
   en: {
-    explain: 'The number answered, but no fax machine replied. It may be a telephone or an answering machine, or the fax machine may be switched off.',
+    explain:
+      'The number answered, but no fax machine replied. It may be a telephone or an answering machine, or the fax machine may be switched off.',
     action: 'Check that the number is a fax number and that the receiving machine is switched on.',
   },
   ja: {
-    explain: '相手の番号は応答しましたが、ファクス機からの応答がありませんでした。電話機や留守番電話につながったか、相手のファクス機の電源が切れている可能性があります。',
+    explain:
+      '相手の番号は応答しましたが、ファクス機からの応答がありませんでした。電話機や留守番電話につながったか、相手のファクス機の電源が切れている可能性があります。',
     action: '番号がファクス番号であること、相手のファクス機の電源が入っていることを確認してください。',
   },
 };
 
 const LINE_TROUBLE: Texts = {
   en: {
-    explain: 'The two fax machines could not understand each other, usually because of noise or a poor connection on the line.',
+    explain:
+      'The two fax machines could not understand each other, usually because of noise or a poor connection on the line.',
     action: 'Ask the recipient whether their fax machine works, or send your mail again later.',
   },
   ja: {
@@ -59,7 +62,8 @@ const TRAINING: Texts = {
 const DROPPED: Texts = {
   en: {
     explain: 'The call was cut off while the fax was being sent, so the recipient may have received only part of it.',
-    action: 'Ask the recipient whether any pages arrived and whether their machine has paper, then send your mail again.',
+    action:
+      'Ask the recipient whether any pages arrived and whether their machine has paper, then send your mail again.',
   },
   ja: {
     explain: '送信の途中で通話が切れたため、相手には一部のページしか届いていない可能性があります。',
@@ -91,8 +95,10 @@ const NO_RESPONSE_AFTER_PAGE: Texts = {
 
 const INCOMPATIBLE: Texts = {
   en: {
-    explain: 'The receiving machine is not able to receive this fax (it does not support the features needed, or it is not set up to receive).',
-    action: 'Ask the recipient to check their fax machine, or send the document another way. Sending again will not help.',
+    explain:
+      'The receiving machine is not able to receive this fax (it does not support the features needed, or it is not set up to receive).',
+    action:
+      'Ask the recipient to check their fax machine, or send the document another way. Sending again will not help.',
   },
   ja: {
     explain: '相手の機器がこのファクスを受信できません(必要な機能に対応していないか、受信できる設定になっていません)。',
@@ -102,22 +108,27 @@ const INCOMPATIBLE: Texts = {
 
 const REFUSED_ID: Texts = {
   en: {
-    explain: 'The receiving fax machine refused the call because it did not accept our identification or address details.',
-    action: 'Ask the recipient whether their machine only accepts faxes from certain senders. Sending again will not help.',
+    explain:
+      'The receiving fax machine refused the call because it did not accept our identification or address details.',
+    action:
+      'Ask the recipient whether their machine only accepts faxes from certain senders. Sending again will not help.',
   },
   ja: {
     explain: '相手のファクス機が、こちらの識別情報やアドレス情報を受け付けなかったため、受信を拒否しました。',
-    action: '相手のファクス機が特定の送信元からのみ受信する設定になっていないか確認してください。そのまま再送しても届きません。',
+    action:
+      '相手のファクス機が特定の送信元からのみ受信する設定になっていないか確認してください。そのまま再送しても届きません。',
   },
 };
 
 const POLLING: Texts = {
   en: {
-    explain: 'The other machine did not accept a polling request (asking it to send a document). This gateway does not poll, so this points to a problem on the fax server.',
+    explain:
+      'The other machine did not accept a polling request (asking it to send a document). This gateway does not poll, so this points to a problem on the fax server.',
     action: 'Forward this notice to your fax administrator.',
   },
   ja: {
-    explain: '相手の機器がポーリング(原稿の取り出し)要求を受け付けませんでした。本システムはポーリングを行わないため、ファクスサーバ側の問題と考えられます。',
+    explain:
+      '相手の機器がポーリング(原稿の取り出し)要求を受け付けませんでした。本システムはポーリングを行わないため、ファクスサーバ側の問題と考えられます。',
     action: 'この通知をファクス管理者に転送してください。',
   },
 };
@@ -140,7 +151,8 @@ const LOCAL_RESOURCE: Texts = {
   },
   ja: {
     explain: '送信中にファクスサーバのリソース(メモリやファクス回線)が不足しました。',
-    action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
+    action:
+      '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
   },
 };
 
@@ -151,7 +163,8 @@ const UNKNOWN: Texts = {
   },
   ja: {
     explain: 'ファクスサーバが特定できない理由により、送信できませんでした。',
-    action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
+    action:
+      '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
   },
 };
 
@@ -174,7 +187,8 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   T30_ERR_NORESSUPPORT: e('incompatible', {
     en: {
       explain: 'The receiving fax machine cannot print the resolution this fax was prepared in.',
-      action: 'Send the fax again with standard resolution (add +standard to the Subject), or ask your fax administrator.',
+      action:
+        'Send the fax again with standard resolution (add +standard to the Subject), or ask your fax administrator.',
     },
     ja: {
       explain: '相手のファクス機は、このファクスの解像度では受信できません。',
@@ -184,11 +198,13 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   T30_ERR_NOSIZESUPPORT: e('incompatible', {
     en: {
       explain: 'The receiving fax machine cannot receive pages of this size.',
-      action: 'Forward this notice to your fax administrator; the fax server may be preparing pages in a size the recipient does not accept.',
+      action:
+        'Forward this notice to your fax administrator; the fax server may be preparing pages in a size the recipient does not accept.',
     },
     ja: {
       explain: '相手のファクス機は、この用紙サイズのページを受信できません。',
-      action: 'この通知をファクス管理者に転送してください。相手が受け付けない用紙サイズで送信している可能性があります。',
+      action:
+        'この通知をファクス管理者に転送してください。相手が受け付けない用紙サイズで送信している可能性があります。',
     },
   }),
   T30_ERR_UNEXPECTED: e('line_error', LINE_TROUBLE),
@@ -197,11 +213,13 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   T30_ERR_TX_ECMPHD: e('line_error', LINE_TROUBLE),
   T30_ERR_TX_GOTDCN: e('line_error', {
     en: {
-      explain: 'The receiving fax machine hung up before the fax started. It may be busy, out of paper, or refusing faxes.',
+      explain:
+        'The receiving fax machine hung up before the fax started. It may be busy, out of paper, or refusing faxes.',
       action: 'Ask the recipient to check their fax machine, then send your mail again.',
     },
     ja: {
-      explain: 'ファクスの送信が始まる前に、相手のファクス機が通話を終了しました。使用中、用紙切れ、または受信拒否の可能性があります。',
+      explain:
+        'ファクスの送信が始まる前に、相手のファクス機が通話を終了しました。使用中、用紙切れ、または受信拒否の可能性があります。',
       action: '相手にファクス機を確認してもらってから、もう一度メールを送ってください。',
     },
   }),
@@ -254,7 +272,16 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
 };
 
 /** res_fax's own error codes (FAXOPT(error) when the failure is Asterisk's, not the T.30 session's). */
-export const RES_FAX_CODES = ['INIT_ERROR', 'INVALID_ARGUMENTS', 'FILE_ERROR', 'T38_NEG_ERROR', 'HANGUP', 'TIMEOUT', 'MEMORY_ERROR', 'UNKNOWN'] as const;
+export const RES_FAX_CODES = [
+  'INIT_ERROR',
+  'INVALID_ARGUMENTS',
+  'FILE_ERROR',
+  'T38_NEG_ERROR',
+  'HANGUP',
+  'TIMEOUT',
+  'MEMORY_ERROR',
+  'UNKNOWN',
+] as const;
 export type ResFaxCode = (typeof RES_FAX_CODES)[number];
 
 export const RES_FAX_CATALOG: Readonly<Record<ResFaxCode, CatalogEntry>> = {
@@ -279,12 +306,16 @@ export const RES_FAX_CATALOG: Readonly<Record<ResFaxCode, CatalogEntry>> = {
   // (retry.ts t38ForNextAttempt), which gets around the second case.
   T38_NEG_ERROR: e('line_error', {
     en: {
-      explain: 'The number answered, but the call ended while it was being switched to fax mode (T.38), before any page was sent. A person may have answered and hung up, or the telephone network could not carry the fax in that mode.',
-      action: 'Check that the number is a fax number and send your mail again. If it happens again, forward this notice to your fax administrator: the provider\'s fax mode (T.38) may not work to this number.',
+      explain:
+        'The number answered, but the call ended while it was being switched to fax mode (T.38), before any page was sent. A person may have answered and hung up, or the telephone network could not carry the fax in that mode.',
+      action:
+        "Check that the number is a fax number and send your mail again. If it happens again, forward this notice to your fax administrator: the provider's fax mode (T.38) may not work to this number.",
     },
     ja: {
-      explain: '相手の番号は応答しましたが、ファクス用の通信方式(T.38)への切り替え中に通話が終了し、ページは送信されませんでした。人が応答して電話を切ったか、通信事業者の網がこの方式でファクスを運べなかった可能性があります。',
-      action: '番号がファクス番号であることを確認して、もう一度メールを送ってください。再度発生する場合は、この通知をファクス管理者に転送してください(通信事業者のT.38が正しく動作していない可能性があります)。',
+      explain:
+        '相手の番号は応答しましたが、ファクス用の通信方式(T.38)への切り替え中に通話が終了し、ページは送信されませんでした。人が応答して電話を切ったか、通信事業者の網がこの方式でファクスを運べなかった可能性があります。',
+      action:
+        '番号がファクス番号であることを確認して、もう一度メールを送ってください。再度発生する場合は、この通知をファクス管理者に転送してください(通信事業者のT.38が正しく動作していない可能性があります)。',
     },
   }),
   HANGUP: e('dropped', DROPPED),
@@ -303,7 +334,8 @@ export const REASON_CATALOG: Readonly<Record<number, CatalogEntry>> = {
     },
     ja: {
       explain: '発信できませんでした。電話回線または通信事業者側が利用できない状態の可能性があります。',
-      action: '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
+      action:
+        '時間をおいてもう一度メールを送ってください。再度失敗する場合は、この通知をファクス管理者に転送してください。',
     },
   }),
   // 1: the far side hung up before answering (rejected, or a number that does not exist): retry a little.
@@ -356,12 +388,16 @@ export const REASON_CATALOG: Readonly<Record<number, CatalogEntry>> = {
  */
 export const ANSWERED_NO_FAX: CatalogEntry = e('dropped', {
   en: {
-    explain: 'The number answered, but the call ended before any fax machine took part: a person may have answered and hung up, or the receiving machine hung up while the two machines were still greeting each other. Nothing was sent.',
-    action: 'Check that the number is a fax number and that the receiving machine is switched on, then send your mail again.',
+    explain:
+      'The number answered, but the call ended before any fax machine took part: a person may have answered and hung up, or the receiving machine hung up while the two machines were still greeting each other. Nothing was sent.',
+    action:
+      'Check that the number is a fax number and that the receiving machine is switched on, then send your mail again.',
   },
   ja: {
-    explain: '相手の番号は応答しましたが、ファクス機が通信を始める前に通話が終了しました。人が応答して電話を切ったか、相手の機器が接続手順の途中で切断した可能性があります。何も送信されていません。',
-    action: '番号がファクス番号であること、相手のファクス機の電源が入っていることを確認してから、もう一度メールを送ってください。',
+    explain:
+      '相手の番号は応答しましたが、ファクス機が通信を始める前に通話が終了しました。人が応答して電話を切ったか、相手の機器が接続手順の途中で切断した可能性があります。何も送信されていません。',
+    action:
+      '番号がファクス番号であること、相手のファクス機の電源が入っていることを確認してから、もう一度メールを送ってください。',
   },
 });
 

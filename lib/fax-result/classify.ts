@@ -8,7 +8,16 @@
  * Success is FAXOPT(status)=SUCCESS and nothing else: the sending leg reports error=HANGUP even on success.
  */
 import type { Locale, RetryClass } from '../config/schema.js';
-import { T30_CATALOG, RES_FAX_CATALOG, RES_FAX_CODES, REASON_CATALOG, FALLBACK_ENTRY, ANSWERED_NO_FAX, type CatalogEntry, type Explanation } from './catalog.js';
+import {
+  T30_CATALOG,
+  RES_FAX_CATALOG,
+  RES_FAX_CODES,
+  REASON_CATALOG,
+  FALLBACK_ENTRY,
+  ANSWERED_NO_FAX,
+  type CatalogEntry,
+  type Explanation,
+} from './catalog.js';
 import { T30_COMPLETIONS } from './t30-table.js';
 
 export interface Outcome {
@@ -46,7 +55,8 @@ function knownErrors(): Map<string, KnownError> {
     map.set(errorKey(k.text), k);
     if (!map.has(errorKey(k.text).toLowerCase())) map.set(errorKey(k.text).toLowerCase(), k);
   };
-  for (const row of T30_COMPLETIONS) add({ text: row.text, source: 't30', code: row.name, entry: T30_CATALOG[row.name] ?? FALLBACK_ENTRY });
+  for (const row of T30_COMPLETIONS)
+    add({ text: row.text, source: 't30', code: row.name, entry: T30_CATALOG[row.name] ?? FALLBACK_ENTRY });
   for (const code of RES_FAX_CODES) add({ text: code, source: 'res_fax', code, entry: RES_FAX_CATALOG[code] });
   index = map;
   return map;
@@ -65,10 +75,32 @@ export function classifySent(status: string, errKey: string): Outcome {
   const known = lookupError(errKey);
   const error = known?.text ?? errorKey(errKey);
   if (status === 'SUCCESS') {
-    return { success: true, class: '', error, source: known ? known.source : error ? 'unknown' : 'none', code: known?.code ?? '', entry: known?.entry ?? FALLBACK_ENTRY };
+    return {
+      success: true,
+      class: '',
+      error,
+      source: known ? known.source : error ? 'unknown' : 'none',
+      code: known?.code ?? '',
+      entry: known?.entry ?? FALLBACK_ENTRY,
+    };
   }
-  if (!known) return { success: false, class: FALLBACK_ENTRY.class, error, source: error ? 'unknown' : 'none', code: '', entry: FALLBACK_ENTRY };
-  return { success: false, class: known.entry.class, error: known.text, source: known.source, code: known.code, entry: known.entry };
+  if (!known)
+    return {
+      success: false,
+      class: FALLBACK_ENTRY.class,
+      error,
+      source: error ? 'unknown' : 'none',
+      code: '',
+      entry: FALLBACK_ENTRY,
+    };
+  return {
+    success: false,
+    class: known.entry.class,
+    error: known.text,
+    source: known.source,
+    code: known.code,
+    entry: known.entry,
+  };
 }
 
 const REASON_TEXT: Readonly<Record<number, string>> = {
@@ -92,10 +124,18 @@ export function explain(entry: CatalogEntry, locale: Locale): Explanation {
 }
 
 /** Catalogue entry for a recorded attempt (its stored text, reason, pages and station id), for receipts. */
-export function entryForAttempt(attempt: { status: string; error: string; reason?: number; pages?: number; remoteStationId?: string }): CatalogEntry {
-  if (attempt.status === 'UNANSWERED' && attempt.reason !== undefined) return REASON_CATALOG[attempt.reason] ?? FALLBACK_ENTRY;
+export function entryForAttempt(attempt: {
+  status: string;
+  error: string;
+  reason?: number;
+  pages?: number;
+  remoteStationId?: string;
+}): CatalogEntry {
+  if (attempt.status === 'UNANSWERED' && attempt.reason !== undefined)
+    return REASON_CATALOG[attempt.reason] ?? FALLBACK_ENTRY;
   const entry = lookupError(attempt.error)?.entry ?? FALLBACK_ENTRY;
   // A drop with no page and no station id: nobody's fax machine was on the line.
-  if (attempt.status === 'FAILED' && entry.class === 'dropped' && !attempt.pages && !attempt.remoteStationId) return ANSWERED_NO_FAX;
+  if (attempt.status === 'FAILED' && entry.class === 'dropped' && !attempt.pages && !attempt.remoteStationId)
+    return ANSWERED_NO_FAX;
   return entry;
 }

@@ -36,7 +36,11 @@ export interface AtomicWriteOptions {
 }
 
 /** Write `data` to `dest` atomically. */
-export async function writeFileAtomic(dest: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  dest: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   installSignalCleanup();
   const dir = options.tmpDir ?? join(dest, '..');
   await mkdir(dir, { recursive: true });

@@ -16,7 +16,11 @@ export interface InboundCleanup {
   keptUnhandled: string[];
 }
 
-export async function cleanupInbound(config: Readonly<Config>, log: Logger, opts: { now?: Date; dryRun?: boolean } = {}): Promise<InboundCleanup> {
+export async function cleanupInbound(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: { now?: Date; dryRun?: boolean } = {},
+): Promise<InboundCleanup> {
   const now = opts.now ?? new Date();
   const cutoff = now.getTime() - config.retention.received_days * 86_400_000;
   const paths = spoolPaths(config.paths.spool);

@@ -28,9 +28,24 @@ import { ensureSpool, spoolPaths, type SpoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import { parseFaxMode } from '../spool/types.js';
 import { readTiffFile, type TiffPage } from '../tiff/read.js';
-import { checkInboundId, FINAL_INBOUND_STATES, inboundFile, readInboundRecord, writeInboundRecord, type InboundRecord } from './record.js';
+import {
+  checkInboundId,
+  FINAL_INBOUND_STATES,
+  inboundFile,
+  readInboundRecord,
+  writeInboundRecord,
+  type InboundRecord,
+} from './record.js';
 import { pageDpi, tiffToPdf } from '../tiff/to-pdf.js';
-import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime, type InboundValues } from './values.js';
+import {
+  cleanValue,
+  formatCaller,
+  formatDuration,
+  formatPages,
+  formatResolution,
+  formatTime,
+  type InboundValues,
+} from './values.js';
 
 export interface ReceivedReport {
   /** file stem the dialplan chose: [0-9A-Za-z.-] */
@@ -101,13 +116,20 @@ async function readReceived(tiff: string, log: Logger, id: string): Promise<Rece
     return { pages: await readTiffFile(tiff), mtime };
   } catch (err) {
     // A damaged file still goes out (as TIFF): the recipient may get something from it.
-    log.error({ job: id, err: oneLine(err instanceof Error ? err.message : String(err)) }, 'inbound: the received TIFF cannot be read');
+    log.error(
+      { job: id, err: oneLine(err instanceof Error ? err.message : String(err)) },
+      'inbound: the received TIFF cannot be read',
+    );
     return { pages: [], mtime };
   }
 }
 
 /** Handle one received fax. */
-export async function handleReceived(config: Readonly<Config>, report: ReceivedReport, log: Logger): Promise<ReceivedOutcome> {
+export async function handleReceived(
+  config: Readonly<Config>,
+  report: ReceivedReport,
+  log: Logger,
+): Promise<ReceivedOutcome> {
   const id = checkInboundId(report.id);
   const paths = spoolPaths(config.paths.spool);
   await ensureSpool(paths);
@@ -115,13 +137,27 @@ export async function handleReceived(config: Readonly<Config>, report: ReceivedR
     const before = await readInboundRecord(paths, id).catch(() => undefined);
     if (before && FINAL_INBOUND_STATES.has(before.state)) {
       log.info({ job: id, state: before.state }, 'inbound: already handled, nothing to do');
-      return { id, state: 'duplicate', pages: before.pages, partial: before.partial, recipients: before.recipients, ...(before.pdf ? { pdf: before.pdf } : {}), summary: `already handled (${before.state})` };
+      return {
+        id,
+        state: 'duplicate',
+        pages: before.pages,
+        partial: before.partial,
+        recipients: before.recipients,
+        ...(before.pdf ? { pdf: before.pdf } : {}),
+        summary: `already handled (${before.state})`,
+      };
     }
     return handleOnce(config, paths, id, report, log);
   });
 }
 
-async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: string, report: ReceivedReport, log: Logger): Promise<ReceivedOutcome> {
+async function handleOnce(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  id: string,
+  report: ReceivedReport,
+  log: Logger,
+): Promise<ReceivedOutcome> {
   const locale: Locale = config.notify.locale;
   const tiff = inboundFile(paths, id, 'tif');
   const got = await readReceived(tiff, log, id);
@@ -162,7 +198,19 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     error: error || '-',
     partial: base.partial ? 'yes' : '',
   };
-  log.info({ job: id, did: base.did, caller: base.callerNum, status, error, pages, reportedPages: report.pages, file: fileThere }, 'inbound: fax received');
+  log.info(
+    {
+      job: id,
+      did: base.did,
+      caller: base.callerNum,
+      status,
+      error,
+      pages,
+      reportedPages: report.pages,
+      file: fileThere,
+    },
+    'inbound: fax received',
+  );
 
   if (!fileThere) return handleEmpty(config, paths, base, values, log);
 
@@ -174,11 +222,23 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     pdfName = `${id}.pdf`;
     log.info({ job: id, engine: r.engine, pages: r.pages, bytes: r.bytes }, 'inbound: PDF written');
   } catch (err) {
-    log.error({ job: id, err: oneLine(err instanceof Error ? err.message : String(err)), detail: (err as { detail?: unknown }).detail }, 'inbound: PDF conversion failed, sending the TIFF');
+    log.error(
+      {
+        job: id,
+        err: oneLine(err instanceof Error ? err.message : String(err)),
+        detail: (err as { detail?: unknown }).detail,
+      },
+      'inbound: PDF conversion failed, sending the TIFF',
+    );
   }
   const attachTiff = config.inbound.attach_tiff || pdfName === undefined;
   const attachments: OutgoingAttachment[] = [];
-  if (pdfName) attachments.push({ filename: `fax-${id}.pdf`, path: inboundFile(paths, id, 'pdf'), contentType: 'application/pdf' });
+  if (pdfName)
+    attachments.push({
+      filename: `fax-${id}.pdf`,
+      path: inboundFile(paths, id, 'pdf'),
+      contentType: 'application/pdf',
+    });
   if (attachTiff) attachments.push({ filename: `fax-${id}.tif`, path: tiff, contentType: 'image/tiff' });
   values['pdf_name'] = pdfName ? `fax-${id}.pdf` : '';
   values['tiff_name'] = attachTiff && pdfName ? `fax-${id}.tif` : '';
@@ -186,11 +246,22 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
   let recipients = sortRecipients(recipientsFor(config, base.did)).ok;
   if (recipients.length === 0) {
     recipients = sortRecipients(config.notify.admin ? [config.notify.admin] : []).ok;
-    if (recipients.length > 0) log.warn({ job: id, did: base.did }, 'inbound: no recipient for this number, sending to notify.admin');
+    if (recipients.length > 0)
+      log.warn({ job: id, did: base.did }, 'inbound: no recipient for this number, sending to notify.admin');
   }
-  const record: InboundRecord = { ...base, state: 'no-recipient', recipients, tiff: `${id}.tif`, ...(pdfName ? { pdf: pdfName } : {}), handled: new Date().toISOString() };
+  const record: InboundRecord = {
+    ...base,
+    state: 'no-recipient',
+    recipients,
+    tiff: `${id}.tif`,
+    ...(pdfName ? { pdf: pdfName } : {}),
+    handled: new Date().toISOString(),
+  };
   if (recipients.length === 0) {
-    log.error({ job: id, did: base.did }, 'inbound: no recipient for this number and no admin; the fax stays in the spool');
+    log.error(
+      { job: id, did: base.did },
+      'inbound: no recipient for this number and no admin; the fax stays in the spool',
+    );
     await writeInboundRecord(paths, record);
     return outcome(record, `no recipient for ${base.did || 'this number'}; kept in the spool`);
   }
@@ -214,22 +285,49 @@ async function handleOnce(config: Readonly<Config>, paths: SpoolPaths, id: strin
     const { archiveFax } = await import('../archive/archive.js');
     await archiveFax(
       config,
-      { kind: 'received', id, at: base.received, number: base.did, pages, remoteStationId: base.remoteId, status, callerNum: base.callerNum, callerName: base.callerName, recipients },
+      {
+        kind: 'received',
+        id,
+        at: base.received,
+        number: base.did,
+        pages,
+        remoteStationId: base.remoteId,
+        status,
+        callerNum: base.callerNum,
+        callerName: base.callerName,
+        recipients,
+      },
       inboundFile(paths, id, 'pdf'),
       log,
     );
   }
   const partial = record.partial ? ' (incomplete)' : '';
-  return outcome(record, `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`);
+  return outcome(
+    record,
+    `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`,
+  );
 }
 
-async function handleEmpty(config: Readonly<Config>, paths: SpoolPaths, base: Omit<InboundRecord, 'state' | 'recipients' | 'handled'>, values: InboundValues, log: Logger): Promise<ReceivedOutcome> {
+async function handleEmpty(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  base: Omit<InboundRecord, 'state' | 'recipients' | 'handled'>,
+  values: InboundValues,
+  log: Logger,
+): Promise<ReceivedOutcome> {
   const locale = config.notify.locale;
   const record: InboundRecord = { ...base, state: 'empty', recipients: [], handled: new Date().toISOString() };
   const admin = sortRecipients(config.notify.admin ? [config.notify.admin] : []).ok;
-  log.warn({ job: base.id, did: base.did, caller: base.callerNum, status: base.status, error: base.error }, 'inbound: call ended without any page');
+  log.warn(
+    { job: base.id, did: base.did, caller: base.callerNum, status: base.status, error: base.error },
+    'inbound: call ended without any page',
+  );
   if (config.notify.report_empty_receive && admin.length > 0) {
-    const words = await renderMail('empty-receive', locale, values, { templatesDir: config.paths.templates, html: false, log });
+    const words = await renderMail('empty-receive', locale, values, {
+      templatesDir: config.paths.templates,
+      html: false,
+      log,
+    });
     const mail: OutgoingMail = {
       kind: 'admin',
       to: admin,
@@ -247,5 +345,13 @@ async function handleEmpty(config: Readonly<Config>, paths: SpoolPaths, base: Om
 }
 
 function outcome(record: InboundRecord, summary: string): ReceivedOutcome {
-  return { id: record.id, state: record.state, pages: record.pages, partial: record.partial, recipients: record.recipients, ...(record.pdf ? { pdf: record.pdf } : {}), summary };
+  return {
+    id: record.id,
+    state: record.state,
+    pages: record.pages,
+    partial: record.partial,
+    recipients: record.recipients,
+    ...(record.pdf ? { pdf: record.pdf } : {}),
+    summary,
+  };
 }

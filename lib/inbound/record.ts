@@ -49,11 +49,16 @@ export function isInboundId(id: string): boolean {
 }
 
 export function checkInboundId(id: string): string {
-  if (!isInboundId(id)) throw new FaxError('usage', `"${id.slice(0, 60)}" is not a received fax id (letters, digits, dots and dashes only).`);
+  if (!isInboundId(id))
+    throw new FaxError(
+      'usage',
+      `"${id.slice(0, 60)}" is not a received fax id (letters, digits, dots and dashes only).`,
+    );
   return id;
 }
 
-export const inboundFile = (paths: SpoolPaths, id: string, ext: 'tif' | 'pdf' | 'json'): string => join(paths.inbound, `${id}.${ext}`);
+export const inboundFile = (paths: SpoolPaths, id: string, ext: 'tif' | 'pdf' | 'json'): string =>
+  join(paths.inbound, `${id}.${ext}`);
 
 export async function readInboundRecord(paths: SpoolPaths, id: string): Promise<InboundRecord | undefined> {
   try {
@@ -78,7 +83,11 @@ export async function listInboundIds(paths: SpoolPaths): Promise<{ recorded: str
     throw err;
   }
   const stem = (n: string, ext: string): string | undefined => (n.endsWith(ext) ? n.slice(0, -ext.length) : undefined);
-  const recorded = new Set(names.map((n) => stem(n, '.json')).filter((s): s is string => s !== undefined && isInboundId(s)));
-  const unhandled = names.map((n) => stem(n, '.tif')).filter((s): s is string => s !== undefined && isInboundId(s) && !recorded.has(s));
+  const recorded = new Set(
+    names.map((n) => stem(n, '.json')).filter((s): s is string => s !== undefined && isInboundId(s)),
+  );
+  const unhandled = names
+    .map((n) => stem(n, '.tif'))
+    .filter((s): s is string => s !== undefined && isInboundId(s) && !recorded.has(s));
   return { recorded: [...recorded].sort(), unhandled: unhandled.sort() };
 }

@@ -55,7 +55,10 @@ export function formatResolution(dpi: { x: number; y: number } | undefined, faxo
   }
   const rx = Math.round(x);
   const ry = Math.round(y);
-  const names: Record<Locale, [string, string, string]> = { en: ['standard', 'fine', 'superfine'], ja: ['標準', 'ファイン', 'スーパーファイン'] };
+  const names: Record<Locale, [string, string, string]> = {
+    en: ['standard', 'fine', 'superfine'],
+    ja: ['標準', 'ファイン', 'スーパーファイン'],
+  };
   const which = ry < 150 ? 0 : ry < 300 ? 1 : 2;
   return locale === 'ja' ? `${rx}x${ry} dpi（${names.ja[which]}）` : `${rx}x${ry} dpi (${names.en[which]})`;
 }

@@ -29,7 +29,8 @@ export function sortRecipients(list: readonly string[]): { ok: string[]; refused
   return { ok, refused };
 }
 
-const ENVELOPE_SENDER = /^[^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f-][^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/;
+const ENVELOPE_SENDER =
+  /^[^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f-][^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/;
 
 export interface FromAddress {
   name: string;
@@ -39,9 +40,11 @@ export interface FromAddress {
 /** notify.from as the mailer will use it, or the reason it cannot be used. */
 function parseFrom(from: string): FromAddress | string {
   const parsed = addressparser(from, { flatten: true });
-  if (parsed.length !== 1 || !parsed[0]) return `must be one address like fax@example.com or "Fax Server <fax@example.com>", not ${JSON.stringify(from.slice(0, 80))}`;
+  if (parsed.length !== 1 || !parsed[0])
+    return `must be one address like fax@example.com or "Fax Server <fax@example.com>", not ${JSON.stringify(from.slice(0, 80))}`;
   const { name, address } = parsed[0];
-  if (!ENVELOPE_SENDER.test(address)) return `must hold a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}`;
+  if (!ENVELOPE_SENDER.test(address))
+    return `must hold a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}`;
   if (/[\x00-\x1f\x7f]/.test(name)) return 'must not hold control characters';
   return { name: name.trim(), address };
 }

@@ -9,16 +9,34 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { sortRecipients } from './address.js';
 
-export async function tellAdmin(config: Readonly<Config>, subject: string, lines: readonly string[], log: Logger, jobId?: string): Promise<boolean> {
+export async function tellAdmin(
+  config: Readonly<Config>,
+  subject: string,
+  lines: readonly string[],
+  log: Logger,
+  jobId?: string,
+): Promise<boolean> {
   const admin = sortRecipients(config.notify.admin ? [config.notify.admin] : []).ok;
   if (admin.length === 0) return false;
   try {
     const { sendOrQueue } = await import('./deliver.js');
-    const text = [...lines, '', 'faxmail status lists everything that needs attention; see README, Troubleshooting.', ''].join('\n');
-    await sendOrQueue(config, { kind: 'admin', to: admin, subject: `faxmail: ${subject}`, text, attachments: [], ...(jobId ? { jobId } : {}) }, log);
+    const text = [
+      ...lines,
+      '',
+      'faxmail status lists everything that needs attention; see README, Troubleshooting.',
+      '',
+    ].join('\n');
+    await sendOrQueue(
+      config,
+      { kind: 'admin', to: admin, subject: `faxmail: ${subject}`, text, attachments: [], ...(jobId ? { jobId } : {}) },
+      log,
+    );
     return true;
   } catch (err) {
-    log.error({ job: jobId, err: err instanceof Error ? err.message : String(err), subject }, 'could not tell the admin');
+    log.error(
+      { job: jobId, err: err instanceof Error ? err.message : String(err), subject },
+      'could not tell the admin',
+    );
     return false;
   }
 }

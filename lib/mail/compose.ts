@@ -35,16 +35,25 @@ export function headerText(text: string, max = 200): string {
 /** Headers callers may add: X-* and the threading headers. Standard headers are ours to set. */
 const EXTRA_HEADER = /^(X-[A-Za-z0-9-]{1,60}|In-Reply-To|References)$/;
 
-export async function composeMail(config: Readonly<Config>, mail: OutgoingMail, now: Date = new Date()): Promise<RenderedMail> {
+export async function composeMail(
+  config: Readonly<Config>,
+  mail: OutgoingMail,
+  now: Date = new Date(),
+): Promise<RenderedMail> {
   const sender = fromAddress(config.notify.from);
   const from = sender.address;
   const { ok: to, refused } = sortRecipients(mail.to);
   if (to.length === 0) {
-    throw new FaxError('config', `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`);
+    throw new FaxError(
+      'config',
+      `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`,
+    );
   }
   // notify.copy_to: a blind copy of every mail. Envelope recipients only, never a header, so the person the
   // mail is for does not learn the admin's address; an address already among the recipients gets one copy.
-  const copies = sortRecipients(config.notify.copy_to).ok.filter((a) => !to.some((t) => t.toLowerCase() === a.toLowerCase()));
+  const copies = sortRecipients(config.notify.copy_to).ok.filter(
+    (a) => !to.some((t) => t.toLowerCase() === a.toLowerCase()),
+  );
   const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
   if (mail.jobId) headers['X-Faxmail-Job'] = headerText(mail.jobId, 100);
   for (const [name, value] of Object.entries(mail.headers ?? {})) {

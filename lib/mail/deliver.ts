@@ -19,7 +19,14 @@ import type { Logger } from '../log.js';
 import { ensureSpool, spoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import { composeMail, headerText } from './compose.js';
-import { listOutbox, newOutboxId, putInOutbox, readOutboxMessage, removeFromOutbox, writeOutboxRecord } from './outbox.js';
+import {
+  listOutbox,
+  newOutboxId,
+  putInOutbox,
+  readOutboxMessage,
+  removeFromOutbox,
+  writeOutboxRecord,
+} from './outbox.js';
 import { DeliveryError, deliverRaw } from './transport.js';
 import type { OutboxRecord, OutgoingMail } from './types.js';
 
@@ -34,14 +41,29 @@ function describe(err: unknown): string {
 }
 
 /** Deliver now, or store in the outbox. */
-export async function sendOrQueue(config: Readonly<Config>, mail: OutgoingMail, log: Logger): Promise<'sent' | 'queued'> {
+export async function sendOrQueue(
+  config: Readonly<Config>,
+  mail: OutgoingMail,
+  log: Logger,
+): Promise<'sent' | 'queued'> {
   const now = new Date();
   const rendered = await composeMail(config, mail, now);
   const job = mail.jobId;
-  if (rendered.refused.length > 0) log.warn({ job, kind: mail.kind, refused: rendered.refused }, 'mail: addresses refused (not plain mailboxes)');
+  if (rendered.refused.length > 0)
+    log.warn({ job, kind: mail.kind, refused: rendered.refused }, 'mail: addresses refused (not plain mailboxes)');
   try {
     const note = await deliverRaw(config, rendered.envelope, rendered.raw, { limitMs: SEND_LIMIT_MS });
-    log.info({ job, kind: mail.kind, to: rendered.envelope.to, messageId: rendered.messageId, bytes: rendered.raw.length, note }, 'mail: sent');
+    log.info(
+      {
+        job,
+        kind: mail.kind,
+        to: rendered.envelope.to,
+        messageId: rendered.messageId,
+        bytes: rendered.raw.length,
+        note,
+      },
+      'mail: sent',
+    );
     return 'sent';
   } catch (err) {
     const paths = spoolPaths(config.paths.spool);
@@ -62,10 +84,20 @@ export async function sendOrQueue(config: Readonly<Config>, mail: OutgoingMail, 
       await ensureSpool(paths);
       await putInOutbox(paths, record, rendered.raw);
     } catch (ioErr) {
-      log.error({ job, kind: mail.kind, err: describe(ioErr), deliveryError: record.lastError }, 'mail: cannot write the outbox');
-      throw new FaxError('temporary', 'The mail could not be sent and could not be kept for later either; it will be tried again.', { cause: ioErr });
+      log.error(
+        { job, kind: mail.kind, err: describe(ioErr), deliveryError: record.lastError },
+        'mail: cannot write the outbox',
+      );
+      throw new FaxError(
+        'temporary',
+        'The mail could not be sent and could not be kept for later either; it will be tried again.',
+        { cause: ioErr },
+      );
     }
-    log.warn({ job, kind: mail.kind, to: rendered.envelope.to, outbox: record.id, err: record.lastError }, 'mail: delivery failed, queued in the outbox');
+    log.warn(
+      { job, kind: mail.kind, to: rendered.envelope.to, outbox: record.id, err: record.lastError },
+      'mail: delivery failed, queued in the outbox',
+    );
     return 'queued';
   }
 }
@@ -77,7 +109,11 @@ export interface FlushResult {
 }
 
 /** Send what waits in the outbox. Never throws for delivery problems. */
-export async function flushOutbox(config: Readonly<Config>, log: Logger, opts: { timeLimitMs?: number } = {}): Promise<FlushResult> {
+export async function flushOutbox(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: { timeLimitMs?: number } = {},
+): Promise<FlushResult> {
   const limit = opts.timeLimitMs ?? 120_000;
   const deadline = Date.now() + limit;
   const paths = spoolPaths(config.paths.spool);
@@ -124,12 +160,25 @@ async function flushLocked(config: Readonly<Config>, log: Logger, deadline: numb
       const note = await deliverRaw(config, rec.envelope, raw, { limitMs: left });
       await removeFromOutbox(paths, rec.id);
       sent++;
-      log.info({ job: rec.jobId, kind: rec.kind, outbox: rec.id, to: rec.envelope.to, attempts: rec.attempts + 1, note }, 'mail: sent from the outbox');
+      log.info(
+        { job: rec.jobId, kind: rec.kind, outbox: rec.id, to: rec.envelope.to, attempts: rec.attempts + 1, note },
+        'mail: sent from the outbox',
+      );
     } catch (err) {
       failed++;
-      const updated: OutboxRecord = { ...rec, attempts: rec.attempts + 1, lastAttemptAt: new Date().toISOString(), lastError: describe(err) };
-      await writeOutboxRecord(paths, updated).catch((e: unknown) => log.error({ outbox: rec.id, err: describe(e) }, 'mail: cannot update an outbox record'));
-      log.warn({ job: rec.jobId, kind: rec.kind, outbox: rec.id, attempts: updated.attempts, err: updated.lastError }, 'mail: outbox delivery failed');
+      const updated: OutboxRecord = {
+        ...rec,
+        attempts: rec.attempts + 1,
+        lastAttemptAt: new Date().toISOString(),
+        lastError: describe(err),
+      };
+      await writeOutboxRecord(paths, updated).catch((e: unknown) =>
+        log.error({ outbox: rec.id, err: describe(e) }, 'mail: cannot update an outbox record'),
+      );
+      log.warn(
+        { job: rec.jobId, kind: rec.kind, outbox: rec.id, attempts: updated.attempts, err: updated.lastError },
+        'mail: outbox delivery failed',
+      );
       if (err instanceof DeliveryError && err.serverWide) break;
     }
   }

@@ -21,7 +21,10 @@ let lastMs = 0;
 export function newOutboxId(now: Date = new Date()): string {
   const ms = Math.max(now.getTime(), lastMs + 1);
   lastMs = ms;
-  const stamp = new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1');
+  const stamp = new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d+)Z$/, '$1');
   return `${stamp}-${randomBytes(6).toString('hex')}`;
 }
 
@@ -89,7 +92,11 @@ export async function listOutbox(paths: SpoolPaths): Promise<{ entries: OutboxRe
 }
 
 /** .eml files without a record, older than `olderThanMs` (left by a crash between the two writes). */
-export async function findOrphanMessages(paths: SpoolPaths, olderThanMs: number, now: Date = new Date()): Promise<string[]> {
+export async function findOrphanMessages(
+  paths: SpoolPaths,
+  olderThanMs: number,
+  now: Date = new Date(),
+): Promise<string[]> {
   const all = await names(paths);
   const records = new Set(all.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
   const out: string[] = [];

@@ -43,7 +43,9 @@ const PATH = /^@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 export function compileTemplate(source: string, name: string, firstLine = 1): CompiledTemplate {
   const root: Node[] = [];
   // Stack of open blocks: where children go, and which block (for {{else}} and the closing tag).
-  const stack: { block: Extract<Node, { kind: 'if' | 'each' }> | undefined; into: Node[]; line: number }[] = [{ block: undefined, into: root, line: 1 }];
+  const stack: { block: Extract<Node, { kind: 'if' | 'each' }> | undefined; into: Node[]; line: number }[] = [
+    { block: undefined, into: root, line: 1 },
+  ];
   let last = 0;
   const lineAt = (i: number): number => firstLine - 1 + source.slice(0, i).split('\n').length;
   const fail = (i: number, what: string): never => {
@@ -61,7 +63,8 @@ export function compileTemplate(source: string, name: string, firstLine = 1): Co
       const [keyword, path, extra] = body.split(/\s+/);
       if (keyword !== 'if' && keyword !== 'each') fail(at, `unknown block {{#${keyword}}}`);
       if (!path || !PATH.test(path) || extra !== undefined) fail(at, `{{#${keyword}}} needs one name`);
-      const block: Extract<Node, { kind: 'if' | 'each' }> = keyword === 'if' ? { kind: 'if', path: path!, then: [], else: [] } : { kind: 'each', path: path!, body: [] };
+      const block: Extract<Node, { kind: 'if' | 'each' }> =
+        keyword === 'if' ? { kind: 'if', path: path!, then: [], else: [] } : { kind: 'each', path: path!, body: [] };
       top.into.push(block);
       stack.push({ block, into: block.kind === 'if' ? block.then : block.body, line: lineAt(at) });
       continue;
@@ -74,7 +77,8 @@ export function compileTemplate(source: string, name: string, firstLine = 1): Co
       continue;
     }
     if (body === 'else') {
-      if (!top.block || top.block.kind !== 'if' || top.into === top.block.else) fail(at, '{{else}} outside an {{#if}} block');
+      if (!top.block || top.block.kind !== 'if' || top.into === top.block.else)
+        fail(at, '{{else}} outside an {{#if}} block');
       top.into = (top.block as Extract<Node, { kind: 'if' }>).else;
       continue;
     }
@@ -83,7 +87,10 @@ export function compileTemplate(source: string, name: string, firstLine = 1): Co
   }
   if (stack.length > 1) {
     const open = stack[stack.length - 1]!;
-    throw new FaxError('config', `The mail template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is never closed.`);
+    throw new FaxError(
+      'config',
+      `The mail template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is never closed.`,
+    );
   }
   if (last < source.length) root.push({ kind: 'text', text: source.slice(last) });
   return { name, nodes: root };
@@ -175,7 +182,11 @@ export function compileMailText(source: string, name: string): CompiledMailText 
   const m = SUBJECT_LINE.exec(source);
   if (!m) return { name, subject: compileTemplate('', name), body: compileTemplate(source, name) };
   const bodyLine = 1 + (m[0].match(/\n/g)?.length ?? 0);
-  return { name, subject: compileTemplate(m[1]!, name), body: compileTemplate(source.slice(m[0].length), name, bodyLine) };
+  return {
+    name,
+    subject: compileTemplate(m[1]!, name),
+    body: compileTemplate(source.slice(m[0].length), name, bodyLine),
+  };
 }
 
 /** A Subject header value: one line, no control or line-separator characters, at most 200 characters. */
@@ -188,7 +199,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The built-in templates: next to this module, or in the source tree when running from dist/. */
 export function builtinTemplateDir(): string {
   // next to the module (tsc output copied), dist/bundle/ (esbuild bundle), or dist/lib/mail/ (tsc output)
-  const candidates = [join(here, 'templates'), join(here, '..', '..', 'lib', 'mail', 'templates'), join(here, '..', '..', '..', 'lib', 'mail', 'templates')];
+  const candidates = [
+    join(here, 'templates'),
+    join(here, '..', '..', 'lib', 'mail', 'templates'),
+    join(here, '..', '..', '..', 'lib', 'mail', 'templates'),
+  ];
   return candidates.find((d) => existsSync(join(d, 'success.en.txt'))) ?? candidates[0]!;
 }
 
@@ -202,7 +217,12 @@ async function readIfFile(path: string): Promise<string | undefined> {
 }
 
 /** One template file by name: the admin's copy if present and valid, else the built-in one. */
-async function loadFile<T>(file: string, overrideDir: string, compile: (source: string, name: string) => T, log?: Logger): Promise<T> {
+async function loadFile<T>(
+  file: string,
+  overrideDir: string,
+  compile: (source: string, name: string) => T,
+  log?: Logger,
+): Promise<T> {
   if (overrideDir !== '') {
     const path = join(overrideDir, file);
     const text = await readIfFile(path);
@@ -211,7 +231,10 @@ async function loadFile<T>(file: string, overrideDir: string, compile: (source: 
         return compile(text, path);
       } catch (err) {
         // A typo in an admin's copy must never lose a mail: say so in the log and use the built-in one.
-        log?.warn({ template: path, err: err instanceof Error ? err.message : String(err) }, 'template broken; using the built-in one');
+        log?.warn(
+          { template: path, err: err instanceof Error ? err.message : String(err) },
+          'template broken; using the built-in one',
+        );
       }
     }
   }
@@ -250,7 +273,15 @@ export async function renderMail(
   options: { templatesDir: string; html: boolean; log?: Logger },
 ): Promise<RenderedMail> {
   const txt = await loadMailText(`${name}.${locale}.txt`, options.templatesDir, options.log);
-  const out: RenderedMail = { subject: cleanSubject(renderTemplate(txt.subject, data, 'text')), text: renderTemplate(txt.body, data, 'text') };
-  if (options.html) out.html = renderTemplate(await loadTemplate(`${name}.${locale}.html`, options.templatesDir, options.log), data, 'html');
+  const out: RenderedMail = {
+    subject: cleanSubject(renderTemplate(txt.subject, data, 'text')),
+    text: renderTemplate(txt.body, data, 'text'),
+  };
+  if (options.html)
+    out.html = renderTemplate(
+      await loadTemplate(`${name}.${locale}.html`, options.templatesDir, options.log),
+      data,
+      'html',
+    );
   return out;
 }

@@ -32,9 +32,11 @@ export class DeliveryError extends Error {
 /** sendmail's argv. Every address was checked (no leading '-', no spaces); checked again here. Pure. */
 export function sendmailArgs(envelope: Envelope): string[] {
   for (const a of [envelope.from, ...envelope.to]) {
-    if (a.startsWith('-') || /[\s\x00-\x1f\x7f]/.test(a)) throw new DeliveryError(`refusing to pass ${JSON.stringify(a.slice(0, 60))} to sendmail`, false);
+    if (a.startsWith('-') || /[\s\x00-\x1f\x7f]/.test(a))
+      throw new DeliveryError(`refusing to pass ${JSON.stringify(a.slice(0, 60))} to sendmail`, false);
   }
-  if (envelope.to.length === 0 || !envelope.to.every((a) => isMailbox(a, { local: true }))) throw new DeliveryError('no valid recipient for sendmail', false);
+  if (envelope.to.length === 0 || !envelope.to.every((a) => isMailbox(a, { local: true })))
+    throw new DeliveryError('no valid recipient for sendmail', false);
   // -i: a line with a single dot does not end the message.
   return ['-i', '-f', envelope.from, ...envelope.to];
 }
@@ -65,7 +67,8 @@ function smtpFailure(err: unknown): DeliveryError {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
   // Only a refusal of this message's recipients or content concerns this message alone; 421 (service
   // not available), authentication, TLS and connection failures would stop every message.
-  const answered = typeof e.responseCode === 'number' && e.responseCode !== 421 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
+  const answered =
+    typeof e.responseCode === 'number' && e.responseCode !== 421 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
   const text = e.response ? `${e.response}` : (e.message ?? String(err));
   return new DeliveryError(oneLine(`SMTP ${e.code ?? 'error'}: ${text}`, 300), !answered, { cause: err });
 }
@@ -83,7 +86,12 @@ async function viaSmtp(config: Readonly<Config>, envelope: Envelope, raw: Buffer
   }
 }
 
-async function viaSendmail(config: Readonly<Config>, envelope: Envelope, raw: Buffer, limitMs?: number): Promise<string> {
+async function viaSendmail(
+  config: Readonly<Config>,
+  envelope: Envelope,
+  raw: Buffer,
+  limitMs?: number,
+): Promise<string> {
   const args = sendmailArgs(envelope);
   // sendmail reads a UNIX mailbox-style message: LF line ends.
   const input = Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
@@ -94,7 +102,8 @@ async function viaSendmail(config: Readonly<Config>, envelope: Envelope, raw: Bu
   const bin = config.paths.sendmail;
   if (r.code === 'ENOENT') throw new DeliveryError(`sendmail not found at ${bin}`, true);
   if (r.timedOut) throw new DeliveryError(`${bin} did not finish within ${timeout / 1000} s`, true);
-  const why = r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? `killed by ${r.signal}` : (r.code ?? 'failed');
+  const why =
+    r.exitCode !== undefined ? `exit ${r.exitCode}` : r.signal ? `killed by ${r.signal}` : (r.code ?? 'failed');
   const said = oneLine(`${r.stderr} ${r.stdout}`.trim(), 250);
   throw new DeliveryError(`${bin} ${why}${said ? `: ${said}` : ''}`, true);
 }
@@ -102,17 +111,29 @@ async function viaSendmail(config: Readonly<Config>, envelope: Envelope, raw: Bu
 async function intoDirectory(config: Readonly<Config>, raw: Buffer): Promise<string> {
   const dir = config.mail.directory;
   await mkdir(dir, { recursive: true });
-  const name = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(6).toString('hex')}.eml`;
+  const name = `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(6).toString('hex')}.eml`;
   try {
     await writeFileAtomic(join(dir, name), raw, { mode: 0o640 });
   } catch (err) {
-    throw new DeliveryError(`cannot write ${join(dir, name)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, true, { cause: err });
+    throw new DeliveryError(
+      `cannot write ${join(dir, name)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      true,
+      { cause: err },
+    );
   }
   return `written to ${name}`;
 }
 
 /** Deliver one rendered message. Resolves with a short note for the log; rejects with DeliveryError. */
-export async function deliverRaw(config: Readonly<Config>, envelope: Envelope, raw: Buffer, opts: { limitMs?: number } = {}): Promise<string> {
+export async function deliverRaw(
+  config: Readonly<Config>,
+  envelope: Envelope,
+  raw: Buffer,
+  opts: { limitMs?: number } = {},
+): Promise<string> {
   switch (config.mail.transport) {
     case 'smtp':
       return viaSmtp(config, envelope, raw, opts.limitMs);

@@ -99,16 +99,33 @@ interface State {
 }
 
 /** Parse a mail from `input`, storing attachments under `workDir`/parts. */
-export async function parseMessage(input: NodeJS.ReadableStream, workDir: string, limits: ParseLimits = {}): Promise<ParsedMessage> {
+export async function parseMessage(
+  input: NodeJS.ReadableStream,
+  workDir: string,
+  limits: ParseLimits = {},
+): Promise<ParsedMessage> {
   const dir = join(workDir, 'parts');
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
     throw toFaxError(err, 'storing the mail');
   }
-  const state: State = { dir, parts: [], maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS, maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH, seq: 0, signal: limits.signal };
+  const state: State = {
+    dir,
+    parts: [],
+    maxParts: limits.maxParts ?? DEFAULT_MAX_PARTS,
+    maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH,
+    seq: 0,
+    signal: limits.signal,
+  };
   const top = await parseLevel(input, state, 0);
-  const msg: ParsedMessage = { subject: top.subject, messageId: top.messageId, parts: state.parts, headerBytes: top.headerBytes, authors: top.authors };
+  const msg: ParsedMessage = {
+    subject: top.subject,
+    messageId: top.messageId,
+    parts: state.parts,
+    headerBytes: top.headerBytes,
+    authors: top.authors,
+  };
   if (top.from) msg.from = top.from;
   if (top.replyTo) msg.replyTo = top.replyTo;
   if (top.recipients) msg.recipients = top.recipients;
@@ -142,10 +159,12 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
       text = data;
       return;
     }
-    chain = chain.then(() => storeAttachment(data, state, depth)).catch((err: unknown) => {
-      parser.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    });
+    chain = chain
+      .then(() => storeAttachment(data, state, depth))
+      .catch((err: unknown) => {
+        parser.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      });
     // The failure is reported by pipeline() below; keep the chain from being an unhandled rejection.
     chain.catch(() => undefined);
   });
@@ -158,7 +177,8 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
     await chain.catch(() => undefined);
     if (err instanceof FaxError) throw err;
     if (state.signal?.aborted) throw err;
-    const errno = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+    const errno =
+      typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
     if (errno.startsWith('E')) throw toFaxError(err, 'reading the mail');
     throw new FaxError('bad-document', 'The mail could not be read: it is not a valid MIME message.', { cause: err });
   }
@@ -169,7 +189,9 @@ async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: num
     replyTo: authorAddresses(parser.replyTo),
     repeated: ['from', 'sender', 'reply-to'].filter((k) => (counts.get(k) ?? 0) > 1),
   };
-  const sender = authorAddresses(parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined);
+  const sender = authorAddresses(
+    parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined,
+  );
   if (sender.length > 0) authors.sender = sender[0]!;
   if (sender.length > 1) authors.repeated.push('sender');
   const level: Level = {
@@ -195,7 +217,10 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
   const contentType = (att.contentType || 'application/octet-stream').toLowerCase();
   const rfc822 = contentType === 'message/rfc822' && depth < state.maxDepth;
   if (!rfc822 && state.parts.length >= state.maxParts) {
-    throw new FaxError('too-large', `The mail has more than ${state.maxParts} attachments; please send fewer in one mail.`);
+    throw new FaxError(
+      'too-large',
+      `The mail has more than ${state.maxParts} attachments; please send fewer in one mail.`,
+    );
   }
   state.seq += 1;
   const path = join(state.dir, `p${String(state.seq).padStart(4, '0')}.${rfc822 ? 'eml' : 'bin'}`);
@@ -217,7 +242,8 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
     await rm(path, { force: true });
     return;
   }
-  const disposition = att.contentDisposition === 'attachment' || att.contentDisposition === 'inline' ? att.contentDisposition : '';
+  const disposition =
+    att.contentDisposition === 'attachment' || att.contentDisposition === 'inline' ? att.contentDisposition : '';
   state.parts.push({
     index: state.parts.length + 1,
     filename: sanitizeFilename(att.filename),

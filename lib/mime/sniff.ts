@@ -37,7 +37,12 @@ export function sniffBytes(head: Uint8Array): DocKind | undefined {
   if (text.includes('%PDF-')) return 'pdf';
   // Office Open XML (docx/xlsx/pptx) and OpenDocument are ZIP files; ordinary ZIPs are not office files.
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) {
-    if (text.includes('[Content_Types].xml') || text.includes('mimetypeapplication/vnd.oasis.opendocument') || /word\/|xl\/|ppt\//.test(text)) return 'office';
+    if (
+      text.includes('[Content_Types].xml') ||
+      text.includes('mimetypeapplication/vnd.oasis.opendocument') ||
+      /word\/|xl\/|ppt\//.test(text)
+    )
+      return 'office';
     return undefined;
   }
   // Legacy .doc/.xls/.ppt are OLE2 compound files; RTF is text starting with {\rtf.

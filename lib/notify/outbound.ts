@@ -75,16 +75,26 @@ export function resolutionToDpi(value: string): string {
 
 /** Keep a remote-controlled text inert and short for the record: printable, no control characters. */
 export function cleanStationId(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 40);
+  return value
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 40);
 }
 
 function checkIds(job: string, attempt: number): void {
   if (!isJobId(job)) throw new FaxError('usage', `"${job.slice(0, 60)}" is not a faxmail job id.`);
-  if (!Number.isInteger(attempt) || attempt < 1 || attempt > 1000) throw new FaxError('usage', `The attempt number must be a whole number from 1, not ${attempt}.`);
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt > 1000)
+    throw new FaxError('usage', `The attempt number must be a whole number from 1, not ${attempt}.`);
 }
 
 /** SendFAX finished: record, decide, and act. */
-export async function reportSent(config: Readonly<Config>, report: SentReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
+export async function reportSent(
+  config: Readonly<Config>,
+  report: SentReport,
+  log: Logger,
+  now: Date = new Date(),
+  opts: ApplyOptions = {},
+): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
   const outcome = classifySent(report.status, report.error);
   const attempt: Attempt = {
@@ -100,16 +110,27 @@ export async function reportSent(config: Readonly<Config>, report: SentReport, l
   };
   const mode = parseFaxMode(report.mode);
   if (mode) attempt.mode = mode;
-  if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0) attempt.duration = Math.floor(report.duration);
+  if (report.duration !== undefined && Number.isFinite(report.duration) && report.duration >= 0)
+    attempt.duration = Math.floor(report.duration);
   keepUnknown(attempt, report);
   return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
 
 /** The call was not answered (busy, no answer, congestion, failure). */
-export async function reportUnanswered(config: Readonly<Config>, report: UnansweredReport, log: Logger, now: Date = new Date(), opts: ApplyOptions = {}): Promise<NotifyResult> {
+export async function reportUnanswered(
+  config: Readonly<Config>,
+  report: UnansweredReport,
+  log: Logger,
+  now: Date = new Date(),
+  opts: ApplyOptions = {},
+): Promise<NotifyResult> {
   checkIds(report.job, report.attempt);
-  if (report.reason !== undefined && (!Number.isInteger(report.reason) || report.reason < 0)) throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
-  const outcome = report.reason === undefined ? { ...classifyUnanswered(-1), error: 'Call not answered (reason unknown)' } : classifyUnanswered(report.reason);
+  if (report.reason !== undefined && (!Number.isInteger(report.reason) || report.reason < 0))
+    throw new FaxError('usage', `The reason must be a whole number, not ${report.reason}.`);
+  const outcome =
+    report.reason === undefined
+      ? { ...classifyUnanswered(-1), error: 'Call not answered (reason unknown)' }
+      : classifyUnanswered(report.reason);
   const attempt: Attempt = {
     n: report.attempt,
     at: now.toISOString(),
@@ -144,7 +165,15 @@ export interface ApplyOptions {
   sendReceipt?: boolean;
 }
 
-async function finishAttempt(config: Readonly<Config>, id: string, attempt: Attempt, outcome: Outcome, log: Logger, now: Date, opts: ApplyOptions = {}): Promise<NotifyResult> {
+async function finishAttempt(
+  config: Readonly<Config>,
+  id: string,
+  attempt: Attempt,
+  outcome: Outcome,
+  log: Logger,
+  now: Date,
+  opts: ApplyOptions = {},
+): Promise<NotifyResult> {
   const paths = spoolPaths(config.paths.spool);
   let action: NotifyResult['action'] = 'duplicate';
   let decision: RetryDecision | undefined;
@@ -194,8 +223,24 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
     log.info({ job: id, attempt: attempt.n, state: job.state }, 'duplicate report ignored');
     return result;
   }
-  if (action === 'cancelled') log.info({ job: id, attempt: attempt.n, status: attempt.status, error: attempt.error, pages: attempt.pages }, 'the call of a cancelled job ended');
-  else log.info({ job: id, attempt: attempt.n, status: attempt.status, class: attempt.class, error: attempt.error, pages: attempt.pages, action }, 'attempt recorded');
+  if (action === 'cancelled')
+    log.info(
+      { job: id, attempt: attempt.n, status: attempt.status, error: attempt.error, pages: attempt.pages },
+      'the call of a cancelled job ended',
+    );
+  else
+    log.info(
+      {
+        job: id,
+        attempt: attempt.n,
+        status: attempt.status,
+        class: attempt.class,
+        error: attempt.error,
+        pages: attempt.pages,
+        action,
+      },
+      'attempt recorded',
+    );
 
   // The final receipt, once: only the run that made the job final gets here. Under the queue lock
   // (sendReceipt: false) it is left pending for the caller to send after the lock.
@@ -211,14 +256,24 @@ async function finishAttempt(config: Readonly<Config>, id: string, attempt: Atte
 }
 
 /** What the admin reads for each kind of mail to the sender. */
-const NOTICE_NAMES: Record<ReceiptKind, string> = { success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' };
+const NOTICE_NAMES: Record<ReceiptKind, string> = {
+  success: 'receipt',
+  failure: 'failure notice',
+  cancelled: 'cancel notice',
+};
 
 /**
  * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that cannot be built or
  * handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
  * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
-export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
+export async function sendReceipt(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  id: string,
+  kind: ReceiptKind,
+  log: Logger,
+): Promise<'sent' | 'queued' | 'skipped' | 'pending'> {
   // One sender at a time (faxmail-notify after its report, `faxmail cancel`, `faxmail run` for pending ones):
   // never two mails. The other one is waited for (it is handing the mail over), so the answer is true.
   const { tryLock } = await import('../spool/lock.js');
@@ -231,7 +286,10 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
     return await sendReceiptOnce(config, paths, id, kind, log);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    log.error({ job: id, kind, err: error, admin: true }, 'receipt could not be built or handed over; it stays pending for faxmail run');
+    log.error(
+      { job: id, kind, err: error, admin: true },
+      'receipt could not be built or handed over; it stays pending for faxmail run',
+    );
     let first = false;
     await updateJob(paths, id, (j) => {
       first = j.noticeError === undefined;
@@ -242,7 +300,18 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
     if (first) {
       const { tellAdmin } = await import('../mail/admin-report.js');
       const what = NOTICE_NAMES[kind];
-      await tellAdmin(config, `a ${what} could not be sent (job ${id})`, [`The ${what} for fax job ${id} could not be built or handed to the mail server:`, `  ${error}`, '', `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`], log, id);
+      await tellAdmin(
+        config,
+        `a ${what} could not be sent (job ${id})`,
+        [
+          `The ${what} for fax job ${id} could not be built or handed to the mail server:`,
+          `  ${error}`,
+          '',
+          `It stays pending; faxmail run tries again every 30 s. Fix the cause, then check: faxmail show ${id}`,
+        ],
+        log,
+        id,
+      );
     }
     return 'pending';
   } finally {
@@ -250,7 +319,13 @@ export async function sendReceipt(config: Readonly<Config>, paths: SpoolPaths, i
   }
 }
 
-async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: string, kind: ReceiptKind, log: Logger): Promise<'sent' | 'queued' | 'skipped'> {
+async function sendReceiptOnce(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  id: string,
+  kind: ReceiptKind,
+  log: Logger,
+): Promise<'sent' | 'queued' | 'skipped'> {
   const dir = jobDir(paths, id);
   const job: Job = await readJob(dir);
   if (!/^[^\s@<>",;]+@[^\s@<>",;]+$/.test(job.replyTo)) {
@@ -263,7 +338,10 @@ async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: 
     return 'skipped';
   }
   // Mail code is loaded only here: most notify runs (retries, duplicates) never need it.
-  const [{ buildReceiptMail }, { sendOrQueue }] = await Promise.all([import('./receipt.js'), import('../mail/deliver.js')]);
+  const [{ buildReceiptMail }, { sendOrQueue }] = await Promise.all([
+    import('./receipt.js'),
+    import('../mail/deliver.js'),
+  ]);
   const mail = await buildReceiptMail(config, job, dir, kind, log);
   const how = await sendOrQueue(config, mail, log);
   await updateJob(paths, id, (j) => {
@@ -278,13 +356,23 @@ async function sendReceiptOnce(config: Readonly<Config>, paths: SpoolPaths, id: 
 
 /** Keep a sent fax in the archive as PDF (made from the sent TIFF unless the receipt made it already). */
 export async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger): Promise<void> {
-  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([import('../archive/archive.js'), import('../tiff/to-pdf.js')]);
+  const [{ archiveFax }, { tiffToPdf }] = await Promise.all([
+    import('../archive/archive.js'),
+    import('../tiff/to-pdf.js'),
+  ]);
   try {
     const dir = jobDir(paths, id);
     const job = await readJob(dir);
     const pdf = join(dir, 'fax.pdf');
-    const made = await stat(pdf).then((s) => s.size > 0).catch(() => false);
-    if (!made) await tiffToPdf(join(dir, job.tiff), pdf, { tiff2pdf: config.paths.tiff2pdf, title: `Fax to ${job.number}`, timeoutMs: 60_000 });
+    const made = await stat(pdf)
+      .then((s) => s.size > 0)
+      .catch(() => false);
+    if (!made)
+      await tiffToPdf(join(dir, job.tiff), pdf, {
+        tiff2pdf: config.paths.tiff2pdf,
+        title: `Fax to ${job.number}`,
+        timeoutMs: 60_000,
+      });
     const last = job.attempts[job.attempts.length - 1];
     await archiveFax(
       config,
@@ -311,7 +399,9 @@ export async function archiveSent(config: Readonly<Config>, paths: SpoolPaths, i
 /** One line for the command's output; `started`: the calls the dispatcher started in the same run. */
 export function describeResult(r: NotifyResult, started: readonly { job: string; attempt: number }[] = []): string {
   const head = `job ${r.job} attempt ${r.attempt}`;
-  const calls = started.map((c) => (c.job === r.job ? `attempt ${c.attempt} dialling now` : `job ${c.job} dialling now`));
+  const calls = started.map((c) =>
+    c.job === r.job ? `attempt ${c.attempt} dialling now` : `job ${c.job} dialling now`,
+  );
   switch (r.action) {
     case 'duplicate':
       return [`${head}: already recorded, nothing to do`, ...calls].join('; ');
@@ -320,8 +410,16 @@ export function describeResult(r: NotifyResult, started: readonly { job: string;
     case 'sent':
       return [`${head}: sent`, `receipt ${r.receipt ?? 'skipped'}`, ...calls].join('; ');
     case 'failed':
-      return [`${head}: failed (${r.outcome?.class || 'unknown'}), given up`, `failure notice ${r.receipt ?? 'skipped'}`, ...calls].join('; ');
+      return [
+        `${head}: failed (${r.outcome?.class || 'unknown'}), given up`,
+        `failure notice ${r.receipt ?? 'skipped'}`,
+        ...calls,
+      ].join('; ');
     case 'retry':
-      return [`${head}: failed (${r.outcome?.class || 'unknown'})`, `queued for a retry from ${r.decision?.retry ? r.decision.at.toISOString() : '?'}`, ...calls].join('; ');
+      return [
+        `${head}: failed (${r.outcome?.class || 'unknown'})`,
+        `queued for a retry from ${r.decision?.retry ? r.decision.at.toISOString() : '?'}`,
+        ...calls,
+      ].join('; ');
   }
 }

@@ -43,32 +43,41 @@ const OUTCOME: Record<Locale, Record<RetryClass | 'success', string>> = {
 };
 
 /** What a cancel notice says, by what happened to the call that was under way. */
-const CANCELLED: Record<Locale, Record<'beforeCall' | 'hungUp' | 'leftRunning', { explain: string; action: string }>> = {
+const CANCELLED: Record<
+  Locale,
+  Record<'beforeCall' | 'hungUp' | 'leftRunning', { explain: string; action: string }>
+> = {
   en: {
     beforeCall: {
-      explain: 'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the cancelled call.',
+      explain:
+        'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the cancelled call.',
       action: 'If it should still go out, send your mail again, or ask your fax administrator why it was cancelled.',
     },
     hungUp: {
-      explain: 'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The recipient may have received some pages.',
+      explain:
+        'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The recipient may have received some pages.',
       action: 'Ask the recipient which pages arrived. If the fax should still go out, send your mail again.',
     },
     leftRunning: {
-      explain: 'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so the recipient may still receive it, in part or whole.',
+      explain:
+        'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so the recipient may still receive it, in part or whole.',
       action: 'Ask the recipient whether the fax arrived before you send it again.',
     },
   },
   ja: {
     beforeCall: {
       explain: 'このファクスは送信前にファクス管理者によって取り消されました。相手には何も送られていません。',
-      action: '送信が必要な場合は、もう一度メールを送ってください。取り消しの理由はファクス管理者にお問い合わせください。',
+      action:
+        '送信が必要な場合は、もう一度メールを送ってください。取り消しの理由はファクス管理者にお問い合わせください。',
     },
     hungUp: {
-      explain: 'このファクスは送信中にファクス管理者によって取り消され、通話は切断されました。相手には一部のページが届いている可能性があります。',
+      explain:
+        'このファクスは送信中にファクス管理者によって取り消され、通話は切断されました。相手には一部のページが届いている可能性があります。',
       action: 'どのページが届いたか相手に確認してください。送信が必要な場合は、もう一度メールを送ってください。',
     },
     leftRunning: {
-      explain: 'このファクスは送信中にファクス管理者によって取り消されましたが、通話を止められませんでした。相手には一部または全部が届く可能性があります。',
+      explain:
+        'このファクスは送信中にファクス管理者によって取り消されましたが、通話を止められませんでした。相手には一部または全部が届く可能性があります。',
       action: '再送する前に、ファクスが届いたか相手に確認してください。',
     },
   },
@@ -140,7 +149,14 @@ export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName
     data['error'] = last.error;
   }
   if (kind === 'cancelled') {
-    const words = CANCELLED[locale][job.cancelled?.call === 'hung-up' ? 'hungUp' : job.cancelled?.call === 'left-running' ? 'leftRunning' : 'beforeCall'];
+    const words =
+      CANCELLED[locale][
+        job.cancelled?.call === 'hung-up'
+          ? 'hungUp'
+          : job.cancelled?.call === 'left-running'
+            ? 'leftRunning'
+            : 'beforeCall'
+      ];
     data['explain'] = words.explain;
     data['action'] = words.action;
     data['error'] = '';
@@ -155,11 +171,20 @@ export interface RenderedReceipt {
 }
 
 /** Render both parts; the Subject comes from the text template's first line. */
-export async function renderReceipt(job: Job, kind: ReceiptKind, options: { locale: Locale; templatesDir: string; pdfName?: string; log?: Logger }): Promise<RenderedReceipt> {
+export async function renderReceipt(
+  job: Job,
+  kind: ReceiptKind,
+  options: { locale: Locale; templatesDir: string; pdfName?: string; log?: Logger },
+): Promise<RenderedReceipt> {
   const data = receiptData(job, kind, options.locale, options.pdfName ?? '');
   const template = kind === 'cancelled' ? 'failure' : kind;
-  const r = await renderMail(template, options.locale, data, { templatesDir: options.templatesDir, html: true, log: options.log });
-  const subject = r.subject || (kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`);
+  const r = await renderMail(template, options.locale, data, {
+    templatesDir: options.templatesDir,
+    html: true,
+    log: options.log,
+  });
+  const subject =
+    r.subject || (kind === 'success' ? `Fax sent to ${job.number}` : `Fax to ${job.number} could not be sent`);
   return { subject, text: r.text, html: r.html ?? '' };
 }
 
@@ -169,7 +194,13 @@ export function pdfFileName(job: Job): string {
 }
 
 /** Build the receipt mail; for a success with notify.attach_pdf, convert the sent TIFF to PDF first. */
-export async function buildReceiptMail(config: Readonly<Config>, job: Job, dir: string, kind: ReceiptKind, log: Logger): Promise<OutgoingMail> {
+export async function buildReceiptMail(
+  config: Readonly<Config>,
+  job: Job,
+  dir: string,
+  kind: ReceiptKind,
+  log: Logger,
+): Promise<OutgoingMail> {
   const attachments: OutgoingAttachment[] = [];
   let pdfName = '';
   if (kind === 'success' && config.notify.attach_pdf) {
@@ -185,7 +216,12 @@ export async function buildReceiptMail(config: Readonly<Config>, job: Job, dir: 
       log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'receipt PDF not made');
     }
   }
-  const rendered = await renderReceipt(job, kind, { locale: config.notify.locale, templatesDir: config.paths.templates, pdfName, log });
+  const rendered = await renderReceipt(job, kind, {
+    locale: config.notify.locale,
+    templatesDir: config.paths.templates,
+    pdfName,
+    log,
+  });
   return {
     kind: kind === 'success' ? 'receipt' : 'failure',
     to: [job.replyTo],

@@ -20,7 +20,13 @@ export type RetryRules = Pick<Config['retry'], RetryableClass>;
 
 export type RetryDecision =
   | { retry: true; at: Date; class: RetryClass; used: number; limit: number }
-  | { retry: false; why: 'success' | 'never' | 'class-limit' | 'total-limit'; class: RetryClass | ''; used: number; limit: number };
+  | {
+      retry: false;
+      why: 'success' | 'never' | 'class-limit' | 'total-limit';
+      class: RetryClass | '';
+      used: number;
+      limit: number;
+    };
 
 /** The cap on all attempts of one job together. */
 export function maxTotalAttempts(rules: RetryRules): number {
@@ -41,13 +47,16 @@ export function t38ForNextAttempt(attempts: readonly Pick<Attempt, 'error'>[]): 
 /** Decide after the last attempt in `attempts`. */
 export function decideRetry(attempts: readonly Attempt[], rules: RetryRules, now: Date): RetryDecision {
   const last = attempts[attempts.length - 1];
-  if (!last || last.status === 'SUCCESS' || last.class === '') return { retry: false, why: 'success', class: '', used: attempts.length, limit: 0 };
+  if (!last || last.status === 'SUCCESS' || last.class === '')
+    return { retry: false, why: 'success', class: '', used: attempts.length, limit: 0 };
   const cls = last.class;
   const used = attempts.filter((a) => a.class === cls).length;
   if (NEVER_RETRY.has(cls)) return { retry: false, why: 'never', class: cls, used, limit: 1 };
   const rule = rules[cls as RetryableClass];
-  if (used >= rule.max_attempts) return { retry: false, why: 'class-limit', class: cls, used, limit: rule.max_attempts };
+  if (used >= rule.max_attempts)
+    return { retry: false, why: 'class-limit', class: cls, used, limit: rule.max_attempts };
   const cap = maxTotalAttempts(rules);
-  if (attempts.length >= cap) return { retry: false, why: 'total-limit', class: cls, used: attempts.length, limit: cap };
+  if (attempts.length >= cap)
+    return { retry: false, why: 'total-limit', class: cls, used: attempts.length, limit: cap };
   return { retry: true, at: new Date(now.getTime() + rule.after * 1000), class: cls, used, limit: rule.max_attempts };
 }

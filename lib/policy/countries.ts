@@ -143,13 +143,25 @@ export function describeNumberPolicy(n: NumberPatterns, explicit?: ReadonlySet<s
   const plan = countryPlan(n.country);
   const same = (a: readonly unknown[], b: readonly unknown[]): boolean => JSON.stringify(a) === JSON.stringify(b);
   const source = (key: 'rewrite' | 'allow' | 'deny', fromPlan: boolean): string => {
-    if (explicit) return explicit.has(`numbers.${key}`) ? 'your setting' : plan ? `${n.country.toUpperCase()} default` : 'generic default';
+    if (explicit)
+      return explicit.has(`numbers.${key}`)
+        ? 'your setting'
+        : plan
+          ? `${n.country.toUpperCase()} default`
+          : 'generic default';
     return fromPlan && plan ? `${n.country.toUpperCase()} default` : 'your setting or the generic default';
   };
   const rewriteFromPlan = plan !== undefined && same(n.rewrite, plan.rewrite);
   const allowFromPlan = plan !== undefined && same(n.allow, plan.allow);
-  const denyFromPlan = plan !== undefined && same(n.deny, plan.deny.map((d) => d.pattern));
-  const out = [`numbers: ${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`];
+  const denyFromPlan =
+    plan !== undefined &&
+    same(
+      n.deny,
+      plan.deny.map((d) => d.pattern),
+    );
+  const out = [
+    `numbers: ${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`,
+  ];
   out.push(`  rewrite (${source('rewrite', rewriteFromPlan)}):${n.rewrite.length === 0 ? ' none' : ''}`);
   for (const r of n.rewrite) out.push(`    ${r.match} -> ${r.replace === '' ? '(nothing)' : r.replace}`);
   out.push(`  allow (${source('allow', allowFromPlan)}):`);

@@ -24,7 +24,10 @@ const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 function parseDays(text: string): Set<number> | string {
   const days = new Set<number>();
   const bad = `must be day names like "mon-fri", "mon,wed,fri" or "mon-wed,sat", not "${text.slice(0, 40)}"`;
-  for (const part of text.toLowerCase().split(',').map((p) => p.trim())) {
+  for (const part of text
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim())) {
     const m = /^([a-z]{3})(?:-([a-z]{3}))?$/.exec(part);
     if (!m) return bad;
     const a = DAY_NAMES.indexOf(m[1]!);
@@ -52,7 +55,8 @@ function parseHours(text: string): [number, number] | string {
   const m = /^([^-]+)-([^-]+)$/.exec(text.trim());
   const f = m ? parseClock(m[1]!) : undefined;
   const t = m ? parseClock(m[2]!) : undefined;
-  if (f === undefined || t === undefined) return `must be a span of local time like "08:00-20:00", not "${text.slice(0, 40)}"`;
+  if (f === undefined || t === undefined)
+    return `must be a span of local time like "08:00-20:00", not "${text.slice(0, 40)}"`;
   return [f % 1440, t % 1440];
 }
 
@@ -101,7 +105,13 @@ function formatter(timeZone: string | undefined): Intl.DateTimeFormat {
   const key = timeZone ?? '';
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(key, f);
   }
   return f;

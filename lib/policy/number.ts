@@ -32,10 +32,16 @@ export function normalizeNumber(extension: string): string {
   const shown = extension.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
   const cleaned = extension.replace(SEPARATORS, '');
   if (cleaned === '') {
-    throw new FaxError('bad-number', 'The fax address has no number in it: write it as fax+NUMBER@ this domain, for example fax+0312345678@.');
+    throw new FaxError(
+      'bad-number',
+      'The fax address has no number in it: write it as fax+NUMBER@ this domain, for example fax+0312345678@.',
+    );
   }
   if (!/^\+?[0-9]+$/.test(cleaned)) {
-    throw new FaxError('bad-number', `"${shown}" is not a fax number: use digits only (spaces, dashes, dots, brackets and a leading + are allowed).`);
+    throw new FaxError(
+      'bad-number',
+      `"${shown}" is not a fax number: use digits only (spaces, dashes, dots, brackets and a leading + are allowed).`,
+    );
   }
   return cleaned;
 }
@@ -56,18 +62,36 @@ export function resolveDestination(extension: string, policy: NumberPolicy): Des
   const number = rewritten.number;
   if (!/^\+?[0-9]+$/.test(number)) {
     // A dial rule produced something undialable: the admin's rule is wrong, but the mail still cannot go.
-    throw new FaxError('bad-number', `The fax number ${requested} cannot be dialled after this server's dial rules (got "${number.slice(0, 40)}").`);
+    throw new FaxError(
+      'bad-number',
+      `The fax number ${requested} cannot be dialled after this server's dial rules (got "${number.slice(0, 40)}").`,
+    );
   }
   const digits = number.replace('+', '').length;
-  if (digits < policy.min_digits) throw new FaxError('bad-number', `The fax number ${requested} is too short (${digits} digits; at least ${policy.min_digits} needed).`);
-  if (digits > policy.max_digits) throw new FaxError('bad-number', `The fax number ${requested} is too long (${digits} digits; at most ${policy.max_digits} allowed).`);
+  if (digits < policy.min_digits)
+    throw new FaxError(
+      'bad-number',
+      `The fax number ${requested} is too short (${digits} digits; at least ${policy.min_digits} needed).`,
+    );
+  if (digits > policy.max_digits)
+    throw new FaxError(
+      'bad-number',
+      `The fax number ${requested} is too long (${digits} digits; at most ${policy.max_digits} allowed).`,
+    );
   for (const pattern of policy.deny) {
     if (new RegExp(pattern).test(number)) {
-      throw new FaxError('number-refused', `Faxes to ${requested} are not allowed from this server (the number is blocked by policy).`, { detail: { pattern } });
+      throw new FaxError(
+        'number-refused',
+        `Faxes to ${requested} are not allowed from this server (the number is blocked by policy).`,
+        { detail: { pattern } },
+      );
     }
   }
   if (!policy.allow.some((pattern) => new RegExp(pattern).test(number))) {
-    throw new FaxError('number-refused', `Faxes to ${requested} are not allowed from this server (the number is outside the permitted range).`);
+    throw new FaxError(
+      'number-refused',
+      `Faxes to ${requested} are not allowed from this server (the number is outside the permitted range).`,
+    );
   }
   const result: Destination = { requested, number };
   if (rewritten.rule !== undefined) result.rule = rewritten.rule;

@@ -93,7 +93,9 @@ export function senderPatternProblem(pattern: string): string | undefined {
   if (/\s/.test(p)) return `${shownP} contains white space`;
   if (p === '*.' || p === '@' || p.endsWith('@')) return `${shownP} names no domain`;
   if (p.includes('@') && !p.startsWith('@')) return isMailbox(p) ? undefined : `${shownP} is not a mail address`;
-  return DOMAIN.test(p.replace(/^\*\./, '').replace(/^@/, '')) ? undefined : `${shownP} is not an address, a domain or a /regex/`;
+  return DOMAIN.test(p.replace(/^\*\./, '').replace(/^@/, ''))
+    ? undefined
+    : `${shownP} is not an address, a domain or a /regex/`;
 }
 
 /** Does one allow-list entry match the address? */
@@ -111,7 +113,10 @@ export function matchesSenderPattern(address: string, pattern: string): boolean 
 
 /** Is this client address this host (loopback), or mail submitted locally (no client at all)? */
 export function isLocalClient(client: string): boolean {
-  const c = client.trim().toLowerCase().replace(/^ipv6:/, '');
+  const c = client
+    .trim()
+    .toLowerCase()
+    .replace(/^ipv6:/, '');
   if (c === '') return true;
   if (c === '::1' || c === '0:0:0:0:0:0:0:1') return true;
   const v4 = /^(?:::ffff:)?(\d{1,3})\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.exec(c);
@@ -119,7 +124,11 @@ export function isLocalClient(client: string): boolean {
 }
 
 /** May the SMTP AUTH `login` send as `address`? */
-export function loginMaySendAs(login: string, address: string, policy: Pick<SenderPolicy, 'logins' | 'login_domain'>): boolean {
+export function loginMaySendAs(
+  login: string,
+  address: string,
+  policy: Pick<SenderPolicy, 'logins' | 'login_domain'>,
+): boolean {
   const listed = Object.entries(policy.logins).find(([l]) => l.toLowerCase() === login.toLowerCase());
   if (listed) return listed[1].some((p) => matchesSenderPattern(address, p));
   const a = address.toLowerCase();
@@ -144,7 +153,10 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
   }
   if (authors.repeated.length > 0) {
     const names = authors.repeated.map((h) => (h === 'reply-to' ? 'Reply-To' : h[0]!.toUpperCase() + h.slice(1)));
-    throw new FaxError('sender-refused', `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear and it cannot be faxed.`);
+    throw new FaxError(
+      'sender-refused',
+      `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear and it cannot be faxed.`,
+    );
   }
   const from = authors.from.map((a) => a.address.trim());
   if (from.length === 0 || !from.every((a) => isMailbox(a))) {
@@ -152,24 +164,44 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
   }
   const sender = authors.sender?.address.trim();
   if (sender !== undefined && !isMailbox(sender)) {
-    throw new FaxError('sender-refused', 'The Sender address of your message is not a valid address, so it cannot be faxed.');
+    throw new FaxError(
+      'sender-refused',
+      'The Sender address of your message is not a valid address, so it cannot be faxed.',
+    );
   }
   const replies = authors.replyTo.map((a) => a.address.trim());
   if (!replies.every((a) => isMailbox(a))) {
-    throw new FaxError('sender-refused', 'The Reply-To address of your message is not a valid address, so it cannot be faxed.');
+    throw new FaxError(
+      'sender-refused',
+      'The Reply-To address of your message is not a valid address, so it cannot be faxed.',
+    );
   }
-  const allowed = (addr: string): boolean => (policy.allow.length === 0 ? policy.allow_any_sender : policy.allow.some((p) => matchesSenderPattern(addr, p)));
+  const allowed = (addr: string): boolean =>
+    policy.allow.length === 0 ? policy.allow_any_sender : policy.allow.some((p) => matchesSenderPattern(addr, p));
   const badFrom = from.find((a) => !allowed(a));
   if (badFrom !== undefined) {
-    if (from.length === 1) throw new FaxError('sender-refused', `${shown(badFrom)} is not allowed to send faxes through this server. Ask your administrator to add you.`);
-    throw new FaxError('sender-refused', `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be allowed to send faxes through this server, and ${shown(badFrom)} is not.`);
+    if (from.length === 1)
+      throw new FaxError(
+        'sender-refused',
+        `${shown(badFrom)} is not allowed to send faxes through this server. Ask your administrator to add you.`,
+      );
+    throw new FaxError(
+      'sender-refused',
+      `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be allowed to send faxes through this server, and ${shown(badFrom)} is not.`,
+    );
   }
   if (sender !== undefined && !allowed(sender)) {
-    throw new FaxError('sender-refused', `The Sender address ${shown(sender)} is not allowed to send faxes through this server. Ask your administrator to add it, or send without a Sender header.`);
+    throw new FaxError(
+      'sender-refused',
+      `The Sender address ${shown(sender)} is not allowed to send faxes through this server. Ask your administrator to add it, or send without a Sender header.`,
+    );
   }
   const badReply = replies.find((a) => a.toLowerCase() !== from[0]!.toLowerCase() && !allowed(a));
   if (badReply !== undefined) {
-    throw new FaxError('sender-refused', `The Reply-To address ${shown(badReply)} is not allowed to receive fax receipts from this server; send without Reply-To or ask your administrator.`);
+    throw new FaxError(
+      'sender-refused',
+      `The Reply-To address ${shown(badReply)} is not allowed to receive fax receipts from this server; send without Reply-To or ask your administrator.`,
+    );
   }
   if (policy.require_auth) checkLogin([...from, ...(sender !== undefined ? [sender] : [])], submission, policy);
   const replyTo = replies[0] ?? from[0]!;
@@ -181,15 +213,24 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
 function checkLogin(authors: string[], submission: Submission, policy: SenderPolicy): void {
   if (submission.login === undefined || submission.client === undefined) {
     // Not the sender's fault: defer (75) until master.cf passes what the setting needs.
-    throw new FaxError('config', 'senders.require_auth is on, but master.cf does not pass --sasl-user=${sasl_username} and --client-address=${client_address} to sendfax.');
+    throw new FaxError(
+      'config',
+      'senders.require_auth is on, but master.cf does not pass --sasl-user=${sasl_username} and --client-address=${client_address} to sendfax.',
+    );
   }
   const login = submission.login.trim();
   if (login === '') {
     if (isLocalClient(submission.client)) return;
-    throw new FaxError('sender-refused', 'Faxes sent from outside this mail server need your login: set your mail program to log in (SMTP authentication) to the mail server, then send again.');
+    throw new FaxError(
+      'sender-refused',
+      'Faxes sent from outside this mail server need your login: set your mail program to log in (SMTP authentication) to the mail server, then send again.',
+    );
   }
   const bad = authors.find((a) => !loginMaySendAs(login, a, policy));
   if (bad !== undefined) {
-    throw new FaxError('sender-refused', `You are logged in as ${shown(login)}, which may not send faxes as ${shown(bad)}. Send from your own address, or ask your administrator.`);
+    throw new FaxError(
+      'sender-refused',
+      `You are logged in as ${shown(login)}, which may not send faxes as ${shown(bad)}. Send from your own address, or ask your administrator.`,
+    );
   }
 }

@@ -40,7 +40,18 @@ import { withLock } from '../spool/lock.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { decideRetry, t38ForNextAttempt } from '../notify/retry.js';
 import { dispatch, type DispatchInput, type FinishingCall, type Wait } from './dispatch.js';
-import { CALL_FILE, callFilesPresent, loadJobs, nextAttemptNumber, queueLockPath, queueSettings, queueState, recentStarts, toEntry, type CallView } from './records.js';
+import {
+  CALL_FILE,
+  callFilesPresent,
+  loadJobs,
+  nextAttemptNumber,
+  queueLockPath,
+  queueSettings,
+  queueState,
+  recentStarts,
+  toEntry,
+  type CallView,
+} from './records.js';
 import { applyStoredReport, listPendingReports, type AppliedReport } from './reports.js';
 
 export interface StartedCall {
@@ -103,13 +114,20 @@ export function currentAttempt(job: Job): number {
 }
 
 /** Run the dispatcher once, under the queue lock. */
-export async function runDispatcher(config: Readonly<Config>, log: Logger, opts: DispatchOptions = {}): Promise<DispatchRun> {
+export async function runDispatcher(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: DispatchOptions = {},
+): Promise<DispatchRun> {
   const paths = spoolPaths(config.paths.spool);
   return withLock(queueLockPath(paths), () => dispatchLocked(config, paths, log, opts), opts.lockTimeoutMs ?? 30_000);
 }
 
 /** Asterisk's view of its channels: jobs with a live channel, received faxes on; undefined if unreadable. */
-export async function readChannels(config: Readonly<Config>, log: Logger): Promise<Pick<CallView, 'liveJobs' | 'receiving'> | undefined> {
+export async function readChannels(
+  config: Readonly<Config>,
+  log: Logger,
+): Promise<Pick<CallView, 'liveJobs' | 'receiving'> | undefined> {
   if (config.asterisk.binary === '') return undefined;
   const { parseConcise, runCli } = await import('../asterisk/cli.js');
   try {
@@ -117,19 +135,41 @@ export async function readChannels(config: Readonly<Config>, log: Logger): Promi
     const settings = { ...config.asterisk, cli_timeout: Math.min(config.asterisk.cli_timeout, 3) };
     const channels = parseConcise(await runCli(settings, 'core show channels concise'));
     const liveJobs = new Set(channels.map((c) => c.accountCode).filter(isJobId));
-    const receiving = config.queue.count_received ? channels.filter((c) => c.accountCode === '' && /^faxmail-receive/.test(c.context)).length : 0;
+    const receiving = config.queue.count_received
+      ? channels.filter((c) => c.accountCode === '' && /^faxmail-receive/.test(c.context)).length
+      : 0;
     return { liveJobs, receiving };
   } catch (err) {
-    log.debug({ err: err instanceof Error ? err.message : String(err) }, "Asterisk's channel list could not be read; the queue goes by its own records");
+    log.debug(
+      { err: err instanceof Error ? err.message : String(err) },
+      "Asterisk's channel list could not be read; the queue goes by its own records",
+    );
     return undefined;
   }
 }
 
 /** The same, for a caller that already holds the queue lock. */
-export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths, log: Logger, opts: DispatchOptions = {}): Promise<DispatchRun> {
+export async function dispatchLocked(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  log: Logger,
+  opts: DispatchOptions = {},
+): Promise<DispatchRun> {
   const now = opts.now ?? new Date();
   const mode = opts.channels ?? 'when-starting';
-  const run: DispatchRun = { reports: [], reportErrors: [], started: [], lost: [], placed: [], failed: [], waits: [], inFlight: 0, finishing: [], channelsRead: false, owed: [] };
+  const run: DispatchRun = {
+    reports: [],
+    reportErrors: [],
+    started: [],
+    lost: [],
+    placed: [],
+    failed: [],
+    waits: [],
+    inFlight: 0,
+    finishing: [],
+    channelsRead: false,
+    owed: [],
+  };
 
   // look 1: placements a crash interrupted, before anyone counts call files.
   for (const { job } of (await loadJobs(paths)).jobs) {
@@ -153,7 +193,8 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
       const applied = await applyStoredReport(config, paths, name, log, now);
       run.reports.push(applied);
       const r = applied.result;
-      if (r && r.receipt === 'pending' && (r.action === 'sent' || r.action === 'failed')) run.owed.push({ job: r.job, kind: r.action === 'sent' ? 'success' : 'failure', report: applied });
+      if (r && r.receipt === 'pending' && (r.action === 'sent' || r.action === 'failed'))
+        run.owed.push({ job: r.job, kind: r.action === 'sent' ? 'success' : 'failure', report: applied });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       run.reportErrors.push({ name, error });
@@ -172,7 +213,16 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
   }
 
   const entries = jobs.map(({ job }) => toEntry(job, view)).filter((e) => e !== undefined);
-  const input: DispatchInput = { jobs: entries, recent: recentStarts(jobs.map((j) => j.job), now.getTime()), settings: queueSettings(config), now: now.getTime(), finishing: run.finishing };
+  const input: DispatchInput = {
+    jobs: entries,
+    recent: recentStarts(
+      jobs.map((j) => j.job),
+      now.getTime(),
+    ),
+    settings: queueSettings(config),
+    now: now.getTime(),
+    finishing: run.finishing,
+  };
   if (view.receiving) input.extraCalls = view.receiving;
   if (view.liveJobs) addLiveFinishing(run.finishing, view.liveJobs, entries, byId);
   let plan = dispatch(input);
@@ -212,7 +262,16 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
       }).catch(() => undefined);
     }
   }
-  if (run.started.length || run.lost.length) log.info({ started: run.started.map((s) => s.job), lost: run.lost.map((l) => l.job), inFlight: run.inFlight, finishing: run.finishing.length }, 'dispatcher');
+  if (run.started.length || run.lost.length)
+    log.info(
+      {
+        started: run.started.map((s) => s.job),
+        lost: run.lost.map((l) => l.job),
+        inFlight: run.inFlight,
+        finishing: run.finishing.length,
+      },
+      'dispatcher',
+    );
   return run;
 }
 
@@ -222,7 +281,12 @@ export async function dispatchLocked(config: Readonly<Config>, paths: SpoolPaths
  * that): it holds its channel and its number like any other finishing call. Channels are read after the
  * reports are applied, so a call shown here has either reported or is a job's only live call.
  */
-function addLiveFinishing(finishing: FinishingCall[], live: ReadonlySet<string>, entries: readonly { id: string; state: string }[], byId: ReadonlyMap<string, Job>): void {
+function addLiveFinishing(
+  finishing: FinishingCall[],
+  live: ReadonlySet<string>,
+  entries: readonly { id: string; state: string }[],
+  byId: ReadonlyMap<string, Job>,
+): void {
   const dialling = new Set(entries.filter((e) => e.state === 'dialling').map((e) => e.id));
   for (const id of live) {
     if (dialling.has(id) || finishing.some((f) => f.job === id)) continue;
@@ -239,7 +303,13 @@ export async function sendOwed(config: Readonly<Config>, run: DispatchRun, log: 
   for (const o of run.owed) await sendOwedNotice(config, spoolPaths(config.paths.spool), o.job, o.kind, log, o.report);
 }
 
-async function startCall(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger, now: Date): Promise<StartedCall> {
+async function startCall(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  id: string,
+  log: Logger,
+  now: Date,
+): Promise<StartedCall> {
   // 1. The call file, whole, in tmp. Every writer of a job's state holds the queue lock, as we do.
   const job = await readJob(jobDir(paths, id));
   if (queueState(job) !== 'queued') throw new Error(`job ${id} is ${job.state}, not queued`);
@@ -256,7 +326,11 @@ async function startCall(config: Readonly<Config>, paths: SpoolPaths, id: string
       ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
     }),
   );
-  await stageCallFile(name, text, { tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group });
+  await stageCallFile(name, text, {
+    tmp: config.paths.tmp,
+    owner: config.callfile.owner,
+    group: config.callfile.group,
+  });
   // 2. Durable: the job is dialling this attempt.
   try {
     await updateJob(paths, id, (j) => {
@@ -278,7 +352,14 @@ async function startCall(config: Readonly<Config>, paths: SpoolPaths, id: string
 }
 
 /** A dialling job's call ended without a result: record a lost attempt and retry by rule. */
-async function recordLost(config: Readonly<Config>, paths: SpoolPaths, id: string, log: Logger, now: Date, sawChannels: boolean): Promise<LostCall> {
+async function recordLost(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  id: string,
+  log: Logger,
+  now: Date,
+  sawChannels: boolean,
+): Promise<LostCall> {
   let result: LostCall = { job: id, attempt: 0, outcome: 'retry' };
   await updateJob(paths, id, (j) => {
     if (queueState(j) !== 'dialling') return j;
@@ -288,7 +369,9 @@ async function recordLost(config: Readonly<Config>, paths: SpoolPaths, id: strin
       at: now.toISOString(),
       status: 'UNANSWERED',
       class: 'unknown',
-      error: sawChannels ? 'no result from Asterisk: the call ended (its call file is gone, no channel is left) without a report' : `no result from Asterisk within ${config.queue.lost_after} s (call file gone, no report)`,
+      error: sawChannels
+        ? 'no result from Asterisk: the call ended (its call file is gone, no channel is left) without a report'
+        : `no result from Asterisk within ${config.queue.lost_after} s (call file gone, no report)`,
       pages: 0,
       rate: 0,
       resolution: '',
@@ -311,6 +394,9 @@ async function recordLost(config: Readonly<Config>, paths: SpoolPaths, id: strin
     result = { job: id, attempt: n, outcome: decision.retry ? 'retry' : 'failed' };
     return j;
   });
-  log.warn({ job: id, attempt: result.attempt, outcome: result.outcome, admin: true }, 'call lost: no result from Asterisk and its call file is gone');
+  log.warn(
+    { job: id, attempt: result.attempt, outcome: result.outcome, admin: true },
+    'call lost: no result from Asterisk and its call file is gone',
+  );
   return result;
 }

@@ -189,7 +189,11 @@ export function dispatch(input: DispatchInput): DispatchPlan {
       }
       const turn = lastTurn(j.sender);
       // Longest since the sender's last call first; then the oldest job; then the id, so the order is total.
-      if (!best || turn < bestTurn || (turn === bestTurn && (j.created < best.created || (j.created === best.created && j.id < best.id)))) {
+      if (
+        !best ||
+        turn < bestTurn ||
+        (turn === bestTurn && (j.created < best.created || (j.created === best.created && j.id < best.id)))
+      ) {
         best = j;
         bestTurn = turn;
       }

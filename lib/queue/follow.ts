@@ -28,21 +28,38 @@ export function spawnFollower(config: Readonly<Config>, callFile: string, log: L
   const script = process.argv[1];
   if (!script) return;
   try {
-    const child = spawn(process.execPath, [script, 'next', '--after', callFile, ...(config.source ? ['--config', config.source] : [])], {
-      detached: true,
-      stdio: 'ignore',
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TZ'] ? { TZ: process.env['TZ'] } : {}) },
-      cwd: '/',
-    });
-    child.on('error', (err) => log.warn({ err: err.message, callfile: callFile }, 'could not start the follower; faxmail run starts the next call'));
+    const child = spawn(
+      process.execPath,
+      [script, 'next', '--after', callFile, ...(config.source ? ['--config', config.source] : [])],
+      {
+        detached: true,
+        stdio: 'ignore',
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...(process.env['TZ'] ? { TZ: process.env['TZ'] } : {}) },
+        cwd: '/',
+      },
+    );
+    child.on('error', (err) =>
+      log.warn(
+        { err: err.message, callfile: callFile },
+        'could not start the follower; faxmail run starts the next call',
+      ),
+    );
     child.unref();
   } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err), callfile: callFile }, 'could not start the follower; faxmail run starts the next call');
+    log.warn(
+      { err: err instanceof Error ? err.message : String(err), callfile: callFile },
+      'could not start the follower; faxmail run starts the next call',
+    );
   }
 }
 
 /** Resolve true once outgoing/<callFile> is gone (the call has ended), false after `timeoutMs`. */
-export async function waitForCallFileGone(config: Readonly<Config>, callFile: string, timeoutMs = FOLLOW_TIMEOUT_MS, everyMs = 100): Promise<boolean> {
+export async function waitForCallFileGone(
+  config: Readonly<Config>,
+  callFile: string,
+  timeoutMs = FOLLOW_TIMEOUT_MS,
+  everyMs = 100,
+): Promise<boolean> {
   const file = join(config.paths.outgoing, callFile);
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -58,7 +75,13 @@ export async function waitForCallFileGone(config: Readonly<Config>, callFile: st
  * Resolve true once Asterisk shows no channel of the job of `callFile` (or its channel list cannot be read:
  * then the call file alone has to do), false when one is still there after `timeoutMs`.
  */
-export async function waitForChannelsGone(config: Readonly<Config>, callFile: string, log: Logger, timeoutMs = FOLLOW_TIMEOUT_MS, everyMs = 200): Promise<boolean> {
+export async function waitForChannelsGone(
+  config: Readonly<Config>,
+  callFile: string,
+  log: Logger,
+  timeoutMs = FOLLOW_TIMEOUT_MS,
+  everyMs = 200,
+): Promise<boolean> {
   const job = CALL_FILE.exec(callFile)?.[1];
   if (!job) return true;
   const { readChannels } = await import('./apply.js');

@@ -9,13 +9,19 @@ import { FaxError } from '../errors.js';
 import { spoolPaths } from '../spool/jobs.js';
 import { loadJobs, queueState, senderKey } from './records.js';
 
-export async function checkSenderBacklog(config: Readonly<Config>, sender: { envelopeSender: string; replyTo: string }): Promise<void> {
+export async function checkSenderBacklog(
+  config: Readonly<Config>,
+  sender: { envelopeSender: string; replyTo: string },
+): Promise<void> {
   const max = config.queue.sender_max_waiting;
   if (max === 0) return;
   const key = senderKey(sender);
   const { jobs } = await loadJobs(spoolPaths(config.paths.spool));
   const waiting = jobs.filter(({ job }) => senderKey(job) === key && queueState(job) !== 'final').length;
   if (waiting >= max) {
-    throw new FaxError('sender-refused', `You already have ${waiting} faxes waiting to be sent, the most this server accepts from one sender; this one was not accepted. Send it again once some of them have gone out.`);
+    throw new FaxError(
+      'sender-refused',
+      `You already have ${waiting} faxes waiting to be sent, the most this server accepts from one sender; this one was not accepted. Send it again once some of them have gone out.`,
+    );
   }
 }

@@ -30,7 +30,13 @@ export function mailKeyTap(recipient: string): { stream: Transform; key: () => s
 }
 
 /** A job made from the same mail for the same recipient recently, if any. The caller holds the queue lock. */
-export async function findJobByMailKey(paths: SpoolPaths, key: string, now: Date = new Date()): Promise<Job | undefined> {
+export async function findJobByMailKey(
+  paths: SpoolPaths,
+  key: string,
+  now: Date = new Date(),
+): Promise<Job | undefined> {
   const { jobs } = await loadJobs(paths);
-  return jobs.map((j) => j.job).find((j) => j.mailKey === key && now.getTime() - ms(j.created, 0) < MAIL_KEY_DAYS * 86_400_000);
+  return jobs
+    .map((j) => j.job)
+    .find((j) => j.mailKey === key && now.getTime() - ms(j.created, 0) < MAIL_KEY_DAYS * 86_400_000);
 }

@@ -61,7 +61,11 @@ export function queueState(job: Job): QueueEntry['state'] | 'final' {
   if (FINAL_STATES.has(job.state)) return 'final';
   // A record from before the queue said `queued` once its call file was out; those never carry `attempt`
   // or `dialledAt`, which every later writer sets when it drops a call file.
-  if (job.state === 'dialling' || (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined)) return 'dialling';
+  if (
+    job.state === 'dialling' ||
+    (job.state === 'queued' && job.callFile !== undefined && job.attempt === undefined && job.dialledAt === undefined)
+  )
+    return 'dialling';
   if (job.state === 'held') return 'held';
   return 'queued';
 }
@@ -119,7 +123,15 @@ export function toEntry(job: Job, view: CallView): QueueEntry | undefined {
   const state = queueState(job);
   if (state === 'final') return undefined;
   const created = ms(job.created, 0);
-  const entry: QueueEntry = { id: job.id, number: job.number, sender: senderKey(job), pages: job.pages, state, notBefore: created, created };
+  const entry: QueueEntry = {
+    id: job.id,
+    number: job.number,
+    sender: senderKey(job),
+    pages: job.pages,
+    state,
+    notBefore: created,
+    created,
+  };
   if (state === 'dialling') {
     entry.notBefore = ms(job.dialledAt ?? job.nextAttemptAt, ms(job.updated, created));
     entry.callFilePresent = job.callFile !== undefined && view.files.has(job.callFile);
@@ -137,7 +149,8 @@ export function recentStarts(jobs: readonly Job[], now: number): RecentStart[] {
     const sender = senderKey(job);
     const starts = job.attempts.map((a) => ms(a.started ?? a.at, NaN));
     if (queueState(job) === 'dialling') starts.push(ms(job.dialledAt ?? job.nextAttemptAt, NaN));
-    for (const at of starts) if (Number.isFinite(at) && now - at < 3_600_000 && at <= now) out.push({ sender, pages: job.pages, at });
+    for (const at of starts)
+      if (Number.isFinite(at) && now - at < 3_600_000 && at <= now) out.push({ sender, pages: job.pages, at });
   }
   return out;
 }

@@ -47,14 +47,22 @@ export interface RecoveryResult {
   outbox?: { sent: number; failed: number; remaining: number };
 }
 
-export async function runRecovery(config: Readonly<Config>, log: Logger, opts: DispatchOptions & { flushMs?: number } = {}): Promise<RecoveryResult> {
+export async function runRecovery(
+  config: Readonly<Config>,
+  log: Logger,
+  opts: DispatchOptions & { flushMs?: number } = {},
+): Promise<RecoveryResult> {
   const now = opts.now ?? new Date();
   const paths = spoolPaths(config.paths.spool);
   await ensureSpool(paths);
   const locked = await withLock(
     queueLockPath(paths),
     async () => {
-      const stagedRemoved = await removeStrayStagedCallFiles(config, (await loadJobs(paths)).jobs.map((j) => j.job), log);
+      const stagedRemoved = await removeStrayStagedCallFiles(
+        config,
+        (await loadJobs(paths)).jobs.map((j) => j.job),
+        log,
+      );
       const dispatch = await dispatchLocked(config, paths, log, { channels: 'always', ...opts, now });
       const linesRetired = await retireLines(paths, log);
       return { reports: dispatch.reports, reportErrors: dispatch.reportErrors, stagedRemoved, linesRetired, dispatch };
@@ -70,7 +78,10 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
         locked.dispatch.channelsRead
           ? "These calls ended (their call files left Asterisk's outgoing directory and no channel of theirs is left) without a result:"
           : `These calls left Asterisk's outgoing directory but no result came within queue.lost_after (${config.queue.lost_after} s):`,
-        ...locked.dispatch.lost.map((l) => `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`),
+        ...locked.dispatch.lost.map(
+          (l) =>
+            `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`,
+        ),
         '',
         'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail WARNINGs), faxmail-notify was killed before it could store the result, or a call file was removed by hand.',
       ],
@@ -88,16 +99,31 @@ export async function runRecovery(config: Readonly<Config>, log: Logger, opts: D
     log.warn({ err: err instanceof Error ? err.message : String(err) }, 'outbox flush failed');
   }
   // For doctor and status: the timer works (what the stamp says, not what it contains, is what counts).
-  await writeFile(runStampPath(paths), `${new Date().toISOString()}\n`, { mode: 0o640 }).catch((err: Error) => log.warn({ err: err.message }, 'could not touch the run stamp'));
+  await writeFile(runStampPath(paths), `${new Date().toISOString()}\n`, { mode: 0o640 }).catch((err: Error) =>
+    log.warn({ err: err.message }, 'could not touch the run stamp'),
+  );
   log.info(
-    { reports: result.reports.length, started: result.dispatch.started.length, lost: result.dispatch.lost.length, placed: result.dispatch.placed.length, finishing: result.dispatch.finishing.length, notices: notices.length, orphans: orphans.length, channels: result.dispatch.channelsRead },
+    {
+      reports: result.reports.length,
+      started: result.dispatch.started.length,
+      lost: result.dispatch.lost.length,
+      placed: result.dispatch.placed.length,
+      finishing: result.dispatch.finishing.length,
+      notices: notices.length,
+      orphans: orphans.length,
+      channels: result.dispatch.channelsRead,
+    },
     'faxmail run',
   );
   return result;
 }
 
 /** Our call files (faxmail-<job>-<n>.call) in paths.tmp whose job is not dialling that very file. */
-async function removeStrayStagedCallFiles(config: Readonly<Config>, jobs: readonly Job[], log: Logger): Promise<string[]> {
+async function removeStrayStagedCallFiles(
+  config: Readonly<Config>,
+  jobs: readonly Job[],
+  log: Logger,
+): Promise<string[]> {
   const dialling = new Set(jobs.filter((j) => queueState(j) === 'dialling' && j.callFile).map((j) => j.callFile!));
   const removed: string[] = [];
   for (const name of await readdir(config.paths.tmp).catch(() => [] as string[])) {
@@ -116,21 +142,30 @@ async function removeStrayStagedCallFiles(config: Readonly<Config>, jobs: readon
 async function retireLines(paths: SpoolPaths, log: Logger): Promise<number> {
   const dir = join(paths.root, 'lines');
   const files = await readdir(dir).catch(() => undefined);
-  for (const name of await readdir(paths.locks).catch(() => [] as string[])) if (/^line-.*\.lock$/.test(name)) await unlink(join(paths.locks, name)).catch(() => undefined);
+  for (const name of await readdir(paths.locks).catch(() => [] as string[]))
+    if (/^line-.*\.lock$/.test(name)) await unlink(join(paths.locks, name)).catch(() => undefined);
   if (files === undefined) return 0;
   await rm(dir, { recursive: true, force: true });
-  log.warn({ dir, files: files.length }, 'removed the per-number records of the line model (the queue does without them)');
+  log.warn(
+    { dir, files: files.length },
+    'removed the per-number records of the line model (the queue does without them)',
+  );
   return files.length;
 }
 
 /** Receipts and notices owed by final jobs (noticePending): hand them over now. */
-async function sendPendingNotices(config: Readonly<Config>, paths: SpoolPaths, log: Logger): Promise<{ job: string; result: string }[]> {
+async function sendPendingNotices(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  log: Logger,
+): Promise<{ job: string; result: string }[]> {
   const out: { job: string; result: string }[] = [];
   const { jobs } = await loadJobs(paths);
   const pending = jobs.filter((j) => j.job.noticePending && ['sent', 'failed', 'cancelled'].includes(j.job.state));
   if (!pending.length) return out;
   const { sendReceipt } = await import('../notify/outbound.js');
-  for (const { job } of pending) out.push({ job: job.id, result: await sendReceipt(config, paths, job.id, job.noticePending!, log) });
+  for (const { job } of pending)
+    out.push({ job: job.id, result: await sendReceipt(config, paths, job.id, job.noticePending!, log) });
   return out;
 }
 
@@ -184,7 +219,8 @@ async function removeOrphans(config: Readonly<Config>, paths: SpoolPaths, now: D
   await sweep(config.paths.tmp, scratch);
   await sweep(paths.outbox, scratch);
   await sweep(reportDirs(paths).pending, (n) => n.startsWith('.in-') || scratch(n));
-  for (const id of (await readdir(paths.jobs).catch(() => [] as string[])).filter((n) => !n.startsWith('.'))) await sweep(join(paths.jobs, id), scratch);
+  for (const id of (await readdir(paths.jobs).catch(() => [] as string[])).filter((n) => !n.startsWith('.')))
+    await sweep(join(paths.jobs, id), scratch);
   if (removed.length) log.warn({ removed }, 'removed files left by interrupted runs');
   return removed;
 }

@@ -43,7 +43,8 @@ const NAME = /^(?:[0-9]{8}-[0-9]{6}-[0-9a-f]{12}-[0-9]{1,4}|unmatched-[0-9a-z-]+
 export function reportName(kind: ReportKind, values: Record<string, string>, now: Date = new Date()): string {
   const job = values['job'] ?? '';
   const attempt = (values['attempt'] ?? '').trim();
-  if (isJobId(job) && /^[0-9]{1,4}$/.test(attempt) && Number(attempt) >= 1) return `${job}-${Number(attempt)}-${kind}.json`;
+  if (isJobId(job) && /^[0-9]{1,4}$/.test(attempt) && Number(attempt) >= 1)
+    return `${job}-${Number(attempt)}-${kind}.json`;
   return `unmatched-${now.getTime().toString(36)}-${randomBytes(4).toString('hex')}-${kind}.json`;
 }
 
@@ -51,9 +52,15 @@ export function reportName(kind: ReportKind, values: Record<string, string>, now
  * Store a report whole. Returns its name and whether the same report (same job, attempt and kind) was
  * already stored or applied, in which case the first one stands.
  */
-export async function storeReport(paths: SpoolPaths, kind: ReportKind, values: Record<string, string>, now: Date = new Date()): Promise<{ name: string; duplicate: boolean }> {
+export async function storeReport(
+  paths: SpoolPaths,
+  kind: ReportKind,
+  values: Record<string, string>,
+  now: Date = new Date(),
+): Promise<{ name: string; duplicate: boolean }> {
   const dirs = reportDirs(paths);
-  for (const d of [dirs.pending, dirs.applied]) if ((await mkdir(d, { recursive: true, mode: 0o750 })) !== undefined) await chmod(d, 0o750);
+  for (const d of [dirs.pending, dirs.applied])
+    if ((await mkdir(d, { recursive: true, mode: 0o750 })) !== undefined) await chmod(d, 0o750);
   const name = reportName(kind, values, now);
   if (existsSync(join(dirs.applied, name))) return { name, duplicate: true };
   const record: StoredReport = { version: 1, kind, received: now.toISOString(), values };
@@ -75,7 +82,8 @@ export async function storeReport(paths: SpoolPaths, kind: ReportKind, values: R
 
 export async function readStoredReport(file: string): Promise<StoredReport> {
   const r = JSON.parse(await readFile(file, 'utf8')) as StoredReport;
-  if (r.version !== 1 || (r.kind !== 'sent' && r.kind !== 'unanswered') || typeof r.values !== 'object') throw new FaxError('internal', `The report ${file} has an unknown format.`);
+  if (r.version !== 1 || (r.kind !== 'sent' && r.kind !== 'unanswered') || typeof r.values !== 'object')
+    throw new FaxError('internal', `The report ${file} has an unknown format.`);
   return r;
 }
 
@@ -83,7 +91,10 @@ export async function readStoredReport(file: string): Promise<StoredReport> {
 export async function listPendingReports(paths: SpoolPaths): Promise<{ pending: string[]; unmatched: string[] }> {
   const names = await readdir(reportDirs(paths).pending).catch(() => [] as string[]);
   const valid = names.filter((n) => NAME.test(n)).sort();
-  return { pending: valid.filter((n) => !n.startsWith('unmatched-')), unmatched: valid.filter((n) => n.startsWith('unmatched-')) };
+  return {
+    pending: valid.filter((n) => !n.startsWith('unmatched-')),
+    unmatched: valid.filter((n) => n.startsWith('unmatched-')),
+  };
 }
 
 /** A whole number from a raw field, or undefined when it cannot be read. */
@@ -95,7 +106,9 @@ function readInt(raw: string | undefined, max: number): number | undefined {
 }
 
 /** Read a stored report's values leniently into the shape lib/notify applies. Pure. */
-export function interpretReport(r: StoredReport): { kind: 'sent'; report: SentReport } | { kind: 'unanswered'; report: UnansweredReport } {
+export function interpretReport(
+  r: StoredReport,
+): { kind: 'sent'; report: SentReport } | { kind: 'unanswered'; report: UnansweredReport } {
   const v = r.values;
   const unknown: string[] = [];
   const raw: Record<string, string> = {};
@@ -158,7 +171,13 @@ export interface AppliedReport {
  * afterwards sends the receipt it leaves pending (apply.ts, sendOwed). Throws on I/O trouble: the report stays
  * and the next run tries again.
  */
-export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPaths, name: string, log: Logger, now: Date = new Date()): Promise<AppliedReport> {
+export async function applyStoredReport(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  name: string,
+  log: Logger,
+  now: Date = new Date(),
+): Promise<AppliedReport> {
   const dirs = reportDirs(paths);
   const file = join(dirs.pending, name);
   const stored = await readStoredReport(file);
@@ -167,7 +186,10 @@ export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPa
   let out: AppliedReport = { name };
   try {
     // The receipt stays pending (noticePending): the caller sends it after letting go of the queue lock.
-    const result = it.kind === 'sent' ? await reportSent(config, it.report, log, now, { sendReceipt: false }) : await reportUnanswered(config, it.report, log, now, { sendReceipt: false });
+    const result =
+      it.kind === 'sent'
+        ? await reportSent(config, it.report, log, now, { sendReceipt: false })
+        : await reportUnanswered(config, it.report, log, now, { sendReceipt: false });
     out = { name, result };
   } catch (err) {
     if (!(err instanceof FaxError && err.code === 'not-found')) throw err;
@@ -183,7 +205,14 @@ export async function applyStoredReport(config: Readonly<Config>, paths: SpoolPa
  * After the queue lock is released: hand over a receipt or notice a job owes (a just-applied report, a lost
  * call given up), then keep a sent fax in the archive. Fills in the report's result for the caller's output.
  */
-export async function sendOwedNotice(config: Readonly<Config>, paths: SpoolPaths, job: string, kind: 'success' | 'failure', log: Logger, report?: AppliedReport): Promise<void> {
+export async function sendOwedNotice(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  job: string,
+  kind: 'success' | 'failure',
+  log: Logger,
+  report?: AppliedReport,
+): Promise<void> {
   const { archiveSent, sendReceipt } = await import('../notify/outbound.js');
   const how = await sendReceipt(config, paths, job, kind, log);
   if (report?.result) report.result.receipt = how;

@@ -34,7 +34,13 @@ export function senderText(from: Address | undefined): string {
 }
 
 export function coverOptions(config: Readonly<Config>, log?: Logger): CoverOptions {
-  return { paper: config.fax.paper, fontPath: config.paths.body_font, locale: config.notify.locale, templatesDir: config.paths.templates, ...(log ? { log } : {}) };
+  return {
+    paper: config.fax.paper,
+    fontPath: config.paths.body_font,
+    locale: config.notify.locale,
+    templatesDir: config.paths.templates,
+    ...(log ? { log } : {}),
+  };
 }
 
 /** Does the note fit on the cover page? (Drawn once without output.) */
@@ -55,7 +61,16 @@ export interface CoverMade {
  * Draw the cover for a fax of `docsPages` document pages (`docsTiff`, or none), render it, and write the
  * whole fax (cover first) to `outTiff`. Scratch files go to `work`.
  */
-export async function addCoverPage(info: Omit<CoverInfo, 'pages'>, docsTiff: string | undefined, docsPages: number, outTiff: string, work: string, convert: ConvertOptions, opts: CoverOptions, log: Logger): Promise<CoverMade> {
+export async function addCoverPage(
+  info: Omit<CoverInfo, 'pages'>,
+  docsTiff: string | undefined,
+  docsPages: number,
+  outTiff: string,
+  work: string,
+  convert: ConvertOptions,
+  opts: CoverOptions,
+  log: Logger,
+): Promise<CoverMade> {
   const pages = docsPages + 1;
   const pdf = join(work, 'cover.pdf');
   await rm(pdf, { force: true });
@@ -68,8 +83,17 @@ export async function addCoverPage(info: Omit<CoverInfo, 'pages'>, docsTiff: str
     const joined = join(work, 'joined.tif');
     await mergeTiffFiles([coverTiff, docsTiff], joined, pages);
     const geometry = faxGeometry(convert.resolution, convert.paper);
-    const problems = checkFaxPages(readTiff(await readFile(joined)), { pages, ydpi: geometry.ydpi, width: geometry.width });
-    if (problems.length > 0) throw new FaxError('internal', 'The fax with its cover page failed its final check on the fax server; it will be tried again.', { detail: { problems: problems.slice(0, 10) } });
+    const problems = checkFaxPages(readTiff(await readFile(joined)), {
+      pages,
+      ydpi: geometry.ydpi,
+      width: geometry.width,
+    });
+    if (problems.length > 0)
+      throw new FaxError(
+        'internal',
+        'The fax with its cover page failed its final check on the fax server; it will be tried again.',
+        { detail: { problems: problems.slice(0, 10) } },
+      );
     await rename(joined, outTiff);
     await rm(coverTiff, { force: true });
   }

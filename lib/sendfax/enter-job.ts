@@ -24,7 +24,16 @@ import { findJobByMailKey, mailKeyTap } from '../queue/mailkey.js';
 import { mailLockPath, queueLockPath, stagingLockPath } from '../queue/records.js';
 import { tryLock, withLock } from '../spool/lock.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob, jobDir, type SpoolPaths } from '../spool/jobs.js';
+import {
+  spoolPaths,
+  ensureSpool,
+  createStagingDir,
+  commitStagingDir,
+  discardStagingDir,
+  writeJob,
+  jobDir,
+  type SpoolPaths,
+} from '../spool/jobs.js';
 import { dispatchLocked, type DispatchRun } from '../queue/apply.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
@@ -72,7 +81,13 @@ export function extensionFromRecipient(recipient: string): string {
   return plus >= 0 ? local.slice(plus + 1) : '';
 }
 
-export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, log: Logger): Promise<QueueResult> {
+export async function enterJob(
+  config: Readonly<Config>,
+  input: NodeJS.ReadableStream,
+  envelope: Envelope,
+  options: EnterOptions,
+  log: Logger,
+): Promise<QueueResult> {
   // One deadline for the whole run (parsing, every tool), below Postfix's time limit, and one CPU
   // allowance for all converters together (lib/exec/budget.ts).
   const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
@@ -83,7 +98,14 @@ export async function enterJob(config: Readonly<Config>, input: NodeJS.ReadableS
   }
 }
 
-async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, envelope: Envelope, options: EnterOptions, budget: Budget, log: Logger): Promise<QueueResult> {
+async function enter(
+  config: Readonly<Config>,
+  input: NodeJS.ReadableStream,
+  envelope: Envelope,
+  options: EnterOptions,
+  budget: Budget,
+  log: Logger,
+): Promise<QueueResult> {
   // An empty ${extension} (no recipient_delimiter in main.cf) falls back to the recipient address.
   const extension = envelope.extension || extensionFromRecipient(envelope.recipient);
   // The cheapest check first: a bad number bounces before any parsing.
@@ -92,7 +114,19 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
   await ensureSpool(paths);
   const id = newJobId();
   const jlog = log.child({ job: id });
-  jlog.info({ step: 'received', envelopeSender: envelope.sender, recipient: envelope.recipient, number: destination.number, requested: destination.requested, rule: destination.rule, saslUser: envelope.saslUser, client: envelope.clientAddress }, 'mail received for fax');
+  jlog.info(
+    {
+      step: 'received',
+      envelopeSender: envelope.sender,
+      recipient: envelope.recipient,
+      number: destination.number,
+      requested: destination.requested,
+      rule: destination.rule,
+      saslUser: envelope.saslUser,
+      client: envelope.clientAddress,
+    },
+    'mail received for fax',
+  );
 
   // Held while this run builds the job: `faxmail run` removes a staging dir whose lock is free (its sendfax
   // died, even by SIGKILL) at once, and never one whose sendfax still works (lib/queue/recover.ts).
@@ -106,12 +140,27 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
   try {
     const partsDir = join(staging, 'parts');
     await mkdir(partsDir);
-    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch((err: unknown) => {
-      throw budget.signal.aborted ? deadlineError(budget) : err;
-    });
-    jlog.info({ step: 'parsed', parts: msg.parts.length, messageId: msg.messageId, hasText: msg.text !== undefined, hasHtml: msg.html !== undefined }, 'message parsed');
+    const msg = await parseMessage(tap.stream, partsDir, { maxParts: 200, maxDepth: 5, signal: budget.signal }).catch(
+      (err: unknown) => {
+        throw budget.signal.aborted ? deadlineError(budget) : err;
+      },
+    );
+    jlog.info(
+      {
+        step: 'parsed',
+        parts: msg.parts.length,
+        messageId: msg.messageId,
+        hasText: msg.text !== undefined,
+        hasHtml: msg.html !== undefined,
+      },
+      'message parsed',
+    );
 
-    const sender = authorizeSender({ envelopeSender: envelope.sender, ...msg.authors }, submissionOf(envelope), config.senders);
+    const sender = authorizeSender(
+      { envelopeSender: envelope.sender, ...msg.authors },
+      submissionOf(envelope),
+      config.senders,
+    );
     jlog.info({ step: 'sender-ok', replyTo: sender.replyTo }, 'sender allowed');
     // queue.sender_max_waiting (issue 9): too many unfinished faxes from this sender bounce here.
     await checkSenderBacklog(config, { envelopeSender: envelope.sender, replyTo: sender.replyTo });
@@ -128,14 +177,36 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
     let cover: Omit<CoverInfo, 'pages'> | undefined;
     if (wantCover) {
       const text = bodyTextOf(msg);
-      cover = { to: recipientName(msg.recipients, envelope.recipient), number: destination.number, from: senderText(msg.from), date: new Date(), subject: opts.subject, note: body ? '' : text, noteFollows: body && text !== '' };
+      cover = {
+        to: recipientName(msg.recipients, envelope.recipient),
+        number: destination.number,
+        from: senderText(msg.from),
+        date: new Date(),
+        subject: opts.subject,
+        note: body ? '' : text,
+        noteFollows: body && text !== '',
+      };
       if (!body && text !== '' && !(await noteFits({ ...cover, pages: 0 }, coverOptions(config, jlog)))) {
         body = true;
         cover = { ...cover, note: '', noteFollows: true };
       }
     }
-    const prepared = await prepareDocuments(msg, docsWork, config, { body, allowNone: cover !== undefined, budget }, jlog);
-    jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), skipped: prepared.skipped.length, cover: cover !== undefined }, 'documents selected');
+    const prepared = await prepareDocuments(
+      msg,
+      docsWork,
+      config,
+      { body, allowNone: cover !== undefined, budget },
+      jlog,
+    );
+    jlog.info(
+      {
+        step: 'documents',
+        documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })),
+        skipped: prepared.skipped.length,
+        cover: cover !== undefined,
+      },
+      'documents selected',
+    );
 
     // Documents (and the cover) -> fax.tif; the originals kept under docs/ (shared with `faxmail send`).
     const image = await makeFaxImage(config, staging, docsWork, prepared.documents, cover, resolution, budget, jlog);
@@ -144,7 +215,18 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
 
     if (options.dryRun) {
       // Nothing stays: the result is described, the TIFF copied only where the admin asked, staging removed.
-      const result = await describeDryRun(config, id, destination.number, staging, pages, documents, prepared.skipped, resolution, options, jlog);
+      const result = await describeDryRun(
+        config,
+        id,
+        destination.number,
+        staging,
+        pages,
+        documents,
+        prepared.skipped,
+        resolution,
+        options,
+        jlog,
+      );
       forget();
       await discardStagingDir(staging);
       return result;
@@ -152,7 +234,18 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
 
     const job: Job = newJobRecord(
       config,
-      { id, envelopeSender: envelope.sender, replyTo: sender.replyTo, replyName: sender.replyName, subject: opts.subject, requestedNumber: destination.requested, number: destination.number, resolution, messageId: msg.messageId, skipped: prepared.skipped },
+      {
+        id,
+        envelopeSender: envelope.sender,
+        replyTo: sender.replyTo,
+        replyName: sender.replyName,
+        subject: opts.subject,
+        requestedNumber: destination.requested,
+        number: destination.number,
+        resolution,
+        messageId: msg.messageId,
+        skipped: prepared.skipped,
+      },
       image,
     );
     job.mailKey = tap.key();
@@ -174,7 +267,10 @@ async function enter(config: Readonly<Config>, input: NodeJS.ReadableStream, env
     if (existing) {
       forget();
       await discardStagingDir(staging).catch(() => undefined);
-      jlog.warn({ step: 'redelivery', existing: existing.id }, 'this mail was already queued as a job (delivered again after a crash); that job stands');
+      jlog.warn(
+        { step: 'redelivery', existing: existing.id },
+        'this mail was already queued as a job (delivered again after a crash); that job stands',
+      );
       return describeJob(config, existing, paths, existing.callFile);
     }
     return await queueCommitted(config, job, jlog);
@@ -206,15 +302,26 @@ export async function queueCommitted(config: Readonly<Config>, job: Job, jlog: L
     try {
       dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
     } catch (err) {
-      jlog.warn({ err: err instanceof Error ? err.message : String(err) }, 'the dispatcher failed; the job waits for faxmail run');
+      jlog.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'the dispatcher failed; the job waits for faxmail run',
+      );
     } finally {
       await queueLock.release();
     }
   } else jlog.info({ step: 'queue-busy' }, 'the queue is busy; the next dispatcher run starts this job');
   const started = dispatched?.started.find((c) => c.job === job.id);
   const wait = dispatched?.waits.find((w) => w.job === job.id);
-  if (started) jlog.info({ step: 'dialling', callFile: started.callFile, attempt: started.attempt }, 'call file handed to Asterisk');
-  else jlog.info({ step: 'queued', waits: wait?.reason ?? 'dispatcher not run' }, 'job queued; it dials when a channel and its number are free');
+  if (started)
+    jlog.info(
+      { step: 'dialling', callFile: started.callFile, attempt: started.attempt },
+      'call file handed to Asterisk',
+    );
+  else
+    jlog.info(
+      { step: 'queued', waits: wait?.reason ?? 'dispatcher not run' },
+      'job queued; it dials when a channel and its number are free',
+    );
   return describeJob(config, job, paths, started?.callFile);
 }
 
@@ -226,7 +333,15 @@ function describeJob(config: Readonly<Config>, job: Job, paths: SpoolPaths, call
     number: job.number,
     pages: job.pages,
     tiff: tiffPath,
-    callfile: renderCallFile(buildCallFile(config.callfile, { id: job.id, number: job.number, tiffPath, attempt: 1, configPath: config.source })),
+    callfile: renderCallFile(
+      buildCallFile(config.callfile, {
+        id: job.id,
+        number: job.number,
+        tiffPath,
+        attempt: 1,
+        configPath: config.source,
+      }),
+    ),
     callfilePath: join(config.paths.outgoing, callFile ?? callFileName(job.id, 1)),
     documents: job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
     skipped: job.skipped,
@@ -250,7 +365,9 @@ async function describeDryRun(
 ): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
   const tiffPath = join(jobDir(paths, id), 'fax.tif');
-  const text = renderCallFile(buildCallFile(config.callfile, { id, number, tiffPath, attempt: 1, configPath: config.source }));
+  const text = renderCallFile(
+    buildCallFile(config.callfile, { id, number, tiffPath, attempt: 1, configPath: config.source }),
+  );
   if (options.saveTiff) await copyFile(join(staging, 'fax.tif'), options.saveTiff, fsConstants.COPYFILE_EXCL);
   jlog.info({ step: 'dry-run', savedTiff: options.saveTiff }, 'dry run: nothing kept');
   return {

@@ -19,7 +19,16 @@ import type { Job, JobDocument } from '../spool/types.js';
 
 /** Our own file name for a document: NN-<safe name>.<ext>. */
 export function storedName(index: number, name: string, kind: string): string {
-  const ext = kind === 'jpeg' ? '.jpg' : kind === 'body' ? '.pdf' : kind === 'office' ? (extname(name).toLowerCase().replace(/[^.a-z0-9]/g, '') || '.bin') : `.${kind === 'tiff' ? 'tif' : kind}`;
+  const ext =
+    kind === 'jpeg'
+      ? '.jpg'
+      : kind === 'body'
+        ? '.pdf'
+        : kind === 'office'
+          ? extname(name)
+              .toLowerCase()
+              .replace(/[^.a-z0-9]/g, '') || '.bin'
+          : `.${kind === 'tiff' ? 'tif' : kind}`;
   const stem = name
     .replace(/\.[^.]*$/, '')
     .normalize('NFKD')
@@ -64,14 +73,34 @@ export async function makeFaxImage(
     dither: config.fax.dither,
   };
   const docsTiff = cover ? join(work, 'documents.tif') : tiff;
-  const converted: ConvertResult = documents.length > 0 ? await convertToFax(documents.map((d) => ({ name: d.name, pdf: d.pdf })), docsTiff, convertOptions, jlog) : { pages: 0, perDocument: [], bytes: 0 };
+  const converted: ConvertResult =
+    documents.length > 0
+      ? await convertToFax(
+          documents.map((d) => ({ name: d.name, pdf: d.pdf })),
+          docsTiff,
+          convertOptions,
+          jlog,
+        )
+      : { pages: 0, perDocument: [], bytes: 0 };
   let pages = converted.pages;
   let coverMade: CoverMade | undefined;
   if (cover) {
-    coverMade = await addCoverPage(cover, documents.length > 0 ? docsTiff : undefined, converted.pages, tiff, work, convertOptions, coverOptions(config, jlog), jlog);
+    coverMade = await addCoverPage(
+      cover,
+      documents.length > 0 ? docsTiff : undefined,
+      converted.pages,
+      tiff,
+      work,
+      convertOptions,
+      coverOptions(config, jlog),
+      jlog,
+    );
     pages = coverMade.pages;
   }
-  jlog.info({ step: 'converted', pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) }, 'fax image made');
+  jlog.info(
+    { step: 'converted', pages, bytes: converted.bytes, resolution, cpuMs: Math.round(cpuUsedMs(budget)) },
+    'fax image made',
+  );
   // Past this point only our own quick steps remain; the deadline is checked once more before the commit.
   checkDeadline(budget);
 
@@ -81,7 +110,13 @@ export async function makeFaxImage(
   const kept: JobDocument[] = [];
   if (coverMade) {
     await rename(coverMade.pdf, join(docsDir, '00-cover.pdf'));
-    kept.push({ name: 'cover page', kind: 'cover', file: join('docs', '00-cover.pdf'), bytes: coverMade.bytes, pages: 1 });
+    kept.push({
+      name: 'cover page',
+      kind: 'cover',
+      file: join('docs', '00-cover.pdf'),
+      bytes: coverMade.bytes,
+      pages: 1,
+    });
   }
   for (const [i, d] of documents.entries()) {
     const file = join('docs', storedName(i, d.name, d.kind));
@@ -96,7 +131,17 @@ export async function makeFaxImage(
  * meanings are those of `Job` (submittedBy is absent for mail, envelopeSender '' for a fax from the shell). */
 export type JobFields = Pick<
   Job,
-  'id' | 'envelopeSender' | 'replyTo' | 'replyName' | 'subject' | 'requestedNumber' | 'number' | 'resolution' | 'messageId' | 'skipped' | 'submittedBy'
+  | 'id'
+  | 'envelopeSender'
+  | 'replyTo'
+  | 'replyName'
+  | 'subject'
+  | 'requestedNumber'
+  | 'number'
+  | 'resolution'
+  | 'messageId'
+  | 'skipped'
+  | 'submittedBy'
 >;
 
 /** A new job record, `queued` from now. Pure apart from the clock. */

@@ -24,11 +24,16 @@ export function progressLines(before: Job | undefined, now: Job, locale: Locale)
     if (a.status === 'SUCCESS') continue;
     out.push(`attempt ${a.n} did not go through: ${attemptWords(a, locale)}`);
   }
-  const moved = before === undefined || before.state !== now.state || before.attempt !== now.attempt || now.attempts.length !== seen;
+  const moved =
+    before === undefined ||
+    before.state !== now.state ||
+    before.attempt !== now.attempt ||
+    now.attempts.length !== seen;
   if (!moved) return out;
   switch (now.state) {
     case 'queued':
-      if (now.attempts.length > 0 || before !== undefined) out.push(`waiting; next try ${localTime(now.nextAttemptAt)}`);
+      if (now.attempts.length > 0 || before !== undefined)
+        out.push(`waiting; next try ${localTime(now.nextAttemptAt)}`);
       break;
     case 'dialling':
       // The dispatcher makes a job `dialling` only as it hands the call file over (lib/queue/apply.ts).
@@ -36,7 +41,12 @@ export function progressLines(before: Job | undefined, now: Job, locale: Locale)
       break;
     case 'sent': {
       const a = now.attempts[now.attempts.length - 1];
-      const details = [a?.duration !== undefined ? `in ${a.duration} s` : '', a?.remoteStationId ? `to station "${a.remoteStationId}"` : ''].filter(Boolean).join(' ');
+      const details = [
+        a?.duration !== undefined ? `in ${a.duration} s` : '',
+        a?.remoteStationId ? `to station "${a.remoteStationId}"` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
       out.push(`sent: ${now.pages} page${now.pages === 1 ? '' : 's'} to ${now.number}${details ? ` ${details}` : ''}`);
       break;
     }
@@ -67,7 +77,11 @@ export interface FollowOptions {
 }
 
 /** Watch job `id` through `read` until it is final (or `signal` aborts); `print` gets each progress line. */
-export async function followJob(read: () => Promise<Job>, print: (line: string) => void, options: FollowOptions): Promise<Job> {
+export async function followJob(
+  read: () => Promise<Job>,
+  print: (line: string) => void,
+  options: FollowOptions,
+): Promise<Job> {
   let last: Job | undefined;
   for (;;) {
     const now = await read();

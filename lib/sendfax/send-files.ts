@@ -18,7 +18,14 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { isMailbox } from '../mailbox.js';
 import { newJobId } from '../spool/job-id.js';
-import { spoolPaths, ensureSpool, createStagingDir, commitStagingDir, discardStagingDir, writeJob } from '../spool/jobs.js';
+import {
+  spoolPaths,
+  ensureSpool,
+  createStagingDir,
+  commitStagingDir,
+  discardStagingDir,
+  writeJob,
+} from '../spool/jobs.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { MimePart, ParsedMessage } from '../mime/parse.js';
 import type { CoverInfo } from '../documents/cover-page.js';
@@ -73,17 +80,37 @@ export interface Submitter {
 export type StoreFiles = (dir: string) => Promise<StoredFile[]>;
 
 /** Where the receipt goes: --notify, else the submitter's mailbox (send.notify_domain, else localhost). */
-export function receiptAddress(config: Readonly<Config>, request: Pick<SendRequest, 'notify'>, submitter: Submitter): string {
+export function receiptAddress(
+  config: Readonly<Config>,
+  request: Pick<SendRequest, 'notify'>,
+  submitter: Submitter,
+): string {
   return request.notify ?? `${submitter.user}@${config.send.notify_domain || 'localhost'}`;
 }
 
 /** The stored files as the parts of a mail with no text: attachments, so small images count too. */
 function asMessage(subject: string, files: readonly StoredFile[]): ParsedMessage {
-  const parts: MimePart[] = files.map((f, i) => ({ index: i + 1, filename: f.name, contentType: 'application/octet-stream', disposition: 'attachment', cid: '', related: false, size: f.size, path: f.path, depth: 0 }));
+  const parts: MimePart[] = files.map((f, i) => ({
+    index: i + 1,
+    filename: f.name,
+    contentType: 'application/octet-stream',
+    disposition: 'attachment',
+    cid: '',
+    related: false,
+    size: f.size,
+    path: f.path,
+    depth: 0,
+  }));
   return { subject, authors: { from: [], replyTo: [], repeated: [] }, messageId: '', parts, headerBytes: 0 };
 }
 
-export async function sendFiles(config: Readonly<Config>, request: SendRequest, submitter: Submitter, store: StoreFiles, log: Logger): Promise<QueueResult> {
+export async function sendFiles(
+  config: Readonly<Config>,
+  request: SendRequest,
+  submitter: Submitter,
+  store: StoreFiles,
+  log: Logger,
+): Promise<QueueResult> {
   // The same limits as a sendfax run: one deadline and one CPU allowance for every converter together.
   const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
   try {
@@ -93,17 +120,44 @@ export async function sendFiles(config: Readonly<Config>, request: SendRequest, 
   }
 }
 
-async function send(config: Readonly<Config>, request: SendRequest, submitter: Submitter, store: StoreFiles, budget: ReturnType<typeof createBudget>, log: Logger): Promise<QueueResult> {
+async function send(
+  config: Readonly<Config>,
+  request: SendRequest,
+  submitter: Submitter,
+  store: StoreFiles,
+  budget: ReturnType<typeof createBudget>,
+  log: Logger,
+): Promise<QueueResult> {
   // The cheapest check first: a number the rules refuse is refused before a byte is copied.
   const destination = resolveDestination(request.number, config.numbers);
   const replyTo = receiptAddress(config, request, submitter);
-  if (!isMailbox(replyTo, { local: true })) throw new FaxError('usage', `Receipts cannot be mailed to "${replyTo.slice(0, 80)}": name an address with --notify.`);
-  if (request.files.length > config.fax.max_documents) throw new FaxError('too-large', `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once (fax.max_documents).`);
+  if (!isMailbox(replyTo, { local: true }))
+    throw new FaxError(
+      'usage',
+      `Receipts cannot be mailed to "${replyTo.slice(0, 80)}": name an address with --notify.`,
+    );
+  if (request.files.length > config.fax.max_documents)
+    throw new FaxError(
+      'too-large',
+      `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once (fax.max_documents).`,
+    );
   const paths = spoolPaths(config.paths.spool);
   await ensureSpool(paths);
   const id = newJobId();
   const jlog = log.child({ job: id });
-  jlog.info({ step: 'received', via: 'faxmail send', user: submitter.user, replyTo, number: destination.number, requested: destination.requested, rule: destination.rule, files: request.files.length }, 'files received for fax');
+  jlog.info(
+    {
+      step: 'received',
+      via: 'faxmail send',
+      user: submitter.user,
+      replyTo,
+      number: destination.number,
+      requested: destination.requested,
+      rule: destination.rule,
+      files: request.files.length,
+    },
+    'files received for fax',
+  );
 
   const staging = await createStagingDir(paths, id);
   const forget = removeOnSignal(staging);
@@ -121,7 +175,15 @@ async function send(config: Readonly<Config>, request: SendRequest, submitter: S
     let cover: Omit<CoverInfo, 'pages'> | undefined;
     let body = false;
     if (wantCover) {
-      cover = { to: request.to, number: destination.number, from: senderText({ name: submitter.fullName, address: replyTo }), date: new Date(), subject: request.subject, note: request.note, noteFollows: false };
+      cover = {
+        to: request.to,
+        number: destination.number,
+        from: senderText({ name: submitter.fullName, address: replyTo }),
+        date: new Date(),
+        subject: request.subject,
+        note: request.note,
+        noteFollows: false,
+      };
       if (request.note !== '' && !(await noteFits({ ...cover, pages: 0 }, coverOptions(config, jlog)))) {
         body = true;
         cover = { ...cover, note: '', noteFollows: true };
@@ -130,15 +192,39 @@ async function send(config: Readonly<Config>, request: SendRequest, submitter: S
     }
     const prepared = await prepareDocuments(msg, docsWork, config, { body, budget }, jlog);
     // A file named on the command line was chosen on purpose: faxing the others without it would surprise.
-    if (prepared.skipped.length > 0) throw new FaxError('no-document', `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG files${config.paths.libreoffice ? ' and office documents' : ''}.`);
-    if (prepared.ignored.length > 0) throw new FaxError('no-document', `Not faxed: ${formatSkipped(prepared.ignored)}.`);
-    jlog.info({ step: 'documents', documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })), cover: cover !== undefined }, 'documents selected');
+    if (prepared.skipped.length > 0)
+      throw new FaxError(
+        'no-document',
+        `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG files${config.paths.libreoffice ? ' and office documents' : ''}.`,
+      );
+    if (prepared.ignored.length > 0)
+      throw new FaxError('no-document', `Not faxed: ${formatSkipped(prepared.ignored)}.`);
+    jlog.info(
+      {
+        step: 'documents',
+        documents: prepared.documents.map((d) => ({ name: d.name, kind: d.kind, bytes: d.bytes })),
+        cover: cover !== undefined,
+      },
+      'documents selected',
+    );
 
     const image = await makeFaxImage(config, staging, docsWork, prepared.documents, cover, resolution, budget, jlog);
     await rm(partsDir, { recursive: true, force: true });
     const job = newJobRecord(
       config,
-      { id, envelopeSender: '', replyTo, replyName: submitter.fullName, subject: request.subject, requestedNumber: destination.requested, number: destination.number, resolution, messageId: '', skipped: [], submittedBy: submitter.user },
+      {
+        id,
+        envelopeSender: '',
+        replyTo,
+        replyName: submitter.fullName,
+        subject: request.subject,
+        requestedNumber: destination.requested,
+        number: destination.number,
+        resolution,
+        messageId: '',
+        skipped: [],
+        submittedBy: submitter.user,
+      },
       image,
     );
     await writeJob(staging, job);

@@ -27,7 +27,14 @@ export interface SpoolPaths {
 }
 
 export function spoolPaths(spool: string): SpoolPaths {
-  return { root: spool, jobs: join(spool, 'jobs'), inbound: join(spool, 'inbound'), outbox: join(spool, 'outbox'), locks: join(spool, 'locks'), reports: join(spool, 'reports') };
+  return {
+    root: spool,
+    jobs: join(spool, 'jobs'),
+    inbound: join(spool, 'inbound'),
+    outbox: join(spool, 'outbox'),
+    locks: join(spool, 'locks'),
+    reports: join(spool, 'reports'),
+  };
 }
 
 /** The spool's subdirectories: scripts/install.sh makes the same list (test/install checks). */
@@ -82,7 +89,8 @@ export async function readJob(dir: string): Promise<Job> {
     throw err;
   }
   const job = JSON.parse(text) as Job;
-  if (job.version !== 1 || !isJobId(job.id)) throw new FaxError('internal', `The job record ${dir}/job.json has an unknown format.`);
+  if (job.version !== 1 || !isJobId(job.id))
+    throw new FaxError('internal', `The job record ${dir}/job.json has an unknown format.`);
   return job;
 }
 

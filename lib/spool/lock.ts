@@ -26,7 +26,8 @@ export const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
 let flockPath: string | undefined;
 function flockBinary(): string {
   flockPath ??= FLOCK_PATHS.find((p) => existsSync(p));
-  if (!flockPath) throw new FaxError('internal', `flock(1) is missing (looked for ${FLOCK_PATHS.join(', ')}); install util-linux.`);
+  if (!flockPath)
+    throw new FaxError('internal', `flock(1) is missing (looked for ${FLOCK_PATHS.join(', ')}); install util-linux.`);
   return flockPath;
 }
 
@@ -35,14 +36,22 @@ function flockFd(fh: FileHandle, timeoutMs: number): Promise<boolean> {
   const wait = timeoutMs <= 0 ? ['-n'] : ['-w', (timeoutMs / 1000).toFixed(3)];
   return new Promise((resolve, reject) => {
     // fd 3 of the child is a dup of our descriptor: same open file description, same lock.
-    const child = spawn(flockBinary(), ['-x', '-E', '75', ...wait, '3'], { stdio: ['ignore', 'ignore', 'pipe', fh.fd], env: {} });
+    const child = spawn(flockBinary(), ['-x', '-E', '75', ...wait, '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fh.fd],
+      env: {},
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => reject(new FaxError('internal', `Could not run flock(1): ${err.message}`, { cause: err })));
+    child.on('error', (err) =>
+      reject(new FaxError('internal', `Could not run flock(1): ${err.message}`, { cause: err })),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) resolve(true);
       else if (code === 75) resolve(false);
-      else reject(new FaxError('temporary', `Locking failed (flock exit ${code ?? signal}): ${stderr.trim().slice(0, 200)}`));
+      else
+        reject(
+          new FaxError('temporary', `Locking failed (flock exit ${code ?? signal}): ${stderr.trim().slice(0, 200)}`),
+        );
     });
   });
 }
@@ -86,7 +95,8 @@ export async function tryLock(lockPath: string, timeoutMs: number): Promise<Held
 /** Run `fn` while holding the lock at `lockPath`. */
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const lock = await tryLock(lockPath, timeoutMs);
-  if (!lock) throw new FaxError('temporary', `The fax spool is busy (lock ${lockPath} held too long); try again later.`);
+  if (!lock)
+    throw new FaxError('temporary', `The fax spool is busy (lock ${lockPath} held too long); try again later.`);
   try {
     return await fn();
   } finally {

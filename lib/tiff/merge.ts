@@ -78,7 +78,13 @@ function outputEntries(page: TiffPage, pageIndex: number, total: number, stripOf
     if (e.tag === TAG.StripOffsets) {
       out.push({ tag: e.tag, type: 4, count: stripOffsets.length, valueOffset: 0, values: stripOffsets });
     } else if (e.tag === TAG.StripByteCounts) {
-      out.push({ tag: e.tag, type: 4, count: page.stripByteCounts.length, valueOffset: 0, values: page.stripByteCounts });
+      out.push({
+        tag: e.tag,
+        type: 4,
+        count: page.stripByteCounts.length,
+        valueOffset: 0,
+        values: page.stripByteCounts,
+      });
     } else if (e.tag === TAG.PageNumber) {
       continue; // written below
     } else {
@@ -93,8 +99,16 @@ function outputEntries(page: TiffPage, pageIndex: number, total: number, stripOf
  * Lay out one page starting at file offset `at`: IFD, then out-of-line values, then strips. `last` pages get
  * a next-IFD pointer of 0, others point just past their own strips (where the next page's IFD goes).
  */
-function layoutPage(buf: Uint8Array, page: TiffPage, pageIndex: number, total: number, at: number, last: boolean): PageLayout {
-  if (page.entries.has(TAG.TileOffsets)) throw new FaxError('bad-document', 'The TIFF file uses tiles, which a fax cannot carry.');
+function layoutPage(
+  buf: Uint8Array,
+  page: TiffPage,
+  pageIndex: number,
+  total: number,
+  at: number,
+  last: boolean,
+): PageLayout {
+  if (page.entries.has(TAG.TileOffsets))
+    throw new FaxError('bad-document', 'The TIFF file uses tiles, which a fax cannot carry.');
   const stripCount = page.stripOffsets.length;
   // First pass with placeholder offsets to learn the sizes.
   const probe = outputEntries(page, pageIndex, total, new Array<number>(stripCount).fill(0));
@@ -190,7 +204,11 @@ async function countPages(paths: string[]): Promise<number> {
  * memory at a time. `totalPages`, when the caller knows it, saves a first pass over the inputs (the total
  * goes into every page's PageNumber); a wrong value fails with FaxError('internal').
  */
-export async function mergeTiffFiles(inputs: string[], output: string, totalPages?: number): Promise<{ pages: number; bytes: number }> {
+export async function mergeTiffFiles(
+  inputs: string[],
+  output: string,
+  totalPages?: number,
+): Promise<{ pages: number; bytes: number }> {
   if (inputs.length === 0) throw new RangeError('nothing to merge');
   const total = totalPages ?? (await countPages(inputs));
   const fh = await open(output, 'w', 0o644);
@@ -207,7 +225,12 @@ export async function mergeTiffFiles(inputs: string[], output: string, totalPage
         index++;
       }
     }
-    if (index !== total) throw new FaxError('internal', 'The fax pages could not be put together on the fax server; it will be tried again.', { detail: { expected: total, got: index } });
+    if (index !== total)
+      throw new FaxError(
+        'internal',
+        'The fax pages could not be put together on the fax server; it will be tried again.',
+        { detail: { expected: total, got: index } },
+      );
     await fh.sync();
     return { pages: total, bytes: at };
   } finally {

@@ -41,7 +41,21 @@ export const TAG = {
 export const COMPRESSION = { none: 1, ccittRle: 2, g3: 3, g4: 4, packBits: 32773 } as const;
 
 /** Field types: byte size of one element. */
-export const TYPE_SIZE: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+export const TYPE_SIZE: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+};
 
 export interface TiffEntry {
   tag: number;

@@ -61,18 +61,27 @@ export interface TiffToPdfResult {
 export const DEFAULT_ENGINE: PdfEngine = 'embed';
 
 /** Convert a fax TIFF to a PDF. */
-export async function tiffToPdf(tiffPath: string, pdfPath: string, opts: TiffToPdfOptions = {}): Promise<TiffToPdfResult> {
+export async function tiffToPdf(
+  tiffPath: string,
+  pdfPath: string,
+  opts: TiffToPdfOptions = {},
+): Promise<TiffToPdfResult> {
   const choice = opts.engine ?? 'auto';
-  const order: PdfEngine[] = choice === 'auto' ? (DEFAULT_ENGINE === 'embed' ? ['embed', 'tiff2pdf'] : ['tiff2pdf', 'embed']) : [choice];
+  const order: PdfEngine[] =
+    choice === 'auto' ? (DEFAULT_ENGINE === 'embed' ? ['embed', 'tiff2pdf'] : ['tiff2pdf', 'embed']) : [choice];
   const problems: string[] = [];
   for (const engine of order) {
     try {
-      return engine === 'embed' ? await embedTiffInPdf(tiffPath, pdfPath, opts) : await runTiff2pdf(tiffPath, pdfPath, opts);
+      return engine === 'embed'
+        ? await embedTiffInPdf(tiffPath, pdfPath, opts)
+        : await runTiff2pdf(tiffPath, pdfPath, opts);
     } catch (err) {
       problems.push(`${engine}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  throw new FaxError('bad-document', 'The received fax image could not be converted to PDF.', { detail: { tiff: tiffPath, problems } });
+  throw new FaxError('bad-document', 'The received fax image could not be converted to PDF.', {
+    detail: { tiff: tiffPath, problems },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -115,12 +124,24 @@ export function pageSizePoints(page: TiffPage): { width: number; height: number 
 }
 
 /** DecodeParms for the page's CCITT data. Pure. */
-export function ccittDecodeParms(page: TiffPage): { K: number; Columns: number; Rows: number; BlackIs1: boolean; EncodedByteAlign: boolean } {
+export function ccittDecodeParms(page: TiffPage): {
+  K: number;
+  Columns: number;
+  Rows: number;
+  BlackIs1: boolean;
+  EncodedByteAlign: boolean;
+} {
   const g4 = page.compression === COMPRESSION.g4;
   // T4Options bit 0: 2-D coding; bit 2: fill bits so that each EOL ends on a byte boundary.
   const K = g4 ? -1 : page.t4Options & 1 ? 4 : 0;
   // A decoded CCITT "black" run is black for WhiteIsZero (photometric 0), white for BlackIsZero.
-  return { K, Columns: page.width, Rows: page.height, BlackIs1: page.photometric === 1, EncodedByteAlign: !g4 && (page.t4Options & 4) !== 0 };
+  return {
+    K,
+    Columns: page.width,
+    Rows: page.height,
+    BlackIs1: page.photometric === 1,
+    EncodedByteAlign: !g4 && (page.t4Options & 4) !== 0,
+  };
 }
 
 const REVERSED = (() => {
@@ -165,7 +186,11 @@ function pdfDate(d: Date): string {
 }
 
 /** Build the PDF bytes for pages that embedProblem() accepted. Pure. */
-export function buildFaxPdf(buf: Uint8Array, pages: readonly TiffPage[], info: { title?: string; created?: Date } = {}): { pdf: Buffer; sizes: { width: number; height: number }[] } {
+export function buildFaxPdf(
+  buf: Uint8Array,
+  pages: readonly TiffPage[],
+  info: { title?: string; created?: Date } = {},
+): { pdf: Buffer; sizes: { width: number; height: number }[] } {
   const chunks: Buffer[] = [];
   const offsets: number[] = [];
   let length = 0;
@@ -184,7 +209,9 @@ export function buildFaxPdf(buf: Uint8Array, pages: readonly TiffPage[], info: {
   begin(1);
   push('<< /Type /Catalog /Pages 2 0 R >>\nendobj\n');
   begin(2);
-  push(`<< /Type /Pages /Count ${pages.length} /Kids [${pages.map((_, i) => `${pageId(i)} 0 R`).join(' ')}] >>\nendobj\n`);
+  push(
+    `<< /Type /Pages /Count ${pages.length} /Kids [${pages.map((_, i) => `${pageId(i)} 0 R`).join(' ')}] >>\nendobj\n`,
+  );
   begin(3);
   const title = info.title ? ` /Title ${pdfString(info.title.slice(0, 200))}` : '';
   push(`<< /Producer (faxmail)${title} /CreationDate (${pdfDate(info.created ?? new Date())}) >>\nendobj\n`);
@@ -196,7 +223,9 @@ export function buildFaxPdf(buf: Uint8Array, pages: readonly TiffPage[], info: {
     const h = num(size.height);
     const id = pageId(i);
     begin(id);
-    push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> >> /Contents ${id + 1} 0 R >>\nendobj\n`);
+    push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> >> /Contents ${id + 1} 0 R >>\nendobj\n`,
+    );
     const content = `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q\n`;
     begin(id + 1);
     push(`<< /Length ${content.length} >>\nstream\n${content}endstream\nendobj\n`);
@@ -242,9 +271,18 @@ async function runTiff2pdf(tiffPath: string, pdfPath: string, opts: TiffToPdfOpt
   const scratch = join(dirname(pdfPath), `.${basename(pdfPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const dir = dirname(pdfPath);
-    const r = await runTool({ tool: 'tiff2pdf', program: bin, args: ['-o', scratch, tiffPath], cwd: dir, scratch: dir, timeoutMs: opts.timeoutMs ?? 60_000 });
+    const r = await runTool({
+      tool: 'tiff2pdf',
+      program: bin,
+      args: ['-o', scratch, tiffPath],
+      cwd: dir,
+      scratch: dir,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
     if (!r.ok) {
-      const why = r.spawnError ?? (r.killedBy ? `stopped (${r.killedBy})` : r.signal ? `ended by ${r.signal}` : `exit ${r.exitCode}`);
+      const why =
+        r.spawnError ??
+        (r.killedBy ? `stopped (${r.killedBy})` : r.signal ? `ended by ${r.signal}` : `exit ${r.exitCode}`);
       throw new Error(`tiff2pdf ${why}: ${oneLine(r.stderr, 300)}`);
     }
     const pages = readTiff(await readFile(tiffPath)).length;

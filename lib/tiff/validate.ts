@@ -31,13 +31,18 @@ export function checkFaxPage(page: TiffPage, expect: FaxExpectation): string[] {
   const width = expect.width ?? 1728;
   const problems: string[] = [];
   if (page.width !== width) problems.push(`width ${page.width} pixels, not ${width}`);
-  if (page.bitsPerSample !== 1 || page.samplesPerPixel !== 1) problems.push(`${page.bitsPerSample} bits x ${page.samplesPerPixel} samples per pixel, not black and white`);
-  if (!BILEVEL_COMPRESSIONS.has(page.compression)) problems.push(`compression ${page.compression} is not a fax compression`);
-  if (page.photometric !== 0 && page.photometric !== 1) problems.push(`photometric ${page.photometric} is not black and white`);
+  if (page.bitsPerSample !== 1 || page.samplesPerPixel !== 1)
+    problems.push(`${page.bitsPerSample} bits x ${page.samplesPerPixel} samples per pixel, not black and white`);
+  if (!BILEVEL_COMPRESSIONS.has(page.compression))
+    problems.push(`compression ${page.compression} is not a fax compression`);
+  if (page.photometric !== 0 && page.photometric !== 1)
+    problems.push(`photometric ${page.photometric} is not black and white`);
   if (page.resolutionUnit !== RESOLUTION_UNIT_INCH) problems.push(`resolution unit ${page.resolutionUnit}, not inches`);
-  if (!(page.xResolution >= 203 && page.xResolution <= 205)) problems.push(`horizontal resolution ${round(page.xResolution)} dpi, not 204`);
+  if (!(page.xResolution >= 203 && page.xResolution <= 205))
+    problems.push(`horizontal resolution ${round(page.xResolution)} dpi, not 204`);
   // 1% either way: 196 is sometimes written as 195.58 (7.7 lines/mm).
-  if (!(Math.abs(page.yResolution - expect.ydpi) <= expect.ydpi * 0.01)) problems.push(`vertical resolution ${round(page.yResolution)} dpi, not ${expect.ydpi}`);
+  if (!(Math.abs(page.yResolution - expect.ydpi) <= expect.ydpi * 0.01))
+    problems.push(`vertical resolution ${round(page.yResolution)} dpi, not ${expect.ydpi}`);
   if (page.height < 1 || page.height > 65535) problems.push(`height ${page.height} lines`);
   return problems;
 }
@@ -77,11 +82,13 @@ export function structureProblems(buf: Uint8Array, pages: number): string[] {
   parsed.forEach((p, i) => {
     const strips = p.stripOffsets.length;
     if (strips === 0 || strips !== p.stripByteCounts.length) problems.push(`page ${i + 1}: no image data`);
-    else if (Math.min(p.rowsPerStrip, p.height) * strips < p.height) problems.push(`page ${i + 1}: strips cover fewer than ${p.height} lines`);
+    else if (Math.min(p.rowsPerStrip, p.height) * strips < p.height)
+      problems.push(`page ${i + 1}: strips cover fewer than ${p.height} lines`);
     p.stripOffsets.forEach((off, k) => {
       const n = p.stripByteCounts[k] ?? 0;
       if (n === 0) problems.push(`page ${i + 1}: strip ${k + 1} is empty`);
-      else if (!endsWithEndCode(buf.subarray(off, off + n), p)) problems.push(`page ${i + 1}: strip ${k + 1} does not end with the end-of-page code (cut short)`);
+      else if (!endsWithEndCode(buf.subarray(off, off + n), p))
+        problems.push(`page ${i + 1}: strip ${k + 1} does not end with the end-of-page code (cut short)`);
     });
   });
   return problems;
@@ -110,7 +117,11 @@ const HARMLESS = /unknown field with tag|ASCII value for tag .* does not end in 
  * complaints; empty when the data decodes cleanly. Throws FaxError('temporary') if tiffinfo cannot be run
  * at all. `limits`: the run's Budget, or a timeout of its own (default 60 s).
  */
-export async function decodeProblems(tiffinfo: string, file: string, limits: { budget?: Budget; timeoutMs?: number } = {}): Promise<string[]> {
+export async function decodeProblems(
+  tiffinfo: string,
+  file: string,
+  limits: { budget?: Budget; timeoutMs?: number } = {},
+): Promise<string[]> {
   const dir = dirname(file);
   const r = await runTool({
     tool: 'tiffinfo',
@@ -122,13 +133,18 @@ export async function decodeProblems(tiffinfo: string, file: string, limits: { b
     ...(limits.budget ? { budget: limits.budget } : { timeoutMs: limits.timeoutMs ?? 60_000 }),
   });
   if (r.spawnError !== undefined) {
-    throw new FaxError('temporary', 'The fax server could not check the converted fax (tiffinfo did not run); it will be tried again.', { detail: { tiffinfo, error: r.spawnError } });
+    throw new FaxError(
+      'temporary',
+      'The fax server could not check the converted fax (tiffinfo did not run); it will be tried again.',
+      { detail: { tiffinfo, error: r.spawnError } },
+    );
   }
   const complaints = r.stderr
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !HARMLESS.test(l));
-  if (r.killedBy !== undefined) complaints.unshift(`tiffinfo was stopped (${r.killedBy === 'timeout' ? 'took too long' : r.killedBy})`);
+  if (r.killedBy !== undefined)
+    complaints.unshift(`tiffinfo was stopped (${r.killedBy === 'timeout' ? 'took too long' : r.killedBy})`);
   else if (r.signal !== undefined) complaints.push(`tiffinfo ended with ${r.signal}`);
   else if (r.exitCode !== 0 && complaints.length === 0) complaints.push(`tiffinfo exited with status ${r.exitCode}`);
   return [...new Set(complaints)];
@@ -146,10 +162,16 @@ export interface ValidateOptions {
  * Check a fax TIFF completely; returns its pages. Throws FaxError(options.code) with the problems in
  * `detail.problems` when anything is wrong.
  */
-export async function validateFaxTiff(file: string, expect: FaxExpectation, options: ValidateOptions): Promise<TiffPage[]> {
+export async function validateFaxTiff(
+  file: string,
+  expect: FaxExpectation,
+  options: ValidateOptions,
+): Promise<TiffPage[]> {
   const code = options.code ?? 'internal';
-  const sentence = options.sentence ?? 'The converted fax failed its final check on the fax server; it will be tried again.';
-  const fail = (problems: string[], cause?: unknown): FaxError => new FaxError(code, sentence, { detail: { file, problems }, ...(cause ? { cause } : {}) });
+  const sentence =
+    options.sentence ?? 'The converted fax failed its final check on the fax server; it will be tried again.';
+  const fail = (problems: string[], cause?: unknown): FaxError =>
+    new FaxError(code, sentence, { detail: { file, problems }, ...(cause ? { cause } : {}) });
   let pages: TiffPage[];
   try {
     pages = readTiff(await readFile(file));

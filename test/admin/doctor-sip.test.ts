@@ -22,11 +22,24 @@ const show = (params: Record<string, string>, name = 'trunk'): string =>
     '',
   ].join('\n');
 
-const README = { allow: '(alaw)', direct_media: 'false', fax_detect: 'false', t38_udptl: 'true', t38_udptl_ec: 'redundancy', t38_udptl_maxdatagram: '400' };
+const README = {
+  allow: '(alaw)',
+  direct_media: 'false',
+  fax_detect: 'false',
+  t38_udptl: 'true',
+  t38_udptl_ec: 'redundancy',
+  t38_udptl_maxdatagram: '400',
+};
 
 test('modules: res_fax and res_fax_spandsp always; chan_pjsip and res_pjsip_t38 for a PJSIP channel only', () => {
-  assert.equal(faxModules('Local/{number}@farend').map((m) => m.name), ['res_fax', 'res_fax_spandsp']);
-  assert.equal(faxModules('PJSIP/{number}@trunk').map((m) => m.name), ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38']);
+  assert.equal(
+    faxModules('Local/{number}@farend').map((m) => m.name),
+    ['res_fax', 'res_fax_spandsp'],
+  );
+  assert.equal(
+    faxModules('PJSIP/{number}@trunk').map((m) => m.name),
+    ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38'],
+  );
   assert.equal(faxModules('pjsip/{number}@trunk').length, 4);
 });
 

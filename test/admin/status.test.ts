@@ -18,19 +18,47 @@ test('isLost: only a dialling job (or an older record queued with its call file)
   const cf = 'faxmail-x-1.call';
   assert.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, false, now));
   assert.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now));
-  assert.not.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now, LOST_AFTER_MS * 2), 'lost_after from the config');
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now), 'call file still there: Asterisk has it');
+  assert.not.ok(
+    isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now, LOST_AFTER_MS * 2),
+    'lost_after from the config',
+  );
+  assert.not.ok(
+    isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now),
+    'call file still there: Asterisk has it',
+  );
   assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow, callFile: cf }, false, now), 'a call in progress');
   assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued in the spool: no call yet');
-  assert.not.ok(isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now), 'waiting jobs have no call file');
+  assert.not.ok(
+    isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now),
+    'waiting jobs have no call file',
+  );
   assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
   assert.not.ok(isLost({ state: 'dialling' }, false, now));
 });
 
 function job(id: string, state: Job['state'], nextAttemptAt: string, callFile: string): Job {
   return {
-    version: 1, id, envelopeSender: 'a@example.org', replyTo: 'a@example.org', replyName: '', subject: 's', requestedNumber: '0312345678', number: '0312345678',
-    pages: 1, resolution: 'fine', paper: 'a4', documents: [], skipped: [], tiff: 'fax.tif', messageId: '', created: justNow, updated: justNow, state, attempts: [], nextAttemptAt, callFile,
+    version: 1,
+    id,
+    envelopeSender: 'a@example.org',
+    replyTo: 'a@example.org',
+    replyName: '',
+    subject: 's',
+    requestedNumber: '0312345678',
+    number: '0312345678',
+    pages: 1,
+    resolution: 'fine',
+    paper: 'a4',
+    documents: [],
+    skipped: [],
+    tiff: 'fax.tif',
+    messageId: '',
+    created: justNow,
+    updated: justNow,
+    state,
+    attempts: [],
+    nextAttemptAt,
+    callFile,
   };
 }
 
@@ -41,13 +69,22 @@ test('faxmail status lists the lost job and not the one Asterisk still holds', a
   await ensureSpool(paths);
   const lost = newJobId(new Date(now.getTime() - 7200_000));
   const held = newJobId(new Date(now.getTime() - 7100_000));
-  for (const [id, file] of [[lost, 'faxmail-lost-1.call'], [held, 'faxmail-held-1.call']] as const) {
+  for (const [id, file] of [
+    [lost, 'faxmail-lost-1.call'],
+    [held, 'faxmail-held-1.call'],
+  ] as const) {
     mkdirSync(join(paths.jobs, id));
     await writeJob(join(paths.jobs, id), job(id, 'dialling', longAgo, file));
   }
   writeFileSync(join(env.outgoing, 'faxmail-held-1.call'), 'Channel: PJSIP/1@t\n');
   const status = await collectStatus(config, now);
-  assert.equal(status.jobs.active.map((j) => [j.id, j.lost]), [[lost, true], [held, false]]);
+  assert.equal(
+    status.jobs.active.map((j) => [j.id, j.lost]),
+    [
+      [lost, true],
+      [held, false],
+    ],
+  );
   const text = formatStatus(status, now);
   assert.match(text, new RegExp(`${lost}.*LOST`));
   assert.not.match(text, new RegExp(`${held}.*LOST`));

@@ -29,14 +29,25 @@ async function archivedEnv(keepDays = 0): Promise<NotifyEnv & { archive: string 
   const probe = await makeNotifyEnv();
   const archive = join(probe.root, 'archive');
   mkdirSync(archive);
-  const env = await makeNotifyEnv({ toml: `[archive]\ndirectory = "${archive}"\nkeep_days = ${keepDays}\n[inbound]\ndefault = ["desk@example.com"]\n` });
+  const env = await makeNotifyEnv({
+    toml: `[archive]\ndirectory = "${archive}"\nkeep_days = ${keepDays}\n[inbound]\ndefault = ["desk@example.com"]\n`,
+  });
   return { ...env, archive };
 }
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 function sentReport(job: string): Parameters<typeof reportSent>[1] {
-  return { job, attempt: 1, status: 'SUCCESS', error: 'OK', pages: 2, rate: 14400, resolution: '8031x7700', remoteId: 'FAR END 1' };
+  return {
+    job,
+    attempt: 1,
+    status: 'SUCCESS',
+    error: 'OK',
+    pages: 2,
+    rate: 14400,
+    resolution: '8031x7700',
+    remoteId: 'FAR END 1',
+  };
 }
 
 test('a sent fax: receipt mailed, then PDF + sidecar in YYYY/MM', async () => {
@@ -70,7 +81,22 @@ test('a received fax: mailed, then archived with its caller and recipients', asy
   const id = 'rx-archive-1';
   mkdirSync(join(env.paths.inbound), { recursive: true });
   copyFileSync(fax.tiff, join(env.paths.inbound, `${id}.tif`));
-  const out = await handleReceived(env.config, { id, did: '0312345678', callerNum: '0311112222', callerName: 'ACME', remoteId: 'ACME 1', status: 'SUCCESS', errorKey: 'OK', pages: 2, rate: 14400, resolution: '8031x7700' }, env.log);
+  const out = await handleReceived(
+    env.config,
+    {
+      id,
+      did: '0312345678',
+      callerNum: '0311112222',
+      callerName: 'ACME',
+      remoteId: 'ACME 1',
+      status: 'SUCCESS',
+      errorKey: 'OK',
+      pages: 2,
+      rate: 14400,
+      resolution: '8031x7700',
+    },
+    env.log,
+  );
   assert.is(out.state, 'delivered');
   const month = readdirSync(env.archive);
   assert.is(month.length, 1);
@@ -106,14 +132,27 @@ test('cleanup honours archive.keep_days; 0 keeps everything; empty month and yea
   writeFileSync(pdf, '%PDF-1.4\n%%EOF\n');
   const base = { kind: 'sent' as const, number: '0312345678', pages: 1, remoteStationId: '', status: 'SUCCESS' };
   const now = new Date(2026, 5, 30, 12, 0);
-  const old = await archiveFax(env.config, { ...base, id: 'old-1', at: new Date(2026, 3, 1).toISOString() }, pdf, env.log);
-  const recent = await archiveFax(env.config, { ...base, id: 'new-1', at: new Date(2026, 5, 20).toISOString() }, pdf, env.log);
+  const old = await archiveFax(
+    env.config,
+    { ...base, id: 'old-1', at: new Date(2026, 3, 1).toISOString() },
+    pdf,
+    env.log,
+  );
+  const recent = await archiveFax(
+    env.config,
+    { ...base, id: 'new-1', at: new Date(2026, 5, 20).toISOString() },
+    pdf,
+    env.log,
+  );
   assert.ok(old && recent);
   // A PDF whose sidecar never came (a crash in between), old.
   const orphan = join(archiveMonthDir(env.archive, new Date(2026, 3, 1)), 'sent-orphan.pdf');
   writeFileSync(orphan, '%PDF-1.4\n');
   utimesSync(orphan, new Date(2026, 3, 1), new Date(2026, 3, 1));
-  const keepAll = parseConfig(readFileSync(env.configPath, 'utf8').replace('keep_days = 30', 'keep_days = 0'), env.configPath);
+  const keepAll = parseConfig(
+    readFileSync(env.configPath, 'utf8').replace('keep_days = 30', 'keep_days = 0'),
+    env.configPath,
+  );
   assert.equal((await cleanupArchive(keepAll, env.log, { now })).removed, []);
   const dry = await cleanupSpool(env.config, env.log, { now, dryRun: true });
   assert.equal(dry.archive, ['sent-old-1']);

@@ -13,14 +13,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ParsedMail } from 'mailparser';
-import { SPANDSP_RECEIVER_CHATTER, startBed, waitUntil, type Bed, type InboundCall, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  SPANDSP_RECEIVER_CHATTER,
+  startBed,
+  waitUntil,
+  type Bed,
+  type InboundCall,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { makeFaxTiff } from '../helpers/received-fixtures.js';
 import { readTiffPages, type TiffPage } from '../linesim/tiffinfo.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
 
 /** The bed's poller, every 300 ms. */
-const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => waitUntil(fn, timeoutMs, what, 300);
+const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>
+  waitUntil(fn, timeoutMs, what, 300);
 
 let bed: Bed;
 let slice: LogSlice;
@@ -40,7 +48,11 @@ async function call(c: InboundCall, mails = 1): Promise<Received> {
   const key = await bed.receive(c);
   const id = await bed.inboundId(key);
   const paths = spoolPaths(bed.install.spool);
-  const record = await waitFor(() => readInboundRecord(paths, id).catch(() => undefined), 180_000, `the inbound record of ${id}`);
+  const record = await waitFor(
+    () => readInboundRecord(paths, id).catch(() => undefined),
+    180_000,
+    `the inbound record of ${id}`,
+  );
   const tif = join(bed.install.spool, 'inbound', `${id}.tif`);
   const pages = existsSync(tif) ? await readTiffPages(tif) : [];
   const got = mails > 0 ? await bed.waitForMails(id, mails, 30_000) : [];
@@ -61,9 +73,19 @@ function pdfInfo(data: Buffer): { pages: number; width: number; height: number }
 /** The log of faxmail's leg of the call (the network leg that enters faxmail-receive). */
 function cleanLog(r: Received, allow: RegExp[] = []): void {
   const lines = slice.forMarker(`bed inbound call ${r.key}`);
-  assert.ok(lines.some((l) => l.raw.includes(`receiving fax ${r.id}`)), 'the call reached faxmail-receive');
-  assert.ok(lines.some((l) => l.raw.includes('TrySystem(')), 'and its hangup handler reported it');
-  assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER, ...allow], `bed inbound call ${r.key}`), [], `unexpected log lines of call ${r.key}`);
+  assert.ok(
+    lines.some((l) => l.raw.includes(`receiving fax ${r.id}`)),
+    'the call reached faxmail-receive',
+  );
+  assert.ok(
+    lines.some((l) => l.raw.includes('TrySystem(')),
+    'and its hangup handler reported it',
+  );
+  assert.equal(
+    slice.problems([SPANDSP_RECEIVER_CHATTER, ...allow], `bed inbound call ${r.key}`),
+    [],
+    `unexpected log lines of call ${r.key}`,
+  );
 }
 
 function begin<T>(fn: () => Promise<T>): Promise<T> {
@@ -84,12 +106,50 @@ test.before(async () => {
   const fine = await makeFaxTiff({ pages: 2, dir: work, resolution: 'fine' });
   const standard = await makeFaxTiff({ pages: 2, dir: work, resolution: 'standard' });
   const long = await makeFaxTiff({ pages: 4, dir: work, resolution: 'fine' });
-  s['fine'] = begin(() => call({ did: '0311110000', callerNum: '0451234567', callerName: 'ACME Corp', station: '+81 45 123 4567', tiff: fine }));
-  s['standard'] = begin(() => call({ did: '0311110001', callerNum: '0451234568', callerName: 'Standard Co', station: '+81 45 123 4568', tiff: standard }, 1));
-  s['cutoff'] = begin(() => call({ did: '0311110000', callerNum: '0451234569', callerName: 'Cut Off', station: 'CUT 1', tiff: long, cutoffSec: 28 }));
+  s['fine'] = begin(() =>
+    call({
+      did: '0311110000',
+      callerNum: '0451234567',
+      callerName: 'ACME Corp',
+      station: '+81 45 123 4567',
+      tiff: fine,
+    }),
+  );
+  s['standard'] = begin(() =>
+    call(
+      {
+        did: '0311110001',
+        callerNum: '0451234568',
+        callerName: 'Standard Co',
+        station: '+81 45 123 4568',
+        tiff: standard,
+      },
+      1,
+    ),
+  );
+  s['cutoff'] = begin(() =>
+    call({
+      did: '0311110000',
+      callerNum: '0451234569',
+      callerName: 'Cut Off',
+      station: 'CUT 1',
+      tiff: long,
+      cutoffSec: 28,
+    }),
+  );
   s['nopage'] = begin(() => call({ did: '0311110000', callerNum: '0451234570', callerName: 'A Person', noPage: true }));
-  s['unknownDid'] = begin(() => call({ did: '0399990000', callerNum: '0451234571', callerName: 'Lost', station: 'LOST 1', tiff: standard }));
-  s['hostile'] = begin(() => call({ did: '0311110000', callerNum: HOSTILE_NUM, callerName: HOSTILE_NAME, station: HOSTILE_STATION, tiff: standard }));
+  s['unknownDid'] = begin(() =>
+    call({ did: '0399990000', callerNum: '0451234571', callerName: 'Lost', station: 'LOST 1', tiff: standard }),
+  );
+  s['hostile'] = begin(() =>
+    call({
+      did: '0311110000',
+      callerNum: HOSTILE_NUM,
+      callerName: HOSTILE_NAME,
+      station: HOSTILE_STATION,
+      tiff: standard,
+    }),
+  );
 });
 
 test.after(async () => {
@@ -97,7 +157,7 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('fine resolution: every page, A4 page size in the PDF, mailed to the number\'s recipient', async () => {
+test("fine resolution: every page, A4 page size in the PDF, mailed to the number's recipient", async () => {
   const r = await s['fine']!;
   assert.is(r.record.state, 'delivered');
   assert.is(r.pages.length, 2);
@@ -111,14 +171,20 @@ test('fine resolution: every page, A4 page size in the PDF, mailed to the number
   assert.match(m.subject ?? '', /ACME Corp/);
   const pdf = pdfInfo(m.attachments.find((a) => a.contentType === 'application/pdf')!.content);
   assert.is(pdf.pages, 2);
-  assert.ok(Math.abs(pdf.height - 842) < 5 && Math.abs(pdf.width - 610) < 5, `A4-high page, ${pdf.width} x ${pdf.height}`);
+  assert.ok(
+    Math.abs(pdf.height - 842) < 5 && Math.abs(pdf.width - 610) < 5,
+    `A4-high page, ${pdf.width} x ${pdf.height}`,
+  );
   cleanLog(r);
 });
 
 test('standard resolution: the PDF page is not squashed; two recipients', async () => {
   const r = await s['standard']!;
   assert.is(r.record.state, 'delivered');
-  assert.equal(r.pages.map((p) => p.resolution), ['204x98', '204x98']);
+  assert.equal(
+    r.pages.map((p) => p.resolution),
+    ['204x98', '204x98'],
+  );
   const m = r.mails[0]!;
   assert.equal(to(m).sort(), ['boss@example.org', 'sales@example.org']);
   const pdf = pdfInfo(m.attachments.find((a) => a.contentType === 'application/pdf')!.content);
@@ -161,8 +227,14 @@ test('hostile caller name, caller number and station id run nothing and arrive a
   for (const text of [m.subject ?? '', m.text ?? '']) assert.not.match(text, /[;`$'"]/, text);
   // The log shows the values reached the channel as the caller sent them ...
   const lines = slice.forMarker(`bed inbound call ${r.key}`);
-  assert.ok(lines.some((l) => l.raw.includes(`CALLERID(name)=${HOSTILE_NAME}`)), 'the hostile name was the caller name');
-  assert.ok(lines.some((l) => l.raw.includes(`CALLERID(num)=${HOSTILE_NUM}`)), 'the hostile number was the caller number');
+  assert.ok(
+    lines.some((l) => l.raw.includes(`CALLERID(name)=${HOSTILE_NAME}`)),
+    'the hostile name was the caller name',
+  );
+  assert.ok(
+    lines.some((l) => l.raw.includes(`CALLERID(num)=${HOSTILE_NUM}`)),
+    'the hostile number was the caller number',
+  );
   // ... and the command line handed to /bin/sh, as Asterisk logged it after substitution, carries none of it.
   const shell = lines.find((l) => l.raw.includes('TrySystem('))!.raw;
   const command = /TrySystem\("[^"]*", "(.*)"\) in new stack$/.exec(shell)?.[1] ?? '';

@@ -13,7 +13,17 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { ParsedMail } from 'mailparser';
-import { FAREND_STATION, LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, jobMarker, startBed, type Bed, type FarEnd, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  FAREND_STATION,
+  LOCAL_QUEUE_WHILE_REPORTING,
+  SPANDSP_RECEIVER_CHATTER,
+  farEndNumber,
+  jobMarker,
+  startBed,
+  type Bed,
+  type FarEnd,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { EXAMPLE_SETTINGS } from '../helpers/asterisk-config.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
@@ -37,7 +47,13 @@ async function faxMail(pages: number, subject: string, number: string): Promise<
     to: `fax+${number}@fax.example.com`,
     subject,
     text: 'Please find the document attached.',
-    attachments: [{ filename: 'report.pdf', content: readFileSync(makePdf({ pages, title: subject })), contentType: 'application/pdf' }],
+    attachments: [
+      {
+        filename: 'report.pdf',
+        content: readFileSync(makePdf({ pages, title: subject })),
+        contentType: 'application/pdf',
+      },
+    ],
   });
 }
 
@@ -51,7 +67,12 @@ async function send(kind: FarEnd, pages: number, subject: string, number = farEn
 
 /** Wait until the job is sent, failed or cancelled. */
 function final(s: Sent, timeoutMs = 240_000): Promise<Job> {
-  return bed.waitForJob(s.id, (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined, timeoutMs, 'the end of the job and its mail');
+  return bed.waitForJob(
+    s.id,
+    (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined,
+    timeoutMs,
+    'the end of the job and its mail',
+  );
 }
 
 function pdfPages(data: Buffer): number {
@@ -72,7 +93,10 @@ async function onlyMail(s: Sent): Promise<ParsedMail> {
 /** The Asterisk log lines of the job's calls on faxmail's side (every try) have nothing unexpected. */
 function cleanLog(s: Sent, allow: RegExp[] = []): void {
   const lines = slice.forMarker(jobMarker(s.id));
-  assert.ok(lines.some((l) => l.raw.includes('TrySystem(')), `Asterisk logged the calls of ${s.id} and their reports`);
+  assert.ok(
+    lines.some((l) => l.raw.includes('TrySystem(')),
+    `Asterisk logged the calls of ${s.id} and their reports`,
+  );
   assert.equal(slice.problems(allow, jobMarker(s.id)), [], `unexpected log lines of ${s.id}`);
 }
 
@@ -150,7 +174,11 @@ test('the bed booted cleanly, with the shipped template included unchanged; chec
   assert.equal(bed.bootProblems, []);
   const check = await bed.faxmail(['check-config']);
   assert.is(check.code, 0, check.stdout + check.stderr);
-  assert.ok(readFileSync(`${bed.astDirs.etc}/extensions_faxmail.conf`).equals(readFileSync(new URL('../../../asterisk/extensions_faxmail.conf', import.meta.url))));
+  assert.ok(
+    readFileSync(`${bed.astDirs.etc}/extensions_faxmail.conf`).equals(
+      readFileSync(new URL('../../../asterisk/extensions_faxmail.conf', import.meta.url)),
+    ),
+  );
 });
 
 test('success: every page reaches the fax machine; receipt with the PDF; our station id from [globals] after the include', async () => {
@@ -175,7 +203,10 @@ test('success: every page reaches the fax machine; receipt with the PDF; our sta
   const pdf = m.attachments.find((x) => x.contentType === 'application/pdf');
   assert.ok(pdf, 'the receipt carries the fax as PDF');
   assert.is(pdfPages(pdf!.content), 2);
-  assert.not.ok(readdirSync(bed.install.outgoing).some((n) => n.includes(job.id)), 'the call file is gone');
+  assert.not.ok(
+    readdirSync(bed.install.outgoing).some((n) => n.includes(job.id)),
+    'the call file is gone',
+  );
   cleanLog(job);
 });
 
@@ -206,7 +237,10 @@ test('a fax machine that hangs up after 5 s: retried, then one notice that says 
   const { job, done } = (await s['hangup5']) as { job: Sent; done: Job };
   assert.is(done.state, 'failed');
   assert.is(done.attempts.length, 2, JSON.stringify(attemptsOf(done)));
-  assert.ok(done.attempts.every((a) => a.status === 'FAILED' && a.pages === 0), JSON.stringify(done.attempts));
+  assert.ok(
+    done.attempts.every((a) => a.status === 'FAILED' && a.pages === 0),
+    JSON.stringify(done.attempts),
+  );
   const m = await onlyMail(job);
   assert.match(m.subject ?? '', /could not be sent/);
   cleanLog(job);
@@ -235,7 +269,10 @@ test('a person answers and hangs up: one notice that does not talk about paper',
   const { job, done } = (await s['person']) as { job: Sent; done: Job };
   assert.is(done.state, 'failed');
   assert.ok(done.attempts.length >= 1);
-  assert.ok(done.attempts.every((a) => a.status === 'FAILED' && a.pages === 0 && a.remoteStationId === ''), JSON.stringify(done.attempts));
+  assert.ok(
+    done.attempts.every((a) => a.status === 'FAILED' && a.pages === 0 && a.remoteStationId === ''),
+    JSON.stringify(done.attempts),
+  );
   const m = await onlyMail(job);
   assert.not.match(m.text ?? '', /paper/);
   assert.match(m.text ?? '', /no fax machine|before any fax machine/i);
@@ -255,19 +292,25 @@ test('busy once, then the fax machine answers: sent on attempt 2, one receipt', 
 test('three jobs to one number: all sent, one call at a time', async () => {
   const { jobs, done } = (await s['three']) as { jobs: Sent[]; done: Job[] };
   for (const d of done) assert.equal(attemptsOf(d), ['1:SUCCESS/']);
-  const calls = jobs.map((j) => farEndCalls(j.id)).map((c) => {
-    assert.is(c.length, 1);
-    return c[0]!;
-  });
+  const calls = jobs
+    .map((j) => farEndCalls(j.id))
+    .map((c) => {
+      assert.is(c.length, 1);
+      return c[0]!;
+    });
   calls.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < calls.length; i++) assert.ok(calls[i]!.start >= calls[i - 1]!.end, `call ${i + 1} started after call ${i} ended: ${JSON.stringify(calls)}`);
+  for (let i = 1; i < calls.length; i++)
+    assert.ok(
+      calls[i]!.start >= calls[i - 1]!.end,
+      `call ${i + 1} started after call ${i} ended: ${JSON.stringify(calls)}`,
+    );
   for (const j of jobs) {
     await onlyMail(j);
     cleanLog(j);
   }
 });
 
-test('the whole log of this file has nothing unexpected (but the far ends\' own noise)', () => {
+test("the whole log of this file has nothing unexpected (but the far ends' own noise)", () => {
   assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER, LOCAL_QUEUE_WHILE_REPORTING]), []);
 });
 

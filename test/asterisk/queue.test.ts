@@ -22,14 +22,28 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, startBed, waitUntil, type Bed, type FarEnd, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  LOCAL_QUEUE_WHILE_REPORTING,
+  SPANDSP_RECEIVER_CHATTER,
+  farEndNumber,
+  startBed,
+  waitUntil,
+  type Bed,
+  type FarEnd,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { parseConcise } from '../../lib/asterisk/cli.js';
 import type { Job } from '../../lib/spool/types.js';
 
 /** The bed's poller, every 100 ms unless told. */
-const until = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 100): Promise<T> => waitUntil(fn, timeoutMs, what, everyMs);
+const until = <T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<T> => waitUntil(fn, timeoutMs, what, everyMs);
 
 const MAX_CALLS = 2;
 const KILLS = 30;
@@ -85,11 +99,17 @@ async function watchLoop(): Promise<void> {
       watch.liveNow = onChannels;
       for (const j of onChannels) watch.live.add(j);
       watch.most = Math.max(watch.most, calls.size);
-      if (calls.size > MAX_CALLS) watch.breaches.push(`${new Date().toISOString()}: ${calls.size} calls: channels ${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`);
+      if (calls.size > MAX_CALLS)
+        watch.breaches.push(
+          `${new Date().toISOString()}: ${calls.size} calls: channels ${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`,
+        );
       const perNumber = new Map<string, string[]>();
       for (const j of calls) perNumber.set(jobNumber(j), [...(perNumber.get(jobNumber(j)) ?? []), j]);
-      for (const [number, jobs] of perNumber) if (jobs.length > 1) watch.breaches.push(`${new Date().toISOString()}: two calls to ${number}: ${jobs.join(' ')}`);
-      if (files.length > MAX_CALLS) watch.breaches.push(`${new Date().toISOString()}: ${files.length} call files: ${files.join(' ')}`);
+      for (const [number, jobs] of perNumber)
+        if (jobs.length > 1)
+          watch.breaches.push(`${new Date().toISOString()}: two calls to ${number}: ${jobs.join(' ')}`);
+      if (files.length > MAX_CALLS)
+        watch.breaches.push(`${new Date().toISOString()}: ${files.length} call files: ${files.join(' ')}`);
     }
     await sleep(100);
   }
@@ -116,14 +136,36 @@ async function faxMail(subject: string, number: string): Promise<Buffer> {
     to: `fax+${number}@fax.example.com`,
     subject,
     text: 'Please fax the attached page.',
-    attachments: [{ filename: 'page.pdf', content: readFileSync(makePdf({ pages: 1, title: subject })), contentType: 'application/pdf' }],
+    attachments: [
+      {
+        filename: 'page.pdf',
+        content: readFileSync(makePdf({ pages: 1, title: subject })),
+        contentType: 'application/pdf',
+      },
+    ],
   });
 }
 
 /** One run of the installed sendfax as the Asterisk user (its own process group), optionally SIGKILLed after `killMs`. */
-function sendfaxRun(raw: Buffer, number: string, killMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
-  const args = [`--config=${bed.install.configPath}`, '--sender=alice@example.org', `--recipient=fax+${number}@fax.example.com`, `--extension=${number}`];
-  const child: ChildProcess = spawn(bed.install.sendfax, args, { uid: bed.user.uid, gid: bed.user.gid, cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+function sendfaxRun(
+  raw: Buffer,
+  number: string,
+  killMs?: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+  const args = [
+    `--config=${bed.install.configPath}`,
+    '--sender=alice@example.org',
+    `--recipient=fax+${number}@fax.example.com`,
+    `--extension=${number}`,
+  ];
+  const child: ChildProcess = spawn(bed.install.sendfax, args, {
+    uid: bed.user.uid,
+    gid: bed.user.gid,
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+    detached: true,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stdin!.on('error', () => undefined);
@@ -179,7 +221,12 @@ async function deliver(subject: string, number: string, kills: number): Promise<
 }
 
 function final(id: string, timeoutMs: number): Promise<Job> {
-  return bed.waitForJob(id, (j) => FINAL.includes(j.state) && j.notifiedAt !== undefined && j.noticePending === undefined, timeoutMs, 'its end and its mail');
+  return bed.waitForJob(
+    id,
+    (j) => FINAL.includes(j.state) && j.notifiedAt !== undefined && j.noticePending === undefined,
+    timeoutMs,
+    'its end and its mail',
+  );
 }
 
 /** Processes whose command line has all of `parts` (their /proc/<pid>/cmdline). */
@@ -245,7 +292,16 @@ async function scenario(): Promise<Outcome> {
   // 12 mails to 8 numbers. F3's call file is deleted while its call is on; F4's report is the one whose
   // faxmail-notify is killed. The kills: 3 for the first six mails, 2 for the other six (30).
   const n: Record<string, string> = {};
-  const kinds: [string, FarEnd][] = [['F1', 'fax'], ['F2', 'fax'], ['F3', 'fax'], ['F4', 'fax'], ['B1', 'busy'], ['O1', 'busyOnce'], ['O2', 'busyOnce'], ['P1', 'person']];
+  const kinds: [string, FarEnd][] = [
+    ['F1', 'fax'],
+    ['F2', 'fax'],
+    ['F3', 'fax'],
+    ['F4', 'fax'],
+    ['B1', 'busy'],
+    ['O1', 'busyOnce'],
+    ['O2', 'busyOnce'],
+    ['P1', 'person'],
+  ];
   for (const [k, kind] of kinds) n[k] = farEndNumber(kind);
   const plan: [string, string][] = [
     ['F4 notify killed', n['F4']!],
@@ -270,7 +326,11 @@ async function scenario(): Promise<Outcome> {
     return { p, open };
   });
   for (let i = 0; i < plan.length; i++) {
-    pending.push((i < 3 ? Promise.resolve() : gates[i - 3]!.p).then(() => deliver(plan[i]![0], plan[i]![1], i < 6 ? 3 : 2)).finally(() => gates[i]!.open()));
+    pending.push(
+      (i < 3 ? Promise.resolve() : gates[i - 3]!.p)
+        .then(() => deliver(plan[i]![0], plan[i]![1], i < 6 ? 3 : 2))
+        .finally(() => gates[i]!.open()),
+    );
   }
   pending.forEach((p) => p.catch(() => undefined));
 
@@ -279,8 +339,17 @@ async function scenario(): Promise<Outcome> {
     (async () => {
       // F3: its call is on (the far end has answered): its call file goes behind faxmail's back.
       const f3 = (await pending[1]!).job;
-      const f3job = await bed.waitForJob(f3, (j) => j.state === 'dialling' && j.callFile !== undefined, 240_000, 'its call');
-      await until(() => (farEndAnswered(f3) && watch.liveNow.has(f3) ? true : undefined), 120_000, 'the far end to answer F3');
+      const f3job = await bed.waitForJob(
+        f3,
+        (j) => j.state === 'dialling' && j.callFile !== undefined,
+        240_000,
+        'its call',
+      );
+      await until(
+        () => (farEndAnswered(f3) && watch.liveNow.has(f3) ? true : undefined),
+        120_000,
+        'the far end to answer F3',
+      );
       const f3file = join(bed.install.outgoing, f3job.callFile!);
       assert.ok(existsSync(f3file), 'F3 call file present while its call is on');
       unlinkSync(f3file);
@@ -293,8 +362,22 @@ async function scenario(): Promise<Outcome> {
       await bed.waitForJob(f4, (j) => j.state === 'dialling', 240_000, 'its call');
       await until(() => (farEndAnswered(f4) ? true : undefined), 120_000, 'the far end to answer F4');
       const lockFile = join(bed.install.spool, 'locks', 'queue.lock');
-      const holder = spawn('/usr/bin/flock', ['-x', lockFile, '/bin/sleep', '600'], { uid: bed.user.uid, gid: bed.user.gid, detached: true, stdio: 'ignore' });
-      await until(() => (processesWith('/bin/sleep', '600').some((pid) => readFileSync(`/proc/${pid}/status`, 'utf8').includes(`PPid:\t${holder.pid}\n`)) ? true : undefined), 60_000, 'the lock holder to hold the lock');
+      const holder = spawn('/usr/bin/flock', ['-x', lockFile, '/bin/sleep', '600'], {
+        uid: bed.user.uid,
+        gid: bed.user.gid,
+        detached: true,
+        stdio: 'ignore',
+      });
+      await until(
+        () =>
+          processesWith('/bin/sleep', '600').some((pid) =>
+            readFileSync(`/proc/${pid}/status`, 'utf8').includes(`PPid:\t${holder.pid}\n`),
+          )
+            ? true
+            : undefined,
+        60_000,
+        'the lock holder to hold the lock',
+      );
       const report = join(bed.install.spool, 'reports', `${f4}-1-sent.json`);
       await until(() => (existsSync(report) ? true : undefined), 120_000, "F4's report to be stored", 20);
       const pids = processesWith('faxmail-notify', ' sent ', f4);
@@ -329,7 +412,12 @@ async function scenario(): Promise<Outcome> {
     const r = await sendfaxRun(lostMail, lostNumber);
     assert.is(r.code, 0, r.stdout);
     lostJob = /Fax job (\S+) queued/.exec(r.stdout)![1]!;
-    const placed = await bed.waitForJob(lostJob, (j) => j.state === 'dialling' && j.callFile !== undefined && existsSync(join(bed.install.outgoing, j.callFile)), 30_000, 'its call file');
+    const placed = await bed.waitForJob(
+      lostJob,
+      (j) => j.state === 'dialling' && j.callFile !== undefined && existsSync(join(bed.install.outgoing, j.callFile)),
+      30_000,
+      'its call file',
+    );
     unlinkSync(join(bed.install.outgoing, placed.callFile!));
   } finally {
     process.kill(bed.pid, 'SIGCONT');
@@ -339,23 +427,38 @@ async function scenario(): Promise<Outcome> {
   // The last `faxmail run`, then the spool as it stands.
   const runAfter = await bed.faxmail(['run']);
   const jobs = new Map<string, Job>();
-  for (const id of readdirSync(join(bed.install.spool, 'jobs')).filter((x) => !x.startsWith('.'))) jobs.set(id, bed.readJob(id));
-  return { deliveries, deletedLive: { job: f3, file: f3job.callFile! }, notifyKilled: { job: f4, pids, report, holderKilled: true }, lost: { job: lostJob }, jobs, runAfter, seconds: (Date.now() - t0) / 1000 };
+  for (const id of readdirSync(join(bed.install.spool, 'jobs')).filter((x) => !x.startsWith('.')))
+    jobs.set(id, bed.readJob(id));
+  return {
+    deliveries,
+    deletedLive: { job: f3, file: f3job.callFile! },
+    notifyKilled: { job: f4, pids, report, holderKilled: true },
+    lost: { job: lostJob },
+    jobs,
+    runAfter,
+    seconds: (Date.now() - t0) / 1000,
+  };
 }
 
 test(`12 mails to 8 numbers, ${KILLS} sendfax runs SIGKILLed: one job per mail, never more than ${MAX_CALLS} calls, never two to one number`, async () => {
   const o = await outcome;
   const kills = o.deliveries.reduce((s, d) => s + d.killed, 0);
   assert.is(kills, KILLS, `sendfax runs SIGKILLed: ${kills}`);
-  for (const d of o.deliveries) assert.equal([...d.jobsSeen], [d.job], `${d.subject}: every run that got through named the same job`);
+  for (const d of o.deliveries)
+    assert.equal([...d.jobsSeen], [d.job], `${d.subject}: every run that got through named the same job`);
   // One job per mail: the 12, the probe and the lost call; nothing else in the spool.
   assert.is(o.jobs.size, 14, `jobs: ${[...o.jobs.values()].map((j) => j.subject).join(', ')}`);
-  assert.equal([...o.jobs.values()].map((j) => j.subject).sort(), [...o.deliveries.map((d) => d.subject), 'Probe', 'Lost call'].sort());
+  assert.equal(
+    [...o.jobs.values()].map((j) => j.subject).sort(),
+    [...o.deliveries.map((d) => d.subject), 'Probe', 'Lost call'].sort(),
+  );
   assert.equal(new Set([...o.jobs.values()].map((j) => j.mailKey)).size, 14, 'every mail key once');
   assert.ok(watch.samples > 200, `the watcher looked often enough (${watch.samples} samples)`);
   assert.equal(watch.breaches, [], 'never more than max_calls, never two calls to one number');
   assert.is(watch.most, MAX_CALLS, 'the trunk was used to the full (the watcher can see a breach)');
-  console.log(`queue bed: ${o.seconds.toFixed(0)} s, ${watch.samples} samples, kills ${kills}, early finishes ${o.deliveries.reduce((s, d) => s + d.finishedEarly, 0)}, deferred ${o.deliveries.reduce((s, d) => s + d.deferred, 0)}`);
+  console.log(
+    `queue bed: ${o.seconds.toFixed(0)} s, ${watch.samples} samples, kills ${kills}, early finishes ${o.deliveries.reduce((s, d) => s + d.finishedEarly, 0)}, deferred ${o.deliveries.reduce((s, d) => s + d.deferred, 0)}`,
+  );
 });
 
 test('every job ends with exactly one receipt or notice; the retries went by their rules', async () => {
@@ -367,9 +470,11 @@ test('every job ends with exactly one receipt or notice; the retries went by the
   }
   const by = (s: string): Job => [...o.jobs.values()].find((j) => j.subject === s)!;
   const attempts = (j: Job): string[] => j.attempts.map((a) => `${a.n}:${a.status}/${a.class}${a.lost ? '/lost' : ''}`);
-  for (const s of ['F1 first', 'F1 second', 'F1 third', 'F2 first', 'F2 second', 'Probe']) assert.equal(attempts(by(s)), ['1:SUCCESS/'], s);
+  for (const s of ['F1 first', 'F1 second', 'F1 third', 'F2 first', 'F2 second', 'Probe'])
+    assert.equal(attempts(by(s)), ['1:SUCCESS/'], s);
   for (const s of ['O1', 'O2']) assert.equal(attempts(by(s)), ['1:UNANSWERED/busy', '2:SUCCESS/'], s);
-  for (const s of ['B1 first', 'B1 second']) assert.equal(attempts(by(s)), ['1:UNANSWERED/busy', '2:UNANSWERED/busy', '3:UNANSWERED/busy'], s);
+  for (const s of ['B1 first', 'B1 second'])
+    assert.equal(attempts(by(s)), ['1:UNANSWERED/busy', '2:UNANSWERED/busy', '3:UNANSWERED/busy'], s);
   assert.is(by('P1').state, 'failed');
 });
 
@@ -377,18 +482,29 @@ test('a call file deleted while its call is on: the call is not taken for lost, 
   const o = await outcome;
   const j = o.jobs.get(o.deletedLive.job)!;
   assert.is(j.state, 'sent');
-  assert.equal(j.attempts.map((a) => [a.n, a.status, a.lost ?? false]), [[1, 'SUCCESS', false]]);
+  assert.equal(
+    j.attempts.map((a) => [a.n, a.status, a.lost ?? false]),
+    [[1, 'SUCCESS', false]],
+  );
 });
 
 test('faxmail-notify SIGKILLed between storing and applying, the lock holder SIGKILLed: the report is applied once, by faxmail run', async () => {
   const o = await outcome;
   const j = o.jobs.get(o.notifyKilled.job)!;
   assert.is(j.state, 'sent');
-  assert.equal(j.attempts.map((a) => [a.n, a.status]), [[1, 'SUCCESS']]);
+  assert.equal(
+    j.attempts.map((a) => [a.n, a.status]),
+    [[1, 'SUCCESS']],
+  );
   assert.not.ok(existsSync(o.notifyKilled.report), 'no longer pending');
-  assert.ok(existsSync(join(bed.install.spool, 'reports', 'applied', `${o.notifyKilled.job}-1-sent.json`)), 'filed as applied');
+  assert.ok(
+    existsSync(join(bed.install.spool, 'reports', 'applied', `${o.notifyKilled.job}-1-sent.json`)),
+    'filed as applied',
+  );
   // The dialplan says that faxmail-notify failed; nothing else was logged about it.
-  const warned = slice.lines().filter((l) => l.text.includes(`faxmail-notify sent failed for job ${o.notifyKilled.job}`));
+  const warned = slice
+    .lines()
+    .filter((l) => l.text.includes(`faxmail-notify sent failed for job ${o.notifyKilled.job}`));
   assert.is(warned.length, 1, 'the dialplan logged the killed faxmail-notify');
 });
 
@@ -396,10 +512,18 @@ test('a call lost for good (no call file, no channel, no report) is found by fax
   const o = await outcome;
   const j = o.jobs.get(o.lost.job)!;
   assert.is(j.state, 'sent');
-  assert.equal(j.attempts.map((a) => [a.n, a.status, a.class, a.lost ?? false]), [[1, 'UNANSWERED', 'unknown', true], [2, 'SUCCESS', '', false]]);
+  assert.equal(
+    j.attempts.map((a) => [a.n, a.status, a.class, a.lost ?? false]),
+    [
+      [1, 'UNANSWERED', 'unknown', true],
+      [2, 'SUCCESS', '', false],
+    ],
+  );
   assert.match(j.attempts[0]!.error, /no channel is left/);
   const { simpleParser } = await import('mailparser');
-  const admin = (await Promise.all(bed.mail.messages.map((m) => simpleParser(m.raw)))).filter((m) => /gave no result/.test(m.subject ?? ''));
+  const admin = (await Promise.all(bed.mail.messages.map((m) => simpleParser(m.raw)))).filter((m) =>
+    /gave no result/.test(m.subject ?? ''),
+  );
   assert.is(admin.length, 1, 'the admin was told once');
   assert.match(admin[0]!.text ?? '', o.lost.job);
 });
@@ -411,19 +535,48 @@ test('after faxmail run: no ghost, no number held, no orphan file, every report 
   assert.equal(readdirSync(bed.install.outgoing), [], 'no call file left');
   const channels = parseConcise(await bed.rx('core show channels concise')).filter((c) => c.accountCode !== '');
   assert.equal(channels, [], 'no channel left');
-  for (const j of o.jobs.values()) assert.ok(FINAL.includes(j.state) && j.noticePending === undefined, `${j.subject}: ${j.state}`);
+  for (const j of o.jobs.values())
+    assert.ok(FINAL.includes(j.state) && j.noticePending === undefined, `${j.subject}: ${j.state}`);
   // No orphan: staging dirs, staged call files, scratch files, staging locks, pending or half-stored reports.
   const spool = bed.install.spool;
-  assert.equal(readdirSync(join(spool, 'jobs')).filter((x) => x.startsWith('.')), [], 'no staging dir');
+  assert.equal(
+    readdirSync(join(spool, 'jobs')).filter((x) => x.startsWith('.')),
+    [],
+    'no staging dir',
+  );
   assert.equal(readdirSync(bed.install.asteriskTmp), [], 'nothing in the call-file tmp dir');
-  assert.equal(readdirSync(join(spool, 'locks')).filter((x) => x.startsWith('staging-')), [], 'no staging lock');
-  assert.equal(readdirSync(join(spool, 'reports')).filter((x) => x !== 'applied'), [], 'no report pending');
-  for (const id of o.jobs.keys()) assert.equal(readdirSync(join(spool, 'jobs', id)).filter((x) => x.endsWith('.tmp')), [], `no scratch file in ${id}`);
+  assert.equal(
+    readdirSync(join(spool, 'locks')).filter((x) => x.startsWith('staging-')),
+    [],
+    'no staging lock',
+  );
+  assert.equal(
+    readdirSync(join(spool, 'reports')).filter((x) => x !== 'applied'),
+    [],
+    'no report pending',
+  );
+  for (const id of o.jobs.keys())
+    assert.equal(
+      readdirSync(join(spool, 'jobs', id)).filter((x) => x.endsWith('.tmp')),
+      [],
+      `no scratch file in ${id}`,
+    );
   // Every report applied once: one applied report per attempt that had a call, none for anything else.
   const applied = readdirSync(join(spool, 'reports', 'applied')).sort();
-  const expected = [...o.jobs.values()].flatMap((j) => j.attempts.filter((a) => !a.lost).map((a) => `${j.id}-${a.n}-${a.status === 'UNANSWERED' ? 'unanswered' : 'sent'}.json`)).sort();
+  const expected = [...o.jobs.values()]
+    .flatMap((j) =>
+      j.attempts
+        .filter((a) => !a.lost)
+        .map((a) => `${j.id}-${a.n}-${a.status === 'UNANSWERED' ? 'unanswered' : 'sent'}.json`),
+    )
+    .sort();
   assert.equal(applied, expected);
-  for (const j of o.jobs.values()) assert.equal(j.attempts.map((a) => a.n), j.attempts.map((_, i) => i + 1), `${j.subject}: attempts numbered once each`);
+  for (const j of o.jobs.values())
+    assert.equal(
+      j.attempts.map((a) => a.n),
+      j.attempts.map((_, i) => i + 1),
+      `${j.subject}: attempts numbered once each`,
+    );
 });
 
 test("Asterisk's log: nothing unexpected but the killed faxmail-notify and the far ends' own noise", async () => {
@@ -431,8 +584,12 @@ test("Asterisk's log: nothing unexpected but the killed faxmail-notify and the f
   // app_system says the killed command failed, the dialplan names the job; pbx_spool could not read the
   // call file removed while it was frozen. Each exactly as the fault made it, nothing else.
   const killed = new RegExp(`faxmail-notify sent failed for job ${o.notifyKilled.job} attempt 1 `);
-  const killedExec = new RegExp(`app_system\\.c: Unable to execute '.*faxmail-notify sent .*--job '${o.notifyKilled.job}' --attempt '1' `);
-  const gone = new RegExp(`pbx_spool\\.c: Unable to stat .*/faxmail-${o.lost.job}-1\\.call: No such file or directory$`);
+  const killedExec = new RegExp(
+    `app_system\\.c: Unable to execute '.*faxmail-notify sent .*--job '${o.notifyKilled.job}' --attempt '1' `,
+  );
+  const gone = new RegExp(
+    `pbx_spool\\.c: Unable to stat .*/faxmail-${o.lost.job}-1\\.call: No such file or directory$`,
+  );
   assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER, LOCAL_QUEUE_WHILE_REPORTING, killed, killedExec, gone]), []);
 });
 

@@ -14,7 +14,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_QUEUE_WHILE_REPORTING, SPANDSP_RECEIVER_CHATTER, farEndNumber, jobMarker, startBed, waitUntil as until, type Bed, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  LOCAL_QUEUE_WHILE_REPORTING,
+  SPANDSP_RECEIVER_CHATTER,
+  farEndNumber,
+  jobMarker,
+  startBed,
+  waitUntil as until,
+  type Bed,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
@@ -23,13 +32,24 @@ import type { Job } from '../../lib/spool/types.js';
 let bed: Bed;
 let slice: LogSlice;
 
-async function send(number: string, pages: number, subject: string, wrapper?: string[]): Promise<{ id: string; exitedAt: number }> {
+async function send(
+  number: string,
+  pages: number,
+  subject: string,
+  wrapper?: string[],
+): Promise<{ id: string; exitedAt: number }> {
   const mail = await composeMail({
     from: 'Alice Example <alice@example.org>',
     to: `fax+${number}@fax.example.com`,
     subject,
     text: 'x',
-    attachments: [{ filename: 'doc.pdf', content: readFileSync(makePdf({ pages, title: subject })), contentType: 'application/pdf' }],
+    attachments: [
+      {
+        filename: 'doc.pdf',
+        content: readFileSync(makePdf({ pages, title: subject })),
+        contentType: 'application/pdf',
+      },
+    ],
   });
   const r = await bed.sendMail(mail, { number, ...(wrapper ? { wrapper } : {}) });
   assert.is(r.status, 0, `sendfax: ${r.stdout}${r.stderr}`);
@@ -37,11 +57,23 @@ async function send(number: string, pages: number, subject: string, wrapper?: st
 }
 
 function final(id: string, timeoutMs = 240_000): Promise<Job> {
-  return bed.waitForJob(id, (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined, timeoutMs, 'its end and its mail');
+  return bed.waitForJob(
+    id,
+    (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined,
+    timeoutMs,
+    'its end and its mail',
+  );
 }
 
 /** faxmail's own log (JSON lines) as records. */
-function faxmailLog(): { time: number; msg: string; job?: string; attempt?: number; step?: string; program?: string }[] {
+function faxmailLog(): {
+  time: number;
+  msg: string;
+  job?: string;
+  attempt?: number;
+  step?: string;
+  program?: string;
+}[] {
   const file = join(bed.install.logdir, 'faxmail.log');
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -79,10 +111,23 @@ test.before(async () => {
     // disk gets slower until the race is on (it usually is at the first try); every try is checked below.
     const tries: { job: { id: string; exitedAt: number }; done: Job; raced: boolean; delay: number }[] = [];
     for (const delay of [2_500_000, 5_000_000, 9_000_000]) {
-      const strace = ['/usr/bin/strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync,fdatasync', '-e', `inject=fsync,fdatasync:delay_exit=${delay}`, '--'];
+      const strace = [
+        '/usr/bin/strace',
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        'trace=fsync,fdatasync',
+        '-e',
+        `inject=fsync,fdatasync:delay_exit=${delay}`,
+        '--',
+      ];
       const job = await send(farEndNumber('busy'), 1, 'Slow disk, busy line', strace);
       const done = await final(job.id);
-      const stored = faxmailLog().find((l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1);
+      const stored = faxmailLog().find(
+        (l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1,
+      );
       const raced = stored !== undefined && stored.time < job.exitedAt;
       tries.push({ job, done, raced, delay });
       if (raced) break;
@@ -95,12 +140,21 @@ test.before(async () => {
     const second = await send(number, 1, 'Waiting for the line');
     assert.is(bed.readJob(second.id).state, 'queued', 'the second job waits for the number');
     // On the line: the far end answered a while ago and pages are going over.
-    await until(() => (farEndCalls(first.id).length > 0 ? true : undefined), 90_000, 'the far end to answer the first job');
+    await until(
+      () => (farEndCalls(first.id).length > 0 ? true : undefined),
+      90_000,
+      'the far end to answer the first job',
+    );
     await new Promise((r) => setTimeout(r, 12_000));
     const cancel = await bed.faxmail(['cancel', first.id]);
     const cancelledAt = Date.now();
     // Cancelled (and the sender told) at once; the hung-up call's own report follows when its handler ran.
-    const firstDone = await bed.waitForJob(first.id, (j) => j.state === 'cancelled' && j.notifiedAt !== undefined && j.attempts.length > 0, 60_000, 'the report of the hung-up call');
+    const firstDone = await bed.waitForJob(
+      first.id,
+      (j) => j.state === 'cancelled' && j.notifiedAt !== undefined && j.attempts.length > 0,
+      60_000,
+      'the report of the hung-up call',
+    );
     const secondDone = await final(second.id);
     return { first, second, cancel, cancelledAt, firstDone, secondDone };
   });
@@ -120,12 +174,21 @@ test.after(async () => {
 });
 
 test('busy far end, slow disk: notify stores its report before sendfax exits, and nothing it wrote is lost', async () => {
-  const tries = (await s['race']) as { job: { id: string; exitedAt: number }; done: Job; raced: boolean; delay: number }[];
-  console.log(`[figure] race: ${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`);
+  const tries = (await s['race']) as {
+    job: { id: string; exitedAt: number };
+    done: Job;
+    raced: boolean;
+    delay: number;
+  }[];
+  console.log(
+    `[figure] race: ${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`,
+  );
   const won = tries.find((t) => t.raced);
   assert.ok(won, 'the busy report came while sendfax still ran in one of the tries (the race was on)');
   for (const { job, done } of tries) {
-    const stored = faxmailLog().find((l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1);
+    const stored = faxmailLog().find(
+      (l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1,
+    );
     assert.ok(stored, 'the report of attempt 1 was stored');
     const recorded = faxmailLog().find((l) => l.job === job.id && l.msg === 'attempt recorded' && l.attempt === 1);
     assert.ok(recorded, 'attempt 1 was recorded');
@@ -151,7 +214,10 @@ test('cancel during a live call: hung up, the sender told, the next job dials on
     secondDone: Job;
   };
   assert.is(r.cancel.code, 0, r.cancel.stderr);
-  assert.match(r.cancel.stdout, new RegExp(`job ${r.first.id} cancelled \\(was dialling\\); live call hung up \\(Local/`));
+  assert.match(
+    r.cancel.stdout,
+    new RegExp(`job ${r.first.id} cancelled \\(was dialling\\); live call hung up \\(Local/`),
+  );
   assert.match(r.cancel.stdout, /sender told/);
   assert.is(r.firstDone.state, 'cancelled');
   assert.is(r.firstDone.cancelled?.call, 'hung-up');
@@ -174,7 +240,13 @@ test('cancel during a live call: hung up, the sender told, the next job dials on
 });
 
 test('cancel of a job waiting for its number: no call, the sender told; the first job goes on', async () => {
-  const r = (await s['cancelQueued']) as { first: { id: string }; waiting: { id: string }; cancel: { code: number; stdout: string }; waitingDone: Job; firstDone: Job };
+  const r = (await s['cancelQueued']) as {
+    first: { id: string };
+    waiting: { id: string };
+    cancel: { code: number; stdout: string };
+    waitingDone: Job;
+    firstDone: Job;
+  };
   assert.is(r.cancel.code, 0);
   assert.match(r.cancel.stdout, new RegExp(`job ${r.waiting.id} cancelled \\(was queued\\); sender told`));
   assert.is(r.waitingDone.state, 'cancelled');
@@ -185,7 +257,7 @@ test('cancel of a job waiting for its number: no call, the sender told; the firs
   assert.is(r.firstDone.state, 'sent');
 });
 
-test('the whole log of this file has nothing unexpected (but the far ends\' own noise)', async () => {
+test("the whole log of this file has nothing unexpected (but the far ends' own noise)", async () => {
   await Promise.allSettled(Object.values(s));
   assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER, LOCAL_QUEUE_WHILE_REPORTING]), []);
 });

@@ -16,7 +16,15 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Result } from 'execa';
-import { ensureAsteriskUser, farEndNumber, jobMarker, SPANDSP_RECEIVER_CHATTER, startBed, type Bed, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  ensureAsteriskUser,
+  farEndNumber,
+  jobMarker,
+  SPANDSP_RECEIVER_CHATTER,
+  startBed,
+  type Bed,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { runInSudoNamespace } from '../helpers/sudo-namespace.js';
@@ -39,12 +47,25 @@ function begin<T>(fn: () => Promise<T>): Promise<T> {
 
 /** The installed faxmail as root (FAXMAIL_CONFIG names the bed's config, as /etc/faxmail would be found). */
 function asRoot(args: string[]): Promise<Result> {
-  return execa(bed.install.faxmail, ['send', ...args], { reject: false, stdin: 'ignore', cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', FAXMAIL_CONFIG: bed.configPath }, extendEnv: false, timeout: 300_000 });
+  return execa(bed.install.faxmail, ['send', ...args], {
+    reject: false,
+    stdin: 'ignore',
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', FAXMAIL_CONFIG: bed.configPath },
+    extendEnv: false,
+    timeout: 300_000,
+  });
 }
 
 /** The installed faxmail as `user` in a namespace where the sudo rule install.sh wrote is in force. */
 function asUser(user: string, group: string, args: string[]): Promise<Result> {
-  return runInSudoNamespace({ user, group, sudoers: [join(bed.install.sudoersdir, 'faxmail')], groups: [`${GROUP}:x:${GID}:nobody`], argv: [bed.install.faxmail, 'send', ...args] });
+  return runInSudoNamespace({
+    user,
+    group,
+    sudoers: [join(bed.install.sudoersdir, 'faxmail')],
+    groups: [`${GROUP}:x:${GID}:nobody`],
+    argv: [bed.install.faxmail, 'send', ...args],
+  });
 }
 
 let root: Promise<Result>;
@@ -75,7 +96,18 @@ test.before(async () => {
   numbers.member = farEndNumber('fax');
   numbers.busy = farEndNumber('busy');
   root = begin(() => asRoot(['--wait', '--subject', 'Two pages', numbers.root, rootPdf]));
-  member = begin(() => asUser('nobody', 'nogroup', ['--wait', '--cover', '--to', 'Dr. Tanaka', '--note', 'From the shell.', numbers.member, nobodyPdf]));
+  member = begin(() =>
+    asUser('nobody', 'nogroup', [
+      '--wait',
+      '--cover',
+      '--to',
+      'Dr. Tanaka',
+      '--note',
+      'From the shell.',
+      numbers.member,
+      nobodyPdf,
+    ]),
+  );
   busy = begin(() => asRoot(['--wait', numbers.busy, rootPdf]));
 });
 
@@ -91,7 +123,10 @@ test('root: faxmail send --wait of a 2-page PDF exits 0 once the far end holds 2
   const lines = String(r.stdout).split('\n');
   assert.is(lines[0], `job ${id} queued: 2 pages to ${numbers.root}`);
   assert.ok(lines.includes(`job ${id}: dialling ${numbers.root} (attempt 1)`), String(r.stdout));
-  assert.match(lines[lines.length - 1]!, new RegExp(`^job ${id}: sent: 2 pages to ${numbers.root} in \\d+ s to station "\\+81 3 9876 5432"$`));
+  assert.match(
+    lines[lines.length - 1]!,
+    new RegExp(`^job ${id}: sent: 2 pages to ${numbers.root} in \\d+ s to station "\\+81 3 9876 5432"$`),
+  );
   assert.is(String(r.stderr), '');
   const pages = await readTiffPages(bed.farendTiff(id, 1));
   assert.is(pages.length, 2, 'the far end holds 2 pages');
@@ -100,7 +135,9 @@ test('root: faxmail send --wait of a 2-page PDF exits 0 once the far end holds 2
   assert.is(job.state, 'sent');
   assert.is(job.submittedBy, 'root');
   const [receipt] = await bed.waitForMails(id, 1, 30_000);
-  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], ['root@localhost']);
+  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
+    'root@localhost',
+  ]);
   assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], jobMarker(id)), []);
 });
 
@@ -114,13 +151,19 @@ test('a member of send.group sends through sudo, with a cover page: its own file
   const job = bed.readJob(id);
   assert.is(job.submittedBy, 'nobody', 'sudo named the user; faxmail submit attributed the job to it');
   assert.is(job.replyTo, 'nobody@localhost');
-  assert.equal(job.documents.map((d) => d.kind), ['cover', 'pdf']);
+  assert.equal(
+    job.documents.map((d) => d.kind),
+    ['cover', 'pdf'],
+  );
   // The job directory and everything in it belongs to the spool owner, as sendfax's do.
   const owner = ensureAsteriskUser();
   const dir = join(bed.install.spool, 'jobs', id);
-  for (const n of ['.', ...readdirSync(dir)]) assert.is(statSync(join(dir, n)).uid, owner.uid, `${n} belongs to the spool owner`);
+  for (const n of ['.', ...readdirSync(dir)])
+    assert.is(statSync(join(dir, n)).uid, owner.uid, `${n} belongs to the spool owner`);
   const [receipt] = await bed.waitForMails(id, 1, 30_000);
-  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], ['nobody@localhost']);
+  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
+    'nobody@localhost',
+  ]);
 });
 
 test('a user outside send.group is refused by faxmail submit through sudo (77); nothing is queued', async () => {
@@ -130,7 +173,10 @@ test('a user outside send.group is refused by faxmail submit through sudo (77); 
   chmodSync(pdf, 0o644);
   const r = await asUser('daemon', 'daemon', [farEndNumber('fax'), pdf]);
   assert.is(r.exitCode, 77, `${r.stdout}\n${r.stderr}`);
-  assert.is(String(r.stderr).trim(), `faxmail: daemon may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group ${GROUP} (send.group). Ask the administrator (adduser daemon ${GROUP}), or mail the files to fax+NUMBER@ your fax domain.`);
+  assert.is(
+    String(r.stderr).trim(),
+    `faxmail: daemon may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group ${GROUP} (send.group). Ask the administrator (adduser daemon ${GROUP}), or mail the files to fax+NUMBER@ your fax domain.`,
+  );
   assert.is(String(r.stdout), '');
   assert.is(readdirSync(join(bed.install.spool, 'jobs')).length, before);
 });

@@ -13,14 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ParsedMail } from 'mailparser';
-import { SPANDSP_RECEIVER_CHATTER, startBed, waitUntil, type Bed, type InboundCall, type LogLine, type LogSlice } from '../helpers/asterisk-bed.js';
+import {
+  SPANDSP_RECEIVER_CHATTER,
+  startBed,
+  waitUntil,
+  type Bed,
+  type InboundCall,
+  type LogLine,
+  type LogSlice,
+} from '../helpers/asterisk-bed.js';
 import { makeFaxTiff } from '../helpers/received-fixtures.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
 
 /** The bed's poller, every 300 ms. */
-const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => waitUntil(fn, timeoutMs, what, 300);
+const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>
+  waitUntil(fn, timeoutMs, what, 300);
 
 let bed: Bed;
 let slice: LogSlice;
@@ -37,7 +46,11 @@ interface FaxCall {
 async function faxCall(c: InboundCall): Promise<FaxCall> {
   const key = await bed.receive(c);
   const id = await bed.inboundId(key, 60_000);
-  const record = await waitFor(() => readInboundRecord(spoolPaths(bed.install.spool), id).catch(() => undefined), 180_000, `the inbound record of ${id}`);
+  const record = await waitFor(
+    () => readInboundRecord(spoolPaths(bed.install.spool), id).catch(() => undefined),
+    180_000,
+    `the inbound record of ${id}`,
+  );
   const tif = join(bed.install.spool, 'inbound', `${id}.tif`);
   const pages = existsSync(tif) ? (await readTiffPages(tif)).length : 0;
   const mails = await bed.waitForMails(id, 1, 30_000);
@@ -66,14 +79,46 @@ test.before(async () => {
   slice = bed.mark();
   const tiff = await makeFaxTiff({ pages: 2, dir: work, resolution: 'fine' });
   // 0311110001 has two recipients in the bed's inbound.recipients, 0311110000 one.
-  sharedFax = begin(() => faxCall({ line: 'shared', did: '0311110001', callerNum: '0451230001', callerName: 'Shared Fax Co', station: '+81 45 123 0001', tiff }));
-  plainFax = begin(() => faxCall({ line: 'fax', did: '0311110000', callerNum: '0451230002', callerName: 'Plain Fax Co', station: '+81 45 123 0002', tiff }));
+  sharedFax = begin(() =>
+    faxCall({
+      line: 'shared',
+      did: '0311110001',
+      callerNum: '0451230001',
+      callerName: 'Shared Fax Co',
+      station: '+81 45 123 0001',
+      tiff,
+    }),
+  );
+  plainFax = begin(() =>
+    faxCall({
+      line: 'fax',
+      did: '0311110000',
+      callerNum: '0451230002',
+      callerName: 'Plain Fax Co',
+      station: '+81 45 123 0002',
+      tiff,
+    }),
+  );
   // A person talks for 12 s: past the 5 s faxmail listens, so they are still there when a phone answers.
   voice = begin(async () => {
-    const key = await bed.receive({ line: 'shared', did: '0311110000', callerNum: '0451230003', callerName: 'A Person', voiceSec: 12 });
-    await waitFor(() => (callLines(key).some((l) => l.raw.includes('bed voice destination reached 0311110000')) ? true : undefined), 60_000, 'the voice destination');
+    const key = await bed.receive({
+      line: 'shared',
+      did: '0311110000',
+      callerNum: '0451230003',
+      callerName: 'A Person',
+      voiceSec: 12,
+    });
+    await waitFor(
+      () => (callLines(key).some((l) => l.raw.includes('bed voice destination reached 0311110000')) ? true : undefined),
+      60_000,
+      'the voice destination',
+    );
     // The caller hangs up after 12 s; the call is over when Asterisk has no channel of it left.
-    await waitFor(async () => ((await bed.rx('core show channels concise')).includes(key) ? undefined : true), 60_000, `the end of call ${key}`);
+    await waitFor(
+      async () => ((await bed.rx('core show channels concise')).includes(key) ? undefined : true),
+      60_000,
+      `the end of call ${key}`,
+    );
     return key;
   });
 });
@@ -89,7 +134,7 @@ test('a fax machine calling the shared number: detected, received on the dialled
   assert.is(r.record.did, '0311110001', 'the dialled number is the DID');
   assert.is(r.pages, 2);
   const m = r.mails[0]!;
-  assert.equal(to(m).sort(), ['boss@example.org', 'sales@example.org'], "the recipients of the dialled number");
+  assert.equal(to(m).sort(), ['boss@example.org', 'sales@example.org'], 'the recipients of the dialled number');
   const pdf = m.attachments.find((a) => a.contentType === 'application/pdf')!;
   assert.match(execFileSync('pdfinfo', ['-'], { input: pdf.content }).toString(), /^Pages:\s+2$/m);
   const lines = callLines(r.key);
@@ -126,7 +171,12 @@ test('the plain fax number beside it still goes straight to the receive (no list
   assert.is(r.record.state, 'delivered');
   assert.is(r.record.did, '0311110000');
   assert.equal(to(r.mails[0]!), ['desk@example.org']);
-  assert.not.match(callLines(r.key).map((l) => l.raw).join('\n'), /listening for fax tones/);
+  assert.not.match(
+    callLines(r.key)
+      .map((l) => l.raw)
+      .join('\n'),
+    /listening for fax tones/,
+  );
 });
 
 test('the whole log of this file has nothing unexpected', () => {

@@ -9,7 +9,14 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../lib/config/load.js';
-import { checkShellArgument, checkShellLines, filterSet, parseDialplan, shippedDialplan, TEMPLATE_PATH } from '../helpers/dialplan-lint.js';
+import {
+  checkShellArgument,
+  checkShellLines,
+  filterSet,
+  parseDialplan,
+  shippedDialplan,
+  TEMPLATE_PATH,
+} from '../helpers/dialplan-lint.js';
 import { DEFAULT_GLOBALS } from '../helpers/asterisk-config.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -20,7 +27,9 @@ const defaults = parseConfig('', 'defaults', { checkPaths: false });
 test('every shell line keeps the rule, and there are three of them (sent, unanswered, received)', () => {
   const problems = checkShellLines(plan);
   assert.equal(problems, [], problems.map((p) => `line ${p.line}: ${p.problem}`).join('\n'));
-  const shell = [...plan.contexts.values()].flatMap((c) => [...c.extensions.values()].flatMap((e) => e.priorities.filter((p) => /System/.test(p.app))));
+  const shell = [...plan.contexts.values()].flatMap((c) =>
+    [...c.extensions.values()].flatMap((e) => e.priorities.filter((p) => /System/.test(p.app))),
+  );
   assert.equal(
     shell.map((p) => p.app),
     ['TrySystem', 'TrySystem', 'TrySystem'],
@@ -34,7 +43,10 @@ test('every shell line keeps the rule, and there are three of them (sent, unansw
 test('the checker catches what it must (it can fail)', () => {
   const program = '${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})} sent';
   const bad: [string, string][] = [
-    ["'${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})}' sent --job '${FILTER(-0-9a-z,${FAXMAIL_JOB})}'", 'starts with a quote'],
+    [
+      "'${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})}' sent --job '${FILTER(-0-9a-z,${FAXMAIL_JOB})}'",
+      'starts with a quote',
+    ],
     [`${program} --job '\${FILTER(-0-9a-z,\${FAXMAIL_JOB})}'`, 'ends with a quote'],
     [`${program} --name '\${CALLERID(name)}' </dev/null`, 'not wrapped in FILTER'],
     [`${program} --name '\${FILTER(-0-9A-Za-z;,\${CALLERID(name)})}' </dev/null`, 'lets through'],
@@ -49,22 +61,49 @@ test('the checker catches what it must (it can fail)', () => {
   ];
   for (const [line, expected] of bad) {
     const problems = checkShellArgument(line);
-    assert.ok(problems.some((p) => p.includes(expected)), `${line}: expected "${expected}" in ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((p) => p.includes(expected)),
+      `${line}: expected "${expected}" in ${JSON.stringify(problems)}`,
+    );
   }
-  const planned = parseDialplan("[x]\nexten => s,1,System(echo '${CALLERID(num)}')\n same => n,ExecIf($[1]?System(echo ${EXTEN}))\n same => n,TrySystem(${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})} x '${FILTER(0-9,${REASON})}' </dev/null)\n same => n,Hangup()\n");
+  const planned = parseDialplan(
+    "[x]\nexten => s,1,System(echo '${CALLERID(num)}')\n same => n,ExecIf($[1]?System(echo ${EXTEN}))\n same => n,TrySystem(${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})} x '${FILTER(0-9,${REASON})}' </dev/null)\n same => n,Hangup()\n",
+  );
   const problems = checkShellLines(planned).map((p) => p.problem);
-  assert.ok(problems.some((p) => p.includes('inside ExecIf')), JSON.stringify(problems));
-  assert.ok(problems.some((p) => p.includes('SYSTEMSTATUS')), JSON.stringify(problems));
-  assert.ok(problems.some((p) => p.includes('Log(WARNING')), JSON.stringify(problems));
+  assert.ok(
+    problems.some((p) => p.includes('inside ExecIf')),
+    JSON.stringify(problems),
+  );
+  assert.ok(
+    problems.some((p) => p.includes('SYSTEMSTATUS')),
+    JSON.stringify(problems),
+  );
+  assert.ok(
+    problems.some((p) => p.includes('Log(WARNING')),
+    JSON.stringify(problems),
+  );
 });
 
 test('FILTER sets expand like Asterisk (ranges, "-" first is literal)', () => {
-  assert.equal([...filterSet('-0-9A-Za-z +._')].sort().join(''), ' +-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz');
+  assert.equal(
+    [...filterSet('-0-9A-Za-z +._')].sort().join(''),
+    ' +-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz',
+  );
   assert.equal([...filterSet('0-9x')].sort().join(''), '0123456789x');
 });
 
 test('[globals] has the documented settings; the paths are the install layout (contract 1)', () => {
-  for (const name of ['FAXMAIL_STATIONID', 'FAXMAIL_HEADER', 'FAXMAIL_ECM', 'FAXMAIL_MINRATE', 'FAXMAIL_MAXRATE', 'FAXMAIL_NOTIFY', 'FAXMAIL_SPOOL', 'FAXMAIL_CONFIG', 'FAXMAIL_MAXCALLS']) {
+  for (const name of [
+    'FAXMAIL_STATIONID',
+    'FAXMAIL_HEADER',
+    'FAXMAIL_ECM',
+    'FAXMAIL_MINRATE',
+    'FAXMAIL_MAXRATE',
+    'FAXMAIL_NOTIFY',
+    'FAXMAIL_SPOOL',
+    'FAXMAIL_CONFIG',
+    'FAXMAIL_MAXCALLS',
+  ]) {
     assert.ok(name in plan.globals, name);
   }
   assert.is(plan.globals['FAXMAIL_NOTIFY'], DEFAULT_GLOBALS.notify);
@@ -72,13 +111,20 @@ test('[globals] has the documented settings; the paths are the install layout (c
   assert.is(plan.globals['FAXMAIL_CONFIG'], DEFAULT_GLOBALS.config);
   assert.is(defaults.paths.spool, DEFAULT_GLOBALS.spool);
   // The defaults subroutine falls back to the same paths.
-  const d = plan.contexts.get('faxmail-defaults')!.extensions.get('s')!.priorities.map((p) => p.args).join('\n');
+  const d = plan.contexts
+    .get('faxmail-defaults')!
+    .extensions.get('s')!
+    .priorities.map((p) => p.args)
+    .join('\n');
   assert.ok(d.includes(`Set(FAXMAIL_NOTIFY=${DEFAULT_GLOBALS.notify})`));
   assert.ok(d.includes(`Set(FAXMAIL_SPOOL=${DEFAULT_GLOBALS.spool})`));
   // install.sh puts faxmail-notify there, and master.cf names sendfax beside it.
   const install = readFileSync(join(repoRoot, 'scripts', 'install.sh'), 'utf8');
   assert.match(install, /^LIBEXECDIR=\$\{LIBEXECDIR:-\/usr\/local\/libexec\/faxmail\}$/m);
-  assert.match(readFileSync(join(repoRoot, 'postfix', 'master.cf'), 'utf8'), /argv=\/usr\/local\/libexec\/faxmail\/sendfax /);
+  assert.match(
+    readFileSync(join(repoRoot, 'postfix', 'master.cf'), 'utf8'),
+    /argv=\/usr\/local\/libexec\/faxmail\/sendfax /,
+  );
 });
 
 test('the header states the facts of app_system and [globals] (not the old myths)', () => {
@@ -97,9 +143,13 @@ test('send: FAXOPT and the hangup handler before SendFAX; the failed extension r
   // f: T.38 when the far end asks, else audio in the same call; F (audio only) when the call file says
   // FAXMAIL_T38=no (a retry after T38_NEG_ERROR). test/sip/ runs both over a real trunk.
   assert.is(send[sendFax], 'SendFAX(${FAXFILE},${FAXMAIL_FAXOPTS})');
-  assert.ok(at('Set(FAXMAIL_FAXOPTS=f)') >= 0 && at('Set(FAXMAIL_FAXOPTS=f)') < at('ExecIf($["${FAXMAIL_T38}" = "no"]?Set(FAXMAIL_FAXOPTS=F))'));
+  assert.ok(
+    at('Set(FAXMAIL_FAXOPTS=f)') >= 0 &&
+      at('Set(FAXMAIL_FAXOPTS=f)') < at('ExecIf($["${FAXMAIL_T38}" = "no"]?Set(FAXMAIL_FAXOPTS=F))'),
+  );
   assert.ok(at('ExecIf($["${FAXMAIL_T38}" = "no"]?Set(FAXMAIL_FAXOPTS=F))') < sendFax);
-  for (const opt of ['ecm', 'headerinfo', 'localstationid', 'minrate', 'maxrate']) assert.ok(at(`Set(FAXOPT(${opt})=`) >= 0 && at(`Set(FAXOPT(${opt})=`) < sendFax, opt);
+  for (const opt of ['ecm', 'headerinfo', 'localstationid', 'minrate', 'maxrate'])
+    assert.ok(at(`Set(FAXOPT(${opt})=`) >= 0 && at(`Set(FAXOPT(${opt})=`) < sendFax, opt);
   assert.ok(at('Set(CHANNEL(hangup_handler_push)=faxmail-send-done,s,1)') < sendFax);
   assert.match(send[0]!, /^NoOp\(faxmail: sending job \$\{FILTER\(-0-9a-z,\$\{FAXMAIL_JOB\}\)\}/);
   const failed = ctx.extensions.get('failed')!.priorities;
@@ -110,18 +160,26 @@ test('send: FAXOPT and the hangup handler before SendFAX; the failed extension r
 });
 
 test('receive: an id of our own, ReceiveFAX into the spool after the handler is pushed', () => {
-  const run = plan.contexts.get('faxmail-receive-run')!.extensions.get('s')!.priorities.map((p) => `${p.app}(${p.args})`);
+  const run = plan.contexts
+    .get('faxmail-receive-run')!
+    .extensions.get('s')!
+    .priorities.map((p) => `${p.app}(${p.args})`);
   const rx = run.findIndex((a) => a.startsWith('ReceiveFAX('));
   // f: ask for T.38, and receive as audio in the same call when the trunk refuses it
   assert.is(run[rx], 'ReceiveFAX(${FAXMAIL_SPOOL}/inbound/${FAXMAIL_INID}.tif,f)');
   assert.ok(run.findIndex((a) => a.startsWith('Set(CHANNEL(hangup_handler_push)=faxmail-receive-done,s,1)')) < rx);
-  assert.ok(run.some((a) => a === 'Set(FAXMAIL_INID=${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${FILTER(0-9.,${UNIQUEID})})'));
+  assert.ok(
+    run.some((a) => a === 'Set(FAXMAIL_INID=${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${FILTER(0-9.,${UNIQUEID})})'),
+  );
   for (const ext of ['_X.', '_+X.', 's']) assert.ok(plan.contexts.get('faxmail-receive')!.extensions.has(ext), ext);
 });
 
 test('shared lines: [faxmail-detect] listens, hands faxes to the receive with the DID, returns voice calls untouched', () => {
   for (const ext of ['_X.', '_+X.', 's']) {
-    const p = plan.contexts.get('faxmail-detect')!.extensions.get(ext)!.priorities.map((x) => `${x.app}(${x.args})`);
+    const p = plan.contexts
+      .get('faxmail-detect')!
+      .extensions.get(ext)!
+      .priorities.map((x) => `${x.app}(${x.args})`);
     assert.is(p[0], ext === 's' ? 'Set(FAXMAIL_DID=)' : 'Set(FAXMAIL_DID=${FILTER(+0-9,${EXTEN})})', ext);
     assert.is(p[1], 'Goto(faxmail-detect-run,s,1)', ext);
   }

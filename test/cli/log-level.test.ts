@@ -6,12 +6,29 @@ import { execa } from 'execa';
 import { binPath } from '../helpers/paths.js';
 import { makeTempInstall, renderTestConfig, directoryMail } from '../helpers/test-config.js';
 
-for (const [level, expectInfo] of [['info', true], ['warn', false]] as const) {
+for (const [level, expectInfo] of [
+  ['info', true],
+  ['warn', false],
+] as const) {
   test(`log.level = "${level}": info lines are ${expectInfo ? '' : 'not '}written`, async () => {
     const inst = makeTempInstall('faxmail-loglevel-');
-    writeFileSync(inst.configPath, renderTestConfig(inst, { sections: [['log', `level = "${level}"`], ['mail', directoryMail(inst)]] }));
-    for (const [program, args] of [['faxmail', ['cleanup']], ['faxmail-notify', ['flush']]] as const) {
-      const r = await execa(process.execPath, [binPath(program), ...args, '--config', inst.configPath], { reject: false, stdin: 'ignore' });
+    writeFileSync(
+      inst.configPath,
+      renderTestConfig(inst, {
+        sections: [
+          ['log', `level = "${level}"`],
+          ['mail', directoryMail(inst)],
+        ],
+      }),
+    );
+    for (const [program, args] of [
+      ['faxmail', ['cleanup']],
+      ['faxmail-notify', ['flush']],
+    ] as const) {
+      const r = await execa(process.execPath, [binPath(program), ...args, '--config', inst.configPath], {
+        reject: false,
+        stdin: 'ignore',
+      });
       assert.is(r.exitCode, 0, r.stderr);
     }
     const lines = existsSync(inst.log) ? readFileSync(inst.log, 'utf8').split('\n').filter(Boolean) : [];

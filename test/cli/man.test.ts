@@ -10,11 +10,14 @@ import { renderConfigManPage, renderManPage } from '../../lib/cli/man.js';
 import { renderBashCompletion } from '../../lib/cli/completion.js';
 import { SCHEMA_ENTRIES } from '../../lib/config/schema.js';
 
-const render = (file: string) => execFileSync('groff', ['-man', '-Tutf8', '-ww', '-z', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const text = (file: string) => execFileSync('groff', ['-man', '-Tascii', '-P', '-c', '-P', '-b', '-P', '-u', file], { encoding: 'utf8' });
+const render = (file: string) =>
+  execFileSync('groff', ['-man', '-Tutf8', '-ww', '-z', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const text = (file: string) =>
+  execFileSync('groff', ['-man', '-Tascii', '-P', '-c', '-P', '-b', '-P', '-u', file], { encoding: 'utf8' });
 
 test('the build wrote the man pages and completion it generates from the spec', () => {
-  for (const p of PROGRAMS) assert.is(readFileSync(join(distDir, 'man', `${p.name}.8`), 'utf8'), renderManPage(p), p.name);
+  for (const p of PROGRAMS)
+    assert.is(readFileSync(join(distDir, 'man', `${p.name}.8`), 'utf8'), renderManPage(p), p.name);
   assert.is(readFileSync(join(distDir, 'man', 'faxmail.toml.5'), 'utf8'), renderConfigManPage());
   assert.is(readFileSync(join(distDir, 'completion', 'faxmail'), 'utf8'), renderBashCompletion());
 });
@@ -25,7 +28,8 @@ test('each page renders without groff warnings and names every option and subcom
     const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', file], { encoding: 'utf8' });
     assert.is(r.stderr, '', `${p.name}: ${r.stderr}`);
     const t = text(file);
-    for (const o of [...p.options, ...p.commands.flatMap((c) => c.options)]) assert.ok(t.includes(`--${o.name}`), `${p.name} --${o.name}`);
+    for (const o of [...p.options, ...p.commands.flatMap((c) => c.options)])
+      assert.ok(t.includes(`--${o.name}`), `${p.name} --${o.name}`);
     for (const c of p.commands) assert.ok(t.includes(c.name), `${p.name} ${c.name}`);
   }
 });
@@ -45,7 +49,16 @@ test('bash completion: the script loads and completes subcommands and options', 
   const file = join(distDir, 'completion', 'faxmail');
   assert.ok(existsSync(file));
   const complete = (words: string[]) =>
-    execFileSync('bash', ['-c', `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _faxmail; printf '%s\\n' "\${COMPREPLY[@]}"`, 'x', file], { encoding: 'utf8' })
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _faxmail; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        'x',
+        file,
+      ],
+      { encoding: 'utf8' },
+    )
       .split('\n')
       .filter(Boolean);
   assert.equal(complete(['faxmail', 'ch']), ['check-config']);

@@ -5,8 +5,14 @@ import { failureOutcome, withoutPaths } from '../../lib/cli/outcome.js';
 import { FaxError } from '../../lib/errors.js';
 
 test('withoutPaths keeps only the last part of every absolute path', () => {
-  assert.is(withoutPaths('The configuration file /etc/faxmail/faxmail.toml cannot be read (ENOENT).'), 'The configuration file faxmail.toml cannot be read (ENOENT).');
-  assert.is(withoutPaths('Setting "paths.gs" in /srv/fax/etc/faxmail.toml: /usr/local/bin/gs does not exist.'), 'Setting "paths.gs" in faxmail.toml: gs does not exist.');
+  assert.is(
+    withoutPaths('The configuration file /etc/faxmail/faxmail.toml cannot be read (ENOENT).'),
+    'The configuration file faxmail.toml cannot be read (ENOENT).',
+  );
+  assert.is(
+    withoutPaths('Setting "paths.gs" in /srv/fax/etc/faxmail.toml: /usr/local/bin/gs does not exist.'),
+    'Setting "paths.gs" in faxmail.toml: gs does not exist.',
+  );
   assert.is(withoutPaths('dir (/var/spool/faxmail/) and "/tmp/x y"'), 'dir (…) and "x y"');
   // Not paths: fractions, dates, "and/or", URLs' own slashes after a scheme are left alone.
   assert.is(withoutPaths('1/2 page, 2026/11/23, and/or'), '1/2 page, 2026/11/23, and/or');

@@ -11,7 +11,12 @@ import { parseCommandLine } from '../../lib/cli/parser.js';
 import { FAXMAIL, FAXMAIL_NOTIFY, SENDFAX, PROGRAMS, VERSION } from '../../lib/cli/spec.js';
 
 const bins = ['faxmail', 'sendfax', 'faxmail-notify'] as const;
-const runBin = (name: (typeof bins)[number], ...args: string[]) => execa(process.execPath, [binPath(name), ...args], { reject: false, stdin: 'ignore', env: { FAXMAIL_CONFIG: '/nonexistent/faxmail.toml' } });
+const runBin = (name: (typeof bins)[number], ...args: string[]) =>
+  execa(process.execPath, [binPath(name), ...args], {
+    reject: false,
+    stdin: 'ignore',
+    env: { FAXMAIL_CONFIG: '/nonexistent/faxmail.toml' },
+  });
 
 test('-h, --help and --version exit 0 on every program, before any config is read', async () => {
   for (const name of bins) {
@@ -37,7 +42,8 @@ test('help lists every subcommand and option of the spec; a subcommand has its o
   assert.match(cleanup.stdout, '--json');
   assert.match(cleanup.stdout, 'retention.sent_days');
   const sent = await runBin('faxmail-notify', 'sent', '-h');
-  for (const o of FAXMAIL_NOTIFY.commands.find((c) => c.name === 'sent')!.options) assert.ok(sent.stdout.includes(`--${o.name}`), o.name);
+  for (const o of FAXMAIL_NOTIFY.commands.find((c) => c.name === 'sent')!.options)
+    assert.ok(sent.stdout.includes(`--${o.name}`), o.name);
   const sendfax = (await runBin('sendfax', '--help')).stdout;
   for (const o of SENDFAX.options) assert.ok(sendfax.includes(`--${o.name}`), o.name);
 });
@@ -51,7 +57,10 @@ test('wrong arguments: 64 for the admin, 75 with 4.3.5 for Postfix, 64 for the d
   assert.match(b.stderr, 'bogus');
   const c = await runBin('sendfax', '--sender', 'a@example.com');
   assert.is(c.exitCode, 75);
-  assert.match(c.stdout, /^4\.3\.5 sendfax was called with wrong arguments \(Missing --recipient\.\); check master\.cf/);
+  assert.match(
+    c.stdout,
+    /^4\.3\.5 sendfax was called with wrong arguments \(Missing --recipient\.\); check master\.cf/,
+  );
   const d = await runBin('faxmail-notify', 'sent', '--job', 'x');
   assert.is(d.exitCode, 64);
   assert.match(d.stderr, /Missing --attempt, --status, .* for "sent"/);
@@ -61,7 +70,28 @@ test('wrong arguments: 64 for the admin, 75 with 4.3.5 for Postfix, 64 for the d
 });
 
 test('values are taken as they are: empty, dash-led, with = or as the next argument', () => {
-  const p = parseCommandLine(FAXMAIL_NOTIFY, ['received', '--id', 'i', '--did', '', '--caller-num', '-5', '--caller-name=--job', '--remote-id', '-x', '--status', 'FAILED', '--error', '', '--pages', '0', '--rate', '', '--resolution', '']);
+  const p = parseCommandLine(FAXMAIL_NOTIFY, [
+    'received',
+    '--id',
+    'i',
+    '--did',
+    '',
+    '--caller-num',
+    '-5',
+    '--caller-name=--job',
+    '--remote-id',
+    '-x',
+    '--status',
+    'FAILED',
+    '--error',
+    '',
+    '--pages',
+    '0',
+    '--rate',
+    '',
+    '--resolution',
+    '',
+  ]);
   assert.is(p.kind, 'run');
   if (p.kind !== 'run') return;
   assert.is(p.values['did'], '');
@@ -72,14 +102,22 @@ test('values are taken as they are: empty, dash-led, with = or as the next argum
   assert.throws(() => parseCommandLine(FAXMAIL_NOTIFY, ['flush', '--config', 'a', '--config', 'b']), /given twice/);
   assert.throws(() => parseCommandLine(FAXMAIL, ['status', '--a.b', 'x']), /Unknown/);
   const s = parseCommandLine(FAXMAIL, ['show', '20261123-101500-0123456789ab', '--json']);
-  assert.equal(s.kind === 'run' ? [s.command, s.positionals, s.values['json']] : [], ['show', ['20261123-101500-0123456789ab'], true]);
+  assert.equal(s.kind === 'run' ? [s.command, s.positionals, s.values['json']] : [], [
+    'show',
+    ['20261123-101500-0123456789ab'],
+    true,
+  ]);
   const c = parseCommandLine(FAXMAIL, ['config', '-n', 'fax', 'retry.busy']);
   assert.equal(c.kind === 'run' ? [c.values['non-default'], c.positionals] : [], [true, ['fax', 'retry.busy']]);
 });
 
 test('every program declares -h/--help, --version and --config', () => {
   for (const p of PROGRAMS) {
-    for (const n of ['help', 'version', 'config']) assert.ok(p.options.some((o) => o.name === n), `${p.name} --${n}`);
+    for (const n of ['help', 'version', 'config'])
+      assert.ok(
+        p.options.some((o) => o.name === n),
+        `${p.name} --${n}`,
+      );
   }
 });
 

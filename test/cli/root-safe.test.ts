@@ -37,10 +37,18 @@ test.before(() => {
     { ...inst, log },
     {
       callfile: { owner: 'asterisk', group: 'asterisk' },
-      sections: sendfaxSections(inst, { fax: '', numbers: 'allow = ["^0[1-9][0-9]{5,13}$"]', senders: 'allow = ["@example.org"]' }),
+      sections: sendfaxSections(inst, {
+        fax: '',
+        numbers: 'allow = ["^0[1-9][0-9]{5,13}$"]',
+        senders: 'allow = ["@example.org"]',
+      }),
     },
   );
-  writeFileSync(inst.configPath, text.replace('[notify]\n', '[notify]\nadmin = "admin@example.org"\n') + '\n[retention]\nsent_days = 0\nreceived_days = 0\n');
+  writeFileSync(
+    inst.configPath,
+    text.replace('[notify]\n', '[notify]\nadmin = "admin@example.org"\n') +
+      '\n[retention]\nsent_days = 0\nreceived_days = 0\n',
+  );
   chmodSync(inst.configPath, 0o644);
 });
 
@@ -72,7 +80,13 @@ const jobOf = (stdout: string) => /Fax job (\S+) queued/.exec(stdout)?.[1] ?? ''
 
 test('every command, as root and as asterisk, leaves only asterisk-owned files', async () => {
   const ran: string[] = [];
-  const expect = async (who: Who, program: 'faxmail' | 'sendfax' | 'faxmail-notify', args: string[], status: number, input?: string) => {
+  const expect = async (
+    who: Who,
+    program: 'faxmail' | 'sendfax' | 'faxmail-notify',
+    args: string[],
+    status: number,
+    input?: string,
+  ) => {
     const r = await as(who, program, args, input);
     ran.push(`${who}: ${program} ${args.join(' ')}`);
     assert.is(r.exitCode, status, `${who}: ${program} ${args.join(' ')} -> ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
@@ -89,7 +103,14 @@ test('every command, as root and as asterisk, leaves only asterisk-owned files',
     await expect(who, 'faxmail-notify', ['flush'], 0);
   }
   const mail = sampleMail('alice@example.org', 'fax+0312345678@fax.example.com');
-  const envelope = ['--sender', 'alice@example.org', '--recipient', 'fax+0312345678@fax.example.com', '--extension', '0312345678'];
+  const envelope = [
+    '--sender',
+    'alice@example.org',
+    '--recipient',
+    'fax+0312345678@fax.example.com',
+    '--extension',
+    '0312345678',
+  ];
   const a = jobOf((await expect('root', 'sendfax', envelope, 0, mail)).stdout);
   const b = jobOf((await expect('asterisk', 'sendfax', envelope, 0, mail)).stdout);
   assert.ok(a && b, 'two jobs queued');
@@ -112,21 +133,36 @@ test('every command, as root and as asterisk, leaves only asterisk-owned files',
 
 test('as root without a spool: refused with a sentence saying how to create it', async () => {
   const other = join(root, 'other.toml');
-  writeFileSync(other, `[paths]\nspool = "${root}/missing-spool"\noutgoing = "${inst.outgoing}"\ntmp = "${inst.tmp}"\nlog = "-"\n`);
+  writeFileSync(
+    other,
+    `[paths]\nspool = "${root}/missing-spool"\noutgoing = "${inst.outgoing}"\ntmp = "${inst.tmp}"\nlog = "-"\n`,
+  );
   for (const cmd of [['status'], ['flush']]) {
-    const r = await execa(process.execPath, [binPath('faxmail'), ...cmd, '--config', other], { reject: false, stdin: 'ignore' });
+    const r = await execa(process.execPath, [binPath('faxmail'), ...cmd, '--config', other], {
+      reject: false,
+      stdin: 'ignore',
+    });
     assert.is(r.exitCode, 78, r.stderr);
     assert.match(r.stderr, /missing-spool/);
     assert.match(r.stderr, /paths\.spool/);
   }
-  const n = await execa(process.execPath, [binPath('faxmail-notify'), 'flush', '--config', other], { reject: false, stdin: 'ignore' });
+  const n = await execa(process.execPath, [binPath('faxmail-notify'), 'flush', '--config', other], {
+    reject: false,
+    stdin: 'ignore',
+  });
   assert.is(n.exitCode, 78);
   assert.match(n.stderr, 'make install');
 });
 
 test('a user who may not read the spool gets the path and the fix, exit 77', async () => {
   if (!nobody) return;
-  const r = await execa(process.execPath, [binPath('faxmail'), 'status', '--config', inst.configPath], { reject: false, stdin: 'ignore', uid: nobody.uid, gid: nobody.gid, env: { HOME: '/' } });
+  const r = await execa(process.execPath, [binPath('faxmail'), 'status', '--config', inst.configPath], {
+    reject: false,
+    stdin: 'ignore',
+    uid: nobody.uid,
+    gid: nobody.gid,
+    env: { HOME: '/' },
+  });
   assert.is(r.exitCode, 77, r.stderr);
   assert.match(r.stderr, inst.spool);
   assert.match(r.stderr, /run it as root .* or as asterisk, e\.g\. sudo -u asterisk faxmail/);

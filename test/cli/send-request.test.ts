@@ -9,11 +9,27 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ByteReader, checkRequest, encodeHeader, MAX_HEADER_BYTES, readHeader, storeFromReader, type SendRequest } from '../../lib/cli/send-request.js';
+import {
+  ByteReader,
+  checkRequest,
+  encodeHeader,
+  MAX_HEADER_BYTES,
+  readHeader,
+  storeFromReader,
+  type SendRequest,
+} from '../../lib/cli/send-request.js';
 import { maySend, requestFromArgs } from '../../lib/cli/send.js';
 import { FaxError } from '../../lib/errors.js';
 
-const base = { v: 1, number: '03-1234-5678', subject: 'Invoice', to: '', note: '', wait: false, files: [{ name: 'a.pdf', bytes: 3 }] };
+const base = {
+  v: 1,
+  number: '03-1234-5678',
+  subject: 'Invoice',
+  to: '',
+  note: '',
+  wait: false,
+  files: [{ name: 'a.pdf', bytes: 3 }],
+};
 
 function refused(raw: unknown, code: string, words: RegExp): void {
   try {
@@ -28,7 +44,12 @@ function refused(raw: unknown, code: string, words: RegExp): void {
 }
 
 test('a good request passes as it is; a note asks for the cover', () => {
-  const r = checkRequest({ ...base, notify: 'alice@localhost', resolution: 'standard', note: 'Please call me.\nThanks' });
+  const r = checkRequest({
+    ...base,
+    notify: 'alice@localhost',
+    resolution: 'standard',
+    note: 'Please call me.\nThanks',
+  });
   assert.is(r.number, '03-1234-5678');
   assert.is(r.notify, 'alice@localhost');
   assert.is(r.resolution, 'standard');
@@ -48,25 +69,55 @@ test('hostile fields are refused or made harmless', () => {
   refused({ ...base, files: [] }, 'usage', /at least one file/);
   refused({ ...base, files: [{ name: 'a', bytes: -1 }] }, 'usage', /valid size/);
   refused({ ...base, files: [{ name: 'a', bytes: 1.5 }] }, 'usage', /valid size/);
-  refused({ ...base, files: [{ name: 'a', bytes: 200 * 1048576 }, { name: 'b', bytes: 100 * 1048576 }] }, 'too-large', /at most 256 MB/);
+  refused(
+    {
+      ...base,
+      files: [
+        { name: 'a', bytes: 200 * 1048576 },
+        { name: 'b', bytes: 100 * 1048576 },
+      ],
+    },
+    'too-large',
+    /at most 256 MB/,
+  );
   refused({ ...base, subject: 'x'.repeat(300) }, 'usage', /too long/);
   refused('not an object', 'usage', /not a request/);
   // Names are display text: no path, no control or bidi characters.
-  const r = checkRequest({ ...base, subject: 'a\r\nBcc: x', files: [{ name: '../../etc/passwd', bytes: 1 }, { name: 'evil\u202egpj.exe', bytes: 1 }, { name: '', bytes: 0 }] });
-  assert.equal(r.files.map((f) => f.name), ['passwd', 'evilgpj.exe', 'file 3']);
+  const r = checkRequest({
+    ...base,
+    subject: 'a\r\nBcc: x',
+    files: [
+      { name: '../../etc/passwd', bytes: 1 },
+      { name: 'evil\u202egpj.exe', bytes: 1 },
+      { name: '', bytes: 0 },
+    ],
+  });
+  assert.equal(
+    r.files.map((f) => f.name),
+    ['passwd', 'evilgpj.exe', 'file 3'],
+  );
   assert.is(r.subject, 'a Bcc: x');
 });
 
 async function store(header: SendRequest, body: Buffer): Promise<{ files: string[]; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'faxmail-sendreq-'));
-  const reader = new ByteReader(Readable.from([encodeHeader(header).subarray(0, 10), Buffer.concat([encodeHeader(header).subarray(10), body])]));
+  const reader = new ByteReader(
+    Readable.from([encodeHeader(header).subarray(0, 10), Buffer.concat([encodeHeader(header).subarray(10), body])]),
+  );
   const r = await readHeader(reader);
   const stored = await storeFromReader(reader, r.files, dir);
   return { files: stored.map((f) => readFileSync(f.path, 'latin1')), dir };
 }
 
 test('the files arrive byte for byte, under our own names, split anywhere', async () => {
-  const req = checkRequest({ ...base, files: [{ name: 'a.pdf', bytes: 3 }, { name: 'empty', bytes: 0 }, { name: 'b.png', bytes: 5 }] });
+  const req = checkRequest({
+    ...base,
+    files: [
+      { name: 'a.pdf', bytes: 3 },
+      { name: 'empty', bytes: 0 },
+      { name: 'b.png', bytes: 5 },
+    ],
+  });
   const { files, dir } = await store(req, Buffer.from('abc12345'));
   assert.equal(files, ['abc', '', '12345']);
   assert.equal(readdirSync(dir).sort(), ['file-01', 'file-02', 'file-03']);
@@ -105,7 +156,11 @@ test('who may send: root, the spool owner, members of send.group', () => {
 
 test('the command line: --cover and --no-cover exclude each other, a note needs the cover, values are checked', () => {
   const files = [{ path: '/home/alice/Invoice March.pdf', size: 10 }];
-  const r = requestFromArgs({ subject: 'Hi', notify: 'alice@example.org', resolution: 'fine', to: 'Dr. Tanaka', wait: true }, files, '0312345678');
+  const r = requestFromArgs(
+    { subject: 'Hi', notify: 'alice@example.org', resolution: 'fine', to: 'Dr. Tanaka', wait: true },
+    files,
+    '0312345678',
+  );
   assert.equal(r.files, [{ name: 'Invoice March.pdf', bytes: 10 }]);
   assert.is(r.wait, true);
   assert.is(r.cover, undefined, 'the config decides');

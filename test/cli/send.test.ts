@@ -10,7 +10,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -48,7 +59,14 @@ function writeConfig(extra = '', mode = 0o640): void {
 
 /** The installed faxmail, as root or as another user (with its own groups). */
 function run(args: string[], as?: { uid: number; gid: number }) {
-  return execa(inst.faxmail, ['send', ...args], { reject: false, stdin: 'ignore', cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', FAXMAIL_CONFIG: inst.configPath }, extendEnv: false, ...(as ? { uid: as.uid, gid: as.gid } : {}) });
+  return execa(inst.faxmail, ['send', ...args], {
+    reject: false,
+    stdin: 'ignore',
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', FAXMAIL_CONFIG: inst.configPath },
+    extendEnv: false,
+    ...(as ? { uid: as.uid, gid: as.gid } : {}),
+  });
 }
 
 const jobs = (): string[] => readdirSync(join(inst.spool, 'jobs'));
@@ -76,7 +94,19 @@ test.after(() => {
 });
 
 test('root faxes a file only root can read, with a cover page; the job, the call file and every file belong to asterisk', async () => {
-  const r = await run(['--cover', '--to', 'Dr. Tanaka', '--subject', 'Contract', '--note', 'Two pages follow. Please sign page 2.', '--resolution', 'standard', '03-1234-5678', rootOnly]);
+  const r = await run([
+    '--cover',
+    '--to',
+    'Dr. Tanaka',
+    '--subject',
+    'Contract',
+    '--note',
+    'Two pages follow. Please sign page 2.',
+    '--resolution',
+    'standard',
+    '03-1234-5678',
+    rootOnly,
+  ]);
   assert.is(r.exitCode, 0, r.stdout + r.stderr);
   const id = jobOf(r.stdout);
   assert.match(r.stdout, new RegExp(`^job ${id} queued: 3 pages to 0312345678$`, 'm'));
@@ -87,12 +117,35 @@ test('root faxes a file only root can read, with a cover page; the job, the call
   assert.is(job.envelopeSender, '');
   assert.is(job.subject, 'Contract');
   assert.is(job.resolution, 'standard');
-  assert.equal(job.documents.map((d) => [d.name, d.kind, d.pages]), [['cover page', 'cover', 1], ['Contract 2026.pdf', 'pdf', 2]]);
+  assert.equal(
+    job.documents.map((d) => [d.name, d.kind, d.pages]),
+    [
+      ['cover page', 'cover', 1],
+      ['Contract 2026.pdf', 'pdf', 2],
+    ],
+  );
   const dir = join(inst.spool, 'jobs', id);
   const pages = await readTiffPages(join(dir, 'fax.tif'));
-  assert.equal(pages.map((p) => [p.width, p.resolution]), [[1728, '204x98'], [1728, '204x98'], [1728, '204x98']]);
-  const cover = execFileSync('pdftotext', ['-raw', join(dir, 'docs', '00-cover.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-  for (const want of ['To Dr. Tanaka', 'Fax number 0312345678', 'From root <root@fax.example.org>', 'Pages 3 (including this page)', 'Subject Contract', 'Two pages follow. Please sign page 2.']) assert.match(cover, want);
+  assert.equal(
+    pages.map((p) => [p.width, p.resolution]),
+    [
+      [1728, '204x98'],
+      [1728, '204x98'],
+      [1728, '204x98'],
+    ],
+  );
+  const cover = execFileSync('pdftotext', ['-raw', join(dir, 'docs', '00-cover.pdf'), '-'], {
+    encoding: 'utf8',
+  }).replace(/\s+/g, ' ');
+  for (const want of [
+    'To Dr. Tanaka',
+    'Fax number 0312345678',
+    'From root <root@fax.example.org>',
+    'Pages 3 (including this page)',
+    'Subject Contract',
+    'Two pages follow. Please sign page 2.',
+  ])
+    assert.match(cover, want);
   assert.ok(readdirSync(inst.outgoing).includes(`faxmail-${id}-1.call`), 'the call file went to Asterisk');
   const notAsterisk: string[] = [];
   const walk = (p: string): void => {
@@ -102,10 +155,21 @@ test('root faxes a file only root can read, with a cover page; the job, the call
   for (const d of [inst.spool, inst.outgoing, inst.logdir]) walk(d);
   assert.equal(notAsterisk, []);
   // The log has the job with who sent it from the shell.
-  assert.match(readFileSync(join(inst.logdir, 'faxmail.log'), 'utf8'), new RegExp(`"job":"${id}".*"via":"faxmail send","user":"root"`));
+  assert.match(
+    readFileSync(join(inst.logdir, 'faxmail.log'), 'utf8'),
+    new RegExp(`"job":"${id}".*"via":"faxmail send","user":"root"`),
+  );
   // faxmail show names who sent it from the shell.
-  const shown = await execa(inst.faxmail, ['show', id], { reject: false, env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: inst.configPath }, extendEnv: false });
-  assert.match(shown.stdout, /^ {2}from: {6}root <root@fax\.example\.org> \(faxmail send by root\)$/m, shown.stdout + shown.stderr);
+  const shown = await execa(inst.faxmail, ['show', id], {
+    reject: false,
+    env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: inst.configPath },
+    extendEnv: false,
+  });
+  assert.match(
+    shown.stdout,
+    /^ {2}from: {6}root <root@fax\.example\.org> \(faxmail send by root\)$/m,
+    shown.stdout + shown.stderr,
+  );
 });
 
 test('--notify names the receipt address; several files are one fax in the order given', async () => {
@@ -115,10 +179,18 @@ test('--notify names the receipt address; several files are one fax in the order
   const job = readJob(jobOf(r.stdout));
   assert.is(job.replyTo, 'alice@example.org');
   assert.is(job.pages, 3);
-  assert.equal(job.documents.map((d) => d.pages), [1, 2]);
+  assert.equal(
+    job.documents.map((d) => d.pages),
+    [1, 2],
+  );
 });
 
-async function refused(args: string[], status: number, sentence: RegExp, as?: { uid: number; gid: number }): Promise<void> {
+async function refused(
+  args: string[],
+  status: number,
+  sentence: RegExp,
+  as?: { uid: number; gid: number },
+): Promise<void> {
   const before = jobs().sort();
   const calls = readdirSync(inst.outgoing).length;
   const r = await run(args, as);
@@ -168,19 +240,38 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   chmodSync(work, 0o755);
   // A config the user can read: refused at once, the group named.
   writeConfig('[send]\ngroup = "faxmail-no-such-group"', 0o644);
-  await refused(['0312345678', pdf], 77, /nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group faxmail-no-such-group \(send\.group\)\. Ask the administrator \(adduser nobody faxmail-no-such-group\)/, nobody);
+  await refused(
+    ['0312345678', pdf],
+    77,
+    /nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group faxmail-no-such-group \(send\.group\)\. Ask the administrator \(adduser nobody faxmail-no-such-group\)/,
+    nobody,
+  );
   writeConfig('', 0o644);
   await refused(['0312345678', pdf], 77, /the group named by send\.group in faxmail\.toml, which is not set/, nobody);
   // The usual config, which only asterisk's group may read: faxmail tries sudo, which has no rule for it
   // (the real sudo, in a mount namespace with an empty /etc/sudoers.d of our own).
   writeConfig('[send]\nnotify_domain = "fax.example.org"');
   const before = jobs().length;
-  const r = await runInSudoNamespace({ user: 'nobody', group: 'nogroup', sudoers: [], argv: [inst.faxmail, 'send', '0312345678', pdf], env: { FAXMAIL_CONFIG: inst.configPath } });
+  const r = await runInSudoNamespace({
+    user: 'nobody',
+    group: 'nogroup',
+    sudoers: [],
+    argv: [inst.faxmail, 'send', '0312345678', pdf],
+    env: { FAXMAIL_CONFIG: inst.configPath },
+  });
   assert.is(r.exitCode, 77, String(r.stdout) + String(r.stderr));
-  assert.match(String(r.stderr), /^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/);
+  assert.match(
+    String(r.stderr),
+    /^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/,
+  );
   assert.is(jobs().length, before);
   // --config is not the caller's to choose when another user does the work.
-  await refused(['--config', inst.configPath, '0312345678', pdf], 64, /--config is for root and the spool owner/, nobody);
+  await refused(
+    ['--config', inst.configPath, '0312345678', pdf],
+    64,
+    /--config is for root and the spool owner/,
+    nobody,
+  );
 });
 
 test.run();

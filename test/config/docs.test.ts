@@ -24,8 +24,15 @@ test('the example file loads and every value in it is the default', () => {
 });
 
 test('settings print as TOML values; -n shows only what the file sets; secrets are masked', () => {
-  const { config, explicit } = parseConfigDetailed('[fax]\nresolution = "standard"\n[mail]\nsmtp_password = "hunter2"\n', 't', { checkPaths: false });
-  assert.equal(renderSettings(config, explicit, { onlySet: true }), ['fax.resolution = "standard"', 'mail.smtp_password = "********"']);
+  const { config, explicit } = parseConfigDetailed(
+    '[fax]\nresolution = "standard"\n[mail]\nsmtp_password = "hunter2"\n',
+    't',
+    { checkPaths: false },
+  );
+  assert.equal(renderSettings(config, explicit, { onlySet: true }), [
+    'fax.resolution = "standard"',
+    'mail.smtp_password = "********"',
+  ]);
   assert.ok(renderSettings(config, explicit).includes('retry.busy = { after = 180, max_attempts = 6 }'));
   assert.equal(renderSettings(config, explicit, { keys: ['fax.paper'] }), ['fax.paper = "a4"']);
   assert.is(tomlValue({ '0312': ['a@b.c'] }), '{ "0312" = ["a@b.c"] }');

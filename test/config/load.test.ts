@@ -59,12 +59,25 @@ test('sender patterns: a broken /regex/ fails loading naming the key (also in se
   assert.is(e.code, 'config');
   assert.match(e.message, 'senders.allow[1]: ');
   assert.match(e.message, '"/(unclosed/" is not a valid regular expression (Unterminated group)');
-  assert.match(configError(base + '[senders]\nlogins = { alice = ["/[z-a]/"] }\n').message, 'senders.logins.alice[0]: ');
-  assert.match(configError(base + '[senders]\nlogins = { alice = "alice@example.org" }\n').message, 'senders.logins.alice: must be a list');
-  assert.match(configError(base + '[senders]\nlogins = { "al ice" = ["alice@example.org"] }\n').message, 'is not a login name');
+  assert.match(
+    configError(base + '[senders]\nlogins = { alice = ["/[z-a]/"] }\n').message,
+    'senders.logins.alice[0]: ',
+  );
+  assert.match(
+    configError(base + '[senders]\nlogins = { alice = "alice@example.org" }\n').message,
+    'senders.logins.alice: must be a list',
+  );
+  assert.match(
+    configError(base + '[senders]\nlogins = { "al ice" = ["alice@example.org"] }\n').message,
+    'is not a login name',
+  );
   assert.match(configError(base + '[senders]\nallow = [""]\n').message, 'senders.allow[0]: ');
   assert.match(configError(base + '[senders]\nlogin_domain = "not a domain"\n').message, 'senders.login_domain: ');
-  const c = parseConfig(base + '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] }\nlogin_domain = "example.org"\n', 'test.toml');
+  const c = parseConfig(
+    base +
+      '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] }\nlogin_domain = "example.org"\n',
+    'test.toml',
+  );
   assert.equal(c.senders.allow, ['/.*@example\\.org/']);
   assert.is(c.senders.require_auth, true);
   assert.equal(JSON.parse(JSON.stringify(c.senders.logins)), { boss: ['@example.org'] });
@@ -82,7 +95,10 @@ test('fax.dither: auto by default; the old true and false still mean always and 
 
 test('fax.convert_timeout (CPU seconds) must be below fax.time_limit (wall seconds); both named at the line', () => {
   const e = configError(base + '[fax]\nconvert_timeout = 120\ntime_limit = 60\n');
-  assert.match(e.message, /^test\.toml:7:1: fax\.convert_timeout: \(120 CPU seconds\) must be below fax\.time_limit \(60 seconds\)$/m);
+  assert.match(
+    e.message,
+    /^test\.toml:7:1: fax\.convert_timeout: \(120 CPU seconds\) must be below fax\.time_limit \(60 seconds\)$/m,
+  );
   // A broken time_limit is reported alone, not as a rule between the two.
   const e2 = configError(base + '[fax]\ntime_limit = "soon"\n');
   assert.not.match(e2.message, 'must be below');
@@ -112,20 +128,35 @@ test('rewrite rules need match and replace', () => {
 });
 
 test('recipient addresses are checked when the config loads', () => {
-  assert.match(configError(base + '[inbound]\nrecipients = { "0312345678" = ["not an address"] }\n').message, 'inbound.recipients."0312345678"[0]');
+  assert.match(
+    configError(base + '[inbound]\nrecipients = { "0312345678" = ["not an address"] }\n').message,
+    'inbound.recipients."0312345678"[0]',
+  );
   assert.match(configError(base + '[inbound]\ndefault = ["-oQ@x.test"]\n').message, 'inbound.default[0]:');
   assert.match(configError(base + '[notify]\nadmin = "root"\n').message, 'notify.admin:');
-  assert.is(parseConfig(base + '[notify]\nadmin = "admin@example.com"\n', 'test.toml').notify.admin, 'admin@example.com');
+  assert.is(
+    parseConfig(base + '[notify]\nadmin = "admin@example.com"\n', 'test.toml').notify.admin,
+    'admin@example.com',
+  );
   // The usual admin address on a mail server has no dot in its domain.
   assert.is(parseConfig(base + '[notify]\nadmin = "root@localhost"\n', 'test.toml').notify.admin, 'root@localhost');
-  assert.equal(parseConfig(base + '[inbound]\ndefault = ["fax@mailhost"]\nrecipients = { "0312345678" = ["root@localhost"] }\n', 'test.toml').inbound.recipients['0312345678'], ['root@localhost']);
+  assert.equal(
+    parseConfig(
+      base + '[inbound]\ndefault = ["fax@mailhost"]\nrecipients = { "0312345678" = ["root@localhost"] }\n',
+      'test.toml',
+    ).inbound.recipients['0312345678'],
+    ['root@localhost'],
+  );
   assert.match(configError(base + '[notify]\nadmin = "root@-localhost"\n').message, 'notify.admin:');
 });
 
 test('call-file settings are checked when the config loads', () => {
   assert.match(configError(base + '[callfile]\nchannel = "PJSIP/{number}@trunk;x"\n').message, 'callfile.channel');
   assert.match(configError(base + '[callfile]\ncaller_id = "Fax <1;2>"\n').message, 'callfile.caller_id');
-  assert.match(configError(base + `[callfile]\nchannel = "PJSIP/{number}@${'t'.repeat(260)}"\n`).message, 'longer than');
+  assert.match(
+    configError(base + `[callfile]\nchannel = "PJSIP/{number}@${'t'.repeat(260)}"\n`).message,
+    'longer than',
+  );
 });
 
 test('invalid TOML is reported with its line and column', () => {
@@ -154,7 +185,8 @@ test('faxmail.example.toml documents every key and loads', () => {
   const example = readFileSync(join(repoRoot, 'faxmail.example.toml'), 'utf8');
   for (const [section, keys] of Object.entries(SCHEMA)) {
     assert.ok(example.includes(`[${section}]`), `section [${section}] documented`);
-    for (const key of Object.keys(keys)) assert.ok(new RegExp(`^${key}\\b`, 'm').test(example), `${section}.${key} documented`);
+    for (const key of Object.keys(keys))
+      assert.ok(new RegExp(`^${key}\\b`, 'm').test(example), `${section}.${key} documented`);
   }
   parseConfig(example, 'faxmail.example.toml', { checkPaths: false });
 });

@@ -28,22 +28,35 @@ function problems(text: string, system = false): ConfigError {
 }
 
 test('every problem is listed at once, in file order, with file:line:column and the key', () => {
-  const text = base + '[senders]\nallow = ["@example.com", "/(unclosed/"]\n[notify]\nfrom = "Fax <not an address>"\n[fax]\nmax_pages = 0\nresolution = "ultra"\n';
+  const text =
+    base +
+    '[senders]\nallow = ["@example.com", "/(unclosed/"]\n[notify]\nfrom = "Fax <not an address>"\n[fax]\nmax_pages = 0\nresolution = "ultra"\n';
   const e = problems(text);
   assert.is(e.problems.length, 4, e.message);
   const lines = e.message.split('\n');
   assert.match(lines[0]!, '4 problems');
-  assert.match(lines[1]!, new RegExp(`^/etc/faxmail/faxmail.toml:${baseLines + 2}:26: senders\\.allow\\[1\\]: .*not a valid regular expression`));
+  assert.match(
+    lines[1]!,
+    new RegExp(
+      `^/etc/faxmail/faxmail.toml:${baseLines + 2}:26: senders\\.allow\\[1\\]: .*not a valid regular expression`,
+    ),
+  );
   assert.match(lines[2]!, new RegExp(`^/etc/faxmail/faxmail.toml:${baseLines + 4}:1: notify\\.from: `));
   assert.match(lines[3]!, new RegExp(`:${baseLines + 6}:1: fax\\.max_pages: must be between 1 and 10000, not 0`));
-  assert.match(lines[4]!, new RegExp(`:${baseLines + 7}:1: fax\\.resolution: must be one of "standard", "fine", "superfine"`));
+  assert.match(
+    lines[4]!,
+    new RegExp(`:${baseLines + 7}:1: fax\\.resolution: must be one of "standard", "fine", "superfine"`),
+  );
 });
 
 test('sender patterns: /regex/ is compiled at load and matched against the whole address', () => {
   assert.match(problems(base + '[senders]\nallow = ["/(unclosed/"]\n').message, 'senders.allow[0]');
   assert.match(problems(base + '[senders]\nallow = ["/no-end"]\n').message, 'does not end with /');
   assert.match(problems(base + '[senders]\nallow = ["not a domain!"]\n').message, 'senders.allow[0]');
-  parseConfig(base + '[senders]\nallow = ["/.*@example\\\\.com/", "*.example.org", "@example.net", "a@b.example"]\n', 't');
+  parseConfig(
+    base + '[senders]\nallow = ["/.*@example\\\\.com/", "*.example.org", "@example.net", "a@b.example"]\n',
+    't',
+  );
   assert.ok(matchesSenderPattern('joe@example.com', '/.*@example\\.com/'));
   assert.not.ok(matchesSenderPattern('joe@example.com.evil.test', '/.*@example\\.com/'), 'anchored at the end');
   assert.not.ok(matchesSenderPattern('x-joe@example.com', '/joe@example\\.com/'), 'anchored at the start');
@@ -52,16 +65,32 @@ test('sender patterns: /regex/ is compiled at load and matched against the whole
 test('notify.from "Fax Server <fax@example.com>" works: display name in From, address as envelope sender', async () => {
   const mailDir = join(dir, 'mail');
   mkdirSync(mailDir, { recursive: true });
-  const c = parseConfig(base + `[notify]\nfrom = "Fax Server <fax@example.com>"\n[mail]\ntransport = "directory"\ndirectory = "${mailDir}"\n`, 't');
-  const m = await composeMail(c, { kind: 'receipt', to: ['a@example.com'], subject: 'Hi', text: 'x', attachments: [] } as never);
+  const c = parseConfig(
+    base +
+      `[notify]\nfrom = "Fax Server <fax@example.com>"\n[mail]\ntransport = "directory"\ndirectory = "${mailDir}"\n`,
+    't',
+  );
+  const m = await composeMail(c, {
+    kind: 'receipt',
+    to: ['a@example.com'],
+    subject: 'Hi',
+    text: 'x',
+    attachments: [],
+  } as never);
   assert.is(m.envelope.from, 'fax@example.com');
   assert.match(m.raw.toString(), /^From: Fax Server <fax@example.com>\r?$/m);
-  assert.match(problems(base + '[notify]\nfrom = "a@example.com, b@example.com"\n').message, 'notify.from: must be one address');
+  assert.match(
+    problems(base + '[notify]\nfrom = "a@example.com, b@example.com"\n').message,
+    'notify.from: must be one address',
+  );
   assert.match(problems(base + '[notify]\nfrom = "-oQ@example.com"\n').message, 'notify.from');
 });
 
 test('removed keys are refused with the replacement named', () => {
-  const e = problems(base + '[retry]\nbusy_wait = 60\nincompatible = { after = 0, max_attempts = 1 }\nlocal_error = { after = 0, max_attempts = 1 }\n[inbound]\nkeep_days = 3\n');
+  const e = problems(
+    base +
+      '[retry]\nbusy_wait = 60\nincompatible = { after = 0, max_attempts = 1 }\nlocal_error = { after = 0, max_attempts = 1 }\n[inbound]\nkeep_days = 3\n',
+  );
   assert.is(e.problems.length, 4);
   assert.match(e.message, /retry\.busy_wait: was removed: .*retry\.busy\.after/);
   assert.match(e.message, /retry\.incompatible: was removed: .*never retried/);
@@ -70,10 +99,19 @@ test('removed keys are refused with the replacement named', () => {
 });
 
 test('a misspelt key gets a suggestion; nested keys point at their own line', () => {
-  assert.match(problems(base + '[fax]\nresolutoin = "fine"\n').message, 'fax.resolutoin: is not a setting of [fax] (did you mean resolution?)');
-  const e = problems(base + '[retry]\nbusy = { after = 10, max_attempts = 0 }\n[inbound]\nrecipients = { "0312" = ["ok@example.com", "bad"] }\n');
+  assert.match(
+    problems(base + '[fax]\nresolutoin = "fine"\n').message,
+    'fax.resolutoin: is not a setting of [fax] (did you mean resolution?)',
+  );
+  const e = problems(
+    base +
+      '[retry]\nbusy = { after = 10, max_attempts = 0 }\n[inbound]\nrecipients = { "0312" = ["ok@example.com", "bad"] }\n',
+  );
   assert.match(e.message, new RegExp(`:${baseLines + 2}:\\d+: retry\\.busy\\.max_attempts: must be between 1 and 100`));
-  assert.match(e.message, new RegExp(`:${baseLines + 4}:\\d+: inbound\\.recipients\\."0312"\\[1\\]: must be a plain mail address`));
+  assert.match(
+    e.message,
+    new RegExp(`:${baseLines + 4}:\\d+: inbound\\.recipients\\."0312"\\[1\\]: must be a plain mail address`),
+  );
 });
 
 test('the full check also reports an unknown callfile.owner next to other problems', () => {
@@ -95,7 +133,10 @@ test('callfile.owner and group are resolved, and paths checked for that user, by
   chmodSync(d2, 0o755);
   for (const d of ['outgoing', 'tmp']) chownSync(join(d2, d), 65534, 65534);
   chmodSync(join(d2, 'spool'), 0o755);
-  const e2 = problems(`[paths]\nspool = "${d2}/spool"\noutgoing = "${d2}/outgoing"\ntmp = "${d2}/tmp"\nlog = "-"\n[callfile]\nowner = "nobody"\ngroup = "nogroup"\n`, true);
+  const e2 = problems(
+    `[paths]\nspool = "${d2}/spool"\noutgoing = "${d2}/outgoing"\ntmp = "${d2}/tmp"\nlog = "-"\n[callfile]\nowner = "nobody"\ngroup = "nogroup"\n`,
+    true,
+  );
   assert.match(e2.message, /paths\.spool: .* is not writable by nobody/);
   assert.not.match(e2.message, /paths\.tmp/);
 });
@@ -131,7 +172,11 @@ test('the locator follows tables, arrays of tables, dotted keys, inline tables, 
   assert.equal(findPosition(pos, ['numbers', 'rewrite', 0, 'replace']), { line: 10, column: 1 });
   assert.equal(findPosition(pos, ['numbers', 'rewrite', 1, 'match']), { line: 12, column: 1 });
   assert.equal(findPosition(pos, ['numbers', 'rewrite', 1, 'retry', 'busy', 'max_attempts']), { line: 13, column: 27 });
-  assert.equal(findPosition(pos, ['numbers', 'rewrite', 0, 'y']), { line: 7, column: 1 }, 'text inside a string is not a key: its table header');
+  assert.equal(
+    findPosition(pos, ['numbers', 'rewrite', 0, 'y']),
+    { line: 7, column: 1 },
+    'text inside a string is not a key: its table header',
+  );
   assert.is(findPosition(pos, ['fax']), undefined);
 });
 

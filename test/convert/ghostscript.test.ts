@@ -36,7 +36,15 @@ function alive(pid: number): boolean {
 }
 
 test('render arguments: SAFER, the fax device, fixed fitted media, range, threshold screen, inputs after -f', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf', 'in-1.pdf'], output: 'part-0.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4', screens: 'threshold', firstPage: 3, lastPage: 9 });
+  const args = buildRenderArgs({
+    inputs: ['in-0.pdf', 'in-1.pdf'],
+    output: 'part-0.tif',
+    geometry: faxGeometry('fine', 'a4'),
+    compression: 'g4',
+    screens: 'threshold',
+    firstPage: 3,
+    lastPage: 9,
+  });
   assert.equal(args, [
     '-dSAFER',
     '-dBATCH',
@@ -61,7 +69,13 @@ test('render arguments: SAFER, the fax device, fixed fitted media, range, thresh
 });
 
 test('render arguments: g3 is 2-D G3, dither installs the line screen, no range means all pages', () => {
-  const args = buildRenderArgs({ inputs: ['in-0.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'letter'), compression: 'g3', screens: 'line' });
+  const args = buildRenderArgs({
+    inputs: ['in-0.pdf'],
+    output: 'o.tif',
+    geometry: faxGeometry('standard', 'letter'),
+    compression: 'g3',
+    screens: 'line',
+  });
   assert.ok(args.includes('-sDEVICE=tiffg32d'));
   assert.ok(args.includes('-r204x98'));
   assert.ok(args.includes('-g1728x1078'));
@@ -71,7 +85,12 @@ test('render arguments: g3 is 2-D G3, dither installs the line screen, no range 
 });
 
 test('only plain file names reach gs: no paths, options, templates or separators', () => {
-  const base = { output: 'o.tif', geometry: faxGeometry('fine', 'a4'), compression: 'g4' as const, screens: 'threshold' as const };
+  const base = {
+    output: 'o.tif',
+    geometry: faxGeometry('fine', 'a4'),
+    compression: 'g4' as const,
+    screens: 'threshold' as const,
+  };
   for (const bad of ['-dNOSAFER', '../x.pdf', '/etc/passwd', 'a b.pdf', 'x%d.pdf', 'a:b.pdf', '', '.hidden']) {
     assert.throws(() => buildRenderArgs({ ...base, inputs: [bad] }), /plain file name/, bad);
     assert.throws(() => buildPageCountArgs(bad), /plain file name/, bad);
@@ -101,7 +120,13 @@ test('page count follows a symlink (how the orchestrator hands files to gs)', as
 
 test('locateTrouble: gs reports trouble on stdout between its progress lines (real multi-file output)', async () => {
   writeFileSync(join(dir, 'broken.pdf'), readFileSync(join(dir, 'seven.pdf')).subarray(0, 300));
-  const args = buildRenderArgs({ inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'], output: 'multi.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
+  const args = buildRenderArgs({
+    inputs: ['seven.pdf', 'broken.pdf', 'seven.pdf'],
+    output: 'multi.tif',
+    geometry: faxGeometry('standard', 'a4'),
+    compression: 'g4',
+    screens: 'threshold',
+  });
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   // gs "succeeds" with a file it could not open at all: exit status is no proof of success
   assert.is(r.exitCode, 0);
@@ -110,8 +135,16 @@ test('locateTrouble: gs reports trouble on stdout between its progress lines (re
   // A file gs cannot open at all prints no "Processing pages" line, so it cannot be told from the one
   // before it; convertToFax never gets there because such a file counts 0 pages and is refused first.
   assert.is(where.fileIndex, 0);
-  assert.equal(locateTrouble('Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n'), { fileIndex: 1, errorSeen: false });
-  assert.equal(locateTrouble('Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n   **** Error: Page drawing error occurred.\nPage 2\n'), { fileIndex: 1, errorSeen: true });
+  assert.equal(
+    locateTrouble('Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n'),
+    { fileIndex: 1, errorSeen: false },
+  );
+  assert.equal(
+    locateTrouble(
+      'Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n   **** Error: Page drawing error occurred.\nPage 2\n',
+    ),
+    { fileIndex: 1, errorSeen: true },
+  );
   assert.equal(locateTrouble(''), { fileIndex: -1, errorSeen: false });
 });
 
@@ -140,7 +173,10 @@ test('the runner reports a cancel, a crash signal, an exit status and a missing 
   assert.is(crash.killedBy, undefined);
   assert.is(crash.spawnError, undefined);
 
-  const fail = await runGhostscript(fakeGs('fail-gs', 'echo "Error: /syntaxerror" >&2; exit 1'), [], { cwd: dir, timeoutMs: 10_000 });
+  const fail = await runGhostscript(fakeGs('fail-gs', 'echo "Error: /syntaxerror" >&2; exit 1'), [], {
+    cwd: dir,
+    timeoutMs: 10_000,
+  });
   assert.is(fail.exitCode, 1);
   assert.match(fail.stderr, /syntaxerror/);
 
@@ -161,7 +197,13 @@ test('defence in depth: PostScript run with our arguments cannot write, read or 
     'showpage',
   ].join('\n');
   writeFileSync(join(dir, 'hostile.ps'), ps);
-  const args = buildRenderArgs({ inputs: ['hostile.ps'], output: 'hostile.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
+  const args = buildRenderArgs({
+    inputs: ['hostile.ps'],
+    output: 'hostile.tif',
+    geometry: faxGeometry('standard', 'a4'),
+    compression: 'g4',
+    screens: 'threshold',
+  });
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   assert.match(r.stdout, 'write-denied');
   assert.match(r.stdout, 'read-denied');
@@ -170,17 +212,29 @@ test('defence in depth: PostScript run with our arguments cannot write, read or 
   assert.not.match(r.stdout, /WROTE|READ\n|CWD/);
   assert.not.ok(existsSync(marker), `${marker} must not exist`);
   assert.not.ok(existsSync(join(dir, 'sibling.txt')));
-  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')), [], 'the private TMPDIR is gone');
+  assert.equal(
+    readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')),
+    [],
+    'the private TMPDIR is gone',
+  );
 });
 
 test('gs that cannot write its output says so in words looksLikeIoTrouble recognises', async () => {
-  const args = buildRenderArgs({ inputs: ['seven.pdf'], output: 'o.tif', geometry: faxGeometry('standard', 'a4'), compression: 'g4', screens: 'threshold' });
+  const args = buildRenderArgs({
+    inputs: ['seven.pdf'],
+    output: 'o.tif',
+    geometry: faxGeometry('standard', 'a4'),
+    compression: 'g4',
+    screens: 'threshold',
+  });
   // a directory where the output file should be
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'o.tif'));
   const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
   assert.ok(looksLikeIoTrouble(r.stdout, r.stderr), r.stderr);
-  assert.not.ok(looksLikeIoTrouble('Processing pages 1 through 1.\nPage 1\n', '   **** Error: Page drawing error occurred.'));
+  assert.not.ok(
+    looksLikeIoTrouble('Processing pages 1 through 1.\nPage 1\n', '   **** Error: Page drawing error occurred.'),
+  );
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -26,7 +26,11 @@ function classicPdf(bodies: string[], trailerExtra = ''): Buffer {
 /** Pages tree: a catalog (1), a root Pages node (2) with `kids` page objects (3..). */
 function tree(pages: number, count = pages): string[] {
   const kids = Array.from({ length: pages }, (_, i) => `${i + 3} 0 R`).join(' ');
-  return ['<< /Type /Catalog /Pages 2 0 R >>', `<< /Type /Pages /Kids [${kids}] /Count ${count} >>`, ...Array.from({ length: pages }, () => '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>')];
+  return [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    `<< /Type /Pages /Kids [${kids}] /Count ${count} >>`,
+    ...Array.from({ length: pages }, () => '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>'),
+  ];
 }
 
 /**
@@ -71,7 +75,10 @@ function compressedPdf(pages: number): Buffer {
   }
   const xdata = deflateSync(Buffer.from(raw));
   parts.push(
-    Buffer.from(`${xrefNum} 0 obj\n<< /Type /XRef /Size ${xrefNum + 1} /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >> /Length ${xdata.length} >>\nstream\n`, 'latin1'),
+    Buffer.from(
+      `${xrefNum} 0 obj\n<< /Type /XRef /Size ${xrefNum + 1} /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >> /Length ${xdata.length} >>\nstream\n`,
+      'latin1',
+    ),
     xdata,
     Buffer.from(`\nendstream\nendobj\nstartxref\n${offXref}\n%%EOF\n`, 'latin1'),
   );
@@ -90,7 +97,11 @@ test('untrustworthy files give undefined (gs counts them): /Count lies, encrypte
   assert.is(pdfPageCount(classicPdf(tree(3, 7))), undefined, '/Count says 7, the tree holds 3');
   assert.is(pdfPageCount(classicPdf(tree(2), '/Encrypt 9 0 R ')), undefined, 'encrypted');
   const good = classicPdf(tree(2));
-  assert.is(pdfPageCount(Buffer.from(good.toString('latin1').replace(/startxref\n\d+/, 'startxref\n12'), 'latin1')), undefined, 'startxref points elsewhere');
+  assert.is(
+    pdfPageCount(Buffer.from(good.toString('latin1').replace(/startxref\n\d+/, 'startxref\n12'), 'latin1')),
+    undefined,
+    'startxref points elsewhere',
+  );
   // A Kids entry pointing back at the root node.
   const loop = tree(2);
   loop[1] = '<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>';
@@ -115,7 +126,14 @@ test('nested page tree nodes', () => {
 test('agrees with Ghostscript on PDFs Ghostscript wrote (also after an incremental update)', async () => {
   const pdf = await psToPdf(dir, 'seven.pdf', markedPagesPs(A4, 7));
   assert.is(await countPdfPages(pdf), 7);
-  const { stdout } = await execa(GS, ['-q', '-dNODISPLAY', '-dNOSAFER', `-sFile=${pdf}`, '-c', 'File (r) file runpdfbegin pdfpagecount = quit']);
+  const { stdout } = await execa(GS, [
+    '-q',
+    '-dNODISPLAY',
+    '-dNOSAFER',
+    `-sFile=${pdf}`,
+    '-c',
+    'File (r) file runpdfbegin pdfpagecount = quit',
+  ]);
   assert.is(Number(stdout.trim()), 7);
   // An incremental update that replaces the Pages node by one holding only the first page: the newest
   // xref section wins, as in every reader.

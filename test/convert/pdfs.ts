@@ -52,7 +52,10 @@ export function markedPagesPs(size: readonly [number, number], n: number): strin
   for (let i = 1; i <= n; i++) {
     const x = 40 + 25 * ((i - 1) % 20);
     const top = 60 + 40 * Math.floor((i - 1) / 20);
-    ps += page(size, `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown fox jumps over the lazy dog.) show`);
+    ps += page(
+      size,
+      `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown fox jumps over the lazy dog.) show`,
+    );
   }
   return ps;
 }
@@ -79,7 +82,9 @@ export function textPagesPs(size: readonly [number, number], n: number): string 
  */
 export function greyImagePs(): string {
   const img = (x: number, grey: number): string => {
-    const byte = Math.round(grey * 255).toString(16).padStart(2, '0');
+    const byte = Math.round(grey * 255)
+      .toString(16)
+      .padStart(2, '0');
     return `gsave ${x} 542 translate 200 200 scale 16 16 8 [16 0 0 -16 0 16] {<${byte.repeat(16)}>} image grestore`;
   };
   return `%!PS\n${page(A4, `${img(60, 0.4)} ${img(335, 0.7)}`)}`;

@@ -9,7 +9,23 @@ import { createBudget } from '../../lib/exec/budget.js';
 import { readTiffFile, readTiff, stripBytes } from '../../lib/tiff/read.js';
 import type { FaxError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { A4, GREY_BOXES, GS, LETTER, LOOPING_PS, TIFFINFO, greyImagePs, landscapeBarPs, markPosition, markedPagesPs, psToPdf, scratchDir, squarePs, textPagesPs, writeText } from './pdfs.js';
+import {
+  A4,
+  GREY_BOXES,
+  GS,
+  LETTER,
+  LOOPING_PS,
+  TIFFINFO,
+  greyImagePs,
+  landscapeBarPs,
+  markPosition,
+  markedPagesPs,
+  psToPdf,
+  scratchDir,
+  squarePs,
+  textPagesPs,
+  writeText,
+} from './pdfs.js';
 import { blackBox, blackShare, decodePages, mixedRows } from './raster.js';
 import { expectFaxError } from '../helpers/assert-rejects.js';
 import { figure } from '../helpers/figure.js';
@@ -18,11 +34,24 @@ const dir = scratchDir('to-fax');
 const pdf: Record<string, string> = {};
 
 // One generous budget for the file's conversions (no CPU limit); the limit tests make their own.
-const base: ConvertOptions = { gs: GS, tiffinfo: TIFFINFO, resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 100, budget: createBudget(3600), parallel: 2, dither: 'never' };
+const base: ConvertOptions = {
+  gs: GS,
+  tiffinfo: TIFFINFO,
+  resolution: 'fine',
+  paper: 'a4',
+  compression: 'g4',
+  maxPages: 100,
+  budget: createBudget(3600),
+  parallel: 2,
+  dither: 'never',
+};
 
 function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const log = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { log, lines };
 }
 
@@ -34,7 +63,9 @@ function out(): string {
 const fails = (p: Promise<unknown>): Promise<FaxError> => expectFaxError(p, 'expected the conversion to fail');
 
 /** tiffinfo's own view of each page: size, resolution, bits, compression. */
-async function tiffinfoPages(file: string): Promise<{ width: number; height: number; xres: number; yres: number; bits: number; compression: string }[]> {
+async function tiffinfoPages(
+  file: string,
+): Promise<{ width: number; height: number; xres: number; yres: number; bits: number; compression: string }[]> {
   const { stdout } = await execa('/usr/bin/tiffinfo', [file]);
   return stdout
     .split(/=== TIFF directory \d+ ===/)
@@ -50,7 +81,13 @@ async function tiffinfoPages(file: string): Promise<{ width: number; height: num
 }
 
 /** Both our reader and libtiff's tiffinfo agree the file is an N-page fax of this geometry. */
-async function assertFax(file: string, pages: number, height: number, ydpi: number, compression: 'CCITT Group 4' | 'CCITT Group 3' = 'CCITT Group 4'): Promise<void> {
+async function assertFax(
+  file: string,
+  pages: number,
+  height: number,
+  ydpi: number,
+  compression: 'CCITT Group 4' | 'CCITT Group 3' = 'CCITT Group 4',
+): Promise<void> {
   const ours = await readTiffFile(file);
   assert.is(ours.length, pages, 'pages (reader)');
   ours.forEach((p, i) => {
@@ -96,7 +133,12 @@ test.before(async () => {
 
 test('a Letter page at fine resolution on Letter paper: 1728 x 2156, a square stays square', async () => {
   const file = out();
-  const r = await convertToFax([{ name: 'square.pdf', pdf: pdf['letterSquare']! }], file, { ...base, paper: 'letter' }, capture().log);
+  const r = await convertToFax(
+    [{ name: 'square.pdf', pdf: pdf['letterSquare']! }],
+    file,
+    { ...base, paper: 'letter' },
+    capture().log,
+  );
   assert.equal(r, { pages: 1, perDocument: [{ name: 'square.pdf', pages: 1 }], bytes: readFileSync(file).length });
   await assertFax(file, 1, 2156, 196);
   const { wIn } = await squareInches(file);
@@ -150,7 +192,12 @@ test('13 pages from two documents in parallel ranges: order kept, strips identic
   for (let i = 1; i <= 12; i++) {
     const b = pages[i]!;
     const m = markPosition(i);
-    const region = { x0: 0, y0: Math.round(((m.top - 5) / 72) * 196), x1: b.width, y1: Math.round(((m.top + 25) / 72) * 196) };
+    const region = {
+      x0: 0,
+      y0: Math.round(((m.top - 5) / 72) * 196),
+      x1: b.width,
+      y1: Math.round(((m.top + 25) / 72) * 196),
+    };
     const box = blackBox(b, region)!;
     const leftPt = (box.minX / 204) * 72 - (609.88 - 595) / 2;
     assert.ok(Math.abs(leftPt - m.left) < 2, `page ${i + 1}: mark at ${leftPt.toFixed(1)} pt, expected ${m.left}`);
@@ -164,20 +211,38 @@ test('13 pages from two documents in parallel ranges: order kept, strips identic
   const pb = readTiff(b);
   assert.is(pa.length, pb.length);
   for (let i = 0; i < pa.length; i++) {
-    assert.ok(Buffer.from(stripBytes(a, pa[i]!, 0)).equals(Buffer.from(stripBytes(b, pb[i]!, 0))), `page ${i + 1} differs`);
+    assert.ok(
+      Buffer.from(stripBytes(a, pa[i]!, 0)).equals(Buffer.from(stripBytes(b, pb[i]!, 0))),
+      `page ${i + 1} differs`,
+    );
   }
   assert.equal(leftovers(), []);
 });
 
 test('standard G3, superfine G4 and Letter standard geometries', async () => {
   const std = out();
-  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], std, { ...base, resolution: 'standard', compression: 'g3' }, capture().log);
+  await convertToFax(
+    [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
+    std,
+    { ...base, resolution: 'standard', compression: 'g3' },
+    capture().log,
+  );
   await assertFax(std, 1, 1146, 98, 'CCITT Group 3');
   const sf = out();
-  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], sf, { ...base, resolution: 'superfine' }, capture().log);
+  await convertToFax(
+    [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
+    sf,
+    { ...base, resolution: 'superfine' },
+    capture().log,
+  );
   await assertFax(sf, 1, 4572, 391);
   const ls = out();
-  await convertToFax([{ name: 'a.pdf', pdf: pdf['letterSquare']! }], ls, { ...base, resolution: 'standard', paper: 'letter' }, capture().log);
+  await convertToFax(
+    [{ name: 'a.pdf', pdf: pdf['letterSquare']! }],
+    ls,
+    { ...base, resolution: 'standard', paper: 'letter' },
+    capture().log,
+  );
   await assertFax(ls, 1, 1078, 98);
 });
 
@@ -187,7 +252,12 @@ test('dither off thresholds grey images to flat black or white; dither on halfto
     // the inner part of a box (10 pt in from each edge), in fine A4 pixels; A4 content is centred
     const x = ((left + 10 + (609.88 - 595) / 2) / 72) * 204;
     const y = ((g.top + 10) / 72) * 196;
-    return [Math.round(x), Math.round(y), Math.round(x + ((g.size - 20) / 72) * 204), Math.round(y + ((g.size - 20) / 72) * 196)];
+    return [
+      Math.round(x),
+      Math.round(y),
+      Math.round(x + ((g.size - 20) / 72) * 204),
+      Math.round(y + ((g.size - 20) / 72) * 196),
+    ];
   };
   const flat = out();
   await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }], flat, { ...base, dither: 'never' }, capture().log);
@@ -229,11 +299,21 @@ function fingerprint(b: { width: number; height: number; black(x: number, y: num
 }
 
 test('dither auto: each page gets the screen its own pixels call for (text: threshold, grey areas: line screen, coloured text: threshold)', async () => {
-  const text = '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
-  const grey = greyImagePs().replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '').replace(/showpage\n$/, '');
-  const red = '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
-  const mixed = await psToPdf(dir, 'mixed.pdf', `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`);
-  const render = async (dither: 'auto' | 'always' | 'never'): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
+  const text =
+    '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
+  const grey = greyImagePs()
+    .replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '')
+    .replace(/showpage\n$/, '');
+  const red =
+    '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
+  const mixed = await psToPdf(
+    dir,
+    'mixed.pdf',
+    `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`,
+  );
+  const render = async (
+    dither: 'auto' | 'always' | 'never',
+  ): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
     const c = capture();
     const file = out();
     await convertToFax([{ name: 'mixed.pdf', pdf: mixed }], file, { ...base, dither }, c.log);
@@ -242,7 +322,11 @@ test('dither auto: each page gets the screen its own pixels call for (text: thre
   const auto = await render('auto');
   const never = await render('never');
   const always = await render('always');
-  assert.is(auto.lines.find((l) => l['step'] === 'screens')?.['pages'], '-LT', 'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes');
+  assert.is(
+    auto.lines.find((l) => l['step'] === 'screens')?.['pages'],
+    '-LT',
+    'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes',
+  );
   assert.is(auto.prints[0], never.prints[0]);
   assert.is(auto.prints[0], always.prints[0], 'a page without grey is the same under either screen');
   assert.is(auto.prints[1], always.prints[1], 'the grey page gets the line screen');
@@ -255,34 +339,74 @@ test('dither auto: each page gets the screen its own pixels call for (text: thre
 
 test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
   const c = capture();
-  const r = await convertToFax([{ name: 'photo.pdf', pdf: pdf['grey']! }, { name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, dither: 'auto' }, c.log);
+  const r = await convertToFax(
+    [
+      { name: 'photo.pdf', pdf: pdf['grey']! },
+      { name: 'a.pdf', pdf: pdf['a4Square']! },
+    ],
+    out(),
+    { ...base, dither: 'auto' },
+    c.log,
+  );
   assert.is(r.pages, 2);
   // Documents are counted in parallel: their log lines come in either order.
-  const screens = Object.fromEntries(c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]));
+  const screens = Object.fromEntries(
+    c.lines.filter((l) => l['step'] === 'screens').map((l) => [l['document'], l['pages']]),
+  );
   assert.equal(screens, { 'photo.pdf': 'L', 'a.pdf': '-' });
   const renders = c.lines.filter((l) => l['step'] === 'render');
-  assert.equal(renders.map((l) => [l['run'], l['speculative'], l['problems']]), [[0, true, []]], 'the speculative render was kept, no second render');
+  assert.equal(
+    renders.map((l) => [l['run'], l['speculative'], l['problems']]),
+    [[0, true, []]],
+    'the speculative render was kept, no second render',
+  );
 });
 
 test('pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges for a big one; speculative ranges only in auto mode', async () => {
   const small = capture();
-  const r = await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }, { name: 'l.pdf', pdf: pdf['landscape']! }], out(), base, small.log);
+  const r = await convertToFax(
+    [
+      { name: 'a.pdf', pdf: pdf['a4Square']! },
+      { name: 'l.pdf', pdf: pdf['landscape']! },
+    ],
+    out(),
+    base,
+    small.log,
+  );
   assert.is(r.pages, 2);
   assert.equal(small.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [1, 1]);
-  assert.not.ok(small.lines.some((l) => l['step'] === 'count-pages'), 'gs did not count');
-  assert.equal(small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]), [[0, false]], 'one render, nothing speculative');
+  assert.not.ok(
+    small.lines.some((l) => l['step'] === 'count-pages'),
+    'gs did not count',
+  );
+  assert.equal(
+    small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]),
+    [[0, false]],
+    'one render, nothing speculative',
+  );
   const big = capture();
   await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
   const runs = big.lines.filter((l) => l['step'] === 'render');
-  assert.ok(runs.length >= 2 && runs.every((l) => l['speculative'] === false), `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`);
+  assert.ok(
+    runs.length >= 2 && runs.every((l) => l['speculative'] === false),
+    `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`,
+  );
   // auto mode: the same ranges start with the line screen while the grey is analysed, and are kept (the pages are plain).
   const auto = capture();
   await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, auto.log);
   const autoRuns = auto.lines.filter((l) => l['step'] === 'render');
-  assert.ok(autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true), `speculative ranges kept: ${JSON.stringify(autoRuns)}`);
+  assert.ok(
+    autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true),
+    `speculative ranges kept: ${JSON.stringify(autoRuns)}`,
+  );
   // Without a second worker there is nothing to speculate with.
   const one = capture();
-  await convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, parallel: 1, dither: 'auto' }, one.log);
+  await convertToFax(
+    [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
+    out(),
+    { ...base, parallel: 1, dither: 'auto' },
+    one.log,
+  );
   assert.not.ok(one.lines.some((l) => l['speculative'] === true));
 });
 
@@ -301,7 +425,9 @@ test('a PDF whose own page tree cannot be trusted is counted by gs (and still co
 test('more pages than allowed: too-large before anything is rendered', async () => {
   const { log, lines } = capture();
   const file = out();
-  const err = await fails(convertToFax([{ name: 'report.pdf', pdf: pdf['twelve']! }], file, { ...base, maxPages: 10 }, log));
+  const err = await fails(
+    convertToFax([{ name: 'report.pdf', pdf: pdf['twelve']! }], file, { ...base, maxPages: 10 }, log),
+  );
   assert.is(err.code, 'too-large');
   assert.match(err.message, /12 fax pages; at most 10/);
   assert.is(lines.filter((l) => l['step'] === 'render').length, 0);
@@ -341,7 +467,10 @@ function oursStillRunning(file: string): string[] {
     .filter((pid) => /^[0-9]+$/.test(pid))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('in-0.pdf') && readlinkSync(`/proc/${pid}/cwd`).startsWith(dirname(file));
+        return (
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('in-0.pdf') &&
+          readlinkSync(`/proc/${pid}/cwd`).startsWith(dirname(file))
+        );
       } catch {
         return false; // gone already, or not ours to inspect
       }
@@ -350,7 +479,11 @@ function oursStillRunning(file: string): string[] {
 
 test('a PDF with junk before its header reaches gs as a copy that starts with "%PDF-"; PostScript first is refused before gs runs', async () => {
   const record = join(dir, 'gs-saw.txt');
-  const spy = writeText(dir, 'spy-gs', `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`);
+  const spy = writeText(
+    dir,
+    'spy-gs',
+    `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`,
+  );
   await execa('chmod', ['755', spy]);
   const junked = join(dir, 'junked.pdf');
   writeFileSync(junked, Buffer.concat([Buffer.from('garbage from a scanner\n'), readFileSync(pdf['a4Square']!)]));
@@ -358,7 +491,10 @@ test('a PDF with junk before its header reaches gs as a copy that starts with "%
   assert.is(r.pages, 1);
   const seen = readFileSync(record, 'utf8').trim().split('\n');
   assert.ok(seen.length >= 1);
-  assert.ok(seen.every((l) => l === '%PDF-'), `gs saw ${JSON.stringify(seen)}`);
+  assert.ok(
+    seen.every((l) => l === '%PDF-'),
+    `gs saw ${JSON.stringify(seen)}`,
+  );
 
   writeFileSync(record, '');
   const poly = join(dir, 'poly.pdf');
@@ -374,11 +510,16 @@ test('the CPU allowance: gs is killed and the document refused (bad-document), w
   const file = out();
   const t = performance.now();
   const budget = createBudget(600, 0.3);
-  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  const err = await fails(
+    convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log),
+  );
   budget.dispose();
   const ms = performance.now() - t;
   assert.is(err.code, 'bad-document');
-  assert.is(err.message, 'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.');
+  assert.is(
+    err.message,
+    'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.',
+  );
   figure('CPU allowance 0.3 s: refused after', ms);
   assert.not.ok(existsSync(file));
   assert.equal(leftovers(), []);
@@ -390,33 +531,49 @@ test('the wall-clock deadline: gs is killed and the mail deferred (temporary), w
   const file = out();
   const t = performance.now();
   const budget = createBudget(0.4);
-  const err = await fails(convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log));
+  const err = await fails(
+    convertToFax([{ name: 'big.pdf', pdf: big }], file, { ...base, maxPages: 1000, budget }, capture().log),
+  );
   const ms = performance.now() - t;
   assert.is(err.code, 'temporary');
-  assert.is(err.message, 'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.');
+  assert.is(
+    err.message,
+    'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.',
+  );
   figure('deadline 0.4 s: deferred after', ms);
   assert.not.ok(existsSync(file));
   assert.equal(leftovers(), []);
   assert.equal(oursStillRunning(file), []);
   // A run whose deadline has passed starts nothing.
-  const again = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, budget }, capture().log));
+  const again = await fails(
+    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, budget }, capture().log),
+  );
   assert.is(again.code, 'temporary');
 });
 
 test('gs missing or killed by the system is temporary (deferred); gs crashing on the document is bad-document', async () => {
-  const missing = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: join(dir, 'no-gs') }, capture().log));
+  const missing = await fails(
+    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: join(dir, 'no-gs') }, capture().log),
+  );
   assert.is(missing.code, 'temporary');
   assert.match(missing.message, /Ghostscript could not be started.*ENOENT/);
   const crashing = writeText(dir, 'crash-gs', '#!/bin/sh\nkill -KILL $$\n');
   await execa('chmod', ['755', crashing]);
-  const crashed = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log));
+  const crashed = await fails(
+    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log),
+  );
   assert.is(crashed.code, 'temporary');
   assert.match(crashed.message, /SIGKILL/);
   const segv = writeText(dir, 'segv-gs', '#!/bin/sh\nkill -SEGV $$\n');
   await execa('chmod', ['755', segv]);
-  const faulted = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log));
+  const faulted = await fails(
+    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log),
+  );
   assert.is(faulted.code, 'bad-document');
-  assert.is(faulted.message, 'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.');
+  assert.is(
+    faulted.message,
+    'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.',
+  );
 });
 
 test('a fake gs that "succeeds" without output cannot slip a bad fax through', async () => {
@@ -424,14 +581,18 @@ test('a fake gs that "succeeds" without output cannot slip a bad fax through', a
   const liar = writeText(dir, 'liar-gs', '#!/bin/sh\ncase "$*" in *pdfpagecount*) echo 1;; esac\nexit 0\n');
   await execa('chmod', ['755', liar]);
   const file = out();
-  const err = await fails(convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], file, { ...base, gs: liar }, capture().log));
+  const err = await fails(
+    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], file, { ...base, gs: liar }, capture().log),
+  );
   assert.is(err.code, 'bad-document');
   assert.not.ok(existsSync(file));
 });
 
 test('no documents: no-document; a hostile name is printed on one line', async () => {
   assert.is((await fails(convertToFax([], out(), base, capture().log))).code, 'no-document');
-  const err = await fails(convertToFax([{ name: 'a\nb"\u0007.pdf', pdf: pdf['truncated']! }], out(), base, capture().log));
+  const err = await fails(
+    convertToFax([{ name: 'a\nb"\u0007.pdf', pdf: pdf['truncated']! }], out(), base, capture().log),
+  );
   assert.not.match(err.message, /[\n\u0007]/);
 });
 

@@ -16,7 +16,12 @@ const squash = (s: string): string => s.replace(/\s+/g, '');
 
 test('Japanese text renders with the embedded IPAGothic font and comes back out as text', async () => {
   const file = out();
-  const r = await renderBodyPdf(JAPANESE_TEXT, { from: '山田 太郎 <yamada@example.jp>', subject: '請求書の送付', date: new Date('2024-05-01T09:30:00Z') }, file, { paper: 'a4', fontPath: FONT });
+  const r = await renderBodyPdf(
+    JAPANESE_TEXT,
+    { from: '山田 太郎 <yamada@example.jp>', subject: '請求書の送付', date: new Date('2024-05-01T09:30:00Z') },
+    file,
+    { paper: 'a4', fontPath: FONT },
+  );
   assert.is(r.pages, 1);
   assert.ok(r.embeddedFont);
   assert.match(pdfFonts(file), /IPAGothic\s+CID TrueType\s+Identity-H\s+yes\s+yes/);
@@ -25,7 +30,10 @@ test('Japanese text renders with the embedded IPAGothic font and comes back out 
   assert.match(text, 'Subject: 請求書の送付');
   assert.match(text, 'From: 山田 太郎 <yamada@example.jp>');
   const pages = pdfPages(file);
-  assert.equal(pages.map((p) => [Math.round(p.width), Math.round(p.height)]), [[595, 842]]);
+  assert.equal(
+    pages.map((p) => [Math.round(p.width), Math.round(p.height)]),
+    [[595, 842]],
+  );
   // The page is ink on paper: several text lines of dark pixels (header 3 lines, rule, wrapped body).
   const img = renderGray(file, 1, 72);
   assert.ok(textLineCount(img) >= 5, `text lines: ${textLineCount(img)}`);
@@ -35,21 +43,30 @@ test('Japanese text renders with the embedded IPAGothic font and comes back out 
 test('unspaced Japanese wraps inside the margins (no line runs off the page)', async () => {
   const file = out();
   await renderBodyPdf(JAPANESE_TEXT.repeat(10), {}, file, { paper: 'letter', fontPath: FONT });
-  const lines = pdfText(file).split('\n').filter((l) => l.trim() !== '');
+  const lines = pdfText(file)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   assert.ok(lines.length >= 10, `lines: ${lines.length}`);
   // Letter width minus 2 x 20 mm at 11 pt: about 40 full-width characters per line.
   for (const l of lines) assert.ok(Array.from(l).length <= 48, `line too long: ${l}`);
-  assert.equal(pdfPages(file).map((p) => [p.width, p.height]), [[612, 792]]);
+  assert.equal(
+    pdfPages(file).map((p) => [p.width, p.height]),
+    [[612, 792]],
+  );
   // Ink stays within the page's 20 mm margins (50 dpi: 20 mm is 39 px; allow 5 px).
   const img = renderGray(file, 1, 50);
   for (let y = 0; y < img.height; y++) {
-    for (const x of [0, 20, 34, img.width - 35, img.width - 21, img.width - 1]) assert.ok(img.data[y * img.width + x]! >= 128, `ink at ${x},${y}`);
+    for (const x of [0, 20, 34, img.width - 35, img.width - 21, img.width - 1])
+      assert.ok(img.data[y * img.width + x]! >= 128, `ink at ${x},${y}`);
   }
 });
 
 test('long text flows onto more pages; a long word is broken', async () => {
   const file = out();
-  const text = Array.from({ length: 150 }, (_, i) => `Line ${i + 1} of a long mail`).join('\n') + '\nhttps://example.com/' + 'a'.repeat(400);
+  const text =
+    Array.from({ length: 150 }, (_, i) => `Line ${i + 1} of a long mail`).join('\n') +
+    '\nhttps://example.com/' +
+    'a'.repeat(400);
   const r = await renderBodyPdf(text, {}, file, { paper: 'a4', fontPath: FONT });
   assert.ok(r.pages >= 3, `pages: ${r.pages}`);
   assert.is(pdfPages(file).length, r.pages);

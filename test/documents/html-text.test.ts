@@ -4,12 +4,16 @@ import { decodeEntities, htmlToText } from '../../lib/documents/html-text.js';
 import { figure } from '../helpers/figure.js';
 
 test('script, style, head and comments are dropped', () => {
-  const t = htmlToText('<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden --><p>Visible</p></body></html>');
+  const t = htmlToText(
+    '<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden --><p>Visible</p></body></html>',
+  );
   assert.is(t, 'Visible');
 });
 
 test('block tags and br become line breaks, list items dashes, cells spaces', () => {
-  const t = htmlToText('<h1>Title</h1><p>one<br>two</p><div>three</div><ul><li>a</li><li>b</li></ul><table><tr><td>x</td><td>y</td></tr></table>');
+  const t = htmlToText(
+    '<h1>Title</h1><p>one<br>two</p><div>three</div><ul><li>a</li><li>b</li></ul><table><tr><td>x</td><td>y</td></tr></table>',
+  );
   assert.is(t, 'Title\n\none\ntwo\n\nthree\n\n- a\n- b\n\nx y');
 });
 

@@ -8,7 +8,15 @@ import { imageToPdf, planImage } from '../../lib/documents/image-pdf.js';
 import { checkPng, readJpegInfo, readPngInfo, ImageDamaged } from '../../lib/documents/image-info.js';
 import { placeImage, PAPER_POINTS } from '../../lib/documents/page-geometry.js';
 import { FaxError } from '../../lib/errors.js';
-import { encodePng, makeGsPng, makeImage, makeJpeg, makePng, truncatedCopy, type ImageKind } from '../helpers/documents.js';
+import {
+  encodePng,
+  makeGsPng,
+  makeImage,
+  makeJpeg,
+  makePng,
+  truncatedCopy,
+  type ImageKind,
+} from '../helpers/documents.js';
 import { darkFraction, pdfPages, renderGray } from './pdf-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-img-'));
@@ -89,7 +97,9 @@ test('a small picture with a resolution is printed at its size, not blown up', a
 test('EXIF orientation 6 (phone held upright) turns the page', async () => {
   const jpeg = readFileSync(makeJpeg({ width: 400, height: 300 }));
   // APP1 Exif with one IFD entry: Orientation (0x0112) = 6.
-  const tiff = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const tiff = Buffer.from([
+    0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0,
+  ]);
   const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
   const seg = Buffer.alloc(4);
   seg.writeUInt16BE(0xffe1, 0);
@@ -108,7 +118,36 @@ test('EXIF orientation 6 (phone held upright) turns the page', async () => {
 
 /** An APP1 Exif segment whose one IFD entry is Orientation = `o`. */
 function exifSegment(o: number): Buffer {
-  const tiff = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const tiff = Buffer.from([
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0,
+    0,
+    0,
+    8,
+    0,
+    1,
+    0x01,
+    0x12,
+    0,
+    3,
+    0,
+    0,
+    0,
+    1,
+    0,
+    o,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
   const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
   const head = Buffer.alloc(4);
   head.writeUInt16BE(0xffe1, 0);
@@ -119,24 +158,50 @@ function exifSegment(o: number): Buffer {
 /** A 400 x 200 grey JPEG: left half black, right half mid grey (so its outline and its turn both show). */
 function halvesJpeg(): Buffer {
   const file = join(dir, 'halves.jpg');
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g400x200', `-sOutputFile=${file}`, '-'], {
-    input: '0 setgray 0 0 200 200 rectfill 0.5 setgray 200 0 200 200 rectfill showpage\n',
-  });
+  execFileSync(
+    'gs',
+    ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g400x200', `-sOutputFile=${file}`, '-'],
+    {
+      input: '0 setgray 0 0 200 200 rectfill 0.5 setgray 200 0 200 200 rectfill showpage\n',
+    },
+  );
   return readFileSync(file);
 }
 
 /** The picture's outline on a rendered page (non-white pixels) and how dark its top and bottom halves are. */
-function drawnShape(pdf: string): { width: number; height: number; top: number; bottom: number; left: number; right: number } {
+function drawnShape(pdf: string): {
+  width: number;
+  height: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+} {
   const img = renderGray(pdf, 1, 30);
-  let x0 = img.width, x1 = -1, y0 = img.height, y1 = -1;
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) if (img.data[y * img.width + x]! < 240) (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+  let x0 = img.width,
+    x1 = -1,
+    y0 = img.height,
+    y1 = -1;
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++)
+      if (img.data[y * img.width + x]! < 240)
+        (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
   const mean = (xa: number, xb: number, ya: number, yb: number): number => {
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) (sum += img.data[y * img.width + x]!), n++;
     return sum / n;
   };
-  const mx = (x0 + x1) >> 1, my = (y0 + y1) >> 1;
-  return { width: x1 - x0 + 1, height: y1 - y0 + 1, top: mean(x0, x1, y0, my), bottom: mean(x0, x1, my, y1), left: mean(x0, mx, y0, y1), right: mean(mx, x1, y0, y1) };
+  const mx = (x0 + x1) >> 1,
+    my = (y0 + y1) >> 1;
+  return {
+    width: x1 - x0 + 1,
+    height: y1 - y0 + 1,
+    top: mean(x0, x1, y0, my),
+    bottom: mean(x0, x1, my, y1),
+    left: mean(x0, mx, y0, y1),
+    right: mean(mx, x1, y0, y1),
+  };
 }
 
 test('two EXIF blocks: the first one turns the picture and gives it its shape (not one block each)', async () => {
@@ -169,7 +234,16 @@ test('two EXIF blocks: the first one turns the picture and gives it its shape (n
 test('every EXIF orientation: the drawn picture shows the stored left-black picture turned or mirrored as EXIF says', async () => {
   const jpeg = halvesJpeg();
   // Where the black half ends up, as EXIF defines each orientation (stored: black on the left).
-  const expected: Record<number, 'left' | 'right' | 'top' | 'bottom'> = { 1: 'left', 2: 'right', 3: 'right', 4: 'left', 5: 'top', 6: 'top', 7: 'bottom', 8: 'bottom' };
+  const expected: Record<number, 'left' | 'right' | 'top' | 'bottom'> = {
+    1: 'left',
+    2: 'right',
+    3: 'right',
+    4: 'left',
+    5: 'top',
+    6: 'top',
+    7: 'bottom',
+    8: 'bottom',
+  };
   for (let o = 1; o <= 8; o++) {
     const src = join(dir, `o${o}.jpg`);
     writeFileSync(src, Buffer.concat([jpeg.subarray(0, 2), exifSegment(o), jpeg.subarray(2)]));
@@ -177,15 +251,26 @@ test('every EXIF orientation: the drawn picture shows the stored left-black pict
     await imageToPdf(src, file, 'jpeg', `o${o}.jpg`, 'a4');
     const s = drawnShape(file);
     const ratio = s.width / s.height;
-    assert.ok(o > 4 ? Math.abs(ratio - 0.5) < 0.04 : Math.abs(ratio - 2) < 0.15, `orientation ${o}: drawn ${s.width} x ${s.height}`);
+    assert.ok(
+      o > 4 ? Math.abs(ratio - 0.5) < 0.04 : Math.abs(ratio - 2) < 0.15,
+      `orientation ${o}: drawn ${s.width} x ${s.height}`,
+    );
     const dark = { left: s.left, right: s.right, top: s.top, bottom: s.bottom }[expected[o]!];
     assert.ok(dark < 40, `orientation ${o}: black half on the ${expected[o]} (${JSON.stringify(s)})`);
   }
 });
 
 test('truncated or damaged JPEG/PNG: bad-document naming the attachment', async () => {
-  await expectFaxError(imageToPdf(truncatedCopy(makeJpeg(), 0.6), out(), 'jpeg', 'photo.jpg', 'a4'), 'bad-document', 'The attachment "photo.jpg" is damaged and cannot be faxed.');
-  await expectFaxError(imageToPdf(truncatedCopy(makePng(), 0.6), out(), 'png', 'x.png', 'a4'), 'bad-document', 'The attachment "x.png" is damaged and cannot be faxed.');
+  await expectFaxError(
+    imageToPdf(truncatedCopy(makeJpeg(), 0.6), out(), 'jpeg', 'photo.jpg', 'a4'),
+    'bad-document',
+    'The attachment "photo.jpg" is damaged and cannot be faxed.',
+  );
+  await expectFaxError(
+    imageToPdf(truncatedCopy(makePng(), 0.6), out(), 'png', 'x.png', 'a4'),
+    'bad-document',
+    'The attachment "x.png" is damaged and cannot be faxed.',
+  );
   const flipped = Buffer.from(readFileSync(makePng()));
   flipped[flipped.length - 30] = flipped[flipped.length - 30]! ^ 0xff;
   const f = join(dir, 'flipped.png');
@@ -222,7 +307,11 @@ test('a picture with too many pixels is too-large', async () => {
   png.writeUInt32BE(20000, 20);
   const { crc32 } = await import('node:zlib');
   png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-  await expectFaxError(planImage(png, 'png', 'huge.png', 'a4'), 'too-large', '"huge.png" is too large (20000 x 20000 pixels)');
+  await expectFaxError(
+    planImage(png, 'png', 'huge.png', 'a4'),
+    'too-large',
+    '"huge.png" is too large (20000 x 20000 pixels)',
+  );
 });
 
 test.run();

@@ -57,10 +57,31 @@ function processesMentioning(needle: string): number[] {
   return out;
 }
 
-const GEOMETRY = { gs: '/usr/bin/gs', tiffinfo: '/usr/bin/tiffinfo', resolution: 'fine', paper: 'a4', compression: 'g4', maxPages: 50, budget: createBudget(3600), parallel: 1, dither: 'never' } as const;
+const GEOMETRY = {
+  gs: '/usr/bin/gs',
+  tiffinfo: '/usr/bin/tiffinfo',
+  resolution: 'fine',
+  paper: 'a4',
+  compression: 'g4',
+  maxPages: 50,
+  budget: createBudget(3600),
+  parallel: 1,
+  dither: 'never',
+} as const;
 
 test('argument list and profile: our paths only, macros off', () => {
-  assert.equal(sofficeArgs('/w/o/doc.docx', '/w/o/out', '/w/o/profile'), ['--headless', '--norestore', '--nolockcheck', '--nodefault', '-env:UserInstallation=file:///w/o/profile', '--convert-to', 'pdf', '--outdir', '/w/o/out', '/w/o/doc.docx']);
+  assert.equal(sofficeArgs('/w/o/doc.docx', '/w/o/out', '/w/o/profile'), [
+    '--headless',
+    '--norestore',
+    '--nolockcheck',
+    '--nodefault',
+    '-env:UserInstallation=file:///w/o/profile',
+    '--convert-to',
+    'pdf',
+    '--outdir',
+    '/w/o/out',
+    '/w/o/doc.docx',
+  ]);
   assert.is(sofficeArgs('/a', '/b', '/tmp/with space')[4], '-env:UserInstallation=file:///tmp/with%20space');
   assert.is(sofficeOutput('/w/o/doc.docx', '/w/o/out'), '/w/o/out/doc.pdf');
   const xcu = profileXcu();
@@ -68,12 +89,13 @@ test('argument list and profile: our paths only, macros off', () => {
   assert.match(xcu, '<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop>');
 });
 
-const CASES: { format: OfficeFormat; pages: number; paper?: 'a4' | 'letter'; size: [number, number]; title: string }[] = [
-  { format: 'docx', pages: 3, paper: 'a4', size: [595.3, 841.9], title: 'Docx Quarterly Letter' },
-  { format: 'odt', pages: 2, paper: 'letter', size: [612, 792], title: 'Odt Minutes Letter' },
-  { format: 'xlsx', pages: 3, size: [595.3, 841.9], title: 'Xlsx Price List' },
-  { format: 'pptx', pages: 2, size: [793.7, 446.5], title: 'Pptx Briefing Deck' },
-];
+const CASES: { format: OfficeFormat; pages: number; paper?: 'a4' | 'letter'; size: [number, number]; title: string }[] =
+  [
+    { format: 'docx', pages: 3, paper: 'a4', size: [595.3, 841.9], title: 'Docx Quarterly Letter' },
+    { format: 'odt', pages: 2, paper: 'letter', size: [612, 792], title: 'Odt Minutes Letter' },
+    { format: 'xlsx', pages: 3, size: [595.3, 841.9], title: 'Xlsx Price List' },
+    { format: 'pptx', pages: 2, size: [793.7, 446.5], title: 'Pptx Briefing Deck' },
+  ];
 
 for (const c of CASES) {
   test(`${c.format} made by LibreOffice: ${c.pages} pages of ${c.size.join(' x ')} pt, its text, every fax page 1728 wide`, async () => {
@@ -83,7 +105,11 @@ for (const c of CASES) {
     assert.is(result.exitCode, 0);
     const pages = pdfPages(pdf);
     assert.is(pages.length, c.pages, `pages of ${c.format}`);
-    for (const p of pages) assert.ok(Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2, `page ${p.width} x ${p.height}`);
+    for (const p of pages)
+      assert.ok(
+        Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2,
+        `page ${p.width} x ${p.height}`,
+      );
     const text = pdfText(pdf).replace(/\s+/g, ' ');
     const unit = c.format === 'xlsx' ? 'sheet' : c.format === 'pptx' ? 'slide' : 'page';
     for (let p = 1; p <= c.pages; p++) assert.match(text, `${c.title} ${unit} ${p} of ${c.pages}`);
@@ -99,7 +125,10 @@ for (const c of CASES) {
 test('two conversions at once: each its own profile, each its own right PDF', async () => {
   const a = stage(makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' }), 'docx');
   const b = stage(makeOfficeDoc('odt', { pages: 2, paper: 'letter', title: 'Odt Minutes Letter' }), 'odt');
-  const [ra, rb] = await Promise.all([officeToPdf(SOFFICE, a.input, a.work, 'a.docx', 120), officeToPdf(SOFFICE, b.input, b.work, 'b.odt', 120)]);
+  const [ra, rb] = await Promise.all([
+    officeToPdf(SOFFICE, a.input, a.work, 'a.docx', 120),
+    officeToPdf(SOFFICE, b.input, b.work, 'b.odt', 120),
+  ]);
   // Both ran at the same time (a shared profile makes the second soffice hand its file to the first and
   // return at once, or wait on the profile lock).
   assert.ok(ra.result.wallMs > 1000 && rb.result.wallMs > 1000, `${ra.result.wallMs} ms, ${rb.result.wallMs} ms`);
@@ -125,16 +154,25 @@ test('a document with an auto-run macro is converted and its macro does not run;
   // configuration schema: our two macro settings are still there, so their names and values are real.
   const after = readFileSync(join(work, 'profile', 'user', 'registrymodifications.xcu'), 'utf8');
   for (const s of PROFILE_SETTINGS) {
-    assert.match(after, `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`);
+    assert.match(
+      after,
+      `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
+    );
   }
 });
 
 test('the time limit: bad-document, and every LibreOffice process of the run is killed', async () => {
-  const { input, work } = stage(makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' }), 'docx');
+  const { input, work } = stage(
+    makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' }),
+    'docx',
+  );
   const t0 = Date.now();
   const e = await failure(officeToPdf(SOFFICE, input, work, 'slow.docx', 1));
   assert.is(e.code, 'bad-document');
-  assert.is(e.message, 'The document "slow.docx" took longer than 1 seconds to convert and cannot be faxed; please send it as a PDF.');
+  assert.is(
+    e.message,
+    'The document "slow.docx" took longer than 1 seconds to convert and cannot be faxed; please send it as a PDF.',
+  );
   figure('a 1 s LibreOffice limit returned after', Date.now() - t0);
   // soffice.bin (a child of the soffice launcher) names the profile on its command line.
   await new Promise((r) => setTimeout(r, 300));
@@ -177,7 +215,10 @@ test('damaged office files are bad-document naming the file', async () => {
 });
 
 test('a missing soffice is a temporary error', async () => {
-  const { input, work } = stage(makeOfficeDoc('odt', { pages: 2, paper: 'letter', title: 'Odt Minutes Letter' }), 'odt');
+  const { input, work } = stage(
+    makeOfficeDoc('odt', { pages: 2, paper: 'letter', title: 'Odt Minutes Letter' }),
+    'odt',
+  );
   const e = await failure(officeToPdf('/nonexistent/soffice', input, work, 'x.odt', 30));
   assert.is(e.code, 'temporary');
   assert.match(e.message, 'LibreOffice could not be started (ENOENT)');

@@ -10,7 +10,8 @@ export interface PdfPage {
 export function pdfPages(file: string): PdfPage[] {
   const out = execFileSync('pdfinfo', ['-f', '1', '-l', '10000', file], { encoding: 'utf8' });
   const pages: PdfPage[] = [];
-  for (const m of out.matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/gm)) pages.push({ width: Number(m[1]), height: Number(m[2]) });
+  for (const m of out.matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/gm))
+    pages.push({ width: Number(m[1]), height: Number(m[2]) });
   return pages;
 }
 
@@ -30,7 +31,11 @@ export interface Gray {
 
 /** Render one page in grey at `dpi` (PGM from pdftoppm). */
 export function renderGray(file: string, page = 1, dpi = 50): Gray {
-  const pgm = execFileSync('pdftoppm', ['-gray', '-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', file], { maxBuffer: 200_000_000 });
+  const pgm = execFileSync(
+    'pdftoppm',
+    ['-gray', '-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', file],
+    { maxBuffer: 200_000_000 },
+  );
   const head = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(pgm.subarray(0, 50).toString('latin1'));
   if (!head) throw new Error('pdftoppm did not write a PGM');
   const width = Number(head[1]);
@@ -65,7 +70,11 @@ export function textLineCount(img: Gray): number {
   let inLine = false;
   for (let y = 0; y < img.height; y++) {
     let dark = false;
-    for (let x = 0; x < img.width; x++) if (img.data[y * img.width + x]! < 128) { dark = true; break; }
+    for (let x = 0; x < img.width; x++)
+      if (img.data[y * img.width + x]! < 128) {
+        dark = true;
+        break;
+      }
     if (dark && !inLine) lines++;
     inLine = dark;
   }

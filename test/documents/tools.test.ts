@@ -15,7 +15,13 @@ let n = 0;
 const fresh = (ext = 'pdf'): string => join(dir, `${++n}.${ext}`);
 const TOOLS = { tiff2pdf: '/usr/bin/tiff2pdf', tiffinfo: '/usr/bin/tiffinfo', tiff2rgba: '/usr/bin/tiff2rgba' };
 
-const cases: { colour: TiffColour; pages: number; dpi: [number, number]; compression?: string; size: [number, number] }[] = [
+const cases: {
+  colour: TiffColour;
+  pages: number;
+  dpi: [number, number];
+  compression?: string;
+  size: [number, number];
+}[] = [
   { colour: 'rgb', pages: 3, dpi: [75, 75], size: [595, 842] },
   { colour: 'fax-g3', pages: 2, dpi: [204, 98], size: [610, 842] },
   { colour: 'bilevel', pages: 1, dpi: [300, 300], size: [595, 842] },
@@ -27,18 +33,35 @@ const cases: { colour: TiffColour; pages: number; dpi: [number, number]; compres
 for (const c of cases) {
   test(`TIFF ${c.colour} ${c.pages} page(s) at ${c.dpi.join('x')} dpi${c.compression ? ` (${c.compression})` : ''} -> PDF of the same pages and paper size`, async () => {
     const out = fresh();
-    await tiffToPdf(TOOLS, makeTiff({ colour: c.colour, pages: c.pages, dpi: c.dpi, ...(c.compression ? { compression: c.compression } : {}) }), out, 'x.tif', { timeoutMs: 60_000 });
+    await tiffToPdf(
+      TOOLS,
+      makeTiff({
+        colour: c.colour,
+        pages: c.pages,
+        dpi: c.dpi,
+        ...(c.compression ? { compression: c.compression } : {}),
+      }),
+      out,
+      'x.tif',
+      { timeoutMs: 60_000 },
+    );
     const pages = pdfPages(out);
     assert.is(pages.length, c.pages);
     for (const p of pages) {
-      assert.ok(Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4, `page ${p.width} x ${p.height}`);
+      assert.ok(
+        Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4,
+        `page ${p.width} x ${p.height}`,
+      );
     }
     assert.ok(darkFraction(renderGray(out, c.pages, 30)) > 0.005, 'last page has ink');
   });
 }
 
 test('truncated TIFFs (also the kind tiff2pdf would quietly shorten) are bad-document', async () => {
-  for (const t of [makeTiff({ colour: 'rgb', pages: 3, dpi: [75, 75] }), makeTiff({ colour: 'fax-g3', pages: 2, dpi: [204, 98] })]) {
+  for (const t of [
+    makeTiff({ colour: 'rgb', pages: 3, dpi: [75, 75] }),
+    makeTiff({ colour: 'fax-g3', pages: 2, dpi: [204, 98] }),
+  ]) {
     try {
       await tiffToPdf(TOOLS, truncatedCopy(t, 0.5), fresh(), 'scan.tif', { timeoutMs: 60_000 });
       assert.unreachable();
@@ -52,7 +75,13 @@ test('truncated TIFFs (also the kind tiff2pdf would quietly shorten) are bad-doc
 
 test('a missing converter is a temporary error', async () => {
   try {
-    await tiffToPdf({ tiff2pdf: '/nonexistent/tiff2pdf', tiffinfo: '/nonexistent/tiffinfo', tiff2rgba: '/nonexistent/tiff2rgba' }, makeTiff(), fresh(), 'x.tif', { timeoutMs: 10_000 });
+    await tiffToPdf(
+      { tiff2pdf: '/nonexistent/tiff2pdf', tiffinfo: '/nonexistent/tiffinfo', tiff2rgba: '/nonexistent/tiff2rgba' },
+      makeTiff(),
+      fresh(),
+      'x.tif',
+      { timeoutMs: 10_000 },
+    );
     assert.unreachable();
   } catch (err) {
     assert.is((err as FaxError).code, 'temporary');
@@ -61,13 +90,28 @@ test('a missing converter is a temporary error', async () => {
 
 test('argument lists: our paths only, options first', () => {
   assert.equal(tiff2pdfArgs('/w/p1.bin', '/w/docs/01-doc.pdf'), ['-o', '/w/docs/01-doc.pdf', '/w/p1.bin']);
-  assert.equal(tnefArgs('/w/p1.bin', '/w/tnef-1', 1000), ['-f', '/w/p1.bin', '-C', '/w/tnef-1', '--number-backups', '--maxsize', '1000']);
+  assert.equal(tnefArgs('/w/p1.bin', '/w/tnef-1', 1000), [
+    '-f',
+    '/w/p1.bin',
+    '-C',
+    '/w/tnef-1',
+    '--number-backups',
+    '--maxsize',
+    '1000',
+  ]);
 });
 
 test('unpackTnef: every file, duplicates kept, paths inside ignored', async () => {
   const src = fresh('dat');
   const pdf = bytesOf(makePdf());
-  writeFileSync(src, encodeTnef([{ name: 'report.pdf', data: pdf }, { name: 'report.pdf', data: bytesOf(makePng()) }, { name: '../../evil.pdf', data: pdf }]));
+  writeFileSync(
+    src,
+    encodeTnef([
+      { name: 'report.pdf', data: pdf },
+      { name: 'report.pdf', data: bytesOf(makePng()) },
+      { name: '../../evil.pdf', data: pdf },
+    ]),
+  );
   const out = join(dir, 'tnef-out');
   const files = await unpackTnef('/usr/bin/tnef', src, out, 'winmail.dat', { timeoutMs: 30_000 });
   assert.is(files.length, 3);
@@ -91,7 +135,10 @@ test('unpackTnef: a damaged winmail.dat (tnef aborts with SIGABRT, or exits 1) i
     } catch (err) {
       assert.instance(err, FaxError);
       assert.is((err as FaxError).code, 'bad-document');
-      assert.is((err as FaxError).message, 'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.');
+      assert.is(
+        (err as FaxError).message,
+        'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.',
+      );
       if (i === 0) assert.is((err as FaxError).detail?.['signal'], 'SIGABRT');
     }
   }
@@ -108,20 +155,55 @@ test('libtiff tools and tnef crashing (fake binaries): bad-document; killed by t
   const killed = fake('killed-tool', 'kill -KILL $$');
   const ok = fake('ok-tool', 'exit 0');
   const cases: [string, () => Promise<unknown>][] = [
-    ['tiffinfo', (): Promise<unknown> => tiffToPdf({ ...TOOLS, tiffinfo: segv }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 })],
-    ['tiff2pdf', (): Promise<unknown> => tiffToPdf({ ...TOOLS, tiff2pdf: segv }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 })],
-    ['tiff2rgba', (): Promise<unknown> => tiffToPdf({ ...TOOLS, tiffinfo: fake('jpeg-info', 'echo "Compression Scheme: JPEG"'), tiff2rgba: segv }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 })],
-    ['tnef', (): Promise<unknown> => unpackTnef(segv, fresh('dat'), join(dir, `tnef-segv-${++n}`), 'winmail.dat', { timeoutMs: 10_000 })],
+    [
+      'tiffinfo',
+      (): Promise<unknown> =>
+        tiffToPdf({ ...TOOLS, tiffinfo: segv }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 }),
+    ],
+    [
+      'tiff2pdf',
+      (): Promise<unknown> =>
+        tiffToPdf({ ...TOOLS, tiff2pdf: segv }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 }),
+    ],
+    [
+      'tiff2rgba',
+      (): Promise<unknown> =>
+        tiffToPdf(
+          { ...TOOLS, tiffinfo: fake('jpeg-info', 'echo "Compression Scheme: JPEG"'), tiff2rgba: segv },
+          makeTiff(),
+          fresh(),
+          'scan.tif',
+          { timeoutMs: 10_000 },
+        ),
+    ],
+    [
+      'tnef',
+      (): Promise<unknown> =>
+        unpackTnef(segv, fresh('dat'), join(dir, `tnef-segv-${++n}`), 'winmail.dat', { timeoutMs: 10_000 }),
+    ],
   ];
   for (const [tool, run] of cases) {
-    const err = await run().then(() => undefined, (e: unknown) => e);
+    const err = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.instance(err, FaxError, tool);
     assert.is((err as FaxError).code, 'bad-document', `${tool} SIGSEGV`);
     assert.not.match((err as FaxError).message, /\//, 'no path in the sentence');
   }
-  const sys = await tiffToPdf({ ...TOOLS, tiff2pdf: killed }, makeTiff(), fresh(), 'scan.tif', { timeoutMs: 10_000 }).then(() => undefined, (e: unknown) => e);
+  const sys = await tiffToPdf({ ...TOOLS, tiff2pdf: killed }, makeTiff(), fresh(), 'scan.tif', {
+    timeoutMs: 10_000,
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.is((sys as FaxError).code, 'temporary');
-  const tnefSys = await unpackTnef(killed, fresh('dat'), join(dir, 'tnef-kill'), 'winmail.dat', { timeoutMs: 10_000 }).then(() => undefined, (e: unknown) => e);
+  const tnefSys = await unpackTnef(killed, fresh('dat'), join(dir, 'tnef-kill'), 'winmail.dat', {
+    timeoutMs: 10_000,
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.is((tnefSys as FaxError).code, 'temporary');
   // A tnef that succeeds without unpacking anything: no files (the caller names winmail.dat as not unpackable).
   assert.equal(await unpackTnef(ok, fresh('dat'), join(dir, 'tnef-empty'), 'winmail.dat', { timeoutMs: 10_000 }), []);

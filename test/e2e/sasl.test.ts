@@ -15,7 +15,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPostfixInstance, waitFor, type PostfixInstance, type MailboxMessage } from '../helpers/postfix-instance.js';
+import {
+  startPostfixInstance,
+  waitFor,
+  type PostfixInstance,
+  type MailboxMessage,
+} from '../helpers/postfix-instance.js';
 import { startDovecotAuth, type DovecotAuth } from '../helpers/dovecot-instance.js';
 import { smtpDialog } from '../helpers/smtp-dialog.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
@@ -28,7 +33,10 @@ let dovecot: DovecotAuth | undefined;
 let startError: unknown;
 
 function need(): PostfixInstance {
-  if (!pf) throw new Error(`no private Postfix/Dovecot: ${startError instanceof Error ? startError.message : String(startError)}`);
+  if (!pf)
+    throw new Error(
+      `no private Postfix/Dovecot: ${startError instanceof Error ? startError.message : String(startError)}`,
+    );
   return pf;
 }
 
@@ -39,12 +47,18 @@ function callFileFor(number: string): string | undefined {
   const dir = need().fax.outgoing;
   return readdirSync(dir)
     .filter((n) => n.endsWith('.call'))
-    .find((n) => parseCallFile(readFileSync(join(dir, n), 'utf8')).entries.some(([k, v]) => k === 'Channel' && v === `PJSIP/${number}@trunk`));
+    .find((n) =>
+      parseCallFile(readFileSync(join(dir, n), 'utf8')).entries.some(
+        ([k, v]) => k === 'Channel' && v === `PJSIP/${number}@trunk`,
+      ),
+    );
 }
 
 function diagnostics(): string {
   const p = need();
-  const faxLog = existsSync(p.fax.log) ? readFileSync(p.fax.log, 'utf8').split('\n').slice(-6).join('\n') : '(no faxmail log)';
+  const faxLog = existsSync(p.fax.log)
+    ? readFileSync(p.fax.log, 'utf8').split('\n').slice(-6).join('\n')
+    : '(no faxmail log)';
   return `\n--- maillog ---\n${p.readLog().split('\n').slice(-20).join('\n')}\n--- faxmail log ---\n${faxLog}`;
 }
 
@@ -57,11 +71,24 @@ async function waitOrExplain<T>(predicate: () => T | Promise<T>, ms: number, wha
 }
 
 async function expectBounce(sender: string, recipient: string): Promise<MailboxMessage> {
-  return waitOrExplain(async () => (await need().readMailbox(sender)).find((m) => m.flat.includes(`Final-Recipient: rfc822; ${recipient}`)), 40_000, `a bounce to ${sender} for ${recipient}`);
+  return waitOrExplain(
+    async () =>
+      (await need().readMailbox(sender)).find((m) => m.flat.includes(`Final-Recipient: rfc822; ${recipient}`)),
+    40_000,
+    `a bounce to ${sender} for ${recipient}`,
+  );
 }
 
 const pdfMail = (from: string, to: string, subject: string): Promise<Buffer> =>
-  composeMail({ from, to, subject, text: 'Please fax the attached document.', attachments: [{ filename: 'invoice.pdf', content: bytesOf(makePdf({ title: subject })), contentType: 'application/pdf' }] });
+  composeMail({
+    from,
+    to,
+    subject,
+    text: 'Please fax the attached document.',
+    attachments: [
+      { filename: 'invoice.pdf', content: bytesOf(makePdf({ title: subject })), contentType: 'application/pdf' },
+    ],
+  });
 
 /** The faxmail log line sendfax wrote when it received the mail for `number`. */
 function receivedLine(number: string): Record<string, unknown> | undefined {
@@ -77,7 +104,8 @@ test('a private Dovecot (SASL) and a private Postfix using it start', async () =
   try {
     dovecot = await startDovecotAuth({ alice: 'alice-secret', boss: 'boss-secret' });
     pf = await startPostfixInstance({
-      senders: 'allow = ["@example.org"]\nrequire_auth = true\nlogin_domain = "example.org"\nlogins = { boss = ["@example.org"] }',
+      senders:
+        'allow = ["@example.org"]\nrequire_auth = true\nlogin_domain = "example.org"\nlogins = { boss = ["@example.org"] }',
       extraMainCf: `${dovecot.postfixMainCf}\n# the test client may play a client from elsewhere (XCLIENT)\nsmtpd_authorized_xclient_hosts = 127.0.0.0/8`,
     });
   } catch (err) {
@@ -85,12 +113,21 @@ test('a private Dovecot (SASL) and a private Postfix using it start', async () =
     throw err;
   }
   // The shipped master.cf passes what require_auth needs.
-  assert.match(readFileSync(join(pf.configDir, 'master.cf'), 'utf8'), /--client-address=\$\{client_address\} --sasl-user=\$\{sasl_username\}/);
+  assert.match(
+    readFileSync(join(pf.configDir, 'master.cf'), 'utf8'),
+    /--client-address=\$\{client_address\} --sasl-user=\$\{sasl_username\}/,
+  );
 });
 
 test('from outside without a login: bounced 5.7.1, the sender is told to log in', async () => {
   const to = faxAddress('0312350001');
-  const r = await smtpDialog({ port: need().port, xclientAddr: OUTSIDE, from: 'alice@example.org', to, raw: await pdfMail('alice@example.org', to, 'no login') });
+  const r = await smtpDialog({
+    port: need().port,
+    xclientAddr: OUTSIDE,
+    from: 'alice@example.org',
+    to,
+    raw: await pdfMail('alice@example.org', to, 'no login'),
+  });
   assert.ok(r.queued, `accepted by Postfix: ${r.replies.join(' / ')}`);
   const bounce = await expectBounce('alice@example.org', to);
   assert.ok(bounce.flat.includes('Status: 5.7.1'), bounce.raw.slice(0, 2000));
@@ -103,7 +140,14 @@ test('from outside without a login: bounced 5.7.1, the sender is told to log in'
 
 test('from outside, logged in as alice, From alice: a call file', async () => {
   const to = faxAddress('0312350002');
-  const r = await smtpDialog({ port: need().port, xclientAddr: OUTSIDE, auth: { user: 'alice', password: 'alice-secret' }, from: 'alice@example.org', to, raw: await pdfMail('Alice <alice@example.org>', to, 'alice logged in') });
+  const r = await smtpDialog({
+    port: need().port,
+    xclientAddr: OUTSIDE,
+    auth: { user: 'alice', password: 'alice-secret' },
+    from: 'alice@example.org',
+    to,
+    raw: await pdfMail('Alice <alice@example.org>', to, 'alice logged in'),
+  });
   assert.ok(r.queued, `accepted: ${r.replies.join(' / ')}`);
   await waitOrExplain(() => callFileFor('0312350002'), 40_000, 'a call file for 0312350002');
   assert.is(receivedLine('0312350002')?.['saslUser'], 'alice');
@@ -111,22 +155,46 @@ test('from outside, logged in as alice, From alice: a call file', async () => {
 
 test('logged in as alice, From bob: bounced, naming the login and the address', async () => {
   const to = faxAddress('0312350003');
-  const r = await smtpDialog({ port: need().port, xclientAddr: OUTSIDE, auth: { user: 'alice', password: 'alice-secret' }, from: 'alice@example.org', to, raw: await pdfMail('Bob <bob@example.org>', to, 'alice as bob') });
+  const r = await smtpDialog({
+    port: need().port,
+    xclientAddr: OUTSIDE,
+    auth: { user: 'alice', password: 'alice-secret' },
+    from: 'alice@example.org',
+    to,
+    raw: await pdfMail('Bob <bob@example.org>', to, 'alice as bob'),
+  });
   assert.ok(r.queued);
   const bounce = await expectBounce('alice@example.org', to);
   assert.ok(bounce.flat.includes('Status: 5.7.1'));
-  assert.ok(bounce.flat.includes('You are logged in as alice, which may not send faxes as bob@example.org'), bounce.raw.slice(0, 2000));
+  assert.ok(
+    bounce.flat.includes('You are logged in as alice, which may not send faxes as bob@example.org'),
+    bounce.raw.slice(0, 2000),
+  );
   assert.is(callFileFor('0312350003'), undefined);
   // boss may send as anyone @example.org (senders.logins).
   const to2 = faxAddress('0312350004');
-  const r2 = await smtpDialog({ port: need().port, xclientAddr: OUTSIDE, auth: { user: 'boss', password: 'boss-secret' }, from: 'boss@example.org', to: to2, raw: await pdfMail('Bob <bob@example.org>', to2, 'boss as bob') });
+  const r2 = await smtpDialog({
+    port: need().port,
+    xclientAddr: OUTSIDE,
+    auth: { user: 'boss', password: 'boss-secret' },
+    from: 'boss@example.org',
+    to: to2,
+    raw: await pdfMail('Bob <bob@example.org>', to2, 'boss as bob'),
+  });
   assert.ok(r2.queued);
   await waitOrExplain(() => callFileFor('0312350004'), 40_000, 'a call file for 0312350004');
 });
 
 test('a wrong password is refused by SMTP AUTH itself (Dovecot checks it): 535, nothing queued', async () => {
   const to = faxAddress('0312350005');
-  const r = await smtpDialog({ port: need().port, xclientAddr: OUTSIDE, auth: { user: 'alice', password: 'wrong' }, from: 'alice@example.org', to, raw: await pdfMail('alice@example.org', to, 'bad password') });
+  const r = await smtpDialog({
+    port: need().port,
+    xclientAddr: OUTSIDE,
+    auth: { user: 'alice', password: 'wrong' },
+    from: 'alice@example.org',
+    to,
+    raw: await pdfMail('alice@example.org', to, 'bad password'),
+  });
   assert.is(r.queued, undefined);
   assert.match(r.failed ?? '', /^535 /);
 });

@@ -45,7 +45,9 @@ function alive(pid: number): boolean {
 }
 
 test('argv goes to the program as it is: no shell ever sees it', async () => {
-  const r = await run(tool('for a in "$@"; do printf "[%s]\\n" "$a"; done'), { args: ['$(id)', 'a b', '; rm -rf /', '*'] });
+  const r = await run(tool('for a in "$@"; do printf "[%s]\\n" "$a"; done'), {
+    args: ['$(id)', 'a b', '; rm -rf /', '*'],
+  });
   assert.ok(r.ok);
   assert.is(r.stdout, '[$(id)]\n[a b]\n[; rm -rf /]\n[*]\n');
 });
@@ -54,7 +56,9 @@ test('a clean environment, and a private empty TMPDIR under scratch that is remo
   process.env['FAXMAIL_SECRET_TEST'] = 'leak';
   process.env['GS_OPTIONS'] = '-dNOSAFER';
   const s = scratch();
-  const r = await run(tool('env | sort; echo "files: $(ls -A "$TMPDIR" | wc -l)"; touch "$TMPDIR/made"'), { scratch: s });
+  const r = await run(tool('env | sort; echo "files: $(ls -A "$TMPDIR" | wc -l)"; touch "$TMPDIR/made"'), {
+    scratch: s,
+  });
   delete process.env['FAXMAIL_SECRET_TEST'];
   delete process.env['GS_OPTIONS'];
   assert.ok(r.ok, r.stderr);
@@ -65,7 +69,12 @@ test('a clean environment, and a private empty TMPDIR under scratch that is remo
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   // /bin/sh itself adds PWD (and dash nothing else); everything else is ours.
-  assert.equal(Object.keys(env).filter((k) => k !== 'PWD').sort(), ['HOME', 'LC_ALL', 'PATH', 'TEMP', 'TMP', 'TMPDIR']);
+  assert.equal(
+    Object.keys(env)
+      .filter((k) => k !== 'PWD')
+      .sort(),
+    ['HOME', 'LC_ALL', 'PATH', 'TEMP', 'TMP', 'TMPDIR'],
+  );
   assert.is(env['PATH'], '/usr/bin:/bin');
   assert.is(env['LC_ALL'], 'C');
   const tmp = env['TMPDIR']!;
@@ -78,7 +87,9 @@ test('a clean environment, and a private empty TMPDIR under scratch that is remo
 });
 
 test('extra environment (HOME for LibreOffice) is passed, but cannot replace PATH or TMPDIR', async () => {
-  const r = await run(tool('echo "$HOME|$PATH|$TMPDIR"'), { env: { HOME: '/some/home', PATH: '/evil', TMPDIR: '/tmp' } });
+  const r = await run(tool('echo "$HOME|$PATH|$TMPDIR"'), {
+    env: { HOME: '/some/home', PATH: '/evil', TMPDIR: '/tmp' },
+  });
   const [home, path, tmp] = r.stdout.trim().split('|');
   assert.is(home, '/some/home');
   assert.is(path, '/usr/bin:/bin');
@@ -88,7 +99,9 @@ test('extra environment (HOME for LibreOffice) is passed, but cannot replace PAT
 test('a timeout kills the whole process group with SIGKILL, also what the tool started', async () => {
   const pids = join(dir, 'timeout.pids');
   const t0 = performance.now();
-  const r = await run(tool(`sleep 30 & echo $! > ${pids}; trap '' TERM; while :; do sleep 1; done`), { timeoutMs: 300 });
+  const r = await run(tool(`sleep 30 & echo $! > ${pids}; trap '' TERM; while :; do sleep 1; done`), {
+    timeoutMs: 300,
+  });
   figure('timeout 300 ms: the group killed after', performance.now() - t0);
   assert.not.ok(r.ok);
   assert.is(r.killedBy, 'timeout');
@@ -158,7 +171,10 @@ test('a program that cannot be started is a result, not an exception', async () 
 });
 
 test('output is bounded; the tool is not stopped for talking too much', async () => {
-  const r = await run(tool('i=0; while [ $i -lt 2000 ]; do echo "line $i of chatter"; i=$((i+1)); done; echo end >&2'), { maxOutput: 1000 });
+  const r = await run(
+    tool('i=0; while [ $i -lt 2000 ]; do echo "line $i of chatter"; i=$((i+1)); done; echo end >&2'),
+    { maxOutput: 1000 },
+  );
   assert.ok(r.ok);
   assert.is(r.stdout.length, 1000);
   assert.ok(r.truncated);
@@ -168,7 +184,12 @@ test('output is bounded; the tool is not stopped for talking too much', async ()
 test('verdicts: a crash signal is the document, SIGKILL from elsewhere and named system faults are the server', async () => {
   const tools: ToolName[] = ['gs', 'tiffinfo', 'tiff2pdf', 'tiff2rgba', 'tnef'];
   for (const name of tools) {
-    for (const [sig, blame] of [['SEGV', 'data'], ['ABRT', 'data'], ['KILL', 'system'], ['TERM', 'system']] as const) {
+    for (const [sig, blame] of [
+      ['SEGV', 'data'],
+      ['ABRT', 'data'],
+      ['KILL', 'system'],
+      ['TERM', 'system'],
+    ] as const) {
       const r = await runTool({ tool: name, program: tool(`kill -${sig} $$`), args: [], cwd: dir, scratch: scratch() });
       assert.is(r.signal, `SIG${sig}`);
       assert.is(r.killedBy, undefined, 'not our kill');
@@ -182,7 +203,11 @@ test('verdicts: a crash signal is the document, SIGKILL from elsewhere and named
   assert.equal(judge(full), { kind: 'exit', exitCode: 1, blame: 'system' });
   const bad = await run(tool('echo "bad input" >&2; exit 1'));
   assert.equal(judge(bad), { kind: 'exit', exitCode: 1, blame: 'data' });
-  assert.equal(judge(bad, true), { kind: 'exit', exitCode: 1, blame: 'system' }, 'a nearly full disk blames the server');
+  assert.equal(
+    judge(bad, true),
+    { kind: 'exit', exitCode: 1, blame: 'system' },
+    'a nearly full disk blames the server',
+  );
   for (const t of tools) assert.is(SIGNAL_BLAME[t]['SIGSEGV'], 'data');
 });
 
@@ -191,7 +216,10 @@ test('our own exit kills tools still running', async () => {
   const script = tool(`echo $$ > ${pids}; exec sleep 30`);
   const runner = join(dir, 'runner.mjs');
   const mod = new URL('../../lib/exec/run.js', import.meta.url).href;
-  writeFileSync(runner, `import { runTool } from '${mod}';\nvoid runTool({ tool: 'gs', program: '${script}', args: [], cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`);
+  writeFileSync(
+    runner,
+    `import { runTool } from '${mod}';\nvoid runTool({ tool: 'gs', program: '${script}', args: [], cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`,
+  );
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [runner], { timeout: 10_000 });
   assert.is(r.status, 75);

@@ -2,12 +2,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RETRY_CLASSES } from '../../lib/config/schema.js';
 import { T30_CATALOG, RES_FAX_CODES, RES_FAX_CATALOG, REASON_CATALOG } from '../../lib/fax-result/catalog.js';
-import { classifySent, classifyUnanswered, errorKey, lookupError, entryForAttempt } from '../../lib/fax-result/classify.js';
+import {
+  classifySent,
+  classifyUnanswered,
+  errorKey,
+  lookupError,
+  entryForAttempt,
+} from '../../lib/fax-result/classify.js';
 import { T30_COMPLETIONS } from '../../lib/fax-result/t30-table.js';
 
 const classes = new Set<string>(RETRY_CLASSES);
 
-function checkEntry(what: string, entry: { class: string; en: { explain: string; action: string }; ja: { explain: string; action: string } } | undefined): void {
+function checkEntry(
+  what: string,
+  entry:
+    | { class: string; en: { explain: string; action: string }; ja: { explain: string; action: string } }
+    | undefined,
+): void {
   assert.ok(entry, `${what} has a catalogue entry`);
   assert.ok(classes.has(entry!.class), `${what}: class ${entry!.class} is a retry class`);
   for (const lang of ['en', 'ja'] as const) {
@@ -21,8 +32,14 @@ function checkEntry(what: string, entry: { class: string; en: { explain: string;
 
 test('the generated table has all 62 spandsp completion codes (0..61)', () => {
   assert.is(T30_COMPLETIONS.length, 62);
-  assert.equal(T30_COMPLETIONS.map((r) => r.code), [...Array(62).keys()]);
-  assert.is(T30_COMPLETIONS.find((r) => r.name === 'T30_ERR_NOSIZESUPPORT')?.text, 'Far end cannot receive at the size of image');
+  assert.equal(
+    T30_COMPLETIONS.map((r) => r.code),
+    [...Array(62).keys()],
+  );
+  assert.is(
+    T30_COMPLETIONS.find((r) => r.name === 'T30_ERR_NOSIZESUPPORT')?.text,
+    'Far end cannot receive at the size of image',
+  );
 });
 
 test('every T.30 completion code, res_fax code and ${REASON} has class, explanation and action in en and ja', () => {
@@ -105,7 +122,10 @@ test('${REASON} codes map to busy, no_answer, congestion, unknown', () => {
 });
 
 test('a recorded attempt finds its explanation again', () => {
-  assert.is(entryForAttempt({ status: 'FAILED', error: 'Far end cannot receive at the size of image' }).class, 'incompatible');
+  assert.is(
+    entryForAttempt({ status: 'FAILED', error: 'Far end cannot receive at the size of image' }).class,
+    'incompatible',
+  );
   assert.is(entryForAttempt({ status: 'UNANSWERED', error: 'Busy', reason: 5 }).class, 'busy');
 });
 

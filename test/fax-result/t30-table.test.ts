@@ -1,7 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { parseT30ErrNames, probeSpandsp, renderTable, TABLE_SOURCE, DEFAULT_T30_HEADER } from '../../lib/fax-result/gen-t30-table.js';
+import {
+  parseT30ErrNames,
+  probeSpandsp,
+  renderTable,
+  TABLE_SOURCE,
+  DEFAULT_T30_HEADER,
+} from '../../lib/fax-result/gen-t30-table.js';
 
 test('the header lists the T30_ERR_ names in enum order', () => {
   const names = parseT30ErrNames(readFileSync(DEFAULT_T30_HEADER, 'utf8'));

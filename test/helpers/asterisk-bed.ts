@@ -34,7 +34,21 @@
  * Needs root. Rejects with the reason and the log tail when Asterisk does not come up.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -42,7 +56,18 @@ import type { ParsedMail } from 'mailparser';
 import { repoRoot } from './paths.js';
 import { installFaxmail, type InstalledFaxmail } from './installed.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
-import { BED_EXTRA_MODULES, EMPTY_CONFIGS, EXAMPLE_SETTINGS, renderAsteriskConf, renderExtensionsInclude, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderSharedLine, type AsteriskDirs } from './asterisk-config.js';
+import {
+  BED_EXTRA_MODULES,
+  EMPTY_CONFIGS,
+  EXAMPLE_SETTINGS,
+  renderAsteriskConf,
+  renderExtensionsInclude,
+  renderIndicationsConf,
+  renderLoggerConf,
+  renderModulesConf,
+  renderSharedLine,
+  type AsteriskDirs,
+} from './asterisk-config.js';
 import type { Job } from '../../lib/spool/types.js';
 
 export const ASTERISK = '/usr/sbin/asterisk';
@@ -111,7 +136,8 @@ export const SPANDSP_RECEIVER_CHATTER = /res_fax_spandsp\.c: WARNING T\.30 ECM c
  * two), and channel.c warns about the queue. Local channels push frames; a PJSIP trunk does not. Logged on
  * the far end's call, never on faxmail's.
  */
-export const LOCAL_QUEUE_WHILE_REPORTING = /channel\.c: Exceptionally long voice queue length \(\d+ voice \/ \d+ total\) queuing to Local\/\S+;1$/;
+export const LOCAL_QUEUE_WHILE_REPORTING =
+  /channel\.c: Exceptionally long voice queue length \(\d+ voice \/ \d+ total\) queuing to Local\/\S+;1$/;
 
 /** A marker that matches the lines faxmail's own dialplan logs for a job (not the far end's). */
 export function jobMarker(job: string): RegExp {
@@ -124,7 +150,10 @@ const BAD_NOTICE_SOURCES = /^(app_system|pbx|pbx_builtins|pbx_variables|app_stac
 /** The lines of `lines` a test did not expect (see the header). */
 export function unexpectedLines(lines: readonly LogLine[], allow: readonly RegExp[] = []): string[] {
   return lines
-    .filter((l) => l.level === 'WARNING' || l.level === 'ERROR' || (l.level === 'NOTICE' && BAD_NOTICE_SOURCES.test(l.source)))
+    .filter(
+      (l) =>
+        l.level === 'WARNING' || l.level === 'ERROR' || (l.level === 'NOTICE' && BAD_NOTICE_SOURCES.test(l.source)),
+    )
     .filter((l) => !allow.some((re) => re.test(l.raw)))
     .map((l) => l.raw);
 }
@@ -275,16 +304,27 @@ export function ensureAsteriskUser(): { uid: number; gid: number } {
       execFileSync('useradd', USERADD_ARGS, { stdio: 'pipe' });
     } catch (err) {
       // Another test process may have created it at the same moment.
-      if (!lookup()) throw new Error(`cannot create the asterisk user: ${String((err as { stderr?: unknown }).stderr ?? err)}`);
+      if (!lookup())
+        throw new Error(`cannot create the asterisk user: ${String((err as { stderr?: unknown }).stderr ?? err)}`);
     }
     u = lookup();
   }
-  if (!u || !Number.isInteger(u.uid) || u.uid === 0) throw new Error(`the asterisk user is unusable: ${JSON.stringify(u)}`);
+  if (!u || !Number.isInteger(u.uid) || u.uid === 0)
+    throw new Error(`the asterisk user is unusable: ${JSON.stringify(u)}`);
   return u;
 }
 
 /** `useradd ...` as README shows it. */
-export const USERADD_ARGS = ['--system', '--user-group', '--home-dir', '/var/lib/asterisk', '--no-create-home', '--shell', '/usr/sbin/nologin', ASTERISK_USER];
+export const USERADD_ARGS = [
+  '--system',
+  '--user-group',
+  '--home-dir',
+  '/var/lib/asterisk',
+  '--no-create-home',
+  '--shell',
+  '/usr/sbin/nologin',
+  ASTERISK_USER,
+];
 
 export const OWNER_FILE = 'bed-owner.pid';
 
@@ -308,7 +348,11 @@ export function reapStaleBeds(): void {
       const pidFile = join(root, 'asterisk', 'run', 'asterisk.pid');
       const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
       // Only an asterisk whose command line names this bed's config is ours to stop.
-      if (Number.isInteger(pid) && alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(root, 'asterisk', 'etc', 'asterisk.conf'))) {
+      if (
+        Number.isInteger(pid) &&
+        alive(pid) &&
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(root, 'asterisk', 'etc', 'asterisk.conf'))
+      ) {
         process.kill(-pid, 'SIGKILL');
       }
       if (!process.env['FAXMAIL_E2E_KEEP']) rmSync(root, { recursive: true, force: true });
@@ -319,7 +363,13 @@ export function reapStaleBeds(): void {
 }
 
 /** faxmail.toml of the bed: every section, unless `sections` replaces it. */
-function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, options: BedOptions, mailDir: string): string {
+function bedToml(
+  install: InstalledFaxmail,
+  astConf: string,
+  smtpPort: number,
+  options: BedOptions,
+  mailDir: string,
+): string {
   const defaults: Record<string, string> = {
     paths: `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog = "${install.logdir}/faxmail.log"`,
     callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
@@ -336,8 +386,11 @@ function bedToml(install: InstalledFaxmail, astConf: string, smtpPort: number, o
       'unknown = { after = 1, max_attempts = 2 }',
     ].join('\n'),
     notify: 'from = "faxmail@fax.example.com"\nadmin = "root@localhost"\nreport_empty_receive = true',
-    inbound: 'recipients = { "0311110000" = ["desk@example.org"], "0311110001" = ["sales@example.org", "boss@example.org"] }',
-    mail: options.mailDir ? `transport = "directory"\ndirectory = "${mailDir}"` : `transport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${smtpPort}\nsmtp_timeout = 10`,
+    inbound:
+      'recipients = { "0311110000" = ["desk@example.org"], "0311110001" = ["sales@example.org", "boss@example.org"] }',
+    mail: options.mailDir
+      ? `transport = "directory"\ndirectory = "${mailDir}"`
+      : `transport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${smtpPort}\nsmtp_timeout = 10`,
     asterisk: `binary = "${ASTERISK}"\nconfig = "${astConf}"`,
     // Channels for every test's calls at once (the queue's own test sets 2, a small trunk).
     queue: 'max_calls = 10',
@@ -357,7 +410,11 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
   return [
     '; extensions.conf of a faxmail test bed (test/helpers/asterisk-bed.ts).',
     '; First what README "Asterisk" tells an admin to write:',
-    renderExtensionsInclude({ notify: install.faxmailNotify, spool: install.spool, config: install.configPath }, [...EXAMPLE_SETTINGS, `BED_FAREND=${farend}`, `BED_CALLS=${calls}`]),
+    renderExtensionsInclude({ notify: install.faxmailNotify, spool: install.spool, config: install.configPath }, [
+      ...EXAMPLE_SETTINGS,
+      `BED_FAREND=${farend}`,
+      `BED_CALLS=${calls}`,
+    ]),
     '; Then the phone network: far ends on Local channels (the number picks one).',
     `[${FAREND_CONTEXT}]`,
     ...(Object.keys(FAREND_PREFIX) as FarEnd[]).map(c),
@@ -375,7 +432,7 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
     `exten => s,1,NoOp(bed farend: busy ${tag})`,
     ' same => n,Busy()',
     '',
-    '; rings until the call file\'s WaitTime is over',
+    "; rings until the call file's WaitTime is over",
     '[bed-noAnswer]',
     `exten => s,1,NoOp(bed farend: rings ${tag})`,
     ' same => n,Ringing()',
@@ -429,8 +486,18 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
     '; A number shared by voice and fax, wired as README "Shared voice and fax lines" shows; the voice',
     '; destination (a phone that a person answers) logs that it was reached and stays on the line.',
     `[${SHARED_CONTEXT}]`,
-    renderSharedLine('_X.', ['NoOp(bed voice destination reached ${EXTEN})', 'Playtones(500/300,0/700)', 'Wait(60)', 'Hangup()']),
-    renderSharedLine('s', ['NoOp(bed voice destination reached ${EXTEN})', 'Playtones(500/300,0/700)', 'Wait(60)', 'Hangup()']),
+    renderSharedLine('_X.', [
+      'NoOp(bed voice destination reached ${EXTEN})',
+      'Playtones(500/300,0/700)',
+      'Wait(60)',
+      'Hangup()',
+    ]),
+    renderSharedLine('s', [
+      'NoOp(bed voice destination reached ${EXTEN})',
+      'Playtones(500/300,0/700)',
+      'Wait(60)',
+      'Hangup()',
+    ]),
     '',
     '[bed-tx]',
     'exten => _X.,1,NoOp(bed inbound sender ${EXTEN})',
@@ -452,7 +519,12 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
   ].join('\n');
 }
 
-export async function waitUntil<T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 200): Promise<T> {
+export async function waitUntil<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 200,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -496,12 +568,20 @@ export interface AsteriskProcess {
  * goes to <root>/asterisk.out. Rejects with the reason, that output and the log tail when it does not come
  * up (and kills it). The exit hook kills it if the test process ends first.
  */
-export async function launchAsterisk(opts: { root: string; astConf: string; runDir: string; logFile: string; netns?: string }): Promise<AsteriskProcess> {
+export async function launchAsterisk(opts: {
+  root: string;
+  astConf: string;
+  runDir: string;
+  logFile: string;
+  netns?: string;
+}): Promise<AsteriskProcess> {
   installExitHook();
   const { root, astConf, logFile } = opts;
   const argv = ['-C', astConf, '-U', ASTERISK_USER, '-G', ASTERISK_USER, '-f'];
   const out = openSync(join(root, 'asterisk.out'), 'a');
-  const child = opts.netns ? spawn('ip', ['netns', 'exec', opts.netns, ASTERISK, ...argv], { detached: true, stdio: ['ignore', out, out] }) : spawn(ASTERISK, argv, { detached: true, stdio: ['ignore', out, out] });
+  const child = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, ASTERISK, ...argv], { detached: true, stdio: ['ignore', out, out] })
+    : spawn(ASTERISK, argv, { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   live.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -518,12 +598,27 @@ export async function launchAsterisk(opts: { root: string; astConf: string; runD
 
   const rx = async (command: string): Promise<string> => {
     const r = await execa(ASTERISK, ['-C', astConf, '-rx', command], { reject: false, all: true, timeout: 30_000 });
-    if (r.exitCode !== 0 || /Unable to connect to remote asterisk/.test(r.all ?? '')) throw new Error(`asterisk -rx "${command}" failed (exit ${r.exitCode}): ${r.all ?? r.shortMessage}`);
+    if (r.exitCode !== 0 || /Unable to connect to remote asterisk/.test(r.all ?? ''))
+      throw new Error(`asterisk -rx "${command}" failed (exit ${r.exitCode}): ${r.all ?? r.shortMessage}`);
     return r.stdout;
   };
-  const fail = (why: string): Error => new Error(`Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`);
+  const fail = (why: string): Error =>
+    new Error(
+      `Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
+    );
   try {
-    await waitUntil(() => (gone ? (() => { throw fail('it exited'); })() : existsSync(join(opts.runDir, 'asterisk.ctl')) ? true : undefined), 30_000, 'the control socket').catch((err: Error) => {
+    await waitUntil(
+      () =>
+        gone
+          ? (() => {
+              throw fail('it exited');
+            })()
+          : existsSync(join(opts.runDir, 'asterisk.ctl'))
+            ? true
+            : undefined,
+      30_000,
+      'the control socket',
+    ).catch((err: Error) => {
       throw err.message.startsWith('Asterisk did not start') ? err : fail(err.message);
     });
     const booted = await rx('core waitfullybooted').catch((err: Error) => {
@@ -551,8 +646,10 @@ export async function launchAsterisk(opts: { root: string; astConf: string; runD
 
 /** Build and start a bed (see the header). */
 export async function startBed(options: BedOptions = {}): Promise<Bed> {
-  if (process.getuid?.() !== 0) throw new Error('the Asterisk test bed must run as root (it creates the asterisk user and starts Asterisk as it)');
-  if (!existsSync(ASTERISK)) throw new Error(`${ASTERISK} is missing: run "make asterisk" (scripts/build-asterisk.sh) first`);
+  if (process.getuid?.() !== 0)
+    throw new Error('the Asterisk test bed must run as root (it creates the asterisk user and starts Asterisk as it)');
+  if (!existsSync(ASTERISK))
+    throw new Error(`${ASTERISK} is missing: run "make asterisk" (scripts/build-asterisk.sh) first`);
   const user = ensureAsteriskUser();
   reapStaleBeds();
   installExitHook();
@@ -561,11 +658,19 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
   chmodSync(root, 0o755);
   writeFileSync(join(root, OWNER_FILE), String(process.pid));
   const ast = join(root, 'asterisk');
-  const astDirs: AsteriskDirs = { etc: join(ast, 'etc'), run: join(ast, 'run'), spool: join(ast, 'spool'), log: join(ast, 'log'), lib: join(ast, 'lib'), cache: join(ast, 'cache') };
+  const astDirs: AsteriskDirs = {
+    etc: join(ast, 'etc'),
+    run: join(ast, 'run'),
+    spool: join(ast, 'spool'),
+    log: join(ast, 'log'),
+    lib: join(ast, 'lib'),
+    cache: join(ast, 'cache'),
+  };
   const farendDir = join(root, 'farend');
   const callsDir = join(root, 'calls');
   const mailDir = join(root, 'mail');
-  for (const d of [...Object.values(astDirs), farendDir, callsDir, mailDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [...Object.values(astDirs), farendDir, callsDir, mailDir])
+    mkdirSync(d, { recursive: true, mode: 0o755 });
 
   let mail: SmtpSink | undefined;
   let child: ChildProcess | undefined;
@@ -582,32 +687,60 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
   };
 
   try {
-    const install = installFaxmail({ root: join(root, 'fm'), user: ASTERISK_USER, outgoing: join(astDirs.spool, 'outgoing'), asteriskTmp: join(astDirs.spool, 'faxmail-tmp') });
+    const install = installFaxmail({
+      root: join(root, 'fm'),
+      user: ASTERISK_USER,
+      outgoing: join(astDirs.spool, 'outgoing'),
+      asteriskTmp: join(astDirs.spool, 'faxmail-tmp'),
+    });
     // Asterisk writes its spool (outgoing_done/), run, log, lib and cache dirs; the far ends write theirs.
-    for (const d of [ast, astDirs.spool, astDirs.run, astDirs.log, astDirs.lib, astDirs.cache, farendDir, mailDir]) chownSync(d, user.uid, user.gid);
+    for (const d of [ast, astDirs.spool, astDirs.run, astDirs.log, astDirs.lib, astDirs.cache, farendDir, mailDir])
+      chownSync(d, user.uid, user.gid);
 
     mail = await startSmtpSink();
     const astConf = join(astDirs.etc, 'asterisk.conf');
     writeFileSync(install.configPath, bedToml(install, astConf, mail.port, options, mailDir));
 
     writeFileSync(astConf, renderAsteriskConf(astDirs));
-    writeFileSync(join(astDirs.etc, 'modules.conf'), renderModulesConf([...BED_EXTRA_MODULES, ...(options.modules ?? [])]));
+    writeFileSync(
+      join(astDirs.etc, 'modules.conf'),
+      renderModulesConf([...BED_EXTRA_MODULES, ...(options.modules ?? [])]),
+    );
     writeFileSync(join(astDirs.etc, 'logger.conf'), renderLoggerConf());
     writeFileSync(join(astDirs.etc, 'indications.conf'), renderIndicationsConf());
     for (const f of EMPTY_CONFIGS) writeFileSync(join(astDirs.etc, f), '');
     // The shipped template, unchanged (checked byte for byte by test/asterisk/template.test.ts too).
     copyFileSync(TEMPLATE, join(astDirs.etc, 'extensions_faxmail.conf'));
-    if (!readFileSync(join(astDirs.etc, 'extensions_faxmail.conf')).equals(readFileSync(TEMPLATE))) throw new Error('the template copy differs from the shipped file');
-    writeFileSync(join(astDirs.etc, 'extensions.conf'), bedExtensions(install, farendDir, callsDir) + (options.extensions ? `\n${options.extensions}\n` : ''));
-    for (const [name, text] of Object.entries(options.asteriskFiles ?? {})) writeFileSync(join(astDirs.etc, name), text);
+    if (!readFileSync(join(astDirs.etc, 'extensions_faxmail.conf')).equals(readFileSync(TEMPLATE)))
+      throw new Error('the template copy differs from the shipped file');
+    writeFileSync(
+      join(astDirs.etc, 'extensions.conf'),
+      bedExtensions(install, farendDir, callsDir) + (options.extensions ? `\n${options.extensions}\n` : ''),
+    );
+    for (const [name, text] of Object.entries(options.asteriskFiles ?? {}))
+      writeFileSync(join(astDirs.etc, name), text);
     for (const f of readdirSync(astDirs.etc)) chmodSync(join(astDirs.etc, f), 0o644);
 
     const logFile = join(astDirs.log, 'full');
-    const asterisk = await launchAsterisk({ root, astConf, runDir: astDirs.run, logFile, ...(options.netns ? { netns: options.netns } : {}) });
+    const asterisk = await launchAsterisk({
+      root,
+      astConf,
+      runDir: astDirs.run,
+      logFile,
+      ...(options.netns ? { netns: options.netns } : {}),
+    });
     child = asterisk.child;
     const { rx, bootProblems } = asterisk;
 
-    const asUser = { uid: user.uid, gid: user.gid, cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, extendEnv: false, reject: false, timeout: 180_000 } as const;
+    const asUser = {
+      uid: user.uid,
+      gid: user.gid,
+      cwd: '/',
+      env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      extendEnv: false,
+      reject: false,
+      timeout: 180_000,
+    } as const;
     let callSeq = 0;
     // The queue's timer: one `faxmail run` at a time, the next one `interval` after the last ended.
     const interval = (options.timer ?? 2) * 1000;
@@ -641,7 +774,13 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
       rx,
       originate: (channel, target) => rx(`channel originate ${channel} extension ${target}`),
       async sendMail(raw, to) {
-        const argv = [install.sendfax, `--config=${install.configPath}`, `--sender=${to.sender ?? 'alice@example.org'}`, `--recipient=fax+${to.number}@fax.example.com`, `--extension=${to.number}`];
+        const argv = [
+          install.sendfax,
+          `--config=${install.configPath}`,
+          `--sender=${to.sender ?? 'alice@example.org'}`,
+          `--recipient=fax+${to.number}@fax.example.com`,
+          `--extension=${to.number}`,
+        ];
         const [cmd, ...args] = [...(to.wrapper ?? []), ...argv];
         const r = await execa(cmd!, args, { ...asUser, input: Buffer.isBuffer(raw) ? raw : Buffer.from(raw) });
         const job = /Fax job (\S+) queued/.exec(r.stdout)?.[1];
@@ -729,7 +868,9 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
         return waitUntil(
           () => {
             const lines = parseLog(readFileSync(logFile, 'utf8'));
-            const ids = new Set(lines.filter((l) => l.callId && l.raw.includes(`bed inbound call ${key}`)).map((l) => l.callId!));
+            const ids = new Set(
+              lines.filter((l) => l.callId && l.raw.includes(`bed inbound call ${key}`)).map((l) => l.callId!),
+            );
             for (const l of lines) {
               if (!l.callId || !ids.has(l.callId)) continue;
               const m = /faxmail: receiving fax (\S+) on DID/.exec(l.raw);

@@ -32,7 +32,17 @@ export const FAXMAIL_MODULES = [
 export const BED_EXTRA_MODULES = ['func_timeout', 'func_env', 'res_clioriginate'] as const;
 
 /** Configuration files Asterisk looks for at start-up and complains about when missing; empty is fine. */
-export const EMPTY_CONFIGS = ['acl.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'features.conf', 'manager.conf', 'res_fax.conf', 'udptl.conf', 'pjproject.conf'] as const;
+export const EMPTY_CONFIGS = [
+  'acl.conf',
+  'ccss.conf',
+  'cdr.conf',
+  'cel.conf',
+  'features.conf',
+  'manager.conf',
+  'res_fax.conf',
+  'udptl.conf',
+  'pjproject.conf',
+] as const;
 
 /** Asterisk's own directories (asterisk.conf [directories]). */
 export interface AsteriskDirs {
@@ -67,7 +77,12 @@ export function renderAsteriskConf(dirs?: AsteriskDirs): string {
       '',
     );
   }
-  parts.push('[options]', '; "Executing [...]" lines of every call in the full log (where to look when a fax goes wrong)', 'verbose = 3', '');
+  parts.push(
+    '[options]',
+    '; "Executing [...]" lines of every call in the full log (where to look when a fax goes wrong)',
+    'verbose = 3',
+    '',
+  );
   return parts.join('\n');
 }
 
@@ -78,7 +93,15 @@ export function renderModulesConf(extra: readonly string[] = []): string {
 
 /** logger.conf: problems in messages, every call step too in full; times to the millisecond. */
 export function renderLoggerConf(): string {
-  return ['[general]', 'dateformat = %F %T.%3q', '', '[logfiles]', 'messages => notice,warning,error', 'full => notice,warning,error,verbose', ''].join('\n');
+  return [
+    '[general]',
+    'dateformat = %F %T.%3q',
+    '',
+    '[logfiles]',
+    'messages => notice,warning,error',
+    'full => notice,warning,error,verbose',
+    '',
+  ].join('\n');
 }
 
 /** indications.conf: a default country (Asterisk warns at start without one); its tones for busy and ringing. */

@@ -211,11 +211,21 @@ export function filterSet(allowed: string): Set<string> {
 }
 
 /** Characters a FILTER set on a shell line may let through: no metacharacter, quote, backslash or comma. */
-export const SAFE_FILTER_CHARS = new Set('-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +._/'.split(''));
+export const SAFE_FILTER_CHARS = new Set(
+  '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +._/'.split(''),
+);
 /** Literal text allowed on a shell line outside the expansions (before the final `</dev/null`). */
 const SAFE_LITERAL = /^[A-Za-z0-9 _./+=:@%'-]*$/;
 /** Values a remote party controls, or that hold spaces and commas. */
-export const UNTRUSTED = ['CALLERID(', 'FAXOPT(remotestationid)', 'FAXOPT(error)', 'EXTEN', 'CONNECTEDLINE(', 'SIP_HEADER(', 'PJSIP_HEADER('];
+export const UNTRUSTED = [
+  'CALLERID(',
+  'FAXOPT(remotestationid)',
+  'FAXOPT(error)',
+  'EXTEN',
+  'CONNECTEDLINE(',
+  'SIP_HEADER(',
+  'PJSIP_HEADER(',
+];
 const PROGRAM = /^\$\{FILTER\(-0-9A-Za-z\/\._,\$\{FAXMAIL_NOTIFY\}\)\} /;
 const REDIRECT = ' </dev/null';
 
@@ -286,9 +296,13 @@ export function checkShellArgument(args: string): string[] {
   for (const c of after) if (c === "'") quoted = !quoted;
   if (quoted) problems.push('unbalanced single quotes');
   if (literal.includes(',')) problems.push('a comma outside FILTER() on a shell line');
-  if (!SAFE_LITERAL.test(literal)) problems.push(`literal text has shell metacharacters: ${JSON.stringify(literal.replace(/[A-Za-z0-9 _./+=:@%'-]/g, ''))}`);
+  if (!SAFE_LITERAL.test(literal))
+    problems.push(
+      `literal text has shell metacharacters: ${JSON.stringify(literal.replace(/[A-Za-z0-9 _./+=:@%'-]/g, ''))}`,
+    );
   const outside = expansions.filter((e) => !/^FILTER\(/.test(e.body)).map((e) => e.body);
-  for (const name of UNTRUSTED) if (outside.some((b) => b.includes(name))) problems.push(`${name} reaches the shell unfiltered`);
+  for (const name of UNTRUSTED)
+    if (outside.some((b) => b.includes(name))) problems.push(`${name} reaches the shell unfiltered`);
   return problems;
 }
 
@@ -304,15 +318,22 @@ export function checkShellLines(plan: Dialplan): LineProblem[] {
           problems.push({ context: ctx.name, exten: ext.name, line: p.line, problem });
         };
         if (/\$\{SHELL\(/i.test(p.args)) add('SHELL() used');
-        if (/\?\s*(System|TrySystem|AGI|EAGI)\(/i.test(p.args)) add('a shell application inside ExecIf: its SYSTEMSTATUS is not checked');
+        if (/\?\s*(System|TrySystem|AGI|EAGI)\(/i.test(p.args))
+          add('a shell application inside ExecIf: its SYSTEMSTATUS is not checked');
         if (!SHELL_APPS.test(p.app)) return;
         if (/AGI/i.test(p.app)) add('AGI is not used by faxmail');
         for (const problem of checkShellArgument(p.args)) add(problem);
         const next = ext.priorities[i + 1];
         if (!next || !/\$\{SYSTEMSTATUS\}/.test(next.args)) add('the next priority does not read ${SYSTEMSTATUS}');
         const warn = ext.priorities.slice(i + 1).find((q) => q.app === 'Log');
-        if (!warn || !/^WARNING,/.test(warn.args) || !/\$\{FILTER\([^,]+,\$\{(FAXMAIL_JOB|FAXMAIL_INID)\}\)\}/.test(warn.args)) add('no Log(WARNING,...) naming the job or fax when the command fails');
-        if (warn && /[,:]/.test(warn.args.slice('WARNING,'.length).replace(/\$\{[^}]*\}/g, ''))) add('the WARNING text has a comma or colon (Log splits at it)');
+        if (
+          !warn ||
+          !/^WARNING,/.test(warn.args) ||
+          !/\$\{FILTER\([^,]+,\$\{(FAXMAIL_JOB|FAXMAIL_INID)\}\)\}/.test(warn.args)
+        )
+          add('no Log(WARNING,...) naming the job or fax when the command fails');
+        if (warn && /[,:]/.test(warn.args.slice('WARNING,'.length).replace(/\$\{[^}]*\}/g, '')))
+          add('the WARNING text has a comma or colon (Log splits at it)');
       });
     }
   }

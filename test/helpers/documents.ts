@@ -27,18 +27,29 @@ export function documentsDir(): string {
 function cached(key: string, ext: string, make: (out: string) => void): string {
   const hit = cache.get(key);
   if (hit) return hit;
-  const out = join(documentsDir(), `${cache.size.toString().padStart(3, '0')}-${key.replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}.${ext}`);
+  const out = join(
+    documentsDir(),
+    `${cache.size.toString().padStart(3, '0')}-${key.replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}.${ext}`,
+  );
   make(out);
   cache.set(key, out);
   return out;
 }
 
 function gs(args: string[], ps: string): void {
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', ...args, '-'], { input: ps, stdio: ['pipe', 'ignore', 'pipe'] });
+  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', ...args, '-'], {
+    input: ps,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
 }
 
 export type PdfSize = 'a4' | 'letter' | 'a4-landscape' | 'letter-landscape';
-const SIZES: Readonly<Record<PdfSize, [number, number]>> = { a4: [595, 842], letter: [612, 792], 'a4-landscape': [842, 595], 'letter-landscape': [792, 612] };
+const SIZES: Readonly<Record<PdfSize, [number, number]>> = {
+  a4: [595, 842],
+  letter: [612, 792],
+  'a4-landscape': [842, 595],
+  'letter-landscape': [792, 612],
+};
 
 /** PostScript for `pages` pages of w x h points: frame, big title, text lines, filled boxes. */
 export function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'): string {
@@ -48,7 +59,8 @@ export function drawingPs(pages: number, w: number, h: number, title = 'faxmail 
     ps += `0 setgray 4 setlinewidth 20 20 ${w - 40} ${h - 40} rectstroke\n`;
     ps += `/Helvetica-Bold findfont 28 scalefont setfont 50 ${h - 80} moveto (${esc(title)} page ${p} of ${pages}) show\n`;
     ps += `/Helvetica findfont 12 scalefont setfont\n`;
-    for (let l = 0; l < 12; l++) ps += `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog 0123456789) show\n`;
+    for (let l = 0; l < 12; l++)
+      ps += `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog 0123456789) show\n`;
     ps += `0.5 setgray 50 120 150 80 rectfill 0 setgray ${w - 200} 120 150 80 rectfill\n`;
     ps += `1 0 0 setrgbcolor 260 120 80 80 rectfill 0 setgray\nshowpage\n`;
   }
@@ -60,7 +72,9 @@ export function makePdf(opts: { pages?: number; size?: PdfSize; title?: string }
   const pages = opts.pages ?? 1;
   const size = opts.size ?? 'a4';
   const [w, h] = SIZES[size];
-  return cached(`pdf-${pages}-${size}-${opts.title ?? ''}`, 'pdf', (out) => gs(['-sDEVICE=pdfwrite', `-o`, out], drawingPs(pages, w, h, opts.title)));
+  return cached(`pdf-${pages}-${size}-${opts.title ?? ''}`, 'pdf', (out) =>
+    gs(['-sDEVICE=pdfwrite', `-o`, out], drawingPs(pages, w, h, opts.title)),
+  );
 }
 
 /**
@@ -77,7 +91,11 @@ export function makeCostlyPdf(lines: number): string {
       Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
       Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
       Buffer.from('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>'),
-      Buffer.concat([Buffer.from(`<< /Length ${data.length} /Filter /FlateDecode >>\nstream\n`), data, Buffer.from('\nendstream')]),
+      Buffer.concat([
+        Buffer.from(`<< /Length ${data.length} /Filter /FlateDecode >>\nstream\n`),
+        data,
+        Buffer.from('\nendstream'),
+      ]),
     ];
     const parts: Buffer[] = [Buffer.from('%PDF-1.4\n')];
     const offsets: number[] = [];
@@ -89,7 +107,9 @@ export function makeCostlyPdf(lines: number): string {
       pos += obj.length;
     });
     const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-    parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`));
+    parts.push(
+      Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`),
+    );
     writeFileSync(out, Buffer.concat(parts));
   });
 }
@@ -100,18 +120,37 @@ export function makeJpeg(opts: { width?: number; height?: number; dpi?: number; 
   const width = opts.width ?? 600;
   const height = opts.height ?? 800;
   return cached(`jpeg-${width}x${height}-${dpi}-${opts.gray ? 'g' : 'c'}`, 'jpg', (out) =>
-    gs([`-sDEVICE=${opts.gray ? 'jpeggray' : 'jpeg'}`, `-r${dpi}`, `-g${width}x${height}`, '-dFIXEDMEDIA', '-dPDFFitPage', '-o', out], drawingPs(1, (width / dpi) * 72, (height / dpi) * 72)),
+    gs(
+      [
+        `-sDEVICE=${opts.gray ? 'jpeggray' : 'jpeg'}`,
+        `-r${dpi}`,
+        `-g${width}x${height}`,
+        '-dFIXEDMEDIA',
+        '-dPDFFitPage',
+        '-o',
+        out,
+      ],
+      drawingPs(1, (width / dpi) * 72, (height / dpi) * 72),
+    ),
   );
 }
 
 export type TiffColour = 'rgb' | 'gray' | 'bilevel' | 'cmyk' | 'fax-g3';
-const TIFF_DEVICE: Readonly<Record<TiffColour, string>> = { rgb: 'tiff24nc', gray: 'tiffgray', bilevel: 'tiffg4', cmyk: 'tiff32nc', 'fax-g3': 'tiffg3' };
+const TIFF_DEVICE: Readonly<Record<TiffColour, string>> = {
+  rgb: 'tiff24nc',
+  gray: 'tiffgray',
+  bilevel: 'tiffg4',
+  cmyk: 'tiff32nc',
+  'fax-g3': 'tiffg3',
+};
 
 /**
  * A TIFF of `pages` pages (all in one file) drawn at `dpi` ([x, y], e.g. [204, 98] for a standard fax),
  * optionally recompressed with tiffcp (-c lzw, zip, jpeg, packbits, none).
  */
-export function makeTiff(opts: { pages?: number; colour?: TiffColour; dpi?: [number, number]; size?: PdfSize; compression?: string } = {}): string {
+export function makeTiff(
+  opts: { pages?: number; colour?: TiffColour; dpi?: [number, number]; size?: PdfSize; compression?: string } = {},
+): string {
   const pages = opts.pages ?? 1;
   const colour = opts.colour ?? 'rgb';
   const [dx, dy] = opts.dpi ?? [100, 100];
@@ -161,18 +200,28 @@ export function encodePng(opts: PngOptions = {}): Buffer {
   const ct = opts.colorType ?? 2;
   const depth = opts.bitDepth ?? 8;
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[ct];
-  const palette: [number, number, number][] = [[255, 255, 255], [0, 0, 0], [200, 30, 30], [128, 128, 128]];
+  const palette: [number, number, number][] = [
+    [255, 255, 255],
+    [0, 0, 0],
+    [200, 30, 30],
+    [128, 128, 128],
+  ];
   const maxv = (1 << depth) - 1;
   const sample = (x: number, y: number): number[] => {
     const p = patternPixel(x, y, width, height);
     const gray = Math.round(0.299 * p.r + 0.587 * p.g + 0.114 * p.b);
     const sc = (v: number): number => Math.round((v / 255) * maxv);
     switch (ct) {
-      case 0: return [sc(gray)];
-      case 2: return [sc(p.r), sc(p.g), sc(p.b)];
-      case 3: return [p.r === 0 ? 1 : p.g === 30 ? 2 : 0];
-      case 4: return [sc(gray), sc(p.a)];
-      case 6: return [sc(p.r), sc(p.g), sc(p.b), sc(p.a)];
+      case 0:
+        return [sc(gray)];
+      case 2:
+        return [sc(p.r), sc(p.g), sc(p.b)];
+      case 3:
+        return [p.r === 0 ? 1 : p.g === 30 ? 2 : 0];
+      case 4:
+        return [sc(gray), sc(p.a)];
+      case 6:
+        return [sc(p.r), sc(p.g), sc(p.b), sc(p.a)];
     }
   };
   const row = (xs: number[], y: number): Buffer => {
@@ -197,7 +246,17 @@ export function encodePng(opts: PngOptions = {}): Buffer {
     return out;
   };
   const rows: Buffer[] = [];
-  const passes = opts.interlace ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] : [[0, 0, 1, 1]];
+  const passes = opts.interlace
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
   for (const [x0, y0, dx, dy] of passes as [number, number, number, number][]) {
     const xs: number[] = [];
     for (let x = x0; x < width; x += dx) xs.push(x);
@@ -241,27 +300,52 @@ export function makePng(opts: PngOptions = {}): string {
 }
 
 /** A PNG drawn by Ghostscript (png16m, pngalpha, pnggray, png256, pngmono) at `dpi` (written as pHYs). */
-export function makeGsPng(device: 'png16m' | 'pngalpha' | 'pnggray' | 'png256' | 'pngmono', opts: { dpi?: number; size?: PdfSize } = {}): string {
+export function makeGsPng(
+  device: 'png16m' | 'pngalpha' | 'pnggray' | 'png256' | 'pngmono',
+  opts: { dpi?: number; size?: PdfSize } = {},
+): string {
   const [w, h] = SIZES[opts.size ?? 'a4'];
-  return cached(`gspng-${device}-${opts.dpi ?? 50}-${opts.size ?? 'a4'}`, 'png', (out) => gs([`-sDEVICE=${device}`, `-r${opts.dpi ?? 50}`, '-o', out], drawingPs(1, w, h)));
+  return cached(`gspng-${device}-${opts.dpi ?? 50}-${opts.size ?? 'a4'}`, 'png', (out) =>
+    gs([`-sDEVICE=${device}`, `-r${opts.dpi ?? 50}`, '-o', out], drawingPs(1, w, h)),
+  );
 }
 
 /** Kinds makeImage knows, for table-driven tests. */
-export type ImageKind = 'jpeg' | 'png' | 'png-alpha' | 'png-gray' | 'png-palette' | 'png-interlaced' | 'png-16bit' | 'tiff' | 'tiff-multipage' | 'tiff-fax';
+export type ImageKind =
+  | 'jpeg'
+  | 'png'
+  | 'png-alpha'
+  | 'png-gray'
+  | 'png-palette'
+  | 'png-interlaced'
+  | 'png-16bit'
+  | 'tiff'
+  | 'tiff-multipage'
+  | 'tiff-fax';
 
 /** One image of a kind with sensible defaults. */
 export function makeImage(kind: ImageKind, opts: { dpi?: number } = {}): string {
   switch (kind) {
-    case 'jpeg': return makeJpeg(opts.dpi === undefined ? {} : { dpi: opts.dpi });
-    case 'png': return makePng({ colorType: 2, ...(opts.dpi ? { dpi: opts.dpi } : {}) });
-    case 'png-alpha': return makePng({ colorType: 6 });
-    case 'png-gray': return makePng({ colorType: 0 });
-    case 'png-palette': return makePng({ colorType: 3, bitDepth: 2, transparentIndex0: true });
-    case 'png-interlaced': return makePng({ colorType: 2, interlace: true });
-    case 'png-16bit': return makePng({ colorType: 6, bitDepth: 16 });
-    case 'tiff': return makeTiff({ dpi: [opts.dpi ?? 100, opts.dpi ?? 100] });
-    case 'tiff-multipage': return makeTiff({ pages: 3, colour: 'rgb', dpi: [75, 75] });
-    case 'tiff-fax': return makeTiff({ pages: 2, colour: 'fax-g3', dpi: [204, 98] });
+    case 'jpeg':
+      return makeJpeg(opts.dpi === undefined ? {} : { dpi: opts.dpi });
+    case 'png':
+      return makePng({ colorType: 2, ...(opts.dpi ? { dpi: opts.dpi } : {}) });
+    case 'png-alpha':
+      return makePng({ colorType: 6 });
+    case 'png-gray':
+      return makePng({ colorType: 0 });
+    case 'png-palette':
+      return makePng({ colorType: 3, bitDepth: 2, transparentIndex0: true });
+    case 'png-interlaced':
+      return makePng({ colorType: 2, interlace: true });
+    case 'png-16bit':
+      return makePng({ colorType: 6, bitDepth: 16 });
+    case 'tiff':
+      return makeTiff({ dpi: [opts.dpi ?? 100, opts.dpi ?? 100] });
+    case 'tiff-multipage':
+      return makeTiff({ pages: 3, colour: 'rgb', dpi: [75, 75] });
+    case 'tiff-fax':
+      return makeTiff({ pages: 2, colour: 'fax-g3', dpi: [204, 98] });
   }
 }
 
@@ -310,8 +394,18 @@ export function encodeZip(entries: { name: string; data: Buffer }[]): Buffer {
 /** A .docx-shaped file (Office Open XML package with one paragraph). */
 export function encodeDocx(text = 'Hello from a Word document'): Buffer {
   return encodeZip([
-    { name: '[Content_Types].xml', data: Buffer.from('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>') },
-    { name: 'word/document.xml', data: Buffer.from(`<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`) },
+    {
+      name: '[Content_Types].xml',
+      data: Buffer.from(
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+      ),
+    },
+    {
+      name: 'word/document.xml',
+      data: Buffer.from(
+        `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
+      ),
+    },
   ]);
 }
 

@@ -63,7 +63,13 @@ export async function startDovecotAuth(users: Record<string, string>): Promise<D
   const root = mkdtempSync(join(tmpdir(), 'faxmail-dovecot-'));
   const port = await freePort();
   const passwd = join(root, 'passwd');
-  writeFileSync(passwd, Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`).join(''), { mode: 0o600 });
+  writeFileSync(
+    passwd,
+    Object.entries(users)
+      .map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   // Dovecot's auth process runs as its internal user: it must reach and read the passwd-file.
   chmodSync(root, 0o755);
   const internal = internalUser();
@@ -131,14 +137,21 @@ service auth {
   return {
     root,
     port,
-    postfixMainCf: ['smtpd_sasl_auth_enable = yes', 'smtpd_sasl_type = dovecot', `smtpd_sasl_path = inet:127.0.0.1:${port}`, 'smtpd_sasl_security_options = noanonymous', 'smtpd_tls_auth_only = no'].join('\n'),
+    postfixMainCf: [
+      'smtpd_sasl_auth_enable = yes',
+      'smtpd_sasl_type = dovecot',
+      `smtpd_sasl_path = inet:127.0.0.1:${port}`,
+      'smtpd_sasl_security_options = noanonymous',
+      'smtpd_tls_auth_only = no',
+    ].join('\n'),
     async stop() {
       if (stopped) return;
       stopped = true;
       process.removeListener('exit', kill);
       kill();
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        process.kill(child.pid, 'SIGKILL');
       rmSync(root, { recursive: true, force: true });
     },
   };

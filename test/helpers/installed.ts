@@ -56,7 +56,10 @@ export interface InstallOptions {
 }
 
 /** The paths an install under `root` uses (nothing is created). */
-export function installLayout(root: string, options: { outgoing?: string; asteriskTmp?: string } = {}): InstalledFaxmail {
+export function installLayout(
+  root: string,
+  options: { outgoing?: string; asteriskTmp?: string } = {},
+): InstalledFaxmail {
   const libexecdir = join(root, 'libexec', 'faxmail');
   const bindir = join(root, 'bin');
   const etcdir = join(root, 'etc', 'faxmail');
@@ -122,10 +125,13 @@ export function installFaxmail(options: InstallOptions): InstalledFaxmail {
     });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`scripts/install.sh failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+    throw new Error(
+      `scripts/install.sh failed: ${e.message}\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+    );
   }
   // Every directory on the way to the programs must be searchable by the other user.
-  for (const d of [join(root, 'libexec'), join(root, 'opt'), join(root, 'etc'), join(root, 'spool'), join(root, 'log')]) chmodSync(d, 0o755);
+  for (const d of [join(root, 'libexec'), join(root, 'opt'), join(root, 'etc'), join(root, 'spool'), join(root, 'log')])
+    chmodSync(d, 0o755);
   return layout;
 }
 

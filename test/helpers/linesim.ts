@@ -100,7 +100,11 @@ async function mtime(path: string): Promise<number | undefined> {
 /** Build tools/linesim/linesim when it is missing or older than its source; returns its path. */
 export function buildLineSim(): Promise<string> {
   building ??= (async () => {
-    const [bin, src, mk] = await Promise.all([mtime(lineSimPath), mtime(join(lineSimDir, 'linesim.c')), mtime(join(lineSimDir, 'Makefile'))]);
+    const [bin, src, mk] = await Promise.all([
+      mtime(lineSimPath),
+      mtime(join(lineSimDir, 'linesim.c')),
+      mtime(join(lineSimDir, 'Makefile')),
+    ]);
     if (bin === undefined || (src ?? 0) > bin || (mk ?? 0) > bin) {
       const r = await execa('make', ['-C', lineSimDir, 'linesim'], { reject: false, all: true, timeout: 120_000 });
       if (r.exitCode !== 0) throw new Error(`building the line simulator failed (make exit ${r.exitCode}):\n${r.all}`);

@@ -104,7 +104,10 @@ function qp(data: Buffer): string {
       continue;
     }
     if (byte === 0x0d) continue;
-    enc = (byte >= 33 && byte <= 126 && byte !== 61) || byte === 32 ? String.fromCharCode(byte) : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    enc =
+      (byte >= 33 && byte <= 126 && byte !== 61) || byte === 32
+        ? String.fromCharCode(byte)
+        : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     if (line.length + enc.length > 75) {
       out += line + '=\r\n';
       line = '';
@@ -137,7 +140,12 @@ function writeNode(node: MimeNode): string {
   if (node.disposition) lines.push(`Content-Disposition: ${node.disposition}`);
   if (node.cid) lines.push(`Content-ID: <${node.cid}>`);
   lines.push(`Content-Transfer-Encoding: ${encoding}`, '');
-  const text = encoding === 'base64' ? base64Lines(body) : encoding === 'quoted-printable' ? qp(body) : body.toString('latin1').replace(/\r?\n/g, '\r\n');
+  const text =
+    encoding === 'base64'
+      ? base64Lines(body)
+      : encoding === 'quoted-printable'
+        ? qp(body)
+        : body.toString('latin1').replace(/\r?\n/g, '\r\n');
   return lines.join('\r\n') + '\r\n' + text + '\r\n';
 }
 
@@ -182,7 +190,11 @@ export function encodeWord(text: string): string {
 /** RFC 2231 parameter, e.g. encodeParam('filename', 'über uns.pdf') -> filename*=utf-8''%C3%BCber%20uns.pdf; with continuations when long. */
 export function encodeParam(name: string, value: string, continuation = false): string {
   const enc = Array.from(Buffer.from(value, 'utf8'))
-    .map((b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .map((b) =>
+      /[A-Za-z0-9._-]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
     .join('');
   if (!continuation) return `${name}*=utf-8''${enc}`;
   const pieces = enc.match(/(%[0-9A-F]{2}|[^%]){1,12}/g) ?? [];
@@ -190,17 +202,38 @@ export function encodeParam(name: string, value: string, continuation = false): 
 }
 
 /** A leaf attachment node, with the usual Content-Type name and Content-Disposition filename. */
-export function attachmentNode(file: Buffer, opts: { type: string; filename?: string; disposition?: 'attachment' | 'inline' | 'none'; cid?: string; rawName?: string }): MimeLeaf {
+export function attachmentNode(
+  file: Buffer,
+  opts: {
+    type: string;
+    filename?: string;
+    disposition?: 'attachment' | 'inline' | 'none';
+    cid?: string;
+    rawName?: string;
+  },
+): MimeLeaf {
   const nameParam = opts.rawName ?? (opts.filename !== undefined ? `"${opts.filename}"` : undefined);
-  const node: MimeLeaf = { type: nameParam ? `${opts.type}; name=${nameParam}` : opts.type, body: file, encoding: 'base64' };
+  const node: MimeLeaf = {
+    type: nameParam ? `${opts.type}; name=${nameParam}` : opts.type,
+    body: file,
+    encoding: 'base64',
+  };
   const disp = opts.disposition ?? 'attachment';
   if (disp !== 'none') node.disposition = nameParam ? `${disp}; filename=${nameParam}` : disp;
   if (opts.cid) node.cid = opts.cid;
   return node;
 }
 
-export const textNode = (text: string): MimeLeaf => ({ type: 'text/plain; charset=utf-8', body: text, encoding: 'quoted-printable' });
-export const htmlNode = (html: string): MimeLeaf => ({ type: 'text/html; charset=utf-8', body: html, encoding: 'quoted-printable' });
+export const textNode = (text: string): MimeLeaf => ({
+  type: 'text/plain; charset=utf-8',
+  body: text,
+  encoding: 'quoted-printable',
+});
+export const htmlNode = (html: string): MimeLeaf => ({
+  type: 'text/html; charset=utf-8',
+  body: html,
+  encoding: 'quoted-printable',
+});
 
 // ---------- winmail.dat ----------
 
@@ -244,7 +277,10 @@ export function mixedAlternativeMail(): Buffer {
   return buildMime({
     multipart: 'mixed',
     parts: [
-      { multipart: 'alternative', parts: [textNode('Please fax the attached.\n'), htmlNode('<p>Please fax the <b>attached</b>.</p>')] },
+      {
+        multipart: 'alternative',
+        parts: [textNode('Please fax the attached.\n'), htmlNode('<p>Please fax the <b>attached</b>.</p>')],
+      },
       attachmentNode(bytesOf(makePdf({ pages: 2 })), { type: 'application/pdf', filename: 'first.pdf' }),
       attachmentNode(bytesOf(makeJpeg()), { type: 'image/jpeg', filename: 'second.jpg' }),
     ],
@@ -263,7 +299,10 @@ export function relatedLogoMail(opts: { logoBytes?: Buffer } = {}): Buffer {
       {
         multipart: 'related',
         parts: [
-          { multipart: 'alternative', parts: [textNode('Regards,\nAlice\n'), htmlNode('<p>Regards,<br>Alice</p><img src="cid:logo@example">')] },
+          {
+            multipart: 'alternative',
+            parts: [textNode('Regards,\nAlice\n'), htmlNode('<p>Regards,<br>Alice</p><img src="cid:logo@example">')],
+          },
           attachmentNode(logo, { type: 'image/png', filename: 'logo.png', disposition: 'inline', cid: 'logo@example' }),
         ],
       },
@@ -280,16 +319,36 @@ function makePngBuffer(width: number, height: number): Buffer {
 export function forwardedMail(opts: { depth?: number; before?: MimeNode[]; after?: MimeNode[] } = {}): Buffer {
   const depth = opts.depth ?? 1;
   let inner = buildMime(
-    { multipart: 'mixed', parts: [textNode('Original message text.\n'), attachmentNode(bytesOf(makePdf({ title: 'forwarded' })), { type: 'application/pdf', filename: 'forwarded.pdf' })] },
+    {
+      multipart: 'mixed',
+      parts: [
+        textNode('Original message text.\n'),
+        attachmentNode(bytesOf(makePdf({ title: 'forwarded' })), {
+          type: 'application/pdf',
+          filename: 'forwarded.pdf',
+        }),
+      ],
+    },
     { subject: 'Original', from: 'Bob <bob@example.org>' },
   );
   for (let d = 1; d < depth; d++) {
-    inner = buildMime({ multipart: 'mixed', parts: [textNode(`Forward level ${d}\n`), { message: inner, disposition: 'attachment; filename="fwd.eml"' }] }, { subject: `Fwd level ${d}` });
+    inner = buildMime(
+      {
+        multipart: 'mixed',
+        parts: [textNode(`Forward level ${d}\n`), { message: inner, disposition: 'attachment; filename="fwd.eml"' }],
+      },
+      { subject: `Fwd level ${d}` },
+    );
   }
   return buildMime(
     {
       multipart: 'mixed',
-      parts: [textNode('See the forwarded mail.\n'), ...(opts.before ?? []), { message: inner, disposition: 'attachment; filename="Original.eml"' }, ...(opts.after ?? [])],
+      parts: [
+        textNode('See the forwarded mail.\n'),
+        ...(opts.before ?? []),
+        { message: inner, disposition: 'attachment; filename="Original.eml"' },
+        ...(opts.after ?? []),
+      ],
     },
     { subject: 'Fwd: Original' },
   );
@@ -303,8 +362,18 @@ export function namesMail(): Buffer {
     parts: [
       textNode('names\n'),
       attachmentNode(pdf, { type: 'application/pdf', rawName: `"${encodeWord('請求書.pdf')}"` }),
-      { type: `application/pdf`, disposition: `attachment; ${encodeParam('filename', 'über uns.pdf')}`, body: pdf, encoding: 'base64' },
-      { type: `application/pdf`, disposition: `attachment;\r\n ${encodeParam('filename', '見積書（2024年度）最終版.pdf', true)}`, body: pdf, encoding: 'base64' },
+      {
+        type: `application/pdf`,
+        disposition: `attachment; ${encodeParam('filename', 'über uns.pdf')}`,
+        body: pdf,
+        encoding: 'base64',
+      },
+      {
+        type: `application/pdf`,
+        disposition: `attachment;\r\n ${encodeParam('filename', '見積書（2024年度）最終版.pdf', true)}`,
+        body: pdf,
+        encoding: 'base64',
+      },
       attachmentNode(pdf, { type: 'application/octet-stream', filename: 'scan.PDF' }),
       attachmentNode(pdf, { type: 'application/octet-stream', disposition: 'attachment' }),
     ],
@@ -317,7 +386,10 @@ export function winmailMail(): Buffer {
     { name: 'report.pdf', data: bytesOf(makePdf({ title: 'tnef' })) },
     { name: 'photo.png', data: bytesOf(makePng({ width: 200, height: 150 })) },
   ]);
-  return buildMime({ multipart: 'mixed', parts: [textNode('Outlook mail\n'), attachmentNode(tnef, { type: 'application/ms-tnef', filename: 'winmail.dat' })] });
+  return buildMime({
+    multipart: 'mixed',
+    parts: [textNode('Outlook mail\n'), attachmentNode(tnef, { type: 'application/ms-tnef', filename: 'winmail.dat' })],
+  });
 }
 
 /** Unsupported attachments: a .docx, a .zip, an .exe and a GIF. */
@@ -326,23 +398,42 @@ export function unsupportedMail(): Buffer {
     multipart: 'mixed',
     parts: [
       textNode('unsupported\n'),
-      attachmentNode(encodeDocx(), { type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', filename: 'letter.docx' }),
+      attachmentNode(encodeDocx(), {
+        type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+        filename: 'letter.docx',
+      }),
       attachmentNode(encodePlainZip(), { type: 'application/zip', filename: 'files.zip' }),
-      attachmentNode(Buffer.concat([Buffer.from('MZ'), randomBytes(200)]), { type: 'application/octet-stream', filename: 'setup.exe' }),
-      attachmentNode(Buffer.concat([Buffer.from('GIF89a'), randomBytes(20000)]), { type: 'image/gif', filename: 'picture.gif' }),
+      attachmentNode(Buffer.concat([Buffer.from('MZ'), randomBytes(200)]), {
+        type: 'application/octet-stream',
+        filename: 'setup.exe',
+      }),
+      attachmentNode(Buffer.concat([Buffer.from('GIF89a'), randomBytes(20000)]), {
+        type: 'image/gif',
+        filename: 'picture.gif',
+      }),
     ],
   });
 }
 
-export const JAPANESE_TEXT = 'いつもお世話になっております。請求書を送付いたします。ご確認のほどよろしくお願い申し上げます。株式会社テスト 山田太郎';
+export const JAPANESE_TEXT =
+  'いつもお世話になっております。請求書を送付いたします。ご確認のほどよろしくお願い申し上げます。株式会社テスト 山田太郎';
 
 /** A plain-text mail in Japanese (UTF-8, base64 body), Subject in RFC 2047. */
 export function japaneseTextMail(subject = '請求書の送付 +body'): Buffer {
-  return buildMime({ type: 'text/plain; charset=UTF-8', body: Buffer.from(`${JAPANESE_TEXT}\n\n${JAPANESE_TEXT.repeat(3)}\n`), encoding: 'base64' }, { subject: encodeWord(subject), from: `${encodeWord('山田 太郎')} <yamada@example.jp>` });
+  return buildMime(
+    {
+      type: 'text/plain; charset=UTF-8',
+      body: Buffer.from(`${JAPANESE_TEXT}\n\n${JAPANESE_TEXT.repeat(3)}\n`),
+      encoding: 'base64',
+    },
+    { subject: encodeWord(subject), from: `${encodeWord('山田 太郎')} <yamada@example.jp>` },
+  );
 }
 
 /** An HTML-only mail (no text/plain alternative). */
-export function htmlOnlyMail(html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p><ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>'): Buffer {
+export function htmlOnlyMail(
+  html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p><ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>',
+): Buffer {
   return buildMime(htmlNode(html), { subject: 'HTML only' });
 }
 

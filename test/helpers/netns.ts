@@ -48,7 +48,12 @@ function ip(args: string[]): string {
 /** Kill every process in namespace `name`, then delete it. Never throws. */
 export function deleteNetns(name: string): void {
   try {
-    for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean)) {
+    for (const pid of execFileSync('ip', ['netns', 'pids', name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter(Boolean)) {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {
@@ -142,9 +147,27 @@ function parseStats(line: string): WireStats {
  * Join namespaces `a` and `b` (device `fmwire` in each, addresses WIRE_A and WIRE_B) through netwire,
  * with `condition` from the first packet on. `seed` makes the loss pattern repeatable.
  */
-export async function startWire(a: string, b: string, condition: LineCondition = {}, seed = Date.now() % 1_000_000_007): Promise<Wire> {
+export async function startWire(
+  a: string,
+  b: string,
+  condition: LineCondition = {},
+  seed = Date.now() % 1_000_000_007,
+): Promise<Wire> {
   await buildWire();
-  const args = ['--seed', String(seed), '--loss', String(condition.loss ?? 0), '--delay', String(condition.delay ?? 0), '--jitter', String(condition.jitter ?? 0), a, 'fmwire', b, 'fmwire'];
+  const args = [
+    '--seed',
+    String(seed),
+    '--loss',
+    String(condition.loss ?? 0),
+    '--delay',
+    String(condition.delay ?? 0),
+    '--jitter',
+    String(condition.jitter ?? 0),
+    a,
+    'fmwire',
+    b,
+    'fmwire',
+  ];
   const child: ChildProcess = spawn(WIRE_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -192,7 +215,11 @@ export async function startWire(a: string, b: string, condition: LineCondition =
     a: WIRE_A,
     b: WIRE_B,
     set(c) {
-      const cmds = [c.loss !== undefined ? `loss ${c.loss}` : '', c.delay !== undefined ? `delay ${c.delay}` : '', c.jitter !== undefined ? `jitter ${c.jitter}` : ''].filter(Boolean);
+      const cmds = [
+        c.loss !== undefined ? `loss ${c.loss}` : '',
+        c.delay !== undefined ? `delay ${c.delay}` : '',
+        c.jitter !== undefined ? `jitter ${c.jitter}` : '',
+      ].filter(Boolean);
       child.stdin!.write(cmds.map((x) => `${x}\n`).join(''));
     },
     async stats() {

@@ -31,7 +31,8 @@ export interface OfficeDocOptions {
   lines?: number;
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 const NS = [
   'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"',
@@ -54,7 +55,8 @@ export function flatText(o: OfficeDocOptions): string {
   let body = '';
   for (let p = 1; p <= o.pages; p++) {
     body += `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} page ${p} of ${o.pages}</text:h>`;
-    for (let l = 1; l <= lines; l++) body += `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy dog.</text:p>`;
+    for (let l = 1; l <= lines; l++)
+      body += `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy dog.</text:p>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
@@ -121,12 +123,26 @@ function cacheDirFor(key: string): string {
 export function sofficeConvert(input: string, format: string, outDir: string, timeoutMs = 120_000): void {
   const scratch = mkdtempSync(join(tmpdir(), 'faxmail-lo-'));
   try {
-    execFileSync(SOFFICE, ['--headless', '--norestore', '--nolockcheck', `-env:UserInstallation=file://${join(scratch, 'profile')}`, '--convert-to', format, '--outdir', outDir, input], {
-      env: { PATH: '/usr/bin:/bin', HOME: scratch, TMPDIR: scratch },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-      killSignal: 'SIGKILL',
-    });
+    execFileSync(
+      SOFFICE,
+      [
+        '--headless',
+        '--norestore',
+        '--nolockcheck',
+        `-env:UserInstallation=file://${join(scratch, 'profile')}`,
+        '--convert-to',
+        format,
+        '--outdir',
+        outDir,
+        input,
+      ],
+      {
+        env: { PATH: '/usr/bin:/bin', HOME: scratch, TMPDIR: scratch },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+      },
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -14,7 +14,17 @@
  * Fails (rejects) with the Postfix log tail when the instance cannot be started; stop() always stops it.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,14 +100,21 @@ export interface PostfixInstance {
 /** The domains whose mail is kept in maildirs under <root>/mail. */
 export const MAILBOX_DOMAINS = ['example.org', 'example.net'] as const;
 /** Mailboxes every instance has; any other address at MAILBOX_DOMAINS goes to other@<domain>. */
-export const DEFAULT_MAILBOXES = ['alice@example.org', 'bob@example.org', 'postmaster@example.org', 'root@example.org', 'mallory@example.net'];
+export const DEFAULT_MAILBOXES = [
+  'alice@example.org',
+  'bob@example.org',
+  'postmaster@example.org',
+  'root@example.org',
+  'mallory@example.net',
+];
 
 /** virtual_mailbox_maps entries: address -> maildir path (trailing slash: maildir) under the base. */
 function mailboxTable(addresses: string[]): Record<string, string> {
   const table: Record<string, string> = {};
   for (const a of addresses) {
     const [local, domain] = a.split('@');
-    if (!local || !domain || !/^[a-z0-9._-]+$/.test(local) || !(MAILBOX_DOMAINS as readonly string[]).includes(domain)) throw new Error(`bad test mailbox ${a}`);
+    if (!local || !domain || !/^[a-z0-9._-]+$/.test(local) || !(MAILBOX_DOMAINS as readonly string[]).includes(domain))
+      throw new Error(`bad test mailbox ${a}`);
     table[a] = `${domain}/${local}/`;
   }
   for (const d of MAILBOX_DOMAINS) table[`@${d}`] = `${d}/other/`;
@@ -109,7 +126,12 @@ const SHIPPED_DOMAIN = 'fax.example.com';
 
 /** Full path of a Postfix command (they live in /usr/sbin, which a test's PATH may lack). */
 export function postfixTool(name: 'postfix' | 'postqueue' | 'sendmail' | 'postconf'): string {
-  const dirs = [...(process.env['PATH'] ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  const dirs = [
+    ...(process.env['PATH'] ?? '').split(':').filter((d) => d.startsWith('/')),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/sbin',
+  ];
   for (const d of dirs) {
     const p = join(d, name);
     if (existsSync(p)) return p;
@@ -118,7 +140,12 @@ export function postfixTool(name: 'postfix' | 'postqueue' | 'sendmail' | 'postco
 }
 
 /** Poll `predicate` until it returns something truthy; reject after timeoutMs with `what`. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what = 'condition', intervalMs = 200): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  timeoutMs: number,
+  what = 'condition',
+  intervalMs = 200,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -129,7 +156,9 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: num
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -183,23 +212,41 @@ export function ensureTestUser(name: string): { name: string; uid: number; gid: 
   if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(name)) throw new Error(`bad test user name ${name}`);
   if (lookupId('passwd', name) === undefined) {
     try {
-      execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
+      execFileSync(
+        'useradd',
+        [
+          '--system',
+          '--user-group',
+          '--no-create-home',
+          '--home-dir',
+          '/nonexistent',
+          '--shell',
+          '/usr/sbin/nologin',
+          name,
+        ],
+        { stdio: 'pipe' },
+      );
     } catch (err) {
       // Another test process may have created it at the same moment.
-      if (lookupId('passwd', name) === undefined) throw new Error(`cannot create the test user ${name}: ${String((err as { stderr?: unknown }).stderr ?? err)}`);
+      if (lookupId('passwd', name) === undefined)
+        throw new Error(`cannot create the test user ${name}: ${String((err as { stderr?: unknown }).stderr ?? err)}`);
     }
   }
   const uid = lookupId('passwd', name);
   const line = execFileSync('getent', ['passwd', name], { encoding: 'utf8' });
   const gid = Number(line.split(':')[3]);
-  if (uid === undefined || uid === 0 || !Number.isInteger(gid)) throw new Error(`test user ${name} is unusable (uid ${uid})`);
+  if (uid === undefined || uid === 0 || !Number.isInteger(gid))
+    throw new Error(`test user ${name} is unusable (uid ${uid})`);
   return { name, uid, gid };
 }
 
 /** Shipped snippet text, with a check that the part we substitute is there exactly once. */
 function substituteOnce(text: string, pattern: RegExp, replacement: string, what: string): string {
-  const hits = text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'));
-  if (!hits || hits.length !== 1) throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
+  const hits = text.match(
+    new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'),
+  );
+  if (!hits || hits.length !== 1)
+    throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
   return text.replace(pattern, () => replacement);
 }
 
@@ -213,15 +260,36 @@ export function adaptShippedSnippets(
   for (const arg of [...subst.sendfaxArgv, subst.transportPath]) {
     if (/\s/.test(arg)) throw new Error(`path with white space cannot go into master.cf argv: ${arg}`);
   }
-  const domain = (t: string): string => t.split(escapeRegexp(SHIPPED_DOMAIN)).join(escapeRegexp(subst.faxDomain)).split(SHIPPED_DOMAIN).join(subst.faxDomain);
-  const main = domain(substituteOnce(shipped.main, new RegExp(escapeRegexp(SHIPPED_TRANSPORT_PATH)), subst.transportPath, 'transport.regexp path in main.cf'));
+  const domain = (t: string): string =>
+    t
+      .split(escapeRegexp(SHIPPED_DOMAIN))
+      .join(escapeRegexp(subst.faxDomain))
+      .split(SHIPPED_DOMAIN)
+      .join(subst.faxDomain);
+  const main = domain(
+    substituteOnce(
+      shipped.main,
+      new RegExp(escapeRegexp(SHIPPED_TRANSPORT_PATH)),
+      subst.transportPath,
+      'transport.regexp path in main.cf',
+    ),
+  );
   // Not the "user=" inside "--sasl-user=${sasl_username}": only the pipe attribute.
   let master = substituteOnce(shipped.master, /(?<![\w-])user=\S+/, `user=${subst.user}`, 'user= in master.cf');
   master = substituteOnce(master, /\bargv=\S+/, `argv=${subst.sendfaxArgv.join(' ')}`, 'argv= in master.cf');
   return { main, master: domain(master), transport: domain(shipped.transport) };
 }
 
-function baseMainCf(p: { root: string; queueDir: string; dataDir: string; mailBase: string; maillog: string; vmailbox: string; uid: number; gid: number }): string {
+function baseMainCf(p: {
+  root: string;
+  queueDir: string;
+  dataDir: string;
+  mailBase: string;
+  maillog: string;
+  vmailbox: string;
+  uid: number;
+  gid: number;
+}): string {
   return `# private Postfix for faxmail end-to-end tests (generated by test/helpers/postfix-instance.ts)
 compatibility_level = 3.6
 queue_directory = ${p.queueDir}
@@ -265,7 +333,9 @@ delay_warning_time = 0h
 `;
 }
 
-const BASE_MASTER_CF = (port: number): string => `# private Postfix for faxmail end-to-end tests (generated); chroot off everywhere
+const BASE_MASTER_CF = (
+  port: number,
+): string => `# private Postfix for faxmail end-to-end tests (generated); chroot off everywhere
 127.0.0.1:${port} inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -311,7 +381,8 @@ function tail(file: string, lines = 40): string {
 
 /** Build, check and start a private Postfix; rejects with the reason and log tail if it will not run. */
 export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): Promise<PostfixInstance> {
-  if (process.getuid?.() !== 0) throw new Error('the Postfix end-to-end test must run as root (it starts a private Postfix and a pipe user)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the Postfix end-to-end test must run as root (it starts a private Postfix and a pipe user)');
   const faxDomain = opts.faxDomain ?? SHIPPED_DOMAIN;
   if (!existsSync(binPath('sendfax'))) throw new Error(`${binPath('sendfax')} is missing: run "make build" first`);
   const user = ensureTestUser(opts.user ?? 'faxmailtest');
@@ -327,7 +398,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   const faxRoot = join(root, 'fax');
   // the config sits with Postfix's in etc/; the rest of the fax installation under fax/
   const fax: FaxInstall = { ...installPaths(faxRoot), configPath: join(configDir, 'faxmail.toml') };
-  for (const d of [configDir, queueDir, dataDir, mailBase, faxRoot, ...installDirs(fax)]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [configDir, queueDir, dataDir, mailBase, faxRoot, ...installDirs(fax)])
+    mkdirSync(d, { recursive: true, mode: 0o755 });
   chownSync(dataDir, lookupId('passwd', 'postfix') ?? 0, 0);
   for (const d of [mailBase, faxRoot, ...installDirs(fax)]) chownSync(d, user.uid, user.gid);
   // The pipe user runs faxmail as an admin installed it (scripts/install.sh), never from the checkout,
@@ -346,20 +418,39 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   };
   let adapted: ReturnType<typeof adaptShippedSnippets>;
   try {
-    adapted = adaptShippedSnippets(shipped, { faxDomain, transportPath, user: user.name, sendfaxArgv: [sendfax, `--config=${fax.configPath}`] });
+    adapted = adaptShippedSnippets(shipped, {
+      faxDomain,
+      transportPath,
+      user: user.name,
+      sendfaxArgv: [sendfax, `--config=${fax.configPath}`],
+    });
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
     throw err;
   }
   // virtual(8) refuses regexp substitutions ($1) in virtual_mailbox_maps: list each mailbox instead.
-  writeFileSync(vmailbox, Object.entries(mailboxTable(mailboxes)).map(([addr, dir]) => `${addr}\t${dir}\n`).join(''));
-  writeFileSync(join(configDir, 'main.cf'), baseMainCf({ root, queueDir, dataDir, mailBase, maillog, vmailbox, uid: user.uid, gid: user.gid }) + adapted.main + (opts.extraMainCf ? `\n# --- test overrides ---\n${opts.extraMainCf}\n` : ''));
+  writeFileSync(
+    vmailbox,
+    Object.entries(mailboxTable(mailboxes))
+      .map(([addr, dir]) => `${addr}\t${dir}\n`)
+      .join(''),
+  );
+  writeFileSync(
+    join(configDir, 'main.cf'),
+    baseMainCf({ root, queueDir, dataDir, mailBase, maillog, vmailbox, uid: user.uid, gid: user.gid }) +
+      adapted.main +
+      (opts.extraMainCf ? `\n# --- test overrides ---\n${opts.extraMainCf}\n` : ''),
+  );
   writeFileSync(join(configDir, 'master.cf'), BASE_MASTER_CF(port) + adapted.master);
   writeFileSync(transportPath, adapted.transport);
   writeFileSync(fax.configPath, faxToml(fax, user.name, opts));
 
   const postfixCmd = async (args: string[]): Promise<{ exitCode?: number | undefined; all?: string | undefined }> => {
-    const r = await execa(postfixTool('postfix'), ['-c', configDir, ...args], { reject: false, all: true, timeout: 60_000 });
+    const r = await execa(postfixTool('postfix'), ['-c', configDir, ...args], {
+      reject: false,
+      all: true,
+      timeout: 60_000,
+    });
     // A command that could not be started has no output: keep execa's reason (ENOENT, timeout...).
     return { exitCode: r.exitCode, all: r.all || r.shortMessage };
   };
@@ -385,20 +476,37 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   process.once('SIGTERM', onSignal);
 
   const fail = (why: string, output?: string): Error =>
-    new Error(`private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
-        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ${configDir} check" in a shell)`);
+    new Error(
+      `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
+        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ${configDir} check" in a shell)`,
+    );
 
   try {
     // The pipe user runs the installed sendfax: make sure it can, or say why not.
-    const probe = await execa(sendfax, ['--version'], { uid: user.uid, gid: user.gid, reject: false, all: true, cwd: '/', timeout: 30_000 });
+    const probe = await execa(sendfax, ['--version'], {
+      uid: user.uid,
+      gid: user.gid,
+      reject: false,
+      all: true,
+      cwd: '/',
+      timeout: 30_000,
+    });
     if (probe.exitCode !== 0) throw fail(`user ${user.name} cannot run ${sendfax} (exit ${probe.exitCode})`, probe.all);
     // postfix only prints on a terminal; with maillog_file it also logs to our file.
     const check = await postfixCmd(['check']);
-    if (check.exitCode !== 0) throw fail(`"postfix -c ${configDir} check" failed (${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`, check.all);
+    if (check.exitCode !== 0)
+      throw fail(
+        `"postfix -c ${configDir} check" failed (${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`,
+        check.all,
+      );
     // Counted as running from here: a start that fails half-way still gets a "postfix stop".
     running = true;
     const start = await postfixCmd(['start']);
-    if (start.exitCode !== 0) throw fail(`"postfix -c ${configDir} start" failed (${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`, start.all);
+    if (start.exitCode !== 0)
+      throw fail(
+        `"postfix -c ${configDir} start" failed (${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
+        start.all,
+      );
     await waitFor(() => smtpGreets(port), 20_000, `the SMTP greeting on 127.0.0.1:${port}`, 250).catch((err: Error) => {
       throw fail(err.message);
     });
@@ -428,10 +536,20 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
     fax,
     async submitWithSendmail(raw, env) {
       // -i: a line with a single dot is data; -- ends options so an address can never be one.
-      await execa(postfixTool('sendmail'), ['-C', configDir, '-i', '-f', env.from, '--', env.to], { input: raw, timeout: 30_000 });
+      await execa(postfixTool('sendmail'), ['-C', configDir, '-i', '-f', env.from, '--', env.to], {
+        input: raw,
+        timeout: 30_000,
+      });
     },
     async submitWithSmtp(raw, env) {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.example.org', connectionTimeout: 10_000 });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port,
+        secure: false,
+        ignoreTLS: true,
+        name: 'client.example.org',
+        connectionTimeout: 10_000,
+      });
       try {
         const info = await transport.sendMail({ envelope: { from: env.from, to: [env.to] }, raw });
         const m = /queued as ([0-9A-Za-z]+)/.exec(String(info.response));
@@ -458,7 +576,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
       const at = address.lastIndexOf('@');
       const local = at < 0 ? address : address.slice(0, at);
       const domain = at < 0 ? 'example.org' : address.slice(at + 1).toLowerCase();
-      if (!/^[A-Za-z0-9._-]+$/.test(local) || !(MAILBOX_DOMAINS as readonly string[]).includes(domain)) throw new Error(`no test mailbox for ${address}`);
+      if (!/^[A-Za-z0-9._-]+$/.test(local) || !(MAILBOX_DOMAINS as readonly string[]).includes(domain))
+        throw new Error(`no test mailbox for ${address}`);
       const out: MailboxMessage[] = [];
       for (const sub of ['new', 'cur']) {
         const dir = join(mailBase, domain, local, sub);

@@ -82,7 +82,16 @@ export function simulate(jobs: readonly SimJob[], first: number, o: SimOptions):
     const entries: QueueEntry[] = [];
     for (const st of states.values()) {
       if (st.state !== 'queued' && st.state !== 'dialling') continue;
-      entries.push({ id: st.job.id, number: st.job.number, sender: st.job.sender, pages: st.job.pages, state: st.state, notBefore: st.notBefore, created: st.job.arrival, callFilePresent: true });
+      entries.push({
+        id: st.job.id,
+        number: st.job.number,
+        sender: st.job.sender,
+        pages: st.job.pages,
+        state: st.state,
+        notBefore: st.notBefore,
+        created: st.job.arrival,
+        callFilePresent: true,
+      });
     }
     const plan = dispatch({ jobs: entries, recent, settings: o.settings, now });
     for (const id of plan.start) {
@@ -105,8 +114,29 @@ export function simulate(jobs: readonly SimJob[], first: number, o: SimOptions):
       event = true;
       const n = st.attempts.length + 1;
       const attempt: Attempt = st.busyCall
-        ? { n, at: new Date(now).toISOString(), status: 'UNANSWERED', class: 'busy', error: 'busy', reason: 5, pages: 0, rate: 0, resolution: '', remoteStationId: '' }
-        : { n, at: new Date(now).toISOString(), status: 'SUCCESS', class: '', error: '', pages: st.job.pages, rate: 14400, resolution: '204x196', remoteStationId: '' };
+        ? {
+            n,
+            at: new Date(now).toISOString(),
+            status: 'UNANSWERED',
+            class: 'busy',
+            error: 'busy',
+            reason: 5,
+            pages: 0,
+            rate: 0,
+            resolution: '',
+            remoteStationId: '',
+          }
+        : {
+            n,
+            at: new Date(now).toISOString(),
+            status: 'SUCCESS',
+            class: '',
+            error: '',
+            pages: st.job.pages,
+            rate: 14400,
+            resolution: '204x196',
+            remoteStationId: '',
+          };
       st.attempts.push(attempt);
       const d = decideRetry(st.attempts, o.rules, new Date(now));
       if (!st.busyCall) st.state = 'sent';
@@ -151,5 +181,13 @@ export function simulate(jobs: readonly SimJob[], first: number, o: SimOptions):
     maxInFlight = Math.max(maxInFlight, inFlight);
     if (pending.length === 0 && finished.size === jobs.length) break;
   }
-  return { starts, makespanEnd: end, finished, utilisation: demand === 0 ? 1 : used / demand, usedSeconds: used, demandSeconds: demand, maxInFlight };
+  return {
+    starts,
+    makespanEnd: end,
+    finished,
+    utilisation: demand === 0 ? 1 : used / demand,
+    usedSeconds: used,
+    demandSeconds: demand,
+    maxInFlight,
+  };
 }

@@ -63,7 +63,11 @@ export async function renderTestPdf(opts: TestPdfOptions): Promise<string> {
   const psPath = fresh(opts.dir, 'doc', 'ps');
   const pdfPath = psPath.replace(/\.ps$/, '.pdf');
   await writeFile(psPath, ps);
-  await execa('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', `-sOutputFile=${pdfPath}`, psPath], { timeout: 60_000 });
+  await execa(
+    'gs',
+    ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', `-sOutputFile=${pdfPath}`, psPath],
+    { timeout: 60_000 },
+  );
   return pdfPath;
 }
 
@@ -104,8 +108,18 @@ export async function rasterizeFax(pdf: string, out: string, opts: RasterOptions
 }
 
 /** A fax TIFF with `pages` pages, ready to send. */
-export async function makeFaxTiff(opts: { pages: number; dir: string; resolution?: FaxResolution; device?: RasterOptions['device']; lines?: number }): Promise<string> {
-  const pdf = await renderTestPdf({ pages: opts.pages, dir: opts.dir, ...(opts.lines !== undefined ? { lines: opts.lines } : {}) });
+export async function makeFaxTiff(opts: {
+  pages: number;
+  dir: string;
+  resolution?: FaxResolution;
+  device?: RasterOptions['device'];
+  lines?: number;
+}): Promise<string> {
+  const pdf = await renderTestPdf({
+    pages: opts.pages,
+    dir: opts.dir,
+    ...(opts.lines !== undefined ? { lines: opts.lines } : {}),
+  });
   const raster: RasterOptions = { resolution: opts.resolution ?? 'fine' };
   if (opts.device) raster.device = opts.device;
   return rasterizeFax(pdf, fresh(opts.dir, 'send', 'tif'), raster);
@@ -155,14 +169,18 @@ export async function makeReceivedFax(opts: ReceivedFaxOptions): Promise<Receive
  * A fax whose line dropped after `receivedPages` of `pages` pages: the receiver reports FAILED
  * ("The call dropped prematurely") and the TIFF holds only the pages that arrived.
  */
-export async function makePartialReceivedFax(opts: ReceivedFaxOptions & { receivedPages: number }): Promise<ReceivedFax> {
+export async function makePartialReceivedFax(
+  opts: ReceivedFaxOptions & { receivedPages: number },
+): Promise<ReceivedFax> {
   if (opts.receivedPages < 1 || opts.receivedPages >= opts.pages) {
     throw new Error(`receivedPages must be between 1 and ${opts.pages - 1}, got ${opts.receivedPages}`);
   }
   const r = await receive(opts, opts.receivedPages);
   const rx = r.result.receiver;
   if (!rx || rx.status !== 'FAILED' || rx.pages !== opts.receivedPages || !rx.file) {
-    throw new Error(`simulated partial fax did not end as asked: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`);
+    throw new Error(
+      `simulated partial fax did not end as asked: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`,
+    );
   }
   return r;
 }

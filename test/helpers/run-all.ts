@@ -45,14 +45,24 @@ export function parseUvuSummary(output: string): { total: number; passed: number
 
 function runFile(file: string): Promise<FileResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('close', (code) => {
       const s = parseUvuSummary(output);
       if (!s) {
-        resolve({ file, passed: 0, failed: 1, skipped: 0, output: output + `\n(no uvu summary: the file crashed, exit ${code})\n`, exit: code });
+        resolve({
+          file,
+          passed: 0,
+          failed: 1,
+          skipped: 0,
+          output: output + `\n(no uvu summary: the file crashed, exit ${code})\n`,
+          exit: code,
+        });
         return;
       }
       let failed = s.total - s.passed - s.skipped;
@@ -74,7 +84,9 @@ async function main(): Promise<void> {
       const file = files[next++]!;
       const r = await runFile(file);
       results.push(r);
-      process.stdout.write(`\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);
+      process.stdout.write(
+        `\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
+      );
       if (r.failed > 0 || process.env['FAXMAIL_TEST_VERBOSE']) process.stdout.write(r.output);
     }
   }

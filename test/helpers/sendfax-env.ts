@@ -28,7 +28,9 @@ export function makeTestEnv(options: EnvOptions = {}): TestEnv {
     callfile: { owner: 'root', group: 'root' },
     sections: sendfaxSections(env, {
       fax: options.fax ?? '',
-      numbers: options.numbers ?? 'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]',
+      numbers:
+        options.numbers ??
+        'allow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]\nrewrite = [{ match = "^\\\\+81", replace = "0" }]',
       senders: options.senders ?? 'allow = ["@example.org", "boss@example.net"]',
       ...(options.queue !== undefined ? { queue: options.queue } : {}),
     }),
@@ -46,9 +48,18 @@ export interface RunResult {
 }
 
 /** Pipe `mail` into the built sendfax with Postfix-style arguments. */
-export function runSendfax(env: TestEnv, mail: Buffer | string, args: { sender?: string; recipient?: string; extension?: string; extra?: string[] } = {}): Promise<RunResult> {
+export function runSendfax(
+  env: TestEnv,
+  mail: Buffer | string,
+  args: { sender?: string; recipient?: string; extension?: string; extra?: string[] } = {},
+): Promise<RunResult> {
   const recipient = args.recipient ?? `fax+${args.extension ?? '0312345678'}@fax.example.com`;
-  const argv = [binPath('sendfax'), `--config=${env.configPath}`, `--sender=${args.sender ?? 'alice@example.org'}`, `--recipient=${recipient}`];
+  const argv = [
+    binPath('sendfax'),
+    `--config=${env.configPath}`,
+    `--sender=${args.sender ?? 'alice@example.org'}`,
+    `--recipient=${recipient}`,
+  ];
   if (args.extension !== undefined) argv.push(`--extension=${args.extension}`);
   argv.push(...(args.extra ?? []));
   return new Promise((resolve, reject) => {

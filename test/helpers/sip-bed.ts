@@ -28,11 +28,47 @@
  * stop() stops both Asterisks, the link and the namespaces; a test process that dies leaves nothing either
  * (exit hooks, and the reaping of beds and namespaces whose process is gone). Needs root.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ASTERISK_USER, LogSlice, OWNER_FILE, ensureAsteriskUser, launchAsterisk, parseLog, reapStaleBeds, startBed, waitUntil, type AsteriskProcess, type Bed, type BedOptions } from './asterisk-bed.js';
-import { EMPTY_CONFIGS, PJSIP_MODULES, TRUNK_DIDS, renderAsteriskConf, renderIndicationsConf, renderLoggerConf, renderModulesConf, renderPjsipTrunk, renderTrunkContext, type AsteriskDirs } from './asterisk-config.js';
+import {
+  ASTERISK_USER,
+  LogSlice,
+  OWNER_FILE,
+  ensureAsteriskUser,
+  launchAsterisk,
+  parseLog,
+  reapStaleBeds,
+  startBed,
+  waitUntil,
+  type AsteriskProcess,
+  type Bed,
+  type BedOptions,
+} from './asterisk-bed.js';
+import {
+  EMPTY_CONFIGS,
+  PJSIP_MODULES,
+  TRUNK_DIDS,
+  renderAsteriskConf,
+  renderIndicationsConf,
+  renderLoggerConf,
+  renderModulesConf,
+  renderPjsipTrunk,
+  renderTrunkContext,
+  type AsteriskDirs,
+} from './asterisk-config.js';
 import { WIRE_A, WIRE_B, createNetns, deleteNetns, startWire, type LineCondition, type Wire } from './netns.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
@@ -116,7 +152,8 @@ function callsIn(logFile: string, who: 'farend' | 'caller', number: string): Car
   const out: CarrierCall[] = [];
   for (const l of parseLog(readFileSync(logFile, 'utf8'))) {
     const m = DONE.exec(l.text);
-    if (m && m[1] === who && m[2] === number) out.push({ number, status: m[3]!, error: m[4]!.trim(), pages: Number(m[5] || 0), mode: m[6]! });
+    if (m && m[1] === who && m[2] === number)
+      out.push({ number, status: m[3]!, error: m[4]!.trim(), pages: Number(m[5] || 0), mode: m[6]! });
   }
   return out;
 }
@@ -141,7 +178,7 @@ function carrierPjsip(): string {
     'protocol = udp',
     'bind = 0.0.0.0:5060',
     '',
-    '; faxmail through the carrier\'s T.38 gateway',
+    "; faxmail through the carrier's T.38 gateway",
     ...endpoint('faxmail', true),
     '; faxmail through a part of the network without T.38',
     ...endpoint('faxmail-audio', false),
@@ -158,7 +195,8 @@ function carrierPjsip(): string {
 }
 
 function carrierExtensions(farend: string, calls: string): string {
-  const done = (who: string): string => `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages \${FAXOPT(pages)} mode \${FAXMODE})`;
+  const done = (who: string): string =>
+    `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages \${FAXOPT(pages)} mode \${FAXMODE})`;
   const fax = (kind: SipFarEnd, options: string): string[] => [
     `exten => _${PREFIX[kind]}XXXXXXX,1,NoOp(carrier farend: ${kind} fax answers \${EXTEN})`,
     ' same => n,Set(FAREND_NUM=${EXTEN})',
@@ -216,14 +254,23 @@ async function startCarrier(netns: string, name: string): Promise<StartedCarrier
   chmodSync(root, 0o755);
   writeFileSync(join(root, OWNER_FILE), String(process.pid));
   const ast = join(root, 'asterisk');
-  const dirs: AsteriskDirs = { etc: join(ast, 'etc'), run: join(ast, 'run'), spool: join(ast, 'spool'), log: join(ast, 'log'), lib: join(ast, 'lib'), cache: join(ast, 'cache') };
+  const dirs: AsteriskDirs = {
+    etc: join(ast, 'etc'),
+    run: join(ast, 'run'),
+    spool: join(ast, 'spool'),
+    log: join(ast, 'log'),
+    lib: join(ast, 'lib'),
+    cache: join(ast, 'cache'),
+  };
   const farendDir = join(root, 'farend');
   const outgoing = join(dirs.spool, 'outgoing');
   const staging = join(dirs.spool, 'staging');
   const tx = join(root, 'tx');
   const calls = join(root, 'calls');
-  for (const d of [...Object.values(dirs), farendDir, outgoing, staging, tx, calls]) mkdirSync(d, { recursive: true, mode: 0o755 });
-  for (const d of [ast, ...Object.values(dirs).filter((d) => d !== dirs.etc), farendDir, outgoing, staging, calls]) chownSync(d, user.uid, user.gid);
+  for (const d of [...Object.values(dirs), farendDir, outgoing, staging, tx, calls])
+    mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [ast, ...Object.values(dirs).filter((d) => d !== dirs.etc), farendDir, outgoing, staging, calls])
+    chownSync(d, user.uid, user.gid);
   const astConf = join(dirs.etc, 'asterisk.conf');
   writeFileSync(astConf, renderAsteriskConf(dirs));
   writeFileSync(join(dirs.etc, 'modules.conf'), renderModulesConf([...PJSIP_MODULES, 'func_env'])); // func_env: FILE() for dropOnce
@@ -258,7 +305,8 @@ let callerSeq = 0;
 
 /** Start a SIP bed (see the header). */
 export async function startSipBed(options: SipBedOptions = {}): Promise<SipBed> {
-  if (process.getuid?.() !== 0) throw new Error('the SIP test bed must run as root (network namespaces, the asterisk user)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the SIP test bed must run as root (network namespaces, the asterisk user)');
   const name = options.name ?? 'sip';
   const seed = options.seed ?? Math.floor(Math.random() * 1_000_000_000);
   reapStaleBeds();
@@ -267,8 +315,12 @@ export async function startSipBed(options: SipBedOptions = {}): Promise<SipBed> 
   let wire: Wire | undefined;
   const started: { faxmail?: Bed; carrier?: StartedCarrier } = {};
   const cleanup = async (): Promise<void> => {
-    await Promise.all([started.faxmail?.stop().catch(() => undefined), started.carrier?.process.stop().catch(() => undefined)]);
-    if (started.carrier && !process.env['FAXMAIL_E2E_KEEP']) rmSync(started.carrier.root, { recursive: true, force: true });
+    await Promise.all([
+      started.faxmail?.stop().catch(() => undefined),
+      started.carrier?.process.stop().catch(() => undefined),
+    ]);
+    if (started.carrier && !process.env['FAXMAIL_E2E_KEEP'])
+      rmSync(started.carrier.root, { recursive: true, force: true });
     await wire?.stop().catch(() => undefined);
     deleteNetns(nsF);
     deleteNetns(nsC);
@@ -309,7 +361,10 @@ export async function startSipBed(options: SipBedOptions = {}): Promise<SipBed> 
     farEndTiffs: (number) =>
       readdirSync(c.farendDir)
         .filter((f) => f.startsWith(`${number}-`) && f.endsWith('.tif'))
-        .sort((a, b) => Number(a.slice(number.length + 1, -4).split('.')[0]) - Number(b.slice(number.length + 1, -4).split('.')[0]))
+        .sort(
+          (a, b) =>
+            Number(a.slice(number.length + 1, -4).split('.')[0]) - Number(b.slice(number.length + 1, -4).split('.')[0]),
+        )
         .map((f) => join(c.farendDir, f)),
     async receive(call) {
       callerSeq += 1;

@@ -40,7 +40,10 @@ function replyReader(sock: Socket): () => Promise<string> {
       buf = buf.slice(nl + 2);
       const last = lines.at(-1)!;
       if (/^\d{3}(?: |$)/.test(last)) {
-        const reply = lines.splice(0).map((l, i) => (i === 0 ? l : l.slice(4))).join(' | ');
+        const reply = lines
+          .splice(0)
+          .map((l, i) => (i === 0 ? l : l.slice(4)))
+          .join(' | ');
         waiting.shift()?.(reply);
       }
     }

@@ -27,7 +27,8 @@ export interface NamespaceRun {
   timeoutMs?: number;
 }
 
-const QUIET = '# faxmail tests: no mail to root about refused users (it would go to the machine\'s sendmail)\nDefaults !mail_no_user, !mail_badpass, !mail_no_host, !mail_no_perms\n';
+const QUIET =
+  "# faxmail tests: no mail to root about refused users (it would go to the machine's sendmail)\nDefaults !mail_no_user, !mail_badpass, !mail_no_host, !mail_no_perms\n";
 
 /** Run `argv` as `user` inside a private mount namespace with the given sudo rules and groups. */
 export async function runInSudoNamespace(o: NamespaceRun): Promise<Result> {
@@ -42,18 +43,40 @@ export async function runInSudoNamespace(o: NamespaceRun): Promise<Result> {
       chmodSync(dest, 0o440);
     }
     const groupFile = join(dir, 'group');
-    writeFileSync(groupFile, readFileSync('/etc/group', 'utf8').replace(/\n?$/, '\n') + (o.groups ?? []).map((g) => `${g}\n`).join(''));
+    writeFileSync(
+      groupFile,
+      readFileSync('/etc/group', 'utf8').replace(/\n?$/, '\n') + (o.groups ?? []).map((g) => `${g}\n`).join(''),
+    );
     chmodSync(groupFile, 0o644);
     chmodSync(dir, 0o755);
-    const script = 'u=$3; g=$4; mount --bind "$1" /etc/sudoers.d && mount --bind "$2" /etc/group && shift 4 && exec setpriv --reuid="$u" --regid="$g" --init-groups -- "$@"';
-    return await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', sudoersDir, groupFile, o.user, o.group, ...o.argv], {
-      reject: false,
-      stdin: 'ignore',
-      cwd: o.cwd ?? '/',
-      env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C.UTF-8', ...o.env },
-      extendEnv: false,
-      timeout: o.timeoutMs ?? 300_000,
-    });
+    const script =
+      'u=$3; g=$4; mount --bind "$1" /etc/sudoers.d && mount --bind "$2" /etc/group && shift 4 && exec setpriv --reuid="$u" --regid="$g" --init-groups -- "$@"';
+    return await execa(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        sudoersDir,
+        groupFile,
+        o.user,
+        o.group,
+        ...o.argv,
+      ],
+      {
+        reject: false,
+        stdin: 'ignore',
+        cwd: o.cwd ?? '/',
+        env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C.UTF-8', ...o.env },
+        extendEnv: false,
+        timeout: o.timeoutMs ?? 300_000,
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -77,7 +77,10 @@ export function directoryMail(p: InstallPaths): string {
 export const NO_ASTERISK_QUEUE = 'max_calls = 100';
 
 /** The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify], [queue]. */
-export function sendfaxSections(p: InstallPaths, s: { fax: string; numbers: string; senders: string; queue?: string }): [string, string][] {
+export function sendfaxSections(
+  p: InstallPaths,
+  s: { fax: string; numbers: string; senders: string; queue?: string },
+): [string, string][] {
   return [
     ['fax', s.fax],
     ['numbers', s.numbers],
@@ -96,7 +99,9 @@ export function renderTestConfig(p: InstallPaths, options: ConfigOptions = {}): 
   if (options.paths) parts.push(`${options.paths}\n`);
   if (options.callfile) {
     const c = options.callfile;
-    parts.push(`\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = "PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`);
+    parts.push(
+      `\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = "PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`,
+    );
   }
   for (const [name, body] of options.sections ?? []) parts.push(`\n[${name}]\n${body}\n`);
   if (options.extra) parts.push(`${options.extra}\n`);

@@ -29,7 +29,8 @@ export async function decodeTiff(tiff: string, dir: string): Promise<Bitmap[]> {
   await execa('tiffcp', ['-c', 'none', '-f', 'msb2lsb', '-r', '1000000', tiff, plain]);
   const buf = await readFile(plain);
   return readTiff(buf).map((page) => {
-    if (page.compression !== 1 || page.bitsPerSample !== 1) throw new Error('tiffcp did not write bilevel uncompressed data');
+    if (page.compression !== 1 || page.bitsPerSample !== 1)
+      throw new Error('tiffcp did not write bilevel uncompressed data');
     const stride = Math.ceil(page.width / 8);
     const bits = new Uint8Array(stride * page.height);
     let at = 0;
@@ -56,9 +57,28 @@ export function parsePbm(buf: Uint8Array): Bitmap {
 }
 
 /** Render one PDF page with pdftoppm at the given resolution. */
-export async function renderPdfPage(pdf: string, page: number, dpiX: number, dpiY: number, dir: string): Promise<Bitmap> {
+export async function renderPdfPage(
+  pdf: string,
+  page: number,
+  dpiX: number,
+  dpiY: number,
+  dir: string,
+): Promise<Bitmap> {
   const stem = join(dir, `render-${process.pid}-${++seq}`);
-  await execa('pdftoppm', ['-f', String(page), '-l', String(page), '-rx', String(dpiX), '-ry', String(dpiY), '-mono', '-singlefile', pdf, stem]);
+  await execa('pdftoppm', [
+    '-f',
+    String(page),
+    '-l',
+    String(page),
+    '-rx',
+    String(dpiX),
+    '-ry',
+    String(dpiY),
+    '-mono',
+    '-singlefile',
+    pdf,
+    stem,
+  ]);
   return parsePbm(await readFile(`${stem}.pbm`));
 }
 
@@ -94,7 +114,10 @@ export function diffBitmaps(a: Bitmap, b: Bitmap): { differing: number; blackA: 
 
 export async function pdfPageSizes(pdf: string): Promise<{ width: number; height: number }[]> {
   const { stdout } = await execa('pdfinfo', ['-f', '1', '-l', '10000', pdf]);
-  return [...stdout.matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/gm)].map((m) => ({ width: Number(m[1]), height: Number(m[2]) }));
+  return [...stdout.matchAll(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/gm)].map((m) => ({
+    width: Number(m[1]),
+    height: Number(m[2]),
+  }));
 }
 
 /** Every page of pdf renders like the TIFF page, and has the exact paper size. */
@@ -112,13 +135,22 @@ export async function assertFaithful(tiff: string, pdf: string, dir: string, pag
     assert.ok(Math.abs(sizes[i]!.height - (page.height / dpiY) * 72) < 0.1, `page ${i + 1} height ${sizes[i]!.height}`);
     if (pagesToCheck && !pagesToCheck.includes(i + 1)) continue;
     const rendered = await renderPdfPage(pdf, i + 1, dpiX, dpiY, dir);
-    assert.ok(rendered.width >= page.width && rendered.width <= page.width + slack, `page ${i + 1} rendered width ${rendered.width}`);
-    assert.ok(rendered.height >= page.height && rendered.height <= page.height + slack, `page ${i + 1} rendered height ${rendered.height}`);
+    assert.ok(
+      rendered.width >= page.width && rendered.width <= page.width + slack,
+      `page ${i + 1} rendered width ${rendered.width}`,
+    );
+    assert.ok(
+      rendered.height >= page.height && rendered.height <= page.height + slack,
+      `page ${i + 1} rendered height ${rendered.height}`,
+    );
     const d = diffBitmaps(bitmaps[i]!, rendered);
     assert.ok(d.blackA > 1000, `page ${i + 1} has content (${d.blackA} black dots)`);
     // With a MediaBox a hair too large the renderer scales by 1.00005 and a few edge dots move.
     const allowed = slack ? (page.width * page.height) / 200 : 0;
-    assert.ok(d.differing <= allowed, `page ${i + 1}: ${d.differing} of ${page.width * page.height} rendered dots differ`);
+    assert.ok(
+      d.differing <= allowed,
+      `page ${i + 1}: ${d.differing} of ${page.width * page.height} rendered dots differ`,
+    );
     // The image itself, decoded without scaling, is the TIFF dot for dot.
     const image = await extractPdfImage(pdf, i + 1, dir);
     assert.is(image.width, page.width);

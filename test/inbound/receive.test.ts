@@ -48,7 +48,20 @@ function place(e: TestEnv, tiff: string | undefined): string {
 }
 
 function report(id: string, over: Partial<ReceivedReport> = {}): ReceivedReport {
-  return { id, did: '0312345678', callerNum: '0311112222', callerName: 'ACME Corp', remoteId: '+81 3 1111 2222', status: 'SUCCESS', errorKey: 'OK', pages: 2, rate: 14400, resolution: '8031x3850', duration: 65, ...over };
+  return {
+    id,
+    did: '0312345678',
+    callerNum: '0311112222',
+    callerName: 'ACME Corp',
+    remoteId: '+81 3 1111 2222',
+    status: 'SUCCESS',
+    errorKey: 'OK',
+    pages: 2,
+    rate: 14400,
+    resolution: '8031x3850',
+    duration: 65,
+    ...over,
+  };
 }
 
 test.before(async () => {
@@ -57,7 +70,9 @@ test.before(async () => {
   fixtures = e.dir;
   fax['std2'] = (await makeReceivedFax({ pages: 2, resolution: 'standard', dir: fixtures })).tiff;
   fax['fine1'] = (await makeReceivedFax({ pages: 1, resolution: 'fine', dir: fixtures })).tiff;
-  fax['partial'] = (await makePartialReceivedFax({ pages: 3, receivedPages: 1, resolution: 'fine', dir: fixtures })).tiff;
+  fax['partial'] = (
+    await makePartialReceivedFax({ pages: 3, receivedPages: 1, resolution: 'fine', dir: fixtures })
+  ).tiff;
 });
 
 test('standard 2-page fax to a listed number: both recipients, exact PDF, summary in text and HTML', async () => {
@@ -73,7 +88,14 @@ test('standard 2-page fax to a listed number: both recipients, exact PDF, summar
   assert.is(p.subject, 'Fax from ACME Corp (0311112222) (2 pages)');
   assert.is(p.headers.get('x-faxmail-job'), id);
   assert.is(p.headers.get('auto-submitted'), 'auto-generated');
-  for (const want of ['+81 3 1111 2222', '0312345678', 'Pages:       2', '204x98 dpi (standard)', '1 min 5 s', '14400 bit/s']) {
+  for (const want of [
+    '+81 3 1111 2222',
+    '0312345678',
+    'Pages:       2',
+    '204x98 dpi (standard)',
+    '1 min 5 s',
+    '14400 bit/s',
+  ]) {
     assert.ok(p.text!.includes(want), `text has ${want}`);
   }
   assert.match(p.html as string, /<td>ACME Corp \(0311112222\)<\/td>/);
@@ -92,7 +114,8 @@ test('standard 2-page fax to a listed number: both recipients, exact PDF, summar
 
 test('fine fax to an unlisted number goes to the default list, TIFF attached too with attach_tiff', async () => {
   const e2 = makeTestEnv(
-    `[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ["desk@example.com"]\nattach_tiff = true\n` + smtpSection(sink.port),
+    `[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ["desk@example.com"]\nattach_tiff = true\n` +
+      smtpSection(sink.port),
     'faxmail-inbound-',
   );
   envs.push(e2);
@@ -101,7 +124,10 @@ test('fine fax to an unlisted number goes to the default list, TIFF attached too
   assert.equal(r.recipients, ['desk@example.com']);
   const p = await sink.parse(0);
   assert.equal(sink.messages[0]!.to, ['desk@example.com']);
-  assert.equal(p.attachments.map((a) => a.filename), [`fax-${id}.pdf`, `fax-${id}.tif`]);
+  assert.equal(
+    p.attachments.map((a) => a.filename),
+    [`fax-${id}.pdf`, `fax-${id}.tif`],
+  );
   assert.ok(p.attachments[1]!.content.equals(readFileSync(fax['fine1']!)));
   assert.ok(p.text!.includes('204x196 dpi (fine)'));
   const pdf = join(e2.dir, 'mailed.pdf');
@@ -118,7 +144,11 @@ test('recipients by dialled number, else the default list', () => {
 test('a partial fax (FAILED after 1 page) is delivered with a warning and the error in words', async () => {
   const e = env();
   const id = place(e, fax['partial']);
-  const r = await handleReceived(e.config, report(id, { status: 'FAILED', errorKey: 'Thecalldroppedprematurely', pages: 1, resolution: '8031x7700' }), log);
+  const r = await handleReceived(
+    e.config,
+    report(id, { status: 'FAILED', errorKey: 'Thecalldroppedprematurely', pages: 1, resolution: '8031x7700' }),
+    log,
+  );
   assert.is(r.state, 'delivered');
   assert.is(r.partial, true);
   assert.is(r.pages, 1);
@@ -132,12 +162,20 @@ test('a partial fax (FAILED after 1 page) is delivered with a warning and the er
 
 test('a call without pages: admin told only with report_empty_receive', async () => {
   const off = env('', { report: false });
-  const r1 = await handleReceived(off.config, report(place(off, undefined), { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }), log);
+  const r1 = await handleReceived(
+    off.config,
+    report(place(off, undefined), { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }),
+    log,
+  );
   assert.is(r1.state, 'empty');
   assert.is(sink.messages.length, 0);
   const on = env('', { report: true });
   const id = place(on, undefined);
-  const r2 = await handleReceived(on.config, report(id, { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }), log);
+  const r2 = await handleReceived(
+    on.config,
+    report(id, { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }),
+    log,
+  );
   assert.is(r2.state, 'empty');
   assert.equal(sink.messages[0]!.to, ['admin@example.com']);
   const p = await sink.parse(0);
@@ -150,7 +188,10 @@ test('a call without pages: admin told only with report_empty_receive', async ()
 test('the same call reported twice (even at once) is mailed once', async () => {
   const e = env();
   const id = place(e, fax['fine1']);
-  const [a, b] = await Promise.all([handleReceived(e.config, report(id), log), handleReceived(e.config, report(id), log)]);
+  const [a, b] = await Promise.all([
+    handleReceived(e.config, report(id), log),
+    handleReceived(e.config, report(id), log),
+  ]);
   assert.equal([a.state, b.state].sort(), ['delivered', 'duplicate']);
   const c = await handleReceived(e.config, report(id), log);
   assert.is(c.state, 'duplicate');
@@ -206,7 +247,10 @@ test('templates can be overridden from paths.templates', async () => {
   envs.push(e0);
   const tdir = join(e0.dir, 'templates');
   mkdirSync(tdir);
-  writeFileSync(join(tdir, 'inbound.en.txt'), 'Subject: FAX {{did}} from {{caller_num}}{{#if partial}} PARTIAL{{/if}}\n\nCustom body: {{pages}} page(s) from {{station}}\n');
+  writeFileSync(
+    join(tdir, 'inbound.en.txt'),
+    'Subject: FAX {{did}} from {{caller_num}}{{#if partial}} PARTIAL{{/if}}\n\nCustom body: {{pages}} page(s) from {{station}}\n',
+  );
   // a broken admin template is logged and the built-in one used: the fax still goes out
   writeFileSync(join(tdir, 'inbound.en.html'), '<p>{{#partial}}old syntax{{/partial}}</p>');
   const e = env(`templates = "${tdir}"\n`);
@@ -252,7 +296,10 @@ test('a damaged TIFF is still delivered, as it arrived, with a note', async () =
   const r = await handleReceived(e.config, report(id), log);
   assert.is(r.state, 'delivered');
   const p = await sink.parse(0);
-  assert.equal(p.attachments.map((a) => a.filename), [`fax-${id}.tif`]);
+  assert.equal(
+    p.attachments.map((a) => a.filename),
+    [`fax-${id}.tif`],
+  );
   assert.match(p.text!, /could not be converted to PDF/);
 });
 

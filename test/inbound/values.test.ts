@@ -6,7 +6,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cleanValue, formatCaller, formatDuration, formatPages, formatResolution, formatTime } from '../../lib/inbound/values.js';
+import {
+  cleanValue,
+  formatCaller,
+  formatDuration,
+  formatPages,
+  formatResolution,
+  formatTime,
+} from '../../lib/inbound/values.js';
 
 test('outside values lose control, separator and direction characters, and are bounded', () => {
   assert.is(cleanValue('a\r\nb\u202ec\u0000d\u2028e\u0085f'), 'a b c d e f');

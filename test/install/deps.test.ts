@@ -9,8 +9,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
-const list = (kind: string) => execFileSync('bash', [join(repoRoot, 'scripts/install-deps.sh'), '--list', kind], { encoding: 'utf8' }).trim().split('\n');
-const COMPILERS = /^(gcc|g\+\+|cpp|cc|clang|make|build-essential|binutils|pkg-config|pkgconf|libc6-dev|linux-libc-dev)(-[0-9.]+)?(-x86-64-linux-gnu)?$/;
+const list = (kind: string) =>
+  execFileSync('bash', [join(repoRoot, 'scripts/install-deps.sh'), '--list', kind], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
+const COMPILERS =
+  /^(gcc|g\+\+|cpp|cc|clang|make|build-essential|binutils|pkg-config|pkgconf|libc6-dev|linux-libc-dev)(-[0-9.]+)?(-x86-64-linux-gnu)?$/;
 
 test('the runtime list has no compiler, no -dev package, no Postfix and no test tool', () => {
   const runtime = list('runtime');
@@ -23,13 +27,41 @@ test('the runtime list has no compiler, no -dev package, no Postfix and no test 
     assert.not.match(p, /^libreoffice/, p);
   }
   const all = list('test');
-  for (const p of ['gcc', 'libspandsp-dev', 'postfix', 'poppler-utils', 'dovecot-core', 'libreoffice-writer-nogui']) assert.ok(all.includes(p), `${p} in the test list`);
+  for (const p of ['gcc', 'libspandsp-dev', 'postfix', 'poppler-utils', 'dovecot-core', 'libreoffice-writer-nogui'])
+    assert.ok(all.includes(p), `${p} in the test list`);
 });
 
 test("the runtime list's dependency closure (no recommends) holds no compiler", () => {
-  const r = spawnSync('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', '--no-pre-depends', ...list('runtime')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    'apt-cache',
+    [
+      'depends',
+      '--recurse',
+      '--no-recommends',
+      '--no-suggests',
+      '--no-conflicts',
+      '--no-breaks',
+      '--no-replaces',
+      '--no-enhances',
+      '--no-pre-depends',
+      ...list('runtime'),
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   assert.is(r.status, 0, r.stderr);
-  const names = new Set(r.stdout.split('\n').map((l) => l.trim().replace(/^\|?(Depends|PreDepends): /, '').replace(/^</, '').replace(/>$/, '').replace(/:.*$/, '')).filter((l) => /^[a-z0-9][a-z0-9.+-]+$/.test(l)));
+  const names = new Set(
+    r.stdout
+      .split('\n')
+      .map((l) =>
+        l
+          .trim()
+          .replace(/^\|?(Depends|PreDepends): /, '')
+          .replace(/^</, '')
+          .replace(/>$/, '')
+          .replace(/:.*$/, ''),
+      )
+      .filter((l) => /^[a-z0-9][a-z0-9.+-]+$/.test(l)),
+  );
   assert.ok(names.size > 20, `closure resolved (${names.size} packages)`);
   const bad = [...names].filter((n) => COMPILERS.test(n) || n === 'postfix');
   assert.equal(bad, []);

@@ -26,7 +26,10 @@ test.before(async () => {
   tif['fine2'] = await rasterizeFax(pdf[2], out('src-fine2'), { resolution: 'fine' });
   tif['fine3'] = await rasterizeFax(pdf[3], out('src-fine3'), { resolution: 'fine' });
   tif['std3'] = await rasterizeFax(pdf[3], out('src-std3'), { resolution: 'standard', device: 'tiffg3' });
-  tif['superfine1'] = await rasterizeFax(pdf[1], out('src-superfine1'), { resolution: 'superfine', device: 'tiffg32d' });
+  tif['superfine1'] = await rasterizeFax(pdf[1], out('src-superfine1'), {
+    resolution: 'superfine',
+    device: 'tiffg32d',
+  });
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,11 +45,20 @@ test('buildLineSim builds once and leaves an up-to-date binary alone', async () 
 
 test('lineSimArgs passes values as --name=value so none can pass for an option', () => {
   const args = lineSimArgs('in.tif', 'out.tif', { senderIdent: '--no-answer', ecm: false, hangupAfterPages: 2 });
-  assert.equal(args, ['--input=in.tif', '--output=out.tif', '--no-ecm', '--sender-ident=--no-answer', '--hangup-after-pages=2']);
+  assert.equal(args, [
+    '--input=in.tif',
+    '--output=out.tif',
+    '--no-ecm',
+    '--sender-ident=--no-answer',
+    '--hangup-after-pages=2',
+  ]);
 });
 
 test('a 1-page fine fax arrives as ReceiveFAX writes it', async () => {
-  const r = await transmitFax(tif['fine1']!, out('rx-fine1'), { senderIdent: '+49 30 1234567', receiverIdent: 'FAXMAIL' });
+  const r = await transmitFax(tif['fine1']!, out('rx-fine1'), {
+    senderIdent: '+49 30 1234567',
+    receiverIdent: 'FAXMAIL',
+  });
   assert.is(r.status, 'SUCCESS');
   assert.is(r.error, 'OK');
   assert.is(r.code, 0);
@@ -79,7 +91,10 @@ test('a 3-page fax arrives with 3 pages numbered n of 3', async () => {
   assert.is(r.pages, 3);
   assert.is(r.sender.pages_in_file, 3);
   const pages = await readTiffPages(out('rx-fine3'));
-  assert.equal(pages.map((p) => p.pageNumber), ['0-3', '1-3', '2-3']);
+  assert.equal(
+    pages.map((p) => p.pageNumber),
+    ['0-3', '1-3', '2-3'],
+  );
   assert.ok(pages.every((p) => p.width === 1728 && p.resolution === '204x196'));
 });
 
@@ -240,7 +255,10 @@ test('an old output file is removed before the call, so it cannot pass for recei
 test('usage and I/O errors reject instead of reporting a fax result', async () => {
   await assertRejects(() => transmitFax(join(dir, 'missing.tif'), out('x')), /exited 66.*cannot read/s);
   await assertRejects(() => transmitFax(tif['fine1']!, join(dir, 'no-such-dir', 'x.tif')), /exited 73/);
-  await assertRejects(() => transmitFax(tif['fine1']!, out('x'), { senderIdent: 'x'.repeat(21) }), /exited 64.*longer than 20/s);
+  await assertRejects(
+    () => transmitFax(tif['fine1']!, out('x'), { senderIdent: 'x'.repeat(21) }),
+    /exited 64.*longer than 20/s,
+  );
   await assertRejects(() => transmitFax(tif['fine1']!, out('x'), { senderIdent: 'a\nb' }), /exited 64/);
 });
 

@@ -29,7 +29,10 @@ test('makeReceivedFax: 2 fine pages, G3 2-D, 1728 wide, station id in ImageDescr
     assert.is(p.description, '+33 1 23456789');
     assert.ok(p.oneStrip);
   }
-  assert.equal(pages.map((p) => p.pageNumber), ['0-2', '1-2']);
+  assert.equal(
+    pages.map((p) => p.pageNumber),
+    ['0-2', '1-2'],
+  );
 });
 
 test('makeReceivedFax: standard pages are 204x98 (pixels twice as tall as wide)', async () => {
@@ -42,7 +45,13 @@ test('makeReceivedFax: standard pages are 204x98 (pixels twice as tall as wide)'
 });
 
 test('makePartialReceivedFax: line dropped after 2 of 3 pages leaves a 2-page TIFF and FAILED', async () => {
-  const { tiff, result } = await makePartialReceivedFax({ pages: 3, receivedPages: 2, resolution: 'fine', dir, remoteIdent: '5550100' });
+  const { tiff, result } = await makePartialReceivedFax({
+    pages: 3,
+    receivedPages: 2,
+    resolution: 'fine',
+    dir,
+    remoteIdent: '5550100',
+  });
   assert.is(result.receiver?.status, 'FAILED');
   assert.is(result.receiver?.error, 'The call dropped prematurely');
   assert.is(result.receiver?.pages, 2);
@@ -52,7 +61,10 @@ test('makePartialReceivedFax: line dropped after 2 of 3 pages leaves a 2-page TI
 });
 
 test('makePartialReceivedFax refuses a page count that is not partial', async () => {
-  await assertRejects(() => makePartialReceivedFax({ pages: 2, receivedPages: 2, resolution: 'fine', dir }), /between 1 and 1/);
+  await assertRejects(
+    () => makePartialReceivedFax({ pages: 2, receivedPages: 2, resolution: 'fine', dir }),
+    /between 1 and 1/,
+  );
 });
 
 test.run();

@@ -129,7 +129,10 @@ test('a recipient the server refuses (550) stays in the outbox; the others still
   const { entries } = await listOutbox(spoolPaths(e.spool));
   assert.equal(entries[0]!.envelope.to, ['bob@example.com']);
   assert.match(entries[0]!.lastError, /550/);
-  assert.equal(sink.messages.map((m) => m.to), [['carol@example.com']]);
+  assert.equal(
+    sink.messages.map((m) => m.to),
+    [['carol@example.com']],
+  );
 });
 
 test('two flushers at once deliver each message exactly once', async () => {
@@ -157,7 +160,14 @@ test('directory transport: one whole .eml per mail, no scratch files', async () 
 
 test('header injection through the subject or extra headers is impossible', async () => {
   const e = env(smtpSection(sink.port));
-  await sendOrQueue(e.config, mail(e, { subject: 'Hi\r\nBcc: evil@example.net\r\n\r\nbody', headers: { 'X-Note': 'a\nTo: evil@example.net', Bcc: 'evil@example.net' } }), log);
+  await sendOrQueue(
+    e.config,
+    mail(e, {
+      subject: 'Hi\r\nBcc: evil@example.net\r\n\r\nbody',
+      headers: { 'X-Note': 'a\nTo: evil@example.net', Bcc: 'evil@example.net' },
+    }),
+    log,
+  );
   const m = sink.messages[0]!;
   assert.equal(m.to, ['alice@example.com']);
   const head = m.raw.toString('latin1').split('\r\n\r\n')[0]!;
@@ -170,7 +180,14 @@ test('header injection through the subject or extra headers is impossible', asyn
 
 test('addresses that are not plain mailboxes are dropped (root@localhost is one); none left is a config error', async () => {
   const e = env(smtpSection(sink.port));
-  assert.is(await sendOrQueue(e.config, mail(e, { to: ['-oQ/tmp/x@example.com', 'a b@example.com', 'ok@example.com', 'root@localhost'] }), log), 'sent');
+  assert.is(
+    await sendOrQueue(
+      e.config,
+      mail(e, { to: ['-oQ/tmp/x@example.com', 'a b@example.com', 'ok@example.com', 'root@localhost'] }),
+      log,
+    ),
+    'sent',
+  );
   assert.equal(sink.messages[0]!.to, ['ok@example.com', 'root@localhost']);
   try {
     await sendOrQueue(e.config, mail(e, { to: ['-f@example.com', 'x@-y.example'] }), log);
@@ -183,8 +200,12 @@ test('addresses that are not plain mailboxes are dropped (root@localhost is one)
 
 test('sendmail transport: a missing or failing binary queues the mail with its reason', async () => {
   // makeTestEnv appends to the [paths] section: these lines set paths.sendmail
-  const e1 = makeTestEnv(`sendmail = "/nonexistent/sendmail"\n[notify]\nfrom = "fax@example.org"\n[mail]\ntransport = "sendmail"\n`);
-  const e2 = makeTestEnv(`sendmail = "/bin/false"\n[notify]\nfrom = "fax@example.org"\n[mail]\ntransport = "sendmail"\n`);
+  const e1 = makeTestEnv(
+    `sendmail = "/nonexistent/sendmail"\n[notify]\nfrom = "fax@example.org"\n[mail]\ntransport = "sendmail"\n`,
+  );
+  const e2 = makeTestEnv(
+    `sendmail = "/bin/false"\n[notify]\nfrom = "fax@example.org"\n[mail]\ntransport = "sendmail"\n`,
+  );
   envs.push(e1, e2);
   assert.is(await sendOrQueue(e1.config, mail(e1), log), 'queued');
   assert.match((await listOutbox(spoolPaths(e1.spool))).entries[0]!.lastError, /not found at \/nonexistent\/sendmail/);

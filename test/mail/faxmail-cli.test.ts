@@ -4,7 +4,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync, copyFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+  copyFileSync,
+  rmdirSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ensureSpool, jobDir, readJob, spoolPaths, writeJob } from '../../lib/spool/jobs.js';
@@ -25,7 +35,8 @@ const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` + smtpSection(sink.port, 2),
+    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` +
+      smtpSection(sink.port, 2),
     'faxmail-cli-',
   );
   envs.push(e);
@@ -33,7 +44,10 @@ function env(extra = ''): TestEnv {
 }
 
 async function faxmail(e: TestEnv | undefined, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], { reject: false, env: { FAXMAIL_CONFIG: '', TZ: 'Asia/Tokyo' } });
+  const r = await execa(process.execPath, [binPath('faxmail'), ...args, ...(e ? ['--config', e.configFile] : [])], {
+    reject: false,
+    env: { FAXMAIL_CONFIG: '', TZ: 'Asia/Tokyo' },
+  });
   return { code: r.exitCode ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -65,7 +79,10 @@ test('check-config: "configuration OK", 78 with the key on a config error, FAXMA
   const r = await faxmail(undefined, 'check-config', '--config', bad);
   assert.is(r.code, 78);
   assert.match(r.err, /bad\.toml:\d+:1: fax\.resolutoin: is not a setting of \[fax\]/);
-  const viaEnv = await execa(process.execPath, [binPath('faxmail'), 'check-config'], { reject: false, env: { FAXMAIL_CONFIG: e.configFile } });
+  const viaEnv = await execa(process.execPath, [binPath('faxmail'), 'check-config'], {
+    reject: false,
+    env: { FAXMAIL_CONFIG: e.configFile },
+  });
   assert.is(viaEnv.exitCode, 0);
   assert.ok(viaEnv.stdout.includes(e.configFile));
 });
@@ -103,11 +120,30 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
   await makeJob(e, 'sent');
   await makeJob(e, 'failed');
   sink.setMode('refuse');
-  await sendOrQueue(e.config, { kind: 'receipt', to: ['alice@example.com'], subject: 'Receipt', text: 'x', attachments: [] }, log);
+  await sendOrQueue(
+    e.config,
+    { kind: 'receipt', to: ['alice@example.com'], subject: 'Receipt', text: 'x', attachments: [] },
+    log,
+  );
   const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'in-1.tif'));
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'in-2.tif'));
-  await handleReceived(e.config, { id: 'in-1', did: '100', callerNum: '0311112222', callerName: '', remoteId: '', status: 'SUCCESS', errorKey: '', pages: 1, rate: 9600, resolution: '8031x3850' }, log);
+  await handleReceived(
+    e.config,
+    {
+      id: 'in-1',
+      did: '100',
+      callerNum: '0311112222',
+      callerName: '',
+      remoteId: '',
+      status: 'SUCCESS',
+      errorKey: '',
+      pages: 1,
+      rate: 9600,
+      resolution: '8031x3850',
+    },
+    log,
+  );
   const r = await faxmail(e, 'status');
   // in-2 was never reported: that needs the admin, so status exits 1 for monitoring.
   assert.is(r.code, 1);
@@ -129,8 +165,30 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   const e = env();
   const job = await makeJob(e, 'queued', {
     attempts: [
-      { n: 1, at: '2024-01-01T10:00:00.000Z', status: 'UNANSWERED', class: 'busy', error: 'Busy', reason: 5, pages: 0, rate: 0, resolution: '', remoteStationId: '' },
-      { n: 2, at: '2024-01-01T10:05:00.000Z', status: 'FAILED', class: 'dropped', error: 'The call dropped prematurely', pages: 1, rate: 9600, resolution: '204x196', remoteStationId: 'REMOTE 1', duration: 40 },
+      {
+        n: 1,
+        at: '2024-01-01T10:00:00.000Z',
+        status: 'UNANSWERED',
+        class: 'busy',
+        error: 'Busy',
+        reason: 5,
+        pages: 0,
+        rate: 0,
+        resolution: '',
+        remoteStationId: '',
+      },
+      {
+        n: 2,
+        at: '2024-01-01T10:05:00.000Z',
+        status: 'FAILED',
+        class: 'dropped',
+        error: 'The call dropped prematurely',
+        pages: 1,
+        rate: 9600,
+        resolution: '204x196',
+        remoteStationId: 'REMOTE 1',
+        duration: 40,
+      },
     ],
   });
   const r = await faxmail(e, 'show', job.id);
@@ -138,7 +196,10 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   assert.match(r.out, new RegExp(`^job ${job.id}`));
   // Local time, as in the mails (TZ=Asia/Tokyo for this run).
   assert.match(r.out, /#1 {2}2024-01-01 19:00:00 \+0900 {2}UNANSWERED class busy, "Busy", reason 5/);
-  assert.match(r.out, /#2 .*FAILED .*"The call dropped prematurely", 1 p\., 9600 bit\/s, 204x196, station "REMOTE 1", 40 s/);
+  assert.match(
+    r.out,
+    /#2 .*FAILED .*"The call dropped prematurely", 1 p\., 9600 bit\/s, 204x196, station "REMOTE 1", 40 s/,
+  );
   assert.equal(JSON.parse((await faxmail(e, 'show', job.id, '--json')).out), job);
   assert.is((await faxmail(e, 'show', '20200101-000000-000000000000')).code, 66);
   assert.is((await faxmail(e, 'show', '../../etc')).code, 66);
@@ -147,7 +208,14 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
 test('flush: mail server down exits 75 and keeps the mail; once up, sends it and empties the outbox', async () => {
   const e = env();
   sink.setMode('refuse');
-  assert.is(await sendOrQueue(e.config, { kind: 'admin', to: ['admin@example.com'], subject: 'Later', text: 'x', attachments: [] }, log), 'queued');
+  assert.is(
+    await sendOrQueue(
+      e.config,
+      { kind: 'admin', to: ['admin@example.com'], subject: 'Later', text: 'x', attachments: [] },
+      log,
+    ),
+    'queued',
+  );
   const down = await faxmail(e, 'flush');
   assert.is(down.code, 75);
   assert.match(down.out, /outbox: 0 sent, 1 failed, 1 waiting/);
@@ -170,11 +238,19 @@ test('cancel: takes back a call file Asterisk has not started, starts the job wa
   const before = sink.messages.length;
   const r = await faxmail(e, 'cancel', a.id);
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, new RegExp(`job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ${b.id} dials next on that number; sender told`));
+  assert.match(
+    r.out,
+    new RegExp(
+      `job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ${b.id} dials next on that number; sender told`,
+    ),
+  );
   const aAfter = await readJob(jobDir(paths, a.id));
   assert.is(aAfter.state, 'cancelled');
   assert.equal(aAfter.cancelled?.call, 'removed');
-  assert.match((await faxmail(e, 'show', a.id)).out, /cancelled: .+ \(was dialling; its call file was taken back before the call\)/);
+  assert.match(
+    (await faxmail(e, 'show', a.id)).out,
+    /cancelled: .+ \(was dialling; its call file was taken back before the call\)/,
+  );
   assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
   const bAfter = await readJob(jobDir(paths, b.id));
   assert.is(bAfter.state, 'dialling');
@@ -224,7 +300,22 @@ test('cleanup: old received faxes and finished jobs go, active jobs and fresh fi
   const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
   for (const id of ['old-1', 'new-1']) {
     copyFileSync(fax.tiff, join(e.spool, 'inbound', `${id}.tif`));
-    await handleReceived(e.config, { id, did: '100', callerNum: '1', callerName: '', remoteId: '', status: 'SUCCESS', errorKey: '', pages: 1, rate: 9600, resolution: '' }, log);
+    await handleReceived(
+      e.config,
+      {
+        id,
+        did: '100',
+        callerNum: '1',
+        callerName: '',
+        remoteId: '',
+        status: 'SUCCESS',
+        errorKey: '',
+        pages: 1,
+        rate: 9600,
+        resolution: '',
+      },
+      log,
+    );
   }
   // age old-1 by rewriting its record's handled time
   const recPath = join(e.spool, 'inbound', 'old-1.json');

@@ -25,7 +25,10 @@ let e: TestEnv;
 test.before(async () => {
   pf = await startPostfixInstance();
   process.env['MAIL_CONFIG'] = pf.configDir;
-  e = makeTestEnv(`sendmail = "${postfixTool('sendmail')}"\n[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ["bob@example.org"]\n[mail]\ntransport = "sendmail"\n`, 'faxmail-sendmail-');
+  e = makeTestEnv(
+    `sendmail = "${postfixTool('sendmail')}"\n[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ["bob@example.org"]\n[mail]\ntransport = "sendmail"\n`,
+    'faxmail-sendmail-',
+  );
 });
 test.after(async () => {
   delete process.env['MAIL_CONFIG'];
@@ -35,12 +38,27 @@ test.after(async () => {
 test('a receipt with a PDF goes through Postfix sendmail whole, with our envelope sender', async () => {
   const pdf = join(e.dir, 'fax.pdf');
   writeFileSync(pdf, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20_000, 7)]));
-  const r = await sendOrQueue(e.config, { kind: 'receipt', to: ['alice@example.org'], subject: 'Fax sent to 0312345678', text: 'one\n.\ntwo', attachments: [{ filename: 'fax.pdf', path: pdf, contentType: 'application/pdf' }], jobId: 'job-1' }, log);
+  const r = await sendOrQueue(
+    e.config,
+    {
+      kind: 'receipt',
+      to: ['alice@example.org'],
+      subject: 'Fax sent to 0312345678',
+      text: 'one\n.\ntwo',
+      attachments: [{ filename: 'fax.pdf', path: pdf, contentType: 'application/pdf' }],
+      jobId: 'job-1',
+    },
+    log,
+  );
   assert.is(r, 'sent');
-  const box = await waitFor(async () => {
-    const m = await pf!.readMailbox('alice@example.org');
-    return m.length > 0 ? m : undefined;
-  }, 30_000, 'mail in alice@example.org');
+  const box = await waitFor(
+    async () => {
+      const m = await pf!.readMailbox('alice@example.org');
+      return m.length > 0 ? m : undefined;
+    },
+    30_000,
+    'mail in alice@example.org',
+  );
   const p = box[0]!.parsed;
   assert.is(p.subject, 'Fax sent to 0312345678');
   assert.match(box[0]!.raw, /^Return-Path: <fax@example\.org>/m);
@@ -55,14 +73,36 @@ test('a received fax is mailed through Postfix with its PDF', async () => {
   const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
   mkdirSync(join(e.spool, 'inbound'), { recursive: true });
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'pf-1.tif'));
-  const r = await handleReceived(e.config, { id: 'pf-1', did: '100', callerNum: '0311112222', callerName: 'ACME', remoteId: 'X', status: 'SUCCESS', errorKey: '', pages: 1, rate: 9600, resolution: '8031x3850' }, log);
+  const r = await handleReceived(
+    e.config,
+    {
+      id: 'pf-1',
+      did: '100',
+      callerNum: '0311112222',
+      callerName: 'ACME',
+      remoteId: 'X',
+      status: 'SUCCESS',
+      errorKey: '',
+      pages: 1,
+      rate: 9600,
+      resolution: '8031x3850',
+    },
+    log,
+  );
   assert.is(r.state, 'delivered');
-  const box = await waitFor(async () => {
-    const m = await pf!.readMailbox('bob@example.org');
-    return m.length > 0 ? m : undefined;
-  }, 30_000, 'mail in bob@example.org');
+  const box = await waitFor(
+    async () => {
+      const m = await pf!.readMailbox('bob@example.org');
+      return m.length > 0 ? m : undefined;
+    },
+    30_000,
+    'mail in bob@example.org',
+  );
   assert.is(box[0]!.parsed.subject, 'Fax from ACME (0311112222) (1 page)');
-  assert.equal(box[0]!.parsed.attachments.map((a) => a.filename), ['fax-pf-1.pdf']);
+  assert.equal(
+    box[0]!.parsed.attachments.map((a) => a.filename),
+    ['fax-pf-1.pdf'],
+  );
 });
 
 test.run();

@@ -9,13 +9,23 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinTemplateDir, cleanSubject, compileMailText, compileTemplate, escapeHtml, loadTemplate, renderMail, renderTemplate } from '../../lib/mail/template.js';
+import {
+  builtinTemplateDir,
+  cleanSubject,
+  compileMailText,
+  compileTemplate,
+  escapeHtml,
+  loadTemplate,
+  renderMail,
+  renderTemplate,
+} from '../../lib/mail/template.js';
 import { renderReceipt } from '../../lib/notify/receipt.js';
 import { createLogger } from '../../lib/log.js';
 import { FaxError } from '../../lib/errors.js';
 import type { Job } from '../../lib/spool/types.js';
 
-const render = (src: string, data: Record<string, unknown>, mode: 'text' | 'html' = 'text'): string => renderTemplate(compileTemplate(src, 't'), data, mode);
+const render = (src: string, data: Record<string, unknown>, mode: 'text' | 'html' = 'text'): string =>
+  renderTemplate(compileTemplate(src, 't'), data, mode);
 
 test('values, nested names and missing values', () => {
   assert.is(render('Hi {{name}}, {{job.number}}!{{missing}}', { name: 'Ann', job: { number: '03' } }), 'Hi Ann, 03!');
@@ -23,7 +33,10 @@ test('values, nested names and missing values', () => {
 });
 
 test('each with item scope, outer names and @number', () => {
-  const out = render('{{#each list}}{{@number}}:{{x}}/{{outer}} {{/each}}', { outer: 'o', list: [{ x: 'a' }, { x: 'b' }] });
+  const out = render('{{#each list}}{{@number}}:{{x}}/{{outer}} {{/each}}', {
+    outer: 'o',
+    list: [{ x: 'a' }, { x: 'b' }],
+  });
   assert.is(out, '1:a/o 2:b/o ');
 });
 
@@ -74,9 +87,29 @@ test('an admin template overrides the built-in one by file name; a broken one fa
   const fallback = await loadTemplate('success.en.txt', dir);
   assert.not.match(fallback.name, dir);
   const job = {
-    id: '20250101-000000-000000000000', number: '0312345678', requestedNumber: '0312345678', subject: 'S', pages: 1,
-    created: new Date().toISOString(), documents: [], skipped: [], replyTo: 'a@example.com',
-    attempts: [{ n: 1, at: new Date().toISOString(), status: 'UNANSWERED', class: 'busy', error: 'Busy', reason: 5, pages: 0, rate: 0, resolution: '', remoteStationId: '' }],
+    id: '20250101-000000-000000000000',
+    number: '0312345678',
+    requestedNumber: '0312345678',
+    subject: 'S',
+    pages: 1,
+    created: new Date().toISOString(),
+    documents: [],
+    skipped: [],
+    replyTo: 'a@example.com',
+    attempts: [
+      {
+        n: 1,
+        at: new Date().toISOString(),
+        status: 'UNANSWERED',
+        class: 'busy',
+        error: 'Busy',
+        reason: 5,
+        pages: 0,
+        rate: 0,
+        resolution: '',
+        remoteStationId: '',
+      },
+    ],
   } as unknown as Job;
   const r = await renderReceipt(job, 'failure', { locale: 'en', templatesDir: dir });
   assert.is(r.subject, 'Oops 0312345678');
@@ -84,7 +117,6 @@ test('an admin template overrides the built-in one by file name; a broken one fa
   // the HTML part still comes from the built-in template
   assert.match(r.html, 'The number was busy.');
 });
-
 
 test('the Subject line is a template of its own; body errors count lines from the file start', () => {
   const t = compileMailText('Subject: Hi {{who}}\n\nBody {{who}}\n', 'x.txt');
@@ -102,7 +134,12 @@ test('the Subject line is a template of its own; body errors count lines from th
 test('a value cannot add lines to the Subject or move text into the body', async () => {
   assert.is(cleanSubject('a\r\nBcc: x@example.net\u0085\u2028b\u0000c  '), 'a Bcc: x@example.net b c');
   assert.is(cleanSubject('x'.repeat(300)).length, 200);
-  const r = await renderMail('inbound', 'en', { caller: 'A\r\nBcc: evil@example.net\n\nbody?', pages_text: '1 page' }, { templatesDir: '', html: false });
+  const r = await renderMail(
+    'inbound',
+    'en',
+    { caller: 'A\r\nBcc: evil@example.net\n\nbody?', pages_text: '1 page' },
+    { templatesDir: '', html: false },
+  );
   assert.is(r.subject, 'Fax from A Bcc: evil@example.net body? (1 page)');
   assert.ok(r.text.startsWith('You have received a fax.\n'), r.text);
   assert.is(r.html, undefined);
@@ -110,10 +147,14 @@ test('a value cannot add lines to the Subject or move text into the body', async
 
 const dir = builtinTemplateDir();
 const readme = readFileSync(join(dir, 'README.md'), 'utf8');
-const files = readdirSync(dir).filter((f) => f !== 'README.md').sort();
+const files = readdirSync(dir)
+  .filter((f) => f !== 'README.md')
+  .sort();
 
 test('the built-in directory holds exactly the documented templates, in both languages', () => {
-  const want = ['success', 'failure', 'inbound'].flatMap((n) => ['en', 'ja'].flatMap((l) => [`${n}.${l}.txt`, `${n}.${l}.html`]));
+  const want = ['success', 'failure', 'inbound'].flatMap((n) =>
+    ['en', 'ja'].flatMap((l) => [`${n}.${l}.txt`, `${n}.${l}.html`]),
+  );
   want.push('empty-receive.en.txt', 'empty-receive.ja.txt', 'cover.en.txt', 'cover.ja.txt');
   assert.equal(files, want.sort());
   for (const f of files) {
@@ -128,7 +169,25 @@ test('the built-in directory holds exactly the documented templates, in both lan
   }
 });
 
-const INBOUND_VALUES = ['id', 'caller', 'caller_num', 'caller_name', 'station', 'did', 'time', 'pages', 'pages_text', 'duration', 'rate', 'resolution', 'status', 'error', 'partial', 'pdf_name', 'tiff_name'];
+const INBOUND_VALUES = [
+  'id',
+  'caller',
+  'caller_num',
+  'caller_name',
+  'station',
+  'did',
+  'time',
+  'pages',
+  'pages_text',
+  'duration',
+  'rate',
+  'resolution',
+  'status',
+  'error',
+  'partial',
+  'pdf_name',
+  'tiff_name',
+];
 
 test('every value the inbound templates use is documented in the README', () => {
   for (const v of INBOUND_VALUES) assert.ok(readme.includes(`| \`${v}\` |`), `README documents ${v}`);
@@ -142,9 +201,23 @@ test('every value the inbound templates use is documented in the README', () => 
 
 function inboundValues(over: Record<string, string> = {}): Record<string, string> {
   return {
-    id: 'rx-7', caller: 'ACME Corp (0311112222)', caller_num: '0311112222', caller_name: 'ACME Corp', station: '+81 3 1111 2222',
-    did: '0312345678', time: '2024-06-03 14:05:09 (+09:00)', pages: '2', pages_text: '2 pages', duration: '1 min 5 s',
-    rate: '14400 bit/s', resolution: '204x98 dpi (standard)', status: 'SUCCESS', error: '-', partial: '', pdf_name: 'fax-rx-7.pdf', tiff_name: '',
+    id: 'rx-7',
+    caller: 'ACME Corp (0311112222)',
+    caller_num: '0311112222',
+    caller_name: 'ACME Corp',
+    station: '+81 3 1111 2222',
+    did: '0312345678',
+    time: '2024-06-03 14:05:09 (+09:00)',
+    pages: '2',
+    pages_text: '2 pages',
+    duration: '1 min 5 s',
+    rate: '14400 bit/s',
+    resolution: '204x98 dpi (standard)',
+    status: 'SUCCESS',
+    error: '-',
+    partial: '',
+    pdf_name: 'fax-rx-7.pdf',
+    tiff_name: '',
     ...over,
   };
 }
@@ -153,7 +226,14 @@ test('inbound mail, English: Subject, table, attachments named, no warning for a
   const r = await renderMail('inbound', 'en', inboundValues(), { templatesDir: '', html: true });
   assert.is(r.subject, 'Fax from ACME Corp (0311112222) (2 pages)');
   assert.ok(r.text.startsWith('You have received a fax.\n\nFrom:        ACME Corp (0311112222)\n'), r.text);
-  for (const want of ['Station ID:  +81 3 1111 2222', 'To number:   0312345678', 'Pages:       2', 'Speed:       14400 bit/s', 'The fax is attached as fax-rx-7.pdf.', 'faxmail (fax id rx-7)']) {
+  for (const want of [
+    'Station ID:  +81 3 1111 2222',
+    'To number:   0312345678',
+    'Pages:       2',
+    'Speed:       14400 bit/s',
+    'The fax is attached as fax-rx-7.pdf.',
+    'faxmail (fax id rx-7)',
+  ]) {
     assert.ok(r.text.includes(want), want);
   }
   assert.not.match(r.text, /WARNING|could not be converted|fax image is attached/);
@@ -164,23 +244,48 @@ test('inbound mail, English: Subject, table, attachments named, no warning for a
 });
 
 test('inbound mail: partial warning, TIFF beside the PDF, TIFF only when no PDF', async () => {
-  const partial = await renderMail('inbound', 'en', inboundValues({ partial: 'yes', pages: '1', pages_text: '1 page', error: 'The call dropped prematurely', tiff_name: 'fax-rx-7.tif' }), { templatesDir: '', html: true });
+  const partial = await renderMail(
+    'inbound',
+    'en',
+    inboundValues({
+      partial: 'yes',
+      pages: '1',
+      pages_text: '1 page',
+      error: 'The call dropped prematurely',
+      tiff_name: 'fax-rx-7.tif',
+    }),
+    { templatesDir: '', html: true },
+  );
   assert.is(partial.subject, '[Incomplete] Fax from ACME Corp (0311112222) (1 page)');
-  assert.match(partial.text, 'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call dropped prematurely).');
+  assert.match(
+    partial.text,
+    'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call dropped prematurely).',
+  );
   assert.match(partial.text, 'The fax is attached as fax-rx-7.pdf.\nThe fax image is attached as fax-rx-7.tif.');
   assert.match(partial.html!, '<strong>Warning:</strong> this fax did not arrive completely.');
   const tiffOnly = await renderMail('inbound', 'en', inboundValues({ pdf_name: '' }), { templatesDir: '', html: true });
   assert.match(tiffOnly.text, 'The fax could not be converted to PDF; the fax image is attached as it arrived.');
   assert.not.match(tiffOnly.text, 'attached as fax-');
-  const ja = await renderMail('inbound', 'ja', inboundValues({ partial: 'yes', pages_text: '1枚', error: 'x' }), { templatesDir: '', html: true });
+  const ja = await renderMail('inbound', 'ja', inboundValues({ partial: 'yes', pages_text: '1枚', error: 'x' }), {
+    templatesDir: '',
+    html: true,
+  });
   assert.is(ja.subject, '【不完全】ACME Corp (0311112222) からのファクス（1枚）');
-  assert.match(ja.text, 'ファクスを受信しました。\n\n注意: このファクスは最後まで受信できませんでした。1枚を受信した後');
+  assert.match(
+    ja.text,
+    'ファクスを受信しました。\n\n注意: このファクスは最後まで受信できませんでした。1枚を受信した後',
+  );
   assert.match(ja.html!, '<strong>注意:</strong>');
 });
 
 test('inbound mail: hostile values are escaped in HTML and never evaluated', async () => {
   const evil = '<script>alert(1)</script> "&" {{did}} {{#if partial}}x{{/if}}';
-  const r = await renderMail('inbound', 'en', inboundValues({ caller: evil, station: '<img src=x onerror=alert(1)>' }), { templatesDir: '', html: true });
+  const r = await renderMail(
+    'inbound',
+    'en',
+    inboundValues({ caller: evil, station: '<img src=x onerror=alert(1)>' }),
+    { templatesDir: '', html: true },
+  );
   assert.not.ok(r.html!.includes('<script>') || r.html!.includes('<img'));
   assert.ok(r.html!.includes(`<td>${escapeHtml(evil)}</td>`));
   assert.ok(r.html!.includes('<td>&lt;img src=x onerror=alert(1)&gt;</td>'));
@@ -189,7 +294,13 @@ test('inbound mail: hostile values are escaped in HTML and never evaluated', asy
 });
 
 test('empty-receive report: text only, in both languages', async () => {
-  const v = inboundValues({ status: 'FAILED', error: 'Timed out waiting for initial communication', pages: '0', pages_text: '0 pages', pdf_name: '' });
+  const v = inboundValues({
+    status: 'FAILED',
+    error: 'Timed out waiting for initial communication',
+    pages: '0',
+    pages_text: '0 pages',
+    pdf_name: '',
+  });
   const en = await renderMail('empty-receive', 'en', v, { templatesDir: '', html: false });
   assert.is(en.subject, 'Fax call without pages from ACME Corp (0311112222)');
   assert.ok(en.text.startsWith('A fax call ended without any page, so nothing was delivered.\n'));
@@ -201,15 +312,25 @@ test('empty-receive report: text only, in both languages', async () => {
 
 test('inbound templates are overridden by file name; a broken copy is logged and the built-in one used', async () => {
   const tdir = mkdtempSync(join(tmpdir(), 'faxmail-tpl-'));
-  writeFileSync(join(tdir, 'inbound.ja.txt'), 'Subject: FAX {{did}}{{#if partial}} 不完全{{/if}}\n\n{{pages}} 枚 from {{station}}\n');
+  writeFileSync(
+    join(tdir, 'inbound.ja.txt'),
+    'Subject: FAX {{did}}{{#if partial}} 不完全{{/if}}\n\n{{pages}} 枚 from {{station}}\n',
+  );
   writeFileSync(join(tdir, 'inbound.ja.html'), '<p>{{#partial}}old syntax{{/partial}}</p>');
   const logFile = join(tdir, 'log.jsonl');
   const log = createLogger(logFile, 'test');
-  const r = await renderMail('inbound', 'ja', inboundValues({ partial: 'yes' }), { templatesDir: tdir, html: true, log });
+  const r = await renderMail('inbound', 'ja', inboundValues({ partial: 'yes' }), {
+    templatesDir: tdir,
+    html: true,
+    log,
+  });
   assert.is(r.subject, 'FAX 0312345678 不完全');
   assert.is(r.text, '2 枚 from +81 3 1111 2222\n');
   assert.match(r.html!, 'ファクスを受信しました。');
-  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; template: string; err: string });
+  const lines = readFileSync(logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; template: string; err: string });
   assert.is(lines.length, 1);
   assert.is(lines[0]!.msg, 'template broken; using the built-in one');
   assert.is(lines[0]!.template, join(tdir, 'inbound.ja.html'));

@@ -21,7 +21,12 @@ export function makeTestEnv(extra = '', name = 'faxmail-mail-'): TestEnv {
   const install = makeTempInstall(name);
   const text = renderTestConfig(install, { paths: extra });
   writeFileSync(install.configPath, text);
-  return { dir: install.root, spool: install.spool, configFile: install.configPath, config: parseConfig(text, install.configPath) };
+  return {
+    dir: install.root,
+    spool: install.spool,
+    configFile: install.configPath,
+    config: parseConfig(text, install.configPath),
+  };
 }
 
 /** [mail] section for the loopback SMTP sink. */

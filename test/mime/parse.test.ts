@@ -8,22 +8,37 @@ import { parseMessage, MAX_BODY_CHARS, type ParsedMessage } from '../../lib/mime
 import { FaxError } from '../../lib/errors.js';
 import { bytesOf, makeJpeg, makePdf, makePng } from '../helpers/documents.js';
 import {
-  attachmentNode, buildMime, composeMail, encodeWord, forwardedMail, htmlOnlyMail, japaneseTextMail, JAPANESE_TEXT,
-  mixedAlternativeMail, namesMail, relatedLogoMail, textNode, winmailMail,
+  attachmentNode,
+  buildMime,
+  composeMail,
+  encodeWord,
+  forwardedMail,
+  htmlOnlyMail,
+  japaneseTextMail,
+  JAPANESE_TEXT,
+  mixedAlternativeMail,
+  namesMail,
+  relatedLogoMail,
+  textNode,
+  winmailMail,
 } from '../helpers/mail-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'faxmail-parse-'));
 process.once('exit', () => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const work = (): string => join(root, String(++n));
-const parse = (mail: Buffer, limits?: { maxParts?: number; maxDepth?: number }): Promise<ParsedMessage> => parseMessage(Readable.from([mail]), work(), limits);
+const parse = (mail: Buffer, limits?: { maxParts?: number; maxDepth?: number }): Promise<ParsedMessage> =>
+  parseMessage(Readable.from([mail]), work(), limits);
 
 test('multipart/mixed with multipart/alternative: bodies and attachments in order, bytes intact', async () => {
   const m = await parse(mixedAlternativeMail());
-  assert.equal(m.parts.map((p) => [p.index, p.filename, p.contentType, p.disposition, p.depth]), [
-    [1, 'first.pdf', 'application/pdf', 'attachment', 0],
-    [2, 'second.jpg', 'image/jpeg', 'attachment', 0],
-  ]);
+  assert.equal(
+    m.parts.map((p) => [p.index, p.filename, p.contentType, p.disposition, p.depth]),
+    [
+      [1, 'first.pdf', 'application/pdf', 'attachment', 0],
+      [2, 'second.jpg', 'image/jpeg', 'attachment', 0],
+    ],
+  );
   assert.ok(readFileSync(m.parts[0]!.path).equals(bytesOf(makePdf({ pages: 2 }))));
   assert.ok(readFileSync(m.parts[1]!.path).equals(bytesOf(makeJpeg())));
   assert.is(m.parts[1]!.size, bytesOf(makeJpeg()).length);
@@ -37,8 +52,11 @@ test('multipart/mixed with multipart/alternative: bodies and attachments in orde
   assert.ok(m.headerBytes > 150 && m.headerBytes < 400, String(m.headerBytes));
 });
 
-test('stored files have our own names, never the sender\'s', async () => {
-  const mail = buildMime({ multipart: 'mixed', parts: [attachmentNode(bytesOf(makePdf()), { type: 'application/pdf', filename: '../../../etc/evil\u0001.pdf' })] });
+test("stored files have our own names, never the sender's", async () => {
+  const mail = buildMime({
+    multipart: 'mixed',
+    parts: [attachmentNode(bytesOf(makePdf()), { type: 'application/pdf', filename: '../../../etc/evil\u0001.pdf' })],
+  });
   const m = await parse(mail);
   assert.is(m.parts[0]!.filename, 'evil.pdf');
   assert.match(basename(m.parts[0]!.path), /^p\d{4}\.bin$/);
@@ -61,7 +79,14 @@ test('forwarded message/rfc822: its attachments take its place in the order', as
   const before = attachmentNode(bytesOf(makePng()), { type: 'image/png', filename: 'before.png' });
   const after = attachmentNode(bytesOf(makeJpeg()), { type: 'image/jpeg', filename: 'after.jpg' });
   const m = await parse(forwardedMail({ before: [before], after: [after] }));
-  assert.equal(m.parts.map((p) => [p.index, p.filename, p.depth]), [[1, 'before.png', 0], [2, 'forwarded.pdf', 1], [3, 'after.jpg', 0]]);
+  assert.equal(
+    m.parts.map((p) => [p.index, p.filename, p.depth]),
+    [
+      [1, 'before.png', 0],
+      [2, 'forwarded.pdf', 1],
+      [3, 'after.jpg', 0],
+    ],
+  );
   assert.ok(readFileSync(m.parts[1]!.path).equals(bytesOf(makePdf({ title: 'forwarded' }))));
   // The forwarded mail's text is not mixed into the mail's own text.
   assert.not.match(m.text ?? '', 'Original message text');
@@ -70,14 +95,23 @@ test('forwarded message/rfc822: its attachments take its place in the order', as
 
 test('forwarded mails are opened only to maxDepth', async () => {
   const deep = await parse(forwardedMail({ depth: 3 }));
-  assert.equal(deep.parts.map((p) => [p.filename, p.depth]), [['forwarded.pdf', 3]]);
+  assert.equal(
+    deep.parts.map((p) => [p.filename, p.depth]),
+    [['forwarded.pdf', 3]],
+  );
   const cut = await parse(forwardedMail({ depth: 3 }), { maxDepth: 2 });
-  assert.equal(cut.parts.map((p) => [p.contentType, p.depth]), [['message/rfc822', 2]]);
+  assert.equal(
+    cut.parts.map((p) => [p.contentType, p.depth]),
+    [['message/rfc822', 2]],
+  );
 });
 
 test('RFC 2047, RFC 2231 (plain and continued) names decode; octet-stream recognised by name', async () => {
   const m = await parse(namesMail());
-  assert.equal(m.parts.map((p) => p.filename), ['請求書.pdf', 'über uns.pdf', '見積書（2024年度）最終版.pdf', 'scan.PDF', '']);
+  assert.equal(
+    m.parts.map((p) => p.filename),
+    ['請求書.pdf', 'über uns.pdf', '見積書（2024年度）最終版.pdf', 'scan.PDF', ''],
+  );
   assert.is(m.parts[3]!.contentType, 'application/pdf');
   assert.is(m.parts[4]!.contentType, 'application/octet-stream');
 });
@@ -119,7 +153,10 @@ test('HTML-only mail: html kept, no text invented', async () => {
 
 test('winmail.dat arrives as one application/ms-tnef part', async () => {
   const m = await parse(winmailMail());
-  assert.equal(m.parts.map((p) => [p.filename, p.contentType]), [['winmail.dat', 'application/ms-tnef']]);
+  assert.equal(
+    m.parts.map((p) => [p.filename, p.contentType]),
+    [['winmail.dat', 'application/ms-tnef']],
+  );
 });
 
 test('bodies are cut at MAX_BODY_CHARS', async () => {
@@ -128,7 +165,9 @@ test('bodies are cut at MAX_BODY_CHARS', async () => {
 });
 
 test('more attachments than maxParts: too-large', async () => {
-  const parts = Array.from({ length: 5 }, (_, i) => attachmentNode(Buffer.from(`%PDF-1.4 ${i}`), { type: 'application/pdf', filename: `${i}.pdf` }));
+  const parts = Array.from({ length: 5 }, (_, i) =>
+    attachmentNode(Buffer.from(`%PDF-1.4 ${i}`), { type: 'application/pdf', filename: `${i}.pdf` }),
+  );
   try {
     await parse(buildMime({ multipart: 'mixed', parts }), { maxParts: 3 });
     assert.unreachable();

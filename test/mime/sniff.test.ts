@@ -4,7 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sniffBytes, sniffFile } from '../../lib/mime/sniff.js';
-import { documentsDir, encodeDocx, encodePlainZip, makeGsPng, makeImage, makeJpeg, makePdf, makeTiff } from '../helpers/documents.js';
+import {
+  documentsDir,
+  encodeDocx,
+  encodePlainZip,
+  makeGsPng,
+  makeImage,
+  makeJpeg,
+  makePdf,
+  makeTiff,
+} from '../helpers/documents.js';
 import { encodeTnef } from '../helpers/mail-fixtures.js';
 
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
@@ -32,7 +41,8 @@ test('generated files are recognised from disk', async () => {
   assert.is(await sniffFile(makePdf()), 'pdf');
   assert.is(await sniffFile(makeJpeg()), 'jpeg');
   assert.is(await sniffFile(makeGsPng('pngalpha')), 'png');
-  for (const k of ['png', 'png-alpha', 'png-gray', 'png-palette', 'png-interlaced', 'png-16bit'] as const) assert.is(await sniffFile(makeImage(k)), 'png', k);
+  for (const k of ['png', 'png-alpha', 'png-gray', 'png-palette', 'png-interlaced', 'png-16bit'] as const)
+    assert.is(await sniffFile(makeImage(k)), 'png', k);
   assert.is(await sniffFile(makeTiff({ colour: 'bilevel' })), 'tiff');
   const big = join(documentsDir(), 'bigendian.tif');
   execFileSync('tiffcp', ['-B', makeTiff({ colour: 'gray' }), big]);

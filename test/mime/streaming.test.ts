@@ -33,8 +33,17 @@ const peak = process.resourceUsage().maxRSS * 1024;
 console.log(JSON.stringify({ before, baseMax, peak, ms: Date.now() - t0, parts: m.parts.map((p) => ({ size: p.size, path: p.path, type: p.contentType })) }));
 `,
     );
-    const out = execFileSync(process.execPath, ['--expose-gc', script, mail, join(dir, 'work')], { encoding: 'utf8', timeout: 60_000 });
-    const r = JSON.parse(out) as { before: number; baseMax: number; peak: number; ms: number; parts: { size: number; path: string; type: string }[] };
+    const out = execFileSync(process.execPath, ['--expose-gc', script, mail, join(dir, 'work')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const r = JSON.parse(out) as {
+      before: number;
+      baseMax: number;
+      peak: number;
+      ms: number;
+      parts: { size: number; path: string; type: string }[];
+    };
     assert.is(r.parts.length, 1);
     assert.is(r.parts[0]!.size, SIZE);
     assert.is(statSync(r.parts[0]!.path).size, SIZE);

@@ -24,7 +24,11 @@ test('only separate words count', () => {
 });
 
 test('the last conflicting option wins', () => {
-  assert.equal(parseSubjectOptions('+fine +standard +body +nobody'), { subject: '', resolution: 'standard', body: false });
+  assert.equal(parseSubjectOptions('+fine +standard +body +nobody'), {
+    subject: '',
+    resolution: 'standard',
+    body: false,
+  });
 });
 
 test.run();

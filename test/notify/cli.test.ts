@@ -12,7 +12,25 @@ import { join } from 'node:path';
 import { blockMailDelivery, makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from './env.js';
 
 test('parseArgs: values are taken verbatim, even when they look like flags or are empty', () => {
-  const p = parseArgs(['sent', '--job', 'j', '--attempt', '1', '--status', '', '--error', '', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', '--not-a-flag']);
+  const p = parseArgs([
+    'sent',
+    '--job',
+    'j',
+    '--attempt',
+    '1',
+    '--status',
+    '',
+    '--error',
+    '',
+    '--pages',
+    '',
+    '--rate',
+    '',
+    '--resolution',
+    '',
+    '--remote-id',
+    '--not-a-flag',
+  ]);
   assert.is(p.values['remote-id'], '--not-a-flag');
   assert.is(p.values['status'], '');
   assert.is(intArg(p.values, 'pages', 0), 0);
@@ -20,7 +38,15 @@ test('parseArgs: values are taken verbatim, even when they look like flags or ar
 });
 
 test('parseArgs refuses unknown subcommands, unknown and repeated options, missing values', () => {
-  for (const argv of [[], ['nope'], ['flush', '--job', 'x'], ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'], ['unanswered', '--job'], ['unanswered', 'stray'], ['sent', '--pages']]) {
+  for (const argv of [
+    [],
+    ['nope'],
+    ['flush', '--job', 'x'],
+    ['unanswered', '--job', 'a', '--job', 'b', '--attempt', '1', '--reason', '5'],
+    ['unanswered', '--job'],
+    ['unanswered', 'stray'],
+    ['sent', '--pages'],
+  ]) {
     try {
       parseArgs(argv);
       assert.unreachable(JSON.stringify(argv));
@@ -33,8 +59,38 @@ test('parseArgs refuses unknown subcommands, unknown and repeated options, missi
 });
 
 test('a call report with unreadable values still parses: it is stored and shown as unknown', () => {
-  const flags = ['--job', 'j', '--attempt', '1', '--status', 'FAILED', '--error', '', '--pages', '99999999999', '--rate', 'x', '--resolution', '', '--remote-id', '-x'];
-  assert.equal(parseArgs(['sent', ...flags, '--config', '/c.toml']), { command: 'sent', config: '/c.toml', values: { job: 'j', attempt: '1', status: 'FAILED', error: '', pages: '99999999999', rate: 'x', resolution: '', 'remote-id': '-x' } });
+  const flags = [
+    '--job',
+    'j',
+    '--attempt',
+    '1',
+    '--status',
+    'FAILED',
+    '--error',
+    '',
+    '--pages',
+    '99999999999',
+    '--rate',
+    'x',
+    '--resolution',
+    '',
+    '--remote-id',
+    '-x',
+  ];
+  assert.equal(parseArgs(['sent', ...flags, '--config', '/c.toml']), {
+    command: 'sent',
+    config: '/c.toml',
+    values: {
+      job: 'j',
+      attempt: '1',
+      status: 'FAILED',
+      error: '',
+      pages: '99999999999',
+      rate: 'x',
+      resolution: '',
+      'remote-id': '-x',
+    },
+  });
 });
 
 test('received: the bin mails the fax the receive context reports as PDF, once', async () => {
@@ -43,8 +99,33 @@ test('received: the bin mails the fax the receive context reports as PDF, once',
   // (the real Asterisk of test/asterisk/inbound.test.ts runs the template itself).
   const id = '20250101-120000-1700000000.77';
   copyFileSync(sampleFaxTiff(), join(env.paths.inbound, `${id}.tif`));
-  const argv = ['received', '--config', env.configPath, '--id', id, '--did', '0312345678', '--caller-num', '0398765432', '--caller-name', ' touch pwned ', '--remote-id', 'ACME 1',
-    '--status', 'SUCCESS', '--error', '', '--pages', '2', '--rate', '14400', '--resolution', '8031x7700', '--duration', '31'];
+  const argv = [
+    'received',
+    '--config',
+    env.configPath,
+    '--id',
+    id,
+    '--did',
+    '0312345678',
+    '--caller-num',
+    '0398765432',
+    '--caller-name',
+    ' touch pwned ',
+    '--remote-id',
+    'ACME 1',
+    '--status',
+    'SUCCESS',
+    '--error',
+    '',
+    '--pages',
+    '2',
+    '--rate',
+    '14400',
+    '--resolution',
+    '8031x7700',
+    '--duration',
+    '31',
+  ];
   const r = await runNotify(env, argv);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^faxmail-notify: received /);
@@ -63,7 +144,25 @@ test('flush: a receipt queued while mail delivery failed goes out on the next ru
   const env = await makeNotifyEnv();
   const unblock = blockMailDelivery(env);
   const job = await makeJob(env);
-  const args = ['sent', '--job', job.id, '--attempt', '1', '--status', 'SUCCESS', '--error', 'HANGUP', '--pages', '2', '--rate', '9600', '--resolution', '8031x7700', '--remote-id', 'X'];
+  const args = [
+    'sent',
+    '--job',
+    job.id,
+    '--attempt',
+    '1',
+    '--status',
+    'SUCCESS',
+    '--error',
+    'HANGUP',
+    '--pages',
+    '2',
+    '--rate',
+    '9600',
+    '--resolution',
+    '8031x7700',
+    '--remote-id',
+    'X',
+  ];
   const r1 = await runNotify(env, args);
   assert.is(r1.code, 0, r1.stderr);
   assert.match(r1.stdout, 'receipt queued');
@@ -82,7 +181,25 @@ test('every run flushes the outbox first, even one that has nothing else to do',
   const unblock = blockMailDelivery(env);
   const job = await makeJob(env);
   const args = ['unanswered', '--job', job.id, '--attempt', '1', '--reason', '5'];
-  const faxArgs = ['sent', '--job', job.id, '--attempt', '1', '--status', 'FAILED', '--error', 'FILEERROR', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', ''];
+  const faxArgs = [
+    'sent',
+    '--job',
+    job.id,
+    '--attempt',
+    '1',
+    '--status',
+    'FAILED',
+    '--error',
+    'FILEERROR',
+    '--pages',
+    '',
+    '--rate',
+    '',
+    '--resolution',
+    '',
+    '--remote-id',
+    '',
+  ];
   assert.is((await runNotify(env, faxArgs)).code, 0);
   assert.is((await readMails(env)).length, 0);
   unblock();

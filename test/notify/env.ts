@@ -4,7 +4,16 @@
  * receipts (mailparser) and the call files dropped, and a runner for the BUILT dist/bin/faxmail-notify.js.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -35,16 +44,41 @@ export function sampleFaxTiff(): string {
   if (faxTiff && existsSync(faxTiff)) return faxTiff;
   const dir = mkdtempSync(join(tmpdir(), 'faxmail-notify-fax-'));
   const pdf = join(dir, 'some.pdf');
-  const ps = '/Helvetica findfont 28 scalefont setfont 1 1 2 { /n exch def 72 700 moveto (faxmail test page ) show n 3 string cvs show 72 72 moveto 450 600 rlineto stroke showpage } for';
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', '-sPAPERSIZE=a4', '-o', pdf, '-c', ps]);
+  const ps =
+    '/Helvetica findfont 28 scalefont setfont 1 1 2 { /n exch def 72 700 moveto (faxmail test page ) show n 3 string cvs show 72 72 moveto 450 600 rlineto stroke showpage } for';
+  execFileSync('gs', [
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-sDEVICE=pdfwrite',
+    '-sPAPERSIZE=a4',
+    '-o',
+    pdf,
+    '-c',
+    ps,
+  ]);
   const tif = join(dir, 'fax.tif');
-  execFileSync('gs', ['-q', '-dSAFER', '-sDEVICE=tiffg4', '-r204x196', '-g1728x2292', '-dFIXEDMEDIA', '-dPDFFitPage', '-o', tif, pdf]);
+  execFileSync('gs', [
+    '-q',
+    '-dSAFER',
+    '-sDEVICE=tiffg4',
+    '-r204x196',
+    '-g1728x2292',
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    '-o',
+    tif,
+    pdf,
+  ]);
   faxTiff = tif;
   return tif;
 }
 
 /** Make the directories and the config. `toml` is appended (sections must not repeat ours). */
-export async function makeNotifyEnv(options: { toml?: string; retry?: string; notify?: string; paths?: string } = {}): Promise<NotifyEnv> {
+export async function makeNotifyEnv(
+  options: { toml?: string; retry?: string; notify?: string; paths?: string } = {},
+): Promise<NotifyEnv> {
   const install = makeTempInstall('faxmail-notify-');
   const text = renderTestConfig(install, {
     paths: options.paths ?? '',
@@ -60,7 +94,15 @@ export async function makeNotifyEnv(options: { toml?: string; retry?: string; no
   const config = parseConfig(text, install.configPath);
   const paths = spoolPaths(install.spool);
   await ensureSpool(paths);
-  return { root: install.root, paths, outgoing: install.outgoing, mailDir: install.mailDir, configPath: install.configPath, config, log: silentLogger() };
+  return {
+    root: install.root,
+    paths,
+    outgoing: install.outgoing,
+    mailDir: install.mailDir,
+    configPath: install.configPath,
+    config,
+    log: silentLogger(),
+  };
 }
 
 /** A queued job with a real fax.tif, written as sendfax would leave it. */
@@ -71,7 +113,11 @@ export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Pro
   copyFileSync(sampleFaxTiff(), join(dir, 'fax.tif'));
   // By default the job's first call is out (dialling attempt 1); a queued job has dropped no call file yet.
   const dialling = (overrides.state ?? 'dialling') === 'dialling';
-  const job = jobRecord(id, { state: 'dialling', ...(dialling ? { attempt: 1, callFile: `faxmail-${id}-1.call` } : {}), ...overrides });
+  const job = jobRecord(id, {
+    state: 'dialling',
+    ...(dialling ? { attempt: 1, callFile: `faxmail-${id}-1.call` } : {}),
+    ...overrides,
+  });
   await writeJob(dir, job);
   return job;
 }
@@ -95,7 +141,9 @@ export function readJobSync(env: NotifyEnv, id: string): Job {
 /** Receipts written by the directory transport, parsed. */
 export async function readMails(env: NotifyEnv): Promise<ParsedMail[]> {
   if (!existsSync(env.mailDir)) return [];
-  const files = readdirSync(env.mailDir).filter((f) => f.endsWith('.eml')).sort();
+  const files = readdirSync(env.mailDir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort();
   return Promise.all(files.map((f) => simpleParser(readFileSync(join(env.mailDir, f)))));
 }
 
@@ -135,7 +183,12 @@ export interface BinResult {
 }
 
 /** Run a built program (faxmail-notify, faxmail) of this checkout with `env`'s configuration. */
-export function runBin(env: NotifyEnv, program: 'faxmail-notify' | 'faxmail', args: string[], extraEnv: Record<string, string> = {}): Promise<BinResult> {
+export function runBin(
+  env: NotifyEnv,
+  program: 'faxmail-notify' | 'faxmail',
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<BinResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath(program), ...args], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath, ...extraEnv },
@@ -160,14 +213,38 @@ export function runNotify(env: NotifyEnv, args: string[], extraEnv: Record<strin
  * after the template's FILTER sets (asterisk/extensions_faxmail.conf; the real Asterisk of the test bed
  * proves the line itself, test/asterisk/).
  */
-export function sentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Record<string, string>, duration = '24'): string[] {
+export function sentArgs(
+  env: NotifyEnv,
+  job: Job,
+  attempt: number,
+  faxopt: Record<string, string>,
+  duration = '24',
+): string[] {
   const f = (re: RegExp, v: string | undefined): string => (v ?? '').replace(re, '');
   return [
-    'sent', '--config', env.configPath, '--job', job.id, '--attempt', String(attempt),
-    '--status', f(/[^A-Z]/g, faxopt['status']), '--error', f(/[^0-9A-Za-z]/g, faxopt['error']),
-    '--pages', f(/[^0-9]/g, faxopt['pages']), '--rate', f(/[^0-9]/g, faxopt['rate']),
-    '--resolution', f(/[^0-9x]/g, faxopt['resolution']), '--remote-id', f(/[^-0-9A-Za-z +._]/g, faxopt['remotestationid']),
-    '--mode', f(/[^0-9A-Za-z]/g, faxopt['mode']), '--duration', duration,
+    'sent',
+    '--config',
+    env.configPath,
+    '--job',
+    job.id,
+    '--attempt',
+    String(attempt),
+    '--status',
+    f(/[^A-Z]/g, faxopt['status']),
+    '--error',
+    f(/[^0-9A-Za-z]/g, faxopt['error']),
+    '--pages',
+    f(/[^0-9]/g, faxopt['pages']),
+    '--rate',
+    f(/[^0-9]/g, faxopt['rate']),
+    '--resolution',
+    f(/[^0-9x]/g, faxopt['resolution']),
+    '--remote-id',
+    f(/[^-0-9A-Za-z +._]/g, faxopt['remotestationid']),
+    '--mode',
+    f(/[^0-9A-Za-z]/g, faxopt['mode']),
+    '--duration',
+    duration,
   ];
 }
 

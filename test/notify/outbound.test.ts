@@ -14,10 +14,27 @@ import { errorKey } from '../../lib/fax-result/classify.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
 import { unlinkSync } from 'node:fs';
 import { writeJob } from '../../lib/spool/jobs.js';
-import { blockMailDelivery, callFiles, makeJob, makeNotifyEnv, readJobSync, readMails, runNotify, sentArgs, unansweredArgs, type NotifyEnv } from './env.js';
+import {
+  blockMailDelivery,
+  callFiles,
+  makeJob,
+  makeNotifyEnv,
+  readJobSync,
+  readMails,
+  runNotify,
+  sentArgs,
+  unansweredArgs,
+  type NotifyEnv,
+} from './env.js';
 import type { Job } from '../../lib/spool/types.js';
 
-const sent = (job: Job, attempt: number, status: string, error: string, extra: Partial<SentReport> = {}): SentReport => ({
+const sent = (
+  job: Job,
+  attempt: number,
+  status: string,
+  error: string,
+  extra: Partial<SentReport> = {},
+): SentReport => ({
   job: job.id,
   attempt,
   status,
@@ -35,7 +52,10 @@ function dialplanSentArgs(env: NotifyEnv, job: Job, attempt: number, faxopt: Rec
 }
 
 function near(actual: Date, expected: number, what: string, slackMs = 5000): void {
-  assert.ok(Math.abs(actual.getTime() - expected) < slackMs, `${what}: ${actual.toISOString()} vs ${new Date(expected).toISOString()}`);
+  assert.ok(
+    Math.abs(actual.getTime() - expected) < slackMs,
+    `${what}: ${actual.toISOString()} vs ${new Date(expected).toISOString()}`,
+  );
 }
 
 test('resolution in pixels per metre becomes dpi', () => {
@@ -50,7 +70,14 @@ test('resolution in pixels per metre becomes dpi', () => {
 test('success through the real bin: attempt recorded, receipt with the fax as PDF, pages, rate, station id', async () => {
   const env = await makeNotifyEnv();
   const job = await makeJob(env);
-  const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', rate: '14400', resolution: '8031x7700', remotestationid: '+81 3 9999 0000' });
+  const args = dialplanSentArgs(env, job, 1, {
+    status: 'SUCCESS',
+    error: 'HANGUP',
+    pages: '2',
+    rate: '14400',
+    resolution: '8031x7700',
+    remotestationid: '+81 3 9999 0000',
+  });
   const r = await runNotify(env, args);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /sent; receipt sent/);
@@ -58,7 +85,10 @@ test('success through the real bin: attempt recorded, receipt with the fax as PD
   assert.is(after.state, 'sent');
   assert.is(after.attempts.length, 1);
   const a = after.attempts[0]!;
-  assert.equal([a.n, a.status, a.class, a.pages, a.rate, a.resolution, a.remoteStationId], [1, 'SUCCESS', '', 2, 14400, '204x196', '+81 3 9999 0000']);
+  assert.equal(
+    [a.n, a.status, a.class, a.pages, a.rate, a.resolution, a.remoteStationId],
+    [1, 'SUCCESS', '', 2, 14400, '204x196', '+81 3 9999 0000'],
+  );
   assert.ok(after.notifiedAt);
   assert.is(callFiles(env).length, 0, 'nothing more to dial');
   const mails = await readMails(env);
@@ -83,15 +113,36 @@ test('success through the real bin: attempt recorded, receipt with the fax as PD
 });
 
 const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string][] = [
-  ['line_error', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'Failed to train with any of the compatible modems'), env.log), 'line_error'],
-  ['dropped', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'The call dropped prematurely', { pages: 1 }), env.log), 'dropped'],
-  ['unknown (INIT_ERROR)', (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'INIT_ERROR'), env.log), 'unknown'],
+  [
+    'line_error',
+    (env, job) =>
+      reportSent(env.config, sent(job, 1, 'FAILED', 'Failed to train with any of the compatible modems'), env.log),
+    'line_error',
+  ],
+  [
+    'dropped',
+    (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'The call dropped prematurely', { pages: 1 }), env.log),
+    'dropped',
+  ],
+  [
+    'unknown (INIT_ERROR)',
+    (env, job) => reportSent(env.config, sent(job, 1, 'FAILED', 'INIT_ERROR'), env.log),
+    'unknown',
+  ],
   ['busy', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 5 }, env.log), 'busy'],
-  ['no_answer', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 3 }, env.log), 'no_answer'],
-  ['congestion', (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 8 }, env.log), 'congestion'],
+  [
+    'no_answer',
+    (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 3 }, env.log),
+    'no_answer',
+  ],
+  [
+    'congestion',
+    (env, job) => reportUnanswered(env.config, { job: job.id, attempt: 1, reason: 8 }, env.log),
+    'congestion',
+  ],
 ];
 
-test('each retryable outcome: queued again with its rule\'s time, no mail; at that time the dispatcher drops attempt 2 (MaxRetries 0)', async () => {
+test("each retryable outcome: queued again with its rule's time, no mail; at that time the dispatcher drops attempt 2 (MaxRetries 0)", async () => {
   // Channels for all: the calls of earlier rounds stay `dialling` here (no report comes for them).
   const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 10\n' });
   let i = 0;
@@ -106,13 +157,23 @@ test('each retryable outcome: queued again with its rule\'s time, no mail; at th
     assert.is(after.state, 'queued', what);
     const delay = env.config.retry[cls as 'busy'].after * 1000;
     near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
-    assert.not.ok(callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id), `${what}: no call file before its time`);
+    assert.not.ok(
+      callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id),
+      `${what}: no call file before its time`,
+    );
     // Not due yet: the dispatcher leaves it; at its time it goes.
     const early = await runDispatcher(env.config, env.log, { channels: 'never' });
-    assert.not.ok(early.started.some((c) => c.job === job.id), `${what}: not started early`);
+    assert.not.ok(
+      early.started.some((c) => c.job === job.id),
+      `${what}: not started early`,
+    );
     const due = new Date(Date.parse(after.nextAttemptAt!));
     const run = await runDispatcher(env.config, env.log, { channels: 'never', now: due });
-    assert.equal(run.started.filter((c) => c.job === job.id), [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }], what);
+    assert.equal(
+      run.started.filter((c) => c.job === job.id),
+      [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }],
+      what,
+    );
     const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
     assert.ok(call, `${what}: call file dropped`);
     assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
@@ -135,7 +196,10 @@ test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio
   const env = await makeNotifyEnv();
   const job = await makeJob(env, { number: '0312345690' });
   // Through the real bin, as the template's hangup handler reports it (FAXMODE is "audio" then).
-  const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'FAILED', error: 'T38_NEG_ERROR', pages: '0', mode: 'audio' }));
+  const r = await runNotify(
+    env,
+    dialplanSentArgs(env, job, 1, { status: 'FAILED', error: 'T38_NEG_ERROR', pages: '0', mode: 'audio' }),
+  );
   assert.is(r.code, 0, r.stderr);
   const after = readJobSync(env, job.id);
   assert.is(after.attempts[0]!.class, 'line_error');
@@ -148,7 +212,12 @@ test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio
   assert.ok(call2, 'attempt 2 dropped');
   assert.is(call2!.vars['FAXMAIL_T38'], 'no');
   // Attempt 2 fails otherwise: attempt 3 still goes without T.38.
-  await reportSent(env.config, sent(after, 2, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'audio' }), env.log, later(1));
+  await reportSent(
+    env.config,
+    sent(after, 2, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'audio' }),
+    env.log,
+    later(1),
+  );
   unlinkSync(join(env.outgoing, call2!.name));
   await runDispatcher(env.config, env.log, { channels: 'never', now: later(2) });
   const call3 = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id && c.vars['FAXMAIL_ATTEMPT'] === '3');
@@ -156,7 +225,11 @@ test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio
   assert.is(call3!.vars['FAXMAIL_T38'], 'no');
   // Any other failure leaves T.38 alone: no FAXMAIL_T38 line at all.
   const other = await makeJob(env, { number: '0312345691' });
-  await reportSent(env.config, sent(other, 1, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'T38' }), env.log);
+  await reportSent(
+    env.config,
+    sent(other, 1, 'FAILED', 'Failed to train with any of the compatible modems', { mode: 'T38' }),
+    env.log,
+  );
   await runDispatcher(env.config, env.log, { channels: 'never', now: later(3) });
   const plain = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === other.id && c.vars['FAXMAIL_ATTEMPT'] === '2');
   assert.ok(plain);
@@ -166,11 +239,27 @@ test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio
 
 test('FAXMODE: T38 and audio are recorded, anything else (empty, hostile) is not', async () => {
   const env = await makeNotifyEnv();
-  const cases: [string, string | undefined][] = [['T38', 'T38'], ['audio', 'audio'], ['', undefined], ['t38x', undefined], ['AUDIOT38', undefined]];
+  const cases: [string, string | undefined][] = [
+    ['T38', 'T38'],
+    ['audio', 'audio'],
+    ['', undefined],
+    ['t38x', undefined],
+    ['AUDIOT38', undefined],
+  ];
   let i = 0;
   for (const [mode, expected] of cases) {
     const job = await makeJob(env, { number: `03123457${String(i++).padStart(2, '0')}` });
-    const r = await runNotify(env, dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'OK', pages: String(job.pages), rate: '14400', resolution: '8031x7700', mode }));
+    const r = await runNotify(
+      env,
+      dialplanSentArgs(env, job, 1, {
+        status: 'SUCCESS',
+        error: 'OK',
+        pages: String(job.pages),
+        rate: '14400',
+        resolution: '8031x7700',
+        mode,
+      }),
+    );
     assert.is(r.code, 0, r.stderr);
     assert.is(readJobSync(env, job.id).attempts[0]!.mode, expected, mode);
   }
@@ -199,7 +288,14 @@ test('never-retry classes fail at once with a plain-language failure notice', as
 test('final failure after max attempts: explanation and attempt history (en), via the real bin', async () => {
   const env = await makeNotifyEnv({ retry: 'line_error = { after = 60, max_attempts = 2 }' });
   const job = await makeJob(env);
-  const faxopt = { status: 'FAILED', error: 'Failed to train with any of the compatible modems', pages: '0', rate: '', resolution: '', remotestationid: 'REMOTE 1' };
+  const faxopt = {
+    status: 'FAILED',
+    error: 'Failed to train with any of the compatible modems',
+    pages: '0',
+    rate: '',
+    resolution: '',
+    remotestationid: 'REMOTE 1',
+  };
   const r1 = await runNotify(env, dialplanSentArgs(env, job, 1, faxopt));
   assert.is(r1.code, 0, r1.stderr);
   assert.match(r1.stdout, 'queued for a retry from');
@@ -210,7 +306,10 @@ test('final failure after max attempts: explanation and attempt history (en), vi
   assert.is(callFiles(env).length, 0, 'no attempt 3');
   const after = readJobSync(env, job.id);
   assert.is(after.state, 'failed');
-  assert.equal(after.attempts.map((a) => a.n), [1, 2]);
+  assert.equal(
+    after.attempts.map((a) => a.n),
+    [1, 2],
+  );
   assert.is(after.attempts[1]!.error, 'Failed to train with any of the compatible modems', 'full spandsp text stored');
   const [m] = await readMails(env);
   assert.ok(m);
@@ -250,7 +349,10 @@ test('success receipt in Japanese', async () => {
 
 test('unanswered busy and no answer, as the dialplan `failed` extension reports them', async () => {
   const env = await makeNotifyEnv();
-  for (const [reason, cls] of [['5', 'busy'], ['3', 'no_answer']] as const) {
+  for (const [reason, cls] of [
+    ['5', 'busy'],
+    ['3', 'no_answer'],
+  ] as const) {
     const job = await makeJob(env, { number: `0312345${reason}00` });
     const argv = unansweredArgs(env, job, 1, reason);
     const r = await runNotify(env, argv);
@@ -290,7 +392,14 @@ test('a duplicate report (hangup handler and h extension) acts once; a final job
 test('10 parallel runs of the bin for the same attempt: one attempt, one receipt, valid JSON', async () => {
   const env = await makeNotifyEnv();
   const job = await makeJob(env);
-  const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', rate: '9600', resolution: '8031x7700', remotestationid: 'PARALLEL' });
+  const args = dialplanSentArgs(env, job, 1, {
+    status: 'SUCCESS',
+    error: 'HANGUP',
+    pages: '2',
+    rate: '9600',
+    resolution: '8031x7700',
+    remotestationid: 'PARALLEL',
+  });
   const results = await Promise.all(Array.from({ length: 10 }, () => runNotify(env, args)));
   for (const r of results) assert.is(r.code, 0, r.stderr);
   assert.is(results.filter((r) => /receipt sent/.test(r.stdout)).length, 1);
@@ -300,7 +409,11 @@ test('10 parallel runs of the bin for the same attempt: one attempt, one receipt
   assert.is(after.attempts.length, 1);
   assert.is(after.state, 'sent');
   assert.is((await readMails(env)).length, 1);
-  assert.equal(readdirSync(join(env.paths.jobs, job.id)).filter((f) => f.endsWith('.tmp')), [], 'no scratch files left');
+  assert.equal(
+    readdirSync(join(env.paths.jobs, job.id)).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no scratch files left',
+  );
 });
 
 /** Poll `fn` until it returns true (the follower works in the background). */
@@ -318,7 +431,10 @@ test('one call per number: the second job waits; when the first call has ended, 
   const first = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
   const second = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
   await runDispatcher(env.config, env.log, { channels: 'never' });
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-1.call`]);
+  assert.equal(
+    callFiles(env).map((c) => c.name),
+    [`faxmail-${first.id}-1.call`],
+  );
   assert.is(readJobSync(env, second.id).state, 'queued', 'the number is busy');
 
   // The first job gets a busy signal. faxmail-notify runs inside that call: its call file is still in
@@ -332,8 +448,15 @@ test('one call per number: the second job waits; when the first call has ended, 
   // not due yet).
   unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
   // dialling on disk first, then the call file renamed in (lib/queue/apply.ts): wait for both.
-  await eventually(() => readJobSync(env, second.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${second.id}-1.call`)), 'the second job to dial');
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${second.id}-1.call`]);
+  await eventually(
+    () =>
+      readJobSync(env, second.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${second.id}-1.call`)),
+    'the second job to dial',
+  );
+  assert.equal(
+    callFiles(env).map((c) => c.name),
+    [`faxmail-${second.id}-1.call`],
+  );
 
   // The second job is sent; once its call has ended and the retry's time has come, the next dispatcher run
   // (the timer's `faxmail run`, played here every 0.5 s) starts the first job's retry, as attempt 2.
@@ -347,12 +470,19 @@ test('one call per number: the second job waits; when the first call has ended, 
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  await eventually(() => readJobSync(env, first.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${first.id}-2.call`)), 'the retry to dial').finally(() => (timer = false));
+  await eventually(
+    () =>
+      readJobSync(env, first.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${first.id}-2.call`)),
+    'the retry to dial',
+  ).finally(() => (timer = false));
   await ticks;
   const retried = readJobSync(env, first.id);
   assert.is(retried.attempt, 2);
   assert.ok(Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 5000, 'not before its retry time');
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${first.id}-2.call`]);
+  assert.equal(
+    callFiles(env).map((c) => c.name),
+    [`faxmail-${first.id}-2.call`],
+  );
 });
 
 test('a cancelled or held job is passed over when the number frees up; the next queued one goes', async () => {
@@ -363,8 +493,14 @@ test('a cancelled or held job is passed over when the number frees up; the next 
   const fourth = await makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined });
   await reportSent(env.config, sent(first, 1, 'SUCCESS', 'HANGUP'), env.log);
   const r = await runDispatcher(env.config, env.log, { channels: 'never' });
-  assert.equal(r.started.map((s) => s.job), [fourth.id]);
-  assert.equal(callFiles(env).map((c) => c.name), [`faxmail-${fourth.id}-1.call`]);
+  assert.equal(
+    r.started.map((s) => s.job),
+    [fourth.id],
+  );
+  assert.equal(
+    callFiles(env).map((c) => c.name),
+    [`faxmail-${fourth.id}-1.call`],
+  );
   assert.is(readJobSync(env, second.id).state, 'cancelled');
   assert.is(readJobSync(env, third.id).state, 'held');
 });
@@ -375,7 +511,12 @@ test('hostile remote station ids end up as inert text in the job and the receipt
   for (const value of hostile) {
     const job = await makeJob(env);
     // Through the dialplan's FILTER and the real bin ...
-    const args = dialplanSentArgs(env, job, 1, { status: 'SUCCESS', error: 'HANGUP', pages: '2', remotestationid: value });
+    const args = dialplanSentArgs(env, job, 1, {
+      status: 'SUCCESS',
+      error: 'HANGUP',
+      pages: '2',
+      remotestationid: value,
+    });
     const r = await runNotify(env, args);
     assert.is(r.code, 0, r.stderr);
     const stored = readJobSync(env, job.id).attempts[0]!.remoteStationId;
@@ -395,11 +536,37 @@ test('hostile remote station ids end up as inert text in the job and the receipt
 test('exit codes: a report is stored whatever it says (0); bad subcommand 64, broken config 78', async () => {
   const env = await makeNotifyEnv();
   // A report for a job not in the spool is stored and filed; nothing to do, nothing lost.
-  const unknown = await runNotify(env, ['unanswered', '--job', '20250101-000000-0123456789ab', '--attempt', '1', '--reason', '5']);
+  const unknown = await runNotify(env, [
+    'unanswered',
+    '--job',
+    '20250101-000000-0123456789ab',
+    '--attempt',
+    '1',
+    '--reason',
+    '5',
+  ]);
   assert.is(unknown.code, 0, unknown.stderr);
   assert.match(unknown.stdout, 'no such job');
   // A job id that is not one, and a hostile one: stored as unmatched (status lists it), never applied.
-  const usage = await runNotify(env, ['sent', '--job', 'x', '--attempt', '', '--status', '', '--error', '', '--pages', '', '--rate', '', '--resolution', '', '--remote-id', '']);
+  const usage = await runNotify(env, [
+    'sent',
+    '--job',
+    'x',
+    '--attempt',
+    '',
+    '--status',
+    '',
+    '--error',
+    '',
+    '--pages',
+    '',
+    '--rate',
+    '',
+    '--resolution',
+    '',
+    '--remote-id',
+    '',
+  ]);
   assert.is(usage.code, 0, usage.stderr);
   assert.match(usage.stdout, 'cannot be read');
   // A flag missing altogether is a broken dialplan line, not a far end's value: 64, and Asterisk logs it.

@@ -12,8 +12,20 @@ const config = parseConfig('', 'defaults', { checkPaths: false });
 const rules = config.retry;
 const now = new Date('2025-01-01T00:00:00Z');
 
-const attempt = (n: number, cls: RetryClass | '', status: Attempt['status'] = cls === '' ? 'SUCCESS' : 'FAILED'): Attempt => ({
-  n, at: now.toISOString(), status, class: cls, error: '', pages: 0, rate: 0, resolution: '', remoteStationId: '',
+const attempt = (
+  n: number,
+  cls: RetryClass | '',
+  status: Attempt['status'] = cls === '' ? 'SUCCESS' : 'FAILED',
+): Attempt => ({
+  n,
+  at: now.toISOString(),
+  status,
+  class: cls,
+  error: '',
+  pages: 0,
+  rate: 0,
+  resolution: '',
+  remoteStationId: '',
 });
 const history = (...classes: (RetryClass | '')[]): Attempt[] => classes.map((c, i) => attempt(i + 1, c));
 
@@ -32,7 +44,11 @@ test('each retryable class is retried after its own delay', () => {
 });
 
 test('incompatible and local_error are never retried, even if the config allows more tries', () => {
-  const generous = { ...rules, incompatible: { after: 10, max_attempts: 5 }, local_error: { after: 10, max_attempts: 5 } };
+  const generous = {
+    ...rules,
+    incompatible: { after: 10, max_attempts: 5 },
+    local_error: { after: 10, max_attempts: 5 },
+  };
   for (const cls of NEVER_RETRY) {
     const d = decideRetry(history(cls), generous, now);
     assert.is(d.retry, false);

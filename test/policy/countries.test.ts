@@ -17,7 +17,8 @@ import { FaxError } from '../../lib/errors.js';
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-country-'));
 for (const d of ['spool', 'outgoing', 'tmp']) mkdirSync(join(dir, d));
 const base = `[paths]\nspool = "${dir}/spool"\noutgoing = "${dir}/outgoing"\ntmp = "${dir}/tmp"\nlog = "-"\n`;
-const numbersOf = (section: string): ReturnType<typeof parseConfig>['numbers'] => parseConfig(`${base}[numbers]\n${section}\n`, 'test.toml').numbers;
+const numbersOf = (section: string): ReturnType<typeof parseConfig>['numbers'] =>
+  parseConfig(`${base}[numbers]\n${section}\n`, 'test.toml').numbers;
 
 /** 'dial NUMBER' (allowed, dialled as NUMBER) or 'refused' (77) or 'bad' (67). */
 function outcome(extension: string, numbers: ReturnType<typeof numbersOf>): string {
@@ -141,10 +142,17 @@ test('an unknown country is a configuration error naming the key', () => {
 
 test('every plan: patterns compile, denied prefixes say what they are, dial rules end in national form', () => {
   for (const [code, plan] of Object.entries(COUNTRY_PLANS)) {
-    for (const p of [...plan.allow, ...plan.deny.map((d) => d.pattern), ...plan.rewrite.map((r) => r.match)]) assert.ok(new RegExp(p), `${code} ${p}`);
+    for (const p of [...plan.allow, ...plan.deny.map((d) => d.pattern), ...plan.rewrite.map((r) => r.match)])
+      assert.ok(new RegExp(p), `${code} ${p}`);
     for (const d of plan.deny) assert.ok(d.what.length > 8, `${code} ${d.pattern} is described`);
-    assert.ok(plan.deny.some((d) => /international/i.test(d.what)), `${code} denies international calls`);
-    assert.ok(plan.deny.some((d) => /premium/i.test(d.what)), `${code} denies premium rate`);
+    assert.ok(
+      plan.deny.some((d) => /international/i.test(d.what)),
+      `${code} denies international calls`,
+    );
+    assert.ok(
+      plan.deny.some((d) => /premium/i.test(d.what)),
+      `${code} denies premium rate`,
+    );
   }
 });
 

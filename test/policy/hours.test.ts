@@ -56,11 +56,28 @@ test('a short window is not stepped over', () => {
 });
 
 test('bad settings are refused at load, naming the key and its line', () => {
-  assert.throws(() => parseConfig(base + '[queue]\nsending_hours = "8-20"\n', 't.toml', { checkPaths: false }), /t\.toml:4:1: queue\.sending_hours: must be a span of local time like "08:00-20:00"/);
-  assert.throws(() => parseConfig(base + '[queue]\nsending_days = "weekdays"\n', 't.toml', { checkPaths: false }), /queue\.sending_days/);
-  assert.throws(() => parseConfig(base + '[queue]\ntime_zone = "Mars/Olympus"\n', 't.toml', { checkPaths: false }), /queue\.time_zone/);
-  assert.throws(() => parseConfig(base + '[queue]\nmax_calls = 0\n', 't.toml', { checkPaths: false }), /queue\.max_calls/);
-  const c = parseConfig(base + '[queue]\nmax_calls = 4\nsending_hours = "07:30-19:00"\nsending_days = "mon-fri"\ntime_zone = "Asia/Tokyo"\n', 't.toml', { checkPaths: false });
+  assert.throws(
+    () => parseConfig(base + '[queue]\nsending_hours = "8-20"\n', 't.toml', { checkPaths: false }),
+    /t\.toml:4:1: queue\.sending_hours: must be a span of local time like "08:00-20:00"/,
+  );
+  assert.throws(
+    () => parseConfig(base + '[queue]\nsending_days = "weekdays"\n', 't.toml', { checkPaths: false }),
+    /queue\.sending_days/,
+  );
+  assert.throws(
+    () => parseConfig(base + '[queue]\ntime_zone = "Mars/Olympus"\n', 't.toml', { checkPaths: false }),
+    /queue\.time_zone/,
+  );
+  assert.throws(
+    () => parseConfig(base + '[queue]\nmax_calls = 0\n', 't.toml', { checkPaths: false }),
+    /queue\.max_calls/,
+  );
+  const c = parseConfig(
+    base +
+      '[queue]\nmax_calls = 4\nsending_hours = "07:30-19:00"\nsending_days = "mon-fri"\ntime_zone = "Asia/Tokyo"\n',
+    't.toml',
+    { checkPaths: false },
+  );
   assert.is(c.queue.max_calls, 4);
   assert.is(c.queue.lost_after, 3600);
 });

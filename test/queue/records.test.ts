@@ -11,7 +11,18 @@ import { collectStatus } from '../../lib/admin/status.js';
 import type { Attempt, JobState } from '../../lib/spool/types.js';
 
 const id = '20261201-120000-0123456789ab';
-const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt => ({ n, at, status: 'UNANSWERED', class: 'busy', error: 'busy', pages: 0, rate: 0, resolution: '', remoteStationId: '', ...over });
+const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt => ({
+  n,
+  at,
+  status: 'UNANSWERED',
+  class: 'busy',
+  error: 'busy',
+  pages: 0,
+  rate: 0,
+  resolution: '',
+  remoteStationId: '',
+  ...over,
+});
 
 test('states: older records, the bed model, the queue model', () => {
   // Before the queue: `queued` once the call file was out; `waiting` for the line.
@@ -28,10 +39,18 @@ test('states: older records, the bed model, the queue model', () => {
 
 test('entries: a queued job is due at nextAttemptAt, a dialling one counts from when its call started', () => {
   const none = { files: new Set<string>() };
-  const q = toEntry(jobRecord(id, { nextAttemptAt: '2026-12-01T12:05:00.000Z', created: '2026-12-01T12:00:00.000Z' }), none)!;
+  const q = toEntry(
+    jobRecord(id, { nextAttemptAt: '2026-12-01T12:05:00.000Z', created: '2026-12-01T12:00:00.000Z' }),
+    none,
+  )!;
   assert.is(q.state, 'queued');
   assert.is(q.notBefore, Date.parse('2026-12-01T12:05:00.000Z'));
-  const dialling = jobRecord(id, { state: 'dialling', callFile: 'x.call', attempt: 1, dialledAt: '2026-12-01T12:07:00.000Z' });
+  const dialling = jobRecord(id, {
+    state: 'dialling',
+    callFile: 'x.call',
+    attempt: 1,
+    dialledAt: '2026-12-01T12:07:00.000Z',
+  });
   const d = toEntry(dialling, none)!;
   assert.is(d.notBefore, Date.parse('2026-12-01T12:07:00.000Z'));
   assert.is(d.callFilePresent, false);
@@ -52,8 +71,21 @@ test('attempt numbers go on from the highest recorded or dropped, never from a c
 
 test('recent starts: the last hour of every job, finished ones too, by sender', () => {
   const now = Date.parse('2026-12-01T13:00:00.000Z');
-  const a = jobRecord(id, { state: 'sent', pages: 3, attempts: [attempt(1, '2026-12-01T12:10:00.000Z', { started: '2026-12-01T12:09:00.000Z' }), attempt(2, '2026-12-01T11:30:00.000Z')] });
-  const b = jobRecord('20261201-120000-0123456789ac', { state: 'dialling', callFile: 'x.call', attempt: 1, dialledAt: '2026-12-01T12:59:00.000Z', envelopeSender: 'bob@example.org' });
+  const a = jobRecord(id, {
+    state: 'sent',
+    pages: 3,
+    attempts: [
+      attempt(1, '2026-12-01T12:10:00.000Z', { started: '2026-12-01T12:09:00.000Z' }),
+      attempt(2, '2026-12-01T11:30:00.000Z'),
+    ],
+  });
+  const b = jobRecord('20261201-120000-0123456789ac', {
+    state: 'dialling',
+    callFile: 'x.call',
+    attempt: 1,
+    dialledAt: '2026-12-01T12:59:00.000Z',
+    envelopeSender: 'bob@example.org',
+  });
   assert.equal(recentStarts([a, b], now), [
     { sender: 'alice@example.com', pages: 3, at: Date.parse('2026-12-01T12:09:00.000Z') },
     { sender: 'bob@example.org', pages: 2, at: Date.parse('2026-12-01T12:59:00.000Z') },
@@ -62,7 +94,11 @@ test('recent starts: the last hour of every job, finished ones too, by sender', 
 
 test('status: a job on hold longer than queue.held_alert_after needs the admin', async () => {
   const env = await makeNotifyEnv({ toml: '[queue]\nheld_alert_after = 3600\n' });
-  const old = await makeJob(env, { state: 'held', heldAt: new Date(Date.now() - 7200_000).toISOString(), callFile: undefined } as never);
+  const old = await makeJob(env, {
+    state: 'held',
+    heldAt: new Date(Date.now() - 7200_000).toISOString(),
+    callFile: undefined,
+  } as never);
   await makeJob(env, { state: 'held', heldAt: new Date().toISOString(), callFile: undefined } as never);
   const s = await collectStatus(env.config);
   assert.is(s.jobs.byState.held, 2);

@@ -5,11 +5,32 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { blockMailDelivery, makeNotifyEnv, makeJob, readJobSync, readMails, runBin, runNotify, type BinResult, type NotifyEnv } from '../notify/env.js';
+import {
+  blockMailDelivery,
+  makeNotifyEnv,
+  makeJob,
+  readJobSync,
+  readMails,
+  runBin,
+  runNotify,
+  type BinResult,
+  type NotifyEnv,
+} from '../notify/env.js';
 import { binPath } from '../helpers/paths.js';
 import { assertRejects } from '../helpers/assert-rejects.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
@@ -28,19 +49,43 @@ const OLD = new Date(Date.now() - 2 * 3600_000).toISOString();
 
 /** A job as sendfax leaves it under the queue: queued in the spool, no call file yet. */
 function queued(env: NotifyEnv, over: Partial<Job> = {}): Promise<Job> {
-  return makeJob(env, { state: 'queued', attempt: undefined, callFile: undefined, nextAttemptAt: new Date(Date.now() - 1000).toISOString(), ...over } as Partial<Job>);
+  return makeJob(env, {
+    state: 'queued',
+    attempt: undefined,
+    callFile: undefined,
+    nextAttemptAt: new Date(Date.now() - 1000).toISOString(),
+    ...over,
+  } as Partial<Job>);
 }
 
 function sentArgs(job: Job, attempt: number, over: Record<string, string> = {}): string[] {
-  const v: Record<string, string> = { job: job.id, attempt: String(attempt), status: 'SUCCESS', error: 'HANGUP', pages: '2', rate: '14400', resolution: '8031x7700', 'remote-id': 'FAR END', ...over };
+  const v: Record<string, string> = {
+    job: job.id,
+    attempt: String(attempt),
+    status: 'SUCCESS',
+    error: 'HANGUP',
+    pages: '2',
+    rate: '14400',
+    resolution: '8031x7700',
+    'remote-id': 'FAR END',
+    ...over,
+  };
   return ['sent', ...Object.entries(v).flatMap(([k, x]) => [`--${k}`, x])];
 }
 
 test('the dispatcher starts at most max_calls, one per number, each job dialling with its call file in outgoing', async () => {
   const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 2\n' });
-  const jobs = [await queued(env, { number: '0311111111' }), await queued(env, { number: '0311111111' }), await queued(env, { number: '0322222222' }), await queued(env, { number: '0333333333' })];
+  const jobs = [
+    await queued(env, { number: '0311111111' }),
+    await queued(env, { number: '0311111111' }),
+    await queued(env, { number: '0322222222' }),
+    await queued(env, { number: '0333333333' }),
+  ];
   const r = await runDispatcher(env.config, env.log);
-  assert.equal(r.started.map((s) => s.job), [jobs[0]!.id, jobs[2]!.id]);
+  assert.equal(
+    r.started.map((s) => s.job),
+    [jobs[0]!.id, jobs[2]!.id],
+  );
   for (const s of r.started) {
     const j = readJobSync(env, s.job);
     assert.is(j.state, 'dialling');
@@ -103,7 +148,10 @@ test('faxmail-notify SIGKILLed between storing and applying: faxmail run applies
   await runDispatcher(env.config, env.log);
   // Hold the queue lock so notify stores, then waits to apply; kill it there.
   const lock = (await tryLock(queueLockPath(env.paths), 1000))!;
-  const child = spawn(process.execPath, [binPath('faxmail-notify'), ...sentArgs(a, 1)], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [binPath('faxmail-notify'), ...sentArgs(a, 1)], {
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FAXMAIL_CONFIG: env.configPath },
+    stdio: 'ignore',
+  });
   const file = join(env.paths.root, 'reports', `${a.id}-1-sent.json`);
   for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(existsSync(file), 'the report was stored first');
@@ -127,7 +175,12 @@ test('a dispatcher killed after making the job dialling: the staged call file is
   const a = await queued(env, { number: '0311111111' });
   const b = await queued(env, { number: '0322222222' });
   // a: dialling durably, its call file still staged in tmp (killed before the rename).
-  await writeJob(join(env.paths.jobs, a.id), { ...readJobSync(env, a.id), state: 'dialling', callFile: `faxmail-${a.id}-1.call`, dialledAt: new Date().toISOString() });
+  await writeJob(join(env.paths.jobs, a.id), {
+    ...readJobSync(env, a.id),
+    state: 'dialling',
+    callFile: `faxmail-${a.id}-1.call`,
+    dialledAt: new Date().toISOString(),
+  });
   writeFileSync(join(env.config.paths.tmp, `faxmail-${a.id}-1.call`), 'Channel: Local/1@x\n');
   // b: killed after staging, before the job changed: b is still queued.
   writeFileSync(join(env.config.paths.tmp, `faxmail-${b.id}-1.call`), 'Channel: Local/1@x\n');
@@ -136,13 +189,19 @@ test('a dispatcher killed after making the job dialling: the staged call file is
   assert.equal(r.stagedRemoved, [`faxmail-${b.id}-1.call`]);
   assert.ok(existsSync(join(env.outgoing, `faxmail-${a.id}-1.call`)));
   // b then dials normally, with a freshly written call file.
-  assert.equal(r.dispatch.started.map((s) => s.job), [b.id]);
+  assert.equal(
+    r.dispatch.started.map((s) => s.job),
+    [b.id],
+  );
   assert.match(readFileSync(join(env.outgoing, `faxmail-${b.id}-1.call`), 'utf8'), `FAXMAIL_JOB=${b.id}`);
   assert.equal(readdirSync(env.config.paths.tmp), []);
 });
 
-test('a call file deleted behind faxmail\'s back: after lost_after the attempt is lost and retried, the number freed', async () => {
-  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 1\nlost_after = 600\n', notify: 'admin = "admin@example.com"\n' });
+test("a call file deleted behind faxmail's back: after lost_after the attempt is lost and retried, the number freed", async () => {
+  const env = await makeNotifyEnv({
+    toml: '[queue]\nmax_calls = 1\nlost_after = 600\n',
+    notify: 'admin = "admin@example.com"\n',
+  });
   const a = await queued(env, { number: '0311111111' });
   const b = await queued(env, { number: '0311111111' });
   await runDispatcher(env.config, env.log);
@@ -159,7 +218,10 @@ test('a call file deleted behind faxmail\'s back: after lost_after the attempt i
   assert.ok(after.attempts[0]!.lost);
   assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 200_000, 'retried by the unknown rule (300 s)');
   // The number and the channel went to b in the same run.
-  assert.equal(r.dispatch.started.map((s) => s.job), [b.id]);
+  assert.equal(
+    r.dispatch.started.map((s) => s.job),
+    [b.id],
+  );
   // The admin is told, once.
   const mails = await readMails(env);
   assert.is(mails.length, 1);
@@ -181,7 +243,8 @@ function fakeAsterisk(): { binary: string; channels: (lines: string[]) => void }
 }
 
 /** A concise channel line: Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid */
-const channel = (name: string, context: string, account: string, app = 'SendFAX'): string => `${name}!${context}!s!1!Up!${app}!!!${account}!!3!12!!1700000000.1`;
+const channel = (name: string, context: string, account: string, app = 'SendFAX'): string =>
+  `${name}!${context}!s!1!Up!${app}!!!${account}!!3!12!!1700000000.1`;
 
 test("with Asterisk's channel list: a call that ended without a report is lost at once, a call still on is not, received faxes take a channel", async () => {
   const fake = fakeAsterisk();
@@ -194,7 +257,10 @@ test("with Asterisk's channel list: a call that ended without a report is lost a
   // hand but its call is still on the line; a fax is coming in.
   unlinkSync(join(env.outgoing, `faxmail-${a.id}-1.call`));
   unlinkSync(join(env.outgoing, `faxmail-${b.id}-1.call`));
-  fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id), channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
+  fake.channels([
+    channel('PJSIP/trunk-00000001', 'faxmail-send', b.id),
+    channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX'),
+  ]);
   const r = await runRecovery(env.config, env.log);
   assert.ok(r.dispatch.channelsRead);
   assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }], 'lost at once, not after lost_after');
@@ -204,12 +270,20 @@ test("with Asterisk's channel list: a call that ended without a report is lost a
   assert.equal(r.dispatch.waits.find((w) => w.job === c.id)?.reason, 'channels');
   // The received fax has ended: c dials.
   fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id)]);
-  assert.equal((await runRecovery(env.config, env.log)).dispatch.started.map((x) => x.job), [c.id]);
+  assert.equal(
+    (await runRecovery(env.config, env.log)).dispatch.started.map((x) => x.job),
+    [c.id],
+  );
   // count_received = false: received faxes come in over other lines.
-  const other = await makeNotifyEnv({ toml: `[queue]\nmax_calls = 1\ncount_received = false\n\n[asterisk]\nbinary = "${fake.binary}"\n` });
+  const other = await makeNotifyEnv({
+    toml: `[queue]\nmax_calls = 1\ncount_received = false\n\n[asterisk]\nbinary = "${fake.binary}"\n`,
+  });
   const d = await queued(other);
   fake.channels([channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
-  assert.equal((await runRecovery(other.config, other.log)).dispatch.started.map((x) => x.job), [d.id]);
+  assert.equal(
+    (await runRecovery(other.config, other.log)).dispatch.started.map((x) => x.job),
+    [d.id],
+  );
 });
 
 test('a notice that cannot be built stays pending, shows in status (exit 1), and is sent by faxmail run once fixed', async () => {
@@ -242,7 +316,7 @@ test('a notice that cannot be built stays pending, shows in status (exit 1), and
   assert.is((await runFaxmail(env, ['status'])).code, 0);
 });
 
-test('faxmail run removes leftovers of killed runs once they are old, and the line model\'s number records', async () => {
+test("faxmail run removes leftovers of killed runs once they are old, and the line model's number records", async () => {
   const env = await makeNotifyEnv();
   const old = new Date(Date.now() - 3600_000);
   const staging = join(env.paths.jobs, `.new-${newJobId()}`);
@@ -256,7 +330,10 @@ test('faxmail run removes leftovers of killed runs once they are old, and the li
   // The line model's record of a number whose active job has ended (its ghost), and its lock file.
   const done = await makeJob(env, { state: 'sent', number: '0344444444' });
   mkdirSync(join(env.paths.root, 'lines'), { recursive: true });
-  writeFileSync(join(env.paths.root, 'lines', '0344444444.json'), JSON.stringify({ number: '0344444444', active: done.id, waiting: [{ job: 'gone', notBefore: old.toISOString() }] }));
+  writeFileSync(
+    join(env.paths.root, 'lines', '0344444444.json'),
+    JSON.stringify({ number: '0344444444', active: done.id, waiting: [{ job: 'gone', notBefore: old.toISOString() }] }),
+  );
   writeFileSync(join(env.paths.locks, 'line-0344444444.lock'), '');
   const r = await runRecovery(env.config, env.log);
   assert.ok(!existsSync(staging) && !existsSync(scratch));
@@ -281,13 +358,23 @@ test('admin: prefix ids, hold, release, retry, list', async () => {
   assert.is(h.state, 'held');
   assert.ok(readJobSync(env, a.id).heldAt);
   await assertRejects(() => holdJob(env.config, busy.id, env.log), /dialling now/);
-  assert.equal((await listJobs(env.config, { state: 'held' })).map((j) => j.id), [a.id]);
-  assert.equal((await listJobs(env.config, { state: 'dialling' })).map((j) => j.id), [busy.id]);
+  assert.equal(
+    (await listJobs(env.config, { state: 'held' })).map((j) => j.id),
+    [a.id],
+  );
+  assert.equal(
+    (await listJobs(env.config, { state: 'dialling' })).map((j) => j.id),
+    [busy.id],
+  );
   const rel = await releaseJob(env.config, a.id.slice(0, 25), env.log);
   assert.is(rel.state, 'queued');
   // A failed job dials once more on retry (when a channel is free: its last call has ended).
   unlinkSync(join(env.outgoing, `faxmail-${busy.id}-1.call`));
-  await writeJob(join(env.paths.jobs, busy.id), { ...readJobSync(env, busy.id), state: 'failed', noticePending: undefined } as Job);
+  await writeJob(join(env.paths.jobs, busy.id), {
+    ...readJobSync(env, busy.id),
+    state: 'failed',
+    noticePending: undefined,
+  } as Job);
   const f = await retryJob(env.config, busy.id, env.log);
   assert.is(f.previous, 'failed');
   assert.is(f.started.length, 1, 'the channel was free: it dials at once');
@@ -309,7 +396,8 @@ test('faxmail cleanup removes lock files of jobs that are gone, keeps those of j
   const env = await makeNotifyEnv();
   const kept = await queued(env);
   const goneId = newJobId();
-  for (const n of [`job-${goneId}.lock`, `notice-${goneId}.lock`, `job-${kept.id}.lock`, 'queue.lock']) writeFileSync(join(env.paths.locks, n), '');
+  for (const n of [`job-${goneId}.lock`, `notice-${goneId}.lock`, `job-${kept.id}.lock`, 'queue.lock'])
+    writeFileSync(join(env.paths.locks, n), '');
   const { cleanupSpool } = await import('../../lib/admin/cleanup.js');
   await cleanupSpool(env.config, env.log);
   assert.equal(readdirSync(env.paths.locks).sort(), [`job-${kept.id}.lock`, 'queue.lock'].sort());

@@ -25,11 +25,29 @@ useHarness(test);
 const KILLS = 12;
 
 function mail(n: number): Buffer {
-  return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), attachmentNode(bytesOf(markedPdf([n % 5 + 1])), { type: 'application/pdf', filename: `doc${n}.pdf` })] }, { from: 'Alice <alice@example.org>', subject: `Fax ${n}` });
+  return buildMime(
+    {
+      multipart: 'mixed',
+      parts: [
+        textNode('Please fax this.\n'),
+        attachmentNode(bytesOf(markedPdf([(n % 5) + 1])), { type: 'application/pdf', filename: `doc${n}.pdf` }),
+      ],
+    },
+    { from: 'Alice <alice@example.org>', subject: `Fax ${n}` },
+  );
 }
 
 function killAfter(env: ReturnType<typeof newEnv>, m: Buffer, ms: number): Promise<number | null> {
-  const child = spawn(process.execPath, [binPath('sendfax'), `--config=${env.configPath}`, '--sender=alice@example.org', '--recipient=fax+0312345678@fax.example.com'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn(
+    process.execPath,
+    [
+      binPath('sendfax'),
+      `--config=${env.configPath}`,
+      '--sender=alice@example.org',
+      '--recipient=fax+0312345678@fax.example.com',
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   child.stdin.on('error', () => undefined);
   child.stdin.end(m);
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
@@ -59,16 +77,29 @@ test(`sendfax SIGKILLed at ${KILLS} random instants, then delivered again: one j
   assert.equal(unreadable, []);
   // One job per mail (the extra first one included).
   const subjects = jobs.map((j) => j.job.subject).sort();
-  assert.equal(subjects, ['Fax 1000', ...mails.map((_, i) => `Fax ${i}`)].sort(), `jobs: ${subjects.join(', ')} (${finishedAnyway} runs finished before their kill)`);
+  assert.equal(
+    subjects,
+    ['Fax 1000', ...mails.map((_, i) => `Fax ${i}`)].sort(),
+    `jobs: ${subjects.join(', ')} (${finishedAnyway} runs finished before their kill)`,
+  );
   // No ghost: a job that holds the number has its call file in outgoing; at most one per number.
   const dialling = jobs.filter((j) => queueState(j.job) === 'dialling');
-  for (const { job } of dialling) assert.ok(existsSync(join(env.outgoing, job.callFile!)), `job ${job.id} dialling with its call file`);
+  for (const { job } of dialling)
+    assert.ok(existsSync(join(env.outgoing, job.callFile!)), `job ${job.id} dialling with its call file`);
   assert.ok(dialling.length <= 1, `one call per number (${dialling.length} dialling)`);
   assert.is(readdirSync(env.outgoing).length, dialling.length, 'no call file without its job');
   // Nothing left over.
-  assert.equal(readdirSync(paths.jobs).filter((n) => n.startsWith('.')), [], 'no staging dirs');
+  assert.equal(
+    readdirSync(paths.jobs).filter((n) => n.startsWith('.')),
+    [],
+    'no staging dirs',
+  );
   assert.equal(readdirSync(env.tmp), [], 'no scratch or staged call files');
-  assert.equal(readdirSync(paths.locks).filter((n) => n.startsWith('staging-')), [], 'no staging locks');
+  assert.equal(
+    readdirSync(paths.locks).filter((n) => n.startsWith('staging-')),
+    [],
+    'no staging locks',
+  );
 });
 
 test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and the next dispatcher run starts it', async () => {
@@ -77,7 +108,10 @@ test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and
   const paths = spoolPaths(config.paths.spool);
   // Another process holds the queue lock (a dispatcher at work, a stuck run) for the whole delivery.
   mkdirSync(paths.locks, { recursive: true });
-  const holder = spawn('/usr/bin/flock', ['-x', join(paths.locks, 'queue.lock'), '/bin/sleep', '120'], { detached: true, stdio: 'ignore' });
+  const holder = spawn('/usr/bin/flock', ['-x', join(paths.locks, 'queue.lock'), '/bin/sleep', '120'], {
+    detached: true,
+    stdio: 'ignore',
+  });
   await new Promise((r) => setTimeout(r, 300));
   try {
     const r = await runAs(env, mail(42));
@@ -85,7 +119,10 @@ test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and
     const id = /Fax job (\S+) queued/.exec(r.firstLine)?.[1];
     assert.ok(id, r.firstLine);
     const { jobs } = await loadJobs(paths);
-    assert.equal(jobs.map((j) => [j.job.id, j.job.state]), [[id, 'queued']]);
+    assert.equal(
+      jobs.map((j) => [j.job.id, j.job.state]),
+      [[id, 'queued']],
+    );
     assert.equal(readdirSync(env.outgoing), [], 'no call yet: the dispatcher did not run');
   } finally {
     process.kill(-holder.pid!, 'SIGKILL');
@@ -94,7 +131,11 @@ test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and
   const rec = await runRecovery(config, silentLogger(), { flushMs: 1000, channels: 'never' });
   assert.is(rec.dispatch.started.length, 1);
   assert.is(readdirSync(env.outgoing).length, 1);
-  assert.equal(readdirSync(paths.locks).filter((n) => n.startsWith('mail-')), [], 'the mail-key lock is removed after use');
+  assert.equal(
+    readdirSync(paths.locks).filter((n) => n.startsWith('mail-')),
+    [],
+    'the mail-key lock is removed after use',
+  );
 });
 
 test('the same mail delivered twice is one job; the same attachment in a new mail is a new job', async () => {

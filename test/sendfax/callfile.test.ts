@@ -9,20 +9,60 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { attachmentNode, buildMime, encodeParam, encodeWord, textNode, type MimeNode } from '../helpers/mail-fixtures.js';
+import {
+  attachmentNode,
+  buildMime,
+  encodeParam,
+  encodeWord,
+  textNode,
+  type MimeNode,
+} from '../helpers/mail-fixtures.js';
 import { bytesOf, encodePlainZip } from '../helpers/documents.js';
 import { markedImage, markedPdf } from './marked.js';
-import { checkCallFileText, expectFaxTiff, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
+import {
+  checkCallFileText,
+  expectFaxTiff,
+  expectQueued,
+  expectRejected,
+  newEnv,
+  patchSection,
+  replaceConfigLine,
+  runAs,
+  snapshot,
+  useHarness,
+} from './harness.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 
-const KEYS = new Set(['Channel', 'CallerID', 'WaitTime', 'MaxRetries', 'Account', 'Context', 'Extension', 'Priority', 'Archive', 'Setvar']);
+const KEYS = new Set([
+  'Channel',
+  'CallerID',
+  'WaitTime',
+  'MaxRetries',
+  'Account',
+  'Context',
+  'Extension',
+  'Priority',
+  'Archive',
+  'Setvar',
+]);
 
-function mail(parts: MimeNode[], headers: { from?: string; subject?: string; extra?: [string, string][] } = {}): Buffer {
-  return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] }, { from: headers.from ?? 'Alice Example <alice@example.org>', subject: headers.subject ?? 'Fax', ...(headers.extra ? { extra: headers.extra } : {}) });
+function mail(
+  parts: MimeNode[],
+  headers: { from?: string; subject?: string; extra?: [string, string][] } = {},
+): Buffer {
+  return buildMime(
+    { multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] },
+    {
+      from: headers.from ?? 'Alice Example <alice@example.org>',
+      subject: headers.subject ?? 'Fax',
+      ...(headers.extra ? { extra: headers.extra } : {}),
+    },
+  );
 }
-const pdfPart = (marks: number[], filename: string): MimeNode => attachmentNode(bytesOf(markedPdf(marks)), { type: 'application/pdf', filename });
+const pdfPart = (marks: number[], filename: string): MimeNode =>
+  attachmentNode(bytesOf(markedPdf(marks)), { type: 'application/pdf', filename });
 
 /** Setvar lines as a map. */
 function setvars(entries: [string, string][]): Record<string, string> {
@@ -40,13 +80,18 @@ function assertCallFileClean(text: string, hostile: string[]): void {
   const entries = checkCallFileText(text);
   for (const [k] of entries) assert.ok(KEYS.has(k), `unexpected call-file key ${k}`);
   assert.not.match(text, /[;#$`\r\\]|\(|\)/, 'no ; # $ ` ( ) \\ or CR anywhere in the call file');
-  for (const h of hostile) assert.not.ok(text.toLowerCase().includes(h.toLowerCase()), `call file free of ${JSON.stringify(h)}`);
+  for (const h of hostile)
+    assert.not.ok(text.toLowerCase().includes(h.toLowerCase()), `call file free of ${JSON.stringify(h)}`);
 }
 
 test('call file: channel from the template, context/extension/caller id from the config, MaxRetries 0, Setvars', async () => {
   const env = newEnv();
   replaceConfigLine(env, 'channel = "PJSIP/{number}@trunk"', 'channel = "PJSIP/{number}@fax_trunk-2"');
-  patchSection(env, 'callfile', 'context = "my-fax-out"\nextension = "send_it"\ncaller_id = "\\"Office Fax\\" <0312345678>"\nwait_time = 30');
+  patchSection(
+    env,
+    'callfile',
+    'context = "my-fax-out"\nextension = "send_it"\ncaller_id = "\\"Office Fax\\" <0312345678>"\nwait_time = 30',
+  );
   const started = Date.now();
   const q = await expectQueued(env, mail([pdfPart([1, 2], 'report.pdf')]), { extension: '+81 3-1234-5678' });
   assert.equal(readdirSync(env.outgoing), [`faxmail-${q.id}-1.call`], 'exactly one call file, named after the job');
@@ -84,7 +129,10 @@ test('call file: channel from the template, context/extension/caller id from the
   assert.is(job.pages, 2);
   assert.is(job.resolution, 'fine');
   assert.is(job.paper, 'a4');
-  assert.equal(job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })), [{ name: 'report.pdf', kind: 'pdf', pages: 2 }]);
+  assert.equal(
+    job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+    [{ name: 'report.pdf', kind: 'pdf', pages: 2 }],
+  );
   assert.equal(job.skipped, []);
   assert.is(job.tiff, 'fax.tif');
   assert.match(job.messageId, /^<[0-9a-f]+@example\.com>$/);
@@ -101,9 +149,13 @@ test('call file: channel from the template, context/extension/caller id from the
   assert.ok(readFileSync(join(q.dir, 'docs', '01-report.pdf')).equals(readFileSync(markedPdf([1, 2]))));
 
   // The log: JSON lines carrying the job id, never the mail text.
-  const log = readFileSync(env.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { job?: string; step?: string });
+  const log = readFileSync(env.log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { job?: string; step?: string });
   const steps = log.filter((l) => l.job === q.id).map((l) => l.step);
-  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling']) assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
+  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling'])
+    assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
   assert.not.ok(readFileSync(env.log, 'utf8').includes('Please fax this'), 'no mail body in the log');
 });
 
@@ -118,24 +170,61 @@ test('an unwritable log does not stop the fax, and nothing goes to stderr (Postf
 test('Reply-To (allowed) is where receipts go; skipped parts are named on the first line and in job.json', async () => {
   const env = newEnv();
   const zip = attachmentNode(encodePlainZip(), { type: 'application/zip', filename: 'files.zip' });
-  const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf'), zip, attachmentNode(bytesOf(markedImage('jpeg', 2)), { type: 'image/jpeg', filename: 'b.jpg' })], { extra: [['Reply-To', 'Office <office@example.org>']] }));
+  const q = await expectQueued(
+    env,
+    mail(
+      [
+        pdfPart([1], 'a.pdf'),
+        zip,
+        attachmentNode(bytesOf(markedImage('jpeg', 2)), { type: 'image/jpeg', filename: 'b.jpg' }),
+      ],
+      { extra: [['Reply-To', 'Office <office@example.org>']] },
+    ),
+  );
   assert.is(q.job.replyTo, 'office@example.org');
   assert.is(q.job.replyName, 'Office');
   assert.ok(q.run.firstLine.endsWith('queued: 2 pages to 0312345678 (not faxed: files.zip)'), q.run.firstLine);
-  assert.equal(q.job.skipped.map((s) => s.name), ['files.zip']);
+  assert.equal(
+    q.job.skipped.map((s) => s.name),
+    ['files.zip'],
+  );
   assert.equal(readdirSync(join(q.dir, 'docs')), ['01-a.pdf', '02-b.jpg']);
-  assert.ok(readFileSync(join(q.dir, 'docs', '02-b.jpg')).equals(readFileSync(markedImage('jpeg', 2))), 'JPEG kept as sent');
+  assert.ok(
+    readFileSync(join(q.dir, 'docs', '02-b.jpg')).equals(readFileSync(markedImage('jpeg', 2))),
+    'JPEG kept as sent',
+  );
 });
 
 test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; nothing kept (--save-tiff writes the TIFF where asked)', async () => {
   const env = newEnv();
   const before = snapshot(env);
   const saved = join(env.root, 'dry.tif');
-  const r = await runAs(env, mail([pdfPart([1, 2, 3], 'three.pdf'), attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' })], { subject: 'Dry +standard' }), { extra: ['--dry-run', '--save-tiff', saved] });
+  const r = await runAs(
+    env,
+    mail(
+      [
+        pdfPart([1, 2, 3], 'three.pdf'),
+        attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' }),
+      ],
+      { subject: 'Dry +standard' },
+    ),
+    { extra: ['--dry-run', '--save-tiff', saved] },
+  );
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.is(r.stdout.split('\n').length, 2, 'exactly one line');
   assert.ok(r.stdout.endsWith('\n'));
-  const out = JSON.parse(r.stdout) as { job: string; number: string; pages: number; tiff: string; savedTiff: string; callfile: string; callfilePath: string; documents: { name: string; kind: string; pages: number }[]; dryRun: boolean; resolution: string };
+  const out = JSON.parse(r.stdout) as {
+    job: string;
+    number: string;
+    pages: number;
+    tiff: string;
+    savedTiff: string;
+    callfile: string;
+    callfilePath: string;
+    documents: { name: string; kind: string; pages: number }[];
+    dryRun: boolean;
+    resolution: string;
+  };
   assert.match(out.job, /^\d{8}-\d{6}-[0-9a-f]{12}$/);
   assert.is(out.number, '0312345678');
   assert.is(out.pages, 4);
@@ -165,7 +254,12 @@ test('--dry-run: one JSON line with job, number, pages, tiff, callfile, document
   assert.is(clash.status, 75, clash.stdout);
   assert.equal(readdirSync(join(env.spool, 'jobs')), []);
   // A dry run is refused like a real one.
-  await expectRejected(env, mail([pdfPart([1], 'a.pdf')]), { status: 67, code: '5.1.1' }, { extension: 'abc', extra: ['--dry-run'] });
+  await expectRejected(
+    env,
+    mail([pdfPart([1], 'a.pdf')]),
+    { status: 67, code: '5.1.1' },
+    { extension: 'abc', extra: ['--dry-run'] },
+  );
 });
 
 test('one call per number: a second fax to the same number waits, with no call file of its own', async () => {
@@ -196,8 +290,18 @@ test('hostile Subjects never reach the call file; job.json stays valid JSON', as
     [`${encodeWord('見積')} ${'B'.repeat(500)}\\;\\#`, `見積 ${'B'.repeat(500)}\\;\\#`],
   ];
   for (const [raw, expected] of subjects) {
-    const q = await expectQueued(env, mail([pdfPart([1], 'a.pdf')], { subject: raw, from: `${encodeWord('Evil\r\nApplication: System')} <alice@example.org>` }), { extension: `03${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` });
-    assert.ok(q.callFile, JSON.stringify(q.job) + readFileSync(join(env.root, "faxmail.log"), "utf8").split("\n").slice(-5).join("\n"));
+    const q = await expectQueued(
+      env,
+      mail([pdfPart([1], 'a.pdf')], {
+        subject: raw,
+        from: `${encodeWord('Evil\r\nApplication: System')} <alice@example.org>`,
+      }),
+      { extension: `03${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` },
+    );
+    assert.ok(
+      q.callFile,
+      JSON.stringify(q.job) + readFileSync(join(env.root, 'faxmail.log'), 'utf8').split('\n').slice(-5).join('\n'),
+    );
     assertCallFileClean(q.callFile, HOSTILE);
     const job = JSON.parse(readFileSync(join(q.dir, 'job.json'), 'utf8')) as { subject: string; replyName: string };
     assert.is(job.subject, expected);
@@ -210,18 +314,41 @@ test('hostile file names never reach the call file or the file system; first lin
   const env = newEnv();
   const pdf = bytesOf(markedPdf([1]));
   const parts: MimeNode[] = [
-    { type: 'application/pdf', disposition: `attachment; ${encodeParam('filename', 'x\r\nApplication: System(id);#.pdf')}`, body: pdf, encoding: 'base64' },
+    {
+      type: 'application/pdf',
+      disposition: `attachment; ${encodeParam('filename', 'x\r\nApplication: System(id);#.pdf')}`,
+      body: pdf,
+      encoding: 'base64',
+    },
     attachmentNode(pdf, { type: 'application/pdf', filename: '$(id);rm -rf ~ #.pdf' }),
-    { type: 'application/pdf', disposition: `attachment;\r\n ${encodeParam('filename', `${'B'.repeat(400)}.pdf`, true)}`, body: pdf, encoding: 'base64' },
+    {
+      type: 'application/pdf',
+      disposition: `attachment;\r\n ${encodeParam('filename', `${'B'.repeat(400)}.pdf`, true)}`,
+      body: pdf,
+      encoding: 'base64',
+    },
     attachmentNode(pdf, { type: 'application/pdf', filename: '../../../etc/passwd.pdf' }),
-    { type: 'application/pdf', disposition: `attachment; ${encodeParam('filename', '\u0000Evil\u0007\u001b[31m.pdf')}`, body: pdf, encoding: 'base64' },
-    { type: 'application/zip', disposition: `attachment; ${encodeParam('filename', 'Evil\r\n5.0.0 fake;#.zip')}`, body: encodePlainZip(), encoding: 'base64' },
+    {
+      type: 'application/pdf',
+      disposition: `attachment; ${encodeParam('filename', '\u0000Evil\u0007\u001b[31m.pdf')}`,
+      body: pdf,
+      encoding: 'base64',
+    },
+    {
+      type: 'application/zip',
+      disposition: `attachment; ${encodeParam('filename', 'Evil\r\n5.0.0 fake;#.zip')}`,
+      body: encodePlainZip(),
+      encoding: 'base64',
+    },
   ];
   const q = await expectQueued(env, mail(parts));
   assert.is(q.pages, 5);
   assertCallFileClean(q.callFile, HOSTILE);
   assert.not.match(q.run.stdout.slice(0, -1), /[\r\n\x00-\x1f]/, 'the reply is one line without control characters');
-  const job = JSON.parse(readFileSync(join(q.dir, 'job.json'), 'utf8')) as { documents: { name: string; file: string }[]; skipped: { name: string }[] };
+  const job = JSON.parse(readFileSync(join(q.dir, 'job.json'), 'utf8')) as {
+    documents: { name: string; file: string }[];
+    skipped: { name: string }[];
+  };
   assert.is(job.documents.length, 5);
   for (const d of job.documents) {
     assert.match(d.file, /^docs\/0[1-5]-[A-Za-z0-9_-]{1,40}\.pdf$/, `stored under our own name: ${d.file}`);
@@ -231,7 +358,10 @@ test('hostile file names never reach the call file or the file system; first lin
   assert.is(job.skipped.length, 1);
   assert.not.match(job.skipped[0]!.name, /[\x00-\x1f\x7f]/);
   // Nothing was written outside the job directory.
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [relative(q.dir, join(d, n))]));
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) =>
+      statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [relative(q.dir, join(d, n))],
+    );
   assert.equal(walk(q.dir).sort(), [...job.documents.map((d) => d.file), 'fax.tif', 'job.json'].sort());
 });
 

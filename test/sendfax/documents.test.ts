@@ -12,7 +12,16 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { markedImage, markedPdf, markedTiff } from './marked.js';
-import { expectFaxTiff, expectQueued, lookAtPages, newEnv, pageHeight, pageMarks, useHarness, type Queued } from './harness.js';
+import {
+  expectFaxTiff,
+  expectQueued,
+  lookAtPages,
+  newEnv,
+  pageHeight,
+  pageMarks,
+  useHarness,
+  type Queued,
+} from './harness.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
@@ -25,7 +34,10 @@ test.before(() => {
 const TYPES = { pdf: 'application/pdf', jpeg: 'image/jpeg', png: 'image/png', tiff: 'image/tiff' } as const;
 
 /** A mail from alice@example.org with the given files attached, in order. */
-function mailWith(files: { name: string; path: string; type: keyof typeof TYPES }[], subject = 'Documents'): Promise<Buffer> {
+function mailWith(
+  files: { name: string; path: string; type: keyof typeof TYPES }[],
+  subject = 'Documents',
+): Promise<Buffer> {
   return composeMail({
     from: 'Alice Example <alice@example.org>',
     to: 'fax+0312345678@fax.example.com',
@@ -43,7 +55,10 @@ function assertSingleDocument(q: Queued, name: string, kind: string, pages: numb
   assert.is(d.kind, kind);
   assert.is(d.pages, pages);
   assert.match(d.file, /^docs\/01-[A-Za-z0-9_-]+\.[a-z]+$/);
-  assert.ok(readFileSync(join(q.dir, d.file)).equals(readFileSync(original)), 'the original document is kept in the job directory');
+  assert.ok(
+    readFileSync(join(q.dir, d.file)).equals(readFileSync(original)),
+    'the original document is kept in the job directory',
+  );
 }
 
 test('A4 PDF: one fine page, mark read back, original kept', async () => {
@@ -88,7 +103,10 @@ test('landscape PDF: turned to a portrait page that it fills', async () => {
   // Full size: 4 bars, each 60 % of the short side long and 0.6 of a 1/9-of-80 % slot wide, as drawn.
   // A page fitted without turning would be shrunk to 71 % and cover half that area.
   const drawn = 4 * 0.6 * ((0.8 / 9) * 0.6);
-  assert.ok(Math.abs(look!.black - drawn) < drawn * 0.15, `black area ${look!.black.toFixed(3)} ~ ${drawn.toFixed(3)}: the content fills the page`);
+  assert.ok(
+    Math.abs(look!.black - drawn) < drawn * 0.15,
+    `black area ${look!.black.toFixed(3)} ~ ${drawn.toFixed(3)}: the content fills the page`,
+  );
 });
 
 test('multi-page PDF: six pages in order', async () => {
@@ -109,7 +127,10 @@ test('JPEG picture: one page', async () => {
 });
 
 test('PNG pictures, colour and grey: one page each', async () => {
-  for (const [kind, k] of [['png', 3], ['png-gray', 5]] as const) {
+  for (const [kind, k] of [
+    ['png', 3],
+    ['png-gray', 5],
+  ] as const) {
     const png = markedImage(kind, k);
     const q = await expectQueued(env, await mailWith([{ name: `${kind}.png`, path: png, type: 'png' }]));
     assertSingleDocument(q, `${kind}.png`, 'png', 1, png);
@@ -121,14 +142,26 @@ test('photos readable by default (fax.dither = "auto"): text PDF threshold, phot
   const dir = env.root;
   const photo = join(dir, 'photo-gradient.jpg');
   // A continuous-tone picture: a grey ramp from black to white across, 600 x 450 pixels.
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g600x450', `-sOutputFile=${photo}`, '-'], {
-    input: '/s 256 string def 0 1 255 { s exch dup put } for 600 450 scale 256 1 8 [256 0 0 1 0 0] { s } image showpage\n',
-  });
+  execFileSync(
+    'gs',
+    ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g600x450', `-sOutputFile=${photo}`, '-'],
+    {
+      input:
+        '/s 256 string def 0 1 255 { s exch dup put } for 600 450 scale 256 1 8 [256 0 0 1 0 0] { s } image showpage\n',
+    },
+  );
   const letter = join(dir, 'plain-letter.pdf');
   execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', `-sOutputFile=${letter}`, '-'], {
-    input: '/Helvetica findfont 14 scalefont setfont 72 700 moveto (Dear customer, the invoice is attached.) show showpage\n',
+    input:
+      '/Helvetica findfont 14 scalefont setfont 72 700 moveto (Dear customer, the invoice is attached.) show showpage\n',
   });
-  const q = await expectQueued(env, await mailWith([{ name: 'letter.pdf', path: letter, type: 'pdf' }, { name: 'photo.jpg', path: photo, type: 'jpeg' }]));
+  const q = await expectQueued(
+    env,
+    await mailWith([
+      { name: 'letter.pdf', path: letter, type: 'pdf' },
+      { name: 'photo.jpg', path: photo, type: 'jpeg' },
+    ]),
+  );
   assert.is(q.pages, 2);
   const screens = readFileSync(env.log, 'utf8')
     .split('\n')

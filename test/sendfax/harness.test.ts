@@ -23,10 +23,28 @@ test.before(() => {
 /** A G4 TIFF of `marks.length` pages, w x h pixels at xdpi x ydpi, drawn from marked pages (AdjustWidth=0: gs would silently widen 1686 to 1728). */
 function drawTiff(name: string, marks: number[], w: number, h: number, xdpi: number, ydpi: number): string {
   const out = join(env.root, name);
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=tiffg4', '-dAdjustWidth=0', `-g${w}x${h}`, `-r${xdpi}x${ydpi}`, '-dFIXEDMEDIA', '-dPDFFitPage', '-o', out, '-'], {
-    input: markedPs(marks, (w / xdpi) * 72, (h / ydpi) * 72),
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    'gs',
+    [
+      '-q',
+      '-dSAFER',
+      '-dBATCH',
+      '-dNOPAUSE',
+      '-sDEVICE=tiffg4',
+      '-dAdjustWidth=0',
+      `-g${w}x${h}`,
+      `-r${xdpi}x${ydpi}`,
+      '-dFIXEDMEDIA',
+      '-dPDFFitPage',
+      '-o',
+      out,
+      '-',
+    ],
+    {
+      input: markedPs(marks, (w / xdpi) * 72, (h / ydpi) * 72),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
   return out;
 }
 
@@ -37,7 +55,10 @@ function plantJob(tiff: string, pages: number): string {
   const dir = join(env.spool, 'jobs', id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'fax.tif'), readFileSync(tiff));
-  writeFileSync(join(dir, 'job.json'), JSON.stringify({ version: 1, id, resolution: 'fine', paper: 'a4', pages, tiff: 'fax.tif' }));
+  writeFileSync(
+    join(dir, 'job.json'),
+    JSON.stringify({ version: 1, id, resolution: 'fine', paper: 'a4', pages, tiff: 'fax.tif' }),
+  );
   return id;
 }
 
@@ -54,8 +75,14 @@ async function rejects(fn: () => Promise<unknown>, why: RegExp): Promise<void> {
 test('expectFaxTiff refuses 1686-wide pages, 300 dpi, a wrong page count and truncated data', async () => {
   const good = drawTiff('good.tif', [1, 2], 1728, 2292, 204, 196);
   await expectFaxTiff(good, { resolution: 'fine', pages: 2 });
-  await rejects(() => expectFaxTiff(drawTiff('narrow.tif', [1], 1686, 2292, 204, 196), { resolution: 'fine' }), /width/);
-  await rejects(() => expectFaxTiff(drawTiff('300.tif', [1], 1728, 3508, 204, 300), { resolution: 'fine' }), /height|YResolution/);
+  await rejects(
+    () => expectFaxTiff(drawTiff('narrow.tif', [1], 1686, 2292, 204, 196), { resolution: 'fine' }),
+    /width/,
+  );
+  await rejects(
+    () => expectFaxTiff(drawTiff('300.tif', [1], 1728, 3508, 204, 300), { resolution: 'fine' }),
+    /height|YResolution/,
+  );
   await rejects(() => expectFaxTiff(good, { resolution: 'fine', pages: 3 }), /page count/);
   await rejects(() => expectFaxTiff(good, { resolution: 'standard' }), /height|YResolution/);
   // Cut in the middle of the last page's data: our reader or tiffinfo -D must complain.

@@ -75,9 +75,17 @@ export interface RunArgs {
 }
 
 /** Pipe `mail` into the built sendfax with Postfix-style arguments (like runSendfax, plus uid/argv). */
-export function runAs(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): Promise<RunResult & { ms: number; stdinError?: string }> {
+export function runAs(
+  env: TestEnv,
+  mail: Buffer | string,
+  args: RunArgs = {},
+): Promise<RunResult & { ms: number; stdinError?: string }> {
   const recipient = args.recipient ?? `fax+${args.extension ?? '0312345678'}@fax.example.com`;
-  const argv = args.argv ?? [`--config=${env.configPath}`, `--sender=${args.sender ?? 'alice@example.org'}`, `--recipient=${recipient}`];
+  const argv = args.argv ?? [
+    `--config=${env.configPath}`,
+    `--sender=${args.sender ?? 'alice@example.org'}`,
+    `--recipient=${recipient}`,
+  ];
   if (!args.argv && args.extension !== undefined) argv.push(`--extension=${args.extension}`);
   if (!args.argv) argv.push(...(args.extra ?? []));
   const t0 = Date.now();
@@ -96,7 +104,16 @@ export function runAs(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): 
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     let stdinError: string | undefined;
-    child.on('close', (status) => resolve({ status, stdout, stderr, firstLine: stdout.split('\n')[0] ?? '', ms: Date.now() - t0, ...(stdinError ? { stdinError } : {}) }));
+    child.on('close', (status) =>
+      resolve({
+        status,
+        stdout,
+        stderr,
+        firstLine: stdout.split('\n')[0] ?? '',
+        ms: Date.now() - t0,
+        ...(stdinError ? { stdinError } : {}),
+      }),
+    );
     // A refused mail need not be read in full; record it (EPIPE) instead of failing the runner.
     child.stdin.on('error', (err: NodeJS.ErrnoException) => (stdinError = err.code ?? err.message));
     child.stdin.end(mail);
@@ -123,7 +140,9 @@ export function readJob(env: TestEnv, id: string): Job {
 export async function expectQueued(env: TestEnv, mail: Buffer | string, args: RunArgs = {}): Promise<Queued> {
   const run = await runAs(env, mail, args);
   assert.is(run.status, 0, `sendfax should queue the mail; exit ${run.status}: ${run.stdout}${run.stderr}`);
-  const m = /^2\.0\.0 Fax job (\d{8}-\d{6}-[0-9a-f]{12}) queued: (\d+) pages? to (\+?\d+)( \(not faxed: .*\))?$/.exec(run.firstLine);
+  const m = /^2\.0\.0 Fax job (\d{8}-\d{6}-[0-9a-f]{12}) queued: (\d+) pages? to (\+?\d+)( \(not faxed: .*\))?$/.exec(
+    run.firstLine,
+  );
   assert.ok(m, `first line: ${JSON.stringify(run.firstLine)}`);
   assert.is(run.stdout, `${run.firstLine}\n`, 'exactly one line on stdout');
   assert.is(run.stderr, '', 'nothing on stderr');
@@ -141,7 +160,11 @@ export async function expectQueued(env: TestEnv, mail: Buffer | string, args: Ru
 // ---------- what a run leaves behind ----------
 
 /** Every path under dir (relative), but `skip`ped subtrees; `quiet` directories are walked, not listed. */
-function listTree(dir: string, skip: (rel: string) => boolean = () => false, quiet: (rel: string) => boolean = () => false): string[] {
+function listTree(
+  dir: string,
+  skip: (rel: string) => boolean = () => false,
+  quiet: (rel: string) => boolean = () => false,
+): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     if (!existsSync(d)) return;
@@ -188,13 +211,19 @@ export function assertLinesClean(env: TestEnv): void {
   const jobsDir = join(env.spool, 'jobs');
   const dialling = new Set<string>();
   // jobs/ may be a file in a test of broken spools: then no job dials.
-  for (const id of existsSync(jobsDir) && statSync(jobsDir).isDirectory() ? readdirSync(jobsDir).filter((n) => !n.startsWith('.')) : []) {
+  for (const id of existsSync(jobsDir) && statSync(jobsDir).isDirectory()
+    ? readdirSync(jobsDir).filter((n) => !n.startsWith('.'))
+    : []) {
     const job = JSON.parse(readFileSync(join(jobsDir, id, 'job.json'), 'utf8')) as { state: string; callFile?: string };
     if (job.state !== 'dialling') continue;
-    assert.ok(job.callFile && existsSync(join(env.outgoing, job.callFile)), `job ${id} is dialling without its call file`);
+    assert.ok(
+      job.callFile && existsSync(join(env.outgoing, job.callFile)),
+      `job ${id} is dialling without its call file`,
+    );
     dialling.add(job.callFile!);
   }
-  for (const name of readdirSync(env.outgoing)) assert.ok(dialling.has(name), `call file ${name} belongs to no dialling job`);
+  for (const name of readdirSync(env.outgoing))
+    assert.ok(dialling.has(name), `call file ${name} belongs to no dialling job`);
 }
 
 export interface Rejection {
@@ -206,7 +235,10 @@ export interface Rejection {
 }
 
 /** Words of the server's insides: errno names, signals, the converters' names, exit statuses. */
-const INTERNAL_WORDS = [/\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/, /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i];
+const INTERNAL_WORDS = [
+  /\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/,
+  /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i,
+];
 
 /**
  * The output Postfix would put into a bounce or a delay notice: bounded, no stack trace, no raw error text,
@@ -221,15 +253,24 @@ export function assertPlainOutput(run: RunResult, env?: TestEnv): void {
   assert.not.match(all, /node:internal|Error: |TypeError|ReferenceError|EACCES:|ENOENT:/, `no raw error text: ${all}`);
   assert.not.match(all, /(?:^|[\s("'=:,])\/[^\s/]+\//, `no server path: ${all}`);
   if (env) assert.not.ok(all.includes(env.root), `no path of the installation: ${all}`);
-  if (run.status !== 75) for (const words of INTERNAL_WORDS) assert.not.match(all, words, `no internal detail in a bounce: ${all}`);
+  if (run.status !== 75)
+    for (const words of INTERNAL_WORDS) assert.not.match(all, words, `no internal detail in a bounce: ${all}`);
 }
 
 /** A run that must be refused with `expect`, leaving no call file, job, staging dir or temp file. */
-export async function expectRejected(env: TestEnv, mail: Buffer | string, expect: Rejection, args: RunArgs = {}): Promise<RunResult & { ms: number; stdinError?: string }> {
+export async function expectRejected(
+  env: TestEnv,
+  mail: Buffer | string,
+  expect: Rejection,
+  args: RunArgs = {},
+): Promise<RunResult & { ms: number; stdinError?: string }> {
   const before = snapshot(env);
   const run = await runAs(env, mail, args);
   assert.is(run.status, expect.status, `exit status; output: ${run.stdout}${run.stderr}`);
-  assert.ok(run.firstLine.startsWith(`${expect.code} `), `first line starts with ${expect.code}: ${JSON.stringify(run.firstLine)}`);
+  assert.ok(
+    run.firstLine.startsWith(`${expect.code} `),
+    `first line starts with ${expect.code}: ${JSON.stringify(run.firstLine)}`,
+  );
   assert.ok(run.firstLine.length > expect.code.length + 10, 'the first line says something');
   for (const s of expect.says ?? []) {
     if (typeof s === 'string') assert.ok(run.firstLine.includes(s), `first line mentions ${s}: ${run.firstLine}`);
@@ -271,7 +312,14 @@ export function tiffinfoPages(file: string): TiffinfoPage[] {
     const bits = /Bits\/Sample: (\d+)/.exec(block);
     const samples = /Samples\/Pixel: (\d+)/.exec(block);
     assert.ok(size && res && bits, `tiffinfo block has size, resolution and bits: ${block.slice(0, 400)}`);
-    pages.push({ width: Number(size![1]), height: Number(size![2]), xres: Number(res![1]), yres: Number(res![2]), bits: Number(bits![1]), samples: samples ? Number(samples[1]) : 1 });
+    pages.push({
+      width: Number(size![1]),
+      height: Number(size![2]),
+      xres: Number(res![1]),
+      yres: Number(res![2]),
+      bits: Number(bits![1]),
+      samples: samples ? Number(samples[1]) : 1,
+    });
   }
   const decoded = spawnSyncText('tiffinfo', ['-D', file]);
   const complaints = decoded.stderr.split('\n').filter((l) => l.trim() && !/unknown field with tag/i.test(l));
@@ -282,7 +330,11 @@ export function tiffinfoPages(file: string): TiffinfoPage[] {
 
 function spawnSyncText(cmd: string, args: string[]): { stdout: string; stderr: string; status: number } {
   try {
-    const stdout = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const stdout = execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { stdout, stderr: '', status: 0 };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; status?: number };
@@ -314,7 +366,10 @@ export async function expectFaxTiff(file: string, expect: FaxExpect): Promise<Ti
     assert.is(p.height, height, `${where}: height`);
     assert.is(p.bits, 1, `${where}: bits`);
     assert.is(p.samples, 1, `${where}: samples`);
-    assert.ok(Math.abs(p.xres - 204) < 0.5 && Math.abs(p.yres - YDPI[expect.resolution]) < 0.5, `${where}: resolution ${p.xres}x${p.yres}`);
+    assert.ok(
+      Math.abs(p.xres - 204) < 0.5 && Math.abs(p.yres - YDPI[expect.resolution]) < 0.5,
+      `${where}: resolution ${p.xres}x${p.yres}`,
+    );
   }
   return pages;
 }

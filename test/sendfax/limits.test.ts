@@ -24,7 +24,13 @@ import { figure } from '../helpers/figure.js';
 useHarness(test);
 
 const mail = (file: string, filename: string): Buffer =>
-  buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), attachmentNode(bytesOf(file), { type: 'application/pdf', filename })] }, { from: 'Alice <alice@example.org>', subject: 'Fax' });
+  buildMime(
+    {
+      multipart: 'mixed',
+      parts: [textNode('Please fax this.\n'), attachmentNode(bytesOf(file), { type: 'application/pdf', filename })],
+    },
+    { from: 'Alice <alice@example.org>', subject: 'Fax' },
+  );
 
 /** A busy loop on core 0 at normal priority; returns a stop function (kills exactly the process we started). */
 function loadCore0(): () => void {
@@ -58,7 +64,10 @@ function ourGs(env: TestEnv): string[] {
   return readdirSync('/proc').filter((pid) => {
     if (!/^\d+$/.test(pid)) return false;
     try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'gs' && readlinkSync(`/proc/${pid}/cwd`).startsWith(env.root);
+      return (
+        readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'gs' &&
+        readlinkSync(`/proc/${pid}/cwd`).startsWith(env.root)
+      );
     } catch {
       return false;
     }
@@ -69,7 +78,11 @@ test('a document that is costly on an idle machine: 65 5.6.0 naming it, once it 
   const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 120' });
   // About 3.5 CPU seconds of Ghostscript at fine resolution, 10 KB in the mail.
   const t = performance.now();
-  await expectRejected(env, mail(makeCostlyPdf(40_000), 'drawing.pdf'), { status: 65, code: '5.6.0', says: ['"drawing.pdf"', 'needs more than 1 second of computing time'] });
+  await expectRejected(env, mail(makeCostlyPdf(40_000), 'drawing.pdf'), {
+    status: 65,
+    code: '5.6.0',
+    says: ['"drawing.pdf"', 'needs more than 1 second of computing time'],
+  });
   figure('convert_timeout = 1: refused after', performance.now() - t);
   assert.equal(ourGs(env), []);
 });
@@ -86,7 +99,10 @@ test('the same healthy letter on a loaded machine: queued although converting it
   const lines = logLines(env);
   const wall = lines.find((l) => l['step'] === 'converted' && typeof l['ms'] === 'number')?.['ms'] as number;
   const cpu = lines.find((l) => l['step'] === 'converted' && typeof l['cpuMs'] === 'number')?.['cpuMs'] as number;
-  assert.ok(wall > 1000, `the conversion took ${wall} ms of wall time: a 1-second wall-clock limit would have bounced this letter`);
+  assert.ok(
+    wall > 1000,
+    `the conversion took ${wall} ms of wall time: a 1-second wall-clock limit would have bounced this letter`,
+  );
   assert.ok(cpu < 1000, `it used ${cpu} ms of CPU time`);
 });
 
@@ -94,7 +110,12 @@ test('the same letter on a loaded machine past the run deadline (fax.time_limit 
   const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 2' });
   const stop = loadCore0();
   try {
-    await expectRejected(env, mail(markedPdf([1, 2]), 'letter.pdf'), { status: 75, code: '4.3.0', says: ['too busy', 'tried again'] }, { wrap: PAST_DEADLINE });
+    await expectRejected(
+      env,
+      mail(markedPdf([1, 2]), 'letter.pdf'),
+      { status: 75, code: '4.3.0', says: ['too busy', 'tried again'] },
+      { wrap: PAST_DEADLINE },
+    );
   } finally {
     stop();
   }
@@ -103,7 +124,11 @@ test('the same letter on a loaded machine past the run deadline (fax.time_limit 
 
 test('convert_timeout must be below time_limit (a costly document would otherwise be deferred for days): 75 4.3.5', async () => {
   const env = newEnv({ fax: 'convert_timeout = 120\ntime_limit = 60' });
-  await expectRejected(env, mail(markedPdf([1]), 'letter.pdf'), { status: 75, code: '4.3.5', says: ['fax.convert_timeout', 'fax.time_limit'] });
+  await expectRejected(env, mail(markedPdf([1]), 'letter.pdf'), {
+    status: 75,
+    code: '4.3.5',
+    says: ['fax.convert_timeout', 'fax.time_limit'],
+  });
 });
 
 test.run();

@@ -18,7 +18,13 @@ useHarness(test);
 
 function mail(n: number): Buffer {
   return buildMime(
-    { multipart: 'mixed', parts: [textNode(`Fax number ${n}.\n`), attachmentNode(bytesOf(markedPdf([(n % 9) + 1])), { type: 'application/pdf', filename: `doc-${n}.pdf` })] },
+    {
+      multipart: 'mixed',
+      parts: [
+        textNode(`Fax number ${n}.\n`),
+        attachmentNode(bytesOf(markedPdf([(n % 9) + 1])), { type: 'application/pdf', filename: `doc-${n}.pdf` }),
+      ],
+    },
     { from: 'Alice <alice@example.org>', subject: `Parallel ${n}` },
   );
 }
@@ -75,7 +81,10 @@ test('control: the watcher does catch a call file written in place', async () =>
   } finally {
     w.close();
   }
-  assert.ok(w.reads.some((r) => r.problems !== ''), `the half-written file was noticed: ${JSON.stringify(w.reads)}`);
+  assert.ok(
+    w.reads.some((r) => r.problems !== ''),
+    `the half-written file was noticed: ${JSON.stringify(w.reads)}`,
+  );
 });
 
 test('20 sendfax runs at once: the outgoing watcher never sees a partial call file', async () => {
@@ -96,23 +105,37 @@ test('20 sendfax runs at once: the outgoing watcher never sees a partial call fi
   const ms = Date.now() - t0;
   for (const r of results) assert.is(r.status, 0, `exit status: ${r.stdout}${r.stderr}`);
   const ids = results.map((r) => /^2\.0\.0 Fax job (\S+) queued: 1 page to 0312345678$/.exec(r.firstLine)?.[1]);
-  assert.ok(ids.every((id) => id !== undefined), `every run queued: ${results.map((r) => r.firstLine).join(' | ')}`);
+  assert.ok(
+    ids.every((id) => id !== undefined),
+    `every run queued: ${results.map((r) => r.firstLine).join(' | ')}`,
+  );
   assert.is(new Set(ids).size, 20, '20 distinct job ids');
   const files = readdirSync(env.outgoing).sort();
   assert.is(files.length, 20, '20 call files');
   assert.equal(files, ids.map((id) => `faxmail-${id}-1.call`).sort());
   assert.equal(readdirSync(env.tmp), [], 'no scratch files left in tmp');
-  assert.equal(readdirSync(join(env.spool, 'jobs')).filter((n) => n.startsWith('.')), [], 'no staging directories left');
+  assert.equal(
+    readdirSync(join(env.spool, 'jobs')).filter((n) => n.startsWith('.')),
+    [],
+    'no staging directories left',
+  );
   // Every call file the watcher saw, it saw whole.
   assert.ok(reads.length >= 20, `the watcher read ${reads.length} times`);
-  assert.equal(reads.filter((r) => r.problems !== ''), [], 'no partial call file was ever visible');
+  assert.equal(
+    reads.filter((r) => r.problems !== ''),
+    [],
+    'no partial call file was ever visible',
+  );
   assert.equal([...names].sort(), files, 'the watcher saw every call file and nothing else');
   for (const id of ids) {
     const job = readJob(env, id!);
     assert.is(job.state, 'dialling');
     assert.is(job.pages, 1);
     const text = readFileSync(join(env.outgoing, `faxmail-${id}-1.call`), 'utf8');
-    assert.ok(text.includes(`Setvar: FAXFILE=${join(env.spool, 'jobs', id!, 'fax.tif')}\n`), 'each call file names its own job');
+    assert.ok(
+      text.includes(`Setvar: FAXFILE=${join(env.spool, 'jobs', id!, 'fax.tif')}\n`),
+      'each call file names its own job',
+    );
   }
   // Reported, not asserted: on a shared 2-core machine the time says more about the neighbours than about
   // sendfax (it took 65-90 s under load); speed is measured in bench/, never as a timed assertion.
@@ -129,7 +152,10 @@ test('6 runs at once to one number (one_call_per_number): one call file, five jo
   assert.is(queued.length, 1, 'exactly one job dials');
   assert.is(jobs.filter((j) => j.state === 'queued').length, 5);
   assert.equal(readdirSync(env.outgoing), [`faxmail-${queued[0]!.id}-1.call`]);
-  assert.ok(jobs.filter((j) => j.state === 'queued').every((j) => j.callFile === undefined), 'the others wait in the queue, without call files');
+  assert.ok(
+    jobs.filter((j) => j.state === 'queued').every((j) => j.callFile === undefined),
+    'the others wait in the queue, without call files',
+  );
   assertLinesClean(env);
 });
 

@@ -31,12 +31,20 @@ const markers = (): string[] => [join(tmpdir(), MARK), join(env.root, MARK)];
 
 /** PostScript that writes the markers (absolute and relative), lists /tmp, and never ends. */
 function payload(): string {
-  const writes = [...markers(), MARK].map((m) => `{ (${m}) (w) file dup (owned) writestring closefile } stopped pop`).join('\n');
+  const writes = [...markers(), MARK]
+    .map((m) => `{ (${m}) (w) file dup (owned) writestring closefile } stopped pop`)
+    .join('\n');
   return `${writes}\n(/tmp/*) { = } 1000 string filenameforall\n{ } loop\n`;
 }
 
 const mail = (file: Buffer, filename = 'invoice.pdf'): Buffer =>
-  buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), attachmentNode(file, { type: 'application/pdf', filename })] }, { from: 'Alice <alice@example.org>', subject: 'Invoice' });
+  buildMime(
+    {
+      multipart: 'mixed',
+      parts: [textNode('Please fax this.\n'), attachmentNode(file, { type: 'application/pdf', filename })],
+    },
+    { from: 'Alice <alice@example.org>', subject: 'Invoice' },
+  );
 
 /** How many Ghostscript steps (page counts, renders) the installation's log shows. */
 function gsSteps(): number {
@@ -65,11 +73,27 @@ function assertNoMarkers(): void {
 }
 
 const SHAPES: [string, Buffer][] = [
-  ['"%!PS" first, "%PDF-" in a comment', Buffer.from(`%!PS-Adobe-3.0\n% %PDF-1.4 looks like a PDF to a sniffer\n${payload()}`)],
-  ['"%%" first (a DSC comment), "%PDF-" on the next line', Buffer.from(`%%BoundingBox: 0 0 595 842\n%PDF-1.7\n${payload()}`)],
+  [
+    '"%!PS" first, "%PDF-" in a comment',
+    Buffer.from(`%!PS-Adobe-3.0\n% %PDF-1.4 looks like a PDF to a sniffer\n${payload()}`),
+  ],
+  [
+    '"%%" first (a DSC comment), "%PDF-" on the next line',
+    Buffer.from(`%%BoundingBox: 0 0 595 842\n%PDF-1.7\n${payload()}`),
+  ],
   ['white space and control characters before "%!"', Buffer.from(`\r\n\t \u0004%!PS\n%PDF-1.5\n${payload()}`)],
-  ['a DOS EPS binary header', Buffer.concat([Buffer.from([0xc5, 0xd0, 0xd3, 0xc6]), Buffer.alloc(26, 0), Buffer.from(`%!PS-Adobe-3.0 EPSF-3.0\n% %PDF-1.4\n${payload()}`)])],
-  ['a PJL language switch to PostScript', Buffer.from(`\u001b%-12345X@PJL ENTER LANGUAGE = POSTSCRIPT\r\n%!PS\n% %PDF-1.4\n${payload()}`)],
+  [
+    'a DOS EPS binary header',
+    Buffer.concat([
+      Buffer.from([0xc5, 0xd0, 0xd3, 0xc6]),
+      Buffer.alloc(26, 0),
+      Buffer.from(`%!PS-Adobe-3.0 EPSF-3.0\n% %PDF-1.4\n${payload()}`),
+    ]),
+  ],
+  [
+    'a PJL language switch to PostScript',
+    Buffer.from(`\u001b%-12345X@PJL ENTER LANGUAGE = POSTSCRIPT\r\n%!PS\n% %PDF-1.4\n${payload()}`),
+  ],
 ];
 
 for (const [shape, bytes] of SHAPES) {
@@ -86,7 +110,11 @@ for (const [shape, bytes] of SHAPES) {
 
 test('"%PDF-" at byte 0 with a PostScript body: only the PDF interpreter reads it, refused as unreadable', async () => {
   const t = performance.now();
-  await expectRejected(env, mail(Buffer.from(`%PDF-1.4\n%!PS\n${payload()}`)), { status: 65, code: '5.6.0', says: ['"invoice.pdf"'] });
+  await expectRejected(env, mail(Buffer.from(`%PDF-1.4\n%!PS\n${payload()}`)), {
+    status: 65,
+    code: '5.6.0',
+    says: ['"invoice.pdf"'],
+  });
   figure('PostScript body refused after', performance.now() - t);
   assertNoMarkers();
 });

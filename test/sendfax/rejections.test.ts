@@ -11,10 +11,28 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { attachmentNode, buildMime, encodeTnef, textNode, unsupportedMail, winmailMail, type MimeNode } from '../helpers/mail-fixtures.js';
+import {
+  attachmentNode,
+  buildMime,
+  encodeTnef,
+  textNode,
+  unsupportedMail,
+  winmailMail,
+  type MimeNode,
+} from '../helpers/mail-fixtures.js';
 import { bytesOf, makePdf, truncatedCopy } from '../helpers/documents.js';
 import { markedPdf } from './marked.js';
-import { assertLinesClean, expectQueued, expectRejected, newEnv, patchSection, replaceConfigLine, runAs, snapshot, useHarness } from './harness.js';
+import {
+  assertLinesClean,
+  expectQueued,
+  expectRejected,
+  newEnv,
+  patchSection,
+  replaceConfigLine,
+  runAs,
+  snapshot,
+  useHarness,
+} from './harness.js';
 import { binPath } from '../helpers/paths.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 import { loadConfig } from '../../lib/config/load.js';
@@ -30,10 +48,21 @@ test.before(() => {
   env = newEnv();
 });
 
-function mail(parts: MimeNode[], headers: { from?: string; subject?: string; extra?: [string, string][] } = {}): Buffer {
-  return buildMime({ multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] }, { from: headers.from ?? 'Alice <alice@example.org>', subject: headers.subject ?? 'Fax', ...(headers.extra ? { extra: headers.extra } : {}) });
+function mail(
+  parts: MimeNode[],
+  headers: { from?: string; subject?: string; extra?: [string, string][] } = {},
+): Buffer {
+  return buildMime(
+    { multipart: 'mixed', parts: [textNode('Please fax this.\n'), ...parts] },
+    {
+      from: headers.from ?? 'Alice <alice@example.org>',
+      subject: headers.subject ?? 'Fax',
+      ...(headers.extra ? { extra: headers.extra } : {}),
+    },
+  );
 }
-const pdfPart = (file: string, filename: string): MimeNode => attachmentNode(bytesOf(file), { type: 'application/pdf', filename });
+const pdfPart = (file: string, filename: string): MimeNode =>
+  attachmentNode(bytesOf(file), { type: 'application/pdf', filename });
 const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
 
 // ---------- queue.sender_max_waiting: a flood bounces with a sentence ----------
@@ -41,8 +70,14 @@ const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
 test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still goes', async () => {
   const e = newEnv({ queue: 'max_calls = 100\nsender_max_waiting = 1' });
   await expectQueued(e, goodMail());
-  await expectRejected(e, goodMail(), { status: 77, code: '5.7.1', says: ['already have 1 faxes waiting', 'Send it again'] });
-  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), { sender: 'bob@example.com' });
+  await expectRejected(e, goodMail(), {
+    status: 77,
+    code: '5.7.1',
+    says: ['already have 1 faxes waiting', 'Send it again'],
+  });
+  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), {
+    sender: 'bob@example.com',
+  });
 });
 
 // ---------- 65: nothing to fax, damaged, too large ----------
@@ -50,31 +85,67 @@ test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77
 test('no faxable document: 65 5.6.0 and a hint about attachments and +body', async () => {
   await expectRejected(env, mail([]), { status: 65, code: '5.6.0', says: ['no attachment', '+body'] });
   // +body on a mail without text: still nothing to fax.
-  const empty = buildMime({ type: 'text/plain; charset=utf-8', body: '', encoding: '7bit' }, { from: 'Alice <alice@example.org>', subject: 'Empty +body' });
+  const empty = buildMime(
+    { type: 'text/plain; charset=utf-8', body: '', encoding: '7bit' },
+    { from: 'Alice <alice@example.org>', subject: 'Empty +body' },
+  );
   await expectRejected(env, empty, { status: 65, code: '5.6.0' });
 });
 
 test('corrupt PDFs: 65 5.6.0 naming the document; one bad document refuses the whole mail', async () => {
   // Truncated: the page tree at the end of the file is gone.
-  await expectRejected(env, mail([pdfPart(truncatedCopy(makePdf({ pages: 6 }), 0.5), 'cut.pdf')]), { status: 65, code: '5.6.0', says: ['"cut.pdf"'] });
+  await expectRejected(env, mail([pdfPart(truncatedCopy(makePdf({ pages: 6 }), 0.5), 'cut.pdf')]), {
+    status: 65,
+    code: '5.6.0',
+    says: ['"cut.pdf"'],
+  });
   // Not a PDF at all, though named and typed as one.
-  await expectRejected(env, mail([attachmentNode(Buffer.from('This is a plain text file, not a PDF.\n'.repeat(20)), { type: 'application/pdf', filename: 'fake.pdf' })]), { status: 65, code: '5.6.0', says: ['"fake.pdf"'] });
+  await expectRejected(
+    env,
+    mail([
+      attachmentNode(Buffer.from('This is a plain text file, not a PDF.\n'.repeat(20)), {
+        type: 'application/pdf',
+        filename: 'fake.pdf',
+      }),
+    ]),
+    { status: 65, code: '5.6.0', says: ['"fake.pdf"'] },
+  );
   // A PDF header followed by garbage.
   const garbage = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20_000, 0x41)]);
-  await expectRejected(env, mail([attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' })]), { status: 65, code: '5.6.0', says: ['"garbage.pdf"'] });
+  await expectRejected(env, mail([attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' })]), {
+    status: 65,
+    code: '5.6.0',
+    says: ['"garbage.pdf"'],
+  });
   // A good PDF next to a corrupt one: nothing is faxed (the sender would not notice a missing document).
-  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' })]), { status: 65, code: '5.6.0', says: ['"garbage.pdf"'] });
+  await expectRejected(
+    env,
+    mail([
+      pdfPart(markedPdf([1]), 'good.pdf'),
+      attachmentNode(garbage, { type: 'application/pdf', filename: 'garbage.pdf' }),
+    ]),
+    { status: 65, code: '5.6.0', says: ['"garbage.pdf"'] },
+  );
 });
 
 test('only unsupported attachments: 65 5.6.0 naming each part', async () => {
   // Without LibreOffice (installed here by default: it would convert letter.docx).
   const noOffice = newEnv();
   patchSection(noOffice, 'paths', 'libreoffice = ""');
-  await expectRejected(noOffice, unsupportedMail(), { status: 65, code: '5.6.0', says: ['letter.docx', 'files.zip', 'setup.exe', 'picture.gif'] });
+  await expectRejected(noOffice, unsupportedMail(), {
+    status: 65,
+    code: '5.6.0',
+    says: ['letter.docx', 'files.zip', 'setup.exe', 'picture.gif'],
+  });
 });
 
 test('a hundred unsupported attachments with long names: the reply stays under 4 KB', async () => {
-  const zips = Array.from({ length: 100 }, (_, i) => attachmentNode(Buffer.from(`PK\u0003\u0004 not really ${i}`), { type: 'application/zip', filename: `${String(i).padStart(3, '0')}-${'long name '.repeat(20)}.zip` }));
+  const zips = Array.from({ length: 100 }, (_, i) =>
+    attachmentNode(Buffer.from(`PK\u0003\u0004 not really ${i}`), {
+      type: 'application/zip',
+      filename: `${String(i).padStart(3, '0')}-${'long name '.repeat(20)}.zip`,
+    }),
+  );
   const r = await expectRejected(env, mail(zips), { status: 65, code: '5.6.0', says: ['000-long name'] });
   assert.ok(Buffer.byteLength(r.stdout) <= 3901, `bounded: ${Buffer.byteLength(r.stdout)} bytes`);
 });
@@ -85,7 +156,13 @@ test('winmail.dat without tnef (paths.tnef = ""): 65 5.6.0 naming winmail.dat; w
   await expectRejected(noTnef, winmailMail(), { status: 65, code: '5.6.0', says: ['winmail.dat'] });
   const q = await expectQueued(env, winmailMail());
   // unpackTnef documents its order: the files winmail.dat held, sorted by name.
-  assert.equal(q.job.documents.map((d) => [d.name, d.kind]), [['photo.png', 'png'], ['report.pdf', 'pdf']]);
+  assert.equal(
+    q.job.documents.map((d) => [d.name, d.kind]),
+    [
+      ['photo.png', 'png'],
+      ['report.pdf', 'pdf'],
+    ],
+  );
 });
 
 test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no path, no internals', async () => {
@@ -95,7 +172,14 @@ test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no p
   const m = mail([attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]);
   await expectRejected(env, m, { status: 65, code: '5.6.0', says: ['"winmail.dat"', 'damaged'] });
   // A good document beside it does not save the mail: one damaged document refuses the whole fax.
-  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'good.pdf'), attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' })]), { status: 65, code: '5.6.0', says: ['"winmail.dat"'] });
+  await expectRejected(
+    env,
+    mail([
+      pdfPart(markedPdf([1]), 'good.pdf'),
+      attachmentNode(damaged, { type: 'application/ms-tnef', filename: 'winmail.dat' }),
+    ]),
+    { status: 65, code: '5.6.0', says: ['"winmail.dat"'] },
+  );
 });
 
 test('no rejection carries a server path: a config error names the file by its name only; gs missing says only the errno (75)', async () => {
@@ -116,8 +200,15 @@ test('no rejection carries a server path: a config error names the file by its n
 
 test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
   const small = newEnv({ fax: 'max_pages = 2' });
-  await expectRejected(small, mail([pdfPart(markedPdf([1, 2, 3]), 'three.pdf')]), { status: 65, code: '5.3.4', says: ['3', '2'] });
-  await expectRejected(small, mail([pdfPart(markedPdf([1, 2]), 'a.pdf'), pdfPart(markedPdf([3]), 'b.pdf')]), { status: 65, code: '5.3.4' });
+  await expectRejected(small, mail([pdfPart(markedPdf([1, 2, 3]), 'three.pdf')]), {
+    status: 65,
+    code: '5.3.4',
+    says: ['3', '2'],
+  });
+  await expectRejected(small, mail([pdfPart(markedPdf([1, 2]), 'a.pdf'), pdfPart(markedPdf([3]), 'b.pdf')]), {
+    status: 65,
+    code: '5.3.4',
+  });
   // Exactly the limit is fine.
   const q = await expectQueued(small, mail([pdfPart(markedPdf([1]), 'a.pdf'), pdfPart(markedPdf([2]), 'b.pdf')]));
   assert.is(q.pages, 2);
@@ -133,34 +224,69 @@ test('bad numbers: 67 5.1.1 (letters, too short, none, separators, a newline)', 
 });
 
 test('refused numbers: 77 5.7.1 (deny pattern, outside the allowed range)', async () => {
-  await expectRejected(env, goodMail(), { status: 77, code: '5.7.1', says: ['0990123456'] }, { extension: '0990123456' });
+  await expectRejected(
+    env,
+    goodMail(),
+    { status: 77, code: '5.7.1', says: ['0990123456'] },
+    { extension: '0990123456' },
+  );
   await expectRejected(env, goodMail(), { status: 77, code: '5.7.1' }, { extension: '00123456789' });
 });
 
 test('a big mail to a bad number is still read to the end (no broken pipe for Postfix)', async () => {
-  const big = mail([attachmentNode(Buffer.alloc(3 * 1024 * 1024, 7), { type: 'application/octet-stream', filename: 'big.bin' })]);
+  const big = mail([
+    attachmentNode(Buffer.alloc(3 * 1024 * 1024, 7), { type: 'application/octet-stream', filename: 'big.bin' }),
+  ]);
   const r = await expectRejected(env, big, { status: 67, code: '5.1.1' }, { extension: 'abc' });
   assert.is(r.stdinError, undefined, 'sendfax drained stdin');
 });
 
 test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From)', async () => {
-  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'Eve <eve@evil.example>' }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] }, { sender: 'eve@evil.example' });
-  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { extra: [['Reply-To', 'eve@evil.example']] }), { status: 77, code: '5.7.1', says: ['eve@evil.example'] });
-  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), { status: 77, code: '5.7.1' });
+  await expectRejected(
+    env,
+    mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'Eve <eve@evil.example>' }),
+    { status: 77, code: '5.7.1', says: ['eve@evil.example'] },
+    { sender: 'eve@evil.example' },
+  );
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { extra: [['Reply-To', 'eve@evil.example']] }), {
+    status: 77,
+    code: '5.7.1',
+    says: ['eve@evil.example'],
+  });
+  await expectRejected(env, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'undisclosed-recipients:;' }), {
+    status: 77,
+    code: '5.7.1',
+  });
 });
 
 test('every author is checked: a second From address, a Sender or a repeated From header from outside: 77 5.7.1', async () => {
   const pdf = pdfPart(markedPdf([1]), 'a.pdf');
-  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@evil.example', 'every one must be allowed'] });
-  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['Sender address mallory@evil.example'] });
-  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), { status: 77, code: '5.7.1', says: ['more than one From header'] });
+  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), {
+    status: 77,
+    code: '5.7.1',
+    says: ['mallory@evil.example', 'every one must be allowed'],
+  });
+  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), {
+    status: 77,
+    code: '5.7.1',
+    says: ['Sender address mallory@evil.example'],
+  });
+  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), {
+    status: 77,
+    code: '5.7.1',
+    says: ['more than one From header'],
+  });
   // Both authors allowed: faxed.
   await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
 });
 
 test('an unanchored-looking sender regex does not let a longer domain through: 77 5.7.1', async () => {
   const e = newEnv({ senders: 'allow = ["/.*@example\\\\.org/"]' });
-  await expectRejected(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'mallory@example.org.evil.example' }), { status: 77, code: '5.7.1', says: ['mallory@example.org.evil.example'] });
+  await expectRejected(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'mallory@example.org.evil.example' }), {
+    status: 77,
+    code: '5.7.1',
+    says: ['mallory@example.org.evil.example'],
+  });
   await expectQueued(e, mail([pdfPart(markedPdf([1]), 'a.pdf')], { from: 'alice@example.org' }));
 });
 
@@ -177,9 +303,30 @@ test('configuration errors defer: 75 4.3.5 (unknown key, bad value, missing file
   await expectRejected(unknown, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key'] });
   const badValue = newEnv({ fax: 'resolution = "ultra"' });
   await expectRejected(badValue, goodMail(), { status: 75, code: '4.3.5', says: ['fax.resolution'] });
-  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5' }, { argv: [`--config=${join(env.root, 'missing.toml')}`, '--sender=alice@example.org', '--recipient=fax+0312345678@fax.example.com'] });
-  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5', says: ['master.cf'] }, { argv: [`--config=${env.configPath}`, '--recipient=fax+0312345678@fax.example.com'] });
-  await expectRejected(env, goodMail(), { status: 75, code: '4.3.5', says: ['master.cf'] }, { argv: [`--config=${env.configPath}`, '--sender=a@example.org', '--recipient=fax+0312345678@x', '--bogus'] });
+  await expectRejected(
+    env,
+    goodMail(),
+    { status: 75, code: '4.3.5' },
+    {
+      argv: [
+        `--config=${join(env.root, 'missing.toml')}`,
+        '--sender=alice@example.org',
+        '--recipient=fax+0312345678@fax.example.com',
+      ],
+    },
+  );
+  await expectRejected(
+    env,
+    goodMail(),
+    { status: 75, code: '4.3.5', says: ['master.cf'] },
+    { argv: [`--config=${env.configPath}`, '--recipient=fax+0312345678@fax.example.com'] },
+  );
+  await expectRejected(
+    env,
+    goodMail(),
+    { status: 75, code: '4.3.5', says: ['master.cf'] },
+    { argv: [`--config=${env.configPath}`, '--sender=a@example.org', '--recipient=fax+0312345678@x', '--bogus'] },
+  );
   // A channel template that makes no channel: found only when the call file is built, after the job
   // directory was committed; it must be removed again.
   const channel = newEnv();
@@ -221,7 +368,10 @@ test('tmp not writable (the call file cannot be written once the job is committe
   chmodSync(e.tmp, 0o777);
   const config = loadConfig(e.configPath);
   const run = await runDispatcher(config, silentLogger(), { channels: 'never', now: new Date(Date.now() + 61_000) });
-  assert.equal(run.started.map((c) => c.job), [q.id]);
+  assert.equal(
+    run.started.map((c) => c.job),
+    [q.id],
+  );
   assert.ok(readFileSync(join(e.outgoing, `faxmail-${q.id}-1.call`), 'utf8').includes(`FAXMAIL_JOB=${q.id}`));
   assert.equal(readdirSync(e.tmp), []);
 });
@@ -269,7 +419,16 @@ test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostsc
   chmodSync(gs, 0o755);
   patchSection(e, 'paths', `gs = "${gs}"`);
   const before = snapshot(e);
-  const child = spawn(process.execPath, [binPath('sendfax'), `--config=${e.configPath}`, '--sender=alice@example.org', '--recipient=fax+0312345678@fax.example.com'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      binPath('sendfax'),
+      `--config=${e.configPath}`,
+      '--sender=alice@example.org',
+      '--recipient=fax+0312345678@fax.example.com',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -277,7 +436,10 @@ test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostsc
   child.stdin.end(goodMail());
   for (let i = 0; i < 200 && !existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(existsSync(pids), 'the fake Ghostscript started');
-  assert.ok(snapshot(e).spool.some((p) => p.startsWith('jobs/.new-')), 'a staging directory exists while converting');
+  assert.ok(
+    snapshot(e).spool.some((p) => p.startsWith('jobs/.new-')),
+    'a staging directory exists while converting',
+  );
   child.kill('SIGTERM');
   const status = await closed;
   assert.is(status, 75, 'a killed run defers the mail');

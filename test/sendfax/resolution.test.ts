@@ -10,19 +10,40 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMime, attachmentNode, encodeWord, textNode } from '../helpers/mail-fixtures.js';
 import { markedPdf } from './marked.js';
-import { expectFaxTiff, expectQueued, newEnv, pageHeight, pageMarks, runAs, tiffinfoPages, useHarness, type Resolution } from './harness.js';
+import {
+  expectFaxTiff,
+  expectQueued,
+  newEnv,
+  pageHeight,
+  pageMarks,
+  runAs,
+  tiffinfoPages,
+  useHarness,
+  type Resolution,
+} from './harness.js';
 import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 
 function mail(subject: string, marks: number[] = [3]): Buffer {
   return buildMime(
-    { multipart: 'mixed', parts: [textNode('Fax this.\n'), attachmentNode(readFileSync(markedPdf(marks)), { type: 'application/pdf', filename: 'doc.pdf' })] },
+    {
+      multipart: 'mixed',
+      parts: [
+        textNode('Fax this.\n'),
+        attachmentNode(readFileSync(markedPdf(marks)), { type: 'application/pdf', filename: 'doc.pdf' }),
+      ],
+    },
     { from: 'Alice <alice@example.org>', subject },
   );
 }
 
-async function expectResolution(env: TestEnv, subject: string, resolution: Resolution, cleanSubject: string): Promise<void> {
+async function expectResolution(
+  env: TestEnv,
+  subject: string,
+  resolution: Resolution,
+  cleanSubject: string,
+): Promise<void> {
   const q = await expectQueued(env, mail(subject, [2, 3]));
   assert.is(q.job.resolution, resolution, `job.json resolution for "${subject}"`);
   assert.is(q.job.subject, cleanSubject);
@@ -36,7 +57,10 @@ async function expectResolution(env: TestEnv, subject: string, resolution: Resol
 
 test('+standard, +fine, +superfine: 98, 196, 391 lines per inch; A4 1146, 2292, 4572 lines', async () => {
   const env = newEnv();
-  assert.equal([pageHeight('standard', 'a4'), pageHeight('fine', 'a4'), pageHeight('superfine', 'a4')], [1146, 2292, 4572]);
+  assert.equal(
+    [pageHeight('standard', 'a4'), pageHeight('fine', 'a4'), pageHeight('superfine', 'a4')],
+    [1146, 2292, 4572],
+  );
   await expectResolution(env, 'Report +standard', 'standard', 'Report');
   await expectResolution(env, 'Report +fine', 'fine', 'Report');
   await expectResolution(env, '+superfine Report', 'superfine', 'Report');

@@ -32,7 +32,8 @@ test.before(() => {
   env = newEnv();
 });
 
-const pdfNode = (marks: number[], filename: string): ReturnType<typeof attachmentNode> => attachmentNode(bytesOf(markedPdf(marks)), { type: 'application/pdf', filename });
+const pdfNode = (marks: number[], filename: string): ReturnType<typeof attachmentNode> =>
+  attachmentNode(bytesOf(markedPdf(marks)), { type: 'application/pdf', filename });
 
 test('multipart/mixed(alternative(text, html), PDF, JPEG): both attachments, text parts not faxed', async () => {
   const q = await expectQueued(env, mixedAlternativeMail());
@@ -49,7 +50,10 @@ test('multipart/mixed(alternative(text, html), PDF, JPEG): both attachments, tex
 
 test('multipart/related signature logo is left out quietly; the PDF is faxed', async () => {
   const q = await expectQueued(env, relatedLogoMail());
-  assert.equal(q.job.documents.map((d) => d.name), ['invoice.pdf']);
+  assert.equal(
+    q.job.documents.map((d) => d.name),
+    ['invoice.pdf'],
+  );
   assert.equal(q.job.skipped, [], 'a logo is not reported as skipped');
   assert.ok(!q.run.firstLine.includes('not faxed'), q.run.firstLine);
 });
@@ -67,7 +71,10 @@ test('deep structure: alternative+related, a forwarded mail between attachments:
         {
           multipart: 'related',
           parts: [
-            { multipart: 'alternative', parts: [textNode('See below.\n'), htmlNode('<p>See below.</p><img src="cid:logo@x">')] },
+            {
+              multipart: 'alternative',
+              parts: [textNode('See below.\n'), htmlNode('<p>See below.</p><img src="cid:logo@x">')],
+            },
             attachmentNode(logo, { type: 'image/png', filename: 'logo.png', disposition: 'inline', cid: 'logo@x' }),
           ],
         },
@@ -92,7 +99,10 @@ test('deep structure: alternative+related, a forwarded mail between attachments:
 
 test('forwarded mail two levels deep: the innermost PDF is found', async () => {
   const q = await expectQueued(env, forwardedMail({ depth: 2 }));
-  assert.equal(q.job.documents.map((d) => [d.name, d.kind, d.pages]), [['forwarded.pdf', 'pdf', 1]]);
+  assert.equal(
+    q.job.documents.map((d) => [d.name, d.kind, d.pages]),
+    [['forwarded.pdf', 'pdf', 1]],
+  );
   assert.is(q.job.subject, 'Fwd: Original');
 });
 
@@ -117,12 +127,21 @@ test('Japanese text + attachment with +body: body page first, then the attachmen
   const mail = buildMime(
     {
       multipart: 'mixed',
-      parts: [{ type: 'text/plain; charset=UTF-8', body: Buffer.from(`${JAPANESE_TEXT}\n`), encoding: 'base64' }, attachmentNode(bytesOf(markedPdf([3, 4])), { type: 'application/pdf', rawName: `"${encodeWord('見積書.pdf')}"` })],
+      parts: [
+        { type: 'text/plain; charset=UTF-8', body: Buffer.from(`${JAPANESE_TEXT}\n`), encoding: 'base64' },
+        attachmentNode(bytesOf(markedPdf([3, 4])), {
+          type: 'application/pdf',
+          rawName: `"${encodeWord('見積書.pdf')}"`,
+        }),
+      ],
     },
     { subject: encodeWord('見積書 +body +standard'), from: `${encodeWord('山田 太郎')} <yamada@example.jp>` },
   );
   const q = await expectQueued(env, mail);
-  assert.equal(q.job.documents.map((d) => d.kind), ['body', 'pdf']);
+  assert.equal(
+    q.job.documents.map((d) => d.kind),
+    ['body', 'pdf'],
+  );
   assert.is(q.job.documents[0]!.pages, 1);
   assert.is(q.job.documents[1]!.name, '見積書.pdf');
   assert.is(q.job.documents[1]!.pages, 2);
@@ -135,11 +154,27 @@ test('Japanese text + attachment with +body: body page first, then the attachmen
 
 test('body_page = true in the config, +nobody in the Subject: no body page', async () => {
   const bodyEnv = newEnv({ fax: 'body_page = true' });
-  const mail = buildMime({ multipart: 'mixed', parts: [textNode('Some text.\n'), pdfNode([5], 'x.pdf')] }, { from: 'Alice <alice@example.org>', subject: 'Hello +nobody' });
+  const mail = buildMime(
+    { multipart: 'mixed', parts: [textNode('Some text.\n'), pdfNode([5], 'x.pdf')] },
+    { from: 'Alice <alice@example.org>', subject: 'Hello +nobody' },
+  );
   const q = await expectQueued(bodyEnv, mail);
-  assert.equal(q.job.documents.map((d) => d.kind), ['pdf']);
-  const withBody = await expectQueued(bodyEnv, buildMime({ multipart: 'mixed', parts: [textNode('Some text.\n'), pdfNode([5], 'x.pdf')] }, { from: 'Alice <alice@example.org>', subject: 'Hello' }));
-  assert.equal(withBody.job.documents.map((d) => d.kind), ['body', 'pdf'], 'config default: body page');
+  assert.equal(
+    q.job.documents.map((d) => d.kind),
+    ['pdf'],
+  );
+  const withBody = await expectQueued(
+    bodyEnv,
+    buildMime(
+      { multipart: 'mixed', parts: [textNode('Some text.\n'), pdfNode([5], 'x.pdf')] },
+      { from: 'Alice <alice@example.org>', subject: 'Hello' },
+    ),
+  );
+  assert.equal(
+    withBody.job.documents.map((d) => d.kind),
+    ['body', 'pdf'],
+    'config default: body page',
+  );
   assert.equal(pageMarks(join(withBody.dir, 'fax.tif'), bodyEnv.root).slice(1), [5]);
 });
 

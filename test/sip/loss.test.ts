@@ -50,11 +50,22 @@ async function send(sip: SipBed, number: string, subject: string): Promise<Job> 
     to: `fax+${number}@fax.example.com`,
     subject,
     text: 'Attached.',
-    attachments: [{ filename: 'doc.pdf', content: readFileSync(makePdf({ pages: 1, title: subject })), contentType: 'application/pdf' }],
+    attachments: [
+      {
+        filename: 'doc.pdf',
+        content: readFileSync(makePdf({ pages: 1, title: subject })),
+        contentType: 'application/pdf',
+      },
+    ],
   });
   const r = await sip.faxmail.sendMail(mail, { number });
   if (r.status !== 0 || !r.job) throw new Error(`sendfax: ${r.stdout}${r.stderr}`);
-  return sip.faxmail.waitForJob(r.job, (j) => ['sent', 'failed'].includes(j.state) && j.notifiedAt !== undefined, 300_000, 'the end of the job and its mail');
+  return sip.faxmail.waitForJob(
+    r.job,
+    (j) => ['sent', 'failed'].includes(j.state) && j.notifiedAt !== undefined,
+    300_000,
+    'the end of the job and its mail',
+  );
 }
 
 async function run(c: Condition, tiff: string): Promise<Outcome> {
@@ -71,7 +82,13 @@ async function run(c: Condition, tiff: string): Promise<Outcome> {
   return { out: { t38, g711 }, in: { t38: inT38, g711: inG711 }, stats };
 }
 
-const show = (j: Job): string => j.attempts.map((a) => `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ${a.duration ?? '?'} s`).join(', ');
+const show = (j: Job): string =>
+  j.attempts
+    .map(
+      (a) =>
+        `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ${a.duration ?? '?'} s`,
+    )
+    .join(', ');
 
 test.before(async () => {
   const tiff = await makeFaxTiff({ pages: 1, dir: work });
@@ -91,19 +108,27 @@ test.after(async () => {
 for (const c of CONDITIONS) {
   test(`${c.name}: T.38 with redundancy gets every fax through, both ways; G.711 ends cleanly either way`, async () => {
     const r = await results.get(c.name)!;
-    console.log(`${r.stats}\n  out T.38: ${show(r.out.t38)}\n  out G.711: ${show(r.out.g711)}\n  in T.38: ${r.in.t38.status} ${r.in.t38.mode} ${r.in.t38.pages} page(s)\n  in G.711: ${r.in.g711.status} ${r.in.g711.mode} ${r.in.g711.pages} page(s)`);
+    console.log(
+      `${r.stats}\n  out T.38: ${show(r.out.t38)}\n  out G.711: ${show(r.out.g711)}\n  in T.38: ${r.in.t38.status} ${r.in.t38.mode} ${r.in.t38.pages} page(s)\n  in G.711: ${r.in.g711.status} ${r.in.g711.mode} ${r.in.g711.pages} page(s)`,
+    );
     // The link really lost packets (loss conditions), both ways.
     if (c.line.loss) assert.ok(/dropped/.test(r.stats) && !/ 0\/\d+ dropped.* 0\/\d+ dropped/.test(r.stats), r.stats);
     // T.38 out: sent, every attempt over T.38.
     assert.is(r.out.t38.state, 'sent', show(r.out.t38));
-    assert.ok(r.out.t38.attempts.every((a) => a.mode === 'T38'), show(r.out.t38));
+    assert.ok(
+      r.out.t38.attempts.every((a) => a.mode === 'T38'),
+      show(r.out.t38),
+    );
     assert.is(r.out.t38.attempts.at(-1)!.pages, 1);
     // T.38 in: delivered in its one call.
     assert.is(r.in.t38.status, 'SUCCESS', JSON.stringify(r.in.t38));
     assert.is(r.in.t38.mode, 'T38');
     assert.is(r.in.t38.state, 'delivered');
     // G.711 out: audio all the way, and a final state with its mail (a receipt or a notice), never lost.
-    assert.ok(r.out.g711.attempts.length >= 1 && r.out.g711.attempts.every((a) => a.mode === 'audio'), show(r.out.g711));
+    assert.ok(
+      r.out.g711.attempts.length >= 1 && r.out.g711.attempts.every((a) => a.mode === 'audio'),
+      show(r.out.g711),
+    );
     assert.ok(r.out.g711.state === 'sent' || r.out.g711.attempts.every((a) => a.class !== undefined), show(r.out.g711));
     // G.711 in: recorded and handled (the fax, a partial fax, or an empty call reported to the admin).
     assert.is(r.in.g711.mode, 'audio');

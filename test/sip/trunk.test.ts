@@ -44,7 +44,13 @@ async function send(number: string, pages: number, subject: string): Promise<str
     to: `fax+${number}@fax.example.com`,
     subject,
     text: 'Attached.',
-    attachments: [{ filename: 'doc.pdf', content: readFileSync(makePdf({ pages, title: subject })), contentType: 'application/pdf' }],
+    attachments: [
+      {
+        filename: 'doc.pdf',
+        content: readFileSync(makePdf({ pages, title: subject })),
+        contentType: 'application/pdf',
+      },
+    ],
   });
   const r = await sip.faxmail.sendMail(mail, { number });
   assert.is(r.status, 0, `sendfax: ${r.stdout}${r.stderr}`);
@@ -52,7 +58,12 @@ async function send(number: string, pages: number, subject: string): Promise<str
 }
 
 function final(id: string, timeoutMs = 240_000): Promise<Job> {
-  return sip.faxmail.waitForJob(id, (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined, timeoutMs, 'the end of the job and its mail');
+  return sip.faxmail.waitForJob(
+    id,
+    (j) => ['sent', 'failed', 'cancelled'].includes(j.state) && j.notifiedAt !== undefined,
+    timeoutMs,
+    'the end of the job and its mail',
+  );
 }
 
 const attempts = (j: Job): string[] => j.attempts.map((a) => `${a.n}:${a.status}/${a.class}/${a.mode ?? '-'}`);
@@ -100,11 +111,22 @@ test.before(async () => {
       to: `fax+${number}@fax.example.com`,
       subject: 'T.38 off',
       text: 'Attached.',
-      attachments: [{ filename: 'doc.pdf', content: readFileSync(makePdf({ pages: 1, title: 'T.38 off' })), contentType: 'application/pdf' }],
+      attachments: [
+        {
+          filename: 'doc.pdf',
+          content: readFileSync(makePdf({ pages: 1, title: 'T.38 off' })),
+          contentType: 'application/pdf',
+        },
+      ],
     });
     const r = await g711.faxmail.sendMail(mail, { number });
     assert.is(r.status, 0, `sendfax: ${r.stdout}${r.stderr}`);
-    const job = await g711.faxmail.waitForJob(r.job!, (j) => ['sent', 'failed'].includes(j.state) && j.notifiedAt !== undefined, 240_000, 'the end of the job');
+    const job = await g711.faxmail.waitForJob(
+      r.job!,
+      (j) => ['sent', 'failed'].includes(j.state) && j.notifiedAt !== undefined,
+      240_000,
+      'the end of the job',
+    );
     return { number, job };
   });
   s['offIn'] = begin(async () => {
@@ -122,19 +144,23 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('both Asterisks booted cleanly; faxmail runs README\'s trunk lines and the shipped template', async () => {
+test("both Asterisks booted cleanly; faxmail runs README's trunk lines and the shipped template", async () => {
   assert.equal(sip.faxmail.bootProblems, []);
   assert.equal(sip.carrier.bootProblems, []);
   const pjsip = readFileSync(join(sip.faxmail.astDirs.etc, 'pjsip.conf'), 'utf8');
   // README shows the same lines with the example carrier; only the address differs here.
   assert.is(pjsip.replaceAll(sip.wire.b, README_TRUNK.carrier), renderPjsipTrunk(README_TRUNK));
-  assert.ok(readFileSync(join(sip.faxmail.astDirs.etc, 'extensions_faxmail.conf')).equals(readFileSync(new URL('../../../asterisk/extensions_faxmail.conf', import.meta.url))));
+  assert.ok(
+    readFileSync(join(sip.faxmail.astDirs.etc, 'extensions_faxmail.conf')).equals(
+      readFileSync(new URL('../../../asterisk/extensions_faxmail.conf', import.meta.url)),
+    ),
+  );
   const ep = await sip.faxmail.rx('pjsip show endpoint trunk');
   assert.match(ep, /t38_udptl\s*:\s*true/);
   assert.match(ep, /t38_udptl_ec\s*:\s*redundancy/);
 });
 
-test('outbound T.38: the carrier\'s gateway asks for T.38, every page arrives, receipt; the job records T.38', async () => {
+test("outbound T.38: the carrier's gateway asks for T.38, every page arrives, receipt; the job records T.38", async () => {
   const { number, id, job } = (await s['t38']) as { number: string; id: string; job: Job };
   assert.is(job.state, 'sent', JSON.stringify(job.attempts));
   assert.equal(attempts(job), ['1:SUCCESS//T38']);
@@ -176,15 +202,22 @@ test('T38_NEG_ERROR: the call ends during the switch; a line error, retried audi
   assert.is(far[1]!.mode, 'audio');
   // The second call never offered T.38: faxmail's log shows SendFAX with F for attempt 2.
   const lines = start.forMarker(jobMarker(id)).map((l) => l.raw);
-  assert.ok(lines.some((l) => /SendFAX\(".*", ".*\.tif,F"\)/.test(l)), 'attempt 2 ran SendFAX with F');
+  assert.ok(
+    lines.some((l) => /SendFAX\(".*", ".*\.tif,F"\)/.test(l)),
+    'attempt 2 ran SendFAX with F',
+  );
   const mails = await sip.faxmail.waitForMails(id, 1, 30_000);
   assert.is(mails.length, 1);
   assert.match(mails[0]!.subject ?? '', /sent/i);
   // res_fax logs the failed switch as an ERROR on the first call; nothing else.
-  cleanLog(id, [/ERROR.*res_fax\.c: error reading frame while generating CNG tone on PJSIP\/trunk-/, /ERROR.*res_fax\.c: error initializing channel 'PJSIP\/trunk-[0-9a-f]+' in T\.38 mode$/, SPANDSP_RECEIVER_CHATTER]);
+  cleanLog(id, [
+    /ERROR.*res_fax\.c: error reading frame while generating CNG tone on PJSIP\/trunk-/,
+    /ERROR.*res_fax\.c: error initializing channel 'PJSIP\/trunk-[0-9a-f]+' in T\.38 mode$/,
+    SPANDSP_RECEIVER_CHATTER,
+  ]);
 });
 
-test('inbound over the carrier\'s T.38 path: faxmail asks for T.38 and gets the page; mailed to the DID\'s recipient', async () => {
+test("inbound over the carrier's T.38 path: faxmail asks for T.38 and gets the page; mailed to the DID's recipient", async () => {
   const { caller, record } = (await s['inT38']) as { caller: string; record: InboundRecord };
   assert.is(record.state, 'delivered', JSON.stringify(record));
   assert.is(record.status, 'SUCCESS');
@@ -210,7 +243,7 @@ test('inbound over a path without T.38 (488 to the re-INVITE): received as audio
   assert.is(c[0]!.mode, 'audio');
 });
 
-test('T.38 off on faxmail\'s trunk: the far end\'s re-INVITE is refused and the fax goes as G.711 audio, both ways', async () => {
+test("T.38 off on faxmail's trunk: the far end's re-INVITE is refused and the fax goes as G.711 audio, both ways", async () => {
   const { number, job } = (await s['offOut']) as { number: string; job: Job };
   assert.is(job.state, 'sent', JSON.stringify(job.attempts));
   assert.equal(attempts(job), ['1:SUCCESS//audio']);
@@ -240,11 +273,15 @@ test('doctor: the fax and SIP modules and the trunk endpoint (T.38 with redundan
   };
   await Promise.allSettled(Object.values(s));
   const t38 = (await doctor(sip)).checks;
-  for (const n of ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38']) assert.is(byName(t38, n).status, 'ok', n);
+  for (const n of ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38'])
+    assert.is(byName(t38, n).status, 'ok', n);
   assert.is(byName(t38, 'endpoint trunk').status, 'ok');
   assert.match(byName(t38, 'endpoint trunk').detail, /T\.38 with redundancy/);
   assert.match(byName(t38, 'endpoint trunk').detail, /alaw/);
-  assert.not.ok(t38.some((c) => c.name.startsWith('endpoint trunk ')), JSON.stringify(t38));
+  assert.not.ok(
+    t38.some((c) => c.name.startsWith('endpoint trunk ')),
+    JSON.stringify(t38),
+  );
   const off = (await doctor(g711)).checks;
   assert.is(byName(off, 'endpoint trunk').status, 'ok');
   assert.match(byName(off, 'endpoint trunk').detail, /no T\.38: faxes go as G\.711 audio/);

@@ -16,7 +16,10 @@ const lockModule = fileURLToPath(new URL('../../lib/spool/lock.js', import.meta.
 /** A separate process that takes the lock, says "held", and keeps it until killed. */
 function holder(lockPath: string): Promise<ChildProcess> {
   const script = join(dir, 'holder.mjs');
-  writeFileSync(script, `import { tryLock } from ${JSON.stringify(lockModule)};\nconst l = await tryLock(process.argv[2], 10000);\nif (!l) process.exit(3);\nprocess.stdout.write('held\\n');\nsetInterval(() => {}, 1000);\n`);
+  writeFileSync(
+    script,
+    `import { tryLock } from ${JSON.stringify(lockModule)};\nconst l = await tryLock(process.argv[2], 10000);\nif (!l) process.exit(3);\nprocess.stdout.write('held\\n');\nsetInterval(() => {}, 1000);\n`,
+  );
   const child = spawn(process.execPath, [script, lockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {

@@ -15,7 +15,21 @@ const parts: string[] = [];
 
 async function render(pdf: string, first: number, last: number, out: string): Promise<string> {
   const path = join(dir, out);
-  await execa(GS, ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=tiffg4', '-r204x98', '-g1728x1146', '-dFIXEDMEDIA', '-dPDFFitPage', `-dFirstPage=${first}`, `-dLastPage=${last}`, `-sOutputFile=${path}`, pdf]);
+  await execa(GS, [
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-sDEVICE=tiffg4',
+    '-r204x98',
+    '-g1728x1146',
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    `-dFirstPage=${first}`,
+    `-dLastPage=${last}`,
+    `-sOutputFile=${path}`,
+    pdf,
+  ]);
   return path;
 }
 
@@ -38,10 +52,24 @@ test('merging copies every strip byte for byte, in order, with PageNumber n/tota
   pages.forEach((p, i) => {
     const src = sources[i]!;
     assert.equal(p.pageNumber, [i, 5]);
-    for (const k of ['width', 'height', 'compression', 'xResolution', 'yResolution', 'resolutionUnit', 'photometric', 'fillOrder', 't6Options'] as const) assert.is(p[k], src.page[k], k);
+    for (const k of [
+      'width',
+      'height',
+      'compression',
+      'xResolution',
+      'yResolution',
+      'resolutionUnit',
+      'photometric',
+      'fillOrder',
+      't6Options',
+    ] as const)
+      assert.is(p[k], src.page[k], k);
     assert.is(p.stripOffsets.length, src.page.stripOffsets.length);
     for (let s = 0; s < p.stripOffsets.length; s++) {
-      assert.ok(Buffer.from(stripBytes(merged, p, s)).equals(Buffer.from(stripBytes(src.buf, src.page, s))), `page ${i + 1} strip ${s}`);
+      assert.ok(
+        Buffer.from(stripBytes(merged, p, s)).equals(Buffer.from(stripBytes(src.buf, src.page, s))),
+        `page ${i + 1} strip ${s}`,
+      );
     }
     // word-aligned directories, as TIFF 6.0 requires
     assert.is(p.ifdOffset % 2, 0);
@@ -63,7 +91,10 @@ test('merged pages are the source pages in order (each page mark where it belong
     assert.ok(box, `page ${i + 1} has its mark`);
     const leftPt = (box!.minX / 204) * 72;
     const expected = 40 + 25 * i + (609.9 - 595) / 2;
-    assert.ok(Math.abs(leftPt - expected) < 3, `page ${i + 1} mark at ${leftPt.toFixed(1)} pt, expected ${expected.toFixed(1)}`);
+    assert.ok(
+      Math.abs(leftPt - expected) < 3,
+      `page ${i + 1} mark at ${leftPt.toFixed(1)} pt, expected ${expected.toFixed(1)}`,
+    );
   });
 });
 

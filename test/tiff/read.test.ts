@@ -13,7 +13,19 @@ let g4 = '';
 
 async function render(device: string, res: string, size: string, out: string): Promise<string> {
   const path = join(dir, out);
-  await execa(GS, ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', `-sDEVICE=${device}`, `-r${res}`, `-g${size}`, '-dFIXEDMEDIA', '-dPDFFitPage', `-sOutputFile=${path}`, pdf]);
+  await execa(GS, [
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    `-sDEVICE=${device}`,
+    `-r${res}`,
+    `-g${size}`,
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    `-sOutputFile=${path}`,
+    pdf,
+  ]);
   return path;
 }
 
@@ -70,7 +82,17 @@ test('a big-endian copy (tiffcp -B) reads the same fields', async () => {
   assert.is(b.length, 3);
   for (let i = 0; i < 3; i++) {
     assert.is(b[i]!.byteOrder, 'MM');
-    for (const k of ['width', 'height', 'bitsPerSample', 'samplesPerPixel', 'compression', 'photometric', 'xResolution', 'yResolution', 'resolutionUnit'] as const) {
+    for (const k of [
+      'width',
+      'height',
+      'bitsPerSample',
+      'samplesPerPixel',
+      'compression',
+      'photometric',
+      'xResolution',
+      'yResolution',
+      'resolutionUnit',
+    ] as const) {
       assert.is(b[i]![k], a[i]![k], k);
     }
     // G4 coding is deterministic, so re-encoded strips are the same bytes.

@@ -53,10 +53,25 @@ test('a fine received fax (204x196) converts losslessly with the default engine'
 
 test('decode parameters follow the TIFF tags', () => {
   const base = readTiff(readFileSync(join(dir, readdirTif()[0]!)))[0]!;
-  assert.equal(ccittDecodeParms({ ...base, compression: 3, t4Options: 5, photometric: 0 }), { K: 4, Columns: base.width, Rows: base.height, BlackIs1: false, EncodedByteAlign: true });
-  assert.equal(ccittDecodeParms({ ...base, compression: 3, t4Options: 0, photometric: 1 }), { K: 0, Columns: base.width, Rows: base.height, BlackIs1: true, EncodedByteAlign: false });
+  assert.equal(ccittDecodeParms({ ...base, compression: 3, t4Options: 5, photometric: 0 }), {
+    K: 4,
+    Columns: base.width,
+    Rows: base.height,
+    BlackIs1: false,
+    EncodedByteAlign: true,
+  });
+  assert.equal(ccittDecodeParms({ ...base, compression: 3, t4Options: 0, photometric: 1 }), {
+    K: 0,
+    Columns: base.width,
+    Rows: base.height,
+    BlackIs1: true,
+    EncodedByteAlign: false,
+  });
   assert.is(ccittDecodeParms({ ...base, compression: 4, t4Options: 0 }).K, -1);
-  assert.is(embedProblem({ ...base, compression: 4, stripOffsets: [1, 2], stripByteCounts: [1, 1] }), 'G4 in several strips');
+  assert.is(
+    embedProblem({ ...base, compression: 4, stripOffsets: [1, 2], stripByteCounts: [1, 1] }),
+    'G4 in several strips',
+  );
   assert.is(embedProblem({ ...base, compression: 1 }), 'compression 1');
   assert.is(embedProblem({ ...base, compression: 3, t4Options: 2 }), 'G3 with uncompressed mode');
   assert.is(embedProblem({ ...base, compression: 3 }), undefined);
@@ -144,7 +159,9 @@ test('measurement: 36-page fine fax, embed vs tiff2pdf (time, PDF/TIFF size)', a
     times.sort((a, b) => a - b);
     const ms = times[2]!;
     result[engine] = { ms, ratio: bytes / tiffBytes, pdf };
-    rows.push(`${engine}: median ${ms.toFixed(1)} ms, PDF ${bytes} bytes = ${(bytes / tiffBytes).toFixed(2)}x the TIFF (${tiffBytes} bytes)`);
+    rows.push(
+      `${engine}: median ${ms.toFixed(1)} ms, PDF ${bytes} bytes = ${(bytes / tiffBytes).toFixed(2)}x the TIFF (${tiffBytes} bytes)`,
+    );
   }
   process.stdout.write(`\n36-page fine fax:\n  ${rows.join('\n  ')}\n`);
   // both correct on the first, a middle and the last page

@@ -15,7 +15,17 @@ const FINE: FaxExpectation = { pages: 3, ydpi: 196 };
 
 async function render(out: string, ...opts: string[]): Promise<string> {
   const path = join(dir, out);
-  await execa(GS, ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-dFIXEDMEDIA', '-dPDFFitPage', ...opts, `-sOutputFile=${path}`, pdf]);
+  await execa(GS, [
+    '-q',
+    '-dSAFER',
+    '-dBATCH',
+    '-dNOPAUSE',
+    '-dFIXEDMEDIA',
+    '-dPDFFitPage',
+    ...opts,
+    `-sOutputFile=${path}`,
+    pdf,
+  ]);
   return path;
 }
 
@@ -59,7 +69,8 @@ test('a page whose image data is garbage (directories intact) fails in the decod
   const buf = Buffer.from(readFileSync(good));
   const page = readTiff(buf)[1]!;
   const start = page.stripOffsets[0]! + 40;
-  for (let i = 0; i < 300 && start + i < page.stripOffsets[0]! + page.stripByteCounts[0]!; i++) buf[start + i] = (i * 37 + 11) & 0xff;
+  for (let i = 0; i < 300 && start + i < page.stripOffsets[0]! + page.stripByteCounts[0]!; i++)
+    buf[start + i] = (i * 37 + 11) & 0xff;
   const bad = join(dir, 'garbage.tif');
   writeFileSync(bad, buf);
   // the fields are all fine, so only decoding can tell
