@@ -3,14 +3,23 @@
  * crashing file cannot hide the others), two at a time, prints each file's output, and ends with the line
  * "N passed, N failed" that CI reads. Exit status 1 if anything failed.
  * Usage: node dist/test/helpers/run-all.js [substring-filter ...]
+ * A filter matches a substring of the file's path from the build root with a leading slash
+ * ("/test/mime/parse.test.js"), so where the checkout lives never matters.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
+import { join, relative, dirname, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
 const testRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const buildRoot = join(testRoot, '..');
+
+/** Does a test file (absolute path) match the filters? Matched against "/test/<area>/<file>.test.js". */
+export function matchesFilters(file: string, filters: readonly string[]): boolean {
+  const rel = `/${relative(buildRoot, file).split(sep).join('/')}`;
+  return filters.length === 0 || filters.some((x) => rel.includes(x));
+}
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -75,7 +84,7 @@ function runFile(file: string): Promise<FileResult> {
 
 async function main(): Promise<void> {
   const filters = process.argv.slice(2);
-  const files = findTests(testRoot).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const files = findTests(testRoot).filter((f) => matchesFilters(f, filters));
   const width = Math.max(1, Math.min(Number(process.env['FAXMAIL_TEST_JOBS'] ?? availableParallelism()), 4));
   const results: FileResult[] = [];
   let next = 0;
