@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { binPath, repoRoot } from '../helpers/paths.js';
-import { waitFor } from '../helpers/postfix-instance.js';
+import { waitUntil } from '../helpers/wait.js';
 import { lookupUser } from '../../lib/config/load.js';
 import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import type { CheckResult } from '../../lib/admin/doctor.js';
@@ -89,7 +89,7 @@ async function startPrivateAsterisk(): Promise<void> {
     timeout: 30_000,
   });
   if (r.exitCode !== 0) throw new Error(`private Asterisk did not start: ${r.all}`);
-  await waitFor(
+  await waitUntil(
     async () => (await rx('core show version')).stdout.startsWith('Asterisk '),
     30_000,
     'the private Asterisk answering asterisk -rx',
@@ -107,7 +107,7 @@ test.before(async () => {
 test.after(async () => {
   if (pid > 0) {
     await rx('core stop now');
-    await waitFor(() => !existsSync(`/proc/${pid}`), 20_000, 'the private Asterisk to stop', 200).catch(() =>
+    await waitUntil(() => !existsSync(`/proc/${pid}`), 20_000, 'the private Asterisk to stop', 200).catch(() =>
       process.kill(pid, 'SIGKILL'),
     );
   }

@@ -29,6 +29,7 @@ import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import type { Job } from '../../lib/spool/types.js';
+import { sleep } from '../helpers/wait.js';
 
 const OUR_STATION = EXAMPLE_SETTINGS.find((s) => s.startsWith('FAXMAIL_STATIONID='))!.split('=')[1]!;
 
@@ -82,7 +83,7 @@ function pdfPages(data: Buffer): number {
 /** Exactly one mail about the job, to the sender; returned. */
 async function onlyMail(s: Sent): Promise<ParsedMail> {
   const mails = await bed.waitForMails(s.id, 1, 30_000);
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500); // deliberate: a second mail would come right after the first; absence cannot be polled for
   const again = await bed.mailsFor(s.id);
   assert.is(again.length, 1, `one mail about ${s.id}, got ${mails.length}: ${again.map((m) => m.subject).join(' | ')}`);
   const m = again[0]!;

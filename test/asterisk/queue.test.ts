@@ -27,7 +27,6 @@ import {
   SPANDSP_RECEIVER_CHATTER,
   farEndNumber,
   startBed,
-  waitUntil,
   type Bed,
   type FarEnd,
   type LogSlice,
@@ -36,6 +35,8 @@ import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { parseConcise } from '../../lib/asterisk/cli.js';
 import type { Job } from '../../lib/spool/types.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
+import { waitGone } from '../helpers/process.js';
 
 /** The bed's poller, every 100 ms unless told. */
 const until = <T>(
@@ -52,8 +53,6 @@ const CALL_FILE = /^faxmail-([0-9]{8}-[0-9]{6}-[0-9a-f]{12})-([0-9]+)\.call$/;
 
 let bed: Bed;
 let slice: LogSlice;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---- the watcher --------------------------------------------------------------------------------------
 
@@ -111,7 +110,7 @@ async function watchLoop(): Promise<void> {
       if (files.length > MAX_CALLS)
         watch.breaches.push(`${new Date().toISOString()}: ${files.length} call files: ${files.join(' ')}`);
     }
-    await sleep(100);
+    await sleep(100); // the watcher's period: it looks several times a second
   }
 }
 
@@ -216,7 +215,7 @@ async function deliver(subject: string, number: string, kills: number): Promise<
     }
     if (r.code !== 75 || i > 20) throw new Error(`sendfax exited ${r.code}: ${r.stdout}`);
     d.deferred += 1;
-    await sleep(1000);
+    await sleep(1000); // deliberate: a deferred mail is tried again later, as Postfix would
   }
 }
 
@@ -391,7 +390,8 @@ async function scenario(): Promise<Outcome> {
       assert.ok(pids.length > 0, "F4's faxmail-notify was found waiting for the lock");
       assert.ok(existsSync(report), 'the report stays stored, not applied');
       assert.not.ok(existsSync(join(bed.install.spool, 'reports', 'applied', `${f4}-1-sent.json`)), 'not applied yet');
-      await sleep(500);
+      // the lock is freed only once the killed notify is gone, so it cannot apply the report after all
+      for (const pid of pids) await waitGone(pid, "F4's killed faxmail-notify");
       process.kill(-holder.pid!, 'SIGKILL');
       return { f4, pids, report };
     })(),

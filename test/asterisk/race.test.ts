@@ -20,10 +20,10 @@ import {
   farEndNumber,
   jobMarker,
   startBed,
-  waitUntil as until,
   type Bed,
   type LogSlice,
 } from '../helpers/asterisk-bed.js';
+import { sleep, waitUntil as until } from '../helpers/wait.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
@@ -145,7 +145,7 @@ test.before(async () => {
       90_000,
       'the far end to answer the first job',
     );
-    await new Promise((r) => setTimeout(r, 12_000));
+    await sleep(12_000); // deliberate: cancel in the middle of the pages, not as the call starts
     const cancel = await bed.faxmail(['cancel', first.id]);
     const cancelledAt = Date.now();
     // Cancelled (and the sender told) at once; the hung-up call's own report follows when its handler ran.

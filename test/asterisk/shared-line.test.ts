@@ -16,7 +16,6 @@ import type { ParsedMail } from 'mailparser';
 import {
   SPANDSP_RECEIVER_CHATTER,
   startBed,
-  waitUntil,
   type Bed,
   type InboundCall,
   type LogLine,
@@ -26,6 +25,7 @@ import { makeFaxTiff } from '../helpers/received-fixtures.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** The bed's poller, every 300 ms. */
 const waitFor = <T>(fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>

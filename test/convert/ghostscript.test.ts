@@ -16,6 +16,7 @@ import {
 import { faxGeometry } from '../../lib/convert/geometry.js';
 import { A4, GS, markedPagesPs, psToPdf, scratchDir } from './pdfs.js';
 import { figure } from '../helpers/figure.js';
+import { alive } from '../helpers/process.js';
 
 const dir = scratchDir('gs');
 
@@ -24,15 +25,6 @@ function fakeGs(name: string, body: string): string {
   writeFileSync(p, `#!/bin/sh\n${body}\n`);
   chmodSync(p, 0o755);
   return p;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('render arguments: SAFER, the fax device, fixed fitted media, range, threshold screen, inputs after -f', () => {

@@ -21,6 +21,7 @@ import { truncatedCopy } from '../helpers/documents.js';
 import { macroOdt, makeOfficeDoc, SOFFICE, type OfficeFormat } from '../helpers/office-docs.js';
 import { pdfPages, pdfText } from './pdf-check.js';
 import { figure } from '../helpers/figure.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'faxmail-office-'));
 process.once('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -55,6 +56,11 @@ function processesMentioning(needle: string): number[] {
     }
   }
   return out;
+}
+
+/** Wait until no process mentions `needle` (a killed LibreOffice takes a moment to go). */
+async function noneLeft(needle: string): Promise<void> {
+  await waitUntil(() => processesMentioning(needle).length === 0, 10_000, `no process left mentioning ${needle}`, 50);
 }
 
 const GEOMETRY = {
@@ -175,8 +181,7 @@ test('the time limit: bad-document, and every LibreOffice process of the run is 
   );
   figure('a 1 s LibreOffice limit returned after', Date.now() - t0);
   // soffice.bin (a child of the soffice launcher) names the profile on its command line.
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(processesMentioning(join(work, 'profile')), []);
+  await noneLeft(join(work, 'profile'));
 });
 
 test("under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); nothing left running", async () => {
@@ -195,9 +200,8 @@ test("under sendfax's budget: the CPU allowance is the document's fault (65), th
   wall.dispose();
   assert.is(e2.code, 'temporary');
   assert.match(e2.message, 'too busy');
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(processesMentioning(join(a.work, 'profile')), []);
-  assert.equal(processesMentioning(join(b.work, 'profile')), []);
+  await noneLeft(join(a.work, 'profile'));
+  await noneLeft(join(b.work, 'profile'));
 });
 
 test('damaged office files are bad-document naming the file', async () => {

@@ -18,13 +18,13 @@ import {
   startPostfixInstance,
   adaptShippedSnippets,
   postfixTool,
-  waitFor,
   type PostfixInstance,
   type MailboxMessage,
 } from '../helpers/postfix-instance.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf, bytesOf } from '../helpers/documents.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const started = Date.now();
 let pf: PostfixInstance | undefined;
@@ -65,9 +65,13 @@ function diagnostics(): string {
   return `\n--- maillog ---\n${p.readLog().split('\n').slice(-25).join('\n')}\n--- faxmail log ---\n${faxLog}`;
 }
 
-async function waitOrExplain<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+async function waitOrExplain<T>(
+  predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms: number,
+  what: string,
+): Promise<T> {
   try {
-    return await waitFor(predicate, ms, what, 250);
+    return await waitUntil(predicate, ms, what, 250);
   } catch (err) {
     throw new Error(`${(err as Error).message}${diagnostics()}`);
   }

@@ -15,17 +15,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  startPostfixInstance,
-  waitFor,
-  type PostfixInstance,
-  type MailboxMessage,
-} from '../helpers/postfix-instance.js';
+import { startPostfixInstance, type PostfixInstance, type MailboxMessage } from '../helpers/postfix-instance.js';
 import { startDovecotAuth, type DovecotAuth } from '../helpers/dovecot-instance.js';
 import { smtpDialog } from '../helpers/smtp-dialog.js';
 import { composeMail } from '../helpers/mail-fixtures.js';
 import { bytesOf, makePdf } from '../helpers/documents.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const started = Date.now();
 let pf: PostfixInstance | undefined;
@@ -62,9 +58,13 @@ function diagnostics(): string {
   return `\n--- maillog ---\n${p.readLog().split('\n').slice(-20).join('\n')}\n--- faxmail log ---\n${faxLog}`;
 }
 
-async function waitOrExplain<T>(predicate: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
+async function waitOrExplain<T>(
+  predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms: number,
+  what: string,
+): Promise<T> {
   try {
-    return await waitFor(predicate, ms, what, 250);
+    return await waitUntil(predicate, ms, what, 250);
   } catch (err) {
     throw new Error(`${(err as Error).message}${diagnostics()}`);
   }

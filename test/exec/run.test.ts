@@ -15,6 +15,7 @@ import { createBudget, cpuUsedMs } from '../../lib/exec/budget.js';
 import { judge, SIGNAL_BLAME } from '../../lib/exec/verdict.js';
 import { parseStatTicks } from '../../lib/exec/cpu.js';
 import { figure } from '../helpers/figure.js';
+import { waitGone } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-exec-'));
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -34,15 +35,6 @@ function scratch(): string {
 
 const run = (program: string, more: Partial<ToolRun> = {}): ReturnType<typeof runTool> =>
   runTool({ tool: 'gs', program, args: [], cwd: dir, scratch: more.scratch ?? scratch(), ...more });
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 test('argv goes to the program as it is: no shell ever sees it', async () => {
   const r = await run(tool('for a in "$@"; do printf "[%s]\\n" "$a"; done'), {
@@ -107,8 +99,7 @@ test('a timeout kills the whole process group with SIGKILL, also what the tool s
   assert.is(r.killedBy, 'timeout');
   assert.is(r.signal, 'SIGKILL');
   const child = Number(readFileSync(pids, 'utf8'));
-  await new Promise((res) => setTimeout(res, 100));
-  assert.not.ok(alive(child), 'the background sleep the tool started is gone too');
+  await waitGone(child, 'the background sleep the tool started');
   assert.equal(judge(r), { kind: 'timeout' });
 });
 
@@ -116,8 +107,7 @@ test('a tool that ends normally leaves nothing running in its group', async () =
   const pids = join(dir, 'leftover.pids');
   const r = await run(tool(`sleep 30 & echo $! > ${pids}; exit 0`));
   assert.ok(r.ok);
-  await new Promise((res) => setTimeout(res, 100));
-  assert.not.ok(alive(Number(readFileSync(pids, 'utf8'))));
+  await waitGone(Number(readFileSync(pids, 'utf8')), 'the background sleep of a tool that ended');
 });
 
 test('the budget: its deadline kills a running tool (deadline), and no tool starts after it', async () => {
@@ -224,8 +214,7 @@ test('our own exit kills tools still running', async () => {
   const r = spawnSync(process.execPath, [runner], { timeout: 10_000 });
   assert.is(r.status, 75);
   const pid = Number(readFileSync(pids, 'utf8'));
-  await new Promise((res) => setTimeout(res, 100));
-  assert.not.ok(alive(pid), 'the tool died with us');
+  await waitGone(pid, 'the tool of a runner that died');
 });
 
 test('/proc stat parsing copes with a command name holding spaces and parentheses', () => {

@@ -69,6 +69,8 @@ import {
   type AsteriskDirs,
 } from './asterisk-config.js';
 import type { Job } from '../../lib/spool/types.js';
+import { alive } from './process.js';
+import { waitUntil } from './wait.js';
 
 export const ASTERISK = '/usr/sbin/asterisk';
 export const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
@@ -328,15 +330,6 @@ export const USERADD_ARGS = [
 
 export const OWNER_FILE = 'bed-owner.pid';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Stop beds whose test process died without stopping them (their Asterisk, by its recorded pid). */
 export function reapStaleBeds(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -519,21 +512,6 @@ function bedExtensions(install: InstalledFaxmail, farend: string, calls: string)
   ].join('\n');
 }
 
-export async function waitUntil<T>(
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-  everyMs = 200,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -607,20 +585,14 @@ export async function launchAsterisk(opts: {
       `Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
     );
   try {
-    await waitUntil(
-      () =>
-        gone
-          ? (() => {
-              throw fail('it exited');
-            })()
-          : existsSync(join(opts.runDir, 'asterisk.ctl'))
-            ? true
-            : undefined,
+    const state = await waitUntil(
+      () => (gone ? 'exited' : existsSync(join(opts.runDir, 'asterisk.ctl')) && 'up'),
       30_000,
       'the control socket',
     ).catch((err: Error) => {
-      throw err.message.startsWith('Asterisk did not start') ? err : fail(err.message);
+      throw fail(err.message);
     });
+    if (state === 'exited') throw fail('it exited');
     const booted = await rx('core waitfullybooted').catch((err: Error) => {
       throw fail(err.message);
     });

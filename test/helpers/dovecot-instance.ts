@@ -13,6 +13,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from './wait.js';
 
 export interface DovecotAuth {
   root: string;
@@ -123,15 +124,17 @@ service auth {
   // Never leave a Dovecot behind if the test process ends without stop().
   process.once('exit', kill);
 
-  const deadline = Date.now() + 20_000;
-  while (!(await listening(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      kill();
-      const logText = existsSync(log) ? readFileSync(log, 'utf8') : '';
-      rmSync(root, { recursive: true, force: true });
-      throw new Error(`private Dovecot did not start (exit ${child.exitCode}): ${output}\n${logText}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const started = await waitUntil(
+    async () => (child.exitCode !== null ? 'exited' : (await listening(port)) && 'listening'),
+    20_000,
+    `private Dovecot on port ${port}`,
+    100,
+  ).catch((err: Error) => err.message);
+  if (started !== 'listening') {
+    kill();
+    const logText = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`private Dovecot did not start (${started}, exit ${child.exitCode}): ${output}\n${logText}`);
   }
   let stopped = false;
   return {

@@ -18,6 +18,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './paths.js';
+import { alive } from './process.js';
 
 export const NETNS_DIR = '/run/netns';
 const PREFIX = 'faxmail-';
@@ -26,15 +27,6 @@ const NAME = /^faxmail-(\d+)-\d+-[a-z0-9]+$/;
 const mine = new Set<string>();
 let seq = 0;
 let hooked = false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function ip(args: string[]): string {
   try {

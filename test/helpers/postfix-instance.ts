@@ -34,6 +34,7 @@ import nodemailer from 'nodemailer';
 import { binPath, repoRoot } from './paths.js';
 import { installFaxmail } from './installed.js';
 import { installDirs, installPaths, renderTestConfig, sendfaxSections, type InstallPaths } from './test-config.js';
+import { waitUntil } from './wait.js';
 
 export interface PostfixInstanceOptions {
   /** fax domain put in place of fax.example.com in the shipped snippets (default: fax.example.com) */
@@ -137,31 +138,6 @@ export function postfixTool(name: 'postfix' | 'postqueue' | 'sendmail' | 'postco
     if (existsSync(p)) return p;
   }
   return name;
-}
-
-/** Poll `predicate` until it returns something truthy; reject after timeoutMs with `what`. */
-export async function waitFor<T>(
-  predicate: () => T | Promise<T>,
-  timeoutMs: number,
-  what = 'condition',
-  intervalMs = 200,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await predicate();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** A free TCP port on 127.0.0.1 (closed again at once; a tiny race is acceptable in tests). */
@@ -507,9 +483,11 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
         `"postfix -c ${configDir} start" failed (${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
         start.all,
       );
-    await waitFor(() => smtpGreets(port), 20_000, `the SMTP greeting on 127.0.0.1:${port}`, 250).catch((err: Error) => {
-      throw fail(err.message);
-    });
+    await waitUntil(() => smtpGreets(port), 20_000, `the SMTP greeting on 127.0.0.1:${port}`, 250).catch(
+      (err: Error) => {
+        throw fail(err.message);
+      },
+    );
   } catch (err) {
     stopSync();
     process.removeListener('exit', onExit);
@@ -608,7 +586,7 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
         const r = await postfixCmd(['stop']);
         const pidFile = join(queueDir, 'pid', 'master.pid');
         // postfix stop signals the master; wait until it has gone before removing its queue.
-        await waitFor(
+        await waitUntil(
           () => {
             try {
               const pid = Number(readFileSync(pidFile, 'utf8').trim());

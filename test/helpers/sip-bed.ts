@@ -52,7 +52,6 @@ import {
   parseLog,
   reapStaleBeds,
   startBed,
-  waitUntil,
   type AsteriskProcess,
   type Bed,
   type BedOptions,
@@ -72,6 +71,7 @@ import {
 import { WIRE_A, WIRE_B, createNetns, deleteNetns, startWire, type LineCondition, type Wire } from './netns.js';
 import { readInboundRecord, type InboundRecord } from '../../lib/inbound/record.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
+import { waitUntil } from './wait.js';
 
 export type SipFarEnd = 't38' | 'audio' | 'busy' | 'dropOnce';
 const PREFIX: Readonly<Record<SipFarEnd, string>> = { t38: '041', audio: '042', busy: '043', dropOnce: '044' };

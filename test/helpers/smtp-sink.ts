@@ -11,6 +11,7 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo, Socket } from 'node:net';
+import { waitUntil } from './wait.js';
 
 export type SinkMode = 'accept' | 'refuse' | 'close' | 'hang';
 
@@ -95,11 +96,11 @@ export async function startSmtpSink(initial: SinkMode = 'accept'): Promise<SmtpS
     },
     rejectRecipients,
     async waitFor(n, timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      while (messages.length < n) {
-        if (Date.now() > end) throw new Error(`smtp sink: ${messages.length} of ${n} messages after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitUntil(() => messages.length >= n, timeoutMs, `${n} message(s) at the smtp sink`, 20).catch(
+        (err: Error) => {
+          throw new Error(`${err.message} (${messages.length} arrived)`);
+        },
+      );
       return messages;
     },
     parse(i) {

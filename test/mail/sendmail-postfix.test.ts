@@ -14,9 +14,10 @@ import { listOutbox } from '../../lib/mail/outbox.js';
 import { handleReceived } from '../../lib/inbound/receive.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
 import { silentLogger } from '../../lib/log.js';
-import { startPostfixInstance, postfixTool, waitFor, type PostfixInstance } from '../helpers/postfix-instance.js';
+import { startPostfixInstance, postfixTool, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
 import { makeTestEnv, type TestEnv } from './test-config.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const log = silentLogger();
 let pf: PostfixInstance | undefined;
@@ -51,7 +52,7 @@ test('a receipt with a PDF goes through Postfix sendmail whole, with our envelop
     log,
   );
   assert.is(r, 'sent');
-  const box = await waitFor(
+  const box = await waitUntil(
     async () => {
       const m = await pf!.readMailbox('alice@example.org');
       return m.length > 0 ? m : undefined;
@@ -90,7 +91,7 @@ test('a received fax is mailed through Postfix with its PDF', async () => {
     log,
   );
   assert.is(r.state, 'delivered');
-  const box = await waitFor(
+  const box = await waitUntil(
     async () => {
       const m = await pf!.readMailbox('bob@example.org');
       return m.length > 0 ? m : undefined;

@@ -27,6 +27,7 @@ import {
   type NotifyEnv,
 } from './env.js';
 import type { Job } from '../../lib/spool/types.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const sent = (
   job: Job,
@@ -416,15 +417,6 @@ test('10 parallel runs of the bin for the same attempt: one attempt, one receipt
   );
 });
 
-/** Poll `fn` until it returns true (the follower works in the background). */
-async function eventually(fn: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('one call per number: the second job waits; when the first call has ended, the follower starts it', async () => {
   // The busy retry comes 5 s later: by then the follower has long started the job that waited.
   const env = await makeNotifyEnv({ retry: 'busy = { after = 5, max_attempts = 3 }' });
@@ -448,10 +440,13 @@ test('one call per number: the second job waits; when the first call has ended, 
   // not due yet).
   unlinkSync(join(env.outgoing, `faxmail-${first.id}-1.call`));
   // dialling on disk first, then the call file renamed in (lib/queue/apply.ts): wait for both.
-  await eventually(
+  // the follower works in the background: wait for it
+  await waitUntil(
     () =>
       readJobSync(env, second.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${second.id}-1.call`)),
+    40_000,
     'the second job to dial',
+    100,
   );
   assert.equal(
     callFiles(env).map((c) => c.name),
@@ -467,13 +462,15 @@ test('one call per number: the second job waits; when the first call has ended, 
   const ticks = (async () => {
     while (timer) {
       await runDispatcher(env.config, env.log, { channels: 'never' }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500); // the timer's period: the pause is what is played
     }
   })();
-  await eventually(
+  await waitUntil(
     () =>
       readJobSync(env, first.id).state === 'dialling' && existsSync(join(env.outgoing, `faxmail-${first.id}-2.call`)),
+    40_000,
     'the retry to dial',
+    100,
   ).finally(() => (timer = false));
   await ticks;
   const retried = readJobSync(env, first.id);

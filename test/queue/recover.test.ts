@@ -44,6 +44,7 @@ import { formatJob } from '../../lib/admin/show.js';
 import { holdJob, listJobs, releaseJob, resolveJobId, retryJob } from '../../lib/admin/queue-actions.js';
 import { newJobId } from '../../lib/spool/job-id.js';
 import type { Job } from '../../lib/spool/types.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const OLD = new Date(Date.now() - 2 * 3600_000).toISOString();
 
@@ -153,8 +154,7 @@ test('faxmail-notify SIGKILLed between storing and applying: faxmail run applies
     stdio: 'ignore',
   });
   const file = join(env.paths.root, 'reports', `${a.id}-1-sent.json`);
-  for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(existsSync(file), 'the report was stored first');
+  await waitUntil(() => existsSync(file), 10_000, 'the report to be stored first', 25);
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   await lock.release();

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { newEnv, runAs, useHarness } from '../sendfax/harness.js';
 import { markedPdf } from '../sendfax/marked.js';
@@ -19,6 +19,7 @@ import { silentLogger } from '../../lib/log.js';
 import { runRecovery } from '../../lib/queue/recover.js';
 import { loadJobs, queueState } from '../../lib/queue/records.js';
 import { spoolPaths } from '../../lib/spool/jobs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 useHarness(test);
 
@@ -112,7 +113,13 @@ test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and
     detached: true,
     stdio: 'ignore',
   });
-  await new Promise((r) => setTimeout(r, 300));
+  // flock(1) -n exits 1 while another process holds the lock
+  await waitUntil(
+    () => spawnSync('/usr/bin/flock', ['-n', join(paths.locks, 'queue.lock'), 'true']).status === 1,
+    10_000,
+    'the holder to take the queue lock',
+    20,
+  );
   try {
     const r = await runAs(env, mail(42));
     assert.is(r.status, 0, r.stdout + r.stderr);

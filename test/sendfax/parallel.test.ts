@@ -13,6 +13,7 @@ import { bytesOf } from '../helpers/documents.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
 import { markedPdf } from './marked.js';
 import { newEnv, readJob, runAs, useHarness, assertLinesClean } from './harness.js';
+import { waitUntil } from '../helpers/wait.js';
 
 useHarness(test);
 
@@ -65,8 +66,6 @@ function watchCallFiles(dir: string): Watcher {
   return { reads, names, close: () => w.close() };
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 test('control: the watcher does catch a call file written in place', async () => {
   const env = newEnv();
   const w = watchCallFiles(env.outgoing);
@@ -74,10 +73,9 @@ test('control: the watcher does catch a call file written in place', async () =>
     const fd = openSync(join(env.outgoing, 'in-place.call'), 'w');
     writeSync(fd, 'Channel: PJSIP/0312345678@trunk\nMaxRetries: 0\nSetv');
     fsyncSync(fd);
-    await pause(100);
+    await waitUntil(() => w.reads.length > 0, 10_000, 'the watcher to read the half-written call file', 20);
     writeSync(fd, 'ar: FAXFILE=/var/spool/faxmail/jobs/x/fax.tif\n');
     closeSync(fd);
-    await pause(100);
   } finally {
     w.close();
   }
@@ -97,8 +95,13 @@ test('20 sendfax runs at once: the outgoing watcher never sees a partial call fi
   let results;
   try {
     results = await Promise.all(Array.from({ length: 20 }, (_, n) => runAs(env, mail(n))));
-    // Let the last events arrive.
-    await pause(300);
+    // The watcher reads on events, which may still be arriving: wait until it has read every call file.
+    await waitUntil(
+      () => readdirSync(env.outgoing).every((f) => names.has(f)),
+      10_000,
+      'the watcher to read every call file',
+      20,
+    );
   } finally {
     w.close();
   }

@@ -38,6 +38,8 @@ import type { TestEnv } from '../helpers/sendfax-env.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
 import { silentLogger } from '../../lib/log.js';
+import { waitUntil } from '../helpers/wait.js';
+import { waitGone } from '../helpers/process.js';
 
 useHarness(test);
 
@@ -402,15 +404,6 @@ test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Aste
   assert.equal(snapshot(long).outgoing, []);
 });
 
-/** ps state of a process ('' when it is gone; 'Z' a zombie nobody reaped). */
-function processState(pid: number): string {
-  try {
-    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
-
 test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostscript killed', async () => {
   const e = newEnv();
   const gs = join(e.root, 'gs-slow');
@@ -434,8 +427,7 @@ test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostsc
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   child.stdin.end(goodMail());
-  for (let i = 0; i < 200 && !existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(existsSync(pids), 'the fake Ghostscript started');
+  await waitUntil(() => existsSync(pids), 10_000, 'the fake Ghostscript to start', 50);
   assert.ok(
     snapshot(e).spool.some((p) => p.startsWith('jobs/.new-')),
     'a staging directory exists while converting',
@@ -446,13 +438,11 @@ test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostsc
   assert.not.match(out, /^\s+at\s/m, 'no stack trace');
   assert.equal(snapshot(e), before, 'nothing left behind');
   assertLinesClean(e);
-  await new Promise((r) => setTimeout(r, 200));
   for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
-    const state = processState(pid);
-    if (state !== '' && !state.startsWith('Z')) {
+    await waitGone(pid, 'Ghostscript after sendfax was killed').catch((err: Error) => {
       process.kill(pid, 'SIGKILL'); // our own fake gs; do not leave it behind
-      assert.unreachable(`Ghostscript (pid ${pid}) still runs after sendfax was killed (state ${state})`);
-    }
+      throw err;
+    });
   }
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tryLock, withLock } from '../../lib/spool/lock.js';
+import { sleep } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faxmail-lock-'));
 const lockModule = fileURLToPath(new URL('../../lib/spool/lock.js', import.meta.url));
@@ -46,7 +47,7 @@ test('a holder killed with SIGKILL frees the lock at once, and the next process 
   const p = join(dir, 'b.lock');
   const child = await holder(p);
   const waiting = withLock(p, async () => Date.now(), 10_000);
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200); // deliberate: the waiter is already blocked on the lock when its holder dies
   const killedAt = Date.now();
   child.kill('SIGKILL');
   const enteredAt = await waiting;
@@ -75,7 +76,7 @@ test('withLock serialises critical sections across many waiters and releases on 
       withLock(p, async () => {
         inside++;
         max = Math.max(max, inside);
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5); // deliberate: stay inside a while, so an overlap would show
         inside--;
         if (i === 3) throw new Error('boom');
       }).catch((e: Error) => assert.is(e.message, 'boom')),
