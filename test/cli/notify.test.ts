@@ -1,5 +1,5 @@
 /*
- * cli.test.ts: the faxmail-notify command line as a whole: argument parsing, and the `received` and
+ * notify.test.ts (lib/cli/notify.ts): the faxmail-notify command line as a whole: argument parsing, and the `received` and
  * `flush` subcommands dispatched to lib/inbound and lib/mail, run through the BUILT bin with the argv
  * the dialplan's receive context gives it.
  */
@@ -9,7 +9,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { parseArgs, intArg } from '../../lib/cli/notify.js';
 import { FaxError } from '../../lib/errors.js';
 import { join } from 'node:path';
-import { blockMailDelivery, makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from './env.js';
+import { blockMailDelivery, makeJob, makeNotifyEnv, readMails, runNotify, sampleFaxTiff } from '../notify/env.js';
 
 test('parseArgs: values are taken verbatim, even when they look like flags or are empty', () => {
   const p = parseArgs([

@@ -1,5 +1,5 @@
 /*
- * faxmail-cli.test.ts: the admin command, run as the built program (dist/bin/faxmail.js): its printed
+ * faxmail-cli.test.ts (black box): the admin command, run as the built program (dist/bin/faxmail.js): its printed
  * lines, exit statuses and effects on a real spool, with a real SMTP server on loopback for `flush`.
  */
 import { test } from 'uvu';
@@ -27,7 +27,7 @@ import { binPath } from '../helpers/paths.js';
 import { jobRecord } from '../helpers/job-record.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
 import type { SmtpSink } from '../helpers/smtp-sink.js';
-import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from './test-config.js';
+import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from '../mail/test-config.js';
 
 const log = silentLogger();
 let sink: SmtpSink;
