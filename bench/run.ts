@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { makeTestEnv, type TestEnv } from '../test/helpers/sendfax-env.js';
 import { binPath, repoRoot } from '../test/helpers/paths.js';
 import { makeReceivedFax } from '../test/helpers/received-fixtures.js';
-import { startSmtpSink } from '../test/helpers/smtp-sink.js';
+import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp-sink.js';
 import { buildRenderArgs } from '../lib/convert/ghostscript.js';
 import { faxGeometry } from '../lib/convert/geometry.js';
 import { mailWith, officePdf, reportPdf, scannedPdf } from './documents.js';
@@ -68,11 +68,13 @@ const fmtS = (s: number): string => `${s.toFixed(3)} s`;
 const fmtMb = (m: number): string => `${m.toFixed(0)} MB`;
 const fmtR = (r: number): string => r.toFixed(2);
 
+interface Pairs {
+  b: Sample[];
+  f: Sample[];
+}
+
 /** Run the pair `iterations` times (after warm-ups), alternating baseline and faxmail. */
-async function pairs(
-  baseline: () => Promise<Sample>,
-  faxmail: () => Promise<Sample>,
-): Promise<{ b: Sample[]; f: Sample[] }> {
+async function pairs(baseline: () => Promise<Sample>, faxmail: () => Promise<Sample>): Promise<Pairs> {
   const b: Sample[] = [];
   const f: Sample[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -86,7 +88,7 @@ async function pairs(
   return { b, f };
 }
 
-function wallRow(id: string, name: string, measured: string, goal: number, p: { b: Sample[]; f: Sample[] }): Row {
+function wallRow(id: string, name: string, measured: string, goal: number, p: Pairs): Row {
   const ratios = p.f.map((s, i) => s.wall / p.b[i]!.wall);
   const r = median(ratios);
   const fw = p.f.map((s) => s.wall);
@@ -105,7 +107,7 @@ function wallRow(id: string, name: string, measured: string, goal: number, p: { 
 }
 
 /** The same pairs' CPU time (user + system of the process tree): reported, no goal; steadier under load. */
-function cpuRow(id: string, name: string, p: { b: Sample[]; f: Sample[] }): Row {
+function cpuRow(id: string, name: string, p: Pairs): Row {
   const ratios = p.f.map((s, i) => s.cpu / p.b[i]!.cpu);
   const fc = p.f.map((s) => s.cpu);
   return {
@@ -122,26 +124,38 @@ function cpuRow(id: string, name: string, p: { b: Sample[]; f: Sample[] }): Row 
   };
 }
 
-function sendfaxEnv(fax: string): TestEnv {
+/** One sendfax run of `mail` with these [fax] settings, in a spool of its own that each run leaves empty. */
+function sendfaxRun(fax: string, mail: string): () => Promise<Sample> {
   // retry.one_call_per_number off: every run queues a call file instead of waiting behind the last run.
-  return makeTestEnv({ fax, senders: 'allow = ["@example.org"]', extraToml: '[retry]\none_call_per_number = false\n' });
-}
-
-function sendfaxArgv(env: TestEnv): string[] {
-  return [
+  const env = makeTestEnv({
+    fax,
+    senders: 'allow = ["@example.org"]',
+    extraToml: '[retry]\none_call_per_number = false\n',
+  });
+  const argv = [
     node,
     binPath('sendfax'),
     `--config=${env.configPath}`,
     '--sender=alice@example.org',
     '--recipient=fax+0312345678@fax.example.com',
   ];
+  return () => measure(argv, { stdin: mail }).finally(() => tidy(env));
 }
 
-/** Forget the jobs and call files of earlier runs so the spool does not grow through the suite. */
-function tidy(env: TestEnv): void {
-  for (const d of [env.outgoing, join(env.spool, 'jobs')]) {
-    for (const f of safeList(d)) rmSync(join(d, f), { recursive: true, force: true });
-  }
+/** Remove what a run left in these directories, so a spool does not grow through the suite. */
+function emptyDirs(...dirs: string[]): void {
+  for (const d of dirs) for (const f of safeList(d)) rmSync(join(d, f), { recursive: true, force: true });
+}
+
+/** Forget the jobs and call files of earlier runs. */
+const tidy = (env: TestEnv): void => emptyDirs(env.outgoing, join(env.spool, 'jobs'));
+
+/** An empty directory `name` under bench/out (what an earlier run left there is removed). */
+function freshDir(name: string): string {
+  const dir = join(outDir, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 function safeList(d: string): string[] {
@@ -152,27 +166,53 @@ function safeList(d: string): string[] {
   }
 }
 
-/** bare gs with faxmail's own render arguments on the whole PDF, in one process. */
-function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
-  const dir = join(outDir, `gs-${paper}`);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(pdf, join(dir, 'in-0.pdf'));
-  const args = buildRenderArgs({
+/** faxmail's own gs arguments for in-0.pdf -> out.tif (fine, g4, threshold screens). */
+const gsArgs = (paper: 'a4' | 'letter'): string[] => [
+  'gs',
+  ...buildRenderArgs({
     inputs: ['in-0.pdf'],
     output: 'out.tif',
     geometry: faxGeometry('fine', paper),
     compression: 'g4',
     screens: 'threshold',
-  });
-  return () => measure(['gs', ...args], { cwd: dir });
+  }),
+];
+
+/** bare gs with faxmail's own render arguments on the whole PDF, in one process. */
+function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
+  const dir = join(outDir, `gs-${paper}`);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(pdf, join(dir, 'in-0.pdf'));
+  return () => measure(gsArgs(paper), { cwd: dir });
 }
+
+/** node -e 0: what starting Node costs, the baseline's share of every faxmail command. */
+const nodeStart = (): Promise<Sample> => measure([node, '-e', '0']);
+
+/** A row of peak RSS (the process tree's), faxmail against its baseline; the goal is a ceiling in MB. */
+function rssRow(id: string, name: string, measured: string, ratio: string, goalMb: number, p: Pairs): Row {
+  const rss = p.f.map((s) => s.rssMb);
+  return {
+    id,
+    name,
+    measured,
+    baseline: fmtMb(median(p.b.map((s) => s.rssMb))),
+    faxmail: fmtMb(median(rss)),
+    min: fmtMb(Math.min(...rss)),
+    max: fmtMb(Math.max(...rss)),
+    ratio,
+    goal: `≤ ${goalMb} MB`,
+    pass: median(rss) <= goalMb,
+  };
+}
+
+/** [fax] for the 100-page Letter report (cases 1 and 9): room for its pages and its time. */
+const BIG_LETTER = 'paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900';
 
 async function case1(): Promise<Row> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
-  const gs = bareGs(pdf, 'letter');
-  const p = await pairs(gs, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
+  const p = await pairs(bareGs(pdf, 'letter'), sendfaxRun(BIG_LETTER, mail));
   return wallRow(
     '1',
     'Big document (100-page Letter PDF)',
@@ -185,111 +225,115 @@ async function case1(): Promise<Row> {
 async function case2(): Promise<Row> {
   const pdf = officePdf(docsDir, 2, 'a4');
   const mail = await mailWith(docsDir, 'office-2', [pdf]);
-  const env = sendfaxEnv('');
   const gs = bareGs(pdf, 'a4');
-  const p = await pairs(
-    async () => sequence(await measure([node, '-e', '0']), await gs()),
-    () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
-  );
+  const p = await pairs(async () => sequence(await nodeStart(), await gs()), sendfaxRun('', mail));
   return wallRow('2', 'Typical fax (2-page PDF)', 'wall: sendfax vs node -e 0 + bare gs', 1.3, p);
 }
 
 async function case3(): Promise<Row> {
-  const p = await pairs(
-    () => measure([node, '-e', '0']),
-    () => measure([node, binPath('sendfax'), '--version']),
-  );
+  const p = await pairs(nodeStart, () => measure([node, binPath('sendfax'), '--version']));
   return wallRow('3', 'Start-up', 'wall: sendfax --version vs node -e 0', 1.5, p);
 }
 
 async function case4(): Promise<Row> {
   const pdf = scannedPdf(docsDir, 25);
   const mail = await mailWith(docsDir, 'scanned-25mb', [pdf]);
-  const env = sendfaxEnv('max_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
-  const p = await pairs(
-    () => measure([node, '-e', '0']),
-    () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
-  );
-  const rss = p.f.map((s) => s.rssMb);
+  const p = await pairs(nodeStart, sendfaxRun('max_pages = 200\nconvert_timeout = 600\ntime_limit = 900', mail));
   const mb = (statSync(pdf).size / 1024 / 1024).toFixed(1);
-  return {
-    id: '4',
-    name: `Memory (one ${mb} MB PDF attachment)`,
-    measured: 'peak RSS of the sendfax process tree (node -e 0 for scale)',
-    baseline: fmtMb(median(p.b.map((s) => s.rssMb))),
-    faxmail: fmtMb(median(rss)),
-    min: fmtMb(Math.min(...rss)),
-    max: fmtMb(Math.max(...rss)),
-    ratio: '—',
-    goal: '≤ 150 MB',
-    pass: median(rss) <= 150,
-  };
+  return rssRow(
+    '4',
+    `Memory (one ${mb} MB PDF attachment)`,
+    'peak RSS of the sendfax process tree (node -e 0 for scale)',
+    '—',
+    150,
+    p,
+  );
+}
+
+/** A faxmail install whose received faxes go to desk@example.org over loopback SMTP to `sink`. */
+function inboundEnv(sink: SmtpSink): TestEnv {
+  const env = makeTestEnv({ extraToml: `[inbound]\ndefault = ["desk@example.org"]\n` });
+  // smtp instead of the helper's directory transport: the mail goes over loopback SMTP to the sink.
+  const toml = readFileSync(env.configPath, 'utf8').replace(
+    /\[mail\][^[]*/,
+    `[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${sink.port}\n\n`,
+  );
+  writeFileSync(env.configPath, toml);
+  mkdirSync(join(env.spool, 'inbound'), { recursive: true });
+  return env;
+}
+
+/**
+ * What the receive context does for one call: ReceiveFAX writes <spool>/inbound/<id>.tif, then the hangup
+ * handler runs faxmail-notify received with these arguments. Measured; exactly one mail must reach the sink.
+ */
+async function notifyReceived(
+  env: TestEnv,
+  sink: SmtpSink,
+  id: string,
+  tiff: string,
+  call: { pages: string; resolution: string; duration: string },
+): Promise<Sample> {
+  const tif = join(env.spool, 'inbound', `${id}.tif`);
+  const argv = [
+    binPath('faxmail-notify'),
+    'received',
+    '--config',
+    env.configPath,
+    '--id',
+    id,
+    '--did',
+    '0312345678',
+    '--caller-num',
+    '0398765432',
+    '--caller-name',
+    'ACME',
+    '--remote-id',
+    'ACME 1',
+    '--status',
+    'SUCCESS',
+    '--error',
+    '',
+    '--pages',
+    call.pages,
+    '--rate',
+    '14400',
+    '--resolution',
+    call.resolution,
+    '--duration',
+    call.duration,
+  ];
+  copyFileSync(tiff, tif);
+  const before = sink.messages.length;
+  const s = await measure([node, ...argv]);
+  if (sink.messages.length !== before + 1)
+    throw new Error(`faxmail-notify sent ${sink.messages.length - before} mails, expected 1: ${s.stdout}`);
+  return s;
 }
 
 async function case5(): Promise<Row[]> {
   const sink = await startSmtpSink();
   try {
-    const work = join(outDir, 'received');
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
+    const work = freshDir('received');
     const fax = await makeReceivedFax({ pages: 36, resolution: 'fine', dir: work });
-    const env = makeTestEnv({ extraToml: `[inbound]\ndefault = ["desk@example.org"]\n` });
-    // smtp instead of the helper's directory transport: the mail goes over loopback SMTP to the sink.
-    const toml = readFileSync(env.configPath, 'utf8').replace(
-      /\[mail\][^[]*/,
-      `[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${sink.port}\n\n`,
-    );
-    writeFileSync(env.configPath, toml);
-    mkdirSync(join(env.spool, 'inbound'), { recursive: true });
+    const env = inboundEnv(sink);
     let call = 0;
     let pdfBytes = 0;
     const tiffBytes = statSync(fax.tiff).size;
     const p = await pairs(
       async () => {
         const out = join(work, 'baseline.pdf');
-        return sequence(await measure([node, '-e', '0']), await measure(['tiff2pdf', '-o', out, fax.tiff]));
+        return sequence(await nodeStart(), await measure(['tiff2pdf', '-o', out, fax.tiff]));
       },
       async () => {
-        call++;
-        // What the receive context does: ReceiveFAX writes <spool>/inbound/<id>.tif, then the hangup
-        // handler runs faxmail-notify received with these arguments.
-        const id = `20250101-120000-1700000000.${call}`;
-        const tif = join(env.spool, 'inbound', `${id}.tif`);
-        const argv = [
-          binPath('faxmail-notify'),
-          'received',
-          '--config',
-          env.configPath,
-          '--id',
-          id,
-          '--did',
-          '0312345678',
-          '--caller-num',
-          '0398765432',
-          '--caller-name',
-          'ACME',
-          '--remote-id',
-          'ACME 1',
-          '--status',
-          'SUCCESS',
-          '--error',
-          '',
-          '--pages',
-          '36',
-          '--rate',
-          '14400',
-          '--resolution',
-          '8031x7700',
-          '--duration',
-          '600',
-        ];
-        copyFileSync(fax.tiff, tif);
-        const before = sink.messages.length;
-        const s = await measure([node, ...argv]);
-        if (sink.messages.length !== before + 1)
-          throw new Error(`faxmail-notify sent ${sink.messages.length - before} mails, expected 1: ${s.stdout}`);
-        pdfBytes = statSync(tif.replace(/\.tif$/, '.pdf')).size;
-        return s;
+        const id = `20250101-120000-1700000000.${++call}`;
+        const sample = await notifyReceived(env, sink, id, fax.tiff, {
+          pages: '36',
+          resolution: '8031x7700',
+          duration: '600',
+        });
+        pdfBytes = statSync(join(env.spool, 'inbound', `${id}.pdf`)).size;
+        return sample;
       },
     );
     const row = wallRow(
@@ -336,18 +380,8 @@ async function case7(): Promise<Row> {
     [docx],
     'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   );
-  const env = sendfaxEnv('');
-  const dir = join(outDir, 'office-baseline');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const dir = freshDir('office-baseline');
   copyFileSync(docx, join(dir, 'in-0.docx'));
-  const gsArgs = buildRenderArgs({
-    inputs: ['in-0.pdf'],
-    output: 'out.tif',
-    geometry: faxGeometry('fine', 'a4'),
-    compression: 'g4',
-    screens: 'threshold',
-  });
   let n = 0;
   const baseline = async (): Promise<Sample> => {
     const profile = join(dir, `profile-${++n}`);
@@ -366,9 +400,9 @@ async function case7(): Promise<Row> {
       { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir, TMPDIR: dir } },
     );
     rmSync(profile, { recursive: true, force: true });
-    return sequence(lo, await measure(['gs', ...gsArgs], { cwd: dir }));
+    return sequence(lo, await measure(gsArgs('a4'), { cwd: dir }));
   };
-  const p = await pairs(baseline, () => measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)));
+  const p = await pairs(baseline, sendfaxRun('', mail));
   const row = wallRow(
     '7',
     `Office document (${pages}-page .docx)`,
@@ -391,8 +425,7 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /** The peer's spool: a job dir per run (removed after each run) and an outgoing dir for call files. */
 function peerSend(mail: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
-  const root = join(outDir, `peer-${paper}`);
-  rmSync(root, { recursive: true, force: true });
+  const root = freshDir(`peer-${paper}`);
   const spool = join(root, 'spool');
   const outgoing = join(root, 'outgoing');
   mkdirSync(spool, { recursive: true });
@@ -413,19 +446,13 @@ function peerSend(mail: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
         paper,
       ],
       { stdin: mail },
-    ).finally(() => {
-      for (const d of [spool, outgoing])
-        for (const f of safeList(d)) rmSync(join(d, f), { recursive: true, force: true });
-    });
+    ).finally(() => emptyDirs(spool, outgoing));
 }
 
 async function case8(): Promise<Row[]> {
   const pdf = officePdf(docsDir, 2, 'a4');
   const mail = await mailWith(docsDir, 'office-2', [pdf]);
-  const env = sendfaxEnv('');
-  const p = await pairs(peerSend(mail, 'a4'), () =>
-    measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
-  );
+  const p = await pairs(peerSend(mail, 'a4'), sendfaxRun('', mail));
   const row = wallRow(
     '8',
     'Mail to fax, 2-page A4 PDF',
@@ -433,32 +460,24 @@ async function case8(): Promise<Row[]> {
     1.0,
     p,
   );
-  const rss = p.f.map((s) => s.rssMb);
   return [
     row,
     cpuRow('8c', 'Mail to fax, 2-page A4 PDF: CPU', p),
-    {
-      id: '8b',
-      name: 'Mail to fax, 2-page A4 PDF: memory',
-      measured: 'peak RSS of the process tree: sendfax vs peer script',
-      baseline: fmtMb(median(p.b.map((s) => s.rssMb))),
-      faxmail: fmtMb(median(rss)),
-      min: fmtMb(Math.min(...rss)),
-      max: fmtMb(Math.max(...rss)),
-      ratio: fmtR(median(p.f.map((s, i) => s.rssMb / p.b[i]!.rssMb))),
-      goal: '≤ 60 MB',
-      pass: median(rss) <= 60,
-    },
+    rssRow(
+      '8b',
+      'Mail to fax, 2-page A4 PDF: memory',
+      'peak RSS of the process tree: sendfax vs peer script',
+      fmtR(median(p.f.map((s, i) => s.rssMb / p.b[i]!.rssMb))),
+      60,
+      p,
+    ),
   ];
 }
 
 async function case9(): Promise<Row[]> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const env = sendfaxEnv('paper = "letter"\nmax_pages = 200\nconvert_timeout = 600\ntime_limit = 900');
-  const p = await pairs(peerSend(mail, 'letter'), () =>
-    measure(sendfaxArgv(env), { stdin: mail }).finally(() => tidy(env)),
-  );
+  const p = await pairs(peerSend(mail, 'letter'), sendfaxRun(BIG_LETTER, mail));
   return [
     wallRow(
       '9',
@@ -474,17 +493,9 @@ async function case9(): Promise<Row[]> {
 async function case10(): Promise<Row[]> {
   const sink = await startSmtpSink();
   try {
-    const work = join(outDir, 'received-5');
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
+    const work = freshDir('received-5');
     const fax = await makeReceivedFax({ pages: 5, resolution: 'standard', dir: work });
-    const env = makeTestEnv({ extraToml: `[inbound]\ndefault = ["desk@example.org"]\n` });
-    const toml = readFileSync(env.configPath, 'utf8').replace(
-      /\[mail\][^[]*/,
-      `[mail]\ntransport = "smtp"\nsmtp_host = "127.0.0.1"\nsmtp_port = ${sink.port}\n\n`,
-    );
-    writeFileSync(env.configPath, toml);
-    mkdirSync(join(env.spool, 'inbound'), { recursive: true });
+    const env = inboundEnv(sink);
     let call = 0;
     const p = await pairs(
       async () => {
@@ -493,45 +504,12 @@ async function case10(): Promise<Row[]> {
         if (sink.messages.length !== before + 1) throw new Error('the peer script sent no mail');
         return s;
       },
-      async () => {
-        call++;
-        const id = `20250101-120000-1700000001.${call}`;
-        const tif = join(env.spool, 'inbound', `${id}.tif`);
-        const args = [
-          binPath('faxmail-notify'),
-          'received',
-          '--config',
-          env.configPath,
-          '--id',
-          id,
-          '--did',
-          '0312345678',
-          '--caller-num',
-          '0398765432',
-          '--caller-name',
-          'ACME',
-          '--remote-id',
-          'ACME 1',
-          '--status',
-          'SUCCESS',
-          '--error',
-          '',
-          '--pages',
-          '5',
-          '--rate',
-          '14400',
-          '--resolution',
-          '8031x3850',
-          '--duration',
-          '120',
-        ];
-        copyFileSync(fax.tiff, tif);
-        const before = sink.messages.length;
-        const s = await measure([node, ...args]);
-        if (sink.messages.length !== before + 1)
-          throw new Error(`faxmail-notify sent ${sink.messages.length - before} mails, expected 1: ${s.stdout}`);
-        return s;
-      },
+      () =>
+        notifyReceived(env, sink, `20250101-120000-1700000001.${++call}`, fax.tiff, {
+          pages: '5',
+          resolution: '8031x3850',
+          duration: '120',
+        }),
     );
     return [
       wallRow(
@@ -607,32 +585,33 @@ async function main(): Promise<number> {
   const header = `## faxmail benchmarks\n\n${machine()}\n`;
   process.stdout.write(`${header}\n`);
   const rows: Row[] = [];
+  let lineNote = '';
   const cases: [string, () => Promise<Row | Row[]>][] = [
     ['1', case1],
     ['2', case2],
     ['3', case3],
     ['4', case4],
     ['5', case5],
-    ['6', async () => []],
+    [
+      '6',
+      async () => {
+        const lt = await measureLineTime(docsDir, outDir);
+        lineNote = lt.details;
+        return lt.rows;
+      },
+    ],
     ['7', case7],
     ['8', case8],
     ['9', case9],
     ['10', case10],
     ['11', case11],
   ];
-  let lineNote = '';
   for (const [id, run] of cases) {
     if (only && !only.has(id)) continue;
     const t = performance.now();
     try {
-      if (id === '6') {
-        const lt = await measureLineTime(docsDir, outDir);
-        rows.push(...lt.rows);
-        lineNote = lt.details;
-      } else {
-        const r = await run();
-        rows.push(...(Array.isArray(r) ? r : [r]));
-      }
+      const r = await run();
+      rows.push(...(Array.isArray(r) ? r : [r]));
     } catch (err) {
       rows.push({
         id,
