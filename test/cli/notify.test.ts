@@ -1,7 +1,7 @@
 /*
- * notify.test.ts (lib/cli/notify.ts): the faxmail-notify command line as a whole: argument parsing, and the `received` and
- * `flush` subcommands dispatched to lib/inbound and lib/mail, run through the BUILT bin with the argv
- * the dialplan's receive context gives it.
+ * notify.test.ts (lib/cli/notify.ts): the faxmail-notify command line as a whole: argument parsing, and
+ * the `received` and `flush` subcommands dispatched to lib/inbound and lib/mail, run through the BUILT bin
+ * with the argv the dialplan's receive context gives it.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,7 @@
-/* The one waiting helper: returns the first answer, treats a throw as "not yet", and a timeout names what never came. */
+/*
+ * The one waiting helper: returns the first answer, treats a throw as "not yet", and a timeout names what
+ * never came.
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitUntil, withDeadline } from './wait.js';

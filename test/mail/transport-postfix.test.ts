@@ -1,9 +1,9 @@
 /*
- * transport-postfix.test.ts (lib/mail/transport.ts): the sendmail transport through a REAL Postfix. A private, throw-away instance
- * (test/helpers/postfix-instance.ts) delivers into maildirs; its sendmail is selected with MAIL_CONFIG in
- * the environment faxmail's process passes on (lib/ never reads it). Needs root, like the e2e tests.
- * Covers: a receipt with a PDF arrives whole with our envelope sender (Return-Path); a single-dot line
- * survives (-i); a received fax from handleReceived arrives with its PDF.
+ * transport-postfix.test.ts (lib/mail/transport.ts): the sendmail transport through a REAL Postfix.
+ * A private, throw-away instance (test/helpers/postfix-instance.ts) delivers into maildirs; its sendmail
+ * is selected with MAIL_CONFIG in the environment faxmail's process passes on (lib/ never reads it).
+ * Needs root, like the e2e tests. Covers: a receipt with a PDF arrives whole with our envelope sender
+ * (Return-Path); a single-dot line survives (-i); a received fax from handleReceived arrives with its PDF.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
