@@ -16,7 +16,7 @@ import { repoRoot } from './helpers/paths.js';
 const UNTESTED_HERE: Record<string, string> = {
   // pure type files
   'mail/types': 'types only',
-  'spool/types': 'types, and parseFaxMode (cli/send.test.ts, sendfax/resolution.test.ts)',
+  'spool/types': 'types, and parseFaxMode (sip/trunk.test.ts: the T.38 or audio mode of each attempt)',
   errors: 'the error type; its codes and sentences are asserted by every module test that fails on purpose',
   // tested through the module that uses them
   'admin/cancel': 'admin/faxmail-cli.test.ts (faxmail cancel), asterisk/race.test.ts (cancel during a call)',
@@ -25,7 +25,7 @@ const UNTESTED_HERE: Record<string, string> = {
   'admin/show': 'queue/recover.test.ts (formatJob), admin/faxmail-cli.test.ts',
   'asterisk/cli': 'asterisk/queue.test.ts (parseConcise against a real Asterisk), admin/doctor-asterisk.test.ts',
   'cli/completion': 'cli/man.test.ts',
-  'cli/entry': 'every run of a built command: cli/outcome.test.ts, admin/faxmail-cli.test.ts, sendfax/*.test.ts',
+  'cli/entry': 'every run of a built command: admin/faxmail-cli.test.ts, cli/non-root.test.ts, sendfax/*.test.ts',
   'cli/privileges': 'cli/root-safe.test.ts (every command as root and as the spool owner)',
   'cli/spec': 'cli/parser.test.ts, cli/man.test.ts',
   'config/locate': 'config/load-problems.test.ts (file:line:column of every problem)',
@@ -59,8 +59,7 @@ const UNTESTED_HERE: Record<string, string> = {
   'sendfax/send-files': 'cli/send.test.ts, asterisk/send.test.ts',
   'spool/job-id': 'admin/status.test.ts, queue/recover.test.ts',
   'spool/jobs': 'queue/records.test.ts, queue/recover.test.ts',
-  sysexits: 'cli/outcome.test.ts, config/load.test.ts',
-  time: 'policy/hours.test.ts, admin/faxmail-cli.test.ts (local times with their offset)',
+  sysexits: 'config/load.test.ts, policy/number.test.ts; the exit statuses of cli/root-safe and cli/non-root',
 };
 
 function modules(dir: string): string[] {
