@@ -25,6 +25,7 @@ import { composeMail } from '../helpers/mail-fixtures.js';
 import { makePdf, bytesOf } from '../helpers/documents.js';
 import { parseCallFile } from '../../lib/asterisk/callfile.js';
 import { waitUntil } from '../helpers/wait.js';
+import { figure } from '../helpers/figure.js';
 
 const started = Date.now();
 let pf: PostfixInstance | undefined;
@@ -322,14 +323,10 @@ test('an unwritable spool defers the mail; after the fix a flush delivers it', a
   }
 });
 
-test('the whole Postfix file stays within its time budget', () => {
-  const secs = (Date.now() - started) / 1000;
-  assert.ok(secs < 90, `took ${secs.toFixed(1)} s`);
-});
-
 test.after(async () => {
   if (pf) {
-    process.stdout.write(`postfix e2e: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    // A figure, not a budget: the time depends on the machine's load (no timed assertions in tests).
+    figure('postfix e2e file', Date.now() - started);
     await pf.stop();
   }
 });

@@ -51,7 +51,8 @@ test('a holder killed with SIGKILL frees the lock at once, and the next process 
   const killedAt = Date.now();
   child.kill('SIGKILL');
   const enteredAt = await waiting;
-  assert.ok(enteredAt - killedAt < 1000, `entered ${enteredAt - killedAt} ms after the kill`);
+  // Far below the 10 s the waiter would otherwise wait: the kernel frees a flock when its holder dies.
+  assert.ok(enteredAt - killedAt < 5000, `entered ${enteredAt - killedAt} ms after the kill`);
   // The lock file stays (removing it could give two holders) and is free.
   assert.ok(existsSync(p));
   const again = await tryLock(p, 0);
