@@ -17,7 +17,7 @@ import { MAX_BOUNDARY, type PartHeader, describePart } from './part.js';
 
 export type SplitEvent =
   | { kind: 'headers'; fields: HeaderField[]; bytes: number }
-  | { kind: 'part'; header: PartHeader; fields: HeaderField[]; ancestors: string[] }
+  | { kind: 'part'; header: PartHeader; ancestors: string[] }
   | { kind: 'data'; data: Buffer }
   | { kind: 'end' };
 
@@ -47,10 +47,11 @@ export class MimeSplitter {
   private nodes = 0;
   /** the current body belongs to a leaf (not a preamble or epilogue) */
   private inLeaf = false;
-  // header mode
-  private headerLines: Buffer[] = [];
-  private partialLine: Buffer[] = [];
-  private headerBytes = 0;
+  // header mode: the block so far (one buffer, grown by doubling: a header cut into many tiny chunks or
+  // lines costs no more than its bytes) and where its last, unfinished line starts
+  private block: Buffer = Buffer.allocUnsafe(4096);
+  private blockLength = 0;
+  private lineStart = 0;
   // body mode: bytes held back (a line break, a line that may be a delimiter)
   private pending: Buffer = EMPTY;
   private atLineStart = true;
@@ -65,11 +66,7 @@ export class MimeSplitter {
 
   end(): SplitEvent[] {
     this.out = [];
-    if (this.mode === 'header') {
-      this.headerLines.push(...this.partialLine);
-      this.partialLine = [];
-      this.endHeader();
-    }
+    if (this.mode === 'header') this.endHeader();
     // A body cut off (no closing delimiter): what is there is the part; a last line without a line
     // break may still be a delimiter ("--b--" at the very end is common).
     const rest = this.pending;
@@ -88,26 +85,19 @@ export class MimeSplitter {
   private header(buf: Buffer, pos: number): void {
     while (pos < buf.length) {
       const nl = buf.indexOf(0x0a, pos);
-      const piece = buf.subarray(pos, nl < 0 ? buf.length : nl + 1);
-      this.headerBytes += piece.length;
-      if (this.headerBytes > MAX_HEADER_BYTES)
-        throw new FaxError(
-          'bad-document',
-          `The mail could not be read: a header block is larger than ${MAX_HEADER_BYTES / 1048576} MB.`,
-        );
-      this.partialLine.push(Buffer.from(piece));
+      const end = nl < 0 ? buf.length : nl + 1;
+      this.append(buf, pos, end);
+      pos = end;
       if (nl < 0) return;
-      pos = nl + 1;
-      const line = this.partialLine.length === 1 ? this.partialLine[0]! : Buffer.concat(this.partialLine);
-      this.partialLine = [];
+      const line = this.block.subarray(this.lineStart, this.blockLength);
       const empty = line.length === 1 || (line.length === 2 && line[0] === 0x0d);
       // A delimiter where a header was expected: the part had no empty line (and no body).
       const hit = !empty && line[0] === 0x2d ? this.matchDelimiter(line, 0, line.length) : undefined;
       if (!empty && !hit) {
-        this.headerLines.push(line);
+        this.lineStart = this.blockLength;
         continue;
       }
-      if (empty) this.headerLines.push(line);
+      if (hit) this.blockLength = this.lineStart;
       this.endHeader();
       if (hit) {
         this.delimiter(hit);
@@ -118,17 +108,33 @@ export class MimeSplitter {
     }
   }
 
+  private append(buf: Buffer, from: number, to: number): void {
+    const need = this.blockLength + to - from;
+    if (need > MAX_HEADER_BYTES)
+      throw new FaxError(
+        'bad-document',
+        `The mail could not be read: a header block is larger than ${MAX_HEADER_BYTES / 1048576} MB.`,
+      );
+    if (need > this.block.length) {
+      const grown = Buffer.allocUnsafe(Math.min(Math.max(need, this.block.length * 2), MAX_HEADER_BYTES));
+      this.block.copy(grown, 0, 0, this.blockLength);
+      this.block = grown;
+    }
+    buf.copy(this.block, this.blockLength, from, to);
+    this.blockLength = need;
+  }
+
   /** The header block is complete: report it and enter the part's body (a leaf) or preamble (a multipart). */
   private endHeader(): void {
-    const block = Buffer.concat(this.headerLines);
-    const bytes = this.headerBytes;
-    this.headerLines = [];
-    this.headerBytes = 0;
+    const fields = parseHeaderBlock(this.block.subarray(0, this.blockLength));
+    const bytes = this.blockLength;
+    this.blockLength = this.lineStart = 0;
+    // A big block is not kept for the next part's header.
+    if (this.block.length > 65536) this.block = Buffer.allocUnsafe(4096);
     this.mode = 'body';
     this.atLineStart = true;
     if (++this.nodes > MAX_NODES)
       throw new FaxError('too-large', `The mail has more than ${MAX_NODES} MIME parts; please send fewer in one mail.`);
-    const fields = parseHeaderBlock(block);
     if (this.root) {
       this.out.push({ kind: 'headers', fields, bytes });
       this.root = false;
@@ -144,7 +150,7 @@ export class MimeSplitter {
       this.inLeaf = false;
       return;
     }
-    this.out.push({ kind: 'part', header, fields, ancestors: this.stack.map((l) => l.contentType) });
+    this.out.push({ kind: 'part', header, ancestors: this.stack.map((l) => l.contentType) });
     this.inLeaf = true;
   }
 

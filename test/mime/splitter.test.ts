@@ -157,6 +157,13 @@ test('a header block over the limit: bad-document, in the mail and in a part', (
   failsWith(`Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n${big}\r\n`, 'bad-document', 'header block');
 });
 
+test('a header of many short lines fed one byte at a time is read whole', () => {
+  const lines = Array.from({ length: 20000 }, (_, i) => `X-${i}: ${i}\r\n`).join('');
+  const r = split(`${lines}Subject: last\r\n\r\nbody`, 1);
+  assert.is(r.subject, 'last');
+  assert.equal(r.leaves[0]?.body, 'body');
+});
+
 test('multiparts nested too deep: bad-document; too many parts: too-large', () => {
   let deep = '';
   for (let i = 0; i <= MAX_NESTING; i++) deep += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
