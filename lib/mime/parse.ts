@@ -158,6 +158,9 @@ interface FileSink {
   file: FileHandle;
   path: string;
   size: number;
+  /** decoded bytes not yet written */
+  held: Buffer[];
+  heldBytes: number;
   rfc822: boolean;
 }
 
@@ -221,7 +224,7 @@ async function openSink(header: PartHeader, ancestors: string[], state: State, d
   const path = join(state.dir, `p${String(state.seq).padStart(4, '0')}.${rfc822 ? 'eml' : 'bin'}`);
   const file = await open(path, 'wx', 0o600);
   const related = header.cid !== '' && ancestors.includes('multipart/related');
-  return { kind: 'file', header, related, transfer, file, path, size: 0, rfc822 };
+  return { kind: 'file', header, related, transfer, file, path, size: 0, held: [], heldBytes: 0, rfc822 };
 }
 
 async function feed(sink: Sink, data: Buffer): Promise<void> {
@@ -236,10 +239,20 @@ async function feed(sink: Sink, data: Buffer): Promise<void> {
   }
 }
 
-async function write(sink: FileSink, bytes: Buffer): Promise<void> {
-  if (bytes.length === 0) return;
-  await sink.file.write(bytes);
-  sink.size += bytes.length;
+/** Bytes gathered before one write to the file: input that arrives in small pieces costs no write each. */
+const WRITE_BYTES = 64 * 1024;
+
+async function write(sink: FileSink, bytes: Buffer, last = false): Promise<void> {
+  if (bytes.length > 0) {
+    sink.held.push(bytes.length < WRITE_BYTES ? Buffer.from(bytes) : bytes);
+    sink.heldBytes += bytes.length;
+    sink.size += bytes.length;
+  }
+  if (sink.heldBytes === 0 || (sink.heldBytes < WRITE_BYTES && !last)) return;
+  const all = sink.held.length === 1 ? sink.held[0]! : Buffer.concat(sink.held, sink.heldBytes);
+  sink.held = [];
+  sink.heldBytes = 0;
+  await sink.file.write(all);
 }
 
 /** A part's end: its text joins the mail's text; its file is closed and listed, or opened as a forwarded mail. */
@@ -253,7 +266,7 @@ async function finish(sink: Sink, texts: string[], htmls: string[], state: State
     return;
   }
   try {
-    await write(sink, sink.transfer.end());
+    await write(sink, sink.transfer.end(), true);
   } finally {
     await sink.file.close();
   }
