@@ -228,11 +228,12 @@ async function openSink(header: PartHeader, ancestors: string[], state: State, d
 }
 
 async function feed(sink: Sink, data: Buffer): Promise<void> {
-  if (sink.kind === 'skip') return;
+  // A text past MAX_BODY_CHARS is cut anyway: the rest is read but not decoded.
+  if (sink.kind === 'skip' || (sink.kind === 'text' && sink.length > MAX_BODY_CHARS)) return;
   const bytes = sink.transfer.write(data);
   if (sink.kind === 'file') {
     await write(sink, bytes);
-  } else if (sink.length <= MAX_BODY_CHARS) {
+  } else {
     const piece = sink.chars.decode(bytes, { stream: true });
     sink.pieces.push(piece);
     sink.length += piece.length;

@@ -1,7 +1,8 @@
 /*
  * types.ts: the MIME type a file name suggests, for parts sent as application/octet-stream (or with no
- * Content-Type) and a name. Only the kinds sendfax handles or names; anything else stays unknown and the
- * part's bytes decide later (sniff.ts). Pure.
+ * Content-Type) and a name. The kinds sendfax faxes, plus a few it names when it refuses them (images,
+ * ZIP, CSV: lib/documents/select.ts); anything else stays unknown and the part's bytes decide later
+ * (sniff.ts). Pure.
  */
 import { extensionOf } from './filename.js';
 
@@ -14,6 +15,10 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
   jpeg: 'image/jpeg',
   jpe: 'image/jpeg',
   gif: 'image/gif',
+  bmp: 'image/bmp',
+  webp: 'image/webp',
+  heic: 'image/heic',
+  svg: 'image/svg+xml',
   doc: 'application/msword',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xls: 'application/vnd.ms-excel',
@@ -25,10 +30,12 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
   odp: 'application/vnd.oasis.opendocument.presentation',
   rtf: 'application/rtf',
   txt: 'text/plain',
+  csv: 'text/csv',
   htm: 'text/html',
   html: 'text/html',
   ps: 'application/postscript',
   eml: 'message/rfc822',
+  zip: 'application/zip',
 };
 
 /** The type for a file name's extension, or undefined when the table has none. */
