@@ -1,27 +1,36 @@
 /*
  * parse.ts: read one mail from a stream and store every attachment as a file in a work directory.
- * Streaming: mailparser's MailParser hands each attachment over as a stream, which goes straight to disk
- * (backpressure reaches the input), so a 25 MB attachment is never held in memory. Only the text and
- * HTML bodies are kept in memory (mailparser buffers them), cut to MAX_BODY_CHARS.
+ * Streaming: the input is read chunk by chunk through our own MIME splitter (splitter.ts); each attachment's
+ * bytes are decoded (transfer.ts) and written to its file before the next chunk is read, so backpressure
+ * reaches the input and a 25 MB attachment is never held in memory. Only the text and HTML bodies are kept
+ * in memory, cut to MAX_BODY_CHARS.
+ * Body or attachment, as mail readers (and mailparser, used here before) decide: text/plain, text/html and
+ * message/delivery-status without a Content-Disposition, or with "inline", are the mail's text (several are
+ * joined in order); every other part is an attachment.
  * Forwarded mails (message/rfc822 attachments) are parsed again from their stored file with the same
  * code; their attachments take the forwarded mail's place in the list (depth bounded by maxDepth).
  * Stored files get our own names (parts/p0001.bin); the sender's name is kept only as metadata.
- * Fails with FaxError: 'too-large' (more than maxParts attachments), 'bad-document' (not a readable MIME
- * message), 'temporary' (disk full, I/O errors).
+ * Fails with FaxError: 'too-large' (more than maxParts attachments, more than MAX_NODES MIME parts),
+ * 'bad-document' (a header block over 1 MB, multiparts nested too deep: splitter.ts), 'temporary' (disk
+ * full, I/O errors); the signal's abort is re-thrown as it is.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { MailParser, type AddressObject, type AttachmentStream, type HeaderLines, type MessageText } from 'mailparser';
+import { type Readable, addAbortSignal } from 'node:stream';
 import { FaxError, toFaxError } from '../errors.js';
+import { type Address, parseAddresses } from './addresses.js';
+import { type TextDecoderLike, decoderFor } from './charset.js';
+import { decodeWords } from './encoded-words.js';
 import { sanitizeFilename } from './filename.js';
+import { decodeFlowed } from './flowed.js';
+import { type HeaderField, allValues, firstValue } from './headers.js';
+import type { PartHeader } from './part.js';
+import { type SplitEvent, MimeSplitter } from './splitter.js';
+import { type BodyDecoder, transferDecoder } from './transfer.js';
+import { typeFromFilename } from './types.js';
 
-export interface Address {
-  address: string;
-  name: string;
-}
+export type { Address } from './addresses.js';
 
 export interface MimePart {
   /** 1-based position in MIME order over the whole mail, forwarded mails included */
@@ -85,8 +94,14 @@ export interface ParseLimits {
 /** Bodies longer than this (characters) are cut: nobody faxes a million characters of mail text. */
 export const MAX_BODY_CHARS = 1_000_000;
 
+/** Most To/Cc addresses kept: enough to find the fax address among them. */
+export const MAX_RECIPIENTS = 50;
+
 const DEFAULT_MAX_PARTS = 200;
 const DEFAULT_MAX_DEPTH = 3;
+
+/** Parts that are the mail's text when they are not marked as attachments. */
+const TEXT_TYPES = new Set(['text/plain', 'text/html', 'message/delivery-status']);
 
 interface State {
   dir: string;
@@ -119,103 +134,86 @@ export async function parseMessage(
     signal: limits.signal,
   };
   const top = await parseLevel(input, state, 0);
-  const msg: ParsedMessage = {
-    subject: top.subject,
-    messageId: top.messageId,
-    parts: state.parts,
-    headerBytes: top.headerBytes,
-    authors: top.authors,
-  };
-  if (top.from) msg.from = top.from;
-  if (top.replyTo) msg.replyTo = top.replyTo;
-  if (top.recipients) msg.recipients = top.recipients;
-  if (top.date) msg.date = top.date;
-  if (top.text !== undefined) msg.text = top.text;
-  if (top.html !== undefined) msg.html = top.html;
-  return msg;
+  return { ...top, parts: state.parts };
 }
 
 type Level = Omit<ParsedMessage, 'parts'>;
 
-/** Parse one message (the mail or a forwarded one) and append its attachments to state.parts. */
-async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: number): Promise<Level> {
-  const parser = new MailParser({
-    // Forwarded mails always arrive as one attachment; we open them ourselves (bounded depth).
-    ignoreEmbedded: true,
-    // We turn HTML into text ourselves; mailparser's conversions and link detection cost time for nothing.
-    skipHtmlToText: true,
-    skipTextToHtml: true,
-    skipTextLinks: true,
-    skipImageLinks: true,
-    checksumAlgo: false,
-  });
-  let text: MessageText | undefined;
-  let headerLines: HeaderLines = [];
-  // Attachments are handled one after another, in MIME order, on this chain.
-  let chain: Promise<void> = Promise.resolve();
-  parser.on('headerLines', (lines: HeaderLines) => (headerLines = lines));
-  parser.on('data', (data: AttachmentStream | MessageText) => {
-    if (data.type === 'text') {
-      text = data;
-      return;
-    }
-    chain = chain
-      .then(() => storeAttachment(data, state, depth))
-      .catch((err: unknown) => {
-        parser.destroy(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      });
-    // The failure is reported by pipeline() below; keep the chain from being an unhandled rejection.
-    chain.catch(() => undefined);
-  });
-  try {
-    await pipeline(input as Readable, parser, ...(state.signal ? [{ signal: state.signal }] : []));
-    // pipeline() settles on the parser's 'finish'; the text object is read out just before 'end'.
-    await finished(parser);
-    await chain;
-  } catch (err) {
-    await chain.catch(() => undefined);
-    if (err instanceof FaxError) throw err;
-    if (state.signal?.aborted) throw err;
-    const errno =
-      typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-    if (errno.startsWith('E')) throw toFaxError(err, 'reading the mail');
-    throw new FaxError('bad-document', 'The mail could not be read: it is not a valid MIME message.', { cause: err });
-  }
-  const counts = new Map<string, number>();
-  for (const l of headerLines) counts.set(l.key, (counts.get(l.key) ?? 0) + 1);
-  const authors: MessageAuthors = {
-    from: authorAddresses(parser.from),
-    replyTo: authorAddresses(parser.replyTo),
-    repeated: ['from', 'sender', 'reply-to'].filter((k) => (counts.get(k) ?? 0) > 1),
-  };
-  const sender = authorAddresses(
-    parser.headers ? (parser.headers.get('sender') as AddressObject | undefined) : undefined,
-  );
-  if (sender.length > 0) authors.sender = sender[0]!;
-  if (sender.length > 1) authors.repeated.push('sender');
-  const level: Level = {
-    subject: parser.subject ?? '',
-    messageId: parser.messageId ?? '',
-    headerBytes: headerLines.reduce((n, l) => n + Buffer.byteLength(l.line) + 2, 2),
-    authors,
-  };
-  const from = firstAddress(parser.from);
-  if (from) level.from = from;
-  const replyTo = firstAddress(parser.replyTo);
-  if (replyTo) level.replyTo = replyTo;
-  const recipients = allAddresses([parser.to, parser.cc]);
-  if (recipients.length > 0) level.recipients = recipients;
-  if (parser.date) level.date = parser.date;
-  if (text?.text) level.text = cut(text.text);
-  if (text?.html) level.html = cut(text.html);
-  return level;
+/** A text part being read: decoded as it comes, kept up to MAX_BODY_CHARS. */
+interface TextSink {
+  kind: 'text';
+  header: PartHeader;
+  transfer: BodyDecoder;
+  chars: TextDecoderLike;
+  pieces: string[];
+  length: number;
 }
 
-/** Write one attachment to its own file, release it, and open it when it is a forwarded mail. */
-async function storeAttachment(att: AttachmentStream, state: State, depth: number): Promise<void> {
-  const contentType = (att.contentType || 'application/octet-stream').toLowerCase();
-  const rfc822 = contentType === 'message/rfc822' && depth < state.maxDepth;
+/** An attachment being written to its file. */
+interface FileSink {
+  kind: 'file';
+  header: PartHeader;
+  related: boolean;
+  transfer: BodyDecoder;
+  file: FileHandle;
+  path: string;
+  size: number;
+  /** decoded bytes not yet written */
+  held: Buffer[];
+  heldBytes: number;
+  rfc822: boolean;
+}
+
+type Sink = TextSink | FileSink | { kind: 'skip' };
+
+/** Parse one message (the mail or a forwarded one) and append its attachments to state.parts. */
+async function parseLevel(input: NodeJS.ReadableStream, state: State, depth: number): Promise<Level> {
+  const splitter = new MimeSplitter();
+  const texts: string[] = [];
+  const htmls: string[] = [];
+  let fields: HeaderField[] = [];
+  let headerBytes = 0;
+  // (typed wide: it changes inside handle(), which TypeScript cannot see from the catch below)
+  let sink = { kind: 'skip' } as Sink;
+  const handle = async (events: SplitEvent[]): Promise<void> => {
+    for (const ev of events) {
+      if (ev.kind === 'headers') {
+        fields = ev.fields;
+        headerBytes = ev.bytes;
+      } else if (ev.kind === 'part') {
+        sink = await openSink(ev.header, ev.ancestors, state, depth);
+      } else if (ev.kind === 'data') {
+        await feed(sink, ev.data);
+      } else {
+        const done = sink;
+        sink = { kind: 'skip' };
+        await finish(done, texts, htmls, state, depth);
+      }
+    }
+  };
+  try {
+    if (state.signal) addAbortSignal(state.signal, input as Readable);
+    for await (const chunk of input)
+      await handle(splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    await handle(splitter.end());
+  } catch (err) {
+    if (sink.kind === 'file') await sink.file.close().catch(() => undefined);
+    if (err instanceof FaxError || state.signal?.aborted) throw err;
+    throw toFaxError(err, 'reading the mail');
+  }
+  return describeLevel(fields, headerBytes, texts, htmls);
+}
+
+/** Where a leaf part's bytes go: its own file (an attachment), the text, or nowhere (a broken multipart). */
+async function openSink(header: PartHeader, ancestors: string[], state: State, depth: number): Promise<Sink> {
+  if (header.contentType.startsWith('multipart/')) return { kind: 'skip' };
+  const transfer = transferDecoder(header.encoding);
+  const text = TEXT_TYPES.has(header.contentType);
+  if (text && (header.disposition === '' || header.disposition === 'inline'))
+    return { kind: 'text', header, transfer, chars: decoderFor(header.charset), pieces: [], length: 0 };
+  if (header.contentType === 'application/octet-stream' && header.filename)
+    header.contentType = typeFromFilename(header.filename) ?? header.contentType;
+  const rfc822 = header.contentType === 'message/rfc822' && depth < state.maxDepth;
   if (!rfc822 && state.parts.length >= state.maxParts) {
     throw new FaxError(
       'too-large',
@@ -224,80 +222,110 @@ async function storeAttachment(att: AttachmentStream, state: State, depth: numbe
   }
   state.seq += 1;
   const path = join(state.dir, `p${String(state.seq).padStart(4, '0')}.${rfc822 ? 'eml' : 'bin'}`);
-  let size = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  try {
-    await pipeline(att.content, count, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-  } finally {
-    // Released only after the file is written: released attachments are drained without backpressure.
-    att.release?.();
+  const file = await open(path, 'wx', 0o600);
+  const related = header.cid !== '' && ancestors.includes('multipart/related');
+  return { kind: 'file', header, related, transfer, file, path, size: 0, held: [], heldBytes: 0, rfc822 };
+}
+
+async function feed(sink: Sink, data: Buffer): Promise<void> {
+  // A text past MAX_BODY_CHARS is cut anyway: the rest is read but not decoded.
+  if (sink.kind === 'skip' || (sink.kind === 'text' && sink.length > MAX_BODY_CHARS)) return;
+  const bytes = sink.transfer.write(data);
+  if (sink.kind === 'file') {
+    await write(sink, bytes);
+  } else {
+    const piece = sink.chars.decode(bytes, { stream: true });
+    sink.pieces.push(piece);
+    sink.length += piece.length;
   }
-  if (rfc822) {
-    await parseLevel(createReadStream(path), state, depth + 1);
-    await rm(path, { force: true });
+}
+
+/** Bytes gathered before one write to the file: input that arrives in small pieces costs no write each. */
+const WRITE_BYTES = 64 * 1024;
+
+async function write(sink: FileSink, bytes: Buffer, last = false): Promise<void> {
+  if (bytes.length > 0) {
+    sink.held.push(bytes.length < WRITE_BYTES ? Buffer.from(bytes) : bytes);
+    sink.heldBytes += bytes.length;
+    sink.size += bytes.length;
+  }
+  if (sink.heldBytes === 0 || (sink.heldBytes < WRITE_BYTES && !last)) return;
+  const all = sink.held.length === 1 ? sink.held[0]! : Buffer.concat(sink.held, sink.heldBytes);
+  sink.held = [];
+  sink.heldBytes = 0;
+  await sink.file.write(all);
+}
+
+/** A part's end: its text joins the mail's text; its file is closed and listed, or opened as a forwarded mail. */
+async function finish(sink: Sink, texts: string[], htmls: string[], state: State, depth: number): Promise<void> {
+  if (sink.kind === 'skip') return;
+  if (sink.kind === 'text') {
+    if (sink.length <= MAX_BODY_CHARS) sink.pieces.push(sink.chars.decode(sink.transfer.end()));
+    let text = sink.pieces.join('').replace(/\r\n?/g, '\n');
+    if (sink.header.flowed) text = decodeFlowed(text, sink.header.delSp);
+    (sink.header.contentType === 'text/html' ? htmls : texts).push(text);
     return;
   }
-  const disposition =
-    att.contentDisposition === 'attachment' || att.contentDisposition === 'inline' ? att.contentDisposition : '';
+  try {
+    await write(sink, sink.transfer.end(), true);
+  } finally {
+    await sink.file.close();
+  }
+  if (sink.rfc822) {
+    await parseLevel(createReadStream(sink.path), state, depth + 1);
+    await rm(sink.path, { force: true });
+    return;
+  }
+  const { header } = sink;
   state.parts.push({
     index: state.parts.length + 1,
-    filename: sanitizeFilename(att.filename),
-    contentType,
-    disposition,
-    cid: att.cid ? sanitizeFilename(att.cid, 200) : '',
-    related: att.related === true,
-    size,
-    path,
+    filename: sanitizeFilename(header.filename),
+    contentType: header.contentType,
+    disposition: header.disposition === 'attachment' || header.disposition === 'inline' ? header.disposition : '',
+    cid: header.cid ? sanitizeFilename(header.cid, 200) : '',
+    related: sink.related,
+    size: sink.size,
+    path: sink.path,
     depth,
   });
 }
 
-/**
- * Every address of an address header, group members included; an entry with a name but no address
- * counts as '' (an author nobody can check). An empty group ("undisclosed-recipients:;") adds nothing.
- */
-function authorAddresses(obj: AddressObject | AddressObject[] | undefined): Address[] {
-  const out: Address[] = [];
-  for (const o of Array.isArray(obj) ? obj : obj ? [obj] : []) {
-    for (const a of o.value ?? []) {
-      if (a.group) {
-        for (const m of a.group) out.push({ address: m.address ?? '', name: m.name ?? '' });
-      } else {
-        out.push({ address: a.address ?? '', name: a.name ?? '' });
-      }
-    }
-  }
-  return out;
-}
-
-function firstAddress(obj: AddressObject | undefined): Address | undefined {
-  for (const a of obj?.value ?? []) {
-    if (a.address) return { address: a.address, name: a.name ?? '' };
-    for (const m of a.group ?? []) if (m.address) return { address: m.address, name: m.name ?? '' };
-  }
-  return undefined;
-}
-
-/** Most To/Cc addresses kept: enough to find the fax address among them. */
-export const MAX_RECIPIENTS = 50;
-
-function allAddresses(objs: (AddressObject | AddressObject[] | undefined)[]): Address[] {
-  const out: Address[] = [];
-  const add = (address: string | undefined, name: string | undefined): void => {
-    if (address && out.length < MAX_RECIPIENTS) out.push({ address, name: name ?? '' });
+/** What the header block and the text parts say about the message. */
+function describeLevel(fields: HeaderField[], headerBytes: number, texts: string[], htmls: string[]): Level {
+  const first = (name: string): Address[] => parseAddresses(firstValue(fields, name));
+  const authors: MessageAuthors = {
+    from: first('from'),
+    replyTo: first('reply-to'),
+    repeated: ['from', 'sender', 'reply-to'].filter((k) => allValues(fields, k).length > 1),
   };
-  for (const obj of objs.flatMap((o) => (o === undefined ? [] : Array.isArray(o) ? o : [o]))) {
-    for (const a of obj.value ?? []) {
-      add(a.address, a.name);
-      for (const m of a.group ?? []) add(m.address, m.name);
-    }
-  }
-  return out;
+  const sender = first('sender');
+  if (sender.length > 0) authors.sender = sender[0]!;
+  if (sender.length > 1 && !authors.repeated.includes('sender')) authors.repeated.push('sender');
+  const messageId = decodeWords(firstValue(fields, 'message-id')).trim();
+  const level: Level = {
+    subject: decodeWords(firstValue(fields, 'subject')),
+    messageId: messageId
+      ? `${messageId.startsWith('<') ? '' : '<'}${messageId}${messageId.endsWith('>') ? '' : '>'}`
+      : '',
+    headerBytes,
+    authors,
+  };
+  const from = authors.from.find((a) => a.address);
+  if (from) level.from = from;
+  const replyTo = authors.replyTo.find((a) => a.address);
+  if (replyTo) level.replyTo = replyTo;
+  const recipients = [...allValues(fields, 'to'), ...allValues(fields, 'cc')]
+    .flatMap(parseAddresses)
+    .filter((a) => a.address)
+    .slice(0, MAX_RECIPIENTS);
+  if (recipients.length > 0) level.recipients = recipients;
+  const date = new Date(firstValue(fields, 'date'));
+  if (firstValue(fields, 'date') && !Number.isNaN(date.getTime())) level.date = date;
+  const text = texts.join('\n');
+  if (text) level.text = cut(text);
+  const html = htmls.join('<br/>\n');
+  if (html) level.html = cut(html);
+  return level;
 }
 
 function cut(s: string): string {

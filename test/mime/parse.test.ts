@@ -202,4 +202,122 @@ test('a mail without MIME structure is just text; an RFC 2047 subject decodes', 
   assert.equal(m.parts, []);
 });
 
+test('the same mail fed one byte at a time: the same parts, bytes and text', async () => {
+  const mail = mixedAlternativeMail();
+  const whole = await parse(mail);
+  const bytes = (function* () {
+    for (let i = 0; i < mail.length; i++) yield mail.subarray(i, i + 1);
+  })();
+  const slow = await parseMessage(Readable.from(bytes), work());
+  assert.equal(
+    slow.parts.map((p) => [p.filename, p.contentType, p.size]),
+    whole.parts.map((p) => [p.filename, p.contentType, p.size]),
+  );
+  assert.ok(readFileSync(slow.parts[0]!.path).equals(readFileSync(whole.parts[0]!.path)));
+  assert.is(slow.text, whole.text);
+  assert.is(slow.html, whole.html);
+  assert.is(slow.headerBytes, whole.headerBytes);
+});
+
+test('body or attachment as mail readers decide: text with a name stays text, text marked attachment is a file', async () => {
+  const mail = buildMime({
+    multipart: 'mixed',
+    parts: [
+      { type: 'text/plain; charset=utf-8; name="note.txt"', body: 'inline note', encoding: '8bit' },
+      {
+        type: 'text/plain; charset=utf-8',
+        disposition: 'attachment; filename="a.txt"',
+        body: 'a file',
+        encoding: '8bit',
+      },
+      { type: 'text/html; charset=utf-8', disposition: 'form-data', body: '<p>x</p>', encoding: '8bit' },
+      { type: 'message/delivery-status', body: 'Status: 5.0.0', encoding: '7bit' },
+    ],
+  });
+  const m = await parse(mail);
+  assert.equal(m.text?.split('\n').filter(Boolean), ['inline note', 'Status: 5.0.0']);
+  assert.is(m.html, undefined);
+  assert.equal(
+    m.parts.map((p) => [p.filename, p.contentType, p.disposition]),
+    [
+      ['a.txt', 'text/plain', 'attachment'],
+      ['', 'text/html', ''],
+    ],
+  );
+  assert.is(readFileSync(m.parts[0]!.path, 'utf8'), 'a file\r\n', 'the line break before the boundary is not content');
+});
+
+test('charsets of bodies: ISO-2022-JP, windows-1252, an unknown one; format=flowed joined', async () => {
+  const jis = Buffer.from([0x1b, 0x24, 0x42, 0x40, 0x41, 0x35, 0x61, 0x3d, 0x71, 0x1b, 0x28, 0x42]);
+  const mail = buildMime({
+    multipart: 'mixed',
+    parts: [
+      { type: 'text/plain; charset=ISO-2022-JP', body: jis, encoding: '7bit' },
+      { type: 'text/plain; charset=windows-1252', body: Buffer.from([0x93, 0x68, 0x69, 0x94]), encoding: 'base64' },
+      { type: 'text/plain; charset=x-made-up', body: Buffer.from('caf\u00e9'), encoding: '8bit' },
+      { type: 'text/plain; charset=utf-8; format=flowed', body: 'one \r\ntwo', encoding: '8bit' },
+    ],
+  });
+  const m = await parse(mail);
+  assert.equal(m.text?.split('\n').filter(Boolean), ['請求書', '“hi”', 'café', 'one two']);
+});
+
+test('missing closing boundary: the last attachment is whole up to the end of the mail', async () => {
+  const pdf = bytesOf(makePdf());
+  const full = buildMime({
+    multipart: 'mixed',
+    parts: [textNode('hi'), attachmentNode(pdf, { type: 'application/pdf', filename: 'a.pdf' })],
+  });
+  const cut = Buffer.from(full.toString('latin1').replace(/\r\n--[^\r\n]+--\r\n$/, '\r\n'), 'latin1');
+  assert.ok(cut.length < full.length);
+  const m = await parse(cut);
+  assert.ok(readFileSync(m.parts[0]!.path).equals(pdf));
+  assert.match(m.text ?? '', 'hi');
+});
+
+test('hostile structure: a header block over 1 MB is bad-document, nothing written', async () => {
+  const mail = Buffer.from(`Subject: x\r\nX-Junk: ${'a'.repeat(1024 * 1024)}\r\n\r\nbody`);
+  const dir = work();
+  try {
+    await parseMessage(Readable.from([mail]), dir);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, FaxError);
+    assert.is((err as FaxError).code, 'bad-document');
+  }
+  assert.equal(readdirSync(join(dir, 'parts')), []);
+});
+
+test('the abort of the run is passed on as it is, also while the input waits', async () => {
+  const controller = new AbortController();
+  const input = new Readable({ read() {} });
+  input.push('Subject: slow\r\n\r\n');
+  const parsing = parseMessage(input, work(), { signal: controller.signal });
+  setImmediate(() => controller.abort());
+  try {
+    await parsing;
+    assert.unreachable();
+  } catch (err) {
+    assert.not.instance(err, FaxError);
+    assert.is((err as Error).name, 'AbortError');
+  }
+});
+
+test('unreadable Date is left out; Message-ID gets its brackets; repeated author headers are named', async () => {
+  const mail = Buffer.from(
+    'From: a@example.com\r\nFrom: b@example.com\r\nSender: s@example.com, t@example.com\r\nDate: not a date\r\n' +
+      'Message-ID: abc@example.com\r\nTo: x@example.com, Team: y@example.com;\r\nCc: z@example.com\r\n\r\nhi',
+  );
+  const m = await parse(mail);
+  assert.is(m.date, undefined);
+  assert.is(m.messageId, '<abc@example.com>');
+  assert.equal(m.authors.repeated, ['from', 'sender']);
+  assert.equal(m.authors.from, [{ address: 'a@example.com', name: '' }]);
+  assert.equal(m.authors.sender, { address: 's@example.com', name: '' });
+  assert.equal(
+    m.recipients?.map((r) => r.address),
+    ['x@example.com', 'y@example.com', 'z@example.com'],
+  );
+});
+
 test.run();

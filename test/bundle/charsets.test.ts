@@ -1,9 +1,7 @@
 /*
- * The bundled sendfax (scripts/bundle.mjs) loads some dependencies lazily or from node_modules on demand:
- * html-to-text and encoding-japanese through stand-ins, iconv-lite's Asian code tables from node_modules.
- * A mail in Shift_JIS and ISO-2022-JP still parses through the real bundle: the Subject's "+fine" option is
- * read from a Shift_JIS encoded word (iconv-lite's shiftjis table) and the ISO-2022-JP body (encoding-japanese)
- * does not fail the run.
+ * The bundled sendfax decodes Asian charsets with Node's own TextDecoder (full ICU; lib/mime/charset.ts), no
+ * code tables of its own: a mail in Shift_JIS and ISO-2022-JP parses through the real bundle, the Subject's
+ * "+fine" option is read from a Shift_JIS encoded word and the ISO-2022-JP body does not fail the run.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,7 +11,7 @@ import { makePdf } from '../helpers/documents.js';
 
 test('a Shift_JIS subject and an ISO-2022-JP body through the bundled sendfax (--dry-run)', async () => {
   const env = makeTestEnv();
-  const pdf = readFileSync(makePdf({ pages: 1, size: 'a4', title: 'lazy modules' }));
+  const pdf = readFileSync(makePdf({ pages: 1, size: 'a4', title: 'charsets' }));
   // 請求書 +fine in Shift_JIS; こんにちは in ISO-2022-JP (escape sequences, 7 bit)
   const subject = Buffer.from([0x90, 0xbf, 0x8b, 0x81, 0x8f, 0x91, 0x20, 0x2b, 0x66, 0x69, 0x6e, 0x65]).toString(
     'base64',
