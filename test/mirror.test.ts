@@ -19,6 +19,7 @@ const UNTESTED_HERE: Record<string, string> = {
   'spool/types': 'types, and parseFaxMode (sip/trunk.test.ts: the T.38 or audio mode of each attempt)',
   errors: 'the error type; its codes and sentences are asserted by every module test that fails on purpose',
   // tested through the module that uses them
+  'mime/types': 'mime/part.test.ts, mime/parse.test.ts (application/octet-stream parts typed by their file name)',
   'admin/cancel': 'admin/faxmail-cli.test.ts (faxmail cancel), asterisk/race.test.ts (cancel during a call)',
   'admin/cleanup': 'queue/recover.test.ts, archive/archive.test.ts',
   'admin/queue-actions': 'queue/recover.test.ts (list, retry, hold, release, prefix ids)',
