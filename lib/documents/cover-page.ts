@@ -152,7 +152,7 @@ export function layoutCover(rendered: string): CoverLine[] {
 /** Render the cover template for `info` into layout lines. */
 export async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
   const template = await loadTemplate(`cover.${opts.locale}.txt`, opts.templatesDir, opts.log);
-  return layoutCover(renderTemplate(template, coverValues(info, opts.locale), 'text'));
+  return layoutCover(renderTemplate(template, coverValues(info, opts.locale)));
 }
 
 async function usableFont(path: string): Promise<boolean> {
