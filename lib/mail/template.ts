@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HelperOptions, TemplateDelegate } from 'handlebars';
 import type { Locale } from '../config/schema.js';
 import { FaxError, oneLine } from '../errors.js';
+import { cleanLine } from '../text.js';
 import type { Logger } from '../log.js';
 
 export type TemplateMode = 'text' | 'html';
@@ -171,11 +172,6 @@ export async function compileMailText(source: string, name: string): Promise<Com
   };
 }
 
-/** A Subject header value: one line, no control or line-separator characters, at most 200 characters. */
-export function cleanSubject(text: string): string {
-  return oneLine(text.replace(/[\u0080-\u009f\u2028\u2029]+/g, ' '), 200);
-}
-
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The built-in templates: next to this module, or in the source tree when running from dist/. */
@@ -257,7 +253,7 @@ export async function renderMail(
 ): Promise<RenderedMail> {
   const txt = await loadMailText(`${name}.${locale}.txt`, options.templatesDir, options.log);
   const out: RenderedMail = {
-    subject: cleanSubject(renderTemplate(txt.subject, data)),
+    subject: cleanLine(renderTemplate(txt.subject, data), { max: 200 }),
     text: renderTemplate(txt.body, data),
   };
   if (options.html)
