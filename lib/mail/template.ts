@@ -18,11 +18,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// CompileOptions and TemplateSpecification are global in Handlebars' types.
 import type { HelperOptions, TemplateDelegate } from 'handlebars';
 import type { Locale } from '../config/schema.js';
 import { FaxError, oneLine } from '../errors.js';
 import { cleanLine } from '../text.js';
 import type { Logger } from '../log.js';
+import { PRECOMPILED } from './builtin-templates.js';
 
 export type TemplateMode = 'text' | 'html';
 
@@ -33,10 +35,24 @@ export interface CompiledTemplate {
 
 type Handlebars = typeof import('handlebars');
 let engine: Promise<Handlebars> | undefined;
+let runtime: Promise<Handlebars> | undefined;
 
 /** Faxmail's own Handlebars environment (the global one stays untouched), loaded once, on first use. */
 function handlebars(): Promise<Handlebars> {
-  engine ??= import('handlebars').then(({ default: hb }) => {
+  engine ??= import('handlebars').then(({ default: hb }) => withHelpers(hb));
+  return engine;
+}
+
+/** The same with Handlebars' runtime only: enough for precompiled templates (builtin-templates.ts). */
+function handlebarsRuntime(): Promise<Handlebars> {
+  runtime ??= (import('handlebars/runtime') as unknown as Promise<{ default: Handlebars }>).then(({ default: hb }) =>
+    withHelpers(hb),
+  );
+  return runtime;
+}
+
+function withHelpers(hb: Handlebars): Handlebars {
+  {
     const env = hb.create();
     // Handlebars writes its warnings (a denied prototype property) to the console, which is sendfax's
     // answer to Postfix; a level above 'error' silences them (the logger is shared by every environment).
@@ -44,8 +60,7 @@ function handlebars(): Promise<Handlebars> {
     // {{inc @index}}: the 1-based number of an {{#each}} item, for lists people read.
     env.registerHelper('inc', (n: unknown, _options?: HelperOptions) => (typeof n === 'number' ? n + 1 : ''));
     return env;
-  });
-  return engine;
+  }
 }
 
 // Only the built-in helpers that print or branch, and `inc`; `log` writes to the console (our stdout is
@@ -104,6 +119,11 @@ function describe(err: unknown): { what: string; line: number | undefined } {
   };
 }
 
+/** How every template is compiled (scripts/bundle.mjs precompiles the built-in ones with the same). */
+export function compileOptions(mode: TemplateMode): CompileOptions {
+  return { noEscape: mode === 'text', strict: false, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true };
+}
+
 /**
  * Compile template text; `name` appears in error messages, whose line numbers start at `firstLine`.
  * HTML templates escape every value; text templates do not.
@@ -123,12 +143,7 @@ export async function compileTemplate(
     const ast = hb.parse(source);
     const refused = refusal(ast.body, mode);
     if (refused) fail(refused.what, refused.loc?.start.line);
-    const render = hb.compile(ast, {
-      noEscape: mode === 'text',
-      strict: false,
-      knownHelpers: KNOWN_HELPERS,
-      knownHelpersOnly: true,
-    });
+    const render = hb.compile(ast, compileOptions(mode));
     // Handlebars compiles on the first call; one call with no values surfaces unknown helpers and blocks
     // without their value ({{#each}}) now, where a broken admin copy can still fall back to the built-in one.
     render({});
@@ -157,19 +172,19 @@ const SUBJECT_LINE = /^Subject:[ \t]*(.*?)[ \t]*(?:\r?\n(?:\r?\n)?|$)/;
 
 /** Compile a .txt mail template: first line "Subject: ...", then the body (both text, not escaped). */
 export async function compileMailText(source: string, name: string): Promise<CompiledMailText> {
-  const m = SUBJECT_LINE.exec(source);
-  if (!m)
-    return {
-      name,
-      subject: await compileTemplate('', name, 'text'),
-      body: await compileTemplate(source, name, 'text'),
-    };
-  const bodyLine = 1 + (m[0].match(/\n/g)?.length ?? 0);
+  const { subject, body, bodyLine } = splitMailText(source);
   return {
     name,
-    subject: await compileTemplate(m[1]!, name, 'text'),
-    body: await compileTemplate(source.slice(m[0].length), name, 'text', bodyLine),
+    subject: await compileTemplate(subject, name, 'text'),
+    body: await compileTemplate(body, name, 'text', bodyLine),
   };
+}
+
+/** A .txt mail template's Subject line (without "Subject:") and its body, and the body's first line number. */
+export function splitMailText(source: string): { subject: string; body: string; bodyLine: number } {
+  const m = SUBJECT_LINE.exec(source);
+  if (!m) return { subject: '', body: source, bodyLine: 1 };
+  return { subject: m[1]!, body: source.slice(m[0].length), bodyLine: 1 + (m[0].match(/\n/g)?.length ?? 0) };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -199,6 +214,7 @@ async function loadFile<T>(
   file: string,
   overrideDir: string,
   compile: (source: string, name: string) => Promise<T>,
+  precompiled: (spec: unknown, name: string) => Promise<T>,
   log?: Logger,
 ): Promise<T> {
   if (overrideDir !== '') {
@@ -217,6 +233,8 @@ async function loadFile<T>(
     }
   }
   const path = join(builtinTemplateDir(), file);
+  const spec = PRECOMPILED?.[`${compile === compileMailText ? 'mail' : 'template'}:${file}`];
+  if (spec !== undefined) return precompiled(spec, path);
   const text = await readIfFile(path);
   if (text === undefined) throw new FaxError('internal', `The built-in mail template ${file} is missing.`);
   return compile(text, path);
@@ -225,12 +243,32 @@ async function loadFile<T>(
 /** One template by file name (e.g. "success.en.html": escaped, as .html), the admin's copy first. */
 export function loadTemplate(file: string, overrideDir: string, log?: Logger): Promise<CompiledTemplate> {
   const mode: TemplateMode = file.endsWith('.html') ? 'html' : 'text';
-  return loadFile(file, overrideDir, (source, name) => compileTemplate(source, name, mode), log);
+  return loadFile(
+    file,
+    overrideDir,
+    (source, name) => compileTemplate(source, name, mode),
+    async (spec, name) => ({ name, render: (await handlebarsRuntime()).template(spec as TemplateSpecification) }),
+    log,
+  );
 }
 
 /** One .txt mail template by file name (e.g. "inbound.ja.txt"), the admin's copy first. */
 export function loadMailText(file: string, overrideDir: string, log?: Logger): Promise<CompiledMailText> {
-  return loadFile(file, overrideDir, compileMailText, log);
+  return loadFile(
+    file,
+    overrideDir,
+    compileMailText,
+    async (spec, name) => {
+      const hb = await handlebarsRuntime();
+      const parts = spec as { subject: TemplateSpecification; body: TemplateSpecification };
+      return {
+        name,
+        subject: { name, render: hb.template(parts.subject) },
+        body: { name, render: hb.template(parts.body) },
+      };
+    },
+    log,
+  );
 }
 
 export interface RenderedMail {
