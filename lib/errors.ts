@@ -3,6 +3,7 @@
  * person who sent the mail, or the admin, can read. Only bin/ turns a FaxError into an exit status.
  */
 import type { ErrorCode } from './sysexits.js';
+import { cleanLine } from './text.js';
 
 export class FaxError extends Error {
   readonly code: ErrorCode;
@@ -62,9 +63,5 @@ export function toFaxError(err: unknown, what = 'processing the fax'): FaxError 
 
 /** One printable line from an error's message: no control characters, bounded length. */
 export function oneLine(text: string, max = 400): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return cleanLine(text, { max });
 }

@@ -19,6 +19,8 @@ const UNTESTED_HERE: Record<string, string> = {
   'spool/types': 'types, and parseFaxMode (sip/trunk.test.ts: the T.38 or audio mode of each attempt)',
   errors: 'the error type; its codes and sentences are asserted by every module test that fails on purpose',
   // tested through the module that uses them
+  'documents/page-font': 'documents/body-page.test.ts, documents/cover-page.test.ts (the font, Helvetica fallback)',
+  'mail/builtin-templates': 'undefined outside the bundles; the bundled receipts: notify/*.test.ts, inbound/*.test.ts',
   'mime/types': 'mime/part.test.ts, mime/parse.test.ts (application/octet-stream parts typed by their file name)',
   'admin/cancel': 'admin/faxmail-cli.test.ts (faxmail cancel), asterisk/race.test.ts (cancel during a call)',
   'admin/cleanup': 'queue/recover.test.ts, archive/archive.test.ts',

@@ -21,6 +21,7 @@ import { cleanupInbound } from '../inbound/cleanup.js';
 import { findOrphanMessages } from '../mail/outbox.js';
 import { jobDir, listJobIds, readJob, spoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
+import { isFinalState } from '../spool/types.js';
 
 export interface CleanupResult {
   inbound: string[];
@@ -50,7 +51,7 @@ export async function cleanupSpool(
   for (const id of await listJobIds(paths)) {
     const dir = jobDir(paths, id);
     const job = await readJob(dir).catch(() => undefined);
-    if (!job || !['sent', 'failed', 'cancelled'].includes(job.state)) continue;
+    if (!job || !isFinalState(job.state)) continue;
     if (!(Date.parse(job.updated) <= cutoff)) continue;
     if (!dryRun) {
       await withLock(join(paths.locks, `job-${id}.lock`), async () => {

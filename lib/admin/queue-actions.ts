@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
 import { jobDir, listJobIds, readJob, spoolPaths, updateJob } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
-import type { Job, JobState } from '../spool/types.js';
+import { JOB_STATES, type Job, type JobState } from '../spool/types.js';
 import { dispatchLocked, type StartedCall } from '../queue/apply.js';
 import { queueLockPath, queueState } from '../queue/records.js';
 import { listInboundIds, readInboundRecord, type InboundRecord } from '../inbound/record.js';
@@ -59,14 +59,12 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   return new Date(t);
 }
 
-export const LIST_STATES: readonly JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
-
 export async function listJobs(
   config: Readonly<Config>,
   opts: { state?: string; since?: Date } = {},
 ): Promise<ListedJob[]> {
-  if (opts.state !== undefined && !LIST_STATES.includes(opts.state as JobState))
-    throw new FaxError('usage', `--state is one of ${LIST_STATES.join(', ')}, not "${opts.state.slice(0, 20)}".`);
+  if (opts.state !== undefined && !JOB_STATES.includes(opts.state as JobState))
+    throw new FaxError('usage', `--state is one of ${JOB_STATES.join(', ')}, not "${opts.state.slice(0, 20)}".`);
   const paths = spoolPaths(config.paths.spool);
   const out: ListedJob[] = [];
   for (const id of await listJobIds(paths)) {

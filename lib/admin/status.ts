@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.js';
 import { listInboundIds, readInboundRecord, type InboundState } from '../inbound/record.js';
 import { listOutbox } from '../mail/outbox.js';
 import { jobDir, listJobIds, readJob, spoolPaths } from '../spool/jobs.js';
-import type { JobState } from '../spool/types.js';
+import { JOB_STATES, type JobState } from '../spool/types.js';
 import { queueState, runStampPath, RUN_STALE_MS } from '../queue/records.js';
 import { listPendingReports, reportDirs } from '../queue/reports.js';
 import { stat } from 'node:fs/promises';
@@ -80,8 +80,6 @@ export interface SpoolStatus {
   /** one sentence per thing that needs the admin; non-empty: `faxmail status` exits 1 */
   attention: string[];
 }
-
-const JOB_STATES: JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
 
 /** A report not applied after this long means faxmail-notify's application and `faxmail run` both failed. */
 const REPORT_STALE_MS = 5 * 60_000;

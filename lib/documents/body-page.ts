@@ -8,13 +8,14 @@
  * Fails with FaxError('temporary') on I/O errors only.
  */
 import { createWriteStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 // pdfkit is loaded on first use: it costs ~0.2 s of start-up that a plain PDF attachment does not need.
 import type PDFKit from 'pdfkit';
 import type { Paper } from '../config/schema.js';
 import { toFaxError } from '../errors.js';
+import { localTime } from '../time.js';
 import { MM, PAPER_POINTS } from './page-geometry.js';
+import { choosePageFont } from './page-font.js';
 
 export interface BodyHeader {
   from?: string;
@@ -57,26 +58,6 @@ export function prepareBodyText(text: string, max = MAX_RENDER_CHARS): string {
   return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\ufeff]/g, '').replace(/\s+$/, '');
 }
 
-/** "2024-05-01 09:30 +0900" in the server's time zone. */
-export function formatDate(d: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
-}
-
-/** Can this font file be read? (pdfkit would throw later, mid-document.) */
-async function usableFont(path: string): Promise<boolean> {
-  if (!path) return false;
-  try {
-    await access(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Render `text` (and the header) to a PDF file at `out`. Returns the number of pages. */
 export async function renderBodyPdf(
   text: string,
@@ -98,21 +79,7 @@ export async function renderBodyPdf(
     autoFirstPage: true,
     compress: true,
   });
-  let embeddedFont = false;
-  if (await usableFont(opts.fontPath)) {
-    try {
-      doc.registerFont('body', opts.fontPath);
-      doc.font('body');
-      embeddedFont = true;
-    } catch {
-      doc.font('Helvetica');
-    }
-  } else {
-    doc.font('Helvetica');
-  }
-  // Helvetica is WinAnsi only: show what it cannot draw as '?' rather than as wrong letters.
-  const printable = (s: string): string =>
-    embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?');
+  const { embedded: embeddedFont, printable } = await choosePageFont(doc, opts.fontPath);
   let pages = 1;
   doc.on('pageAdded', () => (pages += 1));
   const sink = createWriteStream(out, { flags: 'wx', mode: 0o600 });
@@ -122,7 +89,7 @@ export async function renderBodyPdf(
   const lines: [string, string][] = [];
   if (header.from) lines.push(['From', header.from]);
   if (header.subject) lines.push(['Subject', header.subject]);
-  if (header.date) lines.push(['Date', formatDate(header.date)]);
+  if (header.date) lines.push(['Date', localTime(header.date, { seconds: false })]);
   if (lines.length > 0) {
     doc.fontSize(HEADER_SIZE).fillColor('black');
     for (const [k, v] of lines) doc.text(printable(`${k}: ${prepareBodyText(v, 500).replace(/\n/g, ' ')}`), { width });

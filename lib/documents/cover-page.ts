@@ -17,15 +17,17 @@
  * on I/O errors; a broken admin template is logged and the built-in one used.
  */
 import { createWriteStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type PDFKit from 'pdfkit';
 import type { Locale, Paper } from '../config/schema.js';
 import { toFaxError } from '../errors.js';
+import { cleanLine } from '../text.js';
+import { japaneseDate, localTime } from '../time.js';
 import type { Logger } from '../log.js';
 import { loadTemplate, renderTemplate } from '../mail/template.js';
-import { formatDate, prepareBodyText } from './body-page.js';
+import { prepareBodyText } from './body-page.js';
 import { MM, PAPER_POINTS } from './page-geometry.js';
+import { choosePageFont } from './page-font.js';
 
 export interface CoverInfo {
   /** the recipient's name, e.g. the display name of the fax address ('' when none) */
@@ -67,30 +69,13 @@ const CLOSE = '\ue001';
 
 /** One line of inert text: no control, line-separator or direction-override characters, bounded. Pure. */
 export function coverText(value: string, max: number): string {
-  const flat = value
-    .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return Array.from(flat).length > max
-    ? `${Array.from(flat)
-        .slice(0, max - 1)
-        .join('')}…`
-    : flat;
+  // Private-use characters are our value marks (OPEN, CLOSE): a value cannot bring its own.
+  return cleanLine(value.normalize('NFC').replace(/[\ue000-\uf8ff]+/g, ' '), { max, invisible: true });
 }
 
 /** The note: tidied like the body page (tabs, control characters), no direction overrides, bounded. Pure. */
 export function coverNote(text: string, max = 8000): string {
   return prepareBodyText(text.replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff]/g, ''), max);
-}
-
-/** The date as the locale writes it, in the server's time zone. Pure. */
-export function coverDate(d: Date, locale: Locale): string {
-  if (locale === 'ja') {
-    const p = (n: number): string => String(n).padStart(2, '0');
-    return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}`;
-  }
-  return formatDate(d);
 }
 
 /** The values the cover template sees (listed in templates/README.md), each wrapped in value marks. Pure. */
@@ -100,7 +85,7 @@ export function coverValues(info: CoverInfo, locale: Locale): Record<string, str
     to: wrap(coverText(info.to, 100)),
     number: wrap(coverText(info.number, 40)),
     from: wrap(coverText(info.from, 200)),
-    date: wrap(coverDate(info.date, locale)),
+    date: wrap(locale === 'ja' ? japaneseDate(info.date) : localTime(info.date, { seconds: false })),
     pages: wrap(String(info.pages)),
     subject: wrap(coverText(info.subject, 200)),
     note: wrap(coverNote(info.note)),
@@ -152,17 +137,7 @@ export function layoutCover(rendered: string): CoverLine[] {
 /** Render the cover template for `info` into layout lines. */
 export async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
   const template = await loadTemplate(`cover.${opts.locale}.txt`, opts.templatesDir, opts.log);
-  return layoutCover(renderTemplate(template, coverValues(info, opts.locale), 'text'));
-}
-
-async function usableFont(path: string): Promise<boolean> {
-  if (!path) return false;
-  try {
-    await access(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return layoutCover(renderTemplate(template, coverValues(info, opts.locale)));
 }
 
 export interface CoverResult {
@@ -192,20 +167,7 @@ export async function renderCoverPdf(
     info: { Title: 'Fax cover page', Producer: 'faxmail', Creator: 'faxmail' },
     compress: true,
   });
-  let embeddedFont = false;
-  if (await usableFont(opts.fontPath)) {
-    try {
-      doc.registerFont('cover', opts.fontPath);
-      doc.font('cover');
-      embeddedFont = true;
-    } catch {
-      doc.font('Helvetica');
-    }
-  } else {
-    doc.font('Helvetica');
-  }
-  const printable = (s: string): string =>
-    embeddedFont ? s : s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?');
+  const { embedded: embeddedFont, printable } = await choosePageFont(doc, opts.fontPath);
   const sink = out ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : undefined;
   if (sink) doc.pipe(sink);
   const width = paper.width - 2 * margin;

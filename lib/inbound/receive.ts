@@ -18,6 +18,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, Locale } from '../config/schema.js';
 import { oneLine } from '../errors.js';
+import { cleanLine } from '../text.js';
+import { formatDuration, localTime } from '../time.js';
 import type { Logger } from '../log.js';
 import { sortRecipients } from '../mail/address.js';
 import { sendOrQueue } from '../mail/deliver.js';
@@ -37,15 +39,7 @@ import {
   type InboundRecord,
 } from './record.js';
 import { pageDpi, tiffToPdf } from '../tiff/to-pdf.js';
-import {
-  cleanValue,
-  formatCaller,
-  formatDuration,
-  formatPages,
-  formatResolution,
-  formatTime,
-  type InboundValues,
-} from './values.js';
+import { formatCaller, formatPages, formatResolution, type InboundValues } from './values.js';
 
 export interface ReceivedReport {
   /** file stem the dialplan chose: [0-9A-Za-z.-] */
@@ -94,7 +88,7 @@ export function recipientsFor(config: Readonly<Config>, did: string): string[] {
 
 /** The full error text for the filtered key (notify's catalogue), else the key itself. */
 function errorText(key: string): string {
-  const k = cleanValue(key, 80);
+  const k = cleanLine(key, { max: 80, invisible: true });
   if (!k) return '';
   return lookupError(k)?.text ?? k;
 }
@@ -161,7 +155,9 @@ async function handleOnce(
   const locale: Locale = config.notify.locale;
   const tiff = inboundFile(paths, id, 'tif');
   const got = await readReceived(tiff, log, id);
-  const status = /^[A-Z]{1,20}$/.test(report.status) ? report.status : cleanValue(report.status, 20) || 'UNKNOWN';
+  const status = /^[A-Z]{1,20}$/.test(report.status)
+    ? report.status
+    : cleanLine(report.status, { max: 20, invisible: true }) || 'UNKNOWN';
   const error = errorText(report.errorKey ?? report.error ?? '');
   const fileThere = got !== undefined;
   const pages = got?.pages.length ?? 0;
@@ -169,10 +165,10 @@ async function handleOnce(
   const base: Omit<InboundRecord, 'state' | 'recipients' | 'handled'> = {
     version: 1,
     id,
-    did: cleanValue(report.did, 40),
-    callerNum: cleanValue(report.callerNum, 40),
-    callerName: cleanValue(report.callerName, 80),
-    remoteId: cleanValue(report.remoteId, 40),
+    did: cleanLine(report.did, { max: 40, invisible: true }),
+    callerNum: cleanLine(report.callerNum, { max: 40, invisible: true }),
+    callerName: cleanLine(report.callerName, { max: 80, invisible: true }),
+    remoteId: cleanLine(report.remoteId, { max: 40, invisible: true }),
     status,
     error,
     pages,
@@ -188,10 +184,10 @@ async function handleOnce(
     caller_name: base.callerName || '-',
     station: base.remoteId || '-',
     did: base.did || '-',
-    time: formatTime(received),
+    time: localTime(received, { zone: 'parenthesised' }),
     pages: String(pages),
     pages_text: formatPages(pages, locale),
-    duration: formatDuration(report.duration, locale),
+    duration: formatDuration(report.duration, locale) || '-',
     rate: report.rate > 0 ? `${Math.round(report.rate)} bit/s` : '-',
     resolution: formatResolution(got?.pages[0] ? pageDpi(got.pages[0]) : undefined, report.resolution, locale),
     status,

@@ -9,34 +9,10 @@
  * shell.
  */
 import type { Locale } from '../config/schema.js';
+import { cleanLine } from '../text.js';
 
 /** The values of one received-fax mail, all text ("" or "-" when unknown). */
 export type InboundValues = Record<string, string>;
-
-/** An outside value made printable: one line, no control or direction-override characters, bounded. */
-export function cleanValue(text: string, max = 80): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/** "2024-06-03 14:05:09 (+09:00)" in the server's time zone. */
-export function formatTime(d: Date): string {
-  const p = (n: number): string => String(Math.abs(n)).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  const zone = `${off >= 0 ? '+' : '-'}${p(Math.trunc(off / 60))}:${p(off % 60)}`;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} (${zone})`;
-}
-
-export function formatDuration(seconds: number | undefined, locale: Locale): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '-';
-  const s = Math.round(seconds);
-  const m = Math.floor(s / 60);
-  if (locale === 'ja') return m > 0 ? `${m}分${s % 60}秒` : `${s}秒`;
-  return m > 0 ? `${m} min ${s % 60} s` : `${s} s`;
-}
 
 export function formatPages(pages: number, locale: Locale): string {
   if (locale === 'ja') return `${pages}枚`;
@@ -65,8 +41,8 @@ export function formatResolution(dpi: { x: number; y: number } | undefined, faxo
 
 /** How to name the caller: "Name (number)", the number alone, or "unknown". */
 export function formatCaller(name: string, num: string, locale: Locale): string {
-  const n = cleanValue(name, 60);
-  const d = cleanValue(num, 40);
+  const n = cleanLine(name, { max: 60, invisible: true });
+  const d = cleanLine(num, { max: 40, invisible: true });
   if (n && d && n !== d) return `${n} (${d})`;
   if (d || n) return d || n;
   return locale === 'ja' ? '不明な番号' : 'an unknown number';

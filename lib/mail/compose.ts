@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config/schema.js';
 import { FaxError } from '../errors.js';
+import { cleanLine } from '../text.js';
 import { domainOf, fromAddress, sortRecipients } from './address.js';
 import type { Envelope, OutgoingMail } from './types.js';
 
@@ -21,15 +22,6 @@ export interface RenderedMail {
   messageId: string;
   /** addresses dropped because they are not plain mailboxes */
   refused: string[];
-}
-
-/** One header-safe line: no C0/C1 control characters or line separators, spaces collapsed, bounded. Pure. */
-export function headerText(text: string, max = 200): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 /** Headers callers may add: X-* and the threading headers. Standard headers are ours to set. */
@@ -55,21 +47,21 @@ export async function composeMail(
     (a) => !to.some((t) => t.toLowerCase() === a.toLowerCase()),
   );
   const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
-  if (mail.jobId) headers['X-Faxmail-Job'] = headerText(mail.jobId, 100);
+  if (mail.jobId) headers['X-Faxmail-Job'] = cleanLine(mail.jobId, { max: 100 });
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
-    if (EXTRA_HEADER.test(name)) headers[name] = headerText(value, 900);
+    if (EXTRA_HEADER.test(name)) headers[name] = cleanLine(value, { max: 900 });
   }
   const messageId = `<faxmail.${now.getTime().toString(36)}.${randomBytes(8).toString('hex')}@${domainOf(from)}>`;
   const composer = new MailComposer({
     from: sender.name ? { name: sender.name, address: from } : from,
     to,
-    subject: headerText(mail.subject),
+    subject: cleanLine(mail.subject, { max: 200 }),
     date: now,
     messageId,
     text: mail.text,
     ...(mail.html !== undefined ? { html: mail.html } : {}),
     attachments: mail.attachments.map((a) => ({
-      filename: headerText(a.filename, 120),
+      filename: cleanLine(a.filename, { max: 120 }),
       path: a.path,
       contentType: a.contentType,
       ...(a.cid ? { cid: a.cid } : {}),

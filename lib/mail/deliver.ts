@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { FaxError, oneLine } from '../errors.js';
 import type { Logger } from '../log.js';
+import { cleanLine } from '../text.js';
 import { ensureSpool, spoolPaths } from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
-import { composeMail, headerText } from './compose.js';
+import { composeMail } from './compose.js';
 import {
   listOutbox,
   newOutboxId,
@@ -73,7 +74,7 @@ export async function sendOrQueue(
       kind: mail.kind,
       ...(job ? { jobId: job } : {}),
       envelope: rendered.envelope,
-      subject: headerText(mail.subject, 120),
+      subject: cleanLine(mail.subject, { max: 120 }),
       messageId: rendered.messageId,
       created: now.toISOString(),
       attempts: 1,

@@ -1,170 +1,163 @@
 /*
- * template.ts: the one small template language for every mail faxmail writes (receipts, failure notices,
- * received faxes, empty-call reports), so an admin can reword them without code, and the loading of the
- * template files by name.
- *   {{name}} {{a.b}}                  a value (HTML-escaped in HTML templates; missing values are empty)
- *   {{#if name}} ... {{else}} ... {{/if}}   a block shown when the value is non-empty / non-zero / true
- *   {{#each list}} ... {{/each}}      a block per list item; inside, names look in the item first, then
- *                                     outside; {{@index}} is 0-based, {{@number}} 1-based
- *   {{! comment }}                    nothing
- * No raw output and no code: whatever a value holds (a station id, a Subject), it can only ever be text.
+ * template.ts: the templates of every mail faxmail writes (receipts, failure notices, received faxes,
+ * empty-call reports) and of the cover page, so an admin can reword them without code, and the loading of
+ * the template files by name. The language is Handlebars (its manual applies; templates/README.md says
+ * what faxmail allows): values, {{#if}}/{{else}}, {{#each}} with {{@index}}, {{inc @index}} (counting
+ * from 1), comments. No partials, no helpers beyond the built-in ones and `inc`, and no raw output
+ * ({{{ }}}) in HTML templates: every value (a station id, a Subject, a file name) comes from outside, so
+ * in HTML it is always escaped; text templates do not escape. No prototype access (Handlebars' default).
  * A .txt template starts with "Subject: ..."; that line is a template of its own, so no value can move
  * text between the Subject and the body, and the rendered Subject is always one clean line.
  * Files: "<name>.<locale>.txt|html" in config.paths.templates win over the built-in ones in templates/.
- * Inputs: template text, a data object, 'text' or 'html'. compileTemplate fails with FaxError('config')
- * naming the template and the line of the first syntax error; rendering never fails. Loading logs a
- * broken admin template and uses the built-in one; only a missing built-in file is FaxError('internal').
+ * Inputs: template text, a data object; the mode comes from the file name (.html escapes). compileTemplate
+ * fails with FaxError('config') naming the template and the line of the first error; rendering never
+ * fails. Loading logs a broken admin template and uses the built-in one; only a missing built-in file is
+ * FaxError('internal'). Handlebars is loaded on the first template compiled: runs that write no mail skip it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// CompileOptions and TemplateSpecification are global in Handlebars' types.
+import type { HelperOptions, TemplateDelegate } from 'handlebars';
 import type { Locale } from '../config/schema.js';
 import { FaxError, oneLine } from '../errors.js';
+import { cleanLine } from '../text.js';
 import type { Logger } from '../log.js';
+import { PRECOMPILED } from './builtin-templates.js';
 
 export type TemplateMode = 'text' | 'html';
 
-type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'value'; path: string }
-  | { kind: 'if'; path: string; then: Node[]; else: Node[] }
-  | { kind: 'each'; path: string; body: Node[] };
-
 export interface CompiledTemplate {
   name: string;
-  nodes: Node[];
+  render: TemplateDelegate;
 }
 
-const TAG = /\{\{\s*([#/!]?)\s*([^}]*?)\s*\}\}/g;
-const PATH = /^@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+type Handlebars = typeof import('handlebars');
+let engine: Promise<Handlebars> | undefined;
+let runtime: Promise<Handlebars> | undefined;
 
-/** Parse template text; `name` appears in error messages, whose line numbers start at `firstLine`. */
-export function compileTemplate(source: string, name: string, firstLine = 1): CompiledTemplate {
-  const root: Node[] = [];
-  // Stack of open blocks: where children go, and which block (for {{else}} and the closing tag).
-  const stack: { block: Extract<Node, { kind: 'if' | 'each' }> | undefined; into: Node[]; line: number }[] = [
-    { block: undefined, into: root, line: 1 },
-  ];
-  let last = 0;
-  const lineAt = (i: number): number => firstLine - 1 + source.slice(0, i).split('\n').length;
-  const fail = (i: number, what: string): never => {
-    throw new FaxError('config', `The mail template ${name} has an error on line ${lineAt(i)}: ${what}.`);
-  };
-  for (const m of source.matchAll(TAG)) {
-    const at = m.index;
-    const top = stack[stack.length - 1]!;
-    if (at > last) top.into.push({ kind: 'text', text: source.slice(last, at) });
-    last = at + m[0].length;
-    const sigil = m[1]!;
-    const body = m[2]!;
-    if (sigil === '!') continue;
-    if (sigil === '#') {
-      const [keyword, path, extra] = body.split(/\s+/);
-      if (keyword !== 'if' && keyword !== 'each') fail(at, `unknown block {{#${keyword}}}`);
-      if (!path || !PATH.test(path) || extra !== undefined) fail(at, `{{#${keyword}}} needs one name`);
-      const block: Extract<Node, { kind: 'if' | 'each' }> =
-        keyword === 'if' ? { kind: 'if', path: path!, then: [], else: [] } : { kind: 'each', path: path!, body: [] };
-      top.into.push(block);
-      stack.push({ block, into: block.kind === 'if' ? block.then : block.body, line: lineAt(at) });
-      continue;
-    }
-    if (sigil === '/') {
-      if (!top.block) fail(at, `{{/${body}}} without an open block`);
-      const expected = top.block!.kind;
-      if (body !== expected) fail(at, `{{/${body}}} closes a {{#${expected}}} block`);
-      stack.pop();
-      continue;
-    }
-    if (body === 'else') {
-      if (!top.block || top.block.kind !== 'if' || top.into === top.block.else)
-        fail(at, '{{else}} outside an {{#if}} block');
-      top.into = (top.block as Extract<Node, { kind: 'if' }>).else;
-      continue;
-    }
-    if (!PATH.test(body)) fail(at, `"{{${body}}}" is not a name`);
-    top.into.push({ kind: 'value', path: body });
+/** Faxmail's own Handlebars environment (the global one stays untouched), loaded once, on first use. */
+function handlebars(): Promise<Handlebars> {
+  engine ??= import('handlebars').then(({ default: hb }) => withHelpers(hb));
+  return engine;
+}
+
+/** The same with Handlebars' runtime only: enough for precompiled templates (builtin-templates.ts). */
+function handlebarsRuntime(): Promise<Handlebars> {
+  runtime ??= (import('handlebars/runtime') as unknown as Promise<{ default: Handlebars }>).then(({ default: hb }) =>
+    withHelpers(hb),
+  );
+  return runtime;
+}
+
+function withHelpers(hb: Handlebars): Handlebars {
+  {
+    const env = hb.create();
+    // Handlebars writes its warnings (a denied prototype property) to the console, which is sendfax's
+    // answer to Postfix; a level above 'error' silences them (the logger is shared by every environment).
+    env.logger.level = 4;
+    // {{inc @index}}: the 1-based number of an {{#each}} item, for lists people read.
+    env.registerHelper('inc', (n: unknown, _options?: HelperOptions) => (typeof n === 'number' ? n + 1 : ''));
+    return env;
   }
-  if (stack.length > 1) {
-    const open = stack[stack.length - 1]!;
-    throw new FaxError(
-      'config',
-      `The mail template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is never closed.`,
-    );
-  }
-  if (last < source.length) root.push({ kind: 'text', text: source.slice(last) });
-  return { name, nodes: root };
 }
 
-/** Escape text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+// Only the built-in helpers that print or branch, and `inc`; `log` writes to the console (our stdout is
+// Postfix's bounce text), so it is unknown here, and so is every other name used as a helper.
+const KNOWN_HELPERS = { inc: true, log: false } as const;
 
-type Scope = { data: unknown; index?: number; parent?: Scope };
+type Loc = { start: { line: number } } | undefined;
 
-function lookup(scope: Scope | undefined, path: string): unknown {
-  if (path === '@index') return scope?.index;
-  if (path === '@number') return scope?.index === undefined ? undefined : scope.index + 1;
-  const parts = path.split('.');
-  for (let s = scope; s; s = s.parent) {
-    let value: unknown = s.data;
-    let found = true;
-    for (const part of parts) {
-      if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, part)) {
-        value = (value as Record<string, unknown>)[part];
-      } else {
-        found = false;
-        break;
-      }
+/** The constructs faxmail refuses in a template, found by walking the parsed template. */
+function refusal(node: unknown, mode: TemplateMode): { what: string; loc: Loc } | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const r = refusal(n, mode);
+      if (r) return r;
     }
-    if (found) return value;
+    return undefined;
+  }
+  const n = node as { type?: string; escaped?: boolean; loc?: Loc };
+  if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement')
+    return { what: 'partials ({{> name}}) are not available', loc: n.loc };
+  if (n.type === 'Decorator' || n.type === 'DecoratorBlock')
+    return { what: 'decorators ({{* name}}) are not available', loc: n.loc };
+  if (mode === 'html' && n.type === 'MustacheStatement' && n.escaped === false)
+    return {
+      what: 'raw output ({{{ }}} or {{& }}) is not allowed: every value comes from outside and is always escaped',
+      loc: n.loc,
+    };
+  for (const key of ['body', 'program', 'inverse'] as const) {
+    const r = refusal((node as Record<string, unknown>)[key], mode);
+    if (r) return r;
   }
   return undefined;
 }
 
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length > 0;
-  return value !== undefined && value !== null && value !== false && value !== '' && value !== 0;
+/** Handlebars' error as one sentence and a line: "Parse error on line 3: ... got 'EOF'" -> line 3, words. */
+function describe(err: unknown): { what: string; line: number | undefined } {
+  const message = err instanceof Error ? err.message : String(err);
+  const parse = /^Parse error on line (\d+):[\s\S]*got '([A-Z_]+)'/.exec(message);
+  if (parse) {
+    const got = parse[2]!;
+    const what =
+      got === 'EOF'
+        ? 'a block ({{#...}}) is never closed'
+        : got === 'OPEN_ENDBLOCK'
+          ? 'a closing tag ({{/...}}) without an open block'
+          : got === 'INVERSE' || got === 'OPEN_INVERSE_CHAIN'
+            ? '{{else}} outside a block'
+            : `unexpected ${got.toLowerCase().replace(/_/g, ' ')}`;
+    return { what, line: Number(parse[1]) };
+  }
+  const line = (err as { lineNumber?: unknown }).lineNumber;
+  return {
+    what: oneLine(message.replace(/ - \d+:\d+$/, ''), 200),
+    line: typeof line === 'number' ? line : undefined,
+  };
 }
 
-function show(value: unknown): string {
-  if (value === undefined || value === null || value === false) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value instanceof Date) return value.toISOString();
-  return '';
+/** How every template is compiled (scripts/bundle.mjs precompiles the built-in ones with the same). */
+export function compileOptions(mode: TemplateMode): CompileOptions {
+  return { noEscape: mode === 'text', strict: false, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true };
 }
 
-function renderNodes(nodes: Node[], scope: Scope, mode: TemplateMode, out: string[]): void {
-  for (const node of nodes) {
-    switch (node.kind) {
-      case 'text':
-        out.push(node.text);
-        break;
-      case 'value': {
-        const text = show(lookup(scope, node.path));
-        out.push(mode === 'html' ? escapeHtml(text) : text);
-        break;
-      }
-      case 'if':
-        renderNodes(truthy(lookup(scope, node.path)) ? node.then : node.else, scope, mode, out);
-        break;
-      case 'each': {
-        const list = lookup(scope, node.path);
-        if (!Array.isArray(list)) break;
-        list.forEach((item, index) => renderNodes(node.body, { data: item, index, parent: scope }, mode, out));
-        break;
-      }
-    }
+/**
+ * Compile template text; `name` appears in error messages, whose line numbers start at `firstLine`.
+ * HTML templates escape every value; text templates do not.
+ */
+export async function compileTemplate(
+  source: string,
+  name: string,
+  mode: TemplateMode,
+  firstLine = 1,
+): Promise<CompiledTemplate> {
+  const hb = await handlebars();
+  const fail = (what: string, line: number | undefined): never => {
+    const where = line === undefined ? '' : ` on line ${firstLine - 1 + line}`;
+    throw new FaxError('config', `The mail template ${name} has an error${where}: ${what}.`);
+  };
+  try {
+    const ast = hb.parse(source);
+    const refused = refusal(ast.body, mode);
+    if (refused) fail(refused.what, refused.loc?.start.line);
+    const render = hb.compile(ast, compileOptions(mode));
+    // Handlebars compiles on the first call; one call with no values surfaces unknown helpers and blocks
+    // without their value ({{#each}}) now, where a broken admin copy can still fall back to the built-in one.
+    render({});
+    return { name, render };
+  } catch (err) {
+    if (err instanceof FaxError) throw err;
+    const { what, line } = describe(err);
+    return fail(what, line);
   }
 }
 
 /** Render a compiled template with `data`. */
-export function renderTemplate(template: CompiledTemplate, data: Record<string, unknown>, mode: TemplateMode): string {
-  const out: string[] = [];
-  renderNodes(template.nodes, { data }, mode, out);
-  return out.join('');
+export function renderTemplate(template: CompiledTemplate, data: Record<string, unknown>): string {
+  return template.render(data);
 }
 
 /** A .txt mail template: the Subject line and the body, compiled apart. */
@@ -177,21 +170,21 @@ export interface CompiledMailText {
 // "Subject: ..." and the one empty line after it; a template without it has an empty Subject.
 const SUBJECT_LINE = /^Subject:[ \t]*(.*?)[ \t]*(?:\r?\n(?:\r?\n)?|$)/;
 
-/** Parse a .txt mail template: first line "Subject: ...", then the body. */
-export function compileMailText(source: string, name: string): CompiledMailText {
-  const m = SUBJECT_LINE.exec(source);
-  if (!m) return { name, subject: compileTemplate('', name), body: compileTemplate(source, name) };
-  const bodyLine = 1 + (m[0].match(/\n/g)?.length ?? 0);
+/** Compile a .txt mail template: first line "Subject: ...", then the body (both text, not escaped). */
+export async function compileMailText(source: string, name: string): Promise<CompiledMailText> {
+  const { subject, body, bodyLine } = splitMailText(source);
   return {
     name,
-    subject: compileTemplate(m[1]!, name),
-    body: compileTemplate(source.slice(m[0].length), name, bodyLine),
+    subject: await compileTemplate(subject, name, 'text'),
+    body: await compileTemplate(body, name, 'text', bodyLine),
   };
 }
 
-/** A Subject header value: one line, no control or line-separator characters, at most 200 characters. */
-export function cleanSubject(text: string): string {
-  return oneLine(text.replace(/[\u0080-\u009f\u2028\u2029]+/g, ' '), 200);
+/** A .txt mail template's Subject line (without "Subject:") and its body, and the body's first line number. */
+export function splitMailText(source: string): { subject: string; body: string; bodyLine: number } {
+  const m = SUBJECT_LINE.exec(source);
+  if (!m) return { subject: '', body: source, bodyLine: 1 };
+  return { subject: m[1]!, body: source.slice(m[0].length), bodyLine: 1 + (m[0].match(/\n/g)?.length ?? 0) };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -220,7 +213,8 @@ async function readIfFile(path: string): Promise<string | undefined> {
 async function loadFile<T>(
   file: string,
   overrideDir: string,
-  compile: (source: string, name: string) => T,
+  compile: (source: string, name: string) => Promise<T>,
+  precompiled: (spec: unknown, name: string) => Promise<T>,
   log?: Logger,
 ): Promise<T> {
   if (overrideDir !== '') {
@@ -228,7 +222,7 @@ async function loadFile<T>(
     const text = await readIfFile(path);
     if (text !== undefined) {
       try {
-        return compile(text, path);
+        return await compile(text, path);
       } catch (err) {
         // A typo in an admin's copy must never lose a mail: say so in the log and use the built-in one.
         log?.warn(
@@ -239,19 +233,42 @@ async function loadFile<T>(
     }
   }
   const path = join(builtinTemplateDir(), file);
+  const spec = PRECOMPILED?.[`${compile === compileMailText ? 'mail' : 'template'}:${file}`];
+  if (spec !== undefined) return precompiled(spec, path);
   const text = await readIfFile(path);
   if (text === undefined) throw new FaxError('internal', `The built-in mail template ${file} is missing.`);
   return compile(text, path);
 }
 
-/** One template by file name (e.g. "success.en.html"), the admin's copy first. */
+/** One template by file name (e.g. "success.en.html": escaped, as .html), the admin's copy first. */
 export function loadTemplate(file: string, overrideDir: string, log?: Logger): Promise<CompiledTemplate> {
-  return loadFile(file, overrideDir, compileTemplate, log);
+  const mode: TemplateMode = file.endsWith('.html') ? 'html' : 'text';
+  return loadFile(
+    file,
+    overrideDir,
+    (source, name) => compileTemplate(source, name, mode),
+    async (spec, name) => ({ name, render: (await handlebarsRuntime()).template(spec as TemplateSpecification) }),
+    log,
+  );
 }
 
 /** One .txt mail template by file name (e.g. "inbound.ja.txt"), the admin's copy first. */
 export function loadMailText(file: string, overrideDir: string, log?: Logger): Promise<CompiledMailText> {
-  return loadFile(file, overrideDir, compileMailText, log);
+  return loadFile(
+    file,
+    overrideDir,
+    compileMailText,
+    async (spec, name) => {
+      const hb = await handlebarsRuntime();
+      const parts = spec as { subject: TemplateSpecification; body: TemplateSpecification };
+      return {
+        name,
+        subject: { name, render: hb.template(parts.subject) },
+        body: { name, render: hb.template(parts.body) },
+      };
+    },
+    log,
+  );
 }
 
 export interface RenderedMail {
@@ -274,14 +291,10 @@ export async function renderMail(
 ): Promise<RenderedMail> {
   const txt = await loadMailText(`${name}.${locale}.txt`, options.templatesDir, options.log);
   const out: RenderedMail = {
-    subject: cleanSubject(renderTemplate(txt.subject, data, 'text')),
-    text: renderTemplate(txt.body, data, 'text'),
+    subject: cleanLine(renderTemplate(txt.subject, data), { max: 200 }),
+    text: renderTemplate(txt.body, data),
   };
   if (options.html)
-    out.html = renderTemplate(
-      await loadTemplate(`${name}.${locale}.html`, options.templatesDir, options.log),
-      data,
-      'html',
-    );
+    out.html = renderTemplate(await loadTemplate(`${name}.${locale}.html`, options.templatesDir, options.log), data);
   return out;
 }

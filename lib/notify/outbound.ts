@@ -17,9 +17,11 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { FaxError } from '../errors.js';
+import { isMailbox } from '../mailbox.js';
+import { cleanLine } from '../text.js';
 import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
-import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
+import { isFinalState, parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from '../fax-result/classify.js';
 import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
@@ -73,14 +75,6 @@ export function resolutionToDpi(value: string): string {
   return `${Math.round(x * 0.0254)}x${Math.round(y * 0.0254)}`;
 }
 
-/** Keep a remote-controlled text inert and short for the record: printable, no control characters. */
-export function cleanStationId(value: string): string {
-  return value
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, 40);
-}
-
 function checkIds(job: string, attempt: number): void {
   if (!isJobId(job)) throw new FaxError('usage', `"${job.slice(0, 60)}" is not a faxmail job id.`);
   if (!Number.isInteger(attempt) || attempt < 1 || attempt > 1000)
@@ -106,7 +100,7 @@ export async function reportSent(
     pages: Number.isFinite(report.pages) && report.pages >= 0 ? Math.floor(report.pages) : 0,
     rate: Number.isFinite(report.rate) && report.rate >= 0 ? Math.floor(report.rate) : 0,
     resolution: resolutionToDpi(report.resolution),
-    remoteStationId: cleanStationId(report.remoteId),
+    remoteStationId: cleanLine(report.remoteId, { max: 40, invisible: true }),
   };
   const mode = parseFaxMode(report.mode);
   if (mode) attempt.mode = mode;
@@ -146,8 +140,6 @@ export async function reportUnanswered(
   keepUnknown(attempt, report);
   return finishAttempt(config, report.job, attempt, outcome, log, now, opts);
 }
-
-const FINAL = new Set(['sent', 'failed', 'cancelled']);
 
 /** Fields a stored report could not give are kept raw on the attempt and shown as unknown. */
 function keepUnknown(attempt: Attempt, report: { unknown?: string[]; raw?: Record<string, string> }): void {
@@ -193,7 +185,7 @@ async function finishAttempt(
       }
       return j;
     }
-    if (FINAL.has(j.state)) return j;
+    if (isFinalState(j.state)) return j;
     // When the call started (the dispatcher's dialledAt) stays with its attempt, for fair turns and limits.
     if (j.dialledAt) attempt.started = j.dialledAt;
     delete j.dialledAt;
@@ -328,7 +320,7 @@ async function sendReceiptOnce(
 ): Promise<'sent' | 'queued' | 'skipped'> {
   const dir = jobDir(paths, id);
   const job: Job = await readJob(dir);
-  if (!/^[^\s@<>",;]+@[^\s@<>",;]+$/.test(job.replyTo)) {
+  if (!isMailbox(job.replyTo, { local: true })) {
     log.warn({ job: id }, 'no usable reply address; receipt not sent');
     await updateJob(paths, id, (j) => {
       delete j.noticePending;

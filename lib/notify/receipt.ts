@@ -13,6 +13,7 @@ import type { OutgoingMail, OutgoingAttachment } from '../mail/types.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { entryForAttempt, explain } from '../fax-result/classify.js';
 import { renderMail } from '../mail/template.js';
+import { formatDuration, localTime } from '../time.js';
 
 /** success and failure end a job; cancelled tells the sender that the admin stopped it (failure template). */
 export type ReceiptKind = 'success' | 'failure' | 'cancelled';
@@ -83,22 +84,12 @@ const CANCELLED: Record<
   },
 };
 
-/** A readable local time with its UTC offset, e.g. "2025-11-23 09:31:02 +09:00". */
-export function formatTime(iso: string, now?: Date): string {
-  const d = iso ? new Date(iso) : (now ?? new Date());
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
-}
+/** Receipts write times as "2025-11-23 09:31:02 +09:00". */
+const RECEIPT_TIME = { zone: 'colon' } as const;
 
-export function formatDuration(seconds: number | undefined, locale: Locale): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return '';
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds % 60);
-  if (locale === 'ja') return m > 0 ? `${m}分${s}秒` : `${s}秒`;
-  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+/** A call's length; none for a call that never connected (0 s), so the receipt leaves the line out. */
+function callLength(seconds: number | undefined, locale: Locale): string {
+  return seconds ? formatDuration(seconds, locale) : '';
 }
 
 function outcomeOf(a: Attempt, locale: Locale): string {
@@ -115,27 +106,27 @@ export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName
       requestedNumber: job.requestedNumber,
       subject: job.subject,
       pages: job.pages,
-      created: formatTime(job.created),
+      created: localTime(job.created, RECEIPT_TIME),
       documents: job.documents.map((d) => ({ name: d.name, pages: d.pages })),
       skipped: job.skipped.map((s) => ({ name: s.name, reason: s.reason })),
     },
     attemptCount: job.attempts.length,
     attempts: job.attempts.map((a) => ({
       n: a.n,
-      at: formatTime(a.at),
+      at: localTime(a.at, RECEIPT_TIME),
       outcome: outcomeOf(a, locale),
       error: a.status === 'SUCCESS' ? '' : a.error,
       pages: a.pages,
       rate: a.rate,
       remoteStationId: a.remoteStationId,
-      duration: formatDuration(a.duration, locale),
+      duration: callLength(a.duration, locale),
     })),
   };
   if (kind === 'success' && last) {
     data['result'] = {
       pages: last.pages,
-      at: formatTime(last.at),
-      duration: formatDuration(last.duration, locale),
+      at: localTime(last.at, RECEIPT_TIME),
+      duration: callLength(last.duration, locale),
       rate: last.rate || '',
       resolution: last.resolution,
       remoteStationId: last.remoteStationId,

@@ -14,6 +14,7 @@
  */
 import { FaxError } from '../errors.js';
 import { isMailbox } from '../mailbox.js';
+import { cleanLine } from '../text.js';
 
 export interface SenderPolicy {
   allow: readonly string[];
@@ -206,7 +207,7 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
   if (policy.require_auth) checkLogin([...from, ...(sender !== undefined ? [sender] : [])], submission, policy);
   const replyTo = replies[0] ?? from[0]!;
   const name = (replies.length > 0 ? authors.replyTo[0]!.name : authors.from[0]!.name) ?? '';
-  return { replyTo, replyName: name.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 100) };
+  return { replyTo, replyName: cleanLine(name, { max: 100 }) };
 }
 
 /** senders.require_auth: mail from outside needs a login, and a login must be allowed to send as every author. */

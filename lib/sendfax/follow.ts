@@ -6,10 +6,8 @@
  */
 import type { Locale } from '../config/schema.js';
 import { entryForAttempt, explain } from '../fax-result/classify.js';
-import type { Attempt, Job } from '../spool/types.js';
+import { isFinalState, type Attempt, type Job } from '../spool/types.js';
 import { localTime } from '../time.js';
-
-export const FINAL_STATES: readonly Job['state'][] = ['sent', 'failed', 'cancelled'];
 
 function attemptWords(a: Attempt, locale: Locale): string {
   const e = explain(entryForAttempt(a), locale);
@@ -87,7 +85,7 @@ export async function followJob(
     const now = await read();
     for (const line of progressLines(last, now, options.locale)) print(line);
     last = now;
-    if (FINAL_STATES.includes(now.state) || options.signal?.aborted) return now;
+    if (isFinalState(now.state) || options.signal?.aborted) return now;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(t);

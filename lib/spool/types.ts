@@ -25,6 +25,16 @@ export type JobState =
   | 'failed' // final failure, sender notified
   | 'cancelled'; // removed by the admin, sender notified
 
+/** Every state, in the order of a job's life (how status and list show them). */
+export const JOB_STATES: readonly JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
+
+const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['sent', 'failed', 'cancelled']);
+
+/** A job in a final state is never dialled again; its sender has had, or will get, the last word. */
+export function isFinalState(state: JobState): boolean {
+  return FINAL_JOB_STATES.has(state);
+}
+
 export interface JobDocument {
   /** original file name from the mail (sanitised, for display only) */
   name: string;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDate, prepareBodyText, renderBodyPdf } from '../../lib/documents/body-page.js';
+import { prepareBodyText, renderBodyPdf } from '../../lib/documents/body-page.js';
 import { JAPANESE_TEXT } from '../helpers/mail-fixtures.js';
 import { darkRows, pdfFonts, pdfPages, pdfText, renderGray, textLineCount } from './pdf-check.js';
 
@@ -90,10 +90,6 @@ test('prepareBodyText: line ends, tabs, control characters, length bound', () =>
   assert.is(prepareBodyText('a\u0000\u0007b\u200b \n\n'), 'ab');
   const cut = prepareBodyText('x'.repeat(100), 10);
   assert.match(cut, /^x{10}\n\n\[… the rest of the mail text \(90 characters\) was cut …\]$/);
-});
-
-test('formatDate', () => {
-  assert.match(formatDate(new Date('2024-05-01T09:30:00Z')), /^2024-05-0[12] \d\d:\d\d [+-]\d{4}$/);
 });
 
 test.run();

@@ -7,7 +7,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendmailArgs, smtpOptions, DeliveryError } from '../../lib/mail/transport.js';
 import { sortRecipients, envelopeSender } from '../../lib/mail/address.js';
-import { headerText } from '../../lib/mail/compose.js';
 import { parseConfig } from '../../lib/config/load.js';
 
 test('sendmail gets -i -f FROM and the recipients, nothing else', () => {
@@ -78,11 +77,6 @@ test('SMTP timeouts are bounded by smtp_timeout and by the caller', () => {
   assert.is(o.requireTLS, true);
   assert.equal((o as { auth?: unknown }).auth, { user: 'u', pass: 'p' });
   assert.is(smtpOptions(c.mail, 2500).socketTimeout, 2500);
-});
-
-test('header text: one line, no control or separator characters, bounded', () => {
-  assert.is(headerText('a\r\nb\u2028c\u0085d\te'), 'a b c d e');
-  assert.is(headerText('x'.repeat(300)).length, 200);
 });
 
 test.run();

@@ -519,13 +519,14 @@ test('hostile remote station ids end up as inert text in the job and the receipt
     const stored = readJobSync(env, job.id).attempts[0]!.remoteStationId;
     assert.match(stored, /^[-0-9A-Za-z +._]*$/, `stored ${JSON.stringify(stored)}`);
   }
-  // ... and straight into the library, unfiltered: control characters go, the rest is escaped in HTML.
+  // ... and straight into the library, unfiltered: control characters are one space (cleanLine), the rest
+  // is escaped in HTML.
   const job = await makeJob(env);
   await reportSent(env.config, sent(job, 1, 'SUCCESS', 'HANGUP', { remoteId: '<b>x</b>\n\u0007"$(id)"' }), env.log);
   const stored = readJobSync(env, job.id).attempts[0]!.remoteStationId;
-  assert.is(stored, '<b>x</b>"$(id)"');
+  assert.is(stored, '<b>x</b> "$(id)"');
   const m = (await readMails(env)).find((x) => x.headers.get('x-faxmail-job') === job.id)!;
-  assert.match(String(m.html), '&lt;b&gt;x&lt;/b&gt;&quot;$(id)&quot;');
+  assert.match(String(m.html), '&lt;b&gt;x&lt;/b&gt; &quot;$(id)&quot;');
   assert.not.match(String(m.html), '<b>x</b>');
   assert.not.ok(existsSync(join(env.root, 'pwned')) || existsSync('pwned'), 'no command ran');
 });
