@@ -1,6 +1,6 @@
 /*
  * html-text.ts: the readable text of an HTML mail body, for the body page, by html-to-text (the converter
- * mailparser uses; in the bundles it is loaded on the first HTML-only mail, scripts/bundle.mjs). Kept:
+ * mailparser uses; required on the first HTML-only mail, so other runs never load it). Kept:
  * paragraphs and line breaks, headings as written, list items with a dash, tables as aligned columns,
  * link text; dropped: <head>, <script>, <style>, comments, images and link addresses (on paper a URL
  * cannot be clicked, and most mail links are long tracking addresses). Character references are decoded.
@@ -8,7 +8,10 @@
  * and nesting deeper than any real mail (which the parser handles in quadratic time) is flattened to its
  * text first. Never fails.
  */
-import { compile } from 'html-to-text';
+import { createRequire } from 'node:module';
+
+// A runtime require, not an import: the bundles leave it to node_modules and load it only when called.
+const require = createRequire(import.meta.url);
 
 /** HTML longer than this is cut: it holds more text than the body page prints (MAX_RENDER_CHARS). */
 export const MAX_HTML_CHARS = 1_000_000;
@@ -21,6 +24,7 @@ let converter: ((html: string) => string) | undefined;
 
 /** The configured converter, made on first use. */
 function htmlConverter(): (html: string) => string {
+  const { compile } = require('html-to-text') as typeof import('html-to-text');
   converter ??= compile({
     wordwrap: false,
     selectors: [
