@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps deps-runtime build test demo bench bench-smoke bench-sip linesim asterisk clean docs install
+.PHONY: all deps deps-runtime build test lint format demo bench bench-smoke bench-sip linesim asterisk clean docs
+.PHONY: install
 
 all: build
 
@@ -37,6 +38,16 @@ asterisk: deps
 
 test: deps build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
+
+# The formatter and linter (Biome, biome.json), warnings included. No writes; test/lint.test.ts runs this, so
+# `make test` and CI fail on any finding.
+BIOME := node_modules/.bin/biome
+lint:
+	$(BIOME) check --error-on-warnings .
+
+# Rewrite the tree: format, and apply the lint fixes Biome calls safe.
+format:
+	$(BIOME) check --write .
 
 demo: deps build linesim asterisk
 	$(NODE) dist/tools/demo.js

@@ -111,7 +111,11 @@ export function toneError(grey: string, bilevel: string): number {
     for (let bx = 0; bx + B <= Math.min(g.w, b.w); bx += B) {
       let sg = 0;
       let sb = 0;
-      for (let y = by; y < by + B; y++) for (let x = bx; x < bx + B; x++) (sg += g.at(x, y)), (sb += b.at(x, y));
+      for (let y = by; y < by + B; y++)
+        for (let x = bx; x < bx + B; x++) {
+          sg += g.at(x, y);
+          sb += b.at(x, y);
+        }
       sum += Math.abs(sg - sb) / (B * B);
       n++;
     }

@@ -38,6 +38,20 @@ test('the README names make demo and make test', () => {
   assert.match(readme, 'make test');
 });
 
+test('every lint rule biome.json turns off has its reason in the README', () => {
+  const off: string[] = [];
+  const walk = (rules: Record<string, Record<string, unknown>>): void => {
+    for (const [group, set] of Object.entries(rules))
+      if (typeof set === 'object')
+        for (const [rule, level] of Object.entries(set)) if (level === 'off') off.push(`${group}/${rule}`);
+  };
+  const biome = JSON.parse(readFileSync(join(repoRoot, 'biome.json'), 'utf8'));
+  walk(biome.linter.rules);
+  for (const o of biome.overrides ?? []) if (o.linter?.rules) walk(o.linter.rules);
+  assert.ok(off.length > 0);
+  for (const rule of off) assert.ok(readme.includes('\n- `' + rule + '`'), `README gives no reason for ${rule}`);
+});
+
 test('every TOML example in the README is a valid configuration', () => {
   const tomls = blocks('toml');
   assert.ok(tomls.length >= 1);

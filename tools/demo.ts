@@ -16,7 +16,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { execFileSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { binPath, repoRoot } from '../test/helpers/paths.js';
 import { buildLineSim, transmitFax } from '../test/helpers/linesim.js';
 import { makeGsPng, makePdf } from '../test/helpers/documents.js';

@@ -807,12 +807,7 @@ function siblingSendfax(): string[] {
   return [];
 }
 
-async function checkSample(
-  c: Readonly<Config>,
-  opts: DoctorOptions,
-  found: PostfixFound,
-  owner: Account,
-): Promise<CheckResult> {
+async function checkSample(c: Readonly<Config>, found: PostfixFound, owner: Account): Promise<CheckResult> {
   const sender = sampleSender(c);
   const number = sampleNumber(c);
   if (!sender) return skip('sample', 'dry run', 'no sample sender fits senders.allow (only /regex/ entries)');
@@ -943,7 +938,7 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
   if (skipGroups.has('asterisk')) results.push(skip('asterisk', '*', 'skipped (--skip asterisk)'));
   else results.push(...(await checkAsterisk(config, opts)));
   if (skipGroups.has('sample')) results.push(skip('sample', '*', 'skipped (--skip sample)'));
-  else results.push(await checkSample(config, opts, found, owner));
+  else results.push(await checkSample(config, found, owner));
   for (const hook of HOOKS) results.push(...(await hook(config, skipGroups)));
   return results;
 }

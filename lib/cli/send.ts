@@ -221,7 +221,7 @@ export async function sendCommand(
       config = loadConfigDetailed(configPath).config;
     } catch (e) {
       // A user of the group usually may not read faxmail.toml (it may hold the SMTP password): sudo's side will.
-      const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+      const code = (e as { cause?: NodeJS.ErrnoException }).cause?.code;
       if (uid !== 0 && (code === 'EACCES' || code === 'EPERM'))
         return await delegate(request, files, values, env, myName, err);
       throw e;

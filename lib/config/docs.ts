@@ -108,7 +108,8 @@ export function settingsObject(
     for (const [key, spec] of keys) {
       if (options.onlySet && !explicit.has(`${section}.${key}`)) continue;
       const value = (config as unknown as Record<string, Record<string, unknown>>)[section]![key];
-      (out[section] ??= {})[key] = spec.secret && value !== '' ? '********' : value;
+      out[section] ??= {};
+      out[section][key] = spec.secret && value !== '' ? '********' : value;
     }
   }
   return out;

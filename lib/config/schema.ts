@@ -108,7 +108,8 @@ const rewrites: Spec<RewriteRule[]> = {
     v.forEach((rule, i) => {
       if (!isTable(rule)) {
         ok = false;
-        return ctx.report(`must be a table { match = "...", replace = "..." }, not ${describe(rule)}`, [i]);
+        ctx.report(`must be a table { match = "...", replace = "..." }, not ${describe(rule)}`, [i]);
+        return;
       }
       for (const k of Object.keys(rule)) {
         if (k !== 'match' && k !== 'replace') {

@@ -533,7 +533,9 @@ async function renderAll(
     }
     throw await classifyFailure(r, blamed, inputs, work, opts.budget);
   });
-  order.forEach((k, i) => (outcome[k] = settled[i]!));
+  order.forEach((k, i) => {
+    outcome[k] = settled[i]!;
+  });
   const failure = firstFailure(outcome);
   if (failure !== undefined) throw failure;
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);

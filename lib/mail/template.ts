@@ -77,8 +77,7 @@ export function compileTemplate(source: string, name: string, firstLine = 1): Co
       continue;
     }
     if (body === 'else') {
-      if (!top.block || top.block.kind !== 'if' || top.into === top.block.else)
-        fail(at, '{{else}} outside an {{#if}} block');
+      if (top.block?.kind !== 'if' || top.into === top.block.else) fail(at, '{{else}} outside an {{#if}} block');
       top.into = (top.block as Extract<Node, { kind: 'if' }>).else;
       continue;
     }
@@ -111,7 +110,7 @@ function lookup(scope: Scope | undefined, path: string): unknown {
     let value: unknown = s.data;
     let found = true;
     for (const part of parts) {
-      if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, part)) {
+      if (value !== null && typeof value === 'object' && Object.hasOwn(value, part)) {
         value = (value as Record<string, unknown>)[part];
       } else {
         found = false;
@@ -153,7 +152,9 @@ function renderNodes(nodes: Node[], scope: Scope, mode: TemplateMode, out: strin
       case 'each': {
         const list = lookup(scope, node.path);
         if (!Array.isArray(list)) break;
-        list.forEach((item, index) => renderNodes(node.body, { data: item, index, parent: scope }, mode, out));
+        list.forEach((item, index) => {
+          renderNodes(node.body, { data: item, index, parent: scope }, mode, out);
+        });
         break;
       }
     }

@@ -21,7 +21,7 @@ import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
 import { parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from '../fax-result/classify.js';
-import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
+import { decideRetry, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
 
 export interface SentReport {

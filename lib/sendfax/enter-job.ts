@@ -16,7 +16,6 @@ import { copyFile, mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender, type Submission } from '../policy/sender.js';
 import { checkSenderBacklog } from '../queue/limits.js';

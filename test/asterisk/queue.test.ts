@@ -332,7 +332,7 @@ async function scenario(): Promise<Outcome> {
         .finally(() => gates[i]!.open()),
     );
   }
-  pending.forEach((p) => p.catch(() => undefined));
+  for (const p of pending) p.catch(() => undefined);
 
   // The two faults run side by side while the other mails are still being delivered.
   const [{ f3, f3job }, { f4, pids, report }] = await Promise.all([

@@ -59,7 +59,7 @@ function compressedPdf(pages: number): Buffer {
   // rows: type(1) field2(4) field3(2); objects 0..xrefNum
   const rows: number[][] = [[0, 0, 0xffff]];
   rows.push([1, off1, 0]);
-  packed.forEach((_, i) => rows.push([2, stmNum, i]));
+  for (let i = 0; i < packed.length; i++) rows.push([2, stmNum, i]);
   rows.push([1, offStm, 0]);
   rows.push([1, offXref, 0]);
   const W = [1, 4, 2];

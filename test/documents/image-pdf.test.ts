@@ -184,12 +184,20 @@ function drawnShape(pdf: string): {
     y1 = -1;
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++)
-      if (img.data[y * img.width + x]! < 240)
-        (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+      if (img.data[y * img.width + x]! < 240) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
   const mean = (xa: number, xb: number, ya: number, yb: number): number => {
     let sum = 0,
       n = 0;
-    for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) (sum += img.data[y * img.width + x]!), n++;
+    for (let y = ya; y < yb; y++)
+      for (let x = xa; x < xb; x++) {
+        sum += img.data[y * img.width + x]!;
+        n++;
+      }
     return sum / n;
   };
   const mx = (x0 + x1) >> 1,

@@ -84,7 +84,7 @@ async function expectCallFile(number: string): Promise<void> {
   );
   assert.is(setvars.get('FAXMAIL_NUMBER'), number);
   const tiff = setvars.get('FAXFILE');
-  assert.ok(tiff && tiff.startsWith(need().fax.spool + '/'), `FAXFILE ${tiff} is in the spool`);
+  assert.ok(tiff?.startsWith(need().fax.spool + '/'), `FAXFILE ${tiff} is in the spool`);
   assert.ok(existsSync(tiff!), `FAXFILE ${tiff} exists`);
   // tiffinfo -D decodes every strip: a damaged image fails here.
   const info = await execa('tiffinfo', ['-D', tiff!], { reject: false, all: true, timeout: 30_000 });

@@ -97,14 +97,13 @@ function qp(data: Buffer): string {
   let out = '';
   let line = '';
   for (const byte of data) {
-    let enc: string;
     if (byte === 0x0a) {
       out += line + '\r\n';
       line = '';
       continue;
     }
     if (byte === 0x0d) continue;
-    enc =
+    const enc =
       (byte >= 33 && byte <= 126 && byte !== 61) || byte === 32
         ? String.fromCharCode(byte)
         : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;

@@ -245,8 +245,7 @@ function substituteOnce(text: string, pattern: RegExp, replacement: string, what
   const hits = text.match(
     new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'),
   );
-  if (!hits || hits.length !== 1)
-    throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
+  if (hits?.length !== 1) throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
   return text.replace(pattern, () => replacement);
 }
 

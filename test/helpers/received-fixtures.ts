@@ -159,7 +159,7 @@ async function receive(opts: ReceivedFaxOptions, hangupAfterPages?: number): Pro
 export async function makeReceivedFax(opts: ReceivedFaxOptions): Promise<ReceivedFax> {
   const r = await receive(opts);
   const rx = r.result.receiver;
-  if (!rx || rx.status !== 'SUCCESS' || rx.pages !== opts.pages || !rx.file) {
+  if (rx?.status !== 'SUCCESS' || rx.pages !== opts.pages || !rx.file) {
     throw new Error(`simulated fax did not arrive whole: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`);
   }
   return r;
@@ -177,7 +177,7 @@ export async function makePartialReceivedFax(
   }
   const r = await receive(opts, opts.receivedPages);
   const rx = r.result.receiver;
-  if (!rx || rx.status !== 'FAILED' || rx.pages !== opts.receivedPages || !rx.file) {
+  if (rx?.status !== 'FAILED' || rx.pages !== opts.receivedPages || !rx.file) {
     throw new Error(
       `simulated partial fax did not end as asked: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`,
     );

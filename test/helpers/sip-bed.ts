@@ -44,7 +44,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ASTERISK_USER,
   LogSlice,
   OWNER_FILE,
   ensureAsteriskUser,

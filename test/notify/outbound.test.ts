@@ -13,7 +13,6 @@ import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '
 import { errorKey } from '../../lib/fax-result/classify.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
 import { unlinkSync } from 'node:fs';
-import { writeJob } from '../../lib/spool/jobs.js';
 import {
   blockMailDelivery,
   callFiles,

@@ -51,7 +51,12 @@ function killAfter(env: ReturnType<typeof newEnv>, m: Buffer, ms: number): Promi
   child.stdin.on('error', () => undefined);
   child.stdin.end(m);
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve(code))));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
 }
 
 test(`sendfax SIGKILLed at ${KILLS} random instants, then delivered again: one job per mail, no ghost, nothing left after faxmail run`, async () => {

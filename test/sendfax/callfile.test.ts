@@ -31,7 +31,6 @@ import {
   snapshot,
   useHarness,
 } from './harness.js';
-import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 

@@ -29,7 +29,6 @@ import {
   newEnv,
   patchSection,
   replaceConfigLine,
-  runAs,
   snapshot,
   useHarness,
 } from './harness.js';
