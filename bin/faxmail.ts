@@ -9,7 +9,8 @@
  * 78 configuration error; status 1 when something needs the admin; doctor 0/1/2; send: see lib/cli/send.ts.
  * JOB arguments may be a unique prefix of a job id (lib/admin/queue-actions.ts, resolveJobId).
  */
-import { runIfEntryPoint, type Print } from '../lib/cli/entry.js';
+import { isEntryPoint, runMain, type Print } from '../lib/cli/entry.js';
+import { exitOnTermination } from '../lib/cli/signals.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { EX, exitStatusFor } from '../lib/sysexits.js';
 import { chooseConfigPath, loadConfigDetailed, parseConfigDetailed, type LoadedConfig } from '../lib/config/load.js';
@@ -223,4 +224,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   }
 }
 
-runIfEntryPoint(import.meta.url, main, EX.SOFTWARE);
+if (isEntryPoint(import.meta.url)) {
+  // Stopped by a signal: 75 as before (scratch files removed, tools killed; the command can be run again).
+  exitOnTermination(EX.TEMPFAIL);
+  void runMain(main, EX.SOFTWARE).then((status) => {
+    process.exitCode = status;
+  });
+}

@@ -11,6 +11,7 @@
  */
 import { FaxError, oneLine } from '../lib/errors.js';
 import { withoutPaths } from '../lib/cli/outcome.js';
+import { exitOnTermination } from '../lib/cli/signals.js';
 
 async function main(argv: string[]): Promise<number> {
   const { parseCommandLine } = await import('../lib/cli/parser.js');
@@ -92,6 +93,9 @@ function drainInput(): void {
   if (!process.stdin.isTTY) process.stdin.resume();
 }
 
+// Killed (Postfix's time limit, a shutdown): 75, so Postfix defers the mail and nothing is lost; no scratch
+// file or half-built job stays behind, and no Ghostscript keeps running.
+exitOnTermination(75);
 main(process.argv.slice(2)).then(
   (status) => {
     if (status !== 0) drainInput();

@@ -32,6 +32,7 @@ import type { Config } from '../config/schema.js';
 import { chooseConfigPath, loadConfigDetailed, lookupGroup, lookupUser, type Account } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import { becomeSpoolOwner } from './privileges.js';
+import { divertStop } from './signals.js';
 import type { Print } from './entry.js';
 import {
   ByteReader,
@@ -56,7 +57,7 @@ export interface OpenedFile {
 }
 
 /** Open every file for reading, as the user running the command; close them all if one fails. */
-export function openFiles(paths: readonly string[], user: string): OpenedFile[] {
+function openFiles(paths: readonly string[], user: string): OpenedFile[] {
   const opened: OpenedFile[] = [];
   try {
     let total = 0;
@@ -176,7 +177,7 @@ export function maySend(
 }
 
 /** The refusal for a user who may not fax from the shell. */
-export function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
+function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
   const who = config
     ? `root, ${config.callfile.owner} and ${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
     : 'root, the owner of the spool and the members of the group named by send.group in faxmail.toml';
@@ -307,10 +308,8 @@ async function submitAndReport(
   ]);
   const dir = jobDir(spoolPaths(config.paths.spool), result.job);
   const stop = new AbortController();
-  // Ctrl-C stops the waiting, not the fax (first in line: the spool's own handlers exit with 75).
-  const onInt = (): void => stop.abort();
-  process.prependListener('SIGINT', onInt);
-  process.prependListener('SIGTERM', onInt);
+  // Ctrl-C stops the waiting, not the fax.
+  const release = divertStop(['SIGINT', 'SIGTERM'], () => stop.abort());
   try {
     const job = await followJob(
       () => readJob(dir),
@@ -322,8 +321,7 @@ async function submitAndReport(
     out(`job ${result.job}: stopped waiting; the fax goes on (faxmail show ${result.job})`);
     return 130;
   } finally {
-    process.removeListener('SIGINT', onInt);
-    process.removeListener('SIGTERM', onInt);
+    release();
   }
 }
 
@@ -363,8 +361,7 @@ async function delegate(
     for (const l of lines) route(l);
   });
   // Ctrl-C reaches faxmail submit too (same terminal): it stops waiting and says so; this side just waits.
-  const ignore = (): void => undefined;
-  process.on('SIGINT', ignore);
+  const releaseInterrupt = divertStop(['SIGINT'], () => undefined);
   const exited = new Promise<{ code: number | null; spawnError?: NodeJS.ErrnoException }>((resolve) => {
     child.once('error', (e) => resolve({ code: null, spawnError: e as NodeJS.ErrnoException }));
     child.once('close', (code) => resolve({ code }));
@@ -404,6 +401,6 @@ async function delegate(
     for (const l of sudoSaid) err(l);
     return r.code ?? EX.SOFTWARE;
   } finally {
-    process.removeListener('SIGINT', ignore);
+    releaseInterrupt();
   }
 }

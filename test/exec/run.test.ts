@@ -216,9 +216,11 @@ test('our own exit kills tools still running', async () => {
   const script = tool(`echo $$ > ${pids}; exec sleep 30`);
   const runner = join(dir, 'runner.mjs');
   const mod = new URL('../../lib/exec/run.js', import.meta.url).href;
+  const signals = new URL('../../lib/cli/signals.js', import.meta.url).href;
+  // As a program in bin/ does: its handlers kill the tools on exit.
   writeFileSync(
     runner,
-    `import { runTool } from '${mod}';\nvoid runTool({ tool: 'gs', program: '${script}', args: [], cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`,
+    `import { runTool } from '${mod}';\nimport { exitOnTermination } from '${signals}';\nexitOnTermination(75);\nvoid runTool({ tool: 'gs', program: '${script}', args: [], cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`,
   );
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [runner], { timeout: 10_000 });
