@@ -41,12 +41,12 @@ export interface Variant {
  * black or all white and T.4/T.6 code it in a few codes (a dot screen changes colour every few pixels).
  * The line thickness carries the tone. At 35 lpi it is faxmail's fax.dither = true (LINE_SCREEN).
  */
-export function lineScreen(lpi: number): string {
+function lineScreen(lpi: number): string {
   return `<< /Install { ${lpi} 0 { exch pop } setscreen } >> setpagedevice`;
 }
 
 /** faxmail's threshold, gs's own default halftone, the candidates, and faxmail's dither = true last. */
-export const VARIANTS: Variant[] = [
+const VARIANTS: Variant[] = [
   { name: 'threshold 50% (dither = "never")', screen: THRESHOLD_SCREEN },
   { name: 'gs default halftone', screen: undefined },
   { name: 'round dot 60 lpi 45°', screen: screen(60, 45) },
@@ -101,7 +101,7 @@ function readPnm(file: string): { w: number; h: number; at: (x: number, y: numbe
 }
 
 /** Mean absolute tone difference over 16x16 blocks between a grey render and a bilevel one. */
-export function toneError(grey: string, bilevel: string): number {
+function toneError(grey: string, bilevel: string): number {
   const g = readPnm(grey);
   const b = readPnm(bilevel);
   const B = 16;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../test/helpers/paths.js';
 
-export const benchDir = join(repoRoot, 'bench');
+const benchDir = join(repoRoot, 'bench');
 export const outDir = join(benchDir, 'out');
 const runmaxSrc = join(benchDir, 'runmax.c');
 const runmaxBin = join(outDir, 'runmax');
@@ -29,7 +29,7 @@ export interface Sample {
 }
 
 /** Build bench/out/runmax when missing or older than its source. */
-export async function buildRunmax(): Promise<string> {
+async function buildRunmax(): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   if (!existsSync(runmaxBin) || statSync(runmaxBin).mtimeMs < statSync(runmaxSrc).mtimeMs) {
     await promisify(execFile)('gcc', ['-O2', '-Wall', '-o', runmaxBin, runmaxSrc]);

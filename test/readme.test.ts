@@ -25,6 +25,7 @@ import {
   renderTrunkContext,
 } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
+import { LAYERS } from './helpers/layers.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
@@ -36,6 +37,13 @@ function blocks(lang: string): string[] {
 test('the README names make demo and make test', () => {
   assert.match(readme, 'make demo');
   assert.match(readme, 'make test');
+});
+
+test('the README lists the layers of lib/ as test/layers.test.ts enforces them', () => {
+  for (const { name, modules } of LAYERS) {
+    const line = `- **${name}**: ${modules.map((m) => '`' + m + '`').join(', ')}`;
+    assert.ok(readme.includes(`\n${line}\n`), `README lacks the line: ${line}`);
+  }
 });
 
 test('every lint rule biome.json turns off has its reason in the README', () => {

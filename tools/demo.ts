@@ -68,7 +68,7 @@ function tiffSummary(file: string): string {
   return `${pages} pages, ${width} pixels wide, ${res ? `${Math.round(Number(res[1]))}x${Math.round(Number(res[2]))} dpi` : '? dpi'}`;
 }
 
-export async function main(): Promise<void> {
+async function main(): Promise<void> {
   process.stdout.write(
     'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, and a fax comes back as mail.\n',
   );

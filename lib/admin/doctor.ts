@@ -45,10 +45,10 @@ export interface DoctorOptions {
 }
 
 /** The minimum Node: zlib.crc32 arrived in 20.15 (and 22.2). */
-export const MIN_NODE = [20, 15, 0] as const;
+const MIN_NODE = [20, 15, 0] as const;
 
 /** Checks later issues add: each returns its lines (the queue's timer: checkQueueTimer below). */
-export const HOOKS: ((config: Readonly<Config>, skipGroups: ReadonlySet<string>) => Promise<CheckResult[]>)[] = [
+const HOOKS: ((config: Readonly<Config>, skipGroups: ReadonlySet<string>) => Promise<CheckResult[]>)[] = [
   checkQueueTimer,
 ];
 
@@ -886,7 +886,7 @@ async function checkSample(c: Readonly<Config>, found: PostfixFound, owner: Acco
 }
 
 /** Every check, in order. */
-export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]> {
+async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const skipGroups = new Set(
     String(opts.values['skip'] ?? '')
@@ -946,14 +946,14 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
 const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
 /** One line per check, the fix after it. Pure. */
-export function formatChecks(results: readonly CheckResult[]): string[] {
+function formatChecks(results: readonly CheckResult[]): string[] {
   return results.map(
     (r) =>
       `${LABEL[r.status]}  ${`${r.group}: ${r.name}`.padEnd(32)} ${r.detail}${r.fix ? `\n      fix: ${r.fix}` : ''}`,
   );
 }
 
-export function doctorExitStatus(results: readonly CheckResult[]): number {
+function doctorExitStatus(results: readonly CheckResult[]): number {
   if (results.some((r) => r.status === 'fail')) return 2;
   if (results.some((r) => r.status === 'warn')) return 1;
   return 0;

@@ -59,7 +59,7 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   return new Date(t);
 }
 
-export const LIST_STATES: readonly JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
+const LIST_STATES: readonly JobState[] = ['queued', 'dialling', 'held', 'sent', 'failed', 'cancelled'];
 
 export async function listJobs(
   config: Readonly<Config>,

@@ -9,7 +9,7 @@ import { isJobId } from '../spool/job-id.js';
 import type { Config } from '../config/schema.js';
 
 /** Longest line pbx_spool reads whole: 255 bytes plus the newline. */
-export const MAX_LINE_BYTES = 254;
+const MAX_LINE_BYTES = 254;
 
 export interface CallFile {
   channel: string;

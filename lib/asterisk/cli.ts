@@ -87,7 +87,7 @@ export function parseConcise(output: string): ChannelInfo[] {
 }
 
 /** The live channels of a job (accountcode = job id). */
-export async function jobChannels(settings: AsteriskSettings, job: string): Promise<ChannelInfo[]> {
+async function jobChannels(settings: AsteriskSettings, job: string): Promise<ChannelInfo[]> {
   if (!isJobId(job)) throw new FaxError('usage', `"${job.slice(0, 60)}" is not a faxmail job id.`);
   return parseConcise(await runCli(settings, 'core show channels concise')).filter((c) => c.accountCode === job);
 }

@@ -7,7 +7,7 @@ import { tomlValue } from '../config/docs.js';
 import { VERSION, type OptionSpec, type ProgramSpec } from './spec.js';
 
 /** Text safe in roff: backslashes doubled, a leading dot or quote escaped, dashes in options kept as \-. */
-export function roff(text: string): string {
+function roff(text: string): string {
   return text
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')

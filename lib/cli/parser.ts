@@ -140,7 +140,7 @@ function commandUsage(program: ProgramSpec, c: CommandSpec): string {
 }
 
 /** The --help text of a program or one of its subcommands. Pure. */
-export function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
+function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
   const out: string[] = [];
   if (sub) {
     out.push(`usage: ${commandUsage(program, sub)} [options]`, '', sub.summary);

@@ -62,7 +62,7 @@ const json: OptionSpec = { name: 'json', type: 'boolean', describe: 'print JSON 
 const help: OptionSpec = { name: 'help', alias: 'h', type: 'boolean', describe: 'print this help and exit' };
 const version: OptionSpec = { name: 'version', type: 'boolean', describe: 'print the version and exit' };
 /** Every program takes these. */
-export const COMMON_OPTIONS: readonly OptionSpec[] = [config, help, version];
+const COMMON_OPTIONS: readonly OptionSpec[] = [config, help, version];
 
 const ROOT_NOTE =
   'Started as root, it switches to the owner of the spool (paths.spool, normally the Asterisk user: its uid, primary group and supplementary groups) before it touches the spool or the log, so files stay owned by that user; it refuses to run, saying how to run it, when the spool is missing.';

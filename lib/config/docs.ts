@@ -48,11 +48,11 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-export const KEY_TABLES_START =
+const KEY_TABLES_START =
   '<!-- config-keys: generated from lib/config/schema.ts by `make docs`; do not edit by hand -->';
-export const KEY_TABLES_END = '<!-- end of config-keys -->';
+const KEY_TABLES_END = '<!-- end of config-keys -->';
 
-export function renderKeyTables(): string {
+function renderKeyTables(): string {
   const out: string[] = [KEY_TABLES_START, ''];
   for (const [section, keys] of SCHEMA_ENTRIES) {
     out.push(`**[${section}]**`, '', '| key | type | default | meaning |', '|---|---|---|---|');

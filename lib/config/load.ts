@@ -18,7 +18,7 @@ import { findPosition, locateKeys } from './locate.js';
 import { countryPlan } from '../policy/countries.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
+const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
 /** Which file to read: --config wins, then FAXMAIL_CONFIG, then the default path. */
 export function chooseConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -46,7 +46,7 @@ export class ConfigError extends FaxError {
 }
 
 /** `file:line:column: key: message`, one line per problem. Pure. */
-export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
+function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
   const head =
     problems.length === 1
       ? `The configuration ${source || '(built-in)'} has a problem:`
@@ -356,7 +356,7 @@ export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string):
 }
 
 /** The spool subdirectories Asterisk writes into (lib/spool/jobs.ts spoolPaths().inbound). */
-export const ASTERISK_WRITES = ['inbound'] as const;
+const ASTERISK_WRITES = ['inbound'] as const;
 
 /** Users, groups and permissions: what only an admin's check can afford. */
 function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {

@@ -156,7 +156,7 @@ export function path(
   });
 }
 
-export function pathProblem(p: string, kind: PathKind): string | undefined {
+function pathProblem(p: string, kind: PathKind): string | undefined {
   try {
     const st = statSync(p);
     if (kind === 'dir' && !st.isDirectory()) return 'is not a directory';

@@ -14,7 +14,7 @@ import type { Compression } from '../config/schema.js';
 import type { FaxGeometry } from './geometry.js';
 
 /** Ghostscript device for each compression. 'g3' is 2-D G3 (MR): smaller than 1-D, and spandsp reads both. */
-export const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
+const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
 
 /** Threshold instead of halftone: a 1x1 threshold screen at 50% grey (PostScript that sets it). */
 const THRESHOLD_PROC = '<< /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone';
@@ -42,13 +42,13 @@ export type Screens = 'threshold' | 'line' | readonly boolean[];
  * pages this run has output so far (also more than once per page, and once after the last), so it picks
  * the page's entry from a string of '0' (threshold) and '1' (line screen); past the end, threshold.
  */
-export function perPageScreens(pages: readonly boolean[]): string {
+function perPageScreens(pages: readonly boolean[]): string {
   const bits = pages.map((b) => (b ? '1' : '0')).join('');
   return `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`;
 }
 
 /** The -c program that installs `s`. */
-export function screenProgram(s: Screens): string {
+function screenProgram(s: Screens): string {
   if (s === 'threshold' || (Array.isArray(s) && s.every((b) => !b))) return THRESHOLD_SCREEN;
   if (s === 'line' || (Array.isArray(s) && s.every((b) => b))) return LINE_SCREEN;
   return perPageScreens(s as readonly boolean[]);
@@ -123,7 +123,7 @@ export function buildPageCountArgs(input: string): string[] {
 }
 
 /** The analysis render is the fax page scaled down by this: 1728 / 6 = 288 pixels across at 34 dpi (0.75 mm). */
-export const ANALYSIS_DIVISOR = 6;
+const ANALYSIS_DIVISOR = 6;
 
 /**
  * argv that prints a PDF's page count on stdout (like buildPageCountArgs) and then, unless it has more than

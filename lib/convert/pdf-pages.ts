@@ -12,7 +12,7 @@ import { inflateSync } from 'node:zlib';
 
 /** Files larger than this are counted by gs: reading them whole would cost memory, and gs's count is cheap
  * next to rendering them. */
-export const MAX_COUNT_BYTES = 16 * 1024 * 1024;
+const MAX_COUNT_BYTES = 16 * 1024 * 1024;
 
 /** Page count of the PDF at `path`, or undefined when the file itself does not say it trustworthily. */
 export async function countPdfPages(path: string): Promise<number | undefined> {

@@ -80,12 +80,12 @@ export function coverText(value: string, max: number): string {
 }
 
 /** The note: tidied like the body page (tabs, control characters), no direction overrides, bounded. Pure. */
-export function coverNote(text: string, max = 8000): string {
+function coverNote(text: string, max = 8000): string {
   return prepareBodyText(text.replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff]/g, ''), max);
 }
 
 /** The date as the locale writes it, in the server's time zone. Pure. */
-export function coverDate(d: Date, locale: Locale): string {
+function coverDate(d: Date, locale: Locale): string {
   if (locale === 'ja') {
     const p = (n: number): string => String(n).padStart(2, '0');
     return `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日 ${p(d.getHours())}:${p(d.getMinutes())}`;
@@ -150,7 +150,7 @@ export function layoutCover(rendered: string): CoverLine[] {
 }
 
 /** Render the cover template for `info` into layout lines. */
-export async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
+async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
   const template = await loadTemplate(`cover.${opts.locale}.txt`, opts.templatesDir, opts.log);
   return layoutCover(renderTemplate(template, coverValues(info, opts.locale), 'text'));
 }

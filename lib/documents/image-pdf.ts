@@ -18,7 +18,7 @@ import { ImageDamaged, checkPng, readJpegInfo, readPngInfo, type ImageInfo } fro
 import { placeImage, type Placement } from './page-geometry.js';
 
 /** Pictures with more pixels than this are refused (a fax page at fine resolution has about 4 million). */
-export const MAX_IMAGE_PIXELS = 50_000_000;
+const MAX_IMAGE_PIXELS = 50_000_000;
 
 /** Check a picture and work out its page; throws FaxError naming `name`. */
 export async function planImage(
@@ -58,7 +58,7 @@ export async function planImage(
  * it shows as EXIF `orientation` says, filling the box at (x, y) of the displayed size: [a, b, c, d, e, f]
  * maps (u, v) on the stored picture to (a u + c v + e, b u + d v + f). Pure.
  */
-export function orientationTransform(
+function orientationTransform(
   orientation: number,
   x: number,
   y: number,

@@ -46,7 +46,7 @@ export interface PreparedDocuments {
   ignored: SkippedPart[];
 }
 
-export const BODY_DOCUMENT_NAME = 'mail text';
+const BODY_DOCUMENT_NAME = 'mail text';
 
 /** The text to print on the body page: the plain-text body, else the HTML body as text; '' when none. */
 export function bodyTextOf(msg: Pick<ParsedMessage, 'text' | 'html'>): string {

@@ -126,7 +126,7 @@ const QUIET_TYPES = new Set([
 ]);
 
 /** What a part claims to be, from its Content-Type, then its name. */
-export function claimedKind(part: Pick<MimePart, 'contentType' | 'filename'>): DocKind | undefined {
+function claimedKind(part: Pick<MimePart, 'contentType' | 'filename'>): DocKind | undefined {
   const byType = TYPE_KIND[part.contentType];
   if (byType) return byType;
   if (

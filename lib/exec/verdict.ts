@@ -80,7 +80,7 @@ const SYSTEM_FAULT =
   /No space left on device|Disk quota exceeded|Cannot allocate memory|Too many open files|Read-only file system|Input\/output error/i;
 
 /** Does the tool's output name a fault of this machine rather than of the document? */
-export function namesSystemFault(stdout: string, stderr: string): boolean {
+function namesSystemFault(stdout: string, stderr: string): boolean {
   return SYSTEM_FAULT.test(`${stderr}\n${stdout}`);
 }
 

@@ -284,7 +284,7 @@ function firstAddress(obj: AddressObject | undefined): Address | undefined {
 }
 
 /** Most To/Cc addresses kept: enough to find the fax address among them. */
-export const MAX_RECIPIENTS = 50;
+const MAX_RECIPIENTS = 50;
 
 function allAddresses(objs: (AddressObject | AddressObject[] | undefined)[]): Address[] {
   const out: Address[] = [];

@@ -74,7 +74,7 @@ export function resolutionToDpi(value: string): string {
 }
 
 /** Keep a remote-controlled text inert and short for the record: printable, no control characters. */
-export function cleanStationId(value: string): string {
+function cleanStationId(value: string): string {
   return value
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim()

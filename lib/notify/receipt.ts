@@ -84,7 +84,7 @@ const CANCELLED: Record<
 };
 
 /** A readable local time with its UTC offset, e.g. "2025-11-23 09:31:02 +09:00". */
-export function formatTime(iso: string, now?: Date): string {
+function formatTime(iso: string, now?: Date): string {
   const d = iso ? new Date(iso) : (now ?? new Date());
   if (Number.isNaN(d.getTime())) return iso;
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -93,7 +93,7 @@ export function formatTime(iso: string, now?: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
 }
 
-export function formatDuration(seconds: number | undefined, locale: Locale): string {
+function formatDuration(seconds: number | undefined, locale: Locale): string {
   if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return '';
   const m = Math.floor(seconds / 60);
   const s = Math.round(seconds % 60);
@@ -106,7 +106,7 @@ function outcomeOf(a: Attempt, locale: Locale): string {
 }
 
 /** The values the templates see (documented in templates/README.md). */
-export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName: string): Record<string, unknown> {
+function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName: string): Record<string, unknown> {
   const last = job.attempts[job.attempts.length - 1];
   const data: Record<string, unknown> = {
     job: {
@@ -189,7 +189,7 @@ export async function renderReceipt(
 }
 
 /** PDF file name shown to the sender: digits of the number and the job id only. */
-export function pdfFileName(job: Job): string {
+function pdfFileName(job: Job): string {
   return `fax-${job.number.replace(/[^0-9+]/g, '')}-${job.id}.pdf`;
 }
 

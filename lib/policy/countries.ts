@@ -116,7 +116,7 @@ export const COUNTRY_PLANS: Readonly<Record<string, CountryPlan>> = Object.freez
 });
 
 /** Accepted spellings of numbers.country besides the plan keys. */
-export const COUNTRY_ALIASES: Readonly<Record<string, string>> = Object.freeze({ UK: 'GB' });
+const COUNTRY_ALIASES: Readonly<Record<string, string>> = Object.freeze({ UK: 'GB' });
 
 /** The values numbers.country accepts ('' = no country: the generic patterns). */
 export const COUNTRY_CODES: readonly string[] = ['', ...Object.keys(COUNTRY_PLANS), ...Object.keys(COUNTRY_ALIASES)];

@@ -13,7 +13,7 @@ import type { Job } from '../spool/types.js';
 import type { QueueEntry, QueueSettings, RecentStart } from './dispatch.js';
 import { parseWindow } from '../policy/hours.js';
 
-export const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
+const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
 
 export function queueLockPath(paths: SpoolPaths): string {
   return join(paths.locks, 'queue.lock');

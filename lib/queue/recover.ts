@@ -33,7 +33,7 @@ import { loadJobs, queueLockPath, queueState, runStampPath, stagingLockPath } fr
 import { reportDirs, type AppliedReport } from './reports.js';
 
 /** Files and dirs a live process may still be writing are never this old (a conversion is capped lower). */
-export const ORPHAN_AGE_MS = 10 * 60_000;
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 export interface RecoveryResult {
   reports: AppliedReport[];

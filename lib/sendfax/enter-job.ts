@@ -74,7 +74,7 @@ export interface EnterOptions {
 }
 
 /** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
-export function extensionFromRecipient(recipient: string): string {
+function extensionFromRecipient(recipient: string): string {
   const local = recipient.slice(0, Math.max(0, recipient.lastIndexOf('@'))) || recipient;
   const plus = local.indexOf('+');
   return plus >= 0 ? local.slice(plus + 1) : '';

@@ -9,7 +9,7 @@ import { entryForAttempt, explain } from '../fax-result/classify.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { localTime } from '../time.js';
 
-export const FINAL_STATES: readonly Job['state'][] = ['sent', 'failed', 'cancelled'];
+const FINAL_STATES: readonly Job['state'][] = ['sent', 'failed', 'cancelled'];
 
 function attemptWords(a: Attempt, locale: Locale): string {
   const e = explain(entryForAttempt(a), locale);

@@ -80,11 +80,7 @@ export interface Submitter {
 export type StoreFiles = (dir: string) => Promise<StoredFile[]>;
 
 /** Where the receipt goes: --notify, else the submitter's mailbox (send.notify_domain, else localhost). */
-export function receiptAddress(
-  config: Readonly<Config>,
-  request: Pick<SendRequest, 'notify'>,
-  submitter: Submitter,
-): string {
+function receiptAddress(config: Readonly<Config>, request: Pick<SendRequest, 'notify'>, submitter: Submitter): string {
   return request.notify ?? `${submitter.user}@${config.send.notify_domain || 'localhost'}`;
 }
 

@@ -118,7 +118,7 @@ export function pageDpi(page: TiffPage): { x: number; y: number } {
 }
 
 /** Page size in PDF points: pixels / dpi * 72. Pure. */
-export function pageSizePoints(page: TiffPage): { width: number; height: number } {
+function pageSizePoints(page: TiffPage): { width: number; height: number } {
   const dpi = pageDpi(page);
   return { width: (page.width / dpi.x) * 72, height: (page.height / dpi.y) * 72 };
 }
@@ -155,7 +155,7 @@ const REVERSED = (() => {
 })();
 
 /** The page's CCITT data as PDF wants it: strips joined, MSB-first bit order. */
-export function pageImageData(buf: Uint8Array, page: TiffPage): Uint8Array {
+function pageImageData(buf: Uint8Array, page: TiffPage): Uint8Array {
   const total = page.stripByteCounts.reduce((a, n) => a + n, 0);
   const out = new Uint8Array(total);
   let at = 0;
@@ -186,7 +186,7 @@ function pdfDate(d: Date): string {
 }
 
 /** Build the PDF bytes for pages that embedProblem() accepted. Pure. */
-export function buildFaxPdf(
+function buildFaxPdf(
   buf: Uint8Array,
   pages: readonly TiffPage[],
   info: { title?: string; created?: Date } = {},

@@ -71,11 +71,11 @@ import {
 import type { Job } from '../../lib/spool/types.js';
 
 export const ASTERISK = '/usr/sbin/asterisk';
-export const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
+const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
 /** The context call files dial into: callfile.channel = Local/{number}@faxmail-farend. */
-export const FAREND_CONTEXT = 'faxmail-farend';
+const FAREND_CONTEXT = 'faxmail-farend';
 /** The admin's context of a shared voice and fax number in the bed (InboundCall.line = 'shared'). */
-export const SHARED_CONTEXT = 'bed-shared';
+const SHARED_CONTEXT = 'bed-shared';
 
 export type FarEnd = 'fax' | 'busy' | 'noAnswer' | 'hangup5' | 'hangup20' | 'voice' | 'person' | 'busyOnce';
 const FAREND_PREFIX: Readonly<Record<FarEnd, string>> = {
@@ -148,7 +148,7 @@ export function jobMarker(job: string): RegExp {
 const BAD_NOTICE_SOURCES = /^(app_system|pbx|pbx_builtins|pbx_variables|app_stack)\.c$/;
 
 /** The lines of `lines` a test did not expect (see the header). */
-export function unexpectedLines(lines: readonly LogLine[], allow: readonly RegExp[] = []): string[] {
+function unexpectedLines(lines: readonly LogLine[], allow: readonly RegExp[] = []): string[] {
   return lines
     .filter(
       (l) =>

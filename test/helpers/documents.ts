@@ -52,7 +52,7 @@ const SIZES: Readonly<Record<PdfSize, [number, number]>> = {
 };
 
 /** PostScript for `pages` pages of w x h points: frame, big title, text lines, filled boxes. */
-export function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'): string {
+function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'): string {
   const esc = (s: string): string => s.replace(/[\\()]/g, (c) => `\\${c}`);
   let ps = `%!PS\n<< /PageSize [${w} ${h}] >> setpagedevice\n`;
   for (let p = 1; p <= pages; p++) {

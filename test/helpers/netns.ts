@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './paths.js';
 
-export const NETNS_DIR = '/run/netns';
+const NETNS_DIR = '/run/netns';
 const PREFIX = 'faxmail-';
 const NAME = /^faxmail-(\d+)-\d+-[a-z0-9]+$/;
 
@@ -72,7 +72,7 @@ export function deleteNetns(name: string): void {
 }
 
 /** Delete the namespaces of test processes that are gone. */
-export function reapStaleNetns(): void {
+function reapStaleNetns(): void {
   if (!existsSync(NETNS_DIR)) return;
   for (const name of readdirSync(NETNS_DIR)) {
     const m = NAME.exec(name);

@@ -49,7 +49,7 @@ const NS = [
 ].join(' ');
 
 /** A flat ODF text document: `pages` pages, each starting with a page break (but the first). */
-export function flatText(o: OfficeDocOptions): string {
+function flatText(o: OfficeDocOptions): string {
   const [w, h] = o.paper === 'letter' ? ['8.5in', '11in'] : ['21cm', '29.7cm'];
   const lines = o.lines ?? 20;
   let body = '';
@@ -73,7 +73,7 @@ export function flatText(o: OfficeDocOptions): string {
 }
 
 /** A flat ODF spreadsheet: one small sheet per page. */
-export function flatSheet(o: OfficeDocOptions): string {
+function flatSheet(o: OfficeDocOptions): string {
   let sheets = '';
   for (let p = 1; p <= o.pages; p++) {
     let rows = `<table:table-row><table:table-cell office:value-type="string"><text:p>${esc(o.title)} sheet ${p} of ${o.pages}</text:p></table:table-cell></table:table-row>`;
@@ -90,7 +90,7 @@ export function flatSheet(o: OfficeDocOptions): string {
 }
 
 /** A flat ODF presentation: one slide per page with a title frame. */
-export function flatSlides(o: OfficeDocOptions): string {
+function flatSlides(o: OfficeDocOptions): string {
   let slides = '';
   for (let p = 1; p <= o.pages; p++) {
     slides += `<draw:page draw:name="Slide${p}" draw:master-page-name="Default"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="24cm" svg:height="4cm"><draw:text-box><text:p>${esc(o.title)} slide ${p} of ${o.pages}</text:p></draw:text-box></draw:frame></draw:page>`;
@@ -120,7 +120,7 @@ function cacheDirFor(key: string): string {
  * Run soffice once (own profile, HOME and TMPDIR in a scratch dir) to convert `input` to `format` in
  * `outDir`. Throws what execFileSync throws.
  */
-export function sofficeConvert(input: string, format: string, outDir: string, timeoutMs = 120_000): void {
+function sofficeConvert(input: string, format: string, outDir: string, timeoutMs = 120_000): void {
   const scratch = mkdtempSync(join(tmpdir(), 'faxmail-lo-'));
   try {
     execFileSync(

@@ -98,9 +98,9 @@ export interface PostfixInstance {
 }
 
 /** The domains whose mail is kept in maildirs under <root>/mail. */
-export const MAILBOX_DOMAINS = ['example.org', 'example.net'] as const;
+const MAILBOX_DOMAINS = ['example.org', 'example.net'] as const;
 /** Mailboxes every instance has; any other address at MAILBOX_DOMAINS goes to other@<domain>. */
-export const DEFAULT_MAILBOXES = [
+const DEFAULT_MAILBOXES = [
   'alice@example.org',
   'bob@example.org',
   'postmaster@example.org',
@@ -208,7 +208,7 @@ function lookupId(kind: 'passwd' | 'group', name: string): number | undefined {
 }
 
 /** The pipe's user= must be a real, non-root account: create a locked system user when missing. */
-export function ensureTestUser(name: string): { name: string; uid: number; gid: number } {
+function ensureTestUser(name: string): { name: string; uid: number; gid: number } {
   if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(name)) throw new Error(`bad test user name ${name}`);
   if (lookupId('passwd', name) === undefined) {
     try {

@@ -19,7 +19,7 @@ import { transmitFax, type LineSimResult } from './linesim.js';
 export type FaxResolution = 'standard' | 'fine' | 'superfine';
 
 /** Pixel geometry of an A4 fax page at each resolution (1728 dots across the 215 mm scan line). */
-export const FAX_GEOMETRY: Record<FaxResolution, { dpi: string; width: number; height: number }> = {
+const FAX_GEOMETRY: Record<FaxResolution, { dpi: string; width: number; height: number }> = {
   standard: { dpi: '204x98', width: 1728, height: 1146 },
   fine: { dpi: '204x196', width: 1728, height: 2292 },
   superfine: { dpi: '204x391', width: 1728, height: 4584 },

@@ -34,7 +34,7 @@ interface FileResult {
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Parse uvu's summary ("Total: 5", "Passed: 4", "Skipped: 0"). */
-export function parseUvuSummary(output: string): { total: number; passed: number; skipped: number } | undefined {
+function parseUvuSummary(output: string): { total: number; passed: number; skipped: number } | undefined {
   const plain = output.replace(ANSI, '');
   const total = /Total:\s+(\d+)/.exec(plain);
   const passed = /Passed:\s+(\d+)/.exec(plain);

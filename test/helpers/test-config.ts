@@ -41,7 +41,7 @@ export function installDirs(p: InstallPaths): string[] {
 }
 
 /** Create the directories of an installation under `root` (which may already exist). */
-export function makeInstall(root: string): Install {
+function makeInstall(root: string): Install {
   const install = installPaths(root);
   for (const d of installDirs(install)) mkdirSync(d, { recursive: true });
   return install;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { documentsDir } from '../helpers/documents.js';
 
 /** Most bars a page can carry and still be read back. */
-export const MAX_MARK = 9;
+const MAX_MARK = 9;
 
 const SIZES = {
   a4: [595, 842],
