@@ -192,7 +192,9 @@ export function screenlessSet(dir: string): { name: string; pdf: string }[] {
     );
   });
   const coloured = once(join(dir, 'line-coloured.pdf'), (out) => {
-    let c = `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ${textLines(h, 120, 36)}`;
+    let c =
+      `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ` +
+      `${textLines(h, 120, 36)}`;
     for (let r = 0; r < 12; r++) c += ` 0.5 G 0.4 w 60 ${h - 130 - r * 50} m ${w - 60} ${h - 130 - r * 50} l S`;
     writeFileSync(out, writePdf([{ width: w, height: h, content: c }]));
   });

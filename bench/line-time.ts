@@ -222,7 +222,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     });
   }
 
-  let details = `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
+  let details =
+    `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} ` +
+    `s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
   details += `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s |\n|---|${pages.map(() => '---|').join('')}---|\n`;
   for (const v of VARIANTS) {
     details += `| ${v.name} | ${pages
@@ -234,7 +236,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   }
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
   details += `| **auto (fax.dither default): each page's screen from its own pixels** | ${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
-  details += `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
+  details +=
+    `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up ` +
+    `excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
   for (const c of extraCells)
     details += `| ${c.page} | ${c.never.toFixed(1)} | ${c.always.toFixed(1)} | ${c.auto.toFixed(1)} |\n`;
   const extraAlways = extraCells.reduce((a, c) => a + c.always, 0);

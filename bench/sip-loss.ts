@@ -133,9 +133,11 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   const table = [
-    `SIP trunk under packet loss: ${FAXES} faxes of ${PAGES} pages per row, ${PARALLEL} calls at a time, retries off (${started.toISOString().slice(0, 16)}Z)`,
+    `SIP trunk under packet loss: ${FAXES} faxes of ${PAGES} pages per row, ${PARALLEL} calls at a time, ` +
+      `retries off (${started.toISOString().slice(0, 16)}Z)`,
     '',
-    '| Loss (each way) | Fax over | Succeeded | Line time (median, min–max) | Packets dropped / sent on the link | Failures | Goal |',
+    '| Loss (each way) | Fax over | Succeeded | Line time (median, min–max) | Packets dropped / sent on the ' +
+      'link | Failures | Goal |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',

@@ -2,9 +2,11 @@
 /*
  * faxmail-notify: run by the Asterisk dialplan (asterisk/extensions_faxmail.conf) at the end of every fax
  * call, and by cron/the admin for `flush`.
- *   faxmail-notify sent --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id 'ID' [--mode M] [--duration S]
+ * faxmail-notify sent --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id
+ * 'ID' [--mode M] [--duration S]
  *   faxmail-notify unanswered --job ID --attempt N --reason N
- *   faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error KEY --pages N --rate BPS --resolution RES [--mode M] [--duration S]
+ * faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error
+ * KEY --pages N --rate BPS --resolution RES [--mode M] [--duration S]
  *   faxmail-notify flush
  *   faxmail-notify next --after CALLFILE   (started by faxmail-notify itself: lib/queue/follow.ts)
  * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).

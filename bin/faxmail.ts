@@ -70,7 +70,8 @@ async function run(
       const r = await runRecovery(config, log);
       const d = r.dispatch;
       out(
-        `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
+        `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls ` +
+          `started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
           `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
           (d.channelsRead ? '' : "; Asterisk's channel list could not be read"),
       );

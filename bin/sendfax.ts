@@ -104,7 +104,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // Last resort: never an uncaught exception; defer so nothing is lost. The sender reads this: no server paths.
     process.stdout.write(
-      `4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`,
+      `4.3.0 An unexpected error on the fax server; the message will be tried again. ` +
+        `(${withoutPaths(oneLine(String(err), 200))})\n`,
     );
     drainInput();
     process.exitCode = 75;

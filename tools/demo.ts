@@ -70,7 +70,8 @@ function tiffSummary(file: string): string {
 
 async function main(): Promise<void> {
   process.stdout.write(
-    'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, and a fax comes back as mail.\n',
+    'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, ' +
+      'and a fax comes back as mail.\n',
   );
   for (const f of [binPath('sendfax'), binPath('faxmail-notify')]) {
     if (!existsSync(f)) fail(`${show(f)} is missing: run "make demo" (it builds first).`);
@@ -87,8 +88,10 @@ async function main(): Promise<void> {
   );
   try {
     say(
-      'Started a private Asterisk 22 (the test bed): faxmail installed by scripts/install.sh, the shipped dialplan included unchanged.',
-      `Its files: ${bed.root} (copied to ${show(OUT)}/ at the end). Mail goes over SMTP to a sink on 127.0.0.1:${bed.mail.port}.`,
+      'Started a private Asterisk 22 (the test bed): faxmail installed by scripts/install.sh, the shipped ' +
+        'dialplan included unchanged.',
+      `Its files: ${bed.root} (copied to ${show(OUT)}/ at the end). Mail goes over SMTP to a sink on ` +
+        `127.0.0.1:${bed.mail.port}.`,
     );
 
     // 1. the sample mail
@@ -139,7 +142,8 @@ async function main(): Promise<void> {
     mkdirSync(join(OUT, 'farend'), { recursive: true });
     copyFileSync(bed.farendTiff(jobId, a.n), farCopy);
     say(
-      `Asterisk took the call file and dialled Local/${number}@faxmail-farend; a fax machine (ReceiveFAX, station id "${FAREND_STATION}") answered.`,
+      `Asterisk took the call file and dialled Local/${number}@faxmail-farend; a fax machine (ReceiveFAX, ` +
+        `station id "${FAREND_STATION}") answered.`,
       `SendFAX: ${a.status}, ${a.pages} pages at ${a.rate} bit/s, ${a.resolution} dpi, ${a.duration ?? '?'} s on the line; the hangup handler ran faxmail-notify sent.`,
       `The far end's copy: ${show(farCopy)} (${tiffSummary(farCopy)})`,
     );
@@ -178,7 +182,8 @@ async function main(): Promise<void> {
     writeFileSync(receivedPdf, inPdf.content);
     const receivedTif = join(bed.install.spool, 'inbound', `${inId}.tif`);
     say(
-      `A fax machine (+81 45 123 4567, caller 0451234567 "Example Supplier") called ${DID}: channel originate into [faxmail-receive], SendFAX on the other leg.`,
+      `A fax machine (+81 45 123 4567, caller 0451234567 "Example Supplier") called ${DID}: channel originate ` +
+        `into [faxmail-receive], SendFAX on the other leg.`,
       `ReceiveFAX wrote ${inId}.tif in the spool (${existsSync(receivedTif) ? tiffSummary(receivedTif) : 'gone'}); faxmail-notify received mailed it to ${addressOf(inMail)}.`,
       `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} pages): ${show(receivedPdf)}`,
     );
@@ -203,7 +208,9 @@ async function main(): Promise<void> {
     if (existsSync(archived)) cpSync(archived, join(OUT, 'outgoing_done'), { recursive: true });
     cpSync(bed.install.spool, join(OUT, 'spool'), { recursive: true });
     process.stdout.write(
-      `\nDone. In ${show(OUT)}/: sample-mail.eml, fax.tif, receipt.eml, inbound.eml, received.pdf, farend/, outgoing_done/ (the call file with Asterisk's lines), spool/, faxmail.toml, faxmail.log (JSON lines), asterisk-etc/ (the Asterisk configuration), asterisk-full.log\n`,
+      `\nDone. In ${show(OUT)}/: sample-mail.eml, fax.tif, receipt.eml, inbound.eml, received.pdf, farend/, ` +
+        `outgoing_done/ (the call file with Asterisk's lines), spool/, faxmail.toml, faxmail.log (JSON ` +
+        `lines), asterisk-etc/ (the Asterisk configuration), asterisk-full.log\n`,
     );
   } finally {
     await bed.stop();

@@ -73,10 +73,12 @@ async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet
         : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ${active || 'inactive'}; make install installs it)`;
   } else if (existsSync('/etc/cron.d/faxmail')) {
     fix =
-      '/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail run` by hand and read what it says';
+      '/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail ' +
+      'run` by hand and read what it says';
   } else {
     fix =
-      'make install installs the timer (systemd: faxmail-run.timer; without systemd: /etc/cron.d/faxmail), or run `faxmail run` every 30 s from your own scheduler';
+      'make install installs the timer (systemd: faxmail-run.timer; without systemd: /etc/cron.d/faxmail), or ' +
+      'run `faxmail run` every 30 s from your own scheduler';
   }
   const at = (() => {
     try {
@@ -93,7 +95,8 @@ async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet
       fail(
         'queue',
         'timer',
-        `faxmail run last finished ${age} s ago (it should every 30 s): retries, lost calls and reports a busy faxmail-notify left all wait`,
+        `faxmail run last finished ${age} s ago (it should every 30 s): retries, lost calls and reports a ` +
+          `busy faxmail-notify left all wait`,
         fix,
       ),
     ];
@@ -397,7 +400,10 @@ async function checkPostfix(
           'postfix',
           'master.cf',
           `service ${svc.name}: ${problems.join('; ')}`,
-          `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} --extension=\${extension} --client-address=\${client_address} --sasl-user=\${sasl_username}), then postfix reload`,
+          `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq ` +
+            `argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} ` +
+            `--extension=\${extension} --client-address=\${client_address} --sasl-user=\${sasl_username}), ` +
+            `then postfix reload`,
         ),
   );
 
@@ -458,7 +464,8 @@ async function checkPostfix(
         'postfix',
         'transport map',
         `no transport map routes fax+NUMBER@... to ${svc.name}: (transport_maps = ${maps.join(', ') || '(empty)'})`,
-        "install postfix/transport.regexp and postconf -e 'transport_maps = regexp:/etc/postfix/faxmail/transport.regexp' (or pass --domain)",
+        "install postfix/transport.regexp and postconf -e 'transport_maps = " +
+          "regexp:/etc/postfix/faxmail/transport.regexp' (or pass --domain)",
       ),
     );
     return out;
@@ -520,7 +527,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
         'asterisk',
         'reachable',
         `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); Asterisk checks skipped`,
-        'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; --asterisk-config FILE for a private instance',
+        'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; ' +
+          '--asterisk-config FILE for a private instance',
       ),
     ];
   }
@@ -534,7 +542,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
             'asterisk',
             m.name,
             `not loaded: ${m.why}`,
-            `build Asterisk with it (scripts/build-asterisk.sh), add 'load => ${m.name}.so' to modules.conf, then asterisk -rx 'module load ${m.name}.so'`,
+            `build Asterisk with it (scripts/build-asterisk.sh), add 'load => ${m.name}.so' to modules.conf, ` +
+              `then asterisk -rx 'module load ${m.name}.so'`,
           ),
     );
   }
@@ -549,7 +558,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
             'asterisk',
             `context ${ctx}`,
             'not in the dialplan',
-            "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to extensions.conf; dialplan reload",
+            "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to " +
+              'extensions.conf; dialplan reload',
           ),
     );
   }
@@ -564,7 +574,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
         : fail(
             'asterisk',
             'shared lines',
-            'Gosub(faxmail-detect) is used, but app_playtones is not loaded: every call to a shared voice and fax number is hung up',
+            'Gosub(faxmail-detect) is used, but app_playtones is not loaded: every call to a shared voice and ' +
+              'fax number is hung up',
             "add 'load => app_playtones.so' to modules.conf; module load app_playtones.so",
           ),
     );
@@ -658,7 +669,8 @@ export function checkEndpoint(name: string, output: string): CheckResult[] {
         'asterisk',
         `endpoint ${name}`,
         `callfile.channel dials through PJSIP endpoint ${name}, but Asterisk has no such endpoint`,
-        `define [${name}] (type = endpoint, aor, identify) in pjsip.conf as README "SIP trunk" shows, then asterisk -rx 'module reload res_pjsip.so'`,
+        `define [${name}] (type = endpoint, aor, identify) in pjsip.conf as README "SIP trunk" shows, then ` +
+          `asterisk -rx 'module reload res_pjsip.so'`,
       ),
     ];
   }

@@ -71,7 +71,8 @@ export function buildCallFile(
   if (settings.caller_id !== '' && !CALLER_ID.test(settings.caller_id)) {
     throw new FaxError(
       'config',
-      'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + - in the name).',
+      'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + ' +
+        '- in the name).',
     );
   }
   const variables: [string, string][] = [

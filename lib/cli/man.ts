@@ -112,11 +112,16 @@ export function renderConfigManPage(): string {
     '.SH DESCRIPTION',
     '.PP',
     roff(
-      'faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep the quotes, so leading zeros survive.',
+      'faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or ' +
+        'FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep ' +
+        'the quotes, so leading zeros survive.',
     ),
     '.PP',
     roff(
-      'The whole file is checked when a command starts: every problem is listed at once as file:line:column: key: what is wrong. faxmail check-config also resolves users and groups and checks the directories for the user that owns the spool; faxmail config prints the settings in force (-n: only those the file sets).',
+      'The whole file is checked when a command starts: every problem is listed at once as file:line:column: ' +
+        'key: what is wrong. faxmail check-config also resolves users and groups and checks the ' +
+        'directories for the user that owns the spool; faxmail config prints the settings in force (-n: ' +
+        'only those the file sets).',
     ),
   );
   for (const [section, keys] of SCHEMA_ENTRIES) {

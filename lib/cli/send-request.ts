@@ -103,7 +103,8 @@ export function checkRequest(raw: unknown): SendRequest {
   if (total > MAX_SEND_BYTES)
     throw new FaxError(
       'too-large',
-      `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be faxed at once.`,
+      `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be ` +
+        `faxed at once.`,
     );
   return out;
 }

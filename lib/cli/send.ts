@@ -184,7 +184,8 @@ function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
   const fix = config?.send.group ? `adduser ${user} ${config.send.group}` : 'send.group';
   return new FaxError(
     'not-allowed',
-    `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator (${fix}), or mail the files to fax+NUMBER@ your fax domain.`,
+    `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator ` +
+      `(${fix}), or mail the files to fax+NUMBER@ your fax domain.`,
   );
 }
 
@@ -260,7 +261,8 @@ export async function submitCommand(
   else if (uid !== owner)
     throw new FaxError(
       'not-allowed',
-      `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail send; it was run as ${lookupUser(uid)?.name ?? uid}.`,
+      `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail ` +
+        `send; it was run as ${lookupUser(uid)?.name ?? uid}.`,
     );
   const gid = config.send.group ? lookupGroup(config.send.group) : undefined;
   if (!account || !maySend(account, owner, gid))
@@ -337,14 +339,17 @@ async function delegate(
   if (values['config'] !== undefined)
     throw new FaxError(
       'usage',
-      "--config is for root and the spool owner: faxmail send from another user always uses the server's own configuration.",
+      "--config is for root and the spool owner: faxmail send from another user always uses the server's own " +
+        'configuration.',
     );
   const submit = env['FAXMAIL_SUBMIT'];
   const owner = env['FAXMAIL_SUBMIT_USER'];
   if (!submit || !owner)
     throw new FaxError(
       'not-allowed',
-      `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool owner.`,
+      `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names ` +
+        `faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool ` +
+        `owner.`,
     );
   const child = spawn('sudo', ['-n', '-u', owner, '--', submit], { stdio: ['pipe', 'inherit', 'pipe'] });
   const sudoSaid: string[] = [];

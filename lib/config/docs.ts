@@ -30,7 +30,8 @@ export function renderExampleToml(): string {
     '# faxmail configuration (TOML). Default location /etc/faxmail/faxmail.toml;',
     '# choose another with --config FILE or the FAXMAIL_CONFIG environment variable.',
     '# Every key is optional and shown with its default. Phone numbers are strings: keep the quotes.',
-    '# Generated from lib/config/schema.ts (make docs); `faxmail check-config` checks a file, `faxmail config` prints what is in force.',
+    '# Generated from lib/config/schema.ts (make docs); `faxmail check-config` checks a file, `faxmail ' +
+      'config` prints what is in force.',
     '',
   ];
   for (const [section, keys] of SCHEMA_ENTRIES) {

@@ -44,7 +44,10 @@ export type Screens = 'threshold' | 'line' | readonly boolean[];
  */
 function perPageScreens(pages: readonly boolean[]): string {
   const bits = pages.map((b) => (b ? '1' : '0')).join('');
-  return `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`;
+  return (
+    `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ` +
+    `${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`
+  );
 }
 
 /** The -c program that installs `s`. */
@@ -137,7 +140,10 @@ export function buildAnalysisArgs(input: string, output: string, geometry: FaxGe
   const dpi = geometry.xdpi / ANALYSIS_DIVISOR;
   const width = Math.round(geometry.width / ANALYSIS_DIVISOR);
   const height = Math.round((geometry.height / geometry.ydpi) * dpi);
-  const program = `File (r) file runpdfbegin pdfpagecount dup = flush dup ${positive(maxPages)} le { 1 1 3 -1 roll { /faxmail_p exch def { faxmail_p pdfgetpage pdfshowpage } stopped pop } for } { pop } ifelse quit`;
+  const program =
+    `File (r) file runpdfbegin pdfpagecount dup = flush dup ${positive(maxPages)} le { 1 1 3 -1 ` +
+    `roll { /faxmail_p exch def { faxmail_p pdfgetpage pdfshowpage } stopped pop } for } { pop } ifelse ` +
+    `quit`;
   return [
     '-q',
     '-dSAFER',

@@ -75,7 +75,9 @@ export const SIGNAL_BLAME: Readonly<Record<ToolName, Readonly<Record<string, Bla
   soffice: table(),
 });
 
-/** The operating system's own words for "this machine is out of something" (strerror of ENOMEM, ENOSPC, EMFILE, ...). */
+/**
+ * The operating system's own words for "this machine is out of something" (strerror of ENOMEM, ENOSPC, EMFILE, ...).
+ */
 const SYSTEM_FAULT =
   /No space left on device|Disk quota exceeded|Cannot allocate memory|Too many open files|Read-only file system|Input\/output error/i;
 

@@ -27,7 +27,10 @@ export function formatTime(d: Date): string {
   const p = (n: number): string => String(Math.abs(n)).padStart(2, '0');
   const off = -d.getTimezoneOffset();
   const zone = `${off >= 0 ? '+' : '-'}${p(Math.trunc(off / 60))}:${p(off % 60)}`;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} (${zone})`;
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} (${zone})`
+  );
 }
 
 export function formatDuration(seconds: number | undefined, locale: Locale): string {

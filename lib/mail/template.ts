@@ -88,7 +88,8 @@ export function compileTemplate(source: string, name: string, firstLine = 1): Co
     const open = stack[stack.length - 1]!;
     throw new FaxError(
       'config',
-      `The mail template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is never closed.`,
+      `The mail template ${name} has an error: the {{#${open.block!.kind}}} block from line ${open.line} is ` +
+        `never closed.`,
     );
   }
   if (last < source.length) root.push({ kind: 'text', text: source.slice(last) });

@@ -56,7 +56,10 @@ export interface UnansweredReport {
 export interface NotifyResult {
   job: string;
   attempt: number;
-  /** duplicate: nothing done; sent/failed: final; retry: queued again until its rule's time; cancelled: job was cancelled */
+  /**
+   * duplicate: nothing done; sent/failed: final; retry: queued again until its rule's time; cancelled: job was
+   * cancelled
+   */
   action: 'duplicate' | 'sent' | 'failed' | 'retry' | 'cancelled';
   outcome?: Outcome;
   decision?: RetryDecision;
@@ -263,8 +266,8 @@ const NOTICE_NAMES: Record<ReceiptKind, string> = {
 };
 
 /**
- * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that cannot be built or
- * handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
+ * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that
+ * cannot be built or handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
  * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
 export async function sendReceipt(

@@ -50,17 +50,20 @@ const CANCELLED: Record<
   en: {
     beforeCall: {
       explain:
-        'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the cancelled call.',
+        'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the ' +
+        'cancelled call.',
       action: 'If it should still go out, send your mail again, or ask your fax administrator why it was cancelled.',
     },
     hungUp: {
       explain:
-        'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The recipient may have received some pages.',
+        'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The ' +
+        'recipient may have received some pages.',
       action: 'Ask the recipient which pages arrived. If the fax should still go out, send your mail again.',
     },
     leftRunning: {
       explain:
-        'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so the recipient may still receive it, in part or whole.',
+        'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so ' +
+        'the recipient may still receive it, in part or whole.',
       action: 'Ask the recipient whether the fax arrived before you send it again.',
     },
   },
@@ -90,7 +93,11 @@ function formatTime(iso: string, now?: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ` +
+    `${sign}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`
+  );
 }
 
 function formatDuration(seconds: number | undefined, locale: Locale): string {

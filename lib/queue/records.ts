@@ -24,7 +24,9 @@ export function runStampPath(paths: SpoolPaths): string {
   return join(paths.root, 'last-run');
 }
 
-/** How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s). */
+/**
+ * How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s).
+ */
 export const RUN_STALE_MS = 5 * 60_000;
 
 /**

@@ -135,7 +135,8 @@ async function send(
   if (request.files.length > config.fax.max_documents)
     throw new FaxError(
       'too-large',
-      `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once (fax.max_documents).`,
+      `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once ` +
+        `(fax.max_documents).`,
     );
   const paths = spoolPaths(config.paths.spool);
   await ensureSpool(paths);

@@ -224,7 +224,8 @@ function buildFaxPdf(
     const id = pageId(i);
     begin(id);
     push(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> >> /Contents ${id + 1} 0 R >>\nendobj\n`,
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> ` +
+        `>> /Contents ${id + 1} 0 R >>\nendobj\n`,
     );
     const content = `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q\n`;
     begin(id + 1);
@@ -233,8 +234,10 @@ function buildFaxPdf(
     const data = pageImageData(buf, page);
     begin(id + 2);
     push(
-      `<< /Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 1` +
-        ` /Filter /CCITTFaxDecode /DecodeParms << /K ${p.K} /Columns ${p.Columns} /Rows ${p.Rows} /BlackIs1 ${p.BlackIs1} /EncodedByteAlign ${p.EncodedByteAlign} >>` +
+      `<< /Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray ` +
+        `/BitsPerComponent 1` +
+        ` /Filter /CCITTFaxDecode /DecodeParms << /K ${p.K} /Columns ${p.Columns} /Rows ${p.Rows} /BlackIs1 ` +
+        `${p.BlackIs1} /EncodedByteAlign ${p.EncodedByteAlign} >>` +
         ` /Length ${data.length} >>\nstream\n`,
     );
     push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

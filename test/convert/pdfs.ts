@@ -54,7 +54,8 @@ export function markedPagesPs(size: readonly [number, number], n: number): strin
     const top = 60 + 40 * Math.floor((i - 1) / 20);
     ps += page(
       size,
-      `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown fox jumps over the lazy dog.) show`,
+      `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown ` +
+        `fox jumps over the lazy dog.) show`,
     );
   }
   return ps;

@@ -5,7 +5,8 @@ import { figure } from '../helpers/figure.js';
 
 test('script, style, head and comments are dropped', () => {
   const t = htmlToText(
-    '<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden --><p>Visible</p></body></html>',
+    '<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden ' +
+      '--><p>Visible</p></body></html>',
   );
   assert.is(t, 'Visible');
 });

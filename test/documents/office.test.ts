@@ -140,26 +140,29 @@ test('two conversions at once: each its own profile, each its own right PDF', as
   assert.ok(existsSync(join(a.work, 'profile', 'user')) && existsSync(join(b.work, 'profile', 'user')));
 });
 
-test('a document with an auto-run macro is converted and its macro does not run; the profile settings are real', async () => {
-  const marker = join(root, 'MACRO-RAN');
-  const file = join(root, 'macro.odt');
-  writeFileSync(file, macroOdt(marker));
-  const { input, work } = stage(file, 'odt');
-  const { pdf } = await officeToPdf(SOFFICE, input, work, 'macro.odt', 120);
-  // The document was loaded (its load event came and went) and exported ...
-  assert.match(pdfText(pdf), 'Document with an auto-run macro');
-  // ... and the macro never wrote its marker.
-  assert.not.ok(existsSync(marker), 'the macro ran');
-  // LibreOffice rewrites the profile's settings file at exit and drops every entry that is not in its
-  // configuration schema: our two macro settings are still there, so their names and values are real.
-  const after = readFileSync(join(work, 'profile', 'user', 'registrymodifications.xcu'), 'utf8');
-  for (const s of PROFILE_SETTINGS) {
-    assert.match(
-      after,
-      `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
-    );
-  }
-});
+test(
+  'a document with an auto-run macro is converted and its macro does not run; the ' + 'profile settings are real',
+  async () => {
+    const marker = join(root, 'MACRO-RAN');
+    const file = join(root, 'macro.odt');
+    writeFileSync(file, macroOdt(marker));
+    const { input, work } = stage(file, 'odt');
+    const { pdf } = await officeToPdf(SOFFICE, input, work, 'macro.odt', 120);
+    // The document was loaded (its load event came and went) and exported ...
+    assert.match(pdfText(pdf), 'Document with an auto-run macro');
+    // ... and the macro never wrote its marker.
+    assert.not.ok(existsSync(marker), 'the macro ran');
+    // LibreOffice rewrites the profile's settings file at exit and drops every entry that is not in its
+    // configuration schema: our two macro settings are still there, so their names and values are real.
+    const after = readFileSync(join(work, 'profile', 'user', 'registrymodifications.xcu'), 'utf8');
+    for (const s of PROFILE_SETTINGS) {
+      assert.match(
+        after,
+        `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
+      );
+    }
+  },
+);
 
 test('the time limit: bad-document, and every LibreOffice process of the run is killed', async () => {
   const { input, work } = stage(
@@ -179,26 +182,30 @@ test('the time limit: bad-document, and every LibreOffice process of the run is 
   assert.equal(processesMentioning(join(work, 'profile')), []);
 });
 
-test("under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); nothing left running", async () => {
-  const doc = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });
-  // LibreOffice's start-up alone uses seconds of CPU: 0.3 s of allowance cannot be enough.
-  const a = stage(doc, 'docx');
-  const cpu = createBudget(3600, 0.3);
-  const e1 = await failure(officeToPdf(SOFFICE, a.input, a.work, 'costly.docx', { budget: cpu }));
-  cpu.dispose();
-  assert.is(e1.code, 'bad-document');
-  assert.match(e1.message, 'The document "costly.docx" needs more than 0.3 seconds of computing time');
-  // A deadline that passes while LibreOffice starts: the server was too slow, the mail is tried again.
-  const b = stage(doc, 'docx');
-  const wall = createBudget(0.5);
-  const e2 = await failure(officeToPdf(SOFFICE, b.input, b.work, 'letter.docx', { budget: wall }));
-  wall.dispose();
-  assert.is(e2.code, 'temporary');
-  assert.match(e2.message, 'too busy');
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(processesMentioning(join(a.work, 'profile')), []);
-  assert.equal(processesMentioning(join(b.work, 'profile')), []);
-});
+test(
+  "under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); " +
+    'nothing left running',
+  async () => {
+    const doc = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });
+    // LibreOffice's start-up alone uses seconds of CPU: 0.3 s of allowance cannot be enough.
+    const a = stage(doc, 'docx');
+    const cpu = createBudget(3600, 0.3);
+    const e1 = await failure(officeToPdf(SOFFICE, a.input, a.work, 'costly.docx', { budget: cpu }));
+    cpu.dispose();
+    assert.is(e1.code, 'bad-document');
+    assert.match(e1.message, 'The document "costly.docx" needs more than 0.3 seconds of computing time');
+    // A deadline that passes while LibreOffice starts: the server was too slow, the mail is tried again.
+    const b = stage(doc, 'docx');
+    const wall = createBudget(0.5);
+    const e2 = await failure(officeToPdf(SOFFICE, b.input, b.work, 'letter.docx', { budget: wall }));
+    wall.dispose();
+    assert.is(e2.code, 'temporary');
+    assert.match(e2.message, 'too busy');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(processesMentioning(join(a.work, 'profile')), []);
+    assert.equal(processesMentioning(join(b.work, 'profile')), []);
+  },
+);
 
 test('damaged office files are bad-document naming the file', async () => {
   const docx = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });

@@ -121,28 +121,32 @@ test('unpackTnef: every file, duplicates kept, paths inside ignored', async () =
   assert.ok(files.every((f) => !f.name.includes('/')));
 });
 
-test('unpackTnef: a damaged winmail.dat (tnef aborts with SIGABRT, or exits 1) is bad-document naming it, without a path', async () => {
-  const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
-  const aborting = Buffer.from(good);
-  aborting[6] = aborting[6]! ^ 0xff; // the first attribute's level: tnef 1.4.18 asserts in attr.c
-  const truncated = good.subarray(0, 15);
-  for (const [i, bytes] of [aborting, truncated, Buffer.from('not tnef at all')].entries()) {
-    const src = fresh('dat');
-    writeFileSync(src, bytes);
-    try {
-      await unpackTnef('/usr/bin/tnef', src, join(dir, `tnef-bad-${i}`), 'winmail.dat', { timeoutMs: 30_000 });
-      assert.unreachable('a damaged winmail.dat must be refused');
-    } catch (err) {
-      assert.instance(err, FaxError);
-      assert.is((err as FaxError).code, 'bad-document');
-      assert.is(
-        (err as FaxError).message,
-        'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.',
-      );
-      if (i === 0) assert.is((err as FaxError).detail?.['signal'], 'SIGABRT');
+test(
+  'unpackTnef: a damaged winmail.dat (tnef aborts with SIGABRT, or exits 1) is bad-document naming it, ' +
+    'without a path',
+  async () => {
+    const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
+    const aborting = Buffer.from(good);
+    aborting[6] = aborting[6]! ^ 0xff; // the first attribute's level: tnef 1.4.18 asserts in attr.c
+    const truncated = good.subarray(0, 15);
+    for (const [i, bytes] of [aborting, truncated, Buffer.from('not tnef at all')].entries()) {
+      const src = fresh('dat');
+      writeFileSync(src, bytes);
+      try {
+        await unpackTnef('/usr/bin/tnef', src, join(dir, `tnef-bad-${i}`), 'winmail.dat', { timeoutMs: 30_000 });
+        assert.unreachable('a damaged winmail.dat must be refused');
+      } catch (err) {
+        assert.instance(err, FaxError);
+        assert.is((err as FaxError).code, 'bad-document');
+        assert.is(
+          (err as FaxError).message,
+          'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.',
+        );
+        if (i === 0) assert.is((err as FaxError).detail?.['signal'], 'SIGABRT');
+      }
     }
-  }
-});
+  },
+);
 
 test('libtiff tools and tnef crashing (fake binaries): bad-document; killed by the system: temporary', async () => {
   const fake = (name: string, body: string): string => {

@@ -371,7 +371,9 @@ function bedToml(
   mailDir: string,
 ): string {
   const defaults: Record<string, string> = {
-    paths: `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog = "${install.logdir}/faxmail.log"`,
+    paths:
+      `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog ` +
+      `= "${install.logdir}/faxmail.log"`,
     callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
     fax: 'resolution = "fine"',
     numbers: 'allow = ["^0[1-9][0-9]{8}$"]',

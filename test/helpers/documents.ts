@@ -57,10 +57,14 @@ function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'):
   let ps = `%!PS\n<< /PageSize [${w} ${h}] >> setpagedevice\n`;
   for (let p = 1; p <= pages; p++) {
     ps += `0 setgray 4 setlinewidth 20 20 ${w - 40} ${h - 40} rectstroke\n`;
-    ps += `/Helvetica-Bold findfont 28 scalefont setfont 50 ${h - 80} moveto (${esc(title)} page ${p} of ${pages}) show\n`;
+    ps +=
+      `/Helvetica-Bold findfont 28 scalefont setfont 50 ${h - 80} moveto (${esc(title)} page ${p} of ` +
+      `${pages}) show\n`;
     ps += `/Helvetica findfont 12 scalefont setfont\n`;
     for (let l = 0; l < 12; l++)
-      ps += `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog 0123456789) show\n`;
+      ps +=
+        `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog ` +
+        `0123456789) show\n`;
     ps += `0.5 setgray 50 120 150 80 rectfill 0 setgray ${w - 200} 120 150 80 rectfill\n`;
     ps += `1 0 0 setrgbcolor 260 120 80 80 rectfill 0 setgray\nshowpage\n`;
   }
@@ -397,13 +401,17 @@ export function encodeDocx(text = 'Hello from a Word document'): Buffer {
     {
       name: '[Content_Types].xml',
       data: Buffer.from(
-        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        '<?xml version="1.0"?><Types ' +
+          'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ' +
+          'ContentType="application/xml"/><Override PartName="/word/document.xml" ' +
+          'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
       ),
     },
     {
       name: 'word/document.xml',
       data: Buffer.from(
-        `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
+        `<?xml version="1.0"?><w:document ` +
+          `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
       ),
     },
   ]);

@@ -186,7 +186,10 @@ export function encodeWord(text: string): string {
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join(' ');
 }
 
-/** RFC 2231 parameter, e.g. encodeParam('filename', 'über uns.pdf') -> filename*=utf-8''%C3%BCber%20uns.pdf; with continuations when long. */
+/**
+ * RFC 2231 parameter, e.g. encodeParam('filename', 'über uns.pdf') -> filename*=utf-8''%C3%BCber%20uns.pdf; with
+ * continuations when long.
+ */
 export function encodeParam(name: string, value: string, continuation = false): string {
   const enc = Array.from(Buffer.from(value, 'utf8'))
     .map((b) =>

@@ -56,7 +56,9 @@ function flatText(o: OfficeDocOptions): string {
   for (let p = 1; p <= o.pages; p++) {
     body += `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} page ${p} of ${o.pages}</text:h>`;
     for (let l = 1; l <= lines; l++)
-      body += `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy dog.</text:p>`;
+      body +=
+        `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy ` +
+        `dog.</text:p>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
@@ -76,11 +78,18 @@ function flatText(o: OfficeDocOptions): string {
 function flatSheet(o: OfficeDocOptions): string {
   let sheets = '';
   for (let p = 1; p <= o.pages; p++) {
-    let rows = `<table:table-row><table:table-cell office:value-type="string"><text:p>${esc(o.title)} sheet ${p} of ${o.pages}</text:p></table:table-cell></table:table-row>`;
+    let rows =
+      `<table:table-row><table:table-cell office:value-type="string"><text:p>${esc(o.title)} sheet ` +
+      `${p} of ${o.pages}</text:p></table:table-cell></table:table-row>`;
     for (let r = 1; r <= 10; r++) {
-      rows += `<table:table-row><table:table-cell office:value-type="string"><text:p>Item ${r}</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="${r * p}"><text:p>${r * p}</text:p></table:table-cell></table:table-row>`;
+      rows +=
+        `<table:table-row><table:table-cell office:value-type="string"><text:p>Item ` +
+        `${r}</text:p></table:table-cell><table:table-cell office:value-type="float" ` +
+        `office:value="${r * p}"><text:p>${r * p}</text:p></table:table-cell></table:table-row>`;
     }
-    sheets += `<table:table table:name="Sheet${p}"><table:table-column table:number-columns-repeated="2"/>${rows}</table:table>`;
+    sheets +=
+      `<table:table table:name="Sheet${p}"><table:table-column ` +
+      `table:number-columns-repeated="2"/>${rows}</table:table>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
@@ -93,7 +102,10 @@ function flatSheet(o: OfficeDocOptions): string {
 function flatSlides(o: OfficeDocOptions): string {
   let slides = '';
   for (let p = 1; p <= o.pages; p++) {
-    slides += `<draw:page draw:name="Slide${p}" draw:master-page-name="Default"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="24cm" svg:height="4cm"><draw:text-box><text:p>${esc(o.title)} slide ${p} of ${o.pages}</text:p></draw:text-box></draw:frame></draw:page>`;
+    slides +=
+      `<draw:page draw:name="Slide${p}" draw:master-page-name="Default"><draw:frame svg:x="2cm" ` +
+      `svg:y="2cm" svg:width="24cm" svg:height="4cm"><draw:text-box><text:p>${esc(o.title)} slide ${p} of ` +
+      `${o.pages}</text:p></draw:text-box></draw:frame></draw:page>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.presentation">

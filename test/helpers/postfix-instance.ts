@@ -89,7 +89,10 @@ export interface PostfixInstance {
   /** postqueue -j, parsed */
   queue(): Promise<QueueEntry[]>;
   queueIds(): Promise<string[]>;
-  /** messages in the maildir of a DEFAULT_MAILBOXES/options.mailboxes address (local part alone: @example.org); other@<domain> holds the rest */
+  /**
+   * messages in the maildir of a DEFAULT_MAILBOXES/options.mailboxes address (local part alone: @example.org);
+   * other@<domain> holds the rest
+   */
   readMailbox(address: string): Promise<MailboxMessage[]>;
   /** the instance's log (maillog_file) */
   readLog(): string;
@@ -477,7 +480,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
   const fail = (why: string, output?: string): Error =>
     new Error(
       `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
-        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ${configDir} check" in a shell)`,
+        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ` +
+        `${configDir} check" in a shell)`,
     );
 
   try {

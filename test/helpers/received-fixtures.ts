@@ -55,7 +55,8 @@ export async function renderTestPdf(opts: TestPdfOptions): Promise<string> {
     `1 1 ${opts.pages} {`,
     '  /n exch def',
     `  72 760 moveto ${psString(`${title} `)} show n 4 string cvs show ( of ${opts.pages}) show`,
-    `  0 1 ${lines - 1} { /y exch def 72 720 y 22 mul sub moveto (Line of text for the fax simulator 0123456789) show } for`,
+    `  0 1 ${lines - 1} { /y exch def 72 720 y 22 mul sub moveto (Line of text for the fax simulator ` +
+      `0123456789) show } for`,
     '  showpage',
     '} for',
     '',

@@ -195,7 +195,8 @@ function carrierPjsip(): string {
 
 function carrierExtensions(farend: string, calls: string): string {
   const done = (who: string): string =>
-    `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages \${FAXOPT(pages)} mode \${FAXMODE})`;
+    `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages ` +
+    `\${FAXOPT(pages)} mode \${FAXMODE})`;
   const fax = (kind: SipFarEnd, options: string): string[] => [
     `exten => _${PREFIX[kind]}XXXXXXX,1,NoOp(carrier farend: ${kind} fax answers \${EXTEN})`,
     ' same => n,Set(FAREND_NUM=${EXTEN})',

@@ -35,7 +35,9 @@ export function installPaths(root: string): Install {
   };
 }
 
-/** The directories an installation needs before faxmail runs in it (inbound/: Asterisk writes it, install.sh makes it). */
+/**
+ * The directories an installation needs before faxmail runs in it (inbound/: Asterisk writes it, install.sh makes it).
+ */
 export function installDirs(p: InstallPaths): string[] {
   return [p.spool, join(p.spool, 'inbound'), p.outgoing, p.tmp, p.mailDir];
 }
@@ -76,7 +78,10 @@ export function directoryMail(p: InstallPaths): string {
  */
 export const NO_ASTERISK_QUEUE = 'max_calls = 100';
 
-/** The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify], [queue]. */
+/**
+ * The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify],
+ * [queue].
+ */
 export function sendfaxSections(
   p: InstallPaths,
   s: { fax: string; numbers: string; senders: string; queue?: string },

@@ -259,7 +259,8 @@ test('inbound mail: partial warning, TIFF beside the PDF, TIFF only when no PDF'
   assert.is(partial.subject, '[Incomplete] Fax from ACME Corp (0311112222) (1 page)');
   assert.match(
     partial.text,
-    'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call dropped prematurely).',
+    'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call ' +
+      'dropped prematurely).',
   );
   assert.match(partial.text, 'The fax is attached as fax-rx-7.pdf.\nThe fax image is attached as fax-rx-7.tif.');
   assert.match(partial.html!, '<strong>Warning:</strong> this fax did not arrive completely.');

@@ -1,7 +1,7 @@
 /*
  * The parser streams: a mail with a 25 MB attachment is parsed in a child process whose peak memory
- * (maxRSS) must grow far less than 3x the attachment: under 1.5x here, about 20 MB measured (a buffering parser holds the base64 text, the decoded
- * bytes and copies: several times 25 MB).
+ * (maxRSS) must grow far less than 3x the attachment: under 1.5x here, about 20 MB measured (a buffering parser holds
+ * the base64 text, the decoded bytes and copies: several times 25 MB).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
