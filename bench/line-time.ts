@@ -225,7 +225,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   let details =
     `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} ` +
     `s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
-  details += `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s |\n|---|${pages.map(() => '---|').join('')}---|\n`;
+  details +=
+    `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s ` +
+    `|\n|---|${pages.map(() => '---|').join('')}---|\n`;
   for (const v of VARIANTS) {
     details += `| ${v.name} | ${pages
       .map((p) => {
@@ -235,7 +237,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       .join(' | ')} | ${total(v).toFixed(1)} |\n`;
   }
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
-  details += `| **auto (fax.dither default): each page's screen from its own pixels** | ${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
+  details +=
+    `| **auto (fax.dither default): each page's screen from its own pixels** | ` +
+    `${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
   details +=
     `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up ` +
     `excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
@@ -283,7 +287,10 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     {
       id: '6c',
       name: 'Line time, mixed set: dither = "auto" (default)',
-      measured: `simulated line seconds: auto (one fax through convertToFax) vs the cheaper of threshold and line screen per page that keeps the tone; tone err per page vs line screen's (${autoCells.map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`).join(', ')})`,
+      measured:
+        `simulated line seconds: auto (one fax through convertToFax) vs the cheaper of threshold and ` +
+        `line screen per page that keeps the tone; tone err per page vs line screen's ` +
+        `(${autoCells.map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`).join(', ')})`,
       baseline: `${cheaperPerPage.toFixed(1)} s`,
       faxmail: `${autoTotal.toFixed(1)} s`,
       min: '',

@@ -72,7 +72,8 @@ export async function measure(
   const ok = o.okStatus ?? [0];
   if (r.signal !== 0 || !ok.includes(r.status)) {
     throw new Error(
-      `${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`,
+      `${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ` +
+        `${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`,
     );
   }
   return { wall: r.wall, rssMb: Math.max(r.maxrss_kb, r.tree_maxrss_kb) / 1024, cpu: r.user + r.sys, stdout };

@@ -53,7 +53,8 @@ export function writePdf(pages: PdfPage[]): Buffer {
     const content = add(stream('', Buffer.from(page.content, 'latin1')));
     kids.push(
       add(
-        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 ${page.width} ${page.height}] /Resources << /Font << /F1 ${font} 0 R >> /XObject << ${xobjects.join(' ')} >> >> /Contents ${content} 0 R >>`,
+        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 ${page.width} ${page.height}] /Resources << ` +
+          `/Font << /F1 ${font} 0 R >> /XObject << ${xobjects.join(' ')} >> >> /Contents ${content} 0 R >>`,
       ),
     );
   }

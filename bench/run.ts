@@ -589,7 +589,8 @@ function machine(): string {
   return [
     `- CPU: ${cpu}, ${availableParallelism()} cores available, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ` +
       `load average at start ${load}`,
-    `- Node ${process.version}, Ghostscript ${ver('gs', ['--version'])}, ${ver('tiffinfo', ['-h']).includes('LIBTIFF') ? ver('tiffinfo', ['-h']) : 'libtiff tools'}`,
+    `- Node ${process.version}, Ghostscript ${ver('gs', ['--version'])}, ` +
+      `${ver('tiffinfo', ['-h']).includes('LIBTIFF') ? ver('tiffinfo', ['-h']) : 'libtiff tools'}`,
     `- ${smoke ? 'smoke mode: 1 run per case, no warm-up, goals not enforced' : `${RUNS} runs per case after ${WARMUP} warm-up, baseline and faxmail alternating; ratio = median of per-pair ratios (min–max)`}`,
     `- ${new Date().toISOString()}`,
   ].join('\n');
@@ -602,7 +603,8 @@ function table(rows: Row[]): string {
   const sep = '|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map(
     (r) =>
-      `| ${r.id} | ${r.name} | ${r.measured} | ${r.baseline} | ${r.faxmail} | ${r.min} | ${r.max} | ${r.ratio} | ${r.goal} | ${r.pass ? 'PASS' : 'MISS'} |`,
+      `| ${r.id} | ${r.name} | ${r.measured} | ${r.baseline} | ${r.faxmail} | ${r.min} | ${r.max} | ` +
+      `${r.ratio} | ${r.goal} | ${r.pass ? 'PASS' : 'MISS'} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

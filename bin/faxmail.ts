@@ -72,7 +72,8 @@ async function run(
       out(
         `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls ` +
           `started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
-          `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
+          `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files ` +
+          `removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
           (d.channelsRead ? '' : "; Asterisk's channel list could not be read"),
       );
       if (d.waits.length) {
@@ -87,7 +88,8 @@ async function run(
         const counts = new Map<string, number>();
         for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
         out(
-          `run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
+          `run: waiting: ` +
+            `${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
         );
       }
       for (const e of [
@@ -106,7 +108,8 @@ async function run(
       const verb = command === 'retry' ? 'will dial again' : command === 'hold' ? 'is on hold' : 'is released';
       const started = r.started.find((c) => c.job === r.job);
       out(
-        `job ${r.job} ${verb} (was ${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
+        `job ${r.job} ${verb} (was ` +
+          `${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
       );
       return EX.OK;
     }
@@ -165,7 +168,9 @@ async function run(
       }
       const verb = r.dryRun ? 'would remove' : 'removed';
       out(
-        `cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`,
+        `cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ` +
+          `${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging ` +
+          `directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`,
       );
       if (r.inboundKept.length)
         out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);

@@ -75,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
     } else {
       const skipped = result.skipped.length ? ` (not faxed: ${result.skipped.map((s) => s.name).join(', ')})` : '';
       process.stdout.write(
-        `2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}${skipped}\n`,
+        `2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ` +
+          `${result.number}${skipped}\n`,
       );
     }
     return 0;

@@ -65,7 +65,10 @@ function tiffSummary(file: string): string {
   const pages = (info.match(/^TIFF Directory/gm) ?? []).length;
   const width = /Image Width: (\d+)/.exec(info)?.[1] ?? '?';
   const res = /Resolution: ([0-9.]+), ([0-9.]+)/.exec(info);
-  return `${pages} pages, ${width} pixels wide, ${res ? `${Math.round(Number(res[1]))}x${Math.round(Number(res[2]))} dpi` : '? dpi'}`;
+  return (
+    `${pages} pages, ${width} pixels wide, ` +
+    `${res ? `${Math.round(Number(res[1]))}x${Math.round(Number(res[2]))} dpi` : '? dpi'}`
+  );
 }
 
 async function main(): Promise<void> {
@@ -128,7 +131,8 @@ async function main(): Promise<void> {
     copyFileSync(join(jobDir, job.tiff), faxTif);
     say(
       `sendfax (run as the asterisk user, like Postfix does) accepted the mail: "${sent.stdout.split('\n')[0]}"`,
-      `Pages: ${job.documents.map((d) => `${d.name} ${d.pages}`).join(', ')}; ${job.pages} in all, ${job.resolution} resolution.`,
+      `Pages: ${job.documents.map((d) => `${d.name} ${d.pages}`).join(', ')}; ${job.pages} in all, ` +
+        `${job.resolution} resolution.`,
       `The fax image: ${show(faxTif)}; the job record says "${job.state}" and names the call file ${job.callFile}.`,
     );
 
@@ -144,7 +148,8 @@ async function main(): Promise<void> {
     say(
       `Asterisk took the call file and dialled Local/${number}@faxmail-farend; a fax machine (ReceiveFAX, ` +
         `station id "${FAREND_STATION}") answered.`,
-      `SendFAX: ${a.status}, ${a.pages} pages at ${a.rate} bit/s, ${a.resolution} dpi, ${a.duration ?? '?'} s on the line; the hangup handler ran faxmail-notify sent.`,
+      `SendFAX: ${a.status}, ${a.pages} pages at ${a.rate} bit/s, ${a.resolution} dpi, ${a.duration ?? '?'} s ` +
+        `on the line; the hangup handler ran faxmail-notify sent.`,
       `The far end's copy: ${show(farCopy)} (${tiffSummary(farCopy)})`,
     );
 
@@ -156,7 +161,8 @@ async function main(): Promise<void> {
     if (raw) writeFileSync(receiptCopy, raw);
     const receiptPdf = receipt.attachments.find((x) => x.contentType === 'application/pdf');
     say(
-      `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ${show(receiptCopy)}${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
+      `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ` +
+        `${show(receiptCopy)}${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
     );
 
     // 5. the other direction: a fax machine calls our number and sends the far end's copy back
@@ -184,8 +190,11 @@ async function main(): Promise<void> {
     say(
       `A fax machine (+81 45 123 4567, caller 0451234567 "Example Supplier") called ${DID}: channel originate ` +
         `into [faxmail-receive], SendFAX on the other leg.`,
-      `ReceiveFAX wrote ${inId}.tif in the spool (${existsSync(receivedTif) ? tiffSummary(receivedTif) : 'gone'}); faxmail-notify received mailed it to ${addressOf(inMail)}.`,
-      `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} pages): ${show(receivedPdf)}`,
+      `ReceiveFAX wrote ${inId}.tif in the spool ` +
+        `(${existsSync(receivedTif) ? tiffSummary(receivedTif) : 'gone'}); faxmail-notify received mailed ` +
+        `it to ${addressOf(inMail)}.`,
+      `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} ` +
+        `pages): ${show(receivedPdf)}`,
     );
     if (OFFICE !== addressOf(inMail)) fail(`the received fax went to ${addressOf(inMail)}, not ${OFFICE}`);
     if (pdfPages(inPdf.content) !== job.pages)
@@ -194,7 +203,9 @@ async function main(): Promise<void> {
     // 6. fax.tif crosses the line simulator whole
     const check = await transmitFax(faxTif, join(OUT, 'farend', 'check.tif'));
     say(
-      `Check: ${show(faxTif)} sent through the line simulator once more: ${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages arrived.`,
+      `Check: ${show(faxTif)} sent through the line simulator once more: ` +
+        `${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages ` +
+        `arrived.`,
     );
     if (check.receiver?.status !== 'SUCCESS' || check.receiver.pages !== job.pages)
       fail(`${show(faxTif)} did not arrive whole: ${check.receiver?.error ?? check.error}`);

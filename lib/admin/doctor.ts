@@ -70,7 +70,8 @@ async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet
     fix =
       enabled === 'enabled' && active === 'active'
         ? 'the timer is enabled and active, so its runs fail: journalctl -u faxmail-run.service says why'
-        : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ${active || 'inactive'}; make install installs it)`;
+        : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ` +
+          `${active || 'inactive'}; make install installs it)`;
   } else if (existsSync('/etc/cron.d/faxmail')) {
     fix =
       '/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail ' +
@@ -286,7 +287,8 @@ function checkSpool(c: Readonly<Config>, owner: Account): CheckResult[] {
             'spool',
             `${name} owner`,
             `owned by someone else: ${foreign.join(', ')}`,
-            `chown -R ${owner.name}: ${name === 'log' ? c.paths.log : d} (a faxmail command run as root by an older version, or by hand)`,
+            `chown -R ${owner.name}: ${name === 'log' ? c.paths.log : d} (a faxmail command run as root by an ` +
+              `older version, or by hand)`,
           ),
     );
   }
@@ -390,7 +392,8 @@ async function checkPostfix(
       !svc.argv.some((a, i) => a === flag && svc.argv[i + 1] === macro)
     )
       problems.push(
-        `argv lacks ${flag}=${macro}${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
+        `argv lacks ` +
+          `${flag}=${macro}${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
       );
   }
   out.push(
@@ -414,7 +417,8 @@ async function checkPostfix(
       : fail(
           'postfix',
           'recipient limit',
-          `${svc.name}_destination_recipient_limit = ${limit || '(default)'}: one sendfax run would get every recipient`,
+          `${svc.name}_destination_recipient_limit = ${limit || '(default)'}: one sendfax run would get every ` +
+            `recipient`,
           `postconf -e '${svc.name}_destination_recipient_limit = 1' && postfix reload`,
         ),
   );
@@ -429,7 +433,8 @@ async function checkPostfix(
       : fail(
           'postfix',
           'time limit',
-          `${svc.name}_time_limit = ${tl || '?'} is less than fax.time_limit + 60 s (${need} s): a slow conversion would bounce instead of being deferred`,
+          `${svc.name}_time_limit = ${tl || '?'} is less than fax.time_limit + 60 s (${need} s): a slow ` +
+            `conversion would bounce instead of being deferred`,
           `postconf -e '${svc.name}_time_limit = ${Math.max(600, need)}s' && postfix reload`,
         ),
   );
@@ -526,7 +531,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
       warn(
         'asterisk',
         'reachable',
-        `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); Asterisk checks skipped`,
+        `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); ` +
+          `Asterisk checks skipped`,
         'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; ' +
           '--asterisk-config FILE for a private instance',
       ),
@@ -776,7 +782,9 @@ function samplePdf(): Buffer {
     pdf += `${i + 1} 0 obj\n${o}\nendobj\n`;
   });
   const xref = pdf.length;
-  pdf += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  pdf +=
+    `xref\n0 ${objs.length + 1}\n0000000000 65535 f ` +
+    `\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
   pdf += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(pdf, 'latin1');
 }

@@ -33,7 +33,8 @@ async function resolveId(kind: 'passwd' | 'group', name: string): Promise<number
   } catch {
     throw new FaxError(
       'config',
-      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
+      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ` +
+        `${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
     );
   }
 }

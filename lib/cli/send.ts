@@ -179,7 +179,8 @@ export function maySend(
 /** The refusal for a user who may not fax from the shell. */
 function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
   const who = config
-    ? `root, ${config.callfile.owner} and ${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
+    ? `root, ${config.callfile.owner} and ` +
+      `${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
     : 'root, the owner of the spool and the members of the group named by send.group in faxmail.toml';
   const fix = config?.send.group ? `adduser ${user} ${config.send.group}` : 'send.group';
   return new FaxError(
@@ -195,7 +196,8 @@ function spoolOwnerUid(config: Readonly<Config>): number {
   } catch (err) {
     throw new FaxError(
       'config',
-      `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): create it with make install (scripts/install.sh), or set paths.spool.`,
+      `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): ` +
+        `create it with make install (scripts/install.sh), or set paths.spool.`,
       { cause: err },
     );
   }
@@ -394,13 +396,17 @@ async function delegate(
     if (r.spawnError) {
       throw new FaxError(
         'not-allowed',
-        `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`,
+        `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ` +
+          `${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`,
       );
     }
     if (r.code === 1 && sudoSaid.length > 0) {
       throw new FaxError(
         'not-allowed',
-        `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail (${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the spool owner and the members of the group named by send.group; the administrator allows it with the sudo rule scripts/install.sh writes (README, "Sending from the shell").`,
+        `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail ` +
+          `(${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the ` +
+          `spool owner and the members of the group named by send.group; the administrator allows it with ` +
+          `the sudo rule scripts/install.sh writes (README, "Sending from the shell").`,
       );
     }
     for (const l of sudoSaid) err(l);

@@ -177,7 +177,10 @@ export function regexProblem(source: string, flags = ''): string | undefined {
     new RegExp(source, flags);
     return undefined;
   } catch (err) {
-    return `${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`;
+    return (
+      `${JSON.stringify(source)} is not a valid regular expression ` +
+      `(${(err as Error).message.replace(/^Invalid regular expression: /, '')})`
+    );
   }
 }
 

@@ -305,7 +305,8 @@ async function handleOnce(
   const partial = record.partial ? ' (incomplete)' : '';
   return outcome(
     record,
-    `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`,
+    `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ` +
+      `${recipients.join(', ')}`,
   );
 }
 

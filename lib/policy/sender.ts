@@ -155,7 +155,8 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
     const names = authors.repeated.map((h) => (h === 'reply-to' ? 'Reply-To' : h[0]!.toUpperCase() + h.slice(1)));
     throw new FaxError(
       'sender-refused',
-      `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear and it cannot be faxed.`,
+      `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear ` +
+        `and it cannot be faxed.`,
     );
   }
   const from = authors.from.map((a) => a.address.trim());
@@ -187,7 +188,8 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
       );
     throw new FaxError(
       'sender-refused',
-      `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be allowed to send faxes through this server, and ${shown(badFrom)} is not.`,
+      `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be ` +
+        `allowed to send faxes through this server, and ${shown(badFrom)} is not.`,
     );
   }
   if (sender !== undefined && !allowed(sender)) {

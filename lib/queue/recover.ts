@@ -82,7 +82,8 @@ export async function runRecovery(
             `(${config.queue.lost_after} s):`,
         ...locked.dispatch.lost.map(
           (l) =>
-            `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`,
+            `  job ${l.job}, attempt ${l.attempt}: ` +
+            `${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`,
         ),
         '',
         'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail ' +

@@ -192,7 +192,8 @@ async function send(
     if (prepared.skipped.length > 0)
       throw new FaxError(
         'no-document',
-        `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG files${config.paths.libreoffice ? ' and office documents' : ''}.`,
+        `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG ` +
+          `files${config.paths.libreoffice ? ' and office documents' : ''}.`,
       );
     if (prepared.ignored.length > 0)
       throw new FaxError('no-document', `Not faxed: ${formatSkipped(prepared.ignored)}.`);

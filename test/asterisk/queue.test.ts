@@ -101,7 +101,8 @@ async function watchLoop(): Promise<void> {
       watch.most = Math.max(watch.most, calls.size);
       if (calls.size > MAX_CALLS)
         watch.breaches.push(
-          `${new Date().toISOString()}: ${calls.size} calls: channels ${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`,
+          `${new Date().toISOString()}: ${calls.size} calls: channels ` +
+            `${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`,
         );
       const perNumber = new Map<string, string[]>();
       for (const j of calls) perNumber.set(jobNumber(j), [...(perNumber.get(jobNumber(j)) ?? []), j]);

@@ -183,7 +183,8 @@ test(
       delay: number;
     }[];
     console.log(
-      `[figure] race: ${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`,
+      `[figure] race: ` +
+        `${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`,
     );
     const won = tries.find((t) => t.raced);
     assert.ok(won, 'the busy report came while sendfax still ran in one of the tries (the race was on)');

@@ -154,7 +154,9 @@ test('agrees with Ghostscript on PDFs Ghostscript wrote (also after an increment
   const at = buf.length;
   let upd = `${pagesNum} 0 obj\n<< /Type /Pages /Kids [${pagesObj[1]} 0 R] /Count 1 >>\nendobj\n`;
   const xref = at + upd.length;
-  upd += `xref\n${pagesNum} 1\n${String(at).padStart(10, '0')} 00000 n \ntrailer\n<< /Size ${size} /Root ${rootRef} 0 R /Prev ${prevXref} >>\nstartxref\n${xref}\n%%EOF\n`;
+  upd +=
+    `xref\n${pagesNum} 1\n${String(at).padStart(10, '0')} 00000 n \ntrailer\n<< /Size ${size} /Root ` +
+    `${rootRef} 0 R /Prev ${prevXref} >>\nstartxref\n${xref}\n%%EOF\n`;
   assert.is(pdfPageCount(Buffer.concat([buf, Buffer.from(upd, 'latin1')])), 1);
 });
 

@@ -98,28 +98,32 @@ const CASES: { format: OfficeFormat; pages: number; paper?: 'a4' | 'letter'; siz
   ];
 
 for (const c of CASES) {
-  test(`${c.format} made by LibreOffice: ${c.pages} pages of ${c.size.join(' x ')} pt, its text, every fax page 1728 wide`, async () => {
-    const doc = makeOfficeDoc(c.format, { pages: c.pages, title: c.title, ...(c.paper ? { paper: c.paper } : {}) });
-    const { input, work } = stage(doc, c.format);
-    const { pdf, result } = await officeToPdf(SOFFICE, input, work, `report.${c.format}`, 120);
-    assert.is(result.exitCode, 0);
-    const pages = pdfPages(pdf);
-    assert.is(pages.length, c.pages, `pages of ${c.format}`);
-    for (const p of pages)
-      assert.ok(
-        Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2,
-        `page ${p.width} x ${p.height}`,
-      );
-    const text = pdfText(pdf).replace(/\s+/g, ' ');
-    const unit = c.format === 'xlsx' ? 'sheet' : c.format === 'pptx' ? 'slide' : 'page';
-    for (let p = 1; p <= c.pages; p++) assert.match(text, `${c.title} ${unit} ${p} of ${c.pages}`);
-    const tiff = join(work, 'fax.tif');
-    const fax = await convertToFax([{ name: `report.${c.format}`, pdf }], tiff, GEOMETRY, silentLogger());
-    assert.is(fax.pages, c.pages);
-    const tiffPages = await readTiffFile(tiff);
-    assert.is(tiffPages.length, c.pages);
-    for (const p of tiffPages) assert.is(p.width, 1728);
-  });
+  test(
+    `${c.format} made by LibreOffice: ${c.pages} pages of ${c.size.join(' x ')} pt, its text, every fax ` +
+      `page 1728 wide`,
+    async () => {
+      const doc = makeOfficeDoc(c.format, { pages: c.pages, title: c.title, ...(c.paper ? { paper: c.paper } : {}) });
+      const { input, work } = stage(doc, c.format);
+      const { pdf, result } = await officeToPdf(SOFFICE, input, work, `report.${c.format}`, 120);
+      assert.is(result.exitCode, 0);
+      const pages = pdfPages(pdf);
+      assert.is(pages.length, c.pages, `pages of ${c.format}`);
+      for (const p of pages)
+        assert.ok(
+          Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2,
+          `page ${p.width} x ${p.height}`,
+        );
+      const text = pdfText(pdf).replace(/\s+/g, ' ');
+      const unit = c.format === 'xlsx' ? 'sheet' : c.format === 'pptx' ? 'slide' : 'page';
+      for (let p = 1; p <= c.pages; p++) assert.match(text, `${c.title} ${unit} ${p} of ${c.pages}`);
+      const tiff = join(work, 'fax.tif');
+      const fax = await convertToFax([{ name: `report.${c.format}`, pdf }], tiff, GEOMETRY, silentLogger());
+      assert.is(fax.pages, c.pages);
+      const tiffPages = await readTiffFile(tiff);
+      assert.is(tiffPages.length, c.pages);
+      for (const p of tiffPages) assert.is(p.width, 1728);
+    },
+  );
 }
 
 test('two conversions at once: each its own profile, each its own right PDF', async () => {

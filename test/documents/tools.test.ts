@@ -31,30 +31,34 @@ const cases: {
   { colour: 'rgb', pages: 2, dpi: [100, 100], compression: 'jpeg', size: [595, 842] },
 ];
 for (const c of cases) {
-  test(`TIFF ${c.colour} ${c.pages} page(s) at ${c.dpi.join('x')} dpi${c.compression ? ` (${c.compression})` : ''} -> PDF of the same pages and paper size`, async () => {
-    const out = fresh();
-    await tiffToPdf(
-      TOOLS,
-      makeTiff({
-        colour: c.colour,
-        pages: c.pages,
-        dpi: c.dpi,
-        ...(c.compression ? { compression: c.compression } : {}),
-      }),
-      out,
-      'x.tif',
-      { timeoutMs: 60_000 },
-    );
-    const pages = pdfPages(out);
-    assert.is(pages.length, c.pages);
-    for (const p of pages) {
-      assert.ok(
-        Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4,
-        `page ${p.width} x ${p.height}`,
+  test(
+    `TIFF ${c.colour} ${c.pages} page(s) at ${c.dpi.join('x')} ` +
+      `dpi${c.compression ? ` (${c.compression})` : ''} -> PDF of the same pages and paper size`,
+    async () => {
+      const out = fresh();
+      await tiffToPdf(
+        TOOLS,
+        makeTiff({
+          colour: c.colour,
+          pages: c.pages,
+          dpi: c.dpi,
+          ...(c.compression ? { compression: c.compression } : {}),
+        }),
+        out,
+        'x.tif',
+        { timeoutMs: 60_000 },
       );
-    }
-    assert.ok(darkFraction(renderGray(out, c.pages, 30)) > 0.005, 'last page has ink');
-  });
+      const pages = pdfPages(out);
+      assert.is(pages.length, c.pages);
+      for (const p of pages) {
+        assert.ok(
+          Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4,
+          `page ${p.width} x ${p.height}`,
+        );
+      }
+      assert.ok(darkFraction(renderGray(out, c.pages, 30)) > 0.005, 'last page has ink');
+    },
+  );
 }
 
 test('truncated TIFFs (also the kind tiff2pdf would quietly shorten) are bad-document', async () => {

@@ -374,7 +374,9 @@ function bedToml(
     paths:
       `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog ` +
       `= "${install.logdir}/faxmail.log"`,
-    callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
+    callfile:
+      `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = ` +
+      `"${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
     fax: 'resolution = "fine"',
     numbers: 'allow = ["^0[1-9][0-9]{8}$"]',
     senders: 'allow = ["@example.org"]',
@@ -606,7 +608,9 @@ export async function launchAsterisk(opts: {
   };
   const fail = (why: string): Error =>
     new Error(
-      `Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
+      `Asterisk did not start: ` +
+        `${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog ` +
+        `tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
     );
   try {
     await waitUntil(

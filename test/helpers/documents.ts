@@ -110,7 +110,9 @@ export function makeCostlyPdf(lines: number): string {
       parts.push(obj);
       pos += obj.length;
     });
-    const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+    const xref =
+      `xref\n0 ${objects.length + 1}\n0000000000 65535 f ` +
+      `\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
     parts.push(
       Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`),
     );

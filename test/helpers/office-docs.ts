@@ -54,7 +54,9 @@ function flatText(o: OfficeDocOptions): string {
   const lines = o.lines ?? 20;
   let body = '';
   for (let p = 1; p <= o.pages; p++) {
-    body += `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} page ${p} of ${o.pages}</text:h>`;
+    body +=
+      `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} ` +
+      `page ${p} of ${o.pages}</text:h>`;
     for (let l = 1; l <= lines; l++)
       body +=
         `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy ` +

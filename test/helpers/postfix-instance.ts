@@ -479,7 +479,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
 
   const fail = (why: string, output?: string): Error =>
     new Error(
-      `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
+      `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ` +
+        `${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
         `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ` +
         `${configDir} check" in a shell)`,
     );
@@ -499,7 +500,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
     const check = await postfixCmd(['check']);
     if (check.exitCode !== 0)
       throw fail(
-        `"postfix -c ${configDir} check" failed (${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`,
+        `"postfix -c ${configDir} check" failed ` +
+          `(${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`,
         check.all,
       );
     // Counted as running from here: a start that fails half-way still gets a "postfix stop".
@@ -507,7 +509,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
     const start = await postfixCmd(['start']);
     if (start.exitCode !== 0)
       throw fail(
-        `"postfix -c ${configDir} start" failed (${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
+        `"postfix -c ${configDir} start" failed ` +
+          `(${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
         start.all,
       );
     await waitFor(() => smtpGreets(port), 20_000, `the SMTP greeting on 127.0.0.1:${port}`, 250).catch((err: Error) => {

@@ -85,7 +85,8 @@ async function main(): Promise<void> {
       const r = await runFile(file);
       results.push(r);
       process.stdout.write(
-        `\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
+        `\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} ` +
+          `failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
       );
       if (r.failed > 0 || process.env['FAXMAIL_TEST_VERBOSE']) process.stdout.write(r.output);
     }

@@ -105,7 +105,8 @@ export function renderTestConfig(p: InstallPaths, options: ConfigOptions = {}): 
   if (options.callfile) {
     const c = options.callfile;
     parts.push(
-      `\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = "PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`,
+      `\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = ` +
+        `"PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`,
     );
   }
   for (const [name, body] of options.sections ?? []) parts.push(`\n[${name}]\n${body}\n`);

@@ -29,7 +29,8 @@ const fax: Record<string, string> = {};
 function env(extra = '', opts: { report?: boolean; admin?: string; locale?: string } = {}): TestEnv {
   const admin = opts.admin ?? 'admin@example.com';
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\nadmin = "${admin}"\nreport_empty_receive = ${opts.report ?? false}\nlocale = "${opts.locale ?? 'en'}"\n` +
+    `${extra}[notify]\nfrom = "fax@example.org"\nadmin = "${admin}"\nreport_empty_receive = ` +
+      `${opts.report ?? false}\nlocale = "${opts.locale ?? 'en'}"\n` +
       `[inbound]\nrecipients = { "0312345678" = ["a@example.com", "b@example.com"] }\ndefault = ` +
       `["desk@example.com"]\n` +
       smtpSection(sink.port),

@@ -88,7 +88,8 @@ const show = (j: Job): string =>
   j.attempts
     .map(
       (a) =>
-        `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ${a.duration ?? '?'} s`,
+        `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ` +
+        `${a.duration ?? '?'} s`,
     )
     .join(', ');
 
