@@ -239,7 +239,8 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
   details +=
     `| **auto (fax.dither default): each page's screen from its own pixels** | ` +
-    `${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
+    `${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')}` +
+    ` | ${autoTotal.toFixed(1)} |\n`;
   details +=
     `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up ` +
     `excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;

@@ -48,7 +48,13 @@ export function writePdf(pages: PdfPage[]): Buffer {
         ? deflateSync(img.samples)
         : Buffer.from(img.samples.buffer, img.samples.byteOffset, img.samples.byteLength);
       const filter = img.deflate ? ' /Filter /FlateDecode' : '';
-      return `/Im${i} ${add(stream(`/Type /XObject /Subtype /Image /Width ${img.width} /Height ${img.height} /ColorSpace /DeviceGray /BitsPerComponent 8${filter}`, data))} 0 R`;
+      return `/Im${i} ${add(
+        stream(
+          `/Type /XObject /Subtype /Image /Width ${img.width} /Height ${img.height}` +
+            ` /ColorSpace /DeviceGray /BitsPerComponent 8${filter}`,
+          data,
+        ),
+      )} 0 R`;
     });
     const content = add(stream('', Buffer.from(page.content, 'latin1')));
     kids.push(

@@ -591,7 +591,12 @@ function machine(): string {
       `load average at start ${load}`,
     `- Node ${process.version}, Ghostscript ${ver('gs', ['--version'])}, ` +
       `${ver('tiffinfo', ['-h']).includes('LIBTIFF') ? ver('tiffinfo', ['-h']) : 'libtiff tools'}`,
-    `- ${smoke ? 'smoke mode: 1 run per case, no warm-up, goals not enforced' : `${RUNS} runs per case after ${WARMUP} warm-up, baseline and faxmail alternating; ratio = median of per-pair ratios (min–max)`}`,
+    `- ${
+      smoke
+        ? 'smoke mode: 1 run per case, no warm-up, goals not enforced'
+        : `${RUNS} runs per case after ${WARMUP} warm-up` +
+          `, baseline and faxmail alternating; ratio = median of per-pair ratios (min–max)`
+    }`,
     `- ${new Date().toISOString()}`,
   ].join('\n');
 }

@@ -89,7 +89,8 @@ async function run(
         for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
         out(
           `run: waiting: ` +
-            `${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
+            `${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}` +
+            `${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
         );
       }
       for (const e of [
@@ -109,7 +110,8 @@ async function run(
       const started = r.started.find((c) => c.job === r.job);
       out(
         `job ${r.job} ${verb} (was ` +
-          `${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
+          `${r.previous})` +
+          `${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
       );
       return EX.OK;
     }
@@ -154,7 +156,8 @@ async function run(
         parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
       parts.push(
-        `sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`,
+        `sender ` +
+          `${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`,
       );
       out(parts.join('; '));
       return EX.OK;

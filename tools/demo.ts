@@ -162,7 +162,8 @@ async function main(): Promise<void> {
     const receiptPdf = receipt.attachments.find((x) => x.contentType === 'application/pdf');
     say(
       `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ` +
-        `${show(receiptCopy)}${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
+        `${show(receiptCopy)}` +
+        `${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
     );
 
     // 5. the other direction: a fax machine calls our number and sends the far end's copy back

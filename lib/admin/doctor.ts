@@ -393,7 +393,8 @@ async function checkPostfix(
     )
       problems.push(
         `argv lacks ` +
-          `${flag}=${macro}${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
+          `${flag}=${macro}` +
+          `${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
       );
   }
   out.push(

@@ -10,9 +10,11 @@ export function formatJob(job: Job): string {
     `job ${job.id}`,
     `  state:     ${job.state}${job.nextAttemptAt ? ` (next try ${localTime(job.nextAttemptAt)})` : ''}`,
     `  number:    ` +
-      `${job.number}${job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''}`,
+      `${job.number}` +
+      `${job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''}`,
     `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} ` +
-      `(${job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`})`,
+      `(` +
+      `${job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`})`,
     `  subject:   ${job.subject || '-'}`,
     `  pages:     ${job.pages} (${job.resolution}, ${job.paper})`,
     `  documents: ${job.documents.map((d) => `${d.name} [${d.kind}, ${d.pages} p.]`).join(', ') || '-'}`,

@@ -62,7 +62,10 @@ export function renderManPage(p: ProgramSpec): string {
         '.br',
         `.B ${roff(p.name)} ${roff(c.name)}`,
         roff(
-          `${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')} [--config FILE]`.trim(),
+          (
+            `${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')}` +
+            ` [--config FILE]`
+          ).trim(),
         ),
       );
     }
@@ -75,7 +78,10 @@ export function renderManPage(p: ProgramSpec): string {
     for (const c of p.commands) {
       lines.push(
         '.TP',
-        `\\fB${roff(c.name)}\\fR ${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`.trim(),
+        (
+          `\\fB${roff(c.name)}\\fR ` +
+          `${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`
+        ).trim(),
         roff(c.summary),
       );
       if (c.details) lines.push('.IP', roff(c.details));

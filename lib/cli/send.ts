@@ -397,7 +397,8 @@ async function delegate(
       throw new FaxError(
         'not-allowed',
         `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ` +
-          `${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`,
+          `${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}` +
+          `: ask the administrator (README, "Sending from the shell").`,
       );
     }
     if (r.code === 1 && sudoSaid.length > 0) {

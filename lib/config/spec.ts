@@ -151,7 +151,8 @@ export function path(
     if (problem === undefined) return v;
     if (options.optional && !ctx.explicit) return '';
     return void ctx.report(
-      `${v} ${problem}${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`,
+      `${v} ${problem}` +
+        `${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`,
     );
   });
 }

@@ -160,7 +160,8 @@ export function describeNumberPolicy(n: NumberPatterns, explicit?: ReadonlySet<s
       plan.deny.map((d) => d.pattern),
     );
   const out = [
-    `numbers: ${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`,
+    `numbers: ` +
+      `${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`,
   ];
   out.push(`  rewrite (${source('rewrite', rewriteFromPlan)}):${n.rewrite.length === 0 ? ' none' : ''}`);
   for (const r of n.rewrite) out.push(`    ${r.match} -> ${r.replace === '' ? '(nothing)' : r.replace}`);

@@ -182,7 +182,10 @@ function pdfString(text: string): string {
 
 function pdfDate(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `D:${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  return (
+    `D:${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}` +
+    `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`
+  );
 }
 
 /** Build the PDF bytes for pages that embedProblem() accepted. Pure. */

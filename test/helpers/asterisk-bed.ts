@@ -376,7 +376,8 @@ function bedToml(
       `= "${install.logdir}/faxmail.log"`,
     callfile:
       `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = ` +
-      `"${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
+      `"${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"` +
+      `\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
     fax: 'resolution = "fine"',
     numbers: 'allow = ["^0[1-9][0-9]{8}$"]',
     senders: 'allow = ["@example.org"]',

@@ -413,7 +413,8 @@ export function encodeDocx(text = 'Hello from a Word document'): Buffer {
       name: 'word/document.xml',
       data: Buffer.from(
         `<?xml version="1.0"?><w:document ` +
-          `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
+          `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+          `<w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
       ),
     },
   ]);
