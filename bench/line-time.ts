@@ -239,7 +239,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
   details +=
     `| **auto (fax.dither default): each page's screen from its own pixels** | ` +
-    `${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')}` +
+    autoCells
+      .map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`)
+      .join(' | ') +
     ` | ${autoTotal.toFixed(1)} |\n`;
   details +=
     `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up ` +
@@ -260,6 +262,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     return sum + Math.min(...choices.map((c) => c.seconds));
   }, 0);
   const autoToneOk = autoCells.every((c) => toneOk(c.tone, cell(ours, c.page).tone));
+  const autoTones = autoCells
+    .map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`)
+    .join(', ');
   const rows = [
     {
       id: '6',
@@ -291,7 +296,7 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       measured:
         `simulated line seconds: auto (one fax through convertToFax) vs the cheaper of threshold and ` +
         `line screen per page that keeps the tone; tone err per page vs line screen's ` +
-        `(${autoCells.map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`).join(', ')})`,
+        `(${autoTones})`,
       baseline: `${cheaperPerPage.toFixed(1)} s`,
       faxmail: `${autoTotal.toFixed(1)} s`,
       min: '',

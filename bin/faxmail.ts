@@ -111,7 +111,11 @@ async function run(
       out(
         `job ${r.job} ${verb} (was ` +
           `${r.previous})` +
-          `${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
+          (started
+            ? `; dialling now (attempt ${started.attempt})`
+            : r.state === 'queued'
+              ? '; waiting for a free channel or its number'
+              : ''),
       );
       return EX.OK;
     }
@@ -157,7 +161,13 @@ async function run(
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
       parts.push(
         `sender ` +
-          `${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`,
+          (r.notice === 'skipped'
+            ? 'NOT told (no usable address)'
+            : r.notice === 'queued'
+              ? 'told (notice waiting in the outbox)'
+              : r.notice === 'pending'
+                ? 'not told yet (the notice could not be sent; faxmail run tries again)'
+                : 'told'),
       );
       out(parts.join('; '));
       return EX.OK;

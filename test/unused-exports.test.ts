@@ -1,4 +1,7 @@
-/* No dead code (issue 13): every exported function, constant and class is imported somewhere (tools/unused-exports.ts). */
+/*
+ * No dead code (issue 13): every exported function, constant and class is imported somewhere
+ * (tools/unused-exports.ts).
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exportedValues, unusedExports } from '../tools/unused-exports.js';

@@ -163,7 +163,9 @@ async function main(): Promise<void> {
     say(
       `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ` +
         `${show(receiptCopy)}` +
-        `${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
+        (receiptPdf
+          ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)`
+          : ''),
     );
 
     // 5. the other direction: a fax machine calls our number and sends the far end's copy back

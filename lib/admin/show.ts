@@ -6,15 +6,14 @@ import type { Job } from '../spool/types.js';
 import { localTime } from '../time.js';
 
 export function formatJob(job: Job): string {
+  const via =
+    job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`;
   const lines = [
     `job ${job.id}`,
     `  state:     ${job.state}${job.nextAttemptAt ? ` (next try ${localTime(job.nextAttemptAt)})` : ''}`,
-    `  number:    ` +
-      `${job.number}` +
-      `${job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''}`,
-    `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} ` +
-      `(` +
-      `${job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`})`,
+    `  number:    ${job.number}` +
+      (job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''),
+    `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} ` + `(${via})`,
     `  subject:   ${job.subject || '-'}`,
     `  pages:     ${job.pages} (${job.resolution}, ${job.paper})`,
     `  documents: ${job.documents.map((d) => `${d.name} [${d.kind}, ${d.pages} p.]`).join(', ') || '-'}`,

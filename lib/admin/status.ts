@@ -132,7 +132,8 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
         ) {
           attention.push(
             `job ${id}: its ` +
-              `${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ?? 'notice'}` +
+              ({ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ??
+                'notice') +
               ` could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`,
           );
         }
@@ -229,7 +230,8 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
     const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
     const held = j.heldAt ? `, held since ${localTime(j.heldAt)}` : '';
     const notice = j.noticePending
-      ? `, ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice'}` +
+      ? ', ' +
+        ({ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice') +
         ` pending`
       : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';

@@ -71,7 +71,8 @@ export function parseConcise(output: string): ChannelInfo[] {
   const out: ChannelInfo[] = [];
   for (const line of output.split('\n')) {
     const f = line.split('!');
-    // Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid
+    // Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!
+    // BridgeID!Uniqueid
     if (f.length < 12 || !f[0]) continue;
     out.push({
       name: f[0],

@@ -58,16 +58,8 @@ export function renderManPage(p: ProgramSpec): string {
             : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`,
         )
         .join(' ');
-      lines.push(
-        '.br',
-        `.B ${roff(p.name)} ${roff(c.name)}`,
-        roff(
-          (
-            `${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')}` +
-            ` [--config FILE]`
-          ).trim(),
-        ),
-      );
+      const opts = c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ');
+      lines.push('.br', `.B ${roff(p.name)} ${roff(c.name)}`, roff(`${pos} ${opts} [--config FILE]`.trim()));
     }
     lines.push('.br', `.B ${roff(p.name)}`, '\\-\\-help | \\-\\-version');
   }

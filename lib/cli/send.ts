@@ -180,7 +180,9 @@ export function maySend(
 function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
   const who = config
     ? `root, ${config.callfile.owner} and ` +
-      `${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
+      (config.send.group
+        ? `the members of the group ${config.send.group} (send.group)`
+        : 'the members of the group named by send.group in faxmail.toml, which is not set')
     : 'root, the owner of the spool and the members of the group named by send.group in faxmail.toml';
   const fix = config?.send.group ? `adduser ${user} ${config.send.group}` : 'send.group';
   return new FaxError(
@@ -397,7 +399,9 @@ async function delegate(
       throw new FaxError(
         'not-allowed',
         `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ` +
-          `${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}` +
+          (r.spawnError.code === 'ENOENT'
+            ? 'is not installed'
+            : `cannot be started (${r.spawnError.code ?? 'error'})`) +
           `: ask the administrator (README, "Sending from the shell").`,
       );
     }

@@ -39,10 +39,8 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (isTable(v)) return 'a table';
   if (v instanceof Date) return 'a date';
-  return `${typeof v === 'bigint' ? 'number' : typeof v} ${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`.slice(
-    0,
-    80,
-  );
+  const text = typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+  return `${typeof v === 'bigint' ? 'number' : typeof v} ${text}`.slice(0, 80);
 }
 
 export function isTable(v: unknown): v is Record<string, unknown> {

@@ -234,10 +234,22 @@ export function summariseGsOutput(stdout: string, stderr: string, max = 600): st
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+const IO_TROUBLE = new RegExp(
+  [
+    'No space left',
+    'Disk quota',
+    'Could not open the file',
+    'I/O Error',
+    'Write error',
+    'Read-only file system',
+    'Cannot allocate memory',
+    'Too many open files',
+  ].join('|'),
+  'i',
+);
+
 /** Output that says gs could not write or read a file (disk full, permissions): our trouble, not the document's. */
 export function looksLikeIoTrouble(stdout: string, stderr: string): boolean {
   // Only the operating system's words: PostScript-level errors (ioerror, VMerror) come from bad documents too.
-  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system|Cannot allocate memory|Too many open files/i.test(
-    `${stderr}\n${stdout}`,
-  );
+  return IO_TROUBLE.test(`${stderr}\n${stdout}`);
 }

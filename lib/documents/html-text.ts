@@ -55,7 +55,8 @@ const NAMED: Readonly<Record<string, string>> = {
 };
 
 const BLOCK =
-  'address|article|aside|blockquote|center|dd|div|dl|dt|fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|main|nav|ol|p|pre|section|table|tbody|thead|tfoot|tr|ul';
+  'address|article|aside|blockquote|center|dd|div|dl|dt|fieldset|figcaption|figure|footer|form|h[1-6]|header|' +
+  'hr|main|nav|ol|p|pre|section|table|tbody|thead|tfoot|tr|ul';
 
 /** Decode &amp; &#123; &#x1F600; and the common named references; unknown ones stay as written. */
 export function decodeEntities(s: string): string {

@@ -161,7 +161,9 @@ export function describeNumberPolicy(n: NumberPatterns, explicit?: ReadonlySet<s
     );
   const out = [
     `numbers: ` +
-      `${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`,
+      (plan
+        ? `country ${n.country.toUpperCase()} (${plan.name})`
+        : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'),
   ];
   out.push(`  rewrite (${source('rewrite', rewriteFromPlan)}):${n.rewrite.length === 0 ? ' none' : ''}`);
   for (const r of n.rewrite) out.push(`    ${r.match} -> ${r.replace === '' ? '(nothing)' : r.replace}`);

@@ -52,7 +52,9 @@ let pid = 0;
 
 const extensions = (include: boolean, notifyPath = notify) =>
   `[general]\nclearglobalvars=yes\n[globals]\n` +
-  `${include ? `#include ${join(repoRoot, 'asterisk', 'extensions_faxmail.conf')}\n[globals]\nFAXMAIL_NOTIFY=${notifyPath}\n` : ''}`;
+  (include
+    ? `#include ${join(repoRoot, 'asterisk', 'extensions_faxmail.conf')}\n[globals]\nFAXMAIL_NOTIFY=${notifyPath}\n`
+    : '');
 
 const rx = (command: string) => execa(ASTERISK, ['-C', conf, '-rx', command], { reject: false, timeout: 15_000 });
 

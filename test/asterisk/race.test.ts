@@ -184,7 +184,7 @@ test(
     }[];
     console.log(
       `[figure] race: ` +
-        `${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`,
+        tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; '),
     );
     const won = tries.find((t) => t.raced);
     assert.ok(won, 'the busy report came while sendfax still ran in one of the tries (the race was on)');

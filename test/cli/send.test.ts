@@ -248,7 +248,11 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   await refused(
     ['0312345678', pdf],
     77,
-    /nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group faxmail-no-such-group \(send\.group\)\. Ask the administrator \(adduser nobody faxmail-no-such-group\)/,
+    new RegExp(
+      'nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the ' +
+        String.raw`members of the group faxmail-no-such-group \(send\.group\)\. ` +
+        String.raw`Ask the administrator \(adduser nobody faxmail-no-such-group\)`,
+    ),
     nobody,
   );
   writeConfig('', 0o644);
@@ -267,7 +271,11 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   assert.is(r.exitCode, 77, String(r.stdout) + String(r.stderr));
   assert.match(
     String(r.stderr),
-    /^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/,
+    new RegExp(
+      '^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to ' +
+        String.raw`faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the ` +
+        String.raw`group named by send\.group`,
+    ),
   );
   assert.is(jobs().length, before);
   // --config is not the caller's to choose when another user does the work.

@@ -13,7 +13,8 @@ test('script, style, head and comments are dropped', () => {
 
 test('block tags and br become line breaks, list items dashes, cells spaces', () => {
   const t = htmlToText(
-    '<h1>Title</h1><p>one<br>two</p><div>three</div><ul><li>a</li><li>b</li></ul><table><tr><td>x</td><td>y</td></tr></table>',
+    '<h1>Title</h1><p>one<br>two</p><div>three</div><ul><li>a</li><li>b</li></ul>' +
+      '<table><tr><td>x</td><td>y</td></tr></table>',
   );
   assert.is(t, 'Title\n\none\ntwo\n\nthree\n\n- a\n- b\n\nx y');
 });

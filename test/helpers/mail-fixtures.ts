@@ -434,7 +434,9 @@ export function japaneseTextMail(subject = '請求書の送付 +body'): Buffer {
 
 /** An HTML-only mail (no text/plain alternative). */
 export function htmlOnlyMail(
-  html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p><ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>',
+  html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head>' +
+    '<body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p>' +
+    '<ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>',
 ): Buffer {
   return buildMime(htmlNode(html), { subject: 'HTML only' });
 }

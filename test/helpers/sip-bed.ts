@@ -273,7 +273,8 @@ async function startCarrier(netns: string, name: string): Promise<StartedCarrier
     chownSync(d, user.uid, user.gid);
   const astConf = join(dirs.etc, 'asterisk.conf');
   writeFileSync(astConf, renderAsteriskConf(dirs));
-  writeFileSync(join(dirs.etc, 'modules.conf'), renderModulesConf([...PJSIP_MODULES, 'func_env'])); // func_env: FILE() for dropOnce
+  // func_env: FILE() for dropOnce
+  writeFileSync(join(dirs.etc, 'modules.conf'), renderModulesConf([...PJSIP_MODULES, 'func_env']));
   writeFileSync(join(dirs.etc, 'logger.conf'), renderLoggerConf());
   writeFileSync(join(dirs.etc, 'indications.conf'), renderIndicationsConf());
   for (const f of EMPTY_CONFIGS) writeFileSync(join(dirs.etc, f), '');

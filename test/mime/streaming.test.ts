@@ -30,7 +30,8 @@ const baseMax = process.resourceUsage().maxRSS * 1024;
 const t0 = Date.now();
 const m = await parseMessage(createReadStream(process.argv[2], { highWaterMark: 64 * 1024 }), process.argv[3]);
 const peak = process.resourceUsage().maxRSS * 1024;
-console.log(JSON.stringify({ before, baseMax, peak, ms: Date.now() - t0, parts: m.parts.map((p) => ({ size: p.size, path: p.path, type: p.contentType })) }));
+const parts = m.parts.map((p) => ({ size: p.size, path: p.path, type: p.contentType }));
+console.log(JSON.stringify({ before, baseMax, peak, ms: Date.now() - t0, parts }));
 `,
     );
     const out = execFileSync(process.execPath, ['--expose-gc', script, mail, join(dir, 'work')], {

@@ -253,7 +253,8 @@ function fakeAsterisk(): { binary: string; channels: (lines: string[]) => void }
 
 /**
  * A concise channel line:
- * Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid
+ * Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!
+ * BridgeID!Uniqueid
  */
 const channel = (name: string, context: string, account: string, app = 'SendFAX'): string =>
   `${name}!${context}!s!1!Up!${app}!!!${account}!!3!12!!1700000000.1`;

@@ -237,7 +237,11 @@ export interface Rejection {
 /** Words of the server's insides: errno names, signals, the converters' names, exit statuses. */
 const INTERNAL_WORDS = [
   /\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/,
-  /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i,
+  new RegExp(
+    String.raw`\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|` +
+      String.raw`exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b`,
+    'i',
+  ),
 ];
 
 /**
