@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 NODE ?= node
 
-.PHONY: all deps deps-runtime build test demo bench bench-smoke bench-sip linesim asterisk clean docs install
+.PHONY: all deps deps-runtime build test lint format demo bench bench-smoke bench-sip linesim asterisk clean docs
+.PHONY: install
 
 all: build
 
@@ -12,7 +13,8 @@ all: build
 # font, tnef); deps: that plus the test tools (gcc, spandsp and libtiff headers, Postfix, poppler).
 deps-runtime:
 	bash scripts/install-deps.sh runtime
-	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund; fi
 
 deps: deps-runtime
 	bash scripts/install-deps.sh test
@@ -37,6 +39,18 @@ asterisk: deps
 
 test: deps build linesim asterisk
 	$(NODE) dist/test/helpers/run-all.js
+
+# The formatter and linter (Biome, biome.json), warnings included, then the 120-column limit for what Biome
+# leaves alone (strings, comments, shell). No writes; test/lint.test.ts runs this, so `make test` and CI fail
+# on any finding.
+BIOME := node_modules/.bin/biome
+lint:
+	$(BIOME) check --error-on-warnings .
+	$(NODE) scripts/long-lines.mjs
+
+# Rewrite the tree: format, and apply the lint fixes Biome calls safe.
+format:
+	$(BIOME) check --write .
 
 demo: deps build linesim asterisk
 	$(NODE) dist/tools/demo.js

@@ -59,7 +59,9 @@ export function scannedPdf(dir: string, megabytes: number): string {
         width: w,
         height: h,
         images: [{ width: iw, height: ih, samples }],
-        content: `q ${w - 60} 0 0 ${h - 120} 30 30 cm /Im0 Do Q BT /F1 18 Tf 40 ${h - 60} Td ${pdfString(`Scanned page ${p + 1} of ${pages}`)} Tj ET`,
+        content:
+          `q ${w - 60} 0 0 ${h - 120} 30 30 cm /Im0 Do Q BT /F1 18 Tf 40 ${h - 60} Td ` +
+          `${pdfString(`Scanned page ${p + 1} of ${pages}`)} Tj ET`,
       });
     }
     writeFileSync(out, writePdf(list));
@@ -86,7 +88,9 @@ export function reportPdf(dir: string, pages: number): string {
     const [w, h] = LETTER;
     const list: PdfPage[] = [];
     for (let p = 1; p <= pages; p++) {
-      let c = `BT /F1 18 Tf 60 ${h - 60} Td ${pdfString(`Statement of account, page ${p} of ${pages}`)} Tj ET ${textLines(h, 90, 46, 10)}`;
+      let c =
+        `BT /F1 18 Tf 60 ${h - 60} Td ${pdfString(`Statement of account, page ${p} of ${pages}`)} Tj ET ` +
+        `${textLines(h, 90, 46, 10)}`;
       c += ` 0.9 g 60 60 ${w - 120} 60 re f 0 g 0.6 w`;
       for (let r = 0; r <= 4; r++) c += ` 60 ${60 + r * 15} m ${w - 60} ${60 + r * 15} l S`;
       for (let k = 0; k <= 4; k++) c += ` ${60 + (k * (w - 120)) / 4} 60 m ${60 + (k * (w - 120)) / 4} 120 l S`;
@@ -116,7 +120,9 @@ export function lineTimeSet(dir: string): { name: string; pdf: string }[] {
     let c = `0.35 g 40 ${h - 100} ${w - 80} 50 re f 1 g BT /F1 20 Tf 55 ${h - 82} Td (ORDER FORM) Tj ET 0 g`;
     for (let r = 0; r < 14; r++) {
       const y = h - 160 - r * 40;
-      c += ` 0 g BT /F1 11 Tf 50 ${y + 10} Td ${pdfString(`Field ${r + 1}`)} Tj ET 0.88 g 160 ${y} ${w - 210} 28 re f 0 g 0.5 w 160 ${y} ${w - 210} 28 re S`;
+      c +=
+        ` 0 g BT /F1 11 Tf 50 ${y + 10} Td ${pdfString(`Field ${r + 1}`)} Tj ET 0.88 g 160 ${y} ${w - 210} ` +
+        `28 re f 0 g 0.5 w 160 ${y} ${w - 210} 28 re S`;
     }
     c += ` 0.7 g 40 90 ${w - 80} 40 re f 0 g BT /F1 14 Tf 55 104 Td (TOTAL) Tj ET`;
     writeFileSync(out, writePdf([{ width: w, height: h, content: c }]));
@@ -192,7 +198,9 @@ export function screenlessSet(dir: string): { name: string; pdf: string }[] {
     );
   });
   const coloured = once(join(dir, 'line-coloured.pdf'), (out) => {
-    let c = `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ${textLines(h, 120, 36)}`;
+    let c =
+      `1 0 0 rg BT /F1 22 Tf 60 ${h - 80} Td (Offer: valid until the end of the month) Tj ET 0 0 0.8 rg ` +
+      `${textLines(h, 120, 36)}`;
     for (let r = 0; r < 12; r++) c += ` 0.5 G 0.4 w 60 ${h - 130 - r * 50} m ${w - 60} ${h - 130 - r * 50} l S`;
     writeFileSync(out, writePdf([{ width: w, height: h, content: c }]));
   });

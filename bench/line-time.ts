@@ -41,12 +41,12 @@ export interface Variant {
  * black or all white and T.4/T.6 code it in a few codes (a dot screen changes colour every few pixels).
  * The line thickness carries the tone. At 35 lpi it is faxmail's fax.dither = true (LINE_SCREEN).
  */
-export function lineScreen(lpi: number): string {
+function lineScreen(lpi: number): string {
   return `<< /Install { ${lpi} 0 { exch pop } setscreen } >> setpagedevice`;
 }
 
 /** faxmail's threshold, gs's own default halftone, the candidates, and faxmail's dither = true last. */
-export const VARIANTS: Variant[] = [
+const VARIANTS: Variant[] = [
   { name: 'threshold 50% (dither = "never")', screen: THRESHOLD_SCREEN },
   { name: 'gs default halftone', screen: undefined },
   { name: 'round dot 60 lpi 45°', screen: screen(60, 45) },
@@ -101,7 +101,7 @@ function readPnm(file: string): { w: number; h: number; at: (x: number, y: numbe
 }
 
 /** Mean absolute tone difference over 16x16 blocks between a grey render and a bilevel one. */
-export function toneError(grey: string, bilevel: string): number {
+function toneError(grey: string, bilevel: string): number {
   const g = readPnm(grey);
   const b = readPnm(bilevel);
   const B = 16;
@@ -111,7 +111,11 @@ export function toneError(grey: string, bilevel: string): number {
     for (let bx = 0; bx + B <= Math.min(g.w, b.w); bx += B) {
       let sg = 0;
       let sb = 0;
-      for (let y = by; y < by + B; y++) for (let x = bx; x < bx + B; x++) (sg += g.at(x, y)), (sb += b.at(x, y));
+      for (let y = by; y < by + B; y++)
+        for (let x = bx; x < bx + B; x++) {
+          sg += g.at(x, y);
+          sb += b.at(x, y);
+        }
       sum += Math.abs(sg - sb) / (B * B);
       n++;
     }
@@ -218,8 +222,12 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     });
   }
 
-  let details = `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
-  details += `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s |\n|---|${pages.map(() => '---|').join('')}---|\n`;
+  let details =
+    `Line time at fine resolution (simulated seconds per page, call set-up of ${setup.toFixed(1)} ` +
+    `s excluded; tone error in %, 0 = every 2 mm area keeps its grey):\n\n`;
+  details +=
+    `| Grey handling | ${pages.map((p) => `${p.name}: s / tone err / G4 KB`).join(' | ')} | total s ` +
+    `|\n|---|${pages.map(() => '---|').join('')}---|\n`;
   for (const v of VARIANTS) {
     details += `| ${v.name} | ${pages
       .map((p) => {
@@ -229,8 +237,15 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
       .join(' | ')} | ${total(v).toFixed(1)} |\n`;
   }
   const autoTotal = autoCells.reduce((a, c) => a + c.seconds, 0);
-  details += `| **auto (fax.dither default): each page's screen from its own pixels** | ${autoCells.map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`).join(' | ')} | ${autoTotal.toFixed(1)} |\n`;
-  details += `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
+  details +=
+    `| **auto (fax.dither default): each page's screen from its own pixels** | ` +
+    autoCells
+      .map((c) => `${c.seconds.toFixed(1)} / ${(c.tone * 100).toFixed(1)} / ${(c.bytes / 1024).toFixed(0)}`)
+      .join(' | ') +
+    ` | ${autoTotal.toFixed(1)} |\n`;
+  details +=
+    `\nPages where the line screen buys nothing (row 6d; simulated line seconds, set-up ` +
+    `excluded):\n\n| Page | never (threshold) | always (line screen) | auto |\n|---|---|---|---|\n`;
   for (const c of extraCells)
     details += `| ${c.page} | ${c.never.toFixed(1)} | ${c.always.toFixed(1)} | ${c.auto.toFixed(1)} |\n`;
   const extraAlways = extraCells.reduce((a, c) => a + c.always, 0);
@@ -247,6 +262,9 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     return sum + Math.min(...choices.map((c) => c.seconds));
   }, 0);
   const autoToneOk = autoCells.every((c) => toneOk(c.tone, cell(ours, c.page).tone));
+  const autoTones = autoCells
+    .map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`)
+    .join(', ');
   const rows = [
     {
       id: '6',
@@ -275,7 +293,10 @@ export async function measureLineTime(docsDir: string, outDir: string): Promise<
     {
       id: '6c',
       name: 'Line time, mixed set: dither = "auto" (default)',
-      measured: `simulated line seconds: auto (one fax through convertToFax) vs the cheaper of threshold and line screen per page that keeps the tone; tone err per page vs line screen's (${autoCells.map((c) => `${(c.tone * 100).toFixed(1)}/${(cell(ours, c.page).tone * 100).toFixed(1)} %`).join(', ')})`,
+      measured:
+        `simulated line seconds: auto (one fax through convertToFax) vs the cheaper of threshold and ` +
+        `line screen per page that keeps the tone; tone err per page vs line screen's ` +
+        `(${autoTones})`,
       baseline: `${cheaperPerPage.toFixed(1)} s`,
       faxmail: `${autoTotal.toFixed(1)} s`,
       min: '',

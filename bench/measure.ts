@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../test/helpers/paths.js';
 
-export const benchDir = join(repoRoot, 'bench');
+const benchDir = join(repoRoot, 'bench');
 export const outDir = join(benchDir, 'out');
 const runmaxSrc = join(benchDir, 'runmax.c');
 const runmaxBin = join(outDir, 'runmax');
@@ -29,7 +29,7 @@ export interface Sample {
 }
 
 /** Build bench/out/runmax when missing or older than its source. */
-export async function buildRunmax(): Promise<string> {
+async function buildRunmax(): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   if (!existsSync(runmaxBin) || statSync(runmaxBin).mtimeMs < statSync(runmaxSrc).mtimeMs) {
     await promisify(execFile)('gcc', ['-O2', '-Wall', '-o', runmaxBin, runmaxSrc]);
@@ -72,7 +72,8 @@ export async function measure(
   const ok = o.okStatus ?? [0];
   if (r.signal !== 0 || !ok.includes(r.status)) {
     throw new Error(
-      `${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`,
+      `${argv.slice(0, 3).join(' ')} ... exited ${r.status} (signal ` +
+        `${r.signal}):\n${stdout.slice(0, 800)}\n${stderr.slice(0, 800)}`,
     );
   }
   return { wall: r.wall, rssMb: Math.max(r.maxrss_kb, r.tree_maxrss_kb) / 1024, cpu: r.user + r.sys, stdout };

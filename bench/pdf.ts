@@ -48,12 +48,19 @@ export function writePdf(pages: PdfPage[]): Buffer {
         ? deflateSync(img.samples)
         : Buffer.from(img.samples.buffer, img.samples.byteOffset, img.samples.byteLength);
       const filter = img.deflate ? ' /Filter /FlateDecode' : '';
-      return `/Im${i} ${add(stream(`/Type /XObject /Subtype /Image /Width ${img.width} /Height ${img.height} /ColorSpace /DeviceGray /BitsPerComponent 8${filter}`, data))} 0 R`;
+      return `/Im${i} ${add(
+        stream(
+          `/Type /XObject /Subtype /Image /Width ${img.width} /Height ${img.height}` +
+            ` /ColorSpace /DeviceGray /BitsPerComponent 8${filter}`,
+          data,
+        ),
+      )} 0 R`;
     });
     const content = add(stream('', Buffer.from(page.content, 'latin1')));
     kids.push(
       add(
-        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 ${page.width} ${page.height}] /Resources << /Font << /F1 ${font} 0 R >> /XObject << ${xobjects.join(' ')} >> >> /Contents ${content} 0 R >>`,
+        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 ${page.width} ${page.height}] /Resources << ` +
+          `/Font << /F1 ${font} 0 R >> /XObject << ${xobjects.join(' ')} >> >> /Contents ${content} 0 R >>`,
       ),
     );
   }

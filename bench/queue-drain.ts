@@ -17,9 +17,9 @@ import { simulate, type SimJob } from '../test/helpers/queue-sim.js';
 import { parseConfig } from '../lib/config/load.js';
 
 /** Dialling, ring-back and the busy tone until Asterisk gives up: the channel time of a busy attempt. */
-export const BUSY_SECONDS = 8;
+const BUSY_SECONDS = 8;
 /** Dial and answer before the fax handshake starts (not in the line simulator's time). */
-export const SETUP_SECONDS = 6;
+const SETUP_SECONDS = 6;
 
 export interface DrainResult {
   lineTimes: Record<number, number>;

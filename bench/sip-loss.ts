@@ -93,7 +93,8 @@ async function level(loss: number, pdf: Buffer): Promise<{ loss: number; results
           const r = await oneFax(sip, pdf, mode, i);
           results.push(r);
           process.stderr.write(
-            `loss ${loss} %: ${mode} #${i} ${r.ok ? 'ok' : `FAILED (${r.error})`} ${r.duration ?? '?'} s over ${r.carried}\n`,
+            `loss ${loss} %: ${mode} #${i} ${r.ok ? 'ok' : `FAILED (${r.error})`} ${r.duration ?? '?'} s over ` +
+              `${r.carried}\n`,
           );
         }
       }),
@@ -125,7 +126,9 @@ async function main(): Promise<void> {
               : 'MISS (goal >= 9/10)'
             : '';
         rows.push(
-          `| ${loss} % | ${mode}${mode === 'T.38' ? ' (redundancy)' : ''} | ${ok.length}/${rs.length} | ${d.length ? `${median(d).toFixed(0)} s (${Math.min(...d)}–${Math.max(...d)})` : '–'} | ${dropped} | ${errors || '–'} | ${goal} |`,
+          `| ${loss} % | ${mode}${mode === 'T.38' ? ' (redundancy)' : ''} | ${ok.length}/${rs.length} | ` +
+            `${d.length ? `${median(d).toFixed(0)} s (${Math.min(...d)}–${Math.max(...d)})` : '–'} | ` +
+            `${dropped} | ${errors || '–'} | ${goal} |`,
         );
       }
     }
@@ -133,9 +136,11 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   const table = [
-    `SIP trunk under packet loss: ${FAXES} faxes of ${PAGES} pages per row, ${PARALLEL} calls at a time, retries off (${started.toISOString().slice(0, 16)}Z)`,
+    `SIP trunk under packet loss: ${FAXES} faxes of ${PAGES} pages per row, ${PARALLEL} calls at a time, ` +
+      `retries off (${started.toISOString().slice(0, 16)}Z)`,
     '',
-    '| Loss (each way) | Fax over | Succeeded | Line time (median, min–max) | Packets dropped / sent on the link | Failures | Goal |',
+    '| Loss (each way) | Fax over | Succeeded | Line time (median, min–max) | Packets dropped / sent on the ' +
+      'link | Failures | Goal |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',

@@ -2,9 +2,11 @@
 /*
  * faxmail-notify: run by the Asterisk dialplan (asterisk/extensions_faxmail.conf) at the end of every fax
  * call, and by cron/the admin for `flush`.
- *   faxmail-notify sent --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id 'ID' [--mode M] [--duration S]
+ * faxmail-notify sent --job ID --attempt N --status S --error KEY --pages N --rate BPS --resolution RES --remote-id
+ * 'ID' [--mode M] [--duration S]
  *   faxmail-notify unanswered --job ID --attempt N --reason N
- *   faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error KEY --pages N --rate BPS --resolution RES [--mode M] [--duration S]
+ * faxmail-notify received --id INID --did DID --caller-num NUM --caller-name 'NAME' --remote-id 'ID' --status S --error
+ * KEY --pages N --rate BPS --resolution RES [--mode M] [--duration S]
  *   faxmail-notify flush
  *   faxmail-notify next --after CALLFILE   (started by faxmail-notify itself: lib/queue/follow.ts)
  * Every subcommand takes --config FILE (else $FAXMAIL_CONFIG, else /etc/faxmail/faxmail.toml).
@@ -17,10 +19,11 @@
  * 78 config (lib/sysexits.ts, 'cli' column). A call report is stored durably before anything else
  * (lib/queue/reports.ts), so it is never lost once this program has started on it.
  */
-import { runIfEntryPoint } from '../lib/cli/entry.js';
+import { isEntryPoint, runMain } from '../lib/cli/entry.js';
+import { exitOnTermination } from '../lib/cli/signals.js';
 import { parseNotifyArgs, runNotify } from '../lib/cli/notify.js';
 import { oneLine, toFaxError } from '../lib/errors.js';
-import { exitStatusFor } from '../lib/sysexits.js';
+import { EX, exitStatusFor } from '../lib/sysexits.js';
 import type { Logger } from '../lib/log.js';
 
 /** The whole program; returns the exit status. Output goes through the two writers. */
@@ -61,4 +64,10 @@ export async function main(
   }
 }
 
-runIfEntryPoint(import.meta.url, main, 70);
+if (isEntryPoint(import.meta.url)) {
+  // Stopped by a signal: 75 (temporary); a call report stored before that is kept (lib/queue/reports.ts).
+  exitOnTermination(EX.TEMPFAIL);
+  void runMain(main, EX.SOFTWARE).then((status) => {
+    process.exitCode = status;
+  });
+}

@@ -9,7 +9,8 @@
  * 78 configuration error; status 1 when something needs the admin; doctor 0/1/2; send: see lib/cli/send.ts.
  * JOB arguments may be a unique prefix of a job id (lib/admin/queue-actions.ts, resolveJobId).
  */
-import { runIfEntryPoint, type Print } from '../lib/cli/entry.js';
+import { isEntryPoint, runMain, type Print } from '../lib/cli/entry.js';
+import { exitOnTermination } from '../lib/cli/signals.js';
 import { FaxError, oneLine, toFaxError } from '../lib/errors.js';
 import { EX, exitStatusFor } from '../lib/sysexits.js';
 import { chooseConfigPath, loadConfigDetailed, parseConfigDetailed, type LoadedConfig } from '../lib/config/load.js';
@@ -69,8 +70,10 @@ async function run(
       const r = await runRecovery(config, log);
       const d = r.dispatch;
       out(
-        `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
-          `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
+        `run: ${r.reports.length} reports applied, ${d.lost.length} lost calls, ${d.started.length} calls ` +
+          `started (${d.inFlight} in progress, ${d.waits.length} waiting), ` +
+          `${r.notices.length} notices retried, ${r.orphans.length + r.stagedRemoved.length} orphan files ` +
+          `removed${r.linesRetired ? `, ${r.linesRetired} old number records removed` : ''}` +
           (d.channelsRead ? '' : "; Asterisk's channel list could not be read"),
       );
       if (d.waits.length) {
@@ -85,7 +88,9 @@ async function run(
         const counts = new Map<string, number>();
         for (const w of d.waits) counts.set(w.reason, (counts.get(w.reason) ?? 0) + 1);
         out(
-          `run: waiting: ${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
+          `run: waiting: ` +
+            `${[...counts].map(([k, n]) => `${n} ${why[k] ?? k}`).join(', ')}` +
+            `${d.wakeAt ? `; next due ${localTime(d.wakeAt.toISOString())}` : ''}`,
         );
       }
       for (const e of [
@@ -104,7 +109,13 @@ async function run(
       const verb = command === 'retry' ? 'will dial again' : command === 'hold' ? 'is on hold' : 'is released';
       const started = r.started.find((c) => c.job === r.job);
       out(
-        `job ${r.job} ${verb} (was ${r.previous})${started ? `; dialling now (attempt ${started.attempt})` : r.state === 'queued' ? '; waiting for a free channel or its number' : ''}`,
+        `job ${r.job} ${verb} (was ` +
+          `${r.previous})` +
+          (started
+            ? `; dialling now (attempt ${started.attempt})`
+            : r.state === 'queued'
+              ? '; waiting for a free channel or its number'
+              : ''),
       );
       return EX.OK;
     }
@@ -149,7 +160,14 @@ async function run(
         parts.push(`the call could not be hung up (${r.problem ?? 'unknown'}); its number stays held until it ends`);
       if (r.started) parts.push(`job ${r.started} dials next on that number`);
       parts.push(
-        `sender ${r.notice === 'skipped' ? 'NOT told (no usable address)' : r.notice === 'queued' ? 'told (notice waiting in the outbox)' : r.notice === 'pending' ? 'not told yet (the notice could not be sent; faxmail run tries again)' : 'told'}`,
+        `sender ` +
+          (r.notice === 'skipped'
+            ? 'NOT told (no usable address)'
+            : r.notice === 'queued'
+              ? 'told (notice waiting in the outbox)'
+              : r.notice === 'pending'
+                ? 'not told yet (the notice could not be sent; faxmail run tries again)'
+                : 'told'),
       );
       out(parts.join('; '));
       return EX.OK;
@@ -163,7 +181,9 @@ async function run(
       }
       const verb = r.dryRun ? 'would remove' : 'removed';
       out(
-        `cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`,
+        `cleanup: ${verb} ${r.inbound.length} received faxes, ${r.jobs.length} finished jobs, ` +
+          `${r.outboxOrphans.length} orphan outbox files, ${r.staging.length} stale staging ` +
+          `directories${config.archive.directory ? `, ${r.archive.length} archived faxes` : ''}`,
       );
       if (r.inboundKept.length)
         out(`cleanup: kept ${r.inboundKept.length} received faxes that were never delivered (see faxmail status)`);
@@ -223,4 +243,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
   }
 }
 
-runIfEntryPoint(import.meta.url, main, EX.SOFTWARE);
+if (isEntryPoint(import.meta.url)) {
+  // Stopped by a signal: 75 as before (scratch files removed, tools killed; the command can be run again).
+  exitOnTermination(EX.TEMPFAIL);
+  void runMain(main, EX.SOFTWARE).then((status) => {
+    process.exitCode = status;
+  });
+}

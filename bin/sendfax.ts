@@ -11,6 +11,7 @@
  */
 import { FaxError, oneLine } from '../lib/errors.js';
 import { withoutPaths } from '../lib/cli/outcome.js';
+import { exitOnTermination } from '../lib/cli/signals.js';
 
 async function main(argv: string[]): Promise<number> {
   const { parseCommandLine } = await import('../lib/cli/parser.js');
@@ -74,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
     } else {
       const skipped = result.skipped.length ? ` (not faxed: ${result.skipped.map((s) => s.name).join(', ')})` : '';
       process.stdout.write(
-        `2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ${result.number}${skipped}\n`,
+        `2.0.0 Fax job ${result.job} queued: ${result.pages} page${result.pages === 1 ? '' : 's'} to ` +
+          `${result.number}${skipped}\n`,
       );
     }
     return 0;
@@ -92,6 +94,9 @@ function drainInput(): void {
   if (!process.stdin.isTTY) process.stdin.resume();
 }
 
+// Killed (Postfix's time limit, a shutdown): 75, so Postfix defers the mail and nothing is lost; no scratch
+// file or half-built job stays behind, and no Ghostscript keeps running.
+exitOnTermination(75);
 main(process.argv.slice(2)).then(
   (status) => {
     if (status !== 0) drainInput();
@@ -100,7 +105,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // Last resort: never an uncaught exception; defer so nothing is lost. The sender reads this: no server paths.
     process.stdout.write(
-      `4.3.0 An unexpected error on the fax server; the message will be tried again. (${withoutPaths(oneLine(String(err), 200))})\n`,
+      `4.3.0 An unexpected error on the fax server; the message will be tried again. ` +
+        `(${withoutPaths(oneLine(String(err), 200))})\n`,
     );
     drainInput();
     process.exitCode = 75;

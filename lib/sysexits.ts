@@ -45,7 +45,7 @@ interface ExitRow {
   status: string;
 }
 
-export const EXIT_TABLE: Readonly<Record<ErrorCode, ExitRow>> = Object.freeze({
+const EXIT_TABLE: Readonly<Record<ErrorCode, ExitRow>> = Object.freeze({
   // A typo in the config must not bounce every fax: sendfax defers (75) until the admin fixes it.
   config: { pipe: EX.TEMPFAIL, cli: EX.CONFIG, status: '4.3.5' },
   usage: { pipe: EX.TEMPFAIL, cli: EX.USAGE, status: '4.3.5' },

@@ -30,7 +30,8 @@ export function localTime(when: string | Date | undefined, format: TimeFormat = 
       : format.zone === 'parenthesised'
         ? `(${sign}${zh}:${zm})`
         : `${sign}${zh}${zm}`;
-  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}${format.seconds === false ? '' : `:${pad(d.getSeconds())}`}`;
+  const seconds = format.seconds === false ? '' : `:${pad(d.getSeconds())}`;
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}${seconds}`;
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock} ${zone}`;
 }
 

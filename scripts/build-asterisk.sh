@@ -4,8 +4,9 @@
 # and the one the test bed uses.
 #
 # Idempotent: does nothing when the installed asterisk reports 22.10.1, has every module below, and was
-# built from this recipe (recorded in $RECIPE_FILE); a changed recipe rebuilds. Source: $ASTERISK_SRC (a directory holding asterisk-22.10.1.tar.xz and pjproject-2.17.tar.bz2),
-# else ../shared/asterisk next to the checkout. Exits 3 with one line of advice when no source is found.
+# built from this recipe (recorded in $RECIPE_FILE); a changed recipe rebuilds. Source: $ASTERISK_SRC (a
+# directory holding asterisk-22.10.1.tar.xz and pjproject-2.17.tar.bz2), else ../shared/asterisk next to the
+# checkout. Exits 3 with one line of advice when no source is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -55,6 +55,8 @@ await build({
   logLevel: 'warning',
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: {
-    js: "import { createRequire as __faxmailRequire } from 'node:module'; const require = __faxmailRequire(import.meta.url);",
+    js:
+      "import { createRequire as __faxmailRequire } from 'node:module'; const require = " +
+      '__faxmailRequire(import.meta.url);',
   },
 });

@@ -64,12 +64,15 @@ esac
 # Node: Debian 12's own nodejs is 18; faxmail needs $MIN_NODE (zlib.crc32). See README, "Getting Node".
 NODE=${NODE:-$(command -v node || true)}
 if [ -z "$NODE" ]; then
-  echo "install-deps: Node.js is not installed. faxmail needs Node $MIN_NODE or later: on Debian 13, apt-get install nodejs; on Debian 12, Node 20 from NodeSource (README, \"Getting Node\")." >&2
+  echo "install-deps: Node.js is not installed. faxmail needs Node $MIN_NODE or later: on Debian 13," \
+    "apt-get install nodejs; on Debian 12, Node 20 from NodeSource (README, \"Getting Node\")." >&2
   exit 1
 fi
 have=$("$NODE" -p 'process.versions.node' 2>/dev/null || echo 0)
 if [ "$(printf '%s\n%s\n' "$MIN_NODE" "$have" | sort -V | head -n1)" != "$MIN_NODE" ]; then
-  echo "install-deps: $NODE is Node $have; faxmail needs $MIN_NODE or later (Debian 12's own nodejs 18.20 is too old): install Node 20 from NodeSource, or use Debian 13's nodejs (README, \"Getting Node\"), then run this again." >&2
+  echo "install-deps: $NODE is Node $have; faxmail needs $MIN_NODE or later (Debian 12's own nodejs 18.20 is" \
+    "too old): install Node 20 from NodeSource, or use Debian 13's nodejs (README, \"Getting Node\"), then run" \
+    "this again." >&2
   exit 1
 fi
 

@@ -48,7 +48,9 @@ SUDOERSDIR=${SUDOERSDIR-/etc/sudoers.d}
 
 [ -f dist/bin/sendfax.js ] || { echo "install: run 'make build' first" >&2; exit 1; }
 id "$ASTERISK_USER" >/dev/null 2>&1 || {
-  echo "install: no user '$ASTERISK_USER': create it first (README, Production install: useradd --system --user-group --home-dir /var/lib/asterisk --no-create-home --shell /usr/sbin/nologin asterisk), or set ASTERISK_USER" >&2
+  echo "install: no user '$ASTERISK_USER': create it first (README, Production install: useradd --system" \
+    "--user-group --home-dir /var/lib/asterisk --no-create-home --shell /usr/sbin/nologin asterisk), or set" \
+    "ASTERISK_USER" >&2
   exit 1
 }
 group=$(id -gn "$ASTERISK_USER")
@@ -82,7 +84,10 @@ wrapper "$LIBEXECDIR" sendfax
 wrapper "$LIBEXECDIR" faxmail-notify
 # The admin command finds the configuration it was installed with ($ETCDIR) unless told otherwise; faxmail
 # send, run by a member of send.group, hands the fax to faxmail-submit as the Asterisk user (sudo).
-wrapper "$BINDIR" faxmail "FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'$ETCDIR/faxmail.toml'} FAXMAIL_SUBMIT='$LIBEXECDIR/faxmail-submit' FAXMAIL_SUBMIT_USER='$ASTERISK_USER'; export FAXMAIL_CONFIG FAXMAIL_SUBMIT FAXMAIL_SUBMIT_USER"
+faxmail_env="FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'$ETCDIR/faxmail.toml'} FAXMAIL_SUBMIT='$LIBEXECDIR/faxmail-submit'"
+faxmail_env="$faxmail_env FAXMAIL_SUBMIT_USER='$ASTERISK_USER';"
+faxmail_env="$faxmail_env export FAXMAIL_CONFIG FAXMAIL_SUBMIT FAXMAIL_SUBMIT_USER"
+wrapper "$BINDIR" faxmail "$faxmail_env"
 cat > "$LIBEXECDIR/faxmail-submit" <<WRAP
 #!/bin/sh
 # faxmail wrapper: sudo runs this as $ASTERISK_USER for \`faxmail send\` of a member of send.group. It reads the
@@ -137,7 +142,10 @@ $LOGDIR/*.log {
 ROTATE
 chmod 0644 "$LOGROTATEDIR/faxmail"
 # The queue timer. Values are paths and a user name we chose or were given; '|' never occurs in them.
-fill() { sed -e "s|@ASTERISK_USER@|$ASTERISK_USER|g" -e "s|@GROUP@|$group|g" -e "s|@ETCDIR@|$ETCDIR|g" -e "s|@BINDIR@|$BINDIR|g" "$1"; }
+fill() {
+  sed -e "s|@ASTERISK_USER@|$ASTERISK_USER|g" -e "s|@GROUP@|$group|g" -e "s|@ETCDIR@|$ETCDIR|g" \
+    -e "s|@BINDIR@|$BINDIR|g" "$1"
+}
 case "$TIMER" in
   systemd)
     mkdir -p "$SYSTEMD_DIR"
@@ -171,7 +179,8 @@ if [ -n "$SUDOERSDIR" ] && [ -d "$SUDOERSDIR" ]; then
 ALL ALL=($ASTERISK_USER) NOPASSWD: $LIBEXECDIR/faxmail-submit ""
 SUDO
   if command -v visudo >/dev/null 2>&1 && ! visudo -cqf "$rule" >/dev/null 2>&1; then
-    echo "install: the sudo rule for faxmail send did not pass visudo -c; not installed (faxmail send works for root and $ASTERISK_USER only)" >&2
+    echo "install: the sudo rule for faxmail send did not pass visudo -c; not installed (faxmail send works for" \
+      "root and $ASTERISK_USER only)" >&2
     rm -f "$rule"
   else
     install -m 0440 "$rule" "$SUDOERSDIR/faxmail"
@@ -179,4 +188,5 @@ SUDO
   fi
 fi
 
-echo "install: faxmail installed in $PREFIX; sendfax and faxmail-notify in $LIBEXECDIR; faxmail in $BINDIR; man pages in $MANDIR; check it with: faxmail doctor"
+echo "install: faxmail installed in $PREFIX; sendfax and faxmail-notify in $LIBEXECDIR; faxmail in $BINDIR;" \
+  "man pages in $MANDIR; check it with: faxmail doctor"

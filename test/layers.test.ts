@@ -1,8 +1,9 @@
 /*
  * The layers of lib/ point one way (issue 13, "Simpler inside"; /work/shared/notes/design.md).
- * Every lib/ module (a directory, or a top-level file) has a rank below; a module may import only modules of a
- * LOWER rank (or its own files). Lowest first:
- *   ground:   sysexits, text (one clean line), errors, log, fsutil, time, mailbox (mailbox syntax), exec, tiff (read, merge, to PDF),
+ * Every lib/ module (a directory, or a top-level file) has a rank in test/helpers/layers.ts; a module may
+ * import only modules of a LOWER rank (or its own files). Lowest first:
+ *   ground:   sysexits, text (one clean line), errors, log, fsutil, time, mailbox (mailbox syntax), exec,
+ *             tiff (read, merge, to PDF),
  *             fax-result (T.30 / res_fax catalogue, classes, explanations, retry rules)
  *   shared:   policy (numbers, senders, hours), spool, asterisk (call files, CLI), mail (compose, transport,
  *             templates), archive, config (its checks use the rules of the modules below it)
@@ -17,14 +18,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, dirname, relative, resolve } from 'node:path';
+import { LAYERS } from './helpers/layers.js';
 import { repoRoot } from './helpers/paths.js';
 
-export const ORDER: string[][] = [
-  ['sysexits', 'text', 'errors', 'log', 'fsutil', 'time', 'mailbox', 'exec', 'tiff', 'fax-result'],
-  ['policy', 'spool', 'asterisk', 'mail', 'archive', 'config'],
-  ['mime', 'documents', 'convert', 'inbound', 'notify', 'queue', 'sendfax', 'admin', 'cli'],
-];
-const RANK = new Map(ORDER.flat().map((m, i) => [m, i] as const));
+const RANK = new Map(LAYERS.flatMap((l) => l.modules).map((m, i) => [m, i] as const));
 
 const libRoot = join(repoRoot, 'lib');
 
@@ -45,7 +42,7 @@ function moduleOf(path: string): string {
 }
 
 /** Relative runtime imports of one source text: static (not `import type`), re-exports and dynamic import(). */
-export function runtimeImports(src: string): string[] {
+function runtimeImports(src: string): string[] {
   const out: string[] = [];
   const text = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;'"]*?from\s+'([^']+)'/gm))
@@ -56,7 +53,7 @@ export function runtimeImports(src: string): string[] {
 }
 
 /** Every arrow against the order, as "lib/a/x.ts -> lib/b/y.js (a -> b)". */
-export function violations(): string[] {
+function violations(): string[] {
   const bad: string[] = [];
   for (const file of tsFiles(libRoot)) {
     const from = moduleOf(file);
@@ -97,7 +94,7 @@ test('the import scanner sees static, dynamic and re-exports, and skips type-onl
 test('every lib/ module has a rank', () => {
   const mods = new Set(tsFiles(libRoot).map(moduleOf));
   const missing = [...mods].filter((m) => !RANK.has(m));
-  assert.equal(missing, [], `give these a place in ORDER: ${missing.join(', ')}`);
+  assert.equal(missing, [], `give these a place in test/helpers/layers.ts: ${missing.join(', ')}`);
 });
 
 test('arrows in lib/ point down the layers only', () => {

@@ -19,6 +19,7 @@ const UNTESTED_HERE: Record<string, string> = {
   'spool/types': 'types, and parseFaxMode (sip/trunk.test.ts: the T.38 or audio mode of each attempt)',
   errors: 'the error type; its codes and sentences are asserted by every module test that fails on purpose',
   // tested through the module that uses them
+  'cli/signals': 'process-state.test.ts, exec/run.test.ts (our own exit kills tools), sendfax/rejections (SIGTERM)',
   'documents/page-font': 'documents/body-page.test.ts, documents/cover-page.test.ts (the font, Helvetica fallback)',
   'mail/builtin-templates': 'undefined outside the bundles; the bundled receipts: notify/*.test.ts, inbound/*.test.ts',
   'mime/types': 'mime/part.test.ts, mime/parse.test.ts (application/octet-stream parts typed by their file name)',
@@ -41,7 +42,7 @@ const UNTESTED_HERE: Record<string, string> = {
   'exec/limits': 'sendfax/limits.test.ts (the two sentences in bounces)',
   'exec/verdict': 'exec/run.test.ts',
   'fax-result/catalog': 'fax-result/classify.test.ts',
-  'fax-result/gen-t30-table': 'fax-result/t30-table.test.ts (the generator of t30-table.ts)',
+
   'fsutil/atomic': 'sendfax/parallel.test.ts (no partial call file ever visible), queue/sendfax-kill.test.ts',
   'inbound/cleanup': 'admin/faxmail-cli.test.ts (faxmail cleanup, retention.received_days)',
   'inbound/record': 'inbound/receive.test.ts',

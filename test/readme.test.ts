@@ -25,6 +25,7 @@ import {
   renderTrunkContext,
 } from './helpers/asterisk-config.js';
 import { USERADD_ARGS } from './helpers/asterisk-bed.js';
+import { LAYERS } from './helpers/layers.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
@@ -36,6 +37,27 @@ function blocks(lang: string): string[] {
 test('the README names make demo and make test', () => {
   assert.match(readme, 'make demo');
   assert.match(readme, 'make test');
+});
+
+test('the README lists the layers of lib/ as test/layers.test.ts enforces them', () => {
+  for (const { name, modules } of LAYERS) {
+    const line = `- **${name}**: ${modules.map((m) => '`' + m + '`').join(', ')}`;
+    assert.ok(readme.includes(`\n${line}\n`), `README lacks the line: ${line}`);
+  }
+});
+
+test('every lint rule biome.json turns off has its reason in the README', () => {
+  const off: string[] = [];
+  const walk = (rules: Record<string, Record<string, unknown>>): void => {
+    for (const [group, set] of Object.entries(rules))
+      if (typeof set === 'object')
+        for (const [rule, level] of Object.entries(set)) if (level === 'off') off.push(`${group}/${rule}`);
+  };
+  const biome = JSON.parse(readFileSync(join(repoRoot, 'biome.json'), 'utf8'));
+  walk(biome.linter.rules);
+  for (const o of biome.overrides ?? []) if (o.linter?.rules) walk(o.linter.rules);
+  assert.ok(off.length > 0);
+  for (const rule of off) assert.ok(readme.includes('\n- `' + rule + '`'), `README gives no reason for ${rule}`);
 });
 
 test('every TOML example in the README is a valid configuration', () => {

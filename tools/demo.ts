@@ -16,7 +16,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { execFileSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { binPath, repoRoot } from '../test/helpers/paths.js';
 import { buildLineSim, transmitFax } from '../test/helpers/linesim.js';
 import { makeGsPng, makePdf } from '../test/helpers/documents.js';
@@ -65,12 +65,16 @@ function tiffSummary(file: string): string {
   const pages = (info.match(/^TIFF Directory/gm) ?? []).length;
   const width = /Image Width: (\d+)/.exec(info)?.[1] ?? '?';
   const res = /Resolution: ([0-9.]+), ([0-9.]+)/.exec(info);
-  return `${pages} pages, ${width} pixels wide, ${res ? `${Math.round(Number(res[1]))}x${Math.round(Number(res[2]))} dpi` : '? dpi'}`;
+  return (
+    `${pages} pages, ${width} pixels wide, ` +
+    `${res ? `${Math.round(Number(res[1]))}x${Math.round(Number(res[2]))} dpi` : '? dpi'}`
+  );
 }
 
-export async function main(): Promise<void> {
+async function main(): Promise<void> {
   process.stdout.write(
-    'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, and a fax comes back as mail.\n',
+    'faxmail demo: a mail becomes a fax, a real Asterisk 22 sends it to a fax machine on a simulated line, ' +
+      'and a fax comes back as mail.\n',
   );
   for (const f of [binPath('sendfax'), binPath('faxmail-notify')]) {
     if (!existsSync(f)) fail(`${show(f)} is missing: run "make demo" (it builds first).`);
@@ -87,8 +91,10 @@ export async function main(): Promise<void> {
   );
   try {
     say(
-      'Started a private Asterisk 22 (the test bed): faxmail installed by scripts/install.sh, the shipped dialplan included unchanged.',
-      `Its files: ${bed.root} (copied to ${show(OUT)}/ at the end). Mail goes over SMTP to a sink on 127.0.0.1:${bed.mail.port}.`,
+      'Started a private Asterisk 22 (the test bed): faxmail installed by scripts/install.sh, the shipped ' +
+        'dialplan included unchanged.',
+      `Its files: ${bed.root} (copied to ${show(OUT)}/ at the end). Mail goes over SMTP to a sink on ` +
+        `127.0.0.1:${bed.mail.port}.`,
     );
 
     // 1. the sample mail
@@ -125,7 +131,8 @@ export async function main(): Promise<void> {
     copyFileSync(join(jobDir, job.tiff), faxTif);
     say(
       `sendfax (run as the asterisk user, like Postfix does) accepted the mail: "${sent.stdout.split('\n')[0]}"`,
-      `Pages: ${job.documents.map((d) => `${d.name} ${d.pages}`).join(', ')}; ${job.pages} in all, ${job.resolution} resolution.`,
+      `Pages: ${job.documents.map((d) => `${d.name} ${d.pages}`).join(', ')}; ${job.pages} in all, ` +
+        `${job.resolution} resolution.`,
       `The fax image: ${show(faxTif)}; the job record says "${job.state}" and names the call file ${job.callFile}.`,
     );
 
@@ -139,8 +146,10 @@ export async function main(): Promise<void> {
     mkdirSync(join(OUT, 'farend'), { recursive: true });
     copyFileSync(bed.farendTiff(jobId, a.n), farCopy);
     say(
-      `Asterisk took the call file and dialled Local/${number}@faxmail-farend; a fax machine (ReceiveFAX, station id "${FAREND_STATION}") answered.`,
-      `SendFAX: ${a.status}, ${a.pages} pages at ${a.rate} bit/s, ${a.resolution} dpi, ${a.duration ?? '?'} s on the line; the hangup handler ran faxmail-notify sent.`,
+      `Asterisk took the call file and dialled Local/${number}@faxmail-farend; a fax machine (ReceiveFAX, ` +
+        `station id "${FAREND_STATION}") answered.`,
+      `SendFAX: ${a.status}, ${a.pages} pages at ${a.rate} bit/s, ${a.resolution} dpi, ${a.duration ?? '?'} s ` +
+        `on the line; the hangup handler ran faxmail-notify sent.`,
       `The far end's copy: ${show(farCopy)} (${tiffSummary(farCopy)})`,
     );
 
@@ -152,7 +161,11 @@ export async function main(): Promise<void> {
     if (raw) writeFileSync(receiptCopy, raw);
     const receiptPdf = receipt.attachments.find((x) => x.contentType === 'application/pdf');
     say(
-      `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ${show(receiptCopy)}${receiptPdf ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)` : ''}`,
+      `Receipt to ${addressOf(receipt)}, subject "${receipt.subject}": ` +
+        `${show(receiptCopy)}` +
+        (receiptPdf
+          ? ` (the sent fax attached as ${receiptPdf.filename}, ${pdfPages(receiptPdf.content) ?? '?'} pages)`
+          : ''),
     );
 
     // 5. the other direction: a fax machine calls our number and sends the far end's copy back
@@ -178,9 +191,13 @@ export async function main(): Promise<void> {
     writeFileSync(receivedPdf, inPdf.content);
     const receivedTif = join(bed.install.spool, 'inbound', `${inId}.tif`);
     say(
-      `A fax machine (+81 45 123 4567, caller 0451234567 "Example Supplier") called ${DID}: channel originate into [faxmail-receive], SendFAX on the other leg.`,
-      `ReceiveFAX wrote ${inId}.tif in the spool (${existsSync(receivedTif) ? tiffSummary(receivedTif) : 'gone'}); faxmail-notify received mailed it to ${addressOf(inMail)}.`,
-      `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} pages): ${show(receivedPdf)}`,
+      `A fax machine (+81 45 123 4567, caller 0451234567 "Example Supplier") called ${DID}: channel originate ` +
+        `into [faxmail-receive], SendFAX on the other leg.`,
+      `ReceiveFAX wrote ${inId}.tif in the spool ` +
+        `(${existsSync(receivedTif) ? tiffSummary(receivedTif) : 'gone'}); faxmail-notify received mailed ` +
+        `it to ${addressOf(inMail)}.`,
+      `Mail "${inMail.subject}": ${show(inboundCopy)}; the fax as PDF (${pdfPages(inPdf.content) ?? '?'} ` +
+        `pages): ${show(receivedPdf)}`,
     );
     if (OFFICE !== addressOf(inMail)) fail(`the received fax went to ${addressOf(inMail)}, not ${OFFICE}`);
     if (pdfPages(inPdf.content) !== job.pages)
@@ -189,7 +206,9 @@ export async function main(): Promise<void> {
     // 6. fax.tif crosses the line simulator whole
     const check = await transmitFax(faxTif, join(OUT, 'farend', 'check.tif'));
     say(
-      `Check: ${show(faxTif)} sent through the line simulator once more: ${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages arrived.`,
+      `Check: ${show(faxTif)} sent through the line simulator once more: ` +
+        `${check.receiver?.status ?? 'no answer'}, ${check.receiver?.pages ?? 0} of ${job.pages} pages ` +
+        `arrived.`,
     );
     if (check.receiver?.status !== 'SUCCESS' || check.receiver.pages !== job.pages)
       fail(`${show(faxTif)} did not arrive whole: ${check.receiver?.error ?? check.error}`);
@@ -203,7 +222,9 @@ export async function main(): Promise<void> {
     if (existsSync(archived)) cpSync(archived, join(OUT, 'outgoing_done'), { recursive: true });
     cpSync(bed.install.spool, join(OUT, 'spool'), { recursive: true });
     process.stdout.write(
-      `\nDone. In ${show(OUT)}/: sample-mail.eml, fax.tif, receipt.eml, inbound.eml, received.pdf, farend/, outgoing_done/ (the call file with Asterisk's lines), spool/, faxmail.toml, faxmail.log (JSON lines), asterisk-etc/ (the Asterisk configuration), asterisk-full.log\n`,
+      `\nDone. In ${show(OUT)}/: sample-mail.eml, fax.tif, receipt.eml, inbound.eml, received.pdf, farend/, ` +
+        `outgoing_done/ (the call file with Asterisk's lines), spool/, faxmail.toml, faxmail.log (JSON ` +
+        `lines), asterisk-etc/ (the Asterisk configuration), asterisk-full.log\n`,
     );
   } finally {
     await bed.stop();

@@ -45,10 +45,10 @@ export interface DoctorOptions {
 }
 
 /** The minimum Node: zlib.crc32 arrived in 20.15 (and 22.2). */
-export const MIN_NODE = [20, 15, 0] as const;
+const MIN_NODE = [20, 15, 0] as const;
 
 /** Checks later issues add: each returns its lines (the queue's timer: checkQueueTimer below). */
-export const HOOKS: ((config: Readonly<Config>, skipGroups: ReadonlySet<string>) => Promise<CheckResult[]>)[] = [
+const HOOKS: ((config: Readonly<Config>, skipGroups: ReadonlySet<string>) => Promise<CheckResult[]>)[] = [
   checkQueueTimer,
 ];
 
@@ -70,13 +70,16 @@ async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet
     fix =
       enabled === 'enabled' && active === 'active'
         ? 'the timer is enabled and active, so its runs fail: journalctl -u faxmail-run.service says why'
-        : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ${active || 'inactive'}; make install installs it)`;
+        : `systemctl enable --now faxmail-run.timer (it is ${enabled || 'not installed'}, ` +
+          `${active || 'inactive'}; make install installs it)`;
   } else if (existsSync('/etc/cron.d/faxmail')) {
     fix =
-      '/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail run` by hand and read what it says';
+      '/etc/cron.d/faxmail is there: is cron running (service cron status)? Its runs may fail: run `faxmail ' +
+      'run` by hand and read what it says';
   } else {
     fix =
-      'make install installs the timer (systemd: faxmail-run.timer; without systemd: /etc/cron.d/faxmail), or run `faxmail run` every 30 s from your own scheduler';
+      'make install installs the timer (systemd: faxmail-run.timer; without systemd: /etc/cron.d/faxmail), or ' +
+      'run `faxmail run` every 30 s from your own scheduler';
   }
   const at = (() => {
     try {
@@ -93,7 +96,8 @@ async function checkQueueTimer(config: Readonly<Config>, skipGroups: ReadonlySet
       fail(
         'queue',
         'timer',
-        `faxmail run last finished ${age} s ago (it should every 30 s): retries, lost calls and reports a busy faxmail-notify left all wait`,
+        `faxmail run last finished ${age} s ago (it should every 30 s): retries, lost calls and reports a ` +
+          `busy faxmail-notify left all wait`,
         fix,
       ),
     ];
@@ -283,7 +287,8 @@ function checkSpool(c: Readonly<Config>, owner: Account): CheckResult[] {
             'spool',
             `${name} owner`,
             `owned by someone else: ${foreign.join(', ')}`,
-            `chown -R ${owner.name}: ${name === 'log' ? c.paths.log : d} (a faxmail command run as root by an older version, or by hand)`,
+            `chown -R ${owner.name}: ${name === 'log' ? c.paths.log : d} (a faxmail command run as root by an ` +
+              `older version, or by hand)`,
           ),
     );
   }
@@ -387,7 +392,9 @@ async function checkPostfix(
       !svc.argv.some((a, i) => a === flag && svc.argv[i + 1] === macro)
     )
       problems.push(
-        `argv lacks ${flag}=${macro}${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
+        `argv lacks ` +
+          `${flag}=${macro}` +
+          `${flag === '--client-address' || flag === '--sasl-user' ? ' (senders.require_auth needs it)' : ''}`,
       );
   }
   out.push(
@@ -397,7 +404,10 @@ async function checkPostfix(
           'postfix',
           'master.cf',
           `service ${svc.name}: ${problems.join('; ')}`,
-          `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} --extension=\${extension} --client-address=\${client_address} --sasl-user=\${sasl_username}), then postfix reload`,
+          `make the ${svc.name} line match postfix/master.cf (user=${owner.name} flags=Rq ` +
+            `argv=<libexec>/sendfax --sender=\${sender} --recipient=\${recipient} ` +
+            `--extension=\${extension} --client-address=\${client_address} --sasl-user=\${sasl_username}), ` +
+            `then postfix reload`,
         ),
   );
 
@@ -408,7 +418,8 @@ async function checkPostfix(
       : fail(
           'postfix',
           'recipient limit',
-          `${svc.name}_destination_recipient_limit = ${limit || '(default)'}: one sendfax run would get every recipient`,
+          `${svc.name}_destination_recipient_limit = ${limit || '(default)'}: one sendfax run would get every ` +
+            `recipient`,
           `postconf -e '${svc.name}_destination_recipient_limit = 1' && postfix reload`,
         ),
   );
@@ -423,7 +434,8 @@ async function checkPostfix(
       : fail(
           'postfix',
           'time limit',
-          `${svc.name}_time_limit = ${tl || '?'} is less than fax.time_limit + 60 s (${need} s): a slow conversion would bounce instead of being deferred`,
+          `${svc.name}_time_limit = ${tl || '?'} is less than fax.time_limit + 60 s (${need} s): a slow ` +
+            `conversion would bounce instead of being deferred`,
           `postconf -e '${svc.name}_time_limit = ${Math.max(600, need)}s' && postfix reload`,
         ),
   );
@@ -458,7 +470,8 @@ async function checkPostfix(
         'postfix',
         'transport map',
         `no transport map routes fax+NUMBER@... to ${svc.name}: (transport_maps = ${maps.join(', ') || '(empty)'})`,
-        "install postfix/transport.regexp and postconf -e 'transport_maps = regexp:/etc/postfix/faxmail/transport.regexp' (or pass --domain)",
+        "install postfix/transport.regexp and postconf -e 'transport_maps = " +
+          "regexp:/etc/postfix/faxmail/transport.regexp' (or pass --domain)",
       ),
     );
     return out;
@@ -519,8 +532,10 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
       warn(
         'asterisk',
         'reachable',
-        `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); Asterisk checks skipped`,
-        'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; --asterisk-config FILE for a private instance',
+        `asterisk -rx does not answer (${(v.all ?? '').split('\n').filter(Boolean).pop() ?? v.exitCode}); ` +
+          `Asterisk checks skipped`,
+        'start Asterisk (systemctl start asterisk), or run doctor as root or as the Asterisk user; ' +
+          '--asterisk-config FILE for a private instance',
       ),
     ];
   }
@@ -534,7 +549,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
             'asterisk',
             m.name,
             `not loaded: ${m.why}`,
-            `build Asterisk with it (scripts/build-asterisk.sh), add 'load => ${m.name}.so' to modules.conf, then asterisk -rx 'module load ${m.name}.so'`,
+            `build Asterisk with it (scripts/build-asterisk.sh), add 'load => ${m.name}.so' to modules.conf, ` +
+              `then asterisk -rx 'module load ${m.name}.so'`,
           ),
     );
   }
@@ -549,7 +565,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
             'asterisk',
             `context ${ctx}`,
             'not in the dialplan',
-            "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to extensions.conf; dialplan reload",
+            "cp asterisk/extensions_faxmail.conf /etc/asterisk/; add '#include extensions_faxmail.conf' to " +
+              'extensions.conf; dialplan reload',
           ),
     );
   }
@@ -564,7 +581,8 @@ async function checkAsterisk(c: Readonly<Config>, opts: DoctorOptions): Promise<
         : fail(
             'asterisk',
             'shared lines',
-            'Gosub(faxmail-detect) is used, but app_playtones is not loaded: every call to a shared voice and fax number is hung up',
+            'Gosub(faxmail-detect) is used, but app_playtones is not loaded: every call to a shared voice and ' +
+              'fax number is hung up',
             "add 'load => app_playtones.so' to modules.conf; module load app_playtones.so",
           ),
     );
@@ -658,7 +676,8 @@ export function checkEndpoint(name: string, output: string): CheckResult[] {
         'asterisk',
         `endpoint ${name}`,
         `callfile.channel dials through PJSIP endpoint ${name}, but Asterisk has no such endpoint`,
-        `define [${name}] (type = endpoint, aor, identify) in pjsip.conf as README "SIP trunk" shows, then asterisk -rx 'module reload res_pjsip.so'`,
+        `define [${name}] (type = endpoint, aor, identify) in pjsip.conf as README "SIP trunk" shows, then ` +
+          `asterisk -rx 'module reload res_pjsip.so'`,
       ),
     ];
   }
@@ -764,7 +783,9 @@ function samplePdf(): Buffer {
     pdf += `${i + 1} 0 obj\n${o}\nendobj\n`;
   });
   const xref = pdf.length;
-  pdf += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  pdf +=
+    `xref\n0 ${objs.length + 1}\n0000000000 65535 f ` +
+    `\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
   pdf += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(pdf, 'latin1');
 }
@@ -807,12 +828,7 @@ function siblingSendfax(): string[] {
   return [];
 }
 
-async function checkSample(
-  c: Readonly<Config>,
-  opts: DoctorOptions,
-  found: PostfixFound,
-  owner: Account,
-): Promise<CheckResult> {
+async function checkSample(c: Readonly<Config>, found: PostfixFound, owner: Account): Promise<CheckResult> {
   const sender = sampleSender(c);
   const number = sampleNumber(c);
   if (!sender) return skip('sample', 'dry run', 'no sample sender fits senders.allow (only /regex/ entries)');
@@ -891,7 +907,7 @@ async function checkSample(
 }
 
 /** Every check, in order. */
-export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]> {
+async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const skipGroups = new Set(
     String(opts.values['skip'] ?? '')
@@ -943,7 +959,7 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
   if (skipGroups.has('asterisk')) results.push(skip('asterisk', '*', 'skipped (--skip asterisk)'));
   else results.push(...(await checkAsterisk(config, opts)));
   if (skipGroups.has('sample')) results.push(skip('sample', '*', 'skipped (--skip sample)'));
-  else results.push(await checkSample(config, opts, found, owner));
+  else results.push(await checkSample(config, found, owner));
   for (const hook of HOOKS) results.push(...(await hook(config, skipGroups)));
   return results;
 }
@@ -951,14 +967,14 @@ export async function collectChecks(opts: DoctorOptions): Promise<CheckResult[]>
 const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
 /** One line per check, the fix after it. Pure. */
-export function formatChecks(results: readonly CheckResult[]): string[] {
+function formatChecks(results: readonly CheckResult[]): string[] {
   return results.map(
     (r) =>
       `${LABEL[r.status]}  ${`${r.group}: ${r.name}`.padEnd(32)} ${r.detail}${r.fix ? `\n      fix: ${r.fix}` : ''}`,
   );
 }
 
-export function doctorExitStatus(results: readonly CheckResult[]): number {
+function doctorExitStatus(results: readonly CheckResult[]): number {
   if (results.some((r) => r.status === 'fail')) return 2;
   if (results.some((r) => r.status === 'warn')) return 1;
   return 0;

@@ -30,7 +30,8 @@ export async function resolveJobId(config: Readonly<Config>, given: string): Pro
   if (matches.length > 1)
     throw new FaxError(
       'usage',
-      `"${given}" matches ${matches.length} jobs (${matches.slice(0, 3).join(', ')}${matches.length > 3 ? ', ...' : ''}); give more of the id.`,
+      `"${given}" matches ${matches.length} jobs ` +
+        `(${matches.slice(0, 3).join(', ')}${matches.length > 3 ? ', ...' : ''}); give more of the id.`,
     );
   return matches[0]!;
 }
@@ -97,7 +98,10 @@ export function formatList(jobs: readonly ListedJob[]): string {
       const extra = [j.nextAttemptAt ? `next ${j.nextAttemptAt}` : '', j.noticePending ? `notice pending` : '']
         .filter(Boolean)
         .join(', ');
-      return `${j.id}  ${j.state.padEnd(9)} ${j.number.padEnd(14)} ${String(j.pages).padStart(3)} p.  ${j.attempts} tries  ${j.sender}${extra ? `  (${extra})` : ''}`;
+      return (
+        `${j.id}  ${j.state.padEnd(9)} ${j.number.padEnd(14)} ${String(j.pages).padStart(3)} p.  ` +
+        `${j.attempts} tries  ${j.sender}${extra ? `  (${extra})` : ''}`
+      );
     })
     .join('\n');
 }
@@ -195,7 +199,9 @@ export async function listReceived(
 export function formatReceived(r: { records: InboundRecord[]; unhandled: string[] }): string {
   const lines = r.records.map(
     (x) =>
-      `${x.id}  ${x.received}  to ${x.did}  from ${x.callerNum || '-'}${x.remoteId ? ` "${x.remoteId}"` : ''}  ${x.pages} p.${x.partial ? ' (partial)' : ''}  ${x.state}${x.recipients.length ? ` -> ${x.recipients.join(', ')}` : ''}`,
+      `${x.id}  ${x.received}  to ${x.did}  from ${x.callerNum || '-'}${x.remoteId ? ` "${x.remoteId}"` : ''} ` +
+      ` ${x.pages} p.${x.partial ? ' (partial)' : ''}  ` +
+      `${x.state}${x.recipients.length ? ` -> ${x.recipients.join(', ')}` : ''}`,
   );
   for (const id of r.unhandled) lines.push(`${id}  received but never reported (faxmail-notify received did not run)`);
   return lines.length ? lines.join('\n') : 'no received faxes';

@@ -6,11 +6,14 @@ import type { Job } from '../spool/types.js';
 import { localTime } from '../time.js';
 
 export function formatJob(job: Job): string {
+  const via =
+    job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`;
   const lines = [
     `job ${job.id}`,
     `  state:     ${job.state}${job.nextAttemptAt ? ` (next try ${localTime(job.nextAttemptAt)})` : ''}`,
-    `  number:    ${job.number}${job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''}`,
-    `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} (${job.submittedBy !== undefined ? `faxmail send by ${job.submittedBy}` : `envelope ${job.envelopeSender || '-'}`})`,
+    `  number:    ${job.number}` +
+      (job.requestedNumber && job.requestedNumber !== job.number ? ` (written as ${job.requestedNumber})` : ''),
+    `  from:      ${job.replyName ? `${job.replyName} <${job.replyTo}>` : job.replyTo} ` + `(${via})`,
     `  subject:   ${job.subject || '-'}`,
     `  pages:     ${job.pages} (${job.resolution}, ${job.paper})`,
     `  documents: ${job.documents.map((d) => `${d.name} [${d.kind}, ${d.pages} p.]`).join(', ') || '-'}`,
@@ -32,7 +35,9 @@ export function formatJob(job: Job): string {
   if (job.notifiedAt) lines.push(`  receipt:   ${localTime(job.notifiedAt)}`);
   if (job.noticePending)
     lines.push(
-      `  pending:   ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending]} not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`,
+      `  pending:   ` +
+        `${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending]} ` +
+        `not handed over yet${job.noticeError ? ` (${job.noticeError})` : ''}`,
     );
   lines.push(`  attempts:  ${job.attempts.length === 0 ? 'none yet' : ''}`);
   for (const a of job.attempts) {

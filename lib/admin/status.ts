@@ -129,7 +129,10 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
           (job.noticeError || now.getTime() - Date.parse(job.updated) > config.queue.notice_alert_after * 1000)
         ) {
           attention.push(
-            `job ${id}: its ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ?? 'notice'} could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`,
+            `job ${id}: its ` +
+              ({ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[job.noticePending] ??
+                'notice') +
+              ` could not be sent${job.noticeError ? `: ${job.noticeError.slice(0, 160)}` : ''}`,
           );
         }
       }
@@ -153,7 +156,8 @@ export async function collectStatus(config: Readonly<Config>, now: Date = new Da
     );
     if (last === undefined || now.getTime() - last > RUN_STALE_MS)
       attention.push(
-        `faxmail run ${last === undefined ? 'has never run' : `last ran ${localTime(new Date(last))}`} while jobs wait: is its timer active? (faxmail doctor says)`,
+        `faxmail run ${last === undefined ? 'has never run' : `last ran ${localTime(new Date(last))}`} while ` +
+          `jobs wait: is its timer active? (faxmail doctor says)`,
       );
   }
   const reports = await listPendingReports(paths);
@@ -224,7 +228,9 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
     const next = j.nextAttemptAt ? `, next try ${localTime(j.nextAttemptAt)}` : '';
     const held = j.heldAt ? `, held since ${localTime(j.heldAt)}` : '';
     const notice = j.noticePending
-      ? `, ${{ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice'} pending`
+      ? ', ' +
+        ({ success: 'receipt', failure: 'failure notice', cancelled: 'cancel notice' }[j.noticePending] ?? 'notice') +
+        ` pending`
       : '';
     const lost = j.lost ? '  LOST: no call file in outgoing and no result (see README, Troubleshooting)' : '';
     lines.push(
@@ -235,13 +241,15 @@ export function formatStatus(s: SpoolStatus, now: Date = new Date()): string {
   lines.push(`outbox: ${s.outbox.waiting} mail${s.outbox.waiting === 1 ? '' : 's'} waiting`);
   for (const e of s.outbox.entries) {
     lines.push(
-      `  ${e.id}  ${e.kind} to ${e.to.join(', ')}  waiting ${age(e.created, now)}, ${e.attempts} tries; last error: ${e.lastError}`,
+      `  ${e.id}  ${e.kind} to ${e.to.join(', ')}  waiting ${age(e.created, now)}, ${e.attempts} tries; last ` +
+        `error: ${e.lastError}`,
     );
   }
   if (s.outbox.unreadable.length) lines.push(`  unreadable outbox records: ${s.outbox.unreadable.join(', ')}`);
   const ib = s.inbound.byState;
   lines.push(
-    `inbound: ${s.inbound.total} received (delivered ${ib.delivered}, queued for mail ${ib.queued}, without pages ${ib.empty}, no recipient ${ib['no-recipient']}, not handled ${s.inbound.unhandled.length})`,
+    `inbound: ${s.inbound.total} received (delivered ${ib.delivered}, queued for mail ${ib.queued}, without ` +
+      `pages ${ib.empty}, no recipient ${ib['no-recipient']}, not handled ${s.inbound.unhandled.length})`,
   );
   for (const id of s.inbound.noRecipient) lines.push(`  ${id}: no recipient configured for its number`);
   for (const id of s.inbound.unhandled)

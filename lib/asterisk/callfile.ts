@@ -9,7 +9,7 @@ import { isJobId } from '../spool/job-id.js';
 import type { Config } from '../config/schema.js';
 
 /** Longest line pbx_spool reads whole: 255 bytes plus the newline. */
-export const MAX_LINE_BYTES = 254;
+const MAX_LINE_BYTES = 254;
 
 export interface CallFile {
   channel: string;
@@ -71,7 +71,8 @@ export function buildCallFile(
   if (settings.caller_id !== '' && !CALLER_ID.test(settings.caller_id)) {
     throw new FaxError(
       'config',
-      'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + - in the name).',
+      'Setting "callfile.caller_id" must look like "Office Fax" <0312345678> (letters, digits, spaces, . _ + ' +
+        '- in the name).',
     );
   }
   const variables: [string, string][] = [

@@ -71,7 +71,8 @@ export function parseConcise(output: string): ChannelInfo[] {
   const out: ChannelInfo[] = [];
   for (const line of output.split('\n')) {
     const f = line.split('!');
-    // Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid
+    // Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!
+    // BridgeID!Uniqueid
     if (f.length < 12 || !f[0]) continue;
     out.push({
       name: f[0],
@@ -87,7 +88,7 @@ export function parseConcise(output: string): ChannelInfo[] {
 }
 
 /** The live channels of a job (accountcode = job id). */
-export async function jobChannels(settings: AsteriskSettings, job: string): Promise<ChannelInfo[]> {
+async function jobChannels(settings: AsteriskSettings, job: string): Promise<ChannelInfo[]> {
   if (!isJobId(job)) throw new FaxError('usage', `"${job.slice(0, 60)}" is not a faxmail job id.`);
   return parseConcise(await runCli(settings, 'core show channels concise')).filter((c) => c.accountCode === job);
 }

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const idCache = new Map<string, number>();
 
 /** uid or gid of a name, through getent so NSS (LDAP etc.) users work too; numeric names pass through. */
-export async function resolveId(kind: 'passwd' | 'group', name: string): Promise<number> {
+async function resolveId(kind: 'passwd' | 'group', name: string): Promise<number> {
   if (/^[0-9]+$/.test(name)) return Number(name);
   const key = `${kind}:${name}`;
   const cached = idCache.get(key);
@@ -33,7 +33,8 @@ export async function resolveId(kind: 'passwd' | 'group', name: string): Promise
   } catch {
     throw new FaxError(
       'config',
-      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
+      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ` +
+        `${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
     );
   }
 }
@@ -45,22 +46,6 @@ export interface DropOptions {
   group: string;
   /** when the call should be made (default now) */
   at?: Date;
-}
-
-/** Atomically place a call file in the outgoing dir; returns its full path. */
-export async function dropCallFile(name: string, text: string, options: DropOptions): Promise<string> {
-  const dest = join(options.outgoing, name);
-  const asRoot = process.getuid?.() === 0;
-  const uid = asRoot ? await resolveId('passwd', options.owner) : undefined;
-  const gid = asRoot ? await resolveId('group', options.group) : undefined;
-  const writeOptions: Parameters<typeof writeFileAtomic>[2] = { tmpDir: options.tmp, mode: 0o660 };
-  if (uid !== undefined && gid !== undefined) {
-    writeOptions.uid = uid;
-    writeOptions.gid = gid;
-  }
-  if (options.at) writeOptions.mtime = options.at;
-  await writeFileAtomic(dest, text, writeOptions);
-  return dest;
 }
 
 /*

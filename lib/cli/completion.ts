@@ -46,15 +46,20 @@ function programFunction(p: ProgramSpec): string[] {
     const words = `${flags(c.options)} ${flags(p.options)}`;
     if (c.positionals?.some((x) => x.complete === 'file')) {
       lines.push(
-        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;`,
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else ` +
+          `COMPREPLY=( $(compgen -f -- "$cur") ); fi ;;`,
       );
     } else if (pos === 'job' && p.name === 'faxmail') {
       lines.push(
-        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail status --json 2>/dev/null | sed -n 's/^ *"id": "\\([0-9a-f-]*\\)".*/\\1/p')" -- "$cur") ); fi ;;`,
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else ` +
+          `COMPREPLY=( $(compgen -W "$(faxmail status --json 2>/dev/null | sed -n 's/^ *"id": ` +
+          `"\\([0-9a-f-]*\\)".*/\\1/p')" -- "$cur") ); fi ;;`,
       );
     } else if (pos === 'key' && p.name === 'faxmail') {
       lines.push(
-        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(faxmail config --defaults 2>/dev/null | sed 's/ = .*//')" -- "$cur") ); fi ;;`,
+        `    ${c.name}) if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${words}" -- "$cur") ); else ` +
+          `COMPREPLY=( $(compgen -W "$(faxmail config --defaults 2>/dev/null | sed 's/ = .*//')" -- ` +
+          `"$cur") ); fi ;;`,
       );
     } else {
       lines.push(`    ${c.name}) COMPREPLY=( $(compgen -W "${words}" -- "$cur") ) ;;`);

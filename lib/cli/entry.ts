@@ -1,6 +1,6 @@
 /*
- * entry.ts: what every bin/ file does when it is the program Node started: run main() with the real
- * argv, env and output, and turn its result into process.exitCode. A main() that throws (a bug) still
+ * entry.ts: what every bin/ file does when it is the program Node started: run main() with the real argv,
+ * env and output, and give back its exit status for the bin/ file to set. A main() that throws (a bug) still
  * ends with an exit status, never with an uncaught exception.
  */
 import { realpathSync } from 'node:fs';
@@ -19,21 +19,17 @@ export function isEntryPoint(moduleUrl: string): boolean {
   }
 }
 
-/** Run `main` if `moduleUrl` is the entry point; `crashStatus` is the exit status for a thrown bug. */
-export function runIfEntryPoint(moduleUrl: string, main: Main, crashStatus: number): void {
-  if (!isEntryPoint(moduleUrl)) return;
-  main(
-    process.argv.slice(2),
-    process.env,
-    (line) => process.stdout.write(`${line}\n`),
-    (line) => process.stderr.write(`${line}\n`),
-  ).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`${String(e).slice(0, 300)}\n`);
-      process.exitCode = crashStatus;
-    },
-  );
+/** Run `main` on this process's argv, env and output; `crashStatus` is the exit status for a thrown bug. */
+export async function runMain(main: Main, crashStatus: number): Promise<number> {
+  try {
+    return await main(
+      process.argv.slice(2),
+      process.env,
+      (line) => process.stdout.write(`${line}\n`),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+  } catch (e) {
+    process.stderr.write(`${String(e).slice(0, 300)}\n`);
+    return crashStatus;
+  }
 }

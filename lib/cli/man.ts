@@ -7,7 +7,7 @@ import { tomlValue } from '../config/docs.js';
 import { VERSION, type OptionSpec, type ProgramSpec } from './spec.js';
 
 /** Text safe in roff: backslashes doubled, a leading dot or quote escaped, dashes in options kept as \-. */
-export function roff(text: string): string {
+function roff(text: string): string {
   return text
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
@@ -58,13 +58,8 @@ export function renderManPage(p: ProgramSpec): string {
             : `[${x.name.toUpperCase()}${x.variadic ? '...' : ''}]`,
         )
         .join(' ');
-      lines.push(
-        '.br',
-        `.B ${roff(p.name)} ${roff(c.name)}`,
-        roff(
-          `${pos} ${c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ')} [--config FILE]`.trim(),
-        ),
-      );
+      const opts = c.options.map((o) => `[--${o.name}${o.type === 'string' ? ` ${o.value ?? ''}` : ''}]`).join(' ');
+      lines.push('.br', `.B ${roff(p.name)} ${roff(c.name)}`, roff(`${pos} ${opts} [--config FILE]`.trim()));
     }
     lines.push('.br', `.B ${roff(p.name)}`, '\\-\\-help | \\-\\-version');
   }
@@ -75,7 +70,10 @@ export function renderManPage(p: ProgramSpec): string {
     for (const c of p.commands) {
       lines.push(
         '.TP',
-        `\\fB${roff(c.name)}\\fR ${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`.trim(),
+        (
+          `\\fB${roff(c.name)}\\fR ` +
+          `${(c.positionals ?? []).map((x) => `\\fI${roff(x.name.toUpperCase())}\\fR`).join(' ')}`
+        ).trim(),
         roff(c.summary),
       );
       if (c.details) lines.push('.IP', roff(c.details));
@@ -112,11 +110,16 @@ export function renderConfigManPage(): string {
     '.SH DESCRIPTION',
     '.PP',
     roff(
-      'faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep the quotes, so leading zeros survive.',
+      'faxmail reads one TOML file, /etc/faxmail/faxmail.toml, or the file named by --config or ' +
+        'FAXMAIL_CONFIG. Every key is optional; the defaults are shown. Phone numbers are strings: keep ' +
+        'the quotes, so leading zeros survive.',
     ),
     '.PP',
     roff(
-      'The whole file is checked when a command starts: every problem is listed at once as file:line:column: key: what is wrong. faxmail check-config also resolves users and groups and checks the directories for the user that owns the spool; faxmail config prints the settings in force (-n: only those the file sets).',
+      'The whole file is checked when a command starts: every problem is listed at once as file:line:column: ' +
+        'key: what is wrong. faxmail check-config also resolves users and groups and checks the ' +
+        'directories for the user that owns the spool; faxmail config prints the settings in force (-n: ' +
+        'only those the file sets).',
     ),
   );
   for (const [section, keys] of SCHEMA_ENTRIES) {

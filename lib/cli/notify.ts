@@ -157,7 +157,9 @@ async function reportCall(
   const lock = await tryLock(queueLockPath(paths), 10_000);
   if (!lock) {
     spawnFollower(config, ourFile, log);
-    return `report ${stored.name} stored; the queue is busy, it is applied when this call has ended (or by faxmail run)`;
+    return (
+      `report ${stored.name} stored; the queue is busy, it is applied when this call has ended (or by ` + `faxmail run)`
+    );
   }
   let run: Awaited<ReturnType<typeof dispatchLocked>>;
   try {

@@ -12,7 +12,7 @@ export interface Outcome {
 }
 
 /** Bounce text limit, with room for Postfix's own words. */
-export const MAX_REPLY_BYTES = 3900;
+const MAX_REPLY_BYTES = 3900;
 
 /** The failure text: one line "<enhanced status> <sentence>", bounded; for the mail pipe without server paths. */
 export function failureOutcome(err: unknown, surface: 'pipe' | 'cli'): Outcome {
@@ -37,7 +37,7 @@ export function withoutPaths(text: string): string {
   );
 }
 
-export function boundBytes(text: string, max: number): string {
+function boundBytes(text: string, max: number): string {
   const buf = Buffer.from(text);
   if (buf.length <= max) return text;
   // Cut on a character boundary.

@@ -55,7 +55,8 @@ export function parseCommandLine(program: ProgramSpec, argv: readonly string[]):
     if (!o)
       throw new FaxError(
         'usage',
-        `Unknown option ${k.length === 1 ? '-' : '--'}${oneLine(k, 40)}${sub ? ` for "${sub.name}"` : ''} (${program.name}${sub ? ` ${sub.name}` : ''} --help lists the options).`,
+        `Unknown option ${k.length === 1 ? '-' : '--'}${oneLine(k, 40)}${sub ? ` for "${sub.name}"` : ''} ` +
+          `(${program.name}${sub ? ` ${sub.name}` : ''} --help lists the options).`,
       );
     if (Array.isArray(v)) throw new FaxError('usage', `Option --${o.name} was given twice.`);
     if (o.type === 'boolean') {
@@ -140,7 +141,7 @@ function commandUsage(program: ProgramSpec, c: CommandSpec): string {
 }
 
 /** The --help text of a program or one of its subcommands. Pure. */
-export function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
+function renderHelp(program: ProgramSpec, sub?: CommandSpec): string {
   const out: string[] = [];
   if (sub) {
     out.push(`usage: ${commandUsage(program, sub)} [options]`, '', sub.summary);

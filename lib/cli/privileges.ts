@@ -28,7 +28,9 @@ export function becomeSpoolOwner(spool: string, program: string): Identity {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new FaxError(
       'config',
-      `${program} runs as root only to switch to the owner of the spool, and the spool ${spool} cannot be used (${code}): create it with \`make install\` (scripts/install.sh), owned by the Asterisk user, or set paths.spool.`,
+      `${program} runs as root only to switch to the owner of the spool, and the spool ${spool} cannot be ` +
+        `used (${code}): create it with \`make install\` (scripts/install.sh), owned by the Asterisk user, ` +
+        `or set paths.spool.`,
       { cause: err },
     );
   }
@@ -37,7 +39,8 @@ export function becomeSpoolOwner(spool: string, program: string): Identity {
   if (!account) {
     throw new FaxError(
       'config',
-      `The spool ${spool} is owned by uid ${owner}, which has no account on this machine: chown -R asterisk:asterisk ${spool}, or run ${program} as the user that should own it.`,
+      `The spool ${spool} is owned by uid ${owner}, which has no account on this machine: chown -R ` +
+        `asterisk:asterisk ${spool}, or run ${program} as the user that should own it.`,
     );
   }
   try {
@@ -51,7 +54,8 @@ export function becomeSpoolOwner(spool: string, program: string): Identity {
   } catch (err) {
     throw new FaxError(
       'config',
-      `${program} could not switch to ${account.name}, the owner of ${spool} (${(err as Error).message}): run it as that user, e.g. sudo -u ${account.name} ${program} ...`,
+      `${program} could not switch to ${account.name}, the owner of ${spool} (${(err as Error).message}): run ` +
+        `it as that user, e.g. sudo -u ${account.name} ${program} ...`,
       { cause: err },
     );
   }
@@ -64,5 +68,8 @@ export function permissionSentence(err: unknown, program: string, spoolOwner: st
   const e = err as NodeJS.ErrnoException;
   if (e.code !== 'EACCES' && e.code !== 'EPERM') return undefined;
   const where = e.path ? ` ${e.path}` : ' the spool';
-  return `${program} may not use${where} (${e.code}): run it as root (it then works as the spool owner) or as ${spoolOwner}, e.g. sudo -u ${spoolOwner} ${program} ...`;
+  return (
+    `${program} may not use${where} (${e.code}): run it as root (it then works as the spool owner) or as ` +
+    `${spoolOwner}, e.g. sudo -u ${spoolOwner} ${program} ...`
+  );
 }

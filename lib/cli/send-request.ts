@@ -23,7 +23,7 @@ import { sanitizeFilename } from '../mime/filename.js';
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** All files of one request together: a fax of 100 scanned pages is far below this. */
 export const MAX_SEND_BYTES = 256 * 1024 * 1024;
-export const MAX_FILES = 1000;
+const MAX_FILES = 1000;
 const MAX_SUBJECT = 200;
 const MAX_TO = 120;
 const MAX_NOTE = 4000;
@@ -103,7 +103,8 @@ export function checkRequest(raw: unknown): SendRequest {
   if (total > MAX_SEND_BYTES)
     throw new FaxError(
       'too-large',
-      `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be faxed at once.`,
+      `The files are ${Math.ceil(total / 1048576)} MB together; at most ${MAX_SEND_BYTES / 1048576} MB can be ` +
+        `faxed at once.`,
     );
   return out;
 }

@@ -32,6 +32,7 @@ import type { Config } from '../config/schema.js';
 import { chooseConfigPath, loadConfigDetailed, lookupGroup, lookupUser, type Account } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import { becomeSpoolOwner } from './privileges.js';
+import { divertStop } from './signals.js';
 import type { Print } from './entry.js';
 import {
   ByteReader,
@@ -56,7 +57,7 @@ export interface OpenedFile {
 }
 
 /** Open every file for reading, as the user running the command; close them all if one fails. */
-export function openFiles(paths: readonly string[], user: string): OpenedFile[] {
+function openFiles(paths: readonly string[], user: string): OpenedFile[] {
   const opened: OpenedFile[] = [];
   try {
     let total = 0;
@@ -176,14 +177,18 @@ export function maySend(
 }
 
 /** The refusal for a user who may not fax from the shell. */
-export function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
+function refusal(user: string, config: Readonly<Config> | undefined): FaxError {
   const who = config
-    ? `root, ${config.callfile.owner} and ${config.send.group ? `the members of the group ${config.send.group} (send.group)` : 'the members of the group named by send.group in faxmail.toml, which is not set'}`
+    ? `root, ${config.callfile.owner} and ` +
+      (config.send.group
+        ? `the members of the group ${config.send.group} (send.group)`
+        : 'the members of the group named by send.group in faxmail.toml, which is not set')
     : 'root, the owner of the spool and the members of the group named by send.group in faxmail.toml';
   const fix = config?.send.group ? `adduser ${user} ${config.send.group}` : 'send.group';
   return new FaxError(
     'not-allowed',
-    `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator (${fix}), or mail the files to fax+NUMBER@ your fax domain.`,
+    `${user} may not fax from the shell on this server: faxmail send is for ${who}. Ask the administrator ` +
+      `(${fix}), or mail the files to fax+NUMBER@ your fax domain.`,
   );
 }
 
@@ -193,7 +198,8 @@ function spoolOwnerUid(config: Readonly<Config>): number {
   } catch (err) {
     throw new FaxError(
       'config',
-      `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): create it with make install (scripts/install.sh), or set paths.spool.`,
+      `The spool ${config.paths.spool} cannot be used (${(err as NodeJS.ErrnoException).code ?? 'error'}): ` +
+        `create it with make install (scripts/install.sh), or set paths.spool.`,
       { cause: err },
     );
   }
@@ -221,7 +227,7 @@ export async function sendCommand(
       config = loadConfigDetailed(configPath).config;
     } catch (e) {
       // A user of the group usually may not read faxmail.toml (it may hold the SMTP password): sudo's side will.
-      const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+      const code = (e as { cause?: NodeJS.ErrnoException }).cause?.code;
       if (uid !== 0 && (code === 'EACCES' || code === 'EPERM'))
         return await delegate(request, files, values, env, myName, err);
       throw e;
@@ -259,7 +265,8 @@ export async function submitCommand(
   else if (uid !== owner)
     throw new FaxError(
       'not-allowed',
-      `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail send; it was run as ${lookupUser(uid)?.name ?? uid}.`,
+      `faxmail submit runs as the owner of the spool (${config.callfile.owner}), started by sudo from faxmail ` +
+        `send; it was run as ${lookupUser(uid)?.name ?? uid}.`,
     );
   const gid = config.send.group ? lookupGroup(config.send.group) : undefined;
   if (!account || !maySend(account, owner, gid))
@@ -307,10 +314,8 @@ async function submitAndReport(
   ]);
   const dir = jobDir(spoolPaths(config.paths.spool), result.job);
   const stop = new AbortController();
-  // Ctrl-C stops the waiting, not the fax (first in line: the spool's own handlers exit with 75).
-  const onInt = (): void => stop.abort();
-  process.prependListener('SIGINT', onInt);
-  process.prependListener('SIGTERM', onInt);
+  // Ctrl-C stops the waiting, not the fax.
+  const release = divertStop(['SIGINT', 'SIGTERM'], () => stop.abort());
   try {
     const job = await followJob(
       () => readJob(dir),
@@ -322,8 +327,7 @@ async function submitAndReport(
     out(`job ${result.job}: stopped waiting; the fax goes on (faxmail show ${result.job})`);
     return 130;
   } finally {
-    process.removeListener('SIGINT', onInt);
-    process.removeListener('SIGTERM', onInt);
+    release();
   }
 }
 
@@ -339,14 +343,17 @@ async function delegate(
   if (values['config'] !== undefined)
     throw new FaxError(
       'usage',
-      "--config is for root and the spool owner: faxmail send from another user always uses the server's own configuration.",
+      "--config is for root and the spool owner: faxmail send from another user always uses the server's own " +
+        'configuration.',
     );
   const submit = env['FAXMAIL_SUBMIT'];
   const owner = env['FAXMAIL_SUBMIT_USER'];
   if (!submit || !owner)
     throw new FaxError(
       'not-allowed',
-      `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool owner.`,
+      `${me} cannot use the fax spool, and this faxmail was not installed with scripts/install.sh (it names ` +
+        `faxmail-submit), so there is no way to hand it the fax: run faxmail send as root or as the spool ` +
+        `owner.`,
     );
   const child = spawn('sudo', ['-n', '-u', owner, '--', submit], { stdio: ['pipe', 'inherit', 'pipe'] });
   const sudoSaid: string[] = [];
@@ -363,8 +370,7 @@ async function delegate(
     for (const l of lines) route(l);
   });
   // Ctrl-C reaches faxmail submit too (same terminal): it stops waiting and says so; this side just waits.
-  const ignore = (): void => undefined;
-  process.on('SIGINT', ignore);
+  const releaseInterrupt = divertStop(['SIGINT'], () => undefined);
   const exited = new Promise<{ code: number | null; spawnError?: NodeJS.ErrnoException }>((resolve) => {
     child.once('error', (e) => resolve({ code: null, spawnError: e as NodeJS.ErrnoException }));
     child.once('close', (code) => resolve({ code }));
@@ -392,18 +398,25 @@ async function delegate(
     if (r.spawnError) {
       throw new FaxError(
         'not-allowed',
-        `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ${r.spawnError.code === 'ENOENT' ? 'is not installed' : `cannot be started (${r.spawnError.code ?? 'error'})`}: ask the administrator (README, "Sending from the shell").`,
+        `${me} cannot use the fax spool, and sudo, which would hand the fax to it, ` +
+          (r.spawnError.code === 'ENOENT'
+            ? 'is not installed'
+            : `cannot be started (${r.spawnError.code ?? 'error'})`) +
+          `: ask the administrator (README, "Sending from the shell").`,
       );
     }
     if (r.code === 1 && sudoSaid.length > 0) {
       throw new FaxError(
         'not-allowed',
-        `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail (${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the spool owner and the members of the group named by send.group; the administrator allows it with the sudo rule scripts/install.sh writes (README, "Sending from the shell").`,
+        `${me} may not fax from the shell on this server: sudo refused to hand the fax to faxmail ` +
+          `(${oneLine(sudoSaid.join(' ').replace(/^sudo:\s*/, ''), 200)}). faxmail send is for root, the ` +
+          `spool owner and the members of the group named by send.group; the administrator allows it with ` +
+          `the sudo rule scripts/install.sh writes (README, "Sending from the shell").`,
       );
     }
     for (const l of sudoSaid) err(l);
     return r.code ?? EX.SOFTWARE;
   } finally {
-    process.removeListener('SIGINT', ignore);
+    releaseInterrupt();
   }
 }

@@ -62,16 +62,21 @@ const json: OptionSpec = { name: 'json', type: 'boolean', describe: 'print JSON 
 const help: OptionSpec = { name: 'help', alias: 'h', type: 'boolean', describe: 'print this help and exit' };
 const version: OptionSpec = { name: 'version', type: 'boolean', describe: 'print the version and exit' };
 /** Every program takes these. */
-export const COMMON_OPTIONS: readonly OptionSpec[] = [config, help, version];
+const COMMON_OPTIONS: readonly OptionSpec[] = [config, help, version];
 
 const ROOT_NOTE =
-  'Started as root, it switches to the owner of the spool (paths.spool, normally the Asterisk user: its uid, primary group and supplementary groups) before it touches the spool or the log, so files stay owned by that user; it refuses to run, saying how to run it, when the spool is missing.';
+  'Started as root, it switches to the owner of the spool (paths.spool, normally the Asterisk user: its uid, ' +
+  'primary group and supplementary groups) before it touches the spool or the log, so files stay owned ' +
+  'by that user; it refuses to run, saying how to run it, when the spool is missing.';
 
 export const FAXMAIL: ProgramSpec = {
   name: 'faxmail',
   summary: 'administer the faxmail mail-to-fax and fax-to-mail gateway',
   description: [
-    "faxmail is the administrator's command of the faxmail gateway: it lists jobs, received faxes and mails waiting in the outbox, holds, releases, retries and cancels jobs, runs the queue (the timer's `faxmail run`), sends the outbox, removes what the [retention] settings no longer keep, checks the configuration and the whole installation. faxmail send faxes files from the shell.",
+    "faxmail is the administrator's command of the faxmail gateway: it lists jobs, received faxes and mails " +
+      "waiting in the outbox, holds, releases, retries and cancels jobs, runs the queue (the timer's " +
+      '`faxmail run`), sends the outbox, removes what the [retention] settings no longer keep, checks the ' +
+      'configuration and the whole installation. faxmail send faxes files from the shell.',
     'JOB is a job id or a unique prefix of one, at least 4 characters.',
     'Times are printed in local time. Every listing takes --json for scripts and monitoring.',
     ROOT_NOTE,
@@ -82,7 +87,9 @@ export const FAXMAIL: ProgramSpec = {
       name: 'status',
       summary: 'jobs by state, mails waiting in the outbox, received faxes, call reports, and what needs the admin',
       details:
-        'The exit status is 1 when something needs the admin (the "needs attention" list: a lost call, a job held too long, a receipt or notice that cannot be sent, a call report that cannot be matched or was not applied, an unreadable record, a received fax nobody got), so monitoring can run it.',
+        'The exit status is 1 when something needs the admin (the "needs attention" list: a lost call, a job ' +
+        'held too long, a receipt or notice that cannot be sent, a call report that cannot be matched or ' +
+        'was not applied, an unreadable record, a received fax nobody got), so monitoring can run it.',
       options: [json],
     },
     {
@@ -120,9 +127,13 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'run',
       summary:
-        "the queue's timer run (every 30 s): apply stored call reports, finish what a crash interrupted, give up lost calls, start queued faxes while a channel is free, retry pending receipts, flush the outbox",
+        "the queue's timer run (every 30 s): apply stored call reports, finish what a crash interrupted, give " +
+        'up lost calls, start queued faxes while a channel is free, retry pending receipts, flush the ' +
+        'outbox',
       details:
-        'Installed as the systemd timer faxmail-run.timer (or a cron.d line). Safe to run by hand at any time and as often as you like: everything it does is idempotent. The exit status is 75 when something could not be done (it is tried again next time).',
+        'Installed as the systemd timer faxmail-run.timer (or a cron.d line). Safe to run by hand at any time ' +
+        'and as often as you like: everything it does is idempotent. The exit status is 75 when ' +
+        'something could not be done (it is tried again next time).',
       options: [],
     },
     {
@@ -173,7 +184,8 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'cancel',
       summary:
-        'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the next job for that number dials when it has ended); the sender is told',
+        'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the ' +
+        'next job for that number dials when it has ended); the sender is told',
       positionals: [
         {
           name: 'job',
@@ -187,9 +199,17 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'send',
       summary:
-        'fax files from the shell: PDF, TIFF, JPEG, PNG or office documents, through the same number rules, conversion, queue and receipts as a mail to fax+NUMBER@',
+        'fax files from the shell: PDF, TIFF, JPEG, PNG or office documents, through the same number rules, ' +
+        'conversion, queue and receipts as a mail to fax+NUMBER@',
       details:
-        'The files are faxed in the order given, as one fax. The receipt (or the failure notice) is mailed to --notify, else to the local mailbox of the user who ran the command (<user>@send.notify_domain, or <user>@localhost). Who may use it: root, the owner of the spool, and members of the group named by send.group. A member of that group runs it as themselves: faxmail reads the files with their rights and hands them to `faxmail submit` as the spool owner through sudo (the rule scripts/install.sh writes to /etc/sudoers.d/faxmail). Everyone else is refused (77). With --wait it follows the job to its end and exits 0 only when the fax was sent; Ctrl-C stops waiting, not the fax.',
+        'The files are faxed in the order given, as one fax. The receipt (or the failure notice) is mailed to ' +
+        '--notify, else to the local mailbox of the user who ran the command (<user>@send.notify_domain, ' +
+        'or <user>@localhost). Who may use it: root, the owner of the spool, and members of the group ' +
+        'named by send.group. A member of that group runs it as themselves: faxmail reads the files with ' +
+        'their rights and hands them to `faxmail submit` as the spool owner through sudo (the rule ' +
+        'scripts/install.sh writes to /etc/sudoers.d/faxmail). Everyone else is refused (77). With ' +
+        '--wait it follows the job to its end and exits 0 only when the fax was sent; Ctrl-C stops ' +
+        'waiting, not the fax.',
       positionals: [
         {
           name: 'number',
@@ -247,9 +267,12 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'submit',
       summary:
-        'read a fax request (options and files) on standard input: what faxmail send hands over through sudo for members of send.group; not for direct use',
+        'read a fax request (options and files) on standard input: what faxmail send hands over through sudo ' +
+        'for members of send.group; not for direct use',
       details:
-        'Run as the spool owner by sudo, from the wrapper $LIBEXECDIR/faxmail-submit, which names the configuration itself: the user who ran faxmail send (SUDO_USER) must be root, the spool owner or a member of send.group. Exit status as for send.',
+        'Run as the spool owner by sudo, from the wrapper $LIBEXECDIR/faxmail-submit, which names the ' +
+        'configuration itself: the user who ran faxmail send (SUDO_USER) must be root, the spool owner ' +
+        'or a member of send.group. Exit status as for send.',
       options: [],
     },
     { name: 'flush', summary: 'send the receipts and received faxes waiting in the outbox', options: [] },
@@ -257,13 +280,16 @@ export const FAXMAIL: ProgramSpec = {
       name: 'cleanup',
       summary: 'remove finished jobs and received faxes older than the [retention] settings',
       details:
-        'Finished jobs (sent, failed, cancelled) go retention.sent_days after their last change, delivered received faxes retention.received_days after delivery. Jobs still waiting, mails still in the outbox and received faxes not yet delivered are never removed.',
+        'Finished jobs (sent, failed, cancelled) go retention.sent_days after their last change, delivered ' +
+        'received faxes retention.received_days after delivery. Jobs still waiting, mails still in the ' +
+        'outbox and received faxes not yet delivered are never removed.',
       options: [{ name: 'dry-run', type: 'boolean', describe: 'only list what would be removed' }, json],
     },
     {
       name: 'check-config',
       summary:
-        'check the configuration: every problem with file:line:column and key; users, groups and permissions too; then print the number rules in effect and where each came from (numbers.country)',
+        'check the configuration: every problem with file:line:column and key; users, groups and permissions ' +
+        'too; then print the number rules in effect and where each came from (numbers.country)',
       options: [],
     },
     {
@@ -293,7 +319,13 @@ export const FAXMAIL: ProgramSpec = {
       name: 'doctor',
       summary: 'check a live installation end to end: one line per check with a fix for each failure',
       details:
-        'Checks the configuration, Node, Ghostscript, the libtiff tools, tnef and the font, the directories and their permissions for the Asterisk user, Postfix (postconf, postmap -q: the master.cf service, transport map, recipient_delimiter, recipient limit, time limit, relay_domains), Asterisk when it is running (asterisk -rx: res_fax_spandsp, the faxmail contexts, globals, the outgoing directory), a dry run of a built-in sample mail through sendfax, and the queue timer (faxmail run finished within the last 5 minutes). The exit status is 0 when every check passed, 1 when one only warns, 2 when one failed: usable from monitoring.',
+        'Checks the configuration, Node, Ghostscript, the libtiff tools, tnef and the font, the directories ' +
+        'and their permissions for the Asterisk user, Postfix (postconf, postmap -q: the master.cf ' +
+        'service, transport map, recipient_delimiter, recipient limit, time limit, relay_domains), ' +
+        'Asterisk when it is running (asterisk -rx: res_fax_spandsp, the faxmail contexts, globals, the ' +
+        'outgoing directory), a dry run of a built-in sample mail through sendfax, and the queue timer ' +
+        '(faxmail run finished within the last 5 minutes). The exit status is 0 when every check passed, ' +
+        '1 when one only warns, 2 when one failed: usable from monitoring.',
       options: [
         {
           name: 'domain',
@@ -329,7 +361,8 @@ export const FAXMAIL: ProgramSpec = {
     [0, 'done (send: queued; send --wait: sent)'],
     [
       1,
-      'status: something needs the admin; doctor: a check warned; send --wait: the fax was not sent (failed or cancelled)',
+      'status: something needs the admin; doctor: a check warned; send --wait: the fax was not sent (failed ' +
+        'or cancelled)',
     ],
     [2, 'doctor: a check failed'],
     [64, 'wrong arguments'],
@@ -339,7 +372,8 @@ export const FAXMAIL: ProgramSpec = {
     [75, 'a temporary problem (also: mails still waiting after a flush that failed)'],
     [
       77,
-      'not allowed: the spool or log cannot be read or written by this user; send: this user may not fax, or the number is refused',
+      'not allowed: the spool or log cannot be read or written by this user; send: this user may not fax, or ' +
+        'the number is refused',
     ],
     [78, 'the configuration has a problem'],
     [130, 'send --wait: interrupted while waiting (the fax goes on)'],
@@ -358,8 +392,12 @@ export const SENDFAX: ProgramSpec = {
   name: 'sendfax',
   summary: 'queue one mail as a fax (the Postfix pipe(8) delivery agent of faxmail)',
   description: [
-    "Postfix runs sendfax from master.cf for mail to fax+NUMBER@your fax domain, one recipient per run, as the Asterisk user. It reads the mail on standard input, checks the sender and the number, converts the documents into one fax TIFF and queues the job for Asterisk. It lives in faxmail's libexec directory, not on PATH, so it does not shadow HylaFAX's or mgetty's sendfax.",
-    'The first output line starts with an enhanced status code and a sentence the sender can read; Postfix puts it into the bounce.',
+    'Postfix runs sendfax from master.cf for mail to fax+NUMBER@your fax domain, one recipient per run, as ' +
+      'the Asterisk user. It reads the mail on standard input, checks the sender and the number, converts ' +
+      "the documents into one fax TIFF and queues the job for Asterisk. It lives in faxmail's libexec " +
+      "directory, not on PATH, so it does not shadow HylaFAX's or mgetty's sendfax.",
+    'The first output line starts with an enhanced status code and a sentence the sender can read; Postfix ' +
+      'puts it into the bounce.',
     ROOT_NOTE,
   ],
   options: [
@@ -441,8 +479,14 @@ export const FAXMAIL_NOTIFY: ProgramSpec = {
   name: 'faxmail-notify',
   summary: 'record the result of a fax call (run by the faxmail Asterisk dialplan)',
   description: [
-    "Asterisk's dialplan (asterisk/extensions_faxmail.conf) runs faxmail-notify at the end of every fax call: for a sent fax (hangup handler), an unanswered call (the failed extension) and a received fax. A call report is first stored as it is in the spool's reports/ directory, then applied: the result recorded, a retry queued by its rule, the queue's dispatcher run, the receipt mailed. It lives in faxmail's libexec directory.",
-    'Every option takes exactly one value, the next argument as it is, so an empty or dash-led value from the far end is a value, never an option; a value it cannot read is kept and shown as unknown. It also sends mail waiting in the outbox, for at most 5 seconds.',
+    "Asterisk's dialplan (asterisk/extensions_faxmail.conf) runs faxmail-notify at the end of every fax call: " +
+      'for a sent fax (hangup handler), an unanswered call (the failed extension) and a received fax. A ' +
+      "call report is first stored as it is in the spool's reports/ directory, then applied: the result " +
+      "recorded, a retry queued by its rule, the queue's dispatcher run, the receipt mailed. It lives in " +
+      "faxmail's libexec directory.",
+    'Every option takes exactly one value, the next argument as it is, so an empty or dash-led value from the ' +
+      'far end is a value, never an option; a value it cannot read is kept and shown as unknown. It also ' +
+      'sends mail waiting in the outbox, for at most 5 seconds.',
     ROOT_NOTE,
   ],
   options: [...COMMON_OPTIONS],
@@ -481,14 +525,17 @@ export const FAXMAIL_NOTIFY: ProgramSpec = {
       name: 'next',
       summary: 'wait until Asterisk has ended the call of a call file, then start the calls its end lets dial',
       details:
-        'faxmail-notify starts this itself, in the background, after a call report (the reporting call still holds its trunk channel until the dialplan is done). It gives up after 5 minutes; faxmail run does the same work every 30 s.',
+        'faxmail-notify starts this itself, in the background, after a call report (the reporting call still ' +
+        'holds its trunk channel until the dialplan is done). It gives up after 5 minutes; faxmail run ' +
+        'does the same work every 30 s.',
       options: [s('after', 'the call file of the call that reported, e.g. faxmail-<job>-<attempt>.call')],
     },
   ],
   exit: [
     [
       0,
-      'done (also a duplicate report, a report stored for later, a report about a job that is gone, and a mail queued in the outbox)',
+      'done (also a duplicate report, a report stored for later, a report about a job that is gone, and a ' +
+        'mail queued in the outbox)',
     ],
     [64, 'wrong arguments'],
     [75, 'a temporary problem'],

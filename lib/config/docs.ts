@@ -30,7 +30,8 @@ export function renderExampleToml(): string {
     '# faxmail configuration (TOML). Default location /etc/faxmail/faxmail.toml;',
     '# choose another with --config FILE or the FAXMAIL_CONFIG environment variable.',
     '# Every key is optional and shown with its default. Phone numbers are strings: keep the quotes.',
-    '# Generated from lib/config/schema.ts (make docs); `faxmail check-config` checks a file, `faxmail config` prints what is in force.',
+    '# Generated from lib/config/schema.ts (make docs); `faxmail check-config` checks a file, `faxmail ' +
+      'config` prints what is in force.',
     '',
   ];
   for (const [section, keys] of SCHEMA_ENTRIES) {
@@ -48,11 +49,11 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-export const KEY_TABLES_START =
+const KEY_TABLES_START =
   '<!-- config-keys: generated from lib/config/schema.ts by `make docs`; do not edit by hand -->';
-export const KEY_TABLES_END = '<!-- end of config-keys -->';
+const KEY_TABLES_END = '<!-- end of config-keys -->';
 
-export function renderKeyTables(): string {
+function renderKeyTables(): string {
   const out: string[] = [KEY_TABLES_START, ''];
   for (const [section, keys] of SCHEMA_ENTRIES) {
     out.push(`**[${section}]**`, '', '| key | type | default | meaning |', '|---|---|---|---|');
@@ -108,7 +109,8 @@ export function settingsObject(
     for (const [key, spec] of keys) {
       if (options.onlySet && !explicit.has(`${section}.${key}`)) continue;
       const value = (config as unknown as Record<string, Record<string, unknown>>)[section]![key];
-      (out[section] ??= {})[key] = spec.secret && value !== '' ? '********' : value;
+      out[section] ??= {};
+      out[section][key] = spec.secret && value !== '' ? '********' : value;
     }
   }
   return out;

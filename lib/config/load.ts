@@ -18,7 +18,7 @@ import { findPosition, locateKeys } from './locate.js';
 import { countryPlan } from '../policy/countries.js';
 import { buildCallFile, renderCallFile } from '../asterisk/callfile.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
+const DEFAULT_CONFIG_PATH = '/etc/faxmail/faxmail.toml';
 
 /** Which file to read: --config wins, then FAXMAIL_CONFIG, then the default path. */
 export function chooseConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -46,7 +46,7 @@ export class ConfigError extends FaxError {
 }
 
 /** `file:line:column: key: message`, one line per problem. Pure. */
-export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
+function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
   const head =
     problems.length === 1
       ? `The configuration ${source || '(built-in)'} has a problem:`
@@ -245,7 +245,9 @@ function crossChecks(
     // and again, instead of bounced (65) at once.
     raw.push({
       path: ['fax', 'convert_timeout'],
-      message: `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit (${config.fax.time_limit} seconds)`,
+      message:
+        `(${config.fax.convert_timeout} CPU seconds) must be below fax.time_limit ` +
+        `(${config.fax.time_limit} seconds)`,
     });
   }
   if (
@@ -356,7 +358,7 @@ export function canWrite(account: Pick<Account, 'uid' | 'groups'>, dir: string):
 }
 
 /** The spool subdirectories Asterisk writes into (lib/spool/jobs.ts spoolPaths().inbound). */
-export const ASTERISK_WRITES = ['inbound'] as const;
+const ASTERISK_WRITES = ['inbound'] as const;
 
 /** Users, groups and permissions: what only an admin's check can afford. */
 function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[]) => boolean): void {
@@ -375,7 +377,9 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
   if (fine('send.group') && config.send.group !== '' && lookupGroup(config.send.group) === undefined)
     raw.push({
       path: ['send', 'group'],
-      message: `there is no group "${config.send.group}" on this machine: groupadd ${config.send.group}, and add the people who may fax from the shell (adduser NAME ${config.send.group})`,
+      message:
+        `there is no group "${config.send.group}" on this machine: groupadd ${config.send.group}, and ` +
+        `add the people who may fax from the shell (adduser NAME ${config.send.group})`,
     });
   // Not at run time: there a missing sendmail only queues mail in the outbox, which must keep working.
   if (fine('mail.transport', 'paths.sendmail') && config.mail.transport === 'sendmail') {
@@ -384,7 +388,9 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
     } catch {
       raw.push({
         path: ['paths', 'sendmail'],
-        message: `${config.paths.sendmail} does not exist, and mail.transport = "sendmail" needs it (install Postfix, or set mail.transport = "smtp")`,
+        message:
+          `${config.paths.sendmail} does not exist, and mail.transport = "sendmail" needs it (install ` +
+          `Postfix, or set mail.transport = "smtp")`,
       });
     }
   }
@@ -401,7 +407,9 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
     if (ok === false)
       raw.push({
         path: ['paths', key],
-        message: `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and faxmail-notify: chown ${owner.name} ${dir}`,
+        message:
+          `${dir} is not writable by ${owner.name} (callfile.owner), who runs sendfax and ` +
+          `faxmail-notify: chown ${owner.name} ${dir}`,
       });
     if (ok === undefined && key === 'log')
       raw.push({
@@ -418,7 +426,9 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
       if (ok === undefined)
         raw.push({
           path: ['paths', 'spool'],
-          message: `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && chown ${owner.name} ${dir}`,
+          message:
+            `${dir} does not exist: run make install (scripts/install.sh) again, or mkdir -p ${dir} && ` +
+            `chown ${owner.name} ${dir}`,
         });
       else if (!ok)
         raw.push({
@@ -433,7 +443,9 @@ function systemChecks(config: Config, raw: RawProblem[], fine: (...keys: string[
       if (st.uid !== owner.uid) {
         raw.push({
           path: ['paths', 'spool'],
-          message: `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): chown -R ${owner.name} ${config.paths.spool}`,
+          message:
+            `${config.paths.spool} is owned by uid ${st.uid}, not by ${owner.name} (callfile.owner): ` +
+            `chown -R ${owner.name} ${config.paths.spool}`,
         });
       }
     } catch {

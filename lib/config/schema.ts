@@ -108,7 +108,8 @@ const rewrites: Spec<RewriteRule[]> = {
     v.forEach((rule, i) => {
       if (!isTable(rule)) {
         ok = false;
-        return ctx.report(`must be a table { match = "...", replace = "..." }, not ${describe(rule)}`, [i]);
+        ctx.report(`must be a table { match = "...", replace = "..." }, not ${describe(rule)}`, [i]);
+        return;
       }
       for (const k of Object.keys(rule)) {
         if (k !== 'match' && k !== 'replace') {
@@ -238,7 +239,8 @@ export const SCHEMA = {
     sendmail: path('/usr/sbin/sendmail', 'sendmail binary used when mail.transport = "sendmail"'),
     libreoffice: path(
       '/usr/bin/soffice',
-      "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); empty or not installed: office files are refused with a note",
+      "LibreOffice's soffice for .docx/.xlsx/.pptx/.odt/.doc/.rtf (Debian: libreoffice-writer-nogui etc.); " +
+        'empty or not installed: office files are refused with a note',
       { mustExist: 'exe', optional: true },
     ),
     tnef: path('/usr/bin/tnef', 'tnef, to unpack winmail.dat; empty: winmail.dat is refused with a note', {
@@ -292,13 +294,15 @@ export const SCHEMA = {
       120,
       1,
       3600,
-      'CPU seconds the converters (Ghostscript, libtiff, tnef, LibreOffice) may use together on one mail; a mail that needs more is refused (65); must be below time_limit',
+      'CPU seconds the converters (Ghostscript, libtiff, tnef, LibreOffice) may use together on one mail; a ' +
+        'mail that needs more is refused (65); must be below time_limit',
     ),
     time_limit: int(
       480,
       1,
       3600,
-      "wall-clock seconds for a whole sendfax run; keep it below Postfix's fax_time_limit (600s); past it the mail is deferred (75)",
+      "wall-clock seconds for a whole sendfax run; keep it below Postfix's fax_time_limit (600s); past it the " +
+        'mail is deferred (75)',
     ),
     body_page: bool(false, 'render the mail body as the first page (per mail: +body in the Subject)'),
     min_image_bytes: int(
@@ -311,7 +315,8 @@ export const SCHEMA = {
     dither,
     cover_page: bool(
       false,
-      'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: +cover / +nocover)',
+      'put a cover page first: recipient, sender, date, pages, subject, the mail text as a note (per mail: ' +
+        '+cover / +nocover)',
     ),
   },
   numbers: {
@@ -319,7 +324,8 @@ export const SCHEMA = {
       ...oneOf(
         COUNTRY_CODES,
         '',
-        "JP, US, CA, GB (UK), DE or FR: that country's dial rules, allow and deny patterns for the three keys below that you do not set",
+        "JP, US, CA, GB (UK), DE or FR: that country's dial rules, allow and deny patterns for the three keys " +
+          'below that you do not set',
       ),
       type: `"" or ${COUNTRY_CODES.filter((c) => c !== '').join(', ')}`,
     },
@@ -367,12 +373,14 @@ export const SCHEMA = {
   send: {
     group: str(
       '',
-      'members of this group may fax files with `faxmail send` (through sudo, README "Sending from the shell"); empty: only root and the spool owner',
+      'members of this group may fax files with `faxmail send` (through sudo, README "Sending from the ' +
+        'shell"); empty: only root and the spool owner',
       { test: (v) => (v === '' ? undefined : userName('group')(v)), type: 'group name or ""' },
     ),
     notify_domain: str(
       '',
-      'receipts of `faxmail send` go to <user>@<this domain> unless --notify names an address; empty: <user>@localhost, the local mailbox',
+      'receipts of `faxmail send` go to <user>@<this domain> unless --notify names an address; empty: ' +
+        '<user>@localhost, the local mailbox',
       {
         test: (v) =>
           v === '' || DOMAIN.test(v)
@@ -400,17 +408,20 @@ export const SCHEMA = {
     ),
     count_received: bool(
       true,
-      "received faxes on Asterisk's channels take one of max_calls (they come in over the same trunk); false when they arrive over other lines",
+      "received faxes on Asterisk's channels take one of max_calls (they come in over the same trunk); false " +
+        'when they arrive over other lines',
     ),
     lost_after: int(
       3600,
       300,
       7 * 86400,
-      "seconds after a call started before it counts as lost when its call file is gone, no result came and Asterisk's channel list cannot be read (with the list: at once); retried by rule, admin told",
+      'seconds after a call started before it counts as lost when its call file is gone, no result came and ' +
+        "Asterisk's channel list cannot be read (with the list: at once); retried by rule, admin told",
     ),
     sending_hours: str(
       '',
-      'local time when calls may start, "08:00-20:00" (a window past midnight, "22:00-06:00", is allowed); empty: any time',
+      'local time when calls may start, "08:00-20:00" (a window past midnight, "22:00-06:00", is allowed); ' +
+        'empty: any time',
       { test: hoursProblem, type: '"HH:MM-HH:MM" or ""' },
     ),
     sending_days: str(
@@ -492,7 +503,8 @@ export const SCHEMA = {
       30,
       0,
       3650,
-      'days a finished outgoing job (sent, failed, cancelled: its documents, fax TIFF and record) stays in the spool; 0: removed by the next cleanup',
+      'days a finished outgoing job (sent, failed, cancelled: its documents, fax TIFF and record) stays in ' +
+        'the spool; 0: removed by the next cleanup',
     ),
     received_days: int(
       30,
@@ -537,9 +549,11 @@ export type Config = { source: string } & { [S in keyof Schema]: { [K in keyof S
 /** Keys that no longer exist, and what to do instead. Setting one is an error that says so. */
 export const REMOVED: Readonly<Record<string, string>> = {
   'retry.busy_wait':
-    'a job waiting for its number dials as soon as the call before it ends, so there is nothing to wait for; for the pause after a busy signal set retry.busy.after',
+    'a job waiting for its number dials as soon as the call before it ends, so there is nothing to wait for; ' +
+    'for the pause after a busy signal set retry.busy.after',
   'retry.incompatible':
-    'a far end that cannot take the fax (not a fax machine, size, resolution) fails the same way every time, so it is never retried; remove the key',
+    'a far end that cannot take the fax (not a fax machine, size, resolution) fails the same way every time, ' +
+    'so it is never retried; remove the key',
   'retry.local_error':
     'a fax file this server cannot read fails the same way every time, so it is never retried; remove the key',
   'inbound.keep_days': 'use retention.received_days (received faxes) and retention.sent_days (sent jobs)',

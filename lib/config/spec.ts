@@ -39,10 +39,8 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (isTable(v)) return 'a table';
   if (v instanceof Date) return 'a date';
-  return `${typeof v === 'bigint' ? 'number' : typeof v} ${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}`.slice(
-    0,
-    80,
-  );
+  const text = typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+  return `${typeof v === 'bigint' ? 'number' : typeof v} ${text}`.slice(0, 80);
 }
 
 export function isTable(v: unknown): v is Record<string, unknown> {
@@ -151,12 +149,13 @@ export function path(
     if (problem === undefined) return v;
     if (options.optional && !ctx.explicit) return '';
     return void ctx.report(
-      `${v} ${problem}${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`,
+      `${v} ${problem}` +
+        `${options.missing && /not an existing|does not exist/.test(problem) ? `: ${options.missing}` : ''}`,
     );
   });
 }
 
-export function pathProblem(p: string, kind: PathKind): string | undefined {
+function pathProblem(p: string, kind: PathKind): string | undefined {
   try {
     const st = statSync(p);
     if (kind === 'dir' && !st.isDirectory()) return 'is not a directory';
@@ -177,7 +176,10 @@ export function regexProblem(source: string, flags = ''): string | undefined {
     new RegExp(source, flags);
     return undefined;
   } catch (err) {
-    return `${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`;
+    return (
+      `${JSON.stringify(source)} is not a valid regular expression ` +
+      `(${(err as Error).message.replace(/^Invalid regular expression: /, '')})`
+    );
   }
 }
 

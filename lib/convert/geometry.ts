@@ -5,18 +5,18 @@
  */
 import type { Paper, Resolution } from '../config/schema.js';
 
-export const FAX_WIDTH = 1728;
-export const FAX_XDPI = 204;
+const FAX_WIDTH = 1728;
+const FAX_XDPI = 204;
 
 /** Vertical lines per inch for each resolution (T.4/T.30 standard, fine, superfine). */
-export const FAX_YDPI: Readonly<Record<Resolution, number>> = Object.freeze({
+const FAX_YDPI: Readonly<Record<Resolution, number>> = Object.freeze({
   standard: 98,
   fine: 196,
   superfine: 391,
 });
 
 /** Paper height in inches: A4 297 mm, Letter 11 in. */
-export const PAPER_HEIGHT_INCHES: Readonly<Record<Paper, number>> = Object.freeze({ a4: 297 / 25.4, letter: 11 });
+const PAPER_HEIGHT_INCHES: Readonly<Record<Paper, number>> = Object.freeze({ a4: 297 / 25.4, letter: 11 });
 
 export interface FaxGeometry {
   width: number;

@@ -14,7 +14,7 @@ import type { Compression } from '../config/schema.js';
 import type { FaxGeometry } from './geometry.js';
 
 /** Ghostscript device for each compression. 'g3' is 2-D G3 (MR): smaller than 1-D, and spandsp reads both. */
-export const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
+const GS_DEVICE: Readonly<Record<Compression, string>> = Object.freeze({ g3: 'tiffg32d', g4: 'tiffg4' });
 
 /** Threshold instead of halftone: a 1x1 threshold screen at 50% grey (PostScript that sets it). */
 const THRESHOLD_PROC = '<< /HalftoneType 3 /Width 1 /Height 1 /Thresholds <80> >> sethalftone';
@@ -42,13 +42,16 @@ export type Screens = 'threshold' | 'line' | readonly boolean[];
  * pages this run has output so far (also more than once per page, and once after the last), so it picks
  * the page's entry from a string of '0' (threshold) and '1' (line screen); past the end, threshold.
  */
-export function perPageScreens(pages: readonly boolean[]): string {
+function perPageScreens(pages: readonly boolean[]): string {
   const bits = pages.map((b) => (b ? '1' : '0')).join('');
-  return `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`;
+  return (
+    `<< /BeginPage { (${bits}) 2 copy length lt { exch get 49 eq } { pop pop false } ifelse { ` +
+    `${LINE_PROC} } { ${THRESHOLD_PROC} } ifelse } >> setpagedevice`
+  );
 }
 
 /** The -c program that installs `s`. */
-export function screenProgram(s: Screens): string {
+function screenProgram(s: Screens): string {
   if (s === 'threshold' || (Array.isArray(s) && s.every((b) => !b))) return THRESHOLD_SCREEN;
   if (s === 'line' || (Array.isArray(s) && s.every((b) => b))) return LINE_SCREEN;
   return perPageScreens(s as readonly boolean[]);
@@ -123,7 +126,7 @@ export function buildPageCountArgs(input: string): string[] {
 }
 
 /** The analysis render is the fax page scaled down by this: 1728 / 6 = 288 pixels across at 34 dpi (0.75 mm). */
-export const ANALYSIS_DIVISOR = 6;
+const ANALYSIS_DIVISOR = 6;
 
 /**
  * argv that prints a PDF's page count on stdout (like buildPageCountArgs) and then, unless it has more than
@@ -137,7 +140,10 @@ export function buildAnalysisArgs(input: string, output: string, geometry: FaxGe
   const dpi = geometry.xdpi / ANALYSIS_DIVISOR;
   const width = Math.round(geometry.width / ANALYSIS_DIVISOR);
   const height = Math.round((geometry.height / geometry.ydpi) * dpi);
-  const program = `File (r) file runpdfbegin pdfpagecount dup = flush dup ${positive(maxPages)} le { 1 1 3 -1 roll { /faxmail_p exch def { faxmail_p pdfgetpage pdfshowpage } stopped pop } for } { pop } ifelse quit`;
+  const program =
+    `File (r) file runpdfbegin pdfpagecount dup = flush dup ${positive(maxPages)} le { 1 1 3 -1 ` +
+    `roll { /faxmail_p exch def { faxmail_p pdfgetpage pdfshowpage } stopped pop } for } { pop } ifelse ` +
+    `quit`;
   return [
     '-q',
     '-dSAFER',
@@ -228,10 +234,22 @@ export function summariseGsOutput(stdout: string, stderr: string, max = 600): st
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+const IO_TROUBLE = new RegExp(
+  [
+    'No space left',
+    'Disk quota',
+    'Could not open the file',
+    'I/O Error',
+    'Write error',
+    'Read-only file system',
+    'Cannot allocate memory',
+    'Too many open files',
+  ].join('|'),
+  'i',
+);
+
 /** Output that says gs could not write or read a file (disk full, permissions): our trouble, not the document's. */
 export function looksLikeIoTrouble(stdout: string, stderr: string): boolean {
   // Only the operating system's words: PostScript-level errors (ioerror, VMerror) come from bad documents too.
-  return /No space left|Disk quota|Could not open the file|I\/O Error|Write error|Read-only file system|Cannot allocate memory|Too many open files/i.test(
-    `${stderr}\n${stdout}`,
-  );
+  return IO_TROUBLE.test(`${stderr}\n${stdout}`);
 }

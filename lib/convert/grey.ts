@@ -12,8 +12,8 @@
  */
 
 /** Black share (0 white .. 1 black) range that counts as grey. */
-export const MID_LOW = 0.15;
-export const MID_HIGH = 0.85;
+const MID_LOW = 0.15;
+const MID_HIGH = 0.85;
 /** Share of the page that grey areas must cover for the line screen (0.5 %: about 5 x 6 cm on A4). */
 export const MIN_AREA = 0.005;
 

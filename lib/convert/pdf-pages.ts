@@ -12,7 +12,7 @@ import { inflateSync } from 'node:zlib';
 
 /** Files larger than this are counted by gs: reading them whole would cost memory, and gs's count is cheap
  * next to rendering them. */
-export const MAX_COUNT_BYTES = 16 * 1024 * 1024;
+const MAX_COUNT_BYTES = 16 * 1024 * 1024;
 
 /** Page count of the PDF at `path`, or undefined when the file itself does not say it trustworthily. */
 export async function countPdfPages(path: string): Promise<number | undefined> {
@@ -44,9 +44,10 @@ interface Name {
 type Dict = Map<string, PdfValue>;
 
 class Unsure extends Error {}
-const unsure = (why: string): never => {
+// A declaration, not an arrow: tsc narrows after a call only to a declared never-returning function.
+function unsure(why: string): never {
   throw new Unsure(why);
-};
+}
 
 const isWhite = (c: number): boolean =>
   c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
@@ -411,7 +412,7 @@ export function pdfPageCount(buf: Uint8Array): number | undefined {
         if (!isRef(k) || visited.has(k.ref[0])) unsure('page tree node repeated or inline');
         visited.add((k as Ref).ref[0]);
         const kid = f.resolve(k);
-        if (!isDict(kid)) return unsure('page tree node');
+        if (!isDict(kid)) unsure('page tree node');
         const type = nameOf(kid.get('Type'));
         if (type === 'Page') leaves++;
         else if (type === 'Pages') walk(kid, depth + 1);

@@ -7,9 +7,9 @@
  */
 
 /** Below this many pages in all, starting more gs processes costs more than it saves. */
-export const SMALL_FAX_PAGES = 8;
+const SMALL_FAX_PAGES = 8;
 /** A range shorter than this is not worth a gs start-up (about as long as rendering 4 text pages). */
-export const MIN_RANGE_PAGES = 4;
+const MIN_RANGE_PAGES = 4;
 
 export interface GsRun {
   /** indexes into the documents, in order */

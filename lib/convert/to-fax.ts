@@ -239,7 +239,8 @@ async function stageInput(input: ConvertInput, dest: string): Promise<void> {
     if (offset > 0 && POSTSCRIPT_START.test(text.slice(0, offset))) {
       throw new FaxError(
         'bad-document',
-        `The document "${shown(input.name)}" is not a plain PDF file: it starts with a PostScript program, which this fax server does not run. Please send it as a normal PDF.`,
+        `The document "${shown(input.name)}" is not a plain PDF file: it starts with a PostScript program, ` +
+          `which this fax server does not run. Please send it as a normal PDF.`,
         {
           detail: { document: input.name, reason: 'postscript before the PDF header', offset },
         },
@@ -338,7 +339,8 @@ async function classifyFailure(
       if (v.kind === 'exit' && v.blame === 'system') {
         return new FaxError(
           'temporary',
-          'The fax server ran out of disk space or memory, or could not write its files, while converting the documents; the fax will be tried again.',
+          'The fax server ran out of disk space or memory, or could not write its files, while converting the ' +
+            'documents; the fax will be tried again.',
           { detail },
         );
       }
@@ -533,7 +535,9 @@ async function renderAll(
     }
     throw await classifyFailure(r, blamed, inputs, work, opts.budget);
   });
-  order.forEach((k, i) => (outcome[k] = settled[i]!));
+  order.forEach((k, i) => {
+    outcome[k] = settled[i]!;
+  });
   const failure = firstFailure(outcome);
   if (failure !== undefined) throw failure;
   return outcome.map((o) => (o as PromiseFulfilledResult<string>).value);

@@ -30,7 +30,7 @@ export interface BodyPageOptions {
 }
 
 /** Text beyond this many characters is cut with a note: a fax of hundreds of pages of mail text helps nobody. */
-export const MAX_RENDER_CHARS = 200_000;
+const MAX_RENDER_CHARS = 200_000;
 
 const BODY_SIZE = 11;
 const HEADER_SIZE = 9.5;

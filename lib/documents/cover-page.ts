@@ -74,7 +74,7 @@ export function coverText(value: string, max: number): string {
 }
 
 /** The note: tidied like the body page (tabs, control characters), no direction overrides, bounded. Pure. */
-export function coverNote(text: string, max = 8000): string {
+function coverNote(text: string, max = 8000): string {
   return prepareBodyText(text.replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff]/g, ''), max);
 }
 
@@ -135,7 +135,7 @@ export function layoutCover(rendered: string): CoverLine[] {
 }
 
 /** Render the cover template for `info` into layout lines. */
-export async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
+async function coverLines(info: CoverInfo, opts: CoverOptions): Promise<CoverLine[]> {
   const template = await loadTemplate(`cover.${opts.locale}.txt`, opts.templatesDir, opts.log);
   return layoutCover(renderTemplate(template, coverValues(info, opts.locale)));
 }

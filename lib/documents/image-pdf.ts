@@ -2,8 +2,8 @@
  * image-pdf.ts: a JPEG or PNG as a one-page PDF, so that one Ghostscript pass rasterises every document.
  * The picture is checked first (image-info.ts), then placed on a page of the configured paper
  * (page-geometry.ts: printed size from its resolution metadata when that fits, else fitted to the page;
- * landscape pictures on a landscape page; EXIF rotation applied here, from the first Exif block). JPEG data is embedded as is
- * (no recompression); PNG goes through pdfkit's decoder (palette, alpha, interlace, 16 bit).
+ * landscape pictures on a landscape page; EXIF rotation applied here, from the first Exif block). JPEG data is embedded
+ * as is (no recompression); PNG goes through pdfkit's decoder (palette, alpha, interlace, 16 bit).
  * Fails with FaxError('bad-document') for damaged or unreadable pictures, 'too-large' for huge ones,
  * 'temporary' for I/O errors.
  */
@@ -18,7 +18,7 @@ import { ImageDamaged, checkPng, readJpegInfo, readPngInfo, type ImageInfo } fro
 import { placeImage, type Placement } from './page-geometry.js';
 
 /** Pictures with more pixels than this are refused (a fax page at fine resolution has about 4 million). */
-export const MAX_IMAGE_PIXELS = 50_000_000;
+const MAX_IMAGE_PIXELS = 50_000_000;
 
 /** Check a picture and work out its page; throws FaxError naming `name`. */
 export async function planImage(
@@ -34,7 +34,8 @@ export async function planImage(
     if (info.width * info.height > MAX_IMAGE_PIXELS) {
       throw new FaxError(
         'too-large',
-        `The picture "${name}" is too large (${info.width} x ${info.height} pixels); please send a smaller picture or a PDF.`,
+        `The picture "${name}" is too large (${info.width} x ${info.height} pixels); please send a smaller ` +
+          `picture or a PDF.`,
       );
     }
     if (kind === 'png') info = await checkPng(buf);
@@ -58,7 +59,7 @@ export async function planImage(
  * it shows as EXIF `orientation` says, filling the box at (x, y) of the displayed size: [a, b, c, d, e, f]
  * maps (u, v) on the stored picture to (a u + c v + e, b u + d v + f). Pure.
  */
-export function orientationTransform(
+function orientationTransform(
   orientation: number,
   x: number,
   y: number,

@@ -64,7 +64,8 @@ export function profileXcu(): string {
   );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" ' +
+      'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
     ...items,
     '</oor:items>',
     '',
@@ -155,7 +156,8 @@ export async function officeToPdf(
     case 'timeout':
       throw new FaxError(
         'bad-document',
-        `The document "${name}" took longer than ${Math.round((own.timeoutMs ?? 0) / 1000)} seconds to convert and cannot be faxed; please send it as a PDF.`,
+        `The document "${name}" took longer than ${Math.round((own.timeoutMs ?? 0) / 1000)} seconds to ` +
+          `convert and cannot be faxed; please send it as a PDF.`,
         { detail },
       );
     case 'cancelled':
@@ -165,7 +167,8 @@ export async function officeToPdf(
       if (v.blame === 'system')
         throw new FaxError(
           'temporary',
-          'The fax server ran out of memory or disk space while converting an office document; the fax will be tried again.',
+          'The fax server ran out of memory or disk space while converting an office document; the fax will ' +
+            'be tried again.',
           { detail },
         );
       throw damaged(name, detail);

@@ -46,7 +46,7 @@ export interface PreparedDocuments {
   ignored: SkippedPart[];
 }
 
-export const BODY_DOCUMENT_NAME = 'mail text';
+const BODY_DOCUMENT_NAME = 'mail text';
 
 /** The text to print on the body page: the plain-text body, else the HTML body as text; '' when none. */
 export function bodyTextOf(msg: Pick<ParsedMessage, 'text' | 'html'>): string {
@@ -93,10 +93,16 @@ async function expandTnef(
 /** The sentence for a mail with nothing to fax. */
 function noDocumentSentence(skipped: SkippedPart[], bodyWanted: boolean): string {
   if (skipped.length > 0) {
-    return `The mail has no attachment that can be faxed: ${formatSkipped(skipped)}. Please attach PDF, TIFF, JPEG or PNG files.`;
+    return (
+      `The mail has no attachment that can be faxed: ${formatSkipped(skipped)}. Please attach PDF, TIFF, ` +
+      `JPEG or PNG files.`
+    );
   }
   if (bodyWanted) return 'The mail has no attachment and no text to fax.';
-  return 'The mail has no attachment to fax. Please attach a PDF, TIFF, JPEG or PNG file, or add +body to the subject to fax the text of the mail.';
+  return (
+    'The mail has no attachment to fax. Please attach a PDF, TIFF, JPEG or PNG file, or add +body to the ' +
+    'subject to fax the text of the mail.'
+  );
 }
 
 /** Turn a parsed mail into PDFs for Ghostscript (see the header comment). */
@@ -167,7 +173,8 @@ async function prepare(
   if (sel.documents.length > config.fax.max_documents) {
     throw new FaxError(
       'too-large',
-      `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed in one mail.`,
+      `The mail has ${sel.documents.length} documents to fax; at most ${config.fax.max_documents} are allowed ` +
+        `in one mail.`,
     );
   }
   const bodyText = opts.body ? bodyTextOf(msg) : '';

@@ -126,7 +126,7 @@ const QUIET_TYPES = new Set([
 ]);
 
 /** What a part claims to be, from its Content-Type, then its name. */
-export function claimedKind(part: Pick<MimePart, 'contentType' | 'filename'>): DocKind | undefined {
+function claimedKind(part: Pick<MimePart, 'contentType' | 'filename'>): DocKind | undefined {
   const byType = TYPE_KIND[part.contentType];
   if (byType) return byType;
   if (
@@ -193,7 +193,8 @@ export function selectDocuments(
         entry(
           opts.tnefAvailable
             ? "Outlook's winmail.dat could not be unpacked"
-            : "Outlook's winmail.dat cannot be unpacked on this fax server; please send the mail in HTML or plain-text format",
+            : "Outlook's winmail.dat cannot be unpacked on this fax server; please send the mail in HTML or " +
+                'plain-text format',
         ),
       );
       return;
@@ -216,7 +217,10 @@ function reasonForUnsupported(part: MimePart): string {
   )
     return 'programs cannot be faxed';
   if (t.startsWith('image/'))
-    return `${ext ? ext.toUpperCase() : t.slice(6).toUpperCase()} images cannot be faxed; please send PDF, TIFF, JPEG or PNG`;
+    return (
+      `${ext ? ext.toUpperCase() : t.slice(6).toUpperCase()} images cannot be faxed; please send PDF, ` +
+      `TIFF, JPEG or PNG`
+    );
   if (t.startsWith('text/')) return 'text files cannot be faxed; put the text in the mail and add +body to the subject';
   return 'this type of file cannot be faxed; please send PDF, TIFF, JPEG or PNG';
 }

@@ -86,12 +86,12 @@ export function tiff2pdfArgs(input: string, output: string): string[] {
 }
 
 /** tiffinfo's arguments: decode every strip of every page (-D), printing only the directories. */
-export function tiffinfoArgs(input: string): string[] {
+function tiffinfoArgs(input: string): string[] {
   return ['-D', input];
 }
 
 /** tiff2rgba's arguments: decode every page to plain RGB (zip-compressed), dropping alpha. */
-export function tiff2rgbaArgs(input: string, output: string): string[] {
+function tiff2rgbaArgs(input: string, output: string): string[] {
   return ['-c', 'zip', '-n', input, output];
 }
 

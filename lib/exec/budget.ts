@@ -44,7 +44,7 @@ export function createBudget(wallSeconds: number, cpuSeconds = Infinity): Budget
 }
 
 /** The abort reason of a budget whose deadline passed. */
-export class DeadlineExceeded extends Error {
+class DeadlineExceeded extends Error {
   constructor(readonly seconds: number) {
     super(`the run's deadline of ${seconds} s passed`);
     this.name = 'DeadlineExceeded';
@@ -56,11 +56,6 @@ export function cpuUsedMs(b: Budget): number {
   let sum = b.cpuDoneMs;
   for (const v of b.cpuLive.values()) sum += v;
   return sum;
-}
-
-/** Wall milliseconds left before the deadline (0 when it has passed). */
-export function wallLeftMs(b: Budget): number {
-  return Math.max(0, b.deadline - performance.now());
 }
 
 /** Has the run used up its CPU allowance? */

@@ -15,7 +15,8 @@ function seconds(s: number): string {
 export function deadlineError(budget: Budget): FaxError {
   return new FaxError(
     'temporary',
-    `The fax server is too busy to convert this mail now (it took longer than ${seconds(budget.wallSeconds)}); it will be tried again later.`,
+    `The fax server is too busy to convert this mail now (it took longer than ` +
+      `${seconds(budget.wallSeconds)}); it will be tried again later.`,
     {
       detail: { deadlineSec: budget.wallSeconds },
     },
@@ -27,7 +28,8 @@ export function cpuError(budget: Budget, document: string): FaxError {
   const name = oneLine(document, 80) || 'attachment';
   return new FaxError(
     'bad-document',
-    `The document "${name}" needs more than ${seconds(budget.cpuLimitMs / 1000)} of computing time to convert; it may be damaged or too complex.`,
+    `The document "${name}" needs more than ${seconds(budget.cpuLimitMs / 1000)} of computing time to ` +
+      `convert; it may be damaged or too complex.`,
     {
       detail: { document, cpuLimitSec: budget.cpuLimitMs / 1000 },
     },

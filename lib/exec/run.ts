@@ -5,8 +5,9 @@
  *   - a clean environment: PATH=/usr/bin:/bin, LC_ALL=C, and TMPDIR/TMP/TEMP/HOME pointing at a private,
  *     empty directory made for this run under `scratch` and removed afterwards (so a tool that is tricked
  *     into writing "temporary" files writes them there, and finds nobody else's files to read);
- *   - its own process group (session), so a time limit, a cancel or our own exit kills the whole tree with
- *     SIGKILL at once (a hostile file gets no grace period), and nothing it started outlives it;
+ *   - its own process group (session), so a time limit, a cancel or our own exit (killRunningTools, called by
+ *     bin/) kills the whole tree with SIGKILL at once (a hostile file gets no grace period), and nothing it
+ *     started outlives it;
  *   - limits: its own wall-clock timeout, the shared Budget's deadline and CPU allowance (lib/exec/budget.ts);
  *     CPU time is sampled from /proc every POLL_MS;
  *   - one result shape, success or failure; it never throws (a program that cannot be started is a result).
@@ -66,13 +67,12 @@ export interface ToolResult {
 }
 
 /** How often a running tool's CPU time is sampled. */
-export const POLL_MS = 50;
+const POLL_MS = 50;
 
-export const CLEAN_PATH = '/usr/bin:/bin';
+const CLEAN_PATH = '/usr/bin:/bin';
 
-/** Process groups of tools still running, killed if this process exits first. */
+/** Process groups of tools still running, for killRunningTools. */
 const live = new Set<number>();
-let exitHookInstalled = false;
 
 function killGroup(pid: number): void {
   try {
@@ -82,13 +82,9 @@ function killGroup(pid: number): void {
   }
 }
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers run synchronously also after process.exit() (e.g. from the SIGTERM cleanup).
-  process.on('exit', () => {
-    for (const pid of live) killGroup(pid);
-  });
+/** Kill the process group of every tool still running (sync: bin/ calls it on exit; lib/cli/signals.ts). */
+export function killRunningTools(): void {
+  for (const pid of live) killGroup(pid);
 }
 
 let nextRunId = 1;
@@ -126,7 +122,6 @@ export async function runTool(r: ToolRun): Promise<ToolResult> {
 }
 
 function spawnAndWait(r: ToolRun, tmp: string, started: number): Promise<ToolResult> {
-  installExitHook();
   const id = nextRunId++;
   const max = r.maxOutput ?? 1024 * 1024;
   return new Promise<ToolResult>((resolve) => {

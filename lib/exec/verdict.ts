@@ -75,12 +75,23 @@ export const SIGNAL_BLAME: Readonly<Record<ToolName, Readonly<Record<string, Bla
   soffice: table(),
 });
 
-/** The operating system's own words for "this machine is out of something" (strerror of ENOMEM, ENOSPC, EMFILE, ...). */
-const SYSTEM_FAULT =
-  /No space left on device|Disk quota exceeded|Cannot allocate memory|Too many open files|Read-only file system|Input\/output error/i;
+/**
+ * The operating system's own words for "this machine is out of something" (strerror of ENOMEM, ENOSPC, EMFILE, ...).
+ */
+const SYSTEM_FAULT = new RegExp(
+  [
+    'No space left on device',
+    'Disk quota exceeded',
+    'Cannot allocate memory',
+    'Too many open files',
+    'Read-only file system',
+    'Input/output error',
+  ].join('|'),
+  'i',
+);
 
 /** Does the tool's output name a fault of this machine rather than of the document? */
-export function namesSystemFault(stdout: string, stderr: string): boolean {
+function namesSystemFault(stdout: string, stderr: string): boolean {
   return SYSTEM_FAULT.test(`${stderr}\n${stdout}`);
 }
 

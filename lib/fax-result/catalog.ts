@@ -26,7 +26,8 @@ type Texts = Record<Locale, Explanation>;
 const NO_FAX_ANSWER: Texts = {
   en: {
     explain:
-      'The number answered, but no fax machine replied. It may be a telephone or an answering machine, or the fax machine may be switched off.',
+      'The number answered, but no fax machine replied. It may be a telephone or an answering machine, or the ' +
+      'fax machine may be switched off.',
     action: 'Check that the number is a fax number and that the receiving machine is switched on.',
   },
   ja: {
@@ -39,7 +40,8 @@ const NO_FAX_ANSWER: Texts = {
 const LINE_TROUBLE: Texts = {
   en: {
     explain:
-      'The two fax machines could not understand each other, usually because of noise or a poor connection on the line.',
+      'The two fax machines could not understand each other, usually because of noise or a poor connection on ' +
+      'the line.',
     action: 'Ask the recipient whether their fax machine works, or send your mail again later.',
   },
   ja: {
@@ -96,7 +98,8 @@ const NO_RESPONSE_AFTER_PAGE: Texts = {
 const INCOMPATIBLE: Texts = {
   en: {
     explain:
-      'The receiving machine is not able to receive this fax (it does not support the features needed, or it is not set up to receive).',
+      'The receiving machine is not able to receive this fax (it does not support the features needed, or it ' +
+      'is not set up to receive).',
     action:
       'Ask the recipient to check their fax machine, or send the document another way. Sending again will not help.',
   },
@@ -123,7 +126,8 @@ const REFUSED_ID: Texts = {
 const POLLING: Texts = {
   en: {
     explain:
-      'The other machine did not accept a polling request (asking it to send a document). This gateway does not poll, so this points to a problem on the fax server.',
+      'The other machine did not accept a polling request (asking it to send a document). This gateway does ' +
+      'not poll, so this points to a problem on the fax server.',
     action: 'Forward this notice to your fax administrator.',
   },
   ja: {
@@ -199,7 +203,8 @@ export const T30_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     en: {
       explain: 'The receiving fax machine cannot receive pages of this size.',
       action:
-        'Forward this notice to your fax administrator; the fax server may be preparing pages in a size the recipient does not accept.',
+        'Forward this notice to your fax administrator; the fax server may be preparing pages in a size the ' +
+        'recipient does not accept.',
     },
     ja: {
       explain: '相手のファクス機は、この用紙サイズのページを受信できません。',
@@ -307,9 +312,12 @@ export const RES_FAX_CATALOG: Readonly<Record<ResFaxCode, CatalogEntry>> = {
   T38_NEG_ERROR: e('line_error', {
     en: {
       explain:
-        'The number answered, but the call ended while it was being switched to fax mode (T.38), before any page was sent. A person may have answered and hung up, or the telephone network could not carry the fax in that mode.',
+        'The number answered, but the call ended while it was being switched to fax mode (T.38), before any ' +
+        'page was sent. A person may have answered and hung up, or the telephone network could not carry ' +
+        'the fax in that mode.',
       action:
-        "Check that the number is a fax number and send your mail again. If it happens again, forward this notice to your fax administrator: the provider's fax mode (T.38) may not work to this number.",
+        'Check that the number is a fax number and send your mail again. If it happens again, forward this ' +
+        "notice to your fax administrator: the provider's fax mode (T.38) may not work to this number.",
     },
     ja: {
       explain:
@@ -389,7 +397,9 @@ export const REASON_CATALOG: Readonly<Record<number, CatalogEntry>> = {
 export const ANSWERED_NO_FAX: CatalogEntry = e('dropped', {
   en: {
     explain:
-      'The number answered, but the call ended before any fax machine took part: a person may have answered and hung up, or the receiving machine hung up while the two machines were still greeting each other. Nothing was sent.',
+      'The number answered, but the call ended before any fax machine took part: a person may have answered ' +
+      'and hung up, or the receiving machine hung up while the two machines were still greeting each ' +
+      'other. Nothing was sent.',
     action:
       'Check that the number is a fax number and that the receiving machine is switched on, then send your mail again.',
   },

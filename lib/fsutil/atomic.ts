@@ -1,7 +1,8 @@
 /*
  * atomic.ts: files appear whole or not at all. Write under a unique name in a scratch directory on the
- * same filesystem, fsync, set owner/mode/mtime, rename(2) into place, fsync the directory. On any failure the scratch file
- * is removed. Also: a tracked set of scratch files removed on SIGTERM/SIGINT.
+ * same filesystem, fsync, set owner/mode/mtime, rename(2) into place, fsync the directory. On any failure the
+ * scratch file is removed. Scratch files and directories being built are tracked, so that a program told to
+ * stop can remove them (removeScratchFiles, called from the handlers bin/ installs: lib/cli/signals.ts).
  */
 import { open, rename, unlink, chown, utimes, mkdir, readdir } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
@@ -9,20 +10,11 @@ import { join, basename, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 const pending = new Set<string>();
-let handlersInstalled = false;
 
-function installSignalCleanup(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      for (const f of pending) {
-        rmSync(f, { recursive: true, force: true });
-      }
-      // 75: Postfix defers a killed pipe run; the mail is not lost.
-      process.exit(75);
-    });
-  }
+/** Remove every scratch file and registered path now (sync: it runs in a signal handler, just before exit). */
+export function removeScratchFiles(): void {
+  for (const f of pending) rmSync(f, { recursive: true, force: true });
+  pending.clear();
 }
 
 export interface AtomicWriteOptions {
@@ -41,7 +33,6 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  installSignalCleanup();
   const dir = options.tmpDir ?? join(dest, '..');
   await mkdir(dir, { recursive: true });
   const scratch = join(dir, `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -98,9 +89,8 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncDir(dir);
 }
 
-/** Register a path to remove if the process is killed (e.g. a job directory being built). */
+/** Register a path for removeScratchFiles (e.g. a job directory being built); returns the way to forget it. */
 export function removeOnSignal(path: string): () => void {
-  installSignalCleanup();
   pending.add(path);
   return () => pending.delete(path);
 }

@@ -4,8 +4,9 @@
  * Finds <spool>/inbound/<id>.tif, converts it to <id>.pdf (lib/tiff/to-pdf.ts), picks the recipients by the
  * dialled number (inbound.recipients, else inbound.default, else notify.admin), and mails the PDF (and the
  * TIFF with inbound.attach_tiff) through the outbox (lib/mail). A partial fax (FAILED with pages) is
- * delivered with a warning; with [archive] directory set, its PDF is archived too. A call with no page is logged and, with notify.report_empty_receive, reported
- * to notify.admin. The TIFF and PDF stay in the spool until `faxmail cleanup` (retention.received_days).
+ * delivered with a warning; with [archive] directory set, its PDF is archived too. A call with no page is logged and,
+ * with notify.report_empty_receive, reported to notify.admin. The TIFF and PDF stay in the spool until `faxmail
+ * cleanup` (retention.received_days).
  *
  * Idempotent: under a per-id lock, a fax whose record (<id>.json) is final is not handled again.
  * Values from the caller are cleaned before they reach any text (values.ts) and never reach a shell. The
@@ -300,7 +301,8 @@ async function handleOnce(
   const partial = record.partial ? ' (incomplete)' : '';
   return outcome(
     record,
-    `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ${recipients.join(', ')}`,
+    `${formatPages(pages, 'en')}${partial} ${how === 'sent' ? 'mailed' : 'queued for mail'} to ` +
+      `${recipients.join(', ')}`,
   );
 }
 

@@ -44,7 +44,7 @@ export interface InboundRecord {
 /** [0-9A-Za-z.-], as the dialplan makes it; no leading dot, no "..". */
 const INBOUND_ID = /^[0-9A-Za-z][0-9A-Za-z.-]{0,99}$/;
 
-export function isInboundId(id: string): boolean {
+function isInboundId(id: string): boolean {
   return INBOUND_ID.test(id) && !id.includes('..');
 }
 

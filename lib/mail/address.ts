@@ -41,7 +41,10 @@ export interface FromAddress {
 function parseFrom(from: string): FromAddress | string {
   const parsed = addressparser(from, { flatten: true });
   if (parsed.length !== 1 || !parsed[0])
-    return `must be one address like fax@example.com or "Fax Server <fax@example.com>", not ${JSON.stringify(from.slice(0, 80))}`;
+    return (
+      `must be one address like fax@example.com or "Fax Server <fax@example.com>", not ` +
+      `${JSON.stringify(from.slice(0, 80))}`
+    );
   const { name, address } = parsed[0];
   if (!ENVELOPE_SENDER.test(address))
     return `must hold a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}`;

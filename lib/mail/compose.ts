@@ -38,7 +38,8 @@ export async function composeMail(
   if (to.length === 0) {
     throw new FaxError(
       'config',
-      `No usable recipient address for this ${mail.kind} mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`,
+      `No usable recipient address for this ${mail.kind} ` +
+        `mail${refused.length ? ` (refused: ${refused.join(', ')})` : ''}.`,
     );
   }
   // notify.copy_to: a blind copy of every mail. Envelope recipients only, never a header, so the person the

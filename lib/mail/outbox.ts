@@ -28,7 +28,7 @@ export function newOutboxId(now: Date = new Date()): string {
   return `${stamp}-${randomBytes(6).toString('hex')}`;
 }
 
-export function isOutboxId(id: string): boolean {
+function isOutboxId(id: string): boolean {
   return OUTBOX_ID.test(id);
 }
 

@@ -253,7 +253,7 @@ export function loadTemplate(file: string, overrideDir: string, log?: Logger): P
 }
 
 /** One .txt mail template by file name (e.g. "inbound.ja.txt"), the admin's copy first. */
-export function loadMailText(file: string, overrideDir: string, log?: Logger): Promise<CompiledMailText> {
+function loadMailText(file: string, overrideDir: string, log?: Logger): Promise<CompiledMailText> {
   return loadFile(
     file,
     overrideDir,

@@ -42,13 +42,13 @@ function qBytes(text: string): Buffer {
   return unescapeHex(text.replace(/_/g, ' '), 0x3d);
 }
 
-/** The bytes of a text where `escape` followed by two hex digits stands for one byte (=XX, %XX). */
-export function unescapeHex(text: string, escape: number): Buffer {
+/** The bytes of a text where `marker` followed by two hex digits stands for one byte (=XX, %XX). */
+export function unescapeHex(text: string, marker: number): Buffer {
   const src = Buffer.from(text, 'utf8');
   const out = Buffer.allocUnsafe(src.length);
   let n = 0;
   for (let i = 0; i < src.length; i++) {
-    const hex = src[i] === escape ? hexByte(src, i + 1) : -1;
+    const hex = src[i] === marker ? hexByte(src, i + 1) : -1;
     if (hex >= 0) {
       out[n++] = hex;
       i += 2;

@@ -5,7 +5,7 @@
  */
 
 /** Longest name kept, in characters (the extension survives the cut). */
-export const MAX_NAME_LENGTH = 120;
+const MAX_NAME_LENGTH = 120;
 
 /**
  * Tidy a decoded attachment name: NFC, no control or bidi-override characters (which can disguise

@@ -95,7 +95,7 @@ export interface ParseLimits {
 export const MAX_BODY_CHARS = 1_000_000;
 
 /** Most To/Cc addresses kept: enough to find the fax address among them. */
-export const MAX_RECIPIENTS = 50;
+const MAX_RECIPIENTS = 50;
 
 const DEFAULT_MAX_PARTS = 200;
 const DEFAULT_MAX_DEPTH = 3;

@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 export type DocKind = 'pdf' | 'tiff' | 'jpeg' | 'png' | 'office' | 'tnef';
 
 /** How many leading bytes sniffBytes looks at. */
-export const SNIFF_BYTES = 1024;
+const SNIFF_BYTES = 1024;
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const OLE2_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];

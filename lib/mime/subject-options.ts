@@ -28,7 +28,9 @@ const OPTIONS: Readonly<Record<string, (o: SubjectOptions) => void>> = {
   '+nocover': (o) => (o.cover = false),
 };
 
-/** Find +fine/+standard/+superfine/+body/+nobody/+cover/+nocover in a Subject and return them with the cleaned Subject. */
+/**
+ * Find +fine/+standard/+superfine/+body/+nobody/+cover/+nocover in a Subject and return them with the cleaned Subject.
+ */
 export function parseSubjectOptions(subject: string): SubjectOptions {
   const out: SubjectOptions = { subject: '' };
   const kept: string[] = [];

@@ -23,7 +23,7 @@ import { isJobId } from '../spool/job-id.js';
 import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
 import { isFinalState, parseFaxMode, type Attempt, type Job } from '../spool/types.js';
 import { classifySent, classifyUnanswered, type Outcome } from '../fax-result/classify.js';
-import { decideRetry, t38ForNextAttempt, type RetryDecision } from './retry.js';
+import { decideRetry, type RetryDecision } from './retry.js';
 import type { ReceiptKind } from './receipt.js';
 
 export interface SentReport {
@@ -58,7 +58,10 @@ export interface UnansweredReport {
 export interface NotifyResult {
   job: string;
   attempt: number;
-  /** duplicate: nothing done; sent/failed: final; retry: queued again until its rule's time; cancelled: job was cancelled */
+  /**
+   * duplicate: nothing done; sent/failed: final; retry: queued again until its rule's time; cancelled: job was
+   * cancelled
+   */
   action: 'duplicate' | 'sent' | 'failed' | 'retry' | 'cancelled';
   outcome?: Outcome;
   decision?: RetryDecision;
@@ -255,8 +258,8 @@ const NOTICE_NAMES: Record<ReceiptKind, string> = {
 };
 
 /**
- * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that cannot be built or
- * handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
+ * Mail the receipt for a final job (or the notice of a cancel) and remember that it was handed over. A receipt that
+ * cannot be built or handed over (a template error, a bad notify.from, no outbox space) is not lost: the job keeps
  * noticePending with the error, `faxmail status` shows it and exits 1, `faxmail run` tries again.
  */
 export async function sendReceipt(

@@ -51,17 +51,20 @@ const CANCELLED: Record<
   en: {
     beforeCall: {
       explain:
-        'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the cancelled call.',
+        'The fax administrator cancelled this fax before it was sent. Nothing reached the recipient in the ' +
+        'cancelled call.',
       action: 'If it should still go out, send your mail again, or ask your fax administrator why it was cancelled.',
     },
     hungUp: {
       explain:
-        'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The recipient may have received some pages.',
+        'The fax administrator cancelled this fax while it was being sent, and the call was cut off. The ' +
+        'recipient may have received some pages.',
       action: 'Ask the recipient which pages arrived. If the fax should still go out, send your mail again.',
     },
     leftRunning: {
       explain:
-        'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so the recipient may still receive it, in part or whole.',
+        'The fax administrator cancelled this fax while it was being sent. The call could not be stopped, so ' +
+        'the recipient may still receive it, in part or whole.',
       action: 'Ask the recipient whether the fax arrived before you send it again.',
     },
   },
@@ -97,7 +100,7 @@ function outcomeOf(a: Attempt, locale: Locale): string {
 }
 
 /** The values the templates see (documented in templates/README.md). */
-export function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName: string): Record<string, unknown> {
+function receiptData(job: Job, kind: ReceiptKind, locale: Locale, pdfName: string): Record<string, unknown> {
   const last = job.attempts[job.attempts.length - 1];
   const data: Record<string, unknown> = {
     job: {
@@ -180,7 +183,7 @@ export async function renderReceipt(
 }
 
 /** PDF file name shown to the sender: digits of the number and the job id only. */
-export function pdfFileName(job: Job): string {
+function pdfFileName(job: Job): string {
   return `fax-${job.number.replace(/[^0-9+]/g, '')}-${job.id}.pdf`;
 }
 

@@ -116,7 +116,7 @@ export const COUNTRY_PLANS: Readonly<Record<string, CountryPlan>> = Object.freez
 });
 
 /** Accepted spellings of numbers.country besides the plan keys. */
-export const COUNTRY_ALIASES: Readonly<Record<string, string>> = Object.freeze({ UK: 'GB' });
+const COUNTRY_ALIASES: Readonly<Record<string, string>> = Object.freeze({ UK: 'GB' });
 
 /** The values numbers.country accepts ('' = no country: the generic patterns). */
 export const COUNTRY_CODES: readonly string[] = ['', ...Object.keys(COUNTRY_PLANS), ...Object.keys(COUNTRY_ALIASES)];
@@ -160,7 +160,10 @@ export function describeNumberPolicy(n: NumberPatterns, explicit?: ReadonlySet<s
       plan.deny.map((d) => d.pattern),
     );
   const out = [
-    `numbers: ${plan ? `country ${n.country.toUpperCase()} (${plan.name})` : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'}`,
+    `numbers: ` +
+      (plan
+        ? `country ${n.country.toUpperCase()} (${plan.name})`
+        : 'no country set (numbers.country): generic patterns; set your country for its premium-rate list'),
   ];
   out.push(`  rewrite (${source('rewrite', rewriteFromPlan)}):${n.rewrite.length === 0 ? ' none' : ''}`);
   for (const r of n.rewrite) out.push(`    ${r.match} -> ${r.replace === '' ? '(nothing)' : r.replace}`);

@@ -156,7 +156,8 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
     const names = authors.repeated.map((h) => (h === 'reply-to' ? 'Reply-To' : h[0]!.toUpperCase() + h.slice(1)));
     throw new FaxError(
       'sender-refused',
-      `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear and it cannot be faxed.`,
+      `Your message has more than one ${names.join(' and more than one ')} header, so its author is unclear ` +
+        `and it cannot be faxed.`,
     );
   }
   const from = authors.from.map((a) => a.address.trim());
@@ -188,20 +189,23 @@ export function authorizeSender(authors: Authors, submission: Submission, policy
       );
     throw new FaxError(
       'sender-refused',
-      `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be allowed to send faxes through this server, and ${shown(badFrom)} is not.`,
+      `Your message names ${from.length} authors in From (${from.map(shown).join(', ')}); every one must be ` +
+        `allowed to send faxes through this server, and ${shown(badFrom)} is not.`,
     );
   }
   if (sender !== undefined && !allowed(sender)) {
     throw new FaxError(
       'sender-refused',
-      `The Sender address ${shown(sender)} is not allowed to send faxes through this server. Ask your administrator to add it, or send without a Sender header.`,
+      `The Sender address ${shown(sender)} is not allowed to send faxes through this server. Ask your ` +
+        `administrator to add it, or send without a Sender header.`,
     );
   }
   const badReply = replies.find((a) => a.toLowerCase() !== from[0]!.toLowerCase() && !allowed(a));
   if (badReply !== undefined) {
     throw new FaxError(
       'sender-refused',
-      `The Reply-To address ${shown(badReply)} is not allowed to receive fax receipts from this server; send without Reply-To or ask your administrator.`,
+      `The Reply-To address ${shown(badReply)} is not allowed to receive fax receipts from this server; send ` +
+        `without Reply-To or ask your administrator.`,
     );
   }
   if (policy.require_auth) checkLogin([...from, ...(sender !== undefined ? [sender] : [])], submission, policy);
@@ -216,7 +220,8 @@ function checkLogin(authors: string[], submission: Submission, policy: SenderPol
     // Not the sender's fault: defer (75) until master.cf passes what the setting needs.
     throw new FaxError(
       'config',
-      'senders.require_auth is on, but master.cf does not pass --sasl-user=${sasl_username} and --client-address=${client_address} to sendfax.',
+      'senders.require_auth is on, but master.cf does not pass --sasl-user=${sasl_username} and ' +
+        '--client-address=${client_address} to sendfax.',
     );
   }
   const login = submission.login.trim();
@@ -224,14 +229,16 @@ function checkLogin(authors: string[], submission: Submission, policy: SenderPol
     if (isLocalClient(submission.client)) return;
     throw new FaxError(
       'sender-refused',
-      'Faxes sent from outside this mail server need your login: set your mail program to log in (SMTP authentication) to the mail server, then send again.',
+      'Faxes sent from outside this mail server need your login: set your mail program to log in (SMTP ' +
+        'authentication) to the mail server, then send again.',
     );
   }
   const bad = authors.find((a) => !loginMaySendAs(login, a, policy));
   if (bad !== undefined) {
     throw new FaxError(
       'sender-refused',
-      `You are logged in as ${shown(login)}, which may not send faxes as ${shown(bad)}. Send from your own address, or ask your administrator.`,
+      `You are logged in as ${shown(login)}, which may not send faxes as ${shown(bad)}. Send from your own ` +
+        `address, or ask your administrator.`,
     );
   }
 }

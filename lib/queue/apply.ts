@@ -107,7 +107,7 @@ export interface DispatchOptions {
 }
 
 /** The attempt number of a dialling job's current call (from its call file name). */
-export function currentAttempt(job: Job): number {
+function currentAttempt(job: Job): number {
   if (job.attempt !== undefined) return job.attempt;
   const m = /-([0-9]+)\.call$/.exec(job.callFile ?? '');
   return m ? Number(m[1]) : nextAttemptNumber(job);

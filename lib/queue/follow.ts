@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import { CALL_FILE } from './records.js';
 
 /** How long a follower waits for Asterisk to end the call (receipts sent by faxmail-notify count too). */
-export const FOLLOW_TIMEOUT_MS = 5 * 60_000;
+const FOLLOW_TIMEOUT_MS = 5 * 60_000;
 
 /** Start `faxmail-notify next --after NAME` in the background (the program running now is faxmail-notify). */
 export function spawnFollower(config: Readonly<Config>, callFile: string, log: Logger): void {

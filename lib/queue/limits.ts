@@ -21,7 +21,8 @@ export async function checkSenderBacklog(
   if (waiting >= max) {
     throw new FaxError(
       'sender-refused',
-      `You already have ${waiting} faxes waiting to be sent, the most this server accepts from one sender; this one was not accepted. Send it again once some of them have gone out.`,
+      `You already have ${waiting} faxes waiting to be sent, the most this server accepts from one sender; ` +
+        `this one was not accepted. Send it again once some of them have gone out.`,
     );
   }
 }

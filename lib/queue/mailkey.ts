@@ -14,7 +14,7 @@ import type { Job } from '../spool/types.js';
 import { loadJobs, ms } from './records.js';
 
 /** Postfix's maximal_queue_lifetime default: a redelivery comes within it. */
-export const MAIL_KEY_DAYS = 5;
+const MAIL_KEY_DAYS = 5;
 
 /** A pass-through stream that hashes what flows through it; key() once the stream has been read to its end. */
 export function mailKeyTap(recipient: string): { stream: Transform; key: () => string } {

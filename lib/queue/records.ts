@@ -13,7 +13,7 @@ import type { Job } from '../spool/types.js';
 import type { QueueEntry, QueueSettings, RecentStart } from './dispatch.js';
 import { parseWindow } from '../policy/hours.js';
 
-export const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
+const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
 
 export function queueLockPath(paths: SpoolPaths): string {
   return join(paths.locks, 'queue.lock');
@@ -24,7 +24,9 @@ export function runStampPath(paths: SpoolPaths): string {
   return join(paths.root, 'last-run');
 }
 
-/** How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s). */
+/**
+ * How long a waiting queue may go without a `faxmail run` before status and doctor say so (the timer is every 30 s).
+ */
 export const RUN_STALE_MS = 5 * 60_000;
 
 /**

@@ -33,7 +33,7 @@ import { loadJobs, queueLockPath, queueState, runStampPath, stagingLockPath } fr
 import { reportDirs, type AppliedReport } from './reports.js';
 
 /** Files and dirs a live process may still be writing are never this old (a conversion is capped lower). */
-export const ORPHAN_AGE_MS = 10 * 60_000;
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 export interface RecoveryResult {
   reports: AppliedReport[];
@@ -76,14 +76,19 @@ export async function runRecovery(
       `${locked.dispatch.lost.length} fax call${locked.dispatch.lost.length === 1 ? '' : 's'} gave no result`,
       [
         locked.dispatch.channelsRead
-          ? "These calls ended (their call files left Asterisk's outgoing directory and no channel of theirs is left) without a result:"
-          : `These calls left Asterisk's outgoing directory but no result came within queue.lost_after (${config.queue.lost_after} s):`,
+          ? "These calls ended (their call files left Asterisk's outgoing directory and no channel of theirs " +
+            'is left) without a result:'
+          : `These calls left Asterisk's outgoing directory but no result came within queue.lost_after ` +
+            `(${config.queue.lost_after} s):`,
         ...locked.dispatch.lost.map(
           (l) =>
-            `  job ${l.job}, attempt ${l.attempt}: ${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`,
+            `  job ${l.job}, attempt ${l.attempt}: ` +
+            `${l.outcome === 'retry' ? 'will be tried again' : 'given up; the sender gets a failure notice'}`,
         ),
         '',
-        'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail WARNINGs), faxmail-notify was killed before it could store the result, or a call file was removed by hand.',
+        'Usual causes: the dialplan does not run faxmail-notify (check the Asterisk log for faxmail ' +
+          'WARNINGs), faxmail-notify was killed before it could store the result, or a call file was ' +
+          'removed by hand.',
       ],
       log,
     );

@@ -40,7 +40,7 @@ export function reportDirs(paths: SpoolPaths): { pending: string; applied: strin
 const NAME = /^(?:[0-9]{8}-[0-9]{6}-[0-9a-f]{12}-[0-9]{1,4}|unmatched-[0-9a-z-]+)-(sent|unanswered)\.json$/;
 
 /** The file name of a report: keyed by job and attempt, so the hangup handler and `h` store one file. */
-export function reportName(kind: ReportKind, values: Record<string, string>, now: Date = new Date()): string {
+function reportName(kind: ReportKind, values: Record<string, string>, now: Date = new Date()): string {
   const job = values['job'] ?? '';
   const attempt = (values['attempt'] ?? '').trim();
   if (isJobId(job) && /^[0-9]{1,4}$/.test(attempt) && Number(attempt) >= 1)
@@ -80,7 +80,7 @@ export async function storeReport(
   return { name, duplicate: false };
 }
 
-export async function readStoredReport(file: string): Promise<StoredReport> {
+async function readStoredReport(file: string): Promise<StoredReport> {
   const r = JSON.parse(await readFile(file, 'utf8')) as StoredReport;
   if (r.version !== 1 || (r.kind !== 'sent' && r.kind !== 'unanswered') || typeof r.values !== 'object')
     throw new FaxError('internal', `The report ${file} has an unknown format.`);
@@ -106,7 +106,7 @@ function readInt(raw: string | undefined, max: number): number | undefined {
 }
 
 /** Read a stored report's values leniently into the shape lib/notify applies. Pure. */
-export function interpretReport(
+function interpretReport(
   r: StoredReport,
 ): { kind: 'sent'; report: SentReport } | { kind: 'unanswered'; report: UnansweredReport } {
   const v = r.values;

@@ -16,7 +16,6 @@ import { copyFile, mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { authorizeSender, type Submission } from '../policy/sender.js';
 import { checkSenderBacklog } from '../queue/limits.js';
@@ -75,7 +74,7 @@ export interface EnterOptions {
 }
 
 /** The extension of fax+NUMBER@domain when Postfix did not pass ${extension}. */
-export function extensionFromRecipient(recipient: string): string {
+function extensionFromRecipient(recipient: string): string {
   const local = recipient.slice(0, Math.max(0, recipient.lastIndexOf('@'))) || recipient;
   const plus = local.indexOf('+');
   return plus >= 0 ? local.slice(plus + 1) : '';

@@ -18,7 +18,7 @@ import { checkDeadline } from '../exec/limits.js';
 import type { Job, JobDocument } from '../spool/types.js';
 
 /** Our own file name for a document: NN-<safe name>.<ext>. */
-export function storedName(index: number, name: string, kind: string): string {
+function storedName(index: number, name: string, kind: string): string {
   const ext =
     kind === 'jpeg'
       ? '.jpg'

@@ -63,7 +63,10 @@ export function finalFailure(job: Job, locale: Locale): string {
   const last = job.attempts[job.attempts.length - 1];
   if (!last) return `not sent after ${job.attempts.length} attempts`;
   const e = explain(entryForAttempt(last), locale);
-  return `not sent after ${job.attempts.length} attempt${job.attempts.length === 1 ? '' : 's'}: ${e.explain} ${e.action}`;
+  return (
+    `not sent after ${job.attempts.length} attempt${job.attempts.length === 1 ? '' : 's'}: ${e.explain} ` +
+    `${e.action}`
+  );
 }
 
 export interface FollowOptions {

@@ -80,11 +80,7 @@ export interface Submitter {
 export type StoreFiles = (dir: string) => Promise<StoredFile[]>;
 
 /** Where the receipt goes: --notify, else the submitter's mailbox (send.notify_domain, else localhost). */
-export function receiptAddress(
-  config: Readonly<Config>,
-  request: Pick<SendRequest, 'notify'>,
-  submitter: Submitter,
-): string {
+function receiptAddress(config: Readonly<Config>, request: Pick<SendRequest, 'notify'>, submitter: Submitter): string {
   return request.notify ?? `${submitter.user}@${config.send.notify_domain || 'localhost'}`;
 }
 
@@ -139,7 +135,8 @@ async function send(
   if (request.files.length > config.fax.max_documents)
     throw new FaxError(
       'too-large',
-      `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once (fax.max_documents).`,
+      `${request.files.length} files were named; at most ${config.fax.max_documents} can be faxed at once ` +
+        `(fax.max_documents).`,
     );
   const paths = spoolPaths(config.paths.spool);
   await ensureSpool(paths);
@@ -195,7 +192,8 @@ async function send(
     if (prepared.skipped.length > 0)
       throw new FaxError(
         'no-document',
-        `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG files${config.paths.libreoffice ? ' and office documents' : ''}.`,
+        `Not faxed: ${formatSkipped(prepared.skipped)}. faxmail send takes PDF, TIFF, JPEG and PNG ` +
+          `files${config.paths.libreoffice ? ' and office documents' : ''}.`,
       );
     if (prepared.ignored.length > 0)
       throw new FaxError('no-document', `Not faxed: ${formatSkipped(prepared.ignored)}.`);

@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const JOB_ID_PATTERN = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{12}$/;
+const JOB_ID_PATTERN = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{12}$/;
 
 export function newJobId(now: Date = new Date(), random: Uint8Array = randomBytes(6)): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const stamp =
+    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}` +
+    `-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `${stamp}-${Buffer.from(random).toString('hex')}`;
 }
 

@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { FaxError } from '../errors.js';
 
 /** flock(1) from util-linux: /usr/bin on Debian 12 and 13, /bin on older unmerged systems. */
-export const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
+const FLOCK_PATHS = ['/usr/bin/flock', '/bin/flock'];
 
 let flockPath: string | undefined;
 function flockBinary(): string {

@@ -85,9 +85,8 @@ function outputEntries(page: TiffPage, pageIndex: number, total: number, stripOf
         valueOffset: 0,
         values: page.stripByteCounts,
       });
-    } else if (e.tag === TAG.PageNumber) {
-      continue; // written below
-    } else {
+    } else if (e.tag !== TAG.PageNumber) {
+      // PageNumber is written below, with this page's place in the merged file.
       out.push(e);
     }
   }

@@ -123,7 +123,7 @@ class Cursor {
 }
 
 function readValues(c: Cursor, type: number, count: number, at: number): number[] {
-  const out: number[] = new Array<number>();
+  const out: number[] = [];
   const v = c.view;
   const le = c.le;
   for (let i = 0; i < count; i++) {
@@ -205,7 +205,7 @@ function rational(entries: Map<number, TiffEntry>, tag: number): number {
 
 function text(entries: Map<number, TiffEntry>, tag: number): string | undefined {
   const e = entries.get(tag);
-  if (!e || e.type !== 2) return undefined;
+  if (e?.type !== 2) return undefined;
   const end = e.values.indexOf(0);
   return Buffer.from(end < 0 ? e.values : e.values.slice(0, end)).toString('latin1');
 }

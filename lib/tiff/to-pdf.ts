@@ -118,7 +118,7 @@ export function pageDpi(page: TiffPage): { x: number; y: number } {
 }
 
 /** Page size in PDF points: pixels / dpi * 72. Pure. */
-export function pageSizePoints(page: TiffPage): { width: number; height: number } {
+function pageSizePoints(page: TiffPage): { width: number; height: number } {
   const dpi = pageDpi(page);
   return { width: (page.width / dpi.x) * 72, height: (page.height / dpi.y) * 72 };
 }
@@ -155,7 +155,7 @@ const REVERSED = (() => {
 })();
 
 /** The page's CCITT data as PDF wants it: strips joined, MSB-first bit order. */
-export function pageImageData(buf: Uint8Array, page: TiffPage): Uint8Array {
+function pageImageData(buf: Uint8Array, page: TiffPage): Uint8Array {
   const total = page.stripByteCounts.reduce((a, n) => a + n, 0);
   const out = new Uint8Array(total);
   let at = 0;
@@ -182,11 +182,14 @@ function pdfString(text: string): string {
 
 function pdfDate(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `D:${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
+  return (
+    `D:${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}` +
+    `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`
+  );
 }
 
 /** Build the PDF bytes for pages that embedProblem() accepted. Pure. */
-export function buildFaxPdf(
+function buildFaxPdf(
   buf: Uint8Array,
   pages: readonly TiffPage[],
   info: { title?: string; created?: Date } = {},
@@ -224,7 +227,8 @@ export function buildFaxPdf(
     const id = pageId(i);
     begin(id);
     push(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> >> /Contents ${id + 1} 0 R >>\nendobj\n`,
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${w} ${h}] /Resources << /XObject << /Im0 ${id + 2} 0 R >> ` +
+        `>> /Contents ${id + 1} 0 R >>\nendobj\n`,
     );
     const content = `q ${w} 0 0 ${h} 0 0 cm /Im0 Do Q\n`;
     begin(id + 1);
@@ -233,8 +237,10 @@ export function buildFaxPdf(
     const data = pageImageData(buf, page);
     begin(id + 2);
     push(
-      `<< /Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray /BitsPerComponent 1` +
-        ` /Filter /CCITTFaxDecode /DecodeParms << /K ${p.K} /Columns ${p.Columns} /Rows ${p.Rows} /BlackIs1 ${p.BlackIs1} /EncodedByteAlign ${p.EncodedByteAlign} >>` +
+      `<< /Type /XObject /Subtype /Image /Width ${page.width} /Height ${page.height} /ColorSpace /DeviceGray ` +
+        `/BitsPerComponent 1` +
+        ` /Filter /CCITTFaxDecode /DecodeParms << /K ${p.K} /Columns ${p.Columns} /Rows ${p.Rows} /BlackIs1 ` +
+        `${p.BlackIs1} /EncodedByteAlign ${p.EncodedByteAlign} >>` +
         ` /Length ${data.length} >>\nstream\n`,
     );
     push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));

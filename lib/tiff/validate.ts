@@ -27,7 +27,7 @@ const RESOLUTION_UNIT_INCH = 2;
 const BILEVEL_COMPRESSIONS = new Set<number>([COMPRESSION.none, COMPRESSION.ccittRle, COMPRESSION.g3, COMPRESSION.g4]);
 
 /** Problems with one page's fields, as short phrases; empty when the page is fine. Pure. */
-export function checkFaxPage(page: TiffPage, expect: FaxExpectation): string[] {
+function checkFaxPage(page: TiffPage, expect: FaxExpectation): string[] {
   const width = expect.width ?? 1728;
   const problems: string[] = [];
   if (page.width !== width) problems.push(`width ${page.width} pixels, not ${width}`);

@@ -51,7 +51,10 @@ const notify = binPath('faxmail-notify');
 let pid = 0;
 
 const extensions = (include: boolean, notifyPath = notify) =>
-  `[general]\nclearglobalvars=yes\n[globals]\n${include ? `#include ${join(repoRoot, 'asterisk', 'extensions_faxmail.conf')}\n[globals]\nFAXMAIL_NOTIFY=${notifyPath}\n` : ''}`;
+  `[general]\nclearglobalvars=yes\n[globals]\n` +
+  (include
+    ? `#include ${join(repoRoot, 'asterisk', 'extensions_faxmail.conf')}\n[globals]\nFAXMAIL_NOTIFY=${notifyPath}\n`
+    : '');
 
 const rx = (command: string) => execa(ASTERISK, ['-C', conf, '-rx', command], { reject: false, timeout: 15_000 });
 
@@ -69,7 +72,10 @@ async function startPrivateAsterisk(): Promise<void> {
     mkdirSync(d, { recursive: true });
   writeFileSync(
     conf,
-    `[directories]\nastetcdir => ${etc}\nastmoddir => /usr/lib/asterisk/modules\nastvarlibdir => ${root}/lib\nastdbdir => ${root}/db\nastkeydir => ${root}/lib\nastdatadir => /var/lib/asterisk\nastagidir => /var/lib/asterisk/agi-bin\nastspooldir => ${root}/spool\nastrundir => ${root}/run\nastlogdir => ${root}/log\n[options]\nrunuser = asterisk\nrungroup = asterisk\n`,
+    `[directories]\nastetcdir => ${etc}\nastmoddir => /usr/lib/asterisk/modules\nastvarlibdir => ` +
+      `${root}/lib\nastdbdir => ${root}/db\nastkeydir => ${root}/lib\nastdatadir => ` +
+      `/var/lib/asterisk\nastagidir => /var/lib/asterisk/agi-bin\nastspooldir => ${root}/spool\nastrundir ` +
+      `=> ${root}/run\nastlogdir => ${root}/log\n[options]\nrunuser = asterisk\nrungroup = asterisk\n`,
   );
   writeFileSync(
     join(etc, 'modules.conf'),
@@ -80,7 +86,9 @@ async function startPrivateAsterisk(): Promise<void> {
   await execa('chown', ['-R', 'asterisk:asterisk', root]);
   writeFileSync(
     fax.config,
-    `[paths]\nspool = "${fax.spool}"\noutgoing = "${outgoing}"\ntmp = "${fax.tmp}"\nlog = "${fax.log}"\n[callfile]\nowner = "asterisk"\ngroup = "asterisk"\nchannel = "Local/{number}@faxmail-farend"\n[mail]\ntransport = "directory"\ndirectory = "${root}"\n`,
+    `[paths]\nspool = "${fax.spool}"\noutgoing = "${outgoing}"\ntmp = "${fax.tmp}"\nlog = ` +
+      `"${fax.log}"\n[callfile]\nowner = "asterisk"\ngroup = "asterisk"\nchannel = ` +
+      `"Local/{number}@faxmail-farend"\n[mail]\ntransport = "directory"\ndirectory = "${root}"\n`,
   );
   chmodSync(fax.config, 0o644);
   const r = await execa(ASTERISK, ['-C', conf, '-U', 'asterisk', '-G', 'asterisk'], {
@@ -188,32 +196,36 @@ test('the faxmail contexts not in the dialplan; FAXMAIL_NOTIFY missing or wrong'
   }
 });
 
-test('callfile.channel PJSIP/{number}@trunk on an Asterisk without chan_pjsip: the SIP modules and the endpoint fail, with fixes', async () => {
-  const text = readFileSync(fax.config, 'utf8');
-  try {
-    writeFileSync(
-      fax.config,
-      text.replace('channel = "Local/{number}@faxmail-farend"', 'channel = "PJSIP/{number}@trunk"'),
-    );
-    const { checks, status } = await asteriskChecks();
-    for (const m of ['chan_pjsip', 'res_pjsip_t38']) {
-      assert.is(check(checks, m).status, 'fail', m);
-      assert.match(check(checks, m).fix!, `load => ${m}.so`);
+test(
+  'callfile.channel PJSIP/{number}@trunk on an Asterisk without chan_pjsip: the SIP modules and the ' +
+    'endpoint fail, with fixes',
+  async () => {
+    const text = readFileSync(fax.config, 'utf8');
+    try {
+      writeFileSync(
+        fax.config,
+        text.replace('channel = "Local/{number}@faxmail-farend"', 'channel = "PJSIP/{number}@trunk"'),
+      );
+      const { checks, status } = await asteriskChecks();
+      for (const m of ['chan_pjsip', 'res_pjsip_t38']) {
+        assert.is(check(checks, m).status, 'fail', m);
+        assert.match(check(checks, m).fix!, `load => ${m}.so`);
+      }
+      assert.is(check(checks, 'endpoint trunk').status, 'fail');
+      assert.match(check(checks, 'endpoint trunk').fix!, /README "SIP trunk"/);
+      assert.is(check(checks, 'res_fax_spandsp').status, 'ok');
+      assert.is(status, 2);
+    } finally {
+      writeFileSync(fax.config, text);
     }
-    assert.is(check(checks, 'endpoint trunk').status, 'fail');
-    assert.match(check(checks, 'endpoint trunk').fix!, /README "SIP trunk"/);
-    assert.is(check(checks, 'res_fax_spandsp').status, 'ok');
-    assert.is(status, 2);
-  } finally {
-    writeFileSync(fax.config, text);
-  }
-  // A Local channel needs no SIP module: none is checked.
-  const { checks } = await asteriskChecks();
-  assert.not.ok(
-    checks.some((c) => c.name === 'chan_pjsip' || c.name.startsWith('endpoint')),
-    JSON.stringify(checks),
-  );
-});
+    // A Local channel needs no SIP module: none is checked.
+    const { checks } = await asteriskChecks();
+    assert.not.ok(
+      checks.some((c) => c.name === 'chan_pjsip' || c.name.startsWith('endpoint')),
+      JSON.stringify(checks),
+    );
+  },
+);
 
 test('a shared voice and fax line is wired but app_playtones is not loaded; then it is', async () => {
   const file = join(etc, 'extensions.conf');

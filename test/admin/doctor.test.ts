@@ -107,31 +107,35 @@ test('a correct installation passes every check (exit 0), including the sample d
   );
 });
 
-test('a queue timer that stopped is found: faxmail run has not finished for a while (fail), or never (warn)', async () => {
-  const stamp = join(pf.fax.spool, 'last-run');
-  const old = new Date(Date.now() - 3600_000);
-  await expectFinding(
-    () => utimesSync(stamp, old, old),
-    () => utimesSync(stamp, new Date(), new Date()),
-    'queue',
-    'timer',
-    'fail',
-    /faxmail-run\.timer|cron|scheduler/,
-  );
-  const saved = readFileSync(stamp);
-  await expectFinding(
-    () => rmSync(stamp),
-    () => {
-      // Written back as root: give it back to the spool owner, or the spool-owner check fails the tests after this one.
-      writeFileSync(stamp, saved);
-      chownSync(stamp, pf.user.uid, pf.user.gid);
-    },
-    'queue',
-    'timer',
-    'warn',
-    /faxmail-run\.timer|cron|scheduler/,
-  );
-});
+test(
+  'a queue timer that stopped is found: faxmail run has not finished for a ' + 'while (fail), or never (warn)',
+  async () => {
+    const stamp = join(pf.fax.spool, 'last-run');
+    const old = new Date(Date.now() - 3600_000);
+    await expectFinding(
+      () => utimesSync(stamp, old, old),
+      () => utimesSync(stamp, new Date(), new Date()),
+      'queue',
+      'timer',
+      'fail',
+      /faxmail-run\.timer|cron|scheduler/,
+    );
+    const saved = readFileSync(stamp);
+    await expectFinding(
+      () => rmSync(stamp),
+      () => {
+        // Written back as root: give it back to the spool owner, or the spool-owner check fails the tests after this
+        // one.
+        writeFileSync(stamp, saved);
+        chownSync(stamp, pf.user.uid, pf.user.gid);
+      },
+      'queue',
+      'timer',
+      'warn',
+      /faxmail-run\.timer|cron|scheduler/,
+    );
+  },
+);
 
 test('postconf misconfigurations are found, each with its fix', async () => {
   const set = (kv: string) => async () => void (await postconf('-e', kv));
@@ -276,7 +280,8 @@ test('Asterisk not reachable is a warning with the fix, not a failure', async ()
 
 test('pure helpers: services from postconf -M, the domain from the map, sample sender and number', () => {
   const m =
-    'smtp inet n - y - - smtpd\nfax unix - n n - 4 pipe flags=Rq user=asterisk argv=/usr/local/libexec/faxmail/sendfax --sender=${sender} --recipient=${recipient}\n';
+    'smtp inet n - y - - smtpd\nfax unix - n n - 4 pipe flags=Rq user=asterisk ' +
+    'argv=/usr/local/libexec/faxmail/sendfax --sender=${sender} --recipient=${recipient}\n';
   assert.equal(findSendfaxServices(m), [
     {
       name: 'fax',

@@ -35,7 +35,8 @@ const envs = useSmtpSink(test, (s) => (sink = s));
 
 function env(extra = ''): TestEnv {
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = "root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` +
+    `${extra}[notify]\nfrom = "fax@example.org"\n[callfile]\nowner = "root"\ngroup = ` +
+      `"root"\n[inbound]\ndefault = ["desk@example.com"]\n[retention]\nreceived_days = 1\nsent_days = 1\n` +
       smtpSection(sink.port, 2),
     'faxmail-cli-',
   );
@@ -97,14 +98,17 @@ test('check-config: a broken sender regex exits 78 naming senders.allow (sendfax
   assert.match(r.err, 'not a valid regular expression');
 });
 
-test('check-config prints the number policy in effect, with the country defaults and what each denied prefix is', async () => {
-  const e = env('[numbers]\ncountry = "GB"\n');
-  const r = await faxmail(e, 'check-config');
-  assert.is(r.code, 0, r.err);
-  assert.match(r.out, 'numbers: country GB (United Kingdom)');
-  assert.match(r.out, /deny \(GB default\):\n(?:    .*\n)*    \^09   premium rate/);
-  assert.match(r.out, '    ^\\+44 -> 0');
-});
+test(
+  'check-config prints the number policy in effect, with the country defaults and what each denied prefix ' + 'is',
+  async () => {
+    const e = env('[numbers]\ncountry = "GB"\n');
+    const r = await faxmail(e, 'check-config');
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, 'numbers: country GB (United Kingdom)');
+    assert.match(r.out, /deny \(GB default\):\n(?:    .*\n)*    \^09   premium rate/);
+    assert.match(r.out, '    ^\\+44 -> 0');
+  },
+);
 
 test('usage errors exit 64', async () => {
   const e = env();
@@ -227,125 +231,136 @@ test('flush: mail server down exits 75 and keeps the mail; once up, sends it and
   assert.equal(readdirSync(join(e.spool, 'outbox')), []);
 });
 
-test('cancel: takes back a call file Asterisk has not started, starts the job waiting for the number, tells the sender', async () => {
-  const e = env();
-  const paths = spoolPaths(e.spool);
-  const a = await makeJob(e, 'dialling', { callFile: 'placeholder' });
-  const callFile = `faxmail-${a.id}-1.call`;
-  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
-  writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n');
-  const b = await makeJob(e, 'queued');
-  const before = sink.messages.length;
-  const r = await faxmail(e, 'cancel', a.id);
-  assert.is(r.code, 0, r.err);
-  assert.match(
-    r.out,
-    new RegExp(
-      `job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ${b.id} dials next on that number; sender told`,
-    ),
-  );
-  const aAfter = await readJob(jobDir(paths, a.id));
-  assert.is(aAfter.state, 'cancelled');
-  assert.equal(aAfter.cancelled?.call, 'removed');
-  assert.match(
-    (await faxmail(e, 'show', a.id)).out,
-    /cancelled: .+ \(was dialling; its call file was taken back before the call\)/,
-  );
-  assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
-  const bAfter = await readJob(jobDir(paths, b.id));
-  assert.is(bAfter.state, 'dialling');
-  assert.is(bAfter.attempt, 1);
-  assert.ok(existsSync(join(e.dir, 'outgoing', bAfter.callFile!)));
-  // the sender of A hears that it was cancelled before anything was sent
-  await sink.waitFor(before + 1);
-  const notice = await sink.parse(before);
-  assert.is(notice.headers.get('x-faxmail-job'), a.id);
-  assert.match(notice.subject ?? '', /could not be sent/);
-  assert.match(notice.text ?? '', /cancelled this fax before it was sent/);
-  // a finished job is left alone
-  const sent = await makeJob(e, 'sent');
-  const again = await faxmail(e, 'cancel', sent.id);
-  assert.is(again.code, 0);
-  assert.match(again.out, /had already ended \(sent\)/);
-  assert.is((await faxmail(e, 'cancel', '20200101-000000-000000000000')).code, 66);
-});
-
-test('cancel of a dialling job whose call Asterisk has started: the number stays held, the sender is told', async () => {
-  // An Asterisk CLI that cannot be reached (the real one is in test/asterisk/cancel.test.ts).
-  const e = env('[asterisk]\nbinary = "/bin/false"\n');
-  const paths = spoolPaths(e.spool);
-  const a = await makeJob(e, 'dialling');
-  const callFile = `faxmail-${a.id}-1.call`;
-  await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
-  // pbx_spool appended StartRetry: the call is under way. This env names no reachable Asterisk CLI.
-  writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n\nStartRetry: 1 1 (1700000000)\n');
-  const b = await makeJob(e, 'queued');
-  const r = await faxmail(e, 'cancel', a.id);
-  assert.is(r.code, 0, r.err);
-  assert.match(r.out, /the call could not be hung up \(.+\); its number stays held until it ends/);
-  assert.ok(existsSync(join(e.dir, 'outgoing', callFile)), 'Asterisk still has its call file');
-  assert.equal((await readJob(jobDir(paths, a.id))).cancelled?.call, 'left-running');
-  assert.is((await readJob(jobDir(paths, b.id))).state, 'queued', 'the next job waits for that call to end');
-  // When the call has ended (its report in, its file gone), the number is free again.
-  unlinkSync(join(e.dir, 'outgoing', callFile));
-  const run = await faxmail(e, 'run');
-  assert.is(run.code, 0, run.err);
-  assert.is((await readJob(jobDir(paths, b.id))).state, 'dialling');
-});
-
-test('cleanup: old received faxes and finished jobs go, active jobs and fresh files stay; --dry-run removes nothing', async () => {
-  const e = env();
-  const paths = spoolPaths(e.spool);
-  await ensureSpool(paths);
-  const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
-  for (const id of ['old-1', 'new-1']) {
-    copyFileSync(fax.tiff, join(e.spool, 'inbound', `${id}.tif`));
-    await handleReceived(
-      e.config,
-      {
-        id,
-        did: '100',
-        callerNum: '1',
-        callerName: '',
-        remoteId: '',
-        status: 'SUCCESS',
-        errorKey: '',
-        pages: 1,
-        rate: 9600,
-        resolution: '',
-      },
-      log,
+test(
+  'cancel: takes back a call file Asterisk has not started, starts the job waiting for the number, tells ' +
+    'the sender',
+  async () => {
+    const e = env();
+    const paths = spoolPaths(e.spool);
+    const a = await makeJob(e, 'dialling', { callFile: 'placeholder' });
+    const callFile = `faxmail-${a.id}-1.call`;
+    await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
+    writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n');
+    const b = await makeJob(e, 'queued');
+    const before = sink.messages.length;
+    const r = await faxmail(e, 'cancel', a.id);
+    assert.is(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      new RegExp(
+        `job ${a.id} cancelled \\(was dialling\\); call file ${callFile} taken back before the call; job ` +
+          `${b.id} dials next on that number; sender told`,
+      ),
     );
-  }
-  // age old-1 by rewriting its record's handled time
-  const recPath = join(e.spool, 'inbound', 'old-1.json');
-  const rec = JSON.parse(readFileSync(recPath, 'utf8'));
-  rec.handled = new Date(Date.now() - 3 * 86_400_000).toISOString();
-  writeFileSync(recPath, JSON.stringify(rec));
-  const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
-  const oldSent = await makeJob(e, 'sent', { updated: old });
-  const oldQueued = await makeJob(e, 'queued', { updated: old });
-  const freshSent = await makeJob(e, 'sent');
-  // an orphan outbox message from a crash, two days old
-  const orphan = join(e.spool, 'outbox', '20200101T000000000-0123456789ab.eml');
-  writeFileSync(orphan, 'x');
-  const twoDays = new Date(Date.now() - 2 * 86_400_000);
-  utimesSync(orphan, twoDays, twoDays);
+    const aAfter = await readJob(jobDir(paths, a.id));
+    assert.is(aAfter.state, 'cancelled');
+    assert.equal(aAfter.cancelled?.call, 'removed');
+    assert.match(
+      (await faxmail(e, 'show', a.id)).out,
+      /cancelled: .+ \(was dialling; its call file was taken back before the call\)/,
+    );
+    assert.not.ok(existsSync(join(e.dir, 'outgoing', callFile)));
+    const bAfter = await readJob(jobDir(paths, b.id));
+    assert.is(bAfter.state, 'dialling');
+    assert.is(bAfter.attempt, 1);
+    assert.ok(existsSync(join(e.dir, 'outgoing', bAfter.callFile!)));
+    // the sender of A hears that it was cancelled before anything was sent
+    await sink.waitFor(before + 1);
+    const notice = await sink.parse(before);
+    assert.is(notice.headers.get('x-faxmail-job'), a.id);
+    assert.match(notice.subject ?? '', /could not be sent/);
+    assert.match(notice.text ?? '', /cancelled this fax before it was sent/);
+    // a finished job is left alone
+    const sent = await makeJob(e, 'sent');
+    const again = await faxmail(e, 'cancel', sent.id);
+    assert.is(again.code, 0);
+    assert.match(again.out, /had already ended \(sent\)/);
+    assert.is((await faxmail(e, 'cancel', '20200101-000000-000000000000')).code, 66);
+  },
+);
 
-  const dry = await faxmail(e, 'cleanup', '--dry-run');
-  assert.is(dry.code, 0);
-  assert.match(dry.out, /would remove 1 received faxes, 1 finished jobs, 1 orphan outbox files/);
-  assert.ok(existsSync(recPath) && existsSync(jobDir(paths, oldSent.id)) && existsSync(orphan));
+test(
+  'cancel of a dialling job whose call Asterisk has started: the number ' + 'stays held, the sender is told',
+  async () => {
+    // An Asterisk CLI that cannot be reached (the real one is in test/asterisk/cancel.test.ts).
+    const e = env('[asterisk]\nbinary = "/bin/false"\n');
+    const paths = spoolPaths(e.spool);
+    const a = await makeJob(e, 'dialling');
+    const callFile = `faxmail-${a.id}-1.call`;
+    await writeJob(jobDir(paths, a.id), { ...a, callFile, attempt: 1 });
+    // pbx_spool appended StartRetry: the call is under way. This env names no reachable Asterisk CLI.
+    writeFileSync(join(e.dir, 'outgoing', callFile), 'Channel: Local/x\n\nStartRetry: 1 1 (1700000000)\n');
+    const b = await makeJob(e, 'queued');
+    const r = await faxmail(e, 'cancel', a.id);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, /the call could not be hung up \(.+\); its number stays held until it ends/);
+    assert.ok(existsSync(join(e.dir, 'outgoing', callFile)), 'Asterisk still has its call file');
+    assert.equal((await readJob(jobDir(paths, a.id))).cancelled?.call, 'left-running');
+    assert.is((await readJob(jobDir(paths, b.id))).state, 'queued', 'the next job waits for that call to end');
+    // When the call has ended (its report in, its file gone), the number is free again.
+    unlinkSync(join(e.dir, 'outgoing', callFile));
+    const run = await faxmail(e, 'run');
+    assert.is(run.code, 0, run.err);
+    assert.is((await readJob(jobDir(paths, b.id))).state, 'dialling');
+  },
+);
 
-  const r = await faxmail(e, 'cleanup');
-  assert.is(r.code, 0);
-  assert.match(r.out, /removed 1 received faxes, 1 finished jobs, 1 orphan outbox files/);
-  for (const ext of ['tif', 'pdf', 'json']) assert.not.ok(existsSync(join(e.spool, 'inbound', `old-1.${ext}`)), ext);
-  for (const ext of ['tif', 'pdf', 'json']) assert.ok(existsSync(join(e.spool, 'inbound', `new-1.${ext}`)), ext);
-  assert.not.ok(existsSync(jobDir(paths, oldSent.id)));
-  assert.ok(existsSync(jobDir(paths, oldQueued.id)));
-  assert.ok(existsSync(jobDir(paths, freshSent.id)));
-  assert.not.ok(existsSync(orphan));
-});
+test(
+  'cleanup: old received faxes and finished jobs go, active jobs and fresh files stay; --dry-run removes ' + 'nothing',
+  async () => {
+    const e = env();
+    const paths = spoolPaths(e.spool);
+    await ensureSpool(paths);
+    const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
+    for (const id of ['old-1', 'new-1']) {
+      copyFileSync(fax.tiff, join(e.spool, 'inbound', `${id}.tif`));
+      await handleReceived(
+        e.config,
+        {
+          id,
+          did: '100',
+          callerNum: '1',
+          callerName: '',
+          remoteId: '',
+          status: 'SUCCESS',
+          errorKey: '',
+          pages: 1,
+          rate: 9600,
+          resolution: '',
+        },
+        log,
+      );
+    }
+    // age old-1 by rewriting its record's handled time
+    const recPath = join(e.spool, 'inbound', 'old-1.json');
+    const rec = JSON.parse(readFileSync(recPath, 'utf8'));
+    rec.handled = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    writeFileSync(recPath, JSON.stringify(rec));
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const oldSent = await makeJob(e, 'sent', { updated: old });
+    const oldQueued = await makeJob(e, 'queued', { updated: old });
+    const freshSent = await makeJob(e, 'sent');
+    // an orphan outbox message from a crash, two days old
+    const orphan = join(e.spool, 'outbox', '20200101T000000000-0123456789ab.eml');
+    writeFileSync(orphan, 'x');
+    const twoDays = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(orphan, twoDays, twoDays);
+
+    const dry = await faxmail(e, 'cleanup', '--dry-run');
+    assert.is(dry.code, 0);
+    assert.match(dry.out, /would remove 1 received faxes, 1 finished jobs, 1 orphan outbox files/);
+    assert.ok(existsSync(recPath) && existsSync(jobDir(paths, oldSent.id)) && existsSync(orphan));
+
+    const r = await faxmail(e, 'cleanup');
+    assert.is(r.code, 0);
+    assert.match(r.out, /removed 1 received faxes, 1 finished jobs, 1 orphan outbox files/);
+    for (const ext of ['tif', 'pdf', 'json']) assert.not.ok(existsSync(join(e.spool, 'inbound', `old-1.${ext}`)), ext);
+    for (const ext of ['tif', 'pdf', 'json']) assert.ok(existsSync(join(e.spool, 'inbound', `new-1.${ext}`)), ext);
+    assert.not.ok(existsSync(jobDir(paths, oldSent.id)));
+    assert.ok(existsSync(jobDir(paths, oldQueued.id)));
+    assert.ok(existsSync(jobDir(paths, freshSent.id)));
+    assert.not.ok(existsSync(orphan));
+  },
+);
 
 test.run();

@@ -14,27 +14,31 @@ const now = new Date('2026-11-23T12:00:00Z');
 const longAgo = new Date(now.getTime() - LOST_AFTER_MS - 60_000).toISOString();
 const justNow = new Date(now.getTime() - 60_000).toISOString();
 
-test('isLost: only a dialling job (or an older record queued with its call file), due long ago, without its call file', () => {
-  const cf = 'faxmail-x-1.call';
-  assert.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, false, now));
-  assert.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now));
-  assert.not.ok(
-    isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now, LOST_AFTER_MS * 2),
-    'lost_after from the config',
-  );
-  assert.not.ok(
-    isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now),
-    'call file still there: Asterisk has it',
-  );
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow, callFile: cf }, false, now), 'a call in progress');
-  assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued in the spool: no call yet');
-  assert.not.ok(
-    isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now),
-    'waiting jobs have no call file',
-  );
-  assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
-  assert.not.ok(isLost({ state: 'dialling' }, false, now));
-});
+test(
+  'isLost: only a dialling job (or an older record queued with its call file), due long ago, without its ' +
+    'call file',
+  () => {
+    const cf = 'faxmail-x-1.call';
+    assert.ok(isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, false, now));
+    assert.ok(isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now));
+    assert.not.ok(
+      isLost({ state: 'dialling', dialledAt: longAgo, callFile: cf }, false, now, LOST_AFTER_MS * 2),
+      'lost_after from the config',
+    );
+    assert.not.ok(
+      isLost({ state: 'queued', nextAttemptAt: longAgo, callFile: cf }, true, now),
+      'call file still there: Asterisk has it',
+    );
+    assert.not.ok(isLost({ state: 'queued', nextAttemptAt: justNow, callFile: cf }, false, now), 'a call in progress');
+    assert.not.ok(isLost({ state: 'queued', nextAttemptAt: longAgo }, false, now), 'queued in the spool: no call yet');
+    assert.not.ok(
+      isLost({ state: 'waiting' as JobState, nextAttemptAt: longAgo }, false, now),
+      'waiting jobs have no call file',
+    );
+    assert.not.ok(isLost({ state: 'sent', nextAttemptAt: longAgo }, false, now));
+    assert.not.ok(isLost({ state: 'dialling' }, false, now));
+  },
+);
 
 function job(id: string, state: Job['state'], nextAttemptAt: string, callFile: string): Job {
   return {

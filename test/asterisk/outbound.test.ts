@@ -182,34 +182,38 @@ test('the bed booted cleanly, with the shipped template included unchanged; chec
   );
 });
 
-test('success: every page reaches the fax machine; receipt with the PDF; our station id from [globals] after the include', async () => {
-  const { job, done } = (await s['success']) as { job: Sent; done: Job };
-  assert.is(done.state, 'sent');
-  assert.equal(attemptsOf(done), ['1:SUCCESS/']);
-  const a = done.attempts[0]!;
-  assert.is(a.pages, 2);
-  assert.is(a.resolution, '204x196');
-  assert.is(a.remoteStationId, FAREND_STATION);
-  assert.ok(a.rate >= 9600, `rate ${a.rate}`);
-  const pages = await readTiffPages(bed.farendTiff(job.id, 1));
-  assert.is(pages.length, 2);
-  for (const p of pages) {
-    assert.is(p.width, 1728);
-    assert.is(p.resolution, '204x196');
-    // The far end records our station id: the value set after the #include won over the template's.
-    assert.is(p.description, OUR_STATION);
-  }
-  const m = await onlyMail(job);
-  assert.match(m.subject ?? '', /sent/i);
-  const pdf = m.attachments.find((x) => x.contentType === 'application/pdf');
-  assert.ok(pdf, 'the receipt carries the fax as PDF');
-  assert.is(pdfPages(pdf!.content), 2);
-  assert.not.ok(
-    readdirSync(bed.install.outgoing).some((n) => n.includes(job.id)),
-    'the call file is gone',
-  );
-  cleanLog(job);
-});
+test(
+  'success: every page reaches the fax machine; receipt with the PDF; our station id from [globals] after ' +
+    'the include',
+  async () => {
+    const { job, done } = (await s['success']) as { job: Sent; done: Job };
+    assert.is(done.state, 'sent');
+    assert.equal(attemptsOf(done), ['1:SUCCESS/']);
+    const a = done.attempts[0]!;
+    assert.is(a.pages, 2);
+    assert.is(a.resolution, '204x196');
+    assert.is(a.remoteStationId, FAREND_STATION);
+    assert.ok(a.rate >= 9600, `rate ${a.rate}`);
+    const pages = await readTiffPages(bed.farendTiff(job.id, 1));
+    assert.is(pages.length, 2);
+    for (const p of pages) {
+      assert.is(p.width, 1728);
+      assert.is(p.resolution, '204x196');
+      // The far end records our station id: the value set after the #include won over the template's.
+      assert.is(p.description, OUR_STATION);
+    }
+    const m = await onlyMail(job);
+    assert.match(m.subject ?? '', /sent/i);
+    const pdf = m.attachments.find((x) => x.contentType === 'application/pdf');
+    assert.ok(pdf, 'the receipt carries the fax as PDF');
+    assert.is(pdfPages(pdf!.content), 2);
+    assert.not.ok(
+      readdirSync(bed.install.outgoing).some((n) => n.includes(job.id)),
+      'the call file is gone',
+    );
+    cleanLog(job);
+  },
+);
 
 test('busy: tried by the busy rule (3 tries), numbered 1, 2, 3, then one notice', async () => {
   const { job, done } = (await s['busy']) as { job: Sent; done: Job };

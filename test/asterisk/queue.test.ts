@@ -100,7 +100,8 @@ async function watchLoop(): Promise<void> {
       watch.most = Math.max(watch.most, calls.size);
       if (calls.size > MAX_CALLS)
         watch.breaches.push(
-          `${new Date().toISOString()}: ${calls.size} calls: channels ${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`,
+          `${new Date().toISOString()}: ${calls.size} calls: channels ` +
+            `${channels.map((c) => `${c.name}(${c.accountCode})`).join(' ')}; files ${files.join(' ')}`,
         );
       const perNumber = new Map<string, string[]>();
       for (const j of calls) perNumber.set(jobNumber(j), [...(perNumber.get(jobNumber(j)) ?? []), j]);
@@ -145,7 +146,9 @@ async function faxMail(subject: string, number: string): Promise<Buffer> {
   });
 }
 
-/** One run of the installed sendfax as the Asterisk user (its own process group), optionally SIGKILLed after `killMs`. */
+/**
+ * One run of the installed sendfax as the Asterisk user (its own process group), optionally SIGKILLed after `killMs`.
+ */
 function sendfaxRun(
   raw: Buffer,
   number: string,
@@ -331,7 +334,7 @@ async function scenario(): Promise<Outcome> {
         .finally(() => gates[i]!.open()),
     );
   }
-  pending.forEach((p) => p.catch(() => undefined));
+  for (const p of pending) p.catch(() => undefined);
 
   // The two faults run side by side while the other mails are still being delivered.
   const [{ f3, f3job }, { f4, pids, report }] = await Promise.all([
@@ -440,26 +443,32 @@ async function scenario(): Promise<Outcome> {
   };
 }
 
-test(`12 mails to 8 numbers, ${KILLS} sendfax runs SIGKILLed: one job per mail, never more than ${MAX_CALLS} calls, never two to one number`, async () => {
-  const o = await outcome;
-  const kills = o.deliveries.reduce((s, d) => s + d.killed, 0);
-  assert.is(kills, KILLS, `sendfax runs SIGKILLed: ${kills}`);
-  for (const d of o.deliveries)
-    assert.equal([...d.jobsSeen], [d.job], `${d.subject}: every run that got through named the same job`);
-  // One job per mail: the 12, the probe and the lost call; nothing else in the spool.
-  assert.is(o.jobs.size, 14, `jobs: ${[...o.jobs.values()].map((j) => j.subject).join(', ')}`);
-  assert.equal(
-    [...o.jobs.values()].map((j) => j.subject).sort(),
-    [...o.deliveries.map((d) => d.subject), 'Probe', 'Lost call'].sort(),
-  );
-  assert.equal(new Set([...o.jobs.values()].map((j) => j.mailKey)).size, 14, 'every mail key once');
-  assert.ok(watch.samples > 200, `the watcher looked often enough (${watch.samples} samples)`);
-  assert.equal(watch.breaches, [], 'never more than max_calls, never two calls to one number');
-  assert.is(watch.most, MAX_CALLS, 'the trunk was used to the full (the watcher can see a breach)');
-  console.log(
-    `queue bed: ${o.seconds.toFixed(0)} s, ${watch.samples} samples, kills ${kills}, early finishes ${o.deliveries.reduce((s, d) => s + d.finishedEarly, 0)}, deferred ${o.deliveries.reduce((s, d) => s + d.deferred, 0)}`,
-  );
-});
+test(
+  `12 mails to 8 numbers, ${KILLS} sendfax runs SIGKILLed: one job per mail, never more than ${MAX_CALLS} ` +
+    `calls, never two to one number`,
+  async () => {
+    const o = await outcome;
+    const kills = o.deliveries.reduce((s, d) => s + d.killed, 0);
+    assert.is(kills, KILLS, `sendfax runs SIGKILLed: ${kills}`);
+    for (const d of o.deliveries)
+      assert.equal([...d.jobsSeen], [d.job], `${d.subject}: every run that got through named the same job`);
+    // One job per mail: the 12, the probe and the lost call; nothing else in the spool.
+    assert.is(o.jobs.size, 14, `jobs: ${[...o.jobs.values()].map((j) => j.subject).join(', ')}`);
+    assert.equal(
+      [...o.jobs.values()].map((j) => j.subject).sort(),
+      [...o.deliveries.map((d) => d.subject), 'Probe', 'Lost call'].sort(),
+    );
+    assert.equal(new Set([...o.jobs.values()].map((j) => j.mailKey)).size, 14, 'every mail key once');
+    assert.ok(watch.samples > 200, `the watcher looked often enough (${watch.samples} samples)`);
+    assert.equal(watch.breaches, [], 'never more than max_calls, never two calls to one number');
+    assert.is(watch.most, MAX_CALLS, 'the trunk was used to the full (the watcher can see a breach)');
+    console.log(
+      `queue bed: ${o.seconds.toFixed(0)} s, ${watch.samples} samples, kills ${kills}, early finishes ` +
+        `${o.deliveries.reduce((s, d) => s + d.finishedEarly, 0)}, deferred ` +
+        `${o.deliveries.reduce((s, d) => s + d.deferred, 0)}`,
+    );
+  },
+);
 
 test('every job ends with exactly one receipt or notice; the retries went by their rules', async () => {
   const o = await outcome;
@@ -478,55 +487,67 @@ test('every job ends with exactly one receipt or notice; the retries went by the
   assert.is(by('P1').state, 'failed');
 });
 
-test('a call file deleted while its call is on: the call is not taken for lost, its report is applied, its number stays held', async () => {
-  const o = await outcome;
-  const j = o.jobs.get(o.deletedLive.job)!;
-  assert.is(j.state, 'sent');
-  assert.equal(
-    j.attempts.map((a) => [a.n, a.status, a.lost ?? false]),
-    [[1, 'SUCCESS', false]],
-  );
-});
+test(
+  'a call file deleted while its call is on: the call is not taken for lost, its report is applied, its ' +
+    'number stays held',
+  async () => {
+    const o = await outcome;
+    const j = o.jobs.get(o.deletedLive.job)!;
+    assert.is(j.state, 'sent');
+    assert.equal(
+      j.attempts.map((a) => [a.n, a.status, a.lost ?? false]),
+      [[1, 'SUCCESS', false]],
+    );
+  },
+);
 
-test('faxmail-notify SIGKILLed between storing and applying, the lock holder SIGKILLed: the report is applied once, by faxmail run', async () => {
-  const o = await outcome;
-  const j = o.jobs.get(o.notifyKilled.job)!;
-  assert.is(j.state, 'sent');
-  assert.equal(
-    j.attempts.map((a) => [a.n, a.status]),
-    [[1, 'SUCCESS']],
-  );
-  assert.not.ok(existsSync(o.notifyKilled.report), 'no longer pending');
-  assert.ok(
-    existsSync(join(bed.install.spool, 'reports', 'applied', `${o.notifyKilled.job}-1-sent.json`)),
-    'filed as applied',
-  );
-  // The dialplan says that faxmail-notify failed; nothing else was logged about it.
-  const warned = slice
-    .lines()
-    .filter((l) => l.text.includes(`faxmail-notify sent failed for job ${o.notifyKilled.job}`));
-  assert.is(warned.length, 1, 'the dialplan logged the killed faxmail-notify');
-});
+test(
+  'faxmail-notify SIGKILLed between storing and applying, the lock holder SIGKILLed: the report is applied ' +
+    'once, by faxmail run',
+  async () => {
+    const o = await outcome;
+    const j = o.jobs.get(o.notifyKilled.job)!;
+    assert.is(j.state, 'sent');
+    assert.equal(
+      j.attempts.map((a) => [a.n, a.status]),
+      [[1, 'SUCCESS']],
+    );
+    assert.not.ok(existsSync(o.notifyKilled.report), 'no longer pending');
+    assert.ok(
+      existsSync(join(bed.install.spool, 'reports', 'applied', `${o.notifyKilled.job}-1-sent.json`)),
+      'filed as applied',
+    );
+    // The dialplan says that faxmail-notify failed; nothing else was logged about it.
+    const warned = slice
+      .lines()
+      .filter((l) => l.text.includes(`faxmail-notify sent failed for job ${o.notifyKilled.job}`));
+    assert.is(warned.length, 1, 'the dialplan logged the killed faxmail-notify');
+  },
+);
 
-test('a call lost for good (no call file, no channel, no report) is found by faxmail run at once, retried by rule, the admin told once', async () => {
-  const o = await outcome;
-  const j = o.jobs.get(o.lost.job)!;
-  assert.is(j.state, 'sent');
-  assert.equal(
-    j.attempts.map((a) => [a.n, a.status, a.class, a.lost ?? false]),
-    [
-      [1, 'UNANSWERED', 'unknown', true],
-      [2, 'SUCCESS', '', false],
-    ],
-  );
-  assert.match(j.attempts[0]!.error, /no channel is left/);
-  const { simpleParser } = await import('mailparser');
-  const admin = (await Promise.all(bed.mail.messages.map((m) => simpleParser(m.raw)))).filter((m) =>
-    /gave no result/.test(m.subject ?? ''),
-  );
-  assert.is(admin.length, 1, 'the admin was told once');
-  assert.match(admin[0]!.text ?? '', o.lost.job);
-});
+test(
+  'a call lost for good (no call file, no channel, no report) is found by faxmail run at once, retried by ' +
+    'rule, the admin told once',
+  async () => {
+    const o = await outcome;
+    const j = o.jobs.get(o.lost.job)!;
+    assert.is(j.state, 'sent');
+    assert.equal(
+      j.attempts.map((a) => [a.n, a.status, a.class, a.lost ?? false]),
+      [
+        [1, 'UNANSWERED', 'unknown', true],
+        [2, 'SUCCESS', '', false],
+      ],
+    );
+    assert.match(j.attempts[0]!.error, /no channel is left/);
+    const { simpleParser } = await import('mailparser');
+    const admin = (await Promise.all(bed.mail.messages.map((m) => simpleParser(m.raw)))).filter((m) =>
+      /gave no result/.test(m.subject ?? ''),
+    );
+    assert.is(admin.length, 1, 'the admin was told once');
+    assert.match(admin[0]!.text ?? '', o.lost.job);
+  },
+);
 
 test('after faxmail run: no ghost, no number held, no orphan file, every report applied once', async () => {
   const o = await outcome;

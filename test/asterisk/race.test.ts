@@ -173,37 +173,41 @@ test.after(async () => {
   await bed?.stop();
 });
 
-test('busy far end, slow disk: notify stores its report before sendfax exits, and nothing it wrote is lost', async () => {
-  const tries = (await s['race']) as {
-    job: { id: string; exitedAt: number };
-    done: Job;
-    raced: boolean;
-    delay: number;
-  }[];
-  console.log(
-    `[figure] race: ${tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; ')}`,
-  );
-  const won = tries.find((t) => t.raced);
-  assert.ok(won, 'the busy report came while sendfax still ran in one of the tries (the race was on)');
-  for (const { job, done } of tries) {
-    const stored = faxmailLog().find(
-      (l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1,
+test(
+  'busy far end, slow disk: notify stores its report before sendfax exits, ' + 'and nothing it wrote is lost',
+  async () => {
+    const tries = (await s['race']) as {
+      job: { id: string; exitedAt: number };
+      done: Job;
+      raced: boolean;
+      delay: number;
+    }[];
+    console.log(
+      `[figure] race: ` +
+        tries.map((t) => `fsync +${t.delay / 1e6} s: ${t.raced ? 'raced' : 'report after sendfax exited'}`).join('; '),
     );
-    assert.ok(stored, 'the report of attempt 1 was stored');
-    const recorded = faxmailLog().find((l) => l.job === job.id && l.msg === 'attempt recorded' && l.attempt === 1);
-    assert.ok(recorded, 'attempt 1 was recorded');
-    assert.is(done.state, 'failed');
-    assert.equal(
-      done.attempts.map((a) => `${a.n}:${a.class}`),
-      ['1:busy', '2:busy', '3:busy'],
-    );
-  }
-  const { job } = won!;
-  const mails = await bed.waitForMails(job.id, 1, 30_000);
-  assert.is(mails.length, 1);
-  assert.match(mails[0]!.subject ?? '', /could not be sent/);
-  assert.equal(slice.problems([], jobMarker(job.id)), []);
-});
+    const won = tries.find((t) => t.raced);
+    assert.ok(won, 'the busy report came while sendfax still ran in one of the tries (the race was on)');
+    for (const { job, done } of tries) {
+      const stored = faxmailLog().find(
+        (l) => l.job === job.id && l.msg === 'call report stored' && Number(l.attempt) === 1,
+      );
+      assert.ok(stored, 'the report of attempt 1 was stored');
+      const recorded = faxmailLog().find((l) => l.job === job.id && l.msg === 'attempt recorded' && l.attempt === 1);
+      assert.ok(recorded, 'attempt 1 was recorded');
+      assert.is(done.state, 'failed');
+      assert.equal(
+        done.attempts.map((a) => `${a.n}:${a.class}`),
+        ['1:busy', '2:busy', '3:busy'],
+      );
+    }
+    const { job } = won!;
+    const mails = await bed.waitForMails(job.id, 1, 30_000);
+    assert.is(mails.length, 1);
+    assert.match(mails[0]!.subject ?? '', /could not be sent/);
+    assert.equal(slice.problems([], jobMarker(job.id)), []);
+  },
+);
 
 test('cancel during a live call: hung up, the sender told, the next job dials only after that call ended', async () => {
   const r = (await s['cancelLive']) as {

@@ -116,55 +116,62 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('root: faxmail send --wait of a 2-page PDF exits 0 once the far end holds 2 pages; the receipt is mailed', async () => {
-  const r = await root;
-  assert.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
-  const id = jobOf(String(r.stdout));
-  const lines = String(r.stdout).split('\n');
-  assert.is(lines[0], `job ${id} queued: 2 pages to ${numbers.root}`);
-  assert.ok(lines.includes(`job ${id}: dialling ${numbers.root} (attempt 1)`), String(r.stdout));
-  assert.match(
-    lines[lines.length - 1]!,
-    new RegExp(`^job ${id}: sent: 2 pages to ${numbers.root} in \\d+ s to station "\\+81 3 9876 5432"$`),
-  );
-  assert.is(String(r.stderr), '');
-  const pages = await readTiffPages(bed.farendTiff(id, 1));
-  assert.is(pages.length, 2, 'the far end holds 2 pages');
-  for (const p of pages) assert.is(p.width, 1728);
-  const job = bed.readJob(id);
-  assert.is(job.state, 'sent');
-  assert.is(job.submittedBy, 'root');
-  const [receipt] = await bed.waitForMails(id, 1, 30_000);
-  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
-    'root@localhost',
-  ]);
-  assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], jobMarker(id)), []);
-});
+test(
+  'root: faxmail send --wait of a 2-page PDF exits 0 once the far end holds 2 ' + 'pages; the receipt is mailed',
+  async () => {
+    const r = await root;
+    assert.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+    const id = jobOf(String(r.stdout));
+    const lines = String(r.stdout).split('\n');
+    assert.is(lines[0], `job ${id} queued: 2 pages to ${numbers.root}`);
+    assert.ok(lines.includes(`job ${id}: dialling ${numbers.root} (attempt 1)`), String(r.stdout));
+    assert.match(
+      lines[lines.length - 1]!,
+      new RegExp(`^job ${id}: sent: 2 pages to ${numbers.root} in \\d+ s to station "\\+81 3 9876 5432"$`),
+    );
+    assert.is(String(r.stderr), '');
+    const pages = await readTiffPages(bed.farendTiff(id, 1));
+    assert.is(pages.length, 2, 'the far end holds 2 pages');
+    for (const p of pages) assert.is(p.width, 1728);
+    const job = bed.readJob(id);
+    assert.is(job.state, 'sent');
+    assert.is(job.submittedBy, 'root');
+    const [receipt] = await bed.waitForMails(id, 1, 30_000);
+    assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
+      'root@localhost',
+    ]);
+    assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], jobMarker(id)), []);
+  },
+);
 
-test('a member of send.group sends through sudo, with a cover page: its own file, 3 pages at the far end, its receipt', async () => {
-  const r = await member;
-  assert.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
-  const id = jobOf(String(r.stdout));
-  assert.match(String(r.stdout), new RegExp(`^job ${id} queued: 3 pages to ${numbers.member}$`, 'm'));
-  assert.match(String(r.stdout), new RegExp(`^job ${id}: sent: 3 pages to ${numbers.member} `, 'm'));
-  assert.is((await readTiffPages(bed.farendTiff(id, 1))).length, 3);
-  const job = bed.readJob(id);
-  assert.is(job.submittedBy, 'nobody', 'sudo named the user; faxmail submit attributed the job to it');
-  assert.is(job.replyTo, 'nobody@localhost');
-  assert.equal(
-    job.documents.map((d) => d.kind),
-    ['cover', 'pdf'],
-  );
-  // The job directory and everything in it belongs to the spool owner, as sendfax's do.
-  const owner = ensureAsteriskUser();
-  const dir = join(bed.install.spool, 'jobs', id);
-  for (const n of ['.', ...readdirSync(dir)])
-    assert.is(statSync(join(dir, n)).uid, owner.uid, `${n} belongs to the spool owner`);
-  const [receipt] = await bed.waitForMails(id, 1, 30_000);
-  assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
-    'nobody@localhost',
-  ]);
-});
+test(
+  'a member of send.group sends through sudo, with a cover page: its own file, 3 pages at the far end, its ' +
+    'receipt',
+  async () => {
+    const r = await member;
+    assert.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+    const id = jobOf(String(r.stdout));
+    assert.match(String(r.stdout), new RegExp(`^job ${id} queued: 3 pages to ${numbers.member}$`, 'm'));
+    assert.match(String(r.stdout), new RegExp(`^job ${id}: sent: 3 pages to ${numbers.member} `, 'm'));
+    assert.is((await readTiffPages(bed.farendTiff(id, 1))).length, 3);
+    const job = bed.readJob(id);
+    assert.is(job.submittedBy, 'nobody', 'sudo named the user; faxmail submit attributed the job to it');
+    assert.is(job.replyTo, 'nobody@localhost');
+    assert.equal(
+      job.documents.map((d) => d.kind),
+      ['cover', 'pdf'],
+    );
+    // The job directory and everything in it belongs to the spool owner, as sendfax's do.
+    const owner = ensureAsteriskUser();
+    const dir = join(bed.install.spool, 'jobs', id);
+    for (const n of ['.', ...readdirSync(dir)])
+      assert.is(statSync(join(dir, n)).uid, owner.uid, `${n} belongs to the spool owner`);
+    const [receipt] = await bed.waitForMails(id, 1, 30_000);
+    assert.equal(receipt!.to && !Array.isArray(receipt!.to) ? receipt!.to.value.map((a) => a.address) : [], [
+      'nobody@localhost',
+    ]);
+  },
+);
 
 test('a user outside send.group is refused by faxmail submit through sudo (77); nothing is queued', async () => {
   const before = readdirSync(join(bed.install.spool, 'jobs')).length;
@@ -175,7 +182,9 @@ test('a user outside send.group is refused by faxmail submit through sudo (77); 
   assert.is(r.exitCode, 77, `${r.stdout}\n${r.stderr}`);
   assert.is(
     String(r.stderr).trim(),
-    `faxmail: daemon may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group ${GROUP} (send.group). Ask the administrator (adduser daemon ${GROUP}), or mail the files to fax+NUMBER@ your fax domain.`,
+    `faxmail: daemon may not fax from the shell on this server: faxmail send is for root, asterisk and the ` +
+      `members of the group ${GROUP} (send.group). Ask the administrator (adduser daemon ${GROUP}), or ` +
+      `mail the files to fax+NUMBER@ your fax domain.`,
   );
   assert.is(String(r.stdout), '');
   assert.is(readdirSync(join(bed.install.spool, 'jobs')).length, before);

@@ -147,24 +147,27 @@ test('a fax machine calling the shared number: detected, received on the dialled
   assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], `bed inbound call ${r.key}`), []);
 });
 
-test('a person calling the shared number reaches the voice destination; faxmail keeps nothing and mails nothing', async () => {
-  const key = await voice;
-  const fax = await sharedFax;
-  const plain = await plainFax;
-  const text = callLines(key)
-    .map((l) => l.raw)
-    .join('\n');
-  assert.match(text, /faxmail: listening for fax tones on DID 0311110000 for 5 s/);
-  assert.match(text, /faxmail: no fax tones on DID 0311110000 - a voice call/);
-  assert.match(text, /bed voice destination reached 0311110000/, 'the dialled number reached the voice context');
-  assert.not.match(text, /Redirecting .* to fax extension/);
-  assert.not.match(text, /receiving fax|TrySystem\(|ReceiveFAX\(/, 'no receive, no faxmail-notify');
-  // The spool's inbound/ holds the two faxes only, and the sink the two fax mails only.
-  const ids = new Set(readdirSync(join(bed.install.spool, 'inbound')).map((n) => n.replace(/\.(tif|pdf|json)$/, '')));
-  assert.equal([...ids].sort(), [fax.id, plain.id].sort(), 'nothing was received for the voice call');
-  assert.is(bed.mail.messages.length, 2, 'the two faxes were mailed, nothing about the voice call');
-  assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], `bed inbound call ${key}`), []);
-});
+test(
+  'a person calling the shared number reaches the voice destination; faxmail keeps nothing and mails ' + 'nothing',
+  async () => {
+    const key = await voice;
+    const fax = await sharedFax;
+    const plain = await plainFax;
+    const text = callLines(key)
+      .map((l) => l.raw)
+      .join('\n');
+    assert.match(text, /faxmail: listening for fax tones on DID 0311110000 for 5 s/);
+    assert.match(text, /faxmail: no fax tones on DID 0311110000 - a voice call/);
+    assert.match(text, /bed voice destination reached 0311110000/, 'the dialled number reached the voice context');
+    assert.not.match(text, /Redirecting .* to fax extension/);
+    assert.not.match(text, /receiving fax|TrySystem\(|ReceiveFAX\(/, 'no receive, no faxmail-notify');
+    // The spool's inbound/ holds the two faxes only, and the sink the two fax mails only.
+    const ids = new Set(readdirSync(join(bed.install.spool, 'inbound')).map((n) => n.replace(/\.(tif|pdf|json)$/, '')));
+    assert.equal([...ids].sort(), [fax.id, plain.id].sort(), 'nothing was received for the voice call');
+    assert.is(bed.mail.messages.length, 2, 'the two faxes were mailed, nothing about the voice call');
+    assert.equal(slice.problems([SPANDSP_RECEIVER_CHATTER], `bed inbound call ${key}`), []);
+  },
+);
 
 test('the plain fax number beside it still goes straight to the receive (no listening)', async () => {
   const r = await plainFax;

@@ -67,7 +67,9 @@ test('the checker catches what it must (it can fail)', () => {
     );
   }
   const planned = parseDialplan(
-    "[x]\nexten => s,1,System(echo '${CALLERID(num)}')\n same => n,ExecIf($[1]?System(echo ${EXTEN}))\n same => n,TrySystem(${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})} x '${FILTER(0-9,${REASON})}' </dev/null)\n same => n,Hangup()\n",
+    "[x]\nexten => s,1,System(echo '${CALLERID(num)}')\n same => n,ExecIf($[1]?System(echo ${EXTEN}))\n same " +
+      "=> n,TrySystem(${FILTER(-0-9A-Za-z/._,${FAXMAIL_NOTIFY})} x '${FILTER(0-9,${REASON})}' " +
+      '</dev/null)\n same => n,Hangup()\n',
   );
   const problems = checkShellLines(planned).map((p) => p.problem);
   assert.ok(
@@ -174,28 +176,31 @@ test('receive: an id of our own, ReceiveFAX into the spool after the handler is 
   for (const ext of ['_X.', '_+X.', 's']) assert.ok(plan.contexts.get('faxmail-receive')!.extensions.has(ext), ext);
 });
 
-test('shared lines: [faxmail-detect] listens, hands faxes to the receive with the DID, returns voice calls untouched', () => {
-  for (const ext of ['_X.', '_+X.', 's']) {
-    const p = plan.contexts
-      .get('faxmail-detect')!
-      .extensions.get(ext)!
-      .priorities.map((x) => `${x.app}(${x.args})`);
-    assert.is(p[0], ext === 's' ? 'Set(FAXMAIL_DID=)' : 'Set(FAXMAIL_DID=${FILTER(+0-9,${EXTEN})})', ext);
-    assert.is(p[1], 'Goto(faxmail-detect-run,s,1)', ext);
-  }
-  const ctx = plan.contexts.get('faxmail-detect-run')!;
-  const run = ctx.extensions.get('s')!.priorities.map((x) => `${x.app}(${x.args})`);
-  const at = (a: string): number => run.indexOf(a);
-  // Listening is on while the caller hears ringing and Asterisk reads the line (Wait), and off before Return.
-  assert.ok(at('Answer()') < at('Set(FAXOPT(faxdetect)=yes)'));
-  assert.ok(at('Set(FAXOPT(faxdetect)=yes)') < at('Wait(${FAXMAIL_LISTEN})'));
-  assert.ok(at('Wait(${FAXMAIL_LISTEN})') < at('Set(FAXOPT(faxdetect)=no)'));
-  assert.is(run[run.length - 1], 'Return()');
-  // res_fax jumps to the `fax` extension of the context the call is in: this one.
-  const fax = ctx.extensions.get('fax')!.priorities.map((x) => `${x.app}(${x.args})`);
-  assert.is(fax[0], 'StopPlaytones()');
-  assert.is(fax[fax.length - 1], 'Goto(faxmail-receive-run,s,1)');
-  assert.is(plan.globals['FAXMAIL_DETECT'], '5');
-});
+test(
+  'shared lines: [faxmail-detect] listens, hands faxes to the receive with the DID, returns voice calls ' + 'untouched',
+  () => {
+    for (const ext of ['_X.', '_+X.', 's']) {
+      const p = plan.contexts
+        .get('faxmail-detect')!
+        .extensions.get(ext)!
+        .priorities.map((x) => `${x.app}(${x.args})`);
+      assert.is(p[0], ext === 's' ? 'Set(FAXMAIL_DID=)' : 'Set(FAXMAIL_DID=${FILTER(+0-9,${EXTEN})})', ext);
+      assert.is(p[1], 'Goto(faxmail-detect-run,s,1)', ext);
+    }
+    const ctx = plan.contexts.get('faxmail-detect-run')!;
+    const run = ctx.extensions.get('s')!.priorities.map((x) => `${x.app}(${x.args})`);
+    const at = (a: string): number => run.indexOf(a);
+    // Listening is on while the caller hears ringing and Asterisk reads the line (Wait), and off before Return.
+    assert.ok(at('Answer()') < at('Set(FAXOPT(faxdetect)=yes)'));
+    assert.ok(at('Set(FAXOPT(faxdetect)=yes)') < at('Wait(${FAXMAIL_LISTEN})'));
+    assert.ok(at('Wait(${FAXMAIL_LISTEN})') < at('Set(FAXOPT(faxdetect)=no)'));
+    assert.is(run[run.length - 1], 'Return()');
+    // res_fax jumps to the `fax` extension of the context the call is in: this one.
+    const fax = ctx.extensions.get('fax')!.priorities.map((x) => `${x.app}(${x.args})`);
+    assert.is(fax[0], 'StopPlaytones()');
+    assert.is(fax[fax.length - 1], 'Goto(faxmail-receive-run,s,1)');
+    assert.is(plan.globals['FAXMAIL_DETECT'], '5');
+  },
+);
 
 test.run();

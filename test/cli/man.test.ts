@@ -53,7 +53,8 @@ test('bash completion: the script loads and completes subcommands and options', 
       'bash',
       [
         '-c',
-        `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _faxmail; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; ` +
+          `_faxmail; printf '%s\\n' "\${COMPREPLY[@]}"`,
         'x',
         file,
       ],

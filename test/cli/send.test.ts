@@ -42,7 +42,8 @@ let rootOnly: string;
 
 function config(extra = ''): string {
   return [
-    `[paths]\nspool = "${inst.spool}"\noutgoing = "${inst.outgoing}"\ntmp = "${inst.asteriskTmp}"\nlog = "${inst.logdir}/faxmail.log"`,
+    `[paths]\nspool = "${inst.spool}"\noutgoing = "${inst.outgoing}"\ntmp = "${inst.asteriskTmp}"\nlog = ` +
+      `"${inst.logdir}/faxmail.log"`,
     `[callfile]\nowner = "asterisk"\ngroup = "asterisk"\nchannel = "PJSIP/{number}@trunk"`,
     '[numbers]\nallow = ["^0[1-9][0-9]{5,13}$"]\ndeny = ["^0990"]',
     '[senders]\nallow = ["@example.org"]',
@@ -93,84 +94,88 @@ test.after(() => {
   }
 });
 
-test('root faxes a file only root can read, with a cover page; the job, the call file and every file belong to asterisk', async () => {
-  const r = await run([
-    '--cover',
-    '--to',
-    'Dr. Tanaka',
-    '--subject',
-    'Contract',
-    '--note',
-    'Two pages follow. Please sign page 2.',
-    '--resolution',
-    'standard',
-    '03-1234-5678',
-    rootOnly,
-  ]);
-  assert.is(r.exitCode, 0, r.stdout + r.stderr);
-  const id = jobOf(r.stdout);
-  assert.match(r.stdout, new RegExp(`^job ${id} queued: 3 pages to 0312345678$`, 'm'));
-  const job = readJob(id);
-  assert.is(job.state, 'dialling');
-  assert.is(job.submittedBy, 'root');
-  assert.is(job.replyTo, 'root@fax.example.org', 'send.notify_domain');
-  assert.is(job.envelopeSender, '');
-  assert.is(job.subject, 'Contract');
-  assert.is(job.resolution, 'standard');
-  assert.equal(
-    job.documents.map((d) => [d.name, d.kind, d.pages]),
-    [
-      ['cover page', 'cover', 1],
-      ['Contract 2026.pdf', 'pdf', 2],
-    ],
-  );
-  const dir = join(inst.spool, 'jobs', id);
-  const pages = await readTiffPages(join(dir, 'fax.tif'));
-  assert.equal(
-    pages.map((p) => [p.width, p.resolution]),
-    [
-      [1728, '204x98'],
-      [1728, '204x98'],
-      [1728, '204x98'],
-    ],
-  );
-  const cover = execFileSync('pdftotext', ['-raw', join(dir, 'docs', '00-cover.pdf'), '-'], {
-    encoding: 'utf8',
-  }).replace(/\s+/g, ' ');
-  for (const want of [
-    'To Dr. Tanaka',
-    'Fax number 0312345678',
-    'From root <root@fax.example.org>',
-    'Pages 3 (including this page)',
-    'Subject Contract',
-    'Two pages follow. Please sign page 2.',
-  ])
-    assert.match(cover, want);
-  assert.ok(readdirSync(inst.outgoing).includes(`faxmail-${id}-1.call`), 'the call file went to Asterisk');
-  const notAsterisk: string[] = [];
-  const walk = (p: string): void => {
-    if (lstatSync(p).uid !== asterisk.uid) notAsterisk.push(p);
-    if (lstatSync(p).isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
-  };
-  for (const d of [inst.spool, inst.outgoing, inst.logdir]) walk(d);
-  assert.equal(notAsterisk, []);
-  // The log has the job with who sent it from the shell.
-  assert.match(
-    readFileSync(join(inst.logdir, 'faxmail.log'), 'utf8'),
-    new RegExp(`"job":"${id}".*"via":"faxmail send","user":"root"`),
-  );
-  // faxmail show names who sent it from the shell.
-  const shown = await execa(inst.faxmail, ['show', id], {
-    reject: false,
-    env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: inst.configPath },
-    extendEnv: false,
-  });
-  assert.match(
-    shown.stdout,
-    /^ {2}from: {6}root <root@fax\.example\.org> \(faxmail send by root\)$/m,
-    shown.stdout + shown.stderr,
-  );
-});
+test(
+  'root faxes a file only root can read, with a cover page; the job, the call file and every file belong ' +
+    'to asterisk',
+  async () => {
+    const r = await run([
+      '--cover',
+      '--to',
+      'Dr. Tanaka',
+      '--subject',
+      'Contract',
+      '--note',
+      'Two pages follow. Please sign page 2.',
+      '--resolution',
+      'standard',
+      '03-1234-5678',
+      rootOnly,
+    ]);
+    assert.is(r.exitCode, 0, r.stdout + r.stderr);
+    const id = jobOf(r.stdout);
+    assert.match(r.stdout, new RegExp(`^job ${id} queued: 3 pages to 0312345678$`, 'm'));
+    const job = readJob(id);
+    assert.is(job.state, 'dialling');
+    assert.is(job.submittedBy, 'root');
+    assert.is(job.replyTo, 'root@fax.example.org', 'send.notify_domain');
+    assert.is(job.envelopeSender, '');
+    assert.is(job.subject, 'Contract');
+    assert.is(job.resolution, 'standard');
+    assert.equal(
+      job.documents.map((d) => [d.name, d.kind, d.pages]),
+      [
+        ['cover page', 'cover', 1],
+        ['Contract 2026.pdf', 'pdf', 2],
+      ],
+    );
+    const dir = join(inst.spool, 'jobs', id);
+    const pages = await readTiffPages(join(dir, 'fax.tif'));
+    assert.equal(
+      pages.map((p) => [p.width, p.resolution]),
+      [
+        [1728, '204x98'],
+        [1728, '204x98'],
+        [1728, '204x98'],
+      ],
+    );
+    const cover = execFileSync('pdftotext', ['-raw', join(dir, 'docs', '00-cover.pdf'), '-'], {
+      encoding: 'utf8',
+    }).replace(/\s+/g, ' ');
+    for (const want of [
+      'To Dr. Tanaka',
+      'Fax number 0312345678',
+      'From root <root@fax.example.org>',
+      'Pages 3 (including this page)',
+      'Subject Contract',
+      'Two pages follow. Please sign page 2.',
+    ])
+      assert.match(cover, want);
+    assert.ok(readdirSync(inst.outgoing).includes(`faxmail-${id}-1.call`), 'the call file went to Asterisk');
+    const notAsterisk: string[] = [];
+    const walk = (p: string): void => {
+      if (lstatSync(p).uid !== asterisk.uid) notAsterisk.push(p);
+      if (lstatSync(p).isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+    };
+    for (const d of [inst.spool, inst.outgoing, inst.logdir]) walk(d);
+    assert.equal(notAsterisk, []);
+    // The log has the job with who sent it from the shell.
+    assert.match(
+      readFileSync(join(inst.logdir, 'faxmail.log'), 'utf8'),
+      new RegExp(`"job":"${id}".*"via":"faxmail send","user":"root"`),
+    );
+    // faxmail show names who sent it from the shell.
+    const shown = await execa(inst.faxmail, ['show', id], {
+      reject: false,
+      env: { PATH: '/usr/bin:/bin', FAXMAIL_CONFIG: inst.configPath },
+      extendEnv: false,
+    });
+    assert.match(
+      shown.stdout,
+      /^ {2}from: {6}root <root@fax\.example\.org> \(faxmail send by root\)$/m,
+      shown.stdout + shown.stderr,
+    );
+  },
+);
 
 test('--notify names the receipt address; several files are one fax in the order given', async () => {
   const one = makePdf({ pages: 1, title: 'one' });
@@ -243,7 +248,11 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   await refused(
     ['0312345678', pdf],
     77,
-    /nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the members of the group faxmail-no-such-group \(send\.group\)\. Ask the administrator \(adduser nobody faxmail-no-such-group\)/,
+    new RegExp(
+      'nobody may not fax from the shell on this server: faxmail send is for root, asterisk and the ' +
+        String.raw`members of the group faxmail-no-such-group \(send\.group\)\. ` +
+        String.raw`Ask the administrator \(adduser nobody faxmail-no-such-group\)`,
+    ),
     nobody,
   );
   writeConfig('', 0o644);
@@ -262,7 +271,11 @@ test('a user who is not root, the owner or in send.group is refused (77) with wh
   assert.is(r.exitCode, 77, String(r.stdout) + String(r.stderr));
   assert.match(
     String(r.stderr),
-    /^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the group named by send\.group/,
+    new RegExp(
+      '^faxmail: nobody may not fax from the shell on this server: sudo refused to hand the fax to ' +
+        String.raw`faxmail \(.*password.*\)\. faxmail send is for root, the spool owner and the members of the ` +
+        String.raw`group named by send\.group`,
+    ),
   );
   assert.is(jobs().length, before);
   // --config is not the caller's to choose when another user does the work.

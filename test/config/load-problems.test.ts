@@ -30,7 +30,8 @@ function problems(text: string, system = false): ConfigError {
 test('every problem is listed at once, in file order, with file:line:column and the key', () => {
   const text =
     base +
-    '[senders]\nallow = ["@example.com", "/(unclosed/"]\n[notify]\nfrom = "Fax <not an address>"\n[fax]\nmax_pages = 0\nresolution = "ultra"\n';
+    '[senders]\nallow = ["@example.com", "/(unclosed/"]\n[notify]\nfrom = "Fax <not an ' +
+    'address>"\n[fax]\nmax_pages = 0\nresolution = "ultra"\n';
   const e = problems(text);
   assert.is(e.problems.length, 4, e.message);
   const lines = e.message.split('\n');
@@ -89,7 +90,8 @@ test('notify.from "Fax Server <fax@example.com>" works: display name in From, ad
 test('removed keys are refused with the replacement named', () => {
   const e = problems(
     base +
-      '[retry]\nbusy_wait = 60\nincompatible = { after = 0, max_attempts = 1 }\nlocal_error = { after = 0, max_attempts = 1 }\n[inbound]\nkeep_days = 3\n',
+      '[retry]\nbusy_wait = 60\nincompatible = { after = 0, max_attempts = 1 }\nlocal_error = { after = 0, ' +
+      'max_attempts = 1 }\n[inbound]\nkeep_days = 3\n',
   );
   assert.is(e.problems.length, 4);
   assert.match(e.message, /retry\.busy_wait: was removed: .*retry\.busy\.after/);
@@ -105,7 +107,8 @@ test('a misspelt key gets a suggestion; nested keys point at their own line', ()
   );
   const e = problems(
     base +
-      '[retry]\nbusy = { after = 10, max_attempts = 0 }\n[inbound]\nrecipients = { "0312" = ["ok@example.com", "bad"] }\n',
+      '[retry]\nbusy = { after = 10, max_attempts = 0 }\n[inbound]\nrecipients = { "0312" = ' +
+      '["ok@example.com", "bad"] }\n',
   );
   assert.match(e.message, new RegExp(`:${baseLines + 2}:\\d+: retry\\.busy\\.max_attempts: must be between 1 and 100`));
   assert.match(
@@ -134,7 +137,8 @@ test('callfile.owner and group are resolved, and paths checked for that user, by
   for (const d of ['outgoing', 'tmp']) chownSync(join(d2, d), 65534, 65534);
   chmodSync(join(d2, 'spool'), 0o755);
   const e2 = problems(
-    `[paths]\nspool = "${d2}/spool"\noutgoing = "${d2}/outgoing"\ntmp = "${d2}/tmp"\nlog = "-"\n[callfile]\nowner = "nobody"\ngroup = "nogroup"\n`,
+    `[paths]\nspool = "${d2}/spool"\noutgoing = "${d2}/outgoing"\ntmp = "${d2}/tmp"\nlog = ` +
+      `"-"\n[callfile]\nowner = "nobody"\ngroup = "nogroup"\n`,
     true,
   );
   assert.match(e2.message, /paths\.spool: .* is not writable by nobody/);

@@ -75,7 +75,8 @@ test('sender patterns: a broken /regex/ fails loading naming the key (also in se
   assert.match(configError(base + '[senders]\nlogin_domain = "not a domain"\n').message, 'senders.login_domain: ');
   const c = parseConfig(
     base +
-      '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] }\nlogin_domain = "example.org"\n',
+      '[senders]\nallow = ["/.*@example\\\\.org/"]\nrequire_auth = true\nlogins = { boss = ["@example.org"] ' +
+      '}\nlogin_domain = "example.org"\n',
     'test.toml',
   );
   assert.equal(c.senders.allow, ['/.*@example\\.org/']);

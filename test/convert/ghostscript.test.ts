@@ -133,7 +133,8 @@ test('locateTrouble: gs reports trouble on stdout between its progress lines (re
   );
   assert.equal(
     locateTrouble(
-      'Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n   **** Error: Page drawing error occurred.\nPage 2\n',
+      'Processing pages 1 through 2.\nPage 1\nPage 2\nProcessing pages 1 through 5.\nPage 1\n   **** Error: ' +
+        'Page drawing error occurred.\nPage 2\n',
     ),
     { fileIndex: 1, errorSeen: true },
   );
@@ -177,39 +178,42 @@ test('the runner reports a cancel, a crash signal, an exit status and a missing 
   assert.not.ok(missing.ok);
 });
 
-test('defence in depth: PostScript run with our arguments cannot write, read or list outside its private TMPDIR', async () => {
-  // stageInput never lets gs see PostScript; this checks the sandbox behind it with gs run on PostScript directly.
-  const marker = join(tmpdir(), `faxmail-gs-escape-${process.pid}`);
-  const ps = [
-    '%!PS',
-    `{ (${marker}) (w) file dup (escaped) writestring closefile } stopped { (write-denied) = } { (WROTE) = } ifelse`,
-    '{ (/etc/passwd) (r) file 100 string readstring pop pop } stopped { (read-denied) = } { (READ) = } ifelse',
-    '/n 0 def (/tmp/*) { pop /n n 1 add def } 1000 string filenameforall (listed ) print n =',
-    '{ (sibling.txt) (w) file closefile } stopped { (cwd-denied) = } { (CWD) = } ifelse',
-    'showpage',
-  ].join('\n');
-  writeFileSync(join(dir, 'hostile.ps'), ps);
-  const args = buildRenderArgs({
-    inputs: ['hostile.ps'],
-    output: 'hostile.tif',
-    geometry: faxGeometry('standard', 'a4'),
-    compression: 'g4',
-    screens: 'threshold',
-  });
-  const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
-  assert.match(r.stdout, 'write-denied');
-  assert.match(r.stdout, 'read-denied');
-  assert.match(r.stdout, 'listed 0');
-  assert.match(r.stdout, 'cwd-denied');
-  assert.not.match(r.stdout, /WROTE|READ\n|CWD/);
-  assert.not.ok(existsSync(marker), `${marker} must not exist`);
-  assert.not.ok(existsSync(join(dir, 'sibling.txt')));
-  assert.equal(
-    readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')),
-    [],
-    'the private TMPDIR is gone',
-  );
-});
+test(
+  'defence in depth: PostScript run with our arguments cannot write, read or list outside its private ' + 'TMPDIR',
+  async () => {
+    // stageInput never lets gs see PostScript; this checks the sandbox behind it with gs run on PostScript directly.
+    const marker = join(tmpdir(), `faxmail-gs-escape-${process.pid}`);
+    const ps = [
+      '%!PS',
+      `{ (${marker}) (w) file dup (escaped) writestring closefile } stopped { (write-denied) = } { (WROTE) = } ifelse`,
+      '{ (/etc/passwd) (r) file 100 string readstring pop pop } stopped { (read-denied) = } { (READ) = } ifelse',
+      '/n 0 def (/tmp/*) { pop /n n 1 add def } 1000 string filenameforall (listed ) print n =',
+      '{ (sibling.txt) (w) file closefile } stopped { (cwd-denied) = } { (CWD) = } ifelse',
+      'showpage',
+    ].join('\n');
+    writeFileSync(join(dir, 'hostile.ps'), ps);
+    const args = buildRenderArgs({
+      inputs: ['hostile.ps'],
+      output: 'hostile.tif',
+      geometry: faxGeometry('standard', 'a4'),
+      compression: 'g4',
+      screens: 'threshold',
+    });
+    const r = await runGhostscript(GS, args, { cwd: dir, timeoutMs: 30_000 });
+    assert.match(r.stdout, 'write-denied');
+    assert.match(r.stdout, 'read-denied');
+    assert.match(r.stdout, 'listed 0');
+    assert.match(r.stdout, 'cwd-denied');
+    assert.not.match(r.stdout, /WROTE|READ\n|CWD/);
+    assert.not.ok(existsSync(marker), `${marker} must not exist`);
+    assert.not.ok(existsSync(join(dir, 'sibling.txt')));
+    assert.equal(
+      readdirSync(dir).filter((f) => f.startsWith('.tool-tmp-')),
+      [],
+      'the private TMPDIR is gone',
+    );
+  },
+);
 
 test('gs that cannot write its output says so in words looksLikeIoTrouble recognises', async () => {
   const args = buildRenderArgs({

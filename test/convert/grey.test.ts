@@ -33,7 +33,7 @@ test('several pages in one file, each with its own statistics', () => {
 
 test('strokes are not areas: coloured text and thin grey lines stay threshold', () => {
   // 2-pixel-wide mid-grey strokes everywhere (a page of red text, at 34 dpi).
-  const strokes = pgm(W, H, (x, y) => (y % 6 < 2 ? 90 : 255));
+  const strokes = pgm(W, H, (_x, y) => (y % 6 < 2 ? 90 : 255));
   const [p] = analysePgms(strokes);
   assert.ok(p!.anyGrey);
   assert.is(p!.area, 0);

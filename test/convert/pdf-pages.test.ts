@@ -53,13 +53,15 @@ function compressedPdf(pages: number): Buffer {
   out += '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n';
   const offStm = out.length;
   const parts: Buffer[] = [Buffer.from(out, 'latin1')];
-  const stmHead = `${stmNum} 0 obj\n<< /Type /ObjStm /N ${packed.length} /First ${header.length} /Filter /FlateDecode /Length ${stmData.length} >>\nstream\n`;
+  const stmHead =
+    `${stmNum} 0 obj\n<< /Type /ObjStm /N ${packed.length} /First ${header.length} /Filter ` +
+    `/FlateDecode /Length ${stmData.length} >>\nstream\n`;
   parts.push(Buffer.from(stmHead, 'latin1'), stmData, Buffer.from('\nendstream\nendobj\n', 'latin1'));
   const offXref = parts.reduce((a, b) => a + b.length, 0);
   // rows: type(1) field2(4) field3(2); objects 0..xrefNum
   const rows: number[][] = [[0, 0, 0xffff]];
   rows.push([1, off1, 0]);
-  packed.forEach((_, i) => rows.push([2, stmNum, i]));
+  for (let i = 0; i < packed.length; i++) rows.push([2, stmNum, i]);
   rows.push([1, offStm, 0]);
   rows.push([1, offXref, 0]);
   const W = [1, 4, 2];
@@ -76,7 +78,8 @@ function compressedPdf(pages: number): Buffer {
   const xdata = deflateSync(Buffer.from(raw));
   parts.push(
     Buffer.from(
-      `${xrefNum} 0 obj\n<< /Type /XRef /Size ${xrefNum + 1} /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >> /Length ${xdata.length} >>\nstream\n`,
+      `${xrefNum} 0 obj\n<< /Type /XRef /Size ${xrefNum + 1} /W [1 4 2] /Root 1 0 R /Filter /FlateDecode ` +
+        `/DecodeParms << /Predictor 12 /Columns 7 >> /Length ${xdata.length} >>\nstream\n`,
       'latin1',
     ),
     xdata,
@@ -93,23 +96,26 @@ test('a PDF 1.5 file with an xref stream (PNG predictor) and the page tree in an
   assert.is(pdfPageCount(compressedPdf(5)), 5);
 });
 
-test('untrustworthy files give undefined (gs counts them): /Count lies, encrypted, broken offsets, a loop, truncated', () => {
-  assert.is(pdfPageCount(classicPdf(tree(3, 7))), undefined, '/Count says 7, the tree holds 3');
-  assert.is(pdfPageCount(classicPdf(tree(2), '/Encrypt 9 0 R ')), undefined, 'encrypted');
-  const good = classicPdf(tree(2));
-  assert.is(
-    pdfPageCount(Buffer.from(good.toString('latin1').replace(/startxref\n\d+/, 'startxref\n12'), 'latin1')),
-    undefined,
-    'startxref points elsewhere',
-  );
-  // A Kids entry pointing back at the root node.
-  const loop = tree(2);
-  loop[1] = '<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>';
-  assert.is(pdfPageCount(classicPdf(loop)), undefined, 'a loop in the tree');
-  assert.is(pdfPageCount(good.subarray(0, good.length - 60)), undefined, 'truncated');
-  assert.is(pdfPageCount(Buffer.from('%PDF-1.4\nnothing here\n')), undefined);
-  assert.is(pdfPageCount(Buffer.alloc(0)), undefined);
-});
+test(
+  'untrustworthy files give undefined (gs counts them): /Count lies, encrypted, broken offsets, a loop, ' + 'truncated',
+  () => {
+    assert.is(pdfPageCount(classicPdf(tree(3, 7))), undefined, '/Count says 7, the tree holds 3');
+    assert.is(pdfPageCount(classicPdf(tree(2), '/Encrypt 9 0 R ')), undefined, 'encrypted');
+    const good = classicPdf(tree(2));
+    assert.is(
+      pdfPageCount(Buffer.from(good.toString('latin1').replace(/startxref\n\d+/, 'startxref\n12'), 'latin1')),
+      undefined,
+      'startxref points elsewhere',
+    );
+    // A Kids entry pointing back at the root node.
+    const loop = tree(2);
+    loop[1] = '<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>';
+    assert.is(pdfPageCount(classicPdf(loop)), undefined, 'a loop in the tree');
+    assert.is(pdfPageCount(good.subarray(0, good.length - 60)), undefined, 'truncated');
+    assert.is(pdfPageCount(Buffer.from('%PDF-1.4\nnothing here\n')), undefined);
+    assert.is(pdfPageCount(Buffer.alloc(0)), undefined);
+  },
+);
 
 test('nested page tree nodes', () => {
   const bodies = [
@@ -148,7 +154,9 @@ test('agrees with Ghostscript on PDFs Ghostscript wrote (also after an increment
   const at = buf.length;
   let upd = `${pagesNum} 0 obj\n<< /Type /Pages /Kids [${pagesObj[1]} 0 R] /Count 1 >>\nendobj\n`;
   const xref = at + upd.length;
-  upd += `xref\n${pagesNum} 1\n${String(at).padStart(10, '0')} 00000 n \ntrailer\n<< /Size ${size} /Root ${rootRef} 0 R /Prev ${prevXref} >>\nstartxref\n${xref}\n%%EOF\n`;
+  upd +=
+    `xref\n${pagesNum} 1\n${String(at).padStart(10, '0')} 00000 n \ntrailer\n<< /Size ${size} /Root ` +
+    `${rootRef} 0 R /Prev ${prevXref} >>\nstartxref\n${xref}\n%%EOF\n`;
   assert.is(pdfPageCount(Buffer.concat([buf, Buffer.from(upd, 'latin1')])), 1);
 });
 

@@ -54,7 +54,8 @@ export function markedPagesPs(size: readonly [number, number], n: number): strin
     const top = 60 + 40 * Math.floor((i - 1) / 20);
     ps += page(
       size,
-      `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown fox jumps over the lazy dog.) show`,
+      `0 setgray ${x} ${size[1] - top - 20} 20 20 rectfill 72 300 moveto (Page ${i} of ${n}: The quick brown ` +
+        `fox jumps over the lazy dog.) show`,
     );
   }
   return ps;
@@ -71,7 +72,9 @@ export function textPagesPs(size: readonly [number, number], n: number): string 
 << /PageSize [${size[0]} ${size[1]}] >> setpagedevice
 /Times-Roman findfont 11 scalefont setfont
 1 1 ${n} { /p exch def
-  0 1 55 { /l exch def 54 ${size[1] - 52} l 12 mul sub moveto (The quick brown fox jumps over the lazy dog. Page ) show p 5 string cvs show ( line ) show l 3 string cvs show } for
+  0 1 55 { /l exch def 54 ${size[1] - 52} l 12 mul sub moveto
+    (The quick brown fox jumps over the lazy dog. Page ) show p 5 string cvs show ( line ) show l 3 string cvs show
+  } for
   showpage } for
 `;
 }

@@ -298,44 +298,49 @@ function fingerprint(b: { width: number; height: number; black(x: number, y: num
   return `${n}:${h}`;
 }
 
-test('dither auto: each page gets the screen its own pixels call for (text: threshold, grey areas: line screen, coloured text: threshold)', async () => {
-  const text =
-    '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
-  const grey = greyImagePs()
-    .replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '')
-    .replace(/showpage\n$/, '');
-  const red =
-    '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
-  const mixed = await psToPdf(
-    dir,
-    'mixed.pdf',
-    `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`,
-  );
-  const render = async (
-    dither: 'auto' | 'always' | 'never',
-  ): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
-    const c = capture();
-    const file = out();
-    await convertToFax([{ name: 'mixed.pdf', pdf: mixed }], file, { ...base, dither }, c.log);
-    return { prints: (await decodePages(file, dir)).map(fingerprint), lines: c.lines };
-  };
-  const auto = await render('auto');
-  const never = await render('never');
-  const always = await render('always');
-  assert.is(
-    auto.lines.find((l) => l['step'] === 'screens')?.['pages'],
-    '-LT',
-    'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes',
-  );
-  assert.is(auto.prints[0], never.prints[0]);
-  assert.is(auto.prints[0], always.prints[0], 'a page without grey is the same under either screen');
-  assert.is(auto.prints[1], always.prints[1], 'the grey page gets the line screen');
-  assert.is.not(auto.prints[1], never.prints[1]);
-  assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
-  assert.is.not(auto.prints[2], always.prints[2]);
-  // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
-  assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0 && l['speculative'] === false));
-});
+test(
+  'dither auto: each page gets the screen its own pixels call for (text: threshold, grey areas: line ' +
+    'screen, coloured text: threshold)',
+  async () => {
+    const text =
+      '/Helvetica findfont 14 scalefont setfont 72 700 moveto (A plain black text page) show 100 100 100 100 rectfill';
+    const grey = greyImagePs()
+      .replace(/^%!PS\n<< \/PageSize \[595 842\] >> setpagedevice\n/, '')
+      .replace(/showpage\n$/, '');
+    const red =
+      '1 0 0 setrgbcolor /Helvetica findfont 14 scalefont setfont 72 700 moveto (Red text is a stroke, not an ' +
+      'area) show 0.5 setgray 72 600 moveto 400 0 rlineto stroke';
+    const mixed = await psToPdf(
+      dir,
+      'mixed.pdf',
+      `%!PS\n<< /PageSize [595 842] >> setpagedevice\n${text}\nshowpage\n${grey}\nshowpage\n${red}\nshowpage\n`,
+    );
+    const render = async (
+      dither: 'auto' | 'always' | 'never',
+    ): Promise<{ prints: string[]; lines: Record<string, unknown>[] }> => {
+      const c = capture();
+      const file = out();
+      await convertToFax([{ name: 'mixed.pdf', pdf: mixed }], file, { ...base, dither }, c.log);
+      return { prints: (await decodePages(file, dir)).map(fingerprint), lines: c.lines };
+    };
+    const auto = await render('auto');
+    const never = await render('never');
+    const always = await render('always');
+    assert.is(
+      auto.lines.find((l) => l['step'] === 'screens')?.['pages'],
+      '-LT',
+      'page 1 has no grey, page 2 grey areas, page 3 only thin coloured strokes',
+    );
+    assert.is(auto.prints[0], never.prints[0]);
+    assert.is(auto.prints[0], always.prints[0], 'a page without grey is the same under either screen');
+    assert.is(auto.prints[1], always.prints[1], 'the grey page gets the line screen');
+    assert.is.not(auto.prints[1], never.prints[1]);
+    assert.is(auto.prints[2], never.prints[2], 'the coloured text stays solid (threshold)');
+    assert.is.not(auto.prints[2], always.prints[2]);
+    // The speculative run (line screen) could not serve page 3, so one run rendered the pages with their own screens.
+    assert.ok(auto.lines.some((l) => l['step'] === 'render' && l['run'] === 0 && l['speculative'] === false));
+  },
+);
 
 test('dither auto: a small fax whose pages are plain or grey areas keeps the speculative render', async () => {
   const c = capture();
@@ -362,53 +367,58 @@ test('dither auto: a small fax whose pages are plain or grey areas keeps the spe
   );
 });
 
-test('pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges for a big one; speculative ranges only in auto mode', async () => {
-  const small = capture();
-  const r = await convertToFax(
-    [
-      { name: 'a.pdf', pdf: pdf['a4Square']! },
-      { name: 'l.pdf', pdf: pdf['landscape']! },
-    ],
-    out(),
-    base,
-    small.log,
-  );
-  assert.is(r.pages, 2);
-  assert.equal(small.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [1, 1]);
-  assert.not.ok(
-    small.lines.some((l) => l['step'] === 'count-pages'),
-    'gs did not count',
-  );
-  assert.equal(
-    small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]),
-    [[0, false]],
-    'one render, nothing speculative',
-  );
-  const big = capture();
-  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
-  const runs = big.lines.filter((l) => l['step'] === 'render');
-  assert.ok(
-    runs.length >= 2 && runs.every((l) => l['speculative'] === false),
-    `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`,
-  );
-  // auto mode: the same ranges start with the line screen while the grey is analysed, and are kept (the pages are plain).
-  const auto = capture();
-  await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, auto.log);
-  const autoRuns = auto.lines.filter((l) => l['step'] === 'render');
-  assert.ok(
-    autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true),
-    `speculative ranges kept: ${JSON.stringify(autoRuns)}`,
-  );
-  // Without a second worker there is nothing to speculate with.
-  const one = capture();
-  await convertToFax(
-    [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
-    out(),
-    { ...base, parallel: 1, dither: 'auto' },
-    one.log,
-  );
-  assert.not.ok(one.lines.some((l) => l['speculative'] === true));
-});
+test(
+  'pages counted from the PDFs themselves: no gs count run; one render for a small fax, parallel ranges ' +
+    'for a big one; speculative ranges only in auto mode',
+  async () => {
+    const small = capture();
+    const r = await convertToFax(
+      [
+        { name: 'a.pdf', pdf: pdf['a4Square']! },
+        { name: 'l.pdf', pdf: pdf['landscape']! },
+      ],
+      out(),
+      base,
+      small.log,
+    );
+    assert.is(r.pages, 2);
+    assert.equal(small.lines.find((l) => l['step'] === 'pdf-pages')?.['pages'], [1, 1]);
+    assert.not.ok(
+      small.lines.some((l) => l['step'] === 'count-pages'),
+      'gs did not count',
+    );
+    assert.equal(
+      small.lines.filter((l) => l['step'] === 'render').map((l) => [l['run'], l['speculative']]),
+      [[0, false]],
+      'one render, nothing speculative',
+    );
+    const big = capture();
+    await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), base, big.log);
+    const runs = big.lines.filter((l) => l['step'] === 'render');
+    assert.ok(
+      runs.length >= 2 && runs.every((l) => l['speculative'] === false),
+      `parallel ranges, nothing speculative: ${JSON.stringify(runs)}`,
+    );
+    // auto mode: the same ranges start with the line screen while the grey is analysed, and are kept (the pages are
+    // plain).
+    const auto = capture();
+    await convertToFax([{ name: 'twelve.pdf', pdf: pdf['twelve']! }], out(), { ...base, dither: 'auto' }, auto.log);
+    const autoRuns = auto.lines.filter((l) => l['step'] === 'render');
+    assert.ok(
+      autoRuns.length >= 2 && autoRuns.every((l) => l['speculative'] === true),
+      `speculative ranges kept: ${JSON.stringify(autoRuns)}`,
+    );
+    // Without a second worker there is nothing to speculate with.
+    const one = capture();
+    await convertToFax(
+      [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
+      out(),
+      { ...base, parallel: 1, dither: 'auto' },
+      one.log,
+    );
+    assert.not.ok(one.lines.some((l) => l['speculative'] === true));
+  },
+);
 
 test('a PDF whose own page tree cannot be trusted is counted by gs (and still converted)', async () => {
   // The same PDF with its cross-reference offsets broken: gs repairs it; pdf-pages.ts refuses to guess.
@@ -477,33 +487,39 @@ function oursStillRunning(file: string): string[] {
     });
 }
 
-test('a PDF with junk before its header reaches gs as a copy that starts with "%PDF-"; PostScript first is refused before gs runs', async () => {
-  const record = join(dir, 'gs-saw.txt');
-  const spy = writeText(
-    dir,
-    'spy-gs',
-    `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`,
-  );
-  await execa('chmod', ['755', spy]);
-  const junked = join(dir, 'junked.pdf');
-  writeFileSync(junked, Buffer.concat([Buffer.from('garbage from a scanner\n'), readFileSync(pdf['a4Square']!)]));
-  const r = await convertToFax([{ name: 'junked.pdf', pdf: junked }], out(), { ...base, gs: spy }, capture().log);
-  assert.is(r.pages, 1);
-  const seen = readFileSync(record, 'utf8').trim().split('\n');
-  assert.ok(seen.length >= 1);
-  assert.ok(
-    seen.every((l) => l === '%PDF-'),
-    `gs saw ${JSON.stringify(seen)}`,
-  );
+test(
+  'a PDF with junk before its header reaches gs as a copy that starts with "%PDF-"; PostScript first is ' +
+    'refused before gs runs',
+  async () => {
+    const record = join(dir, 'gs-saw.txt');
+    const spy = writeText(
+      dir,
+      'spy-gs',
+      `#!/bin/sh\nfor f in in-*.pdf; do head -c 5 "$f" >> ${record}; echo >> ${record}; done\nexec ${GS} "$@"\n`,
+    );
+    await execa('chmod', ['755', spy]);
+    const junked = join(dir, 'junked.pdf');
+    writeFileSync(junked, Buffer.concat([Buffer.from('garbage from a scanner\n'), readFileSync(pdf['a4Square']!)]));
+    const r = await convertToFax([{ name: 'junked.pdf', pdf: junked }], out(), { ...base, gs: spy }, capture().log);
+    assert.is(r.pages, 1);
+    const seen = readFileSync(record, 'utf8').trim().split('\n');
+    assert.ok(seen.length >= 1);
+    assert.ok(
+      seen.every((l) => l === '%PDF-'),
+      `gs saw ${JSON.stringify(seen)}`,
+    );
 
-  writeFileSync(record, '');
-  const poly = join(dir, 'poly.pdf');
-  writeFileSync(poly, `%!PS\n% %PDF-1.4\n{ } loop\n`);
-  const err = await fails(convertToFax([{ name: 'poly.pdf', pdf: poly }], out(), { ...base, gs: spy }, capture().log));
-  assert.is(err.code, 'bad-document');
-  assert.match(err.message, 'starts with a PostScript program');
-  assert.is(readFileSync(record, 'utf8'), '', 'gs never ran');
-});
+    writeFileSync(record, '');
+    const poly = join(dir, 'poly.pdf');
+    writeFileSync(poly, `%!PS\n% %PDF-1.4\n{ } loop\n`);
+    const err = await fails(
+      convertToFax([{ name: 'poly.pdf', pdf: poly }], out(), { ...base, gs: spy }, capture().log),
+    );
+    assert.is(err.code, 'bad-document');
+    assert.match(err.message, 'starts with a PostScript program');
+    assert.is(readFileSync(record, 'utf8'), '', 'gs never ran');
+  },
+);
 
 test('the CPU allowance: gs is killed and the document refused (bad-document), whatever step it was in', async () => {
   const big = await psToPdf(dir, 'big.pdf', textPagesPs(LETTER, 300));
@@ -518,7 +534,8 @@ test('the CPU allowance: gs is killed and the document refused (bad-document), w
   assert.is(err.code, 'bad-document');
   assert.is(
     err.message,
-    'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or too complex.',
+    'The document "big.pdf" needs more than 0.3 seconds of computing time to convert; it may be damaged or ' +
+      'too complex.',
   );
   figure('CPU allowance 0.3 s: refused after', ms);
   assert.not.ok(existsSync(file));
@@ -538,7 +555,8 @@ test('the wall-clock deadline: gs is killed and the mail deferred (temporary), w
   assert.is(err.code, 'temporary');
   assert.is(
     err.message,
-    'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried again later.',
+    'The fax server is too busy to convert this mail now (it took longer than 0.4 seconds); it will be tried ' +
+      'again later.',
   );
   figure('deadline 0.4 s: deferred after', ms);
   assert.not.ok(existsSync(file));
@@ -551,30 +569,38 @@ test('the wall-clock deadline: gs is killed and the mail deferred (temporary), w
   assert.is(again.code, 'temporary');
 });
 
-test('gs missing or killed by the system is temporary (deferred); gs crashing on the document is bad-document', async () => {
-  const missing = await fails(
-    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: join(dir, 'no-gs') }, capture().log),
-  );
-  assert.is(missing.code, 'temporary');
-  assert.match(missing.message, /Ghostscript could not be started.*ENOENT/);
-  const crashing = writeText(dir, 'crash-gs', '#!/bin/sh\nkill -KILL $$\n');
-  await execa('chmod', ['755', crashing]);
-  const crashed = await fails(
-    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log),
-  );
-  assert.is(crashed.code, 'temporary');
-  assert.match(crashed.message, /SIGKILL/);
-  const segv = writeText(dir, 'segv-gs', '#!/bin/sh\nkill -SEGV $$\n');
-  await execa('chmod', ['755', segv]);
-  const faulted = await fails(
-    convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log),
-  );
-  assert.is(faulted.code, 'bad-document');
-  assert.is(
-    faulted.message,
-    'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.',
-  );
-});
+test(
+  'gs missing or killed by the system is temporary (deferred); gs crashing on ' + 'the document is bad-document',
+  async () => {
+    const missing = await fails(
+      convertToFax(
+        [{ name: 'a.pdf', pdf: pdf['a4Square']! }],
+        out(),
+        { ...base, gs: join(dir, 'no-gs') },
+        capture().log,
+      ),
+    );
+    assert.is(missing.code, 'temporary');
+    assert.match(missing.message, /Ghostscript could not be started.*ENOENT/);
+    const crashing = writeText(dir, 'crash-gs', '#!/bin/sh\nkill -KILL $$\n');
+    await execa('chmod', ['755', crashing]);
+    const crashed = await fails(
+      convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: crashing }, capture().log),
+    );
+    assert.is(crashed.code, 'temporary');
+    assert.match(crashed.message, /SIGKILL/);
+    const segv = writeText(dir, 'segv-gs', '#!/bin/sh\nkill -SEGV $$\n');
+    await execa('chmod', ['755', segv]);
+    const faulted = await fails(
+      convertToFax([{ name: 'a.pdf', pdf: pdf['a4Square']! }], out(), { ...base, gs: segv }, capture().log),
+    );
+    assert.is(faulted.code, 'bad-document');
+    assert.is(
+      faulted.message,
+      'The document "a.pdf" could not be converted (it made the converter crash); it may be damaged.',
+    );
+  },
+);
 
 test('a fake gs that "succeeds" without output cannot slip a bad fax through', async () => {
   // counts pages like gs, renders nothing, exits 0

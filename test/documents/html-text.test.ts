@@ -9,7 +9,8 @@ import { figure } from '../helpers/figure.js';
 
 test('script, style, head and comments are dropped', () => {
   const t = htmlToText(
-    '<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden --><p>Visible</p></body></html>',
+    '<html><head><title>T</title><style>p{x:1}</style></head><body><script>alert("x")</script><!-- hidden ' +
+      '--><p>Visible</p></body></html>',
   );
   assert.is(t, 'Visible');
 });
@@ -21,7 +22,8 @@ test('headings as written, br and blocks break lines, list items get dashes', ()
 
 test('tables are aligned columns', () => {
   const t = htmlToText(
-    '<table><tr><th>Item</th><th>Qty</th></tr><tr><td>Widget</td><td>3</td></tr><tr><td>Long gadget</td><td>12</td></tr></table>',
+    '<table><tr><th>Item</th><th>Qty</th></tr><tr><td>Widget</td><td>3</td></tr><tr><td>Long ' +
+      'gadget</td><td>12</td></tr></table>',
   );
   assert.is(t, 'Item          Qty\nWidget        3\nLong gadget   12');
 });

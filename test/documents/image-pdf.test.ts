@@ -184,12 +184,20 @@ function drawnShape(pdf: string): {
     y1 = -1;
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++)
-      if (img.data[y * img.width + x]! < 240)
-        (x0 = Math.min(x0, x)), (x1 = Math.max(x1, x)), (y0 = Math.min(y0, y)), (y1 = Math.max(y1, y));
+      if (img.data[y * img.width + x]! < 240) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
   const mean = (xa: number, xb: number, ya: number, yb: number): number => {
     let sum = 0,
       n = 0;
-    for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) (sum += img.data[y * img.width + x]!), n++;
+    for (let y = ya; y < yb; y++)
+      for (let x = xa; x < xb; x++) {
+        sum += img.data[y * img.width + x]!;
+        n++;
+      }
     return sum / n;
   };
   const mx = (x0 + x1) >> 1,
@@ -231,34 +239,37 @@ test('two EXIF blocks: the first one turns the picture and gives it its shape (n
   assert.ok(t.left < 40 && t.right > 90, `left ${t.left.toFixed(0)}, right ${t.right.toFixed(0)}`);
 });
 
-test('every EXIF orientation: the drawn picture shows the stored left-black picture turned or mirrored as EXIF says', async () => {
-  const jpeg = halvesJpeg();
-  // Where the black half ends up, as EXIF defines each orientation (stored: black on the left).
-  const expected: Record<number, 'left' | 'right' | 'top' | 'bottom'> = {
-    1: 'left',
-    2: 'right',
-    3: 'right',
-    4: 'left',
-    5: 'top',
-    6: 'top',
-    7: 'bottom',
-    8: 'bottom',
-  };
-  for (let o = 1; o <= 8; o++) {
-    const src = join(dir, `o${o}.jpg`);
-    writeFileSync(src, Buffer.concat([jpeg.subarray(0, 2), exifSegment(o), jpeg.subarray(2)]));
-    const file = out();
-    await imageToPdf(src, file, 'jpeg', `o${o}.jpg`, 'a4');
-    const s = drawnShape(file);
-    const ratio = s.width / s.height;
-    assert.ok(
-      o > 4 ? Math.abs(ratio - 0.5) < 0.04 : Math.abs(ratio - 2) < 0.15,
-      `orientation ${o}: drawn ${s.width} x ${s.height}`,
-    );
-    const dark = { left: s.left, right: s.right, top: s.top, bottom: s.bottom }[expected[o]!];
-    assert.ok(dark < 40, `orientation ${o}: black half on the ${expected[o]} (${JSON.stringify(s)})`);
-  }
-});
+test(
+  'every EXIF orientation: the drawn picture shows the stored left-black picture turned or mirrored as ' + 'EXIF says',
+  async () => {
+    const jpeg = halvesJpeg();
+    // Where the black half ends up, as EXIF defines each orientation (stored: black on the left).
+    const expected: Record<number, 'left' | 'right' | 'top' | 'bottom'> = {
+      1: 'left',
+      2: 'right',
+      3: 'right',
+      4: 'left',
+      5: 'top',
+      6: 'top',
+      7: 'bottom',
+      8: 'bottom',
+    };
+    for (let o = 1; o <= 8; o++) {
+      const src = join(dir, `o${o}.jpg`);
+      writeFileSync(src, Buffer.concat([jpeg.subarray(0, 2), exifSegment(o), jpeg.subarray(2)]));
+      const file = out();
+      await imageToPdf(src, file, 'jpeg', `o${o}.jpg`, 'a4');
+      const s = drawnShape(file);
+      const ratio = s.width / s.height;
+      assert.ok(
+        o > 4 ? Math.abs(ratio - 0.5) < 0.04 : Math.abs(ratio - 2) < 0.15,
+        `orientation ${o}: drawn ${s.width} x ${s.height}`,
+      );
+      const dark = { left: s.left, right: s.right, top: s.top, bottom: s.bottom }[expected[o]!];
+      assert.ok(dark < 40, `orientation ${o}: black half on the ${expected[o]} (${JSON.stringify(s)})`);
+    }
+  },
+);
 
 test('truncated or damaged JPEG/PNG: bad-document naming the attachment', async () => {
   await expectFaxError(

@@ -104,28 +104,32 @@ const CASES: { format: OfficeFormat; pages: number; paper?: 'a4' | 'letter'; siz
   ];
 
 for (const c of CASES) {
-  test(`${c.format} made by LibreOffice: ${c.pages} pages of ${c.size.join(' x ')} pt, its text, every fax page 1728 wide`, async () => {
-    const doc = makeOfficeDoc(c.format, { pages: c.pages, title: c.title, ...(c.paper ? { paper: c.paper } : {}) });
-    const { input, work } = stage(doc, c.format);
-    const { pdf, result } = await officeToPdf(SOFFICE, input, work, `report.${c.format}`, 120);
-    assert.is(result.exitCode, 0);
-    const pages = pdfPages(pdf);
-    assert.is(pages.length, c.pages, `pages of ${c.format}`);
-    for (const p of pages)
-      assert.ok(
-        Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2,
-        `page ${p.width} x ${p.height}`,
-      );
-    const text = pdfText(pdf).replace(/\s+/g, ' ');
-    const unit = c.format === 'xlsx' ? 'sheet' : c.format === 'pptx' ? 'slide' : 'page';
-    for (let p = 1; p <= c.pages; p++) assert.match(text, `${c.title} ${unit} ${p} of ${c.pages}`);
-    const tiff = join(work, 'fax.tif');
-    const fax = await convertToFax([{ name: `report.${c.format}`, pdf }], tiff, GEOMETRY, silentLogger());
-    assert.is(fax.pages, c.pages);
-    const tiffPages = await readTiffFile(tiff);
-    assert.is(tiffPages.length, c.pages);
-    for (const p of tiffPages) assert.is(p.width, 1728);
-  });
+  test(
+    `${c.format} made by LibreOffice: ${c.pages} pages of ${c.size.join(' x ')} pt, its text, every fax ` +
+      `page 1728 wide`,
+    async () => {
+      const doc = makeOfficeDoc(c.format, { pages: c.pages, title: c.title, ...(c.paper ? { paper: c.paper } : {}) });
+      const { input, work } = stage(doc, c.format);
+      const { pdf, result } = await officeToPdf(SOFFICE, input, work, `report.${c.format}`, 120);
+      assert.is(result.exitCode, 0);
+      const pages = pdfPages(pdf);
+      assert.is(pages.length, c.pages, `pages of ${c.format}`);
+      for (const p of pages)
+        assert.ok(
+          Math.abs(p.width - c.size[0]) < 2 && Math.abs(p.height - c.size[1]) < 2,
+          `page ${p.width} x ${p.height}`,
+        );
+      const text = pdfText(pdf).replace(/\s+/g, ' ');
+      const unit = c.format === 'xlsx' ? 'sheet' : c.format === 'pptx' ? 'slide' : 'page';
+      for (let p = 1; p <= c.pages; p++) assert.match(text, `${c.title} ${unit} ${p} of ${c.pages}`);
+      const tiff = join(work, 'fax.tif');
+      const fax = await convertToFax([{ name: `report.${c.format}`, pdf }], tiff, GEOMETRY, silentLogger());
+      assert.is(fax.pages, c.pages);
+      const tiffPages = await readTiffFile(tiff);
+      assert.is(tiffPages.length, c.pages);
+      for (const p of tiffPages) assert.is(p.width, 1728);
+    },
+  );
 }
 
 test('two conversions at once: each its own profile, each its own right PDF', async () => {
@@ -146,26 +150,29 @@ test('two conversions at once: each its own profile, each its own right PDF', as
   assert.ok(existsSync(join(a.work, 'profile', 'user')) && existsSync(join(b.work, 'profile', 'user')));
 });
 
-test('a document with an auto-run macro is converted and its macro does not run; the profile settings are real', async () => {
-  const marker = join(root, 'MACRO-RAN');
-  const file = join(root, 'macro.odt');
-  writeFileSync(file, macroOdt(marker));
-  const { input, work } = stage(file, 'odt');
-  const { pdf } = await officeToPdf(SOFFICE, input, work, 'macro.odt', 120);
-  // The document was loaded (its load event came and went) and exported ...
-  assert.match(pdfText(pdf), 'Document with an auto-run macro');
-  // ... and the macro never wrote its marker.
-  assert.not.ok(existsSync(marker), 'the macro ran');
-  // LibreOffice rewrites the profile's settings file at exit and drops every entry that is not in its
-  // configuration schema: our two macro settings are still there, so their names and values are real.
-  const after = readFileSync(join(work, 'profile', 'user', 'registrymodifications.xcu'), 'utf8');
-  for (const s of PROFILE_SETTINGS) {
-    assert.match(
-      after,
-      `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
-    );
-  }
-});
+test(
+  'a document with an auto-run macro is converted and its macro does not run; the ' + 'profile settings are real',
+  async () => {
+    const marker = join(root, 'MACRO-RAN');
+    const file = join(root, 'macro.odt');
+    writeFileSync(file, macroOdt(marker));
+    const { input, work } = stage(file, 'odt');
+    const { pdf } = await officeToPdf(SOFFICE, input, work, 'macro.odt', 120);
+    // The document was loaded (its load event came and went) and exported ...
+    assert.match(pdfText(pdf), 'Document with an auto-run macro');
+    // ... and the macro never wrote its marker.
+    assert.not.ok(existsSync(marker), 'the macro ran');
+    // LibreOffice rewrites the profile's settings file at exit and drops every entry that is not in its
+    // configuration schema: our two macro settings are still there, so their names and values are real.
+    const after = readFileSync(join(work, 'profile', 'user', 'registrymodifications.xcu'), 'utf8');
+    for (const s of PROFILE_SETTINGS) {
+      assert.match(
+        after,
+        `<item oor:path="${s.path}"><prop oor:name="${s.name}" oor:op="fuse"><value>${s.value}</value></prop></item>`,
+      );
+    }
+  },
+);
 
 test('the time limit: bad-document, and every LibreOffice process of the run is killed', async () => {
   const { input, work } = stage(
@@ -184,25 +191,29 @@ test('the time limit: bad-document, and every LibreOffice process of the run is 
   await noneLeft(join(work, 'profile'));
 });
 
-test("under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); nothing left running", async () => {
-  const doc = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });
-  // LibreOffice's start-up alone uses seconds of CPU: 0.3 s of allowance cannot be enough.
-  const a = stage(doc, 'docx');
-  const cpu = createBudget(3600, 0.3);
-  const e1 = await failure(officeToPdf(SOFFICE, a.input, a.work, 'costly.docx', { budget: cpu }));
-  cpu.dispose();
-  assert.is(e1.code, 'bad-document');
-  assert.match(e1.message, 'The document "costly.docx" needs more than 0.3 seconds of computing time');
-  // A deadline that passes while LibreOffice starts: the server was too slow, the mail is tried again.
-  const b = stage(doc, 'docx');
-  const wall = createBudget(0.5);
-  const e2 = await failure(officeToPdf(SOFFICE, b.input, b.work, 'letter.docx', { budget: wall }));
-  wall.dispose();
-  assert.is(e2.code, 'temporary');
-  assert.match(e2.message, 'too busy');
-  await noneLeft(join(a.work, 'profile'));
-  await noneLeft(join(b.work, 'profile'));
-});
+test(
+  "under sendfax's budget: the CPU allowance is the document's fault (65), the deadline the server's (75); " +
+    'nothing left running',
+  async () => {
+    const doc = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });
+    // LibreOffice's start-up alone uses seconds of CPU: 0.3 s of allowance cannot be enough.
+    const a = stage(doc, 'docx');
+    const cpu = createBudget(3600, 0.3);
+    const e1 = await failure(officeToPdf(SOFFICE, a.input, a.work, 'costly.docx', { budget: cpu }));
+    cpu.dispose();
+    assert.is(e1.code, 'bad-document');
+    assert.match(e1.message, 'The document "costly.docx" needs more than 0.3 seconds of computing time');
+    // A deadline that passes while LibreOffice starts: the server was too slow, the mail is tried again.
+    const b = stage(doc, 'docx');
+    const wall = createBudget(0.5);
+    const e2 = await failure(officeToPdf(SOFFICE, b.input, b.work, 'letter.docx', { budget: wall }));
+    wall.dispose();
+    assert.is(e2.code, 'temporary');
+    assert.match(e2.message, 'too busy');
+    await noneLeft(join(a.work, 'profile'));
+    await noneLeft(join(b.work, 'profile'));
+  },
+);
 
 test('damaged office files are bad-document naming the file', async () => {
   const docx = makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' });

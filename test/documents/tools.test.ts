@@ -31,30 +31,34 @@ const cases: {
   { colour: 'rgb', pages: 2, dpi: [100, 100], compression: 'jpeg', size: [595, 842] },
 ];
 for (const c of cases) {
-  test(`TIFF ${c.colour} ${c.pages} page(s) at ${c.dpi.join('x')} dpi${c.compression ? ` (${c.compression})` : ''} -> PDF of the same pages and paper size`, async () => {
-    const out = fresh();
-    await tiffToPdf(
-      TOOLS,
-      makeTiff({
-        colour: c.colour,
-        pages: c.pages,
-        dpi: c.dpi,
-        ...(c.compression ? { compression: c.compression } : {}),
-      }),
-      out,
-      'x.tif',
-      { timeoutMs: 60_000 },
-    );
-    const pages = pdfPages(out);
-    assert.is(pages.length, c.pages);
-    for (const p of pages) {
-      assert.ok(
-        Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4,
-        `page ${p.width} x ${p.height}`,
+  test(
+    `TIFF ${c.colour} ${c.pages} page(s) at ${c.dpi.join('x')} ` +
+      `dpi${c.compression ? ` (${c.compression})` : ''} -> PDF of the same pages and paper size`,
+    async () => {
+      const out = fresh();
+      await tiffToPdf(
+        TOOLS,
+        makeTiff({
+          colour: c.colour,
+          pages: c.pages,
+          dpi: c.dpi,
+          ...(c.compression ? { compression: c.compression } : {}),
+        }),
+        out,
+        'x.tif',
+        { timeoutMs: 60_000 },
       );
-    }
-    assert.ok(darkFraction(renderGray(out, c.pages, 30)) > 0.005, 'last page has ink');
-  });
+      const pages = pdfPages(out);
+      assert.is(pages.length, c.pages);
+      for (const p of pages) {
+        assert.ok(
+          Math.abs(p.width - c.size[0]) < 4 && Math.abs(p.height - c.size[1]) < 4,
+          `page ${p.width} x ${p.height}`,
+        );
+      }
+      assert.ok(darkFraction(renderGray(out, c.pages, 30)) > 0.005, 'last page has ink');
+    },
+  );
 }
 
 test('truncated TIFFs (also the kind tiff2pdf would quietly shorten) are bad-document', async () => {
@@ -121,28 +125,32 @@ test('unpackTnef: every file, duplicates kept, paths inside ignored', async () =
   assert.ok(files.every((f) => !f.name.includes('/')));
 });
 
-test('unpackTnef: a damaged winmail.dat (tnef aborts with SIGABRT, or exits 1) is bad-document naming it, without a path', async () => {
-  const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
-  const aborting = Buffer.from(good);
-  aborting[6] = aborting[6]! ^ 0xff; // the first attribute's level: tnef 1.4.18 asserts in attr.c
-  const truncated = good.subarray(0, 15);
-  for (const [i, bytes] of [aborting, truncated, Buffer.from('not tnef at all')].entries()) {
-    const src = fresh('dat');
-    writeFileSync(src, bytes);
-    try {
-      await unpackTnef('/usr/bin/tnef', src, join(dir, `tnef-bad-${i}`), 'winmail.dat', { timeoutMs: 30_000 });
-      assert.unreachable('a damaged winmail.dat must be refused');
-    } catch (err) {
-      assert.instance(err, FaxError);
-      assert.is((err as FaxError).code, 'bad-document');
-      assert.is(
-        (err as FaxError).message,
-        'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.',
-      );
-      if (i === 0) assert.is((err as FaxError).detail?.['signal'], 'SIGABRT');
+test(
+  'unpackTnef: a damaged winmail.dat (tnef aborts with SIGABRT, or exits 1) is bad-document naming it, ' +
+    'without a path',
+  async () => {
+    const good = encodeTnef([{ name: 'report.pdf', data: bytesOf(makePdf()) }]);
+    const aborting = Buffer.from(good);
+    aborting[6] = aborting[6]! ^ 0xff; // the first attribute's level: tnef 1.4.18 asserts in attr.c
+    const truncated = good.subarray(0, 15);
+    for (const [i, bytes] of [aborting, truncated, Buffer.from('not tnef at all')].entries()) {
+      const src = fresh('dat');
+      writeFileSync(src, bytes);
+      try {
+        await unpackTnef('/usr/bin/tnef', src, join(dir, `tnef-bad-${i}`), 'winmail.dat', { timeoutMs: 30_000 });
+        assert.unreachable('a damaged winmail.dat must be refused');
+      } catch (err) {
+        assert.instance(err, FaxError);
+        assert.is((err as FaxError).code, 'bad-document');
+        assert.is(
+          (err as FaxError).message,
+          'The attachment "winmail.dat" (Outlook\'s winmail.dat) is damaged and cannot be faxed.',
+        );
+        if (i === 0) assert.is((err as FaxError).detail?.['signal'], 'SIGABRT');
+      }
     }
-  }
-});
+  },
+);
 
 test('libtiff tools and tnef crashing (fake binaries): bad-document; killed by the system: temporary', async () => {
   const fake = (name: string, body: string): string => {

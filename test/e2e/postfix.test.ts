@@ -89,7 +89,7 @@ async function expectCallFile(number: string): Promise<void> {
   );
   assert.is(setvars.get('FAXMAIL_NUMBER'), number);
   const tiff = setvars.get('FAXFILE');
-  assert.ok(tiff && tiff.startsWith(need().fax.spool + '/'), `FAXFILE ${tiff} is in the spool`);
+  assert.ok(tiff?.startsWith(need().fax.spool + '/'), `FAXFILE ${tiff} is in the spool`);
   assert.ok(existsSync(tiff!), `FAXFILE ${tiff} exists`);
   // tiffinfo -D decodes every strip: a damaged image fails here.
   const info = await execa('tiffinfo', ['-D', tiff!], { reject: false, all: true, timeout: 30_000 });
@@ -149,7 +149,10 @@ test('the shipped snippets are adapted by substitution only', () => {
   assert.match(a.main, /^fax_destination_recipient_limit = 1$/m);
   assert.match(
     a.master,
-    /user=faxmailtest argv=\/usr\/bin\/node \/x\/sendfax\.js --config=\/x\/f\.toml --sender=\$\{sender\} --recipient=\$\{recipient\} --extension=\$\{extension\}/,
+    new RegExp(
+      String.raw`user=faxmailtest argv=/usr/bin/node /x/sendfax\.js --config=/x/f\.toml ` +
+        String.raw`--sender=\$\{sender\} --recipient=\$\{recipient\} --extension=\$\{extension\}`,
+    ),
   );
   assert.match(a.transport, /^\/\^fax\\\+\[\^@\]\+@fax\\\.test\\\.example\$\/\tfax:$/m);
   assert.not.match(
@@ -189,7 +192,10 @@ test('a PDF from an allowed sender, injected with sendmail, becomes a call file 
   await waitOrExplain(async () => (await p.queue()).length === 0, 10_000, 'an empty queue');
   assert.match(
     p.readLog(),
-    /to=<fax\+0312340001@fax\.example\.com>, relay=fax, .*dsn=2\.0\.0, status=sent \(delivered via fax service \(2\.0\.0 Fax job \S+ queued: 1 page to 0312340001\)\)/,
+    new RegExp(
+      String.raw`to=<fax\+0312340001@fax\.example\.com>, relay=fax, .*dsn=2\.0\.0, status=sent ` +
+        String.raw`\(delivered via fax service \(2\.0\.0 Fax job \S+ queued: 1 page to 0312340001\)\)`,
+    ),
   );
 });
 

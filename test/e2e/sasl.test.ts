@@ -105,8 +105,11 @@ test('a private Dovecot (SASL) and a private Postfix using it start', async () =
     dovecot = await startDovecotAuth({ alice: 'alice-secret', boss: 'boss-secret' });
     pf = await startPostfixInstance({
       senders:
-        'allow = ["@example.org"]\nrequire_auth = true\nlogin_domain = "example.org"\nlogins = { boss = ["@example.org"] }',
-      extraMainCf: `${dovecot.postfixMainCf}\n# the test client may play a client from elsewhere (XCLIENT)\nsmtpd_authorized_xclient_hosts = 127.0.0.0/8`,
+        'allow = ["@example.org"]\nrequire_auth = true\nlogin_domain = "example.org"\nlogins = { boss = ' +
+        '["@example.org"] }',
+      extraMainCf:
+        `${dovecot.postfixMainCf}\n# the test client may play a client from elsewhere ` +
+        `(XCLIENT)\nsmtpd_authorized_xclient_hosts = 127.0.0.0/8`,
     });
   } catch (err) {
     startError = err;

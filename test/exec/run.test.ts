@@ -171,44 +171,57 @@ test('output is bounded; the tool is not stopped for talking too much', async ()
   assert.is(r.stderr, 'end\n');
 });
 
-test('verdicts: a crash signal is the document, SIGKILL from elsewhere and named system faults are the server', async () => {
-  const tools: ToolName[] = ['gs', 'tiffinfo', 'tiff2pdf', 'tiff2rgba', 'tnef'];
-  for (const name of tools) {
-    for (const [sig, blame] of [
-      ['SEGV', 'data'],
-      ['ABRT', 'data'],
-      ['KILL', 'system'],
-      ['TERM', 'system'],
-    ] as const) {
-      const r = await runTool({ tool: name, program: tool(`kill -${sig} $$`), args: [], cwd: dir, scratch: scratch() });
-      assert.is(r.signal, `SIG${sig}`);
-      assert.is(r.killedBy, undefined, 'not our kill');
-      assert.equal(judge(r), { kind: 'signal', signal: `SIG${sig}`, blame }, `${name} SIG${sig}`);
+test(
+  'verdicts: a crash signal is the document, SIGKILL from elsewhere and named ' + 'system faults are the server',
+  async () => {
+    const tools: ToolName[] = ['gs', 'tiffinfo', 'tiff2pdf', 'tiff2rgba', 'tnef'];
+    for (const name of tools) {
+      for (const [sig, blame] of [
+        ['SEGV', 'data'],
+        ['ABRT', 'data'],
+        ['KILL', 'system'],
+        ['TERM', 'system'],
+      ] as const) {
+        const r = await runTool({
+          tool: name,
+          program: tool(`kill -${sig} $$`),
+          args: [],
+          cwd: dir,
+          scratch: scratch(),
+        });
+        assert.is(r.signal, `SIG${sig}`);
+        assert.is(r.killedBy, undefined, 'not our kill');
+        assert.equal(judge(r), { kind: 'signal', signal: `SIG${sig}`, blame }, `${name} SIG${sig}`);
+      }
     }
-  }
-  // An abort after the OS said it is out of memory is the server's trouble.
-  const oom = await run(tool('echo "malloc: Cannot allocate memory" >&2; kill -ABRT $$'));
-  assert.equal(judge(oom), { kind: 'signal', signal: 'SIGABRT', blame: 'system' });
-  const full = await run(tool('echo "write error: No space left on device" >&2; exit 1'));
-  assert.equal(judge(full), { kind: 'exit', exitCode: 1, blame: 'system' });
-  const bad = await run(tool('echo "bad input" >&2; exit 1'));
-  assert.equal(judge(bad), { kind: 'exit', exitCode: 1, blame: 'data' });
-  assert.equal(
-    judge(bad, true),
-    { kind: 'exit', exitCode: 1, blame: 'system' },
-    'a nearly full disk blames the server',
-  );
-  for (const t of tools) assert.is(SIGNAL_BLAME[t]['SIGSEGV'], 'data');
-});
+    // An abort after the OS said it is out of memory is the server's trouble.
+    const oom = await run(tool('echo "malloc: Cannot allocate memory" >&2; kill -ABRT $$'));
+    assert.equal(judge(oom), { kind: 'signal', signal: 'SIGABRT', blame: 'system' });
+    const full = await run(tool('echo "write error: No space left on device" >&2; exit 1'));
+    assert.equal(judge(full), { kind: 'exit', exitCode: 1, blame: 'system' });
+    const bad = await run(tool('echo "bad input" >&2; exit 1'));
+    assert.equal(judge(bad), { kind: 'exit', exitCode: 1, blame: 'data' });
+    assert.equal(
+      judge(bad, true),
+      { kind: 'exit', exitCode: 1, blame: 'system' },
+      'a nearly full disk blames the server',
+    );
+    for (const t of tools) assert.is(SIGNAL_BLAME[t]['SIGSEGV'], 'data');
+  },
+);
 
 test('our own exit kills tools still running', async () => {
   const pids = join(dir, 'orphan.pids');
   const script = tool(`echo $$ > ${pids}; exec sleep 30`);
   const runner = join(dir, 'runner.mjs');
   const mod = new URL('../../lib/exec/run.js', import.meta.url).href;
+  const signals = new URL('../../lib/cli/signals.js', import.meta.url).href;
+  // As a program in bin/ does: its handlers kill the tools on exit.
   writeFileSync(
     runner,
-    `import { runTool } from '${mod}';\nvoid runTool({ tool: 'gs', program: '${script}', args: [], cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`,
+    `import { runTool } from '${mod}';\nimport { exitOnTermination } from ` +
+      `'${signals}';\nexitOnTermination(75);\nvoid runTool({ tool: 'gs', program: '${script}', args: [], ` +
+      `cwd: '${dir}', scratch: '${scratch()}' });\nsetTimeout(() => process.exit(75), 400);\n`,
   );
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [runner], { timeout: 10_000 });

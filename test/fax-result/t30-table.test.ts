@@ -7,7 +7,7 @@ import {
   renderTable,
   TABLE_SOURCE,
   DEFAULT_T30_HEADER,
-} from '../../lib/fax-result/gen-t30-table.js';
+} from '../../tools/gen-t30-table.js';
 
 test('the header lists the T30_ERR_ names in enum order', () => {
   const names = parseT30ErrNames(readFileSync(DEFAULT_T30_HEADER, 'utf8'));

@@ -73,11 +73,11 @@ import { alive } from './process.js';
 import { waitUntil } from './wait.js';
 
 export const ASTERISK = '/usr/sbin/asterisk';
-export const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
+const TEMPLATE = join(repoRoot, 'asterisk', 'extensions_faxmail.conf');
 /** The context call files dial into: callfile.channel = Local/{number}@faxmail-farend. */
-export const FAREND_CONTEXT = 'faxmail-farend';
+const FAREND_CONTEXT = 'faxmail-farend';
 /** The admin's context of a shared voice and fax number in the bed (InboundCall.line = 'shared'). */
-export const SHARED_CONTEXT = 'bed-shared';
+const SHARED_CONTEXT = 'bed-shared';
 
 export type FarEnd = 'fax' | 'busy' | 'noAnswer' | 'hangup5' | 'hangup20' | 'voice' | 'person' | 'busyOnce';
 const FAREND_PREFIX: Readonly<Record<FarEnd, string>> = {
@@ -150,7 +150,7 @@ export function jobMarker(job: string): RegExp {
 const BAD_NOTICE_SOURCES = /^(app_system|pbx|pbx_builtins|pbx_variables|app_stack)\.c$/;
 
 /** The lines of `lines` a test did not expect (see the header). */
-export function unexpectedLines(lines: readonly LogLine[], allow: readonly RegExp[] = []): string[] {
+function unexpectedLines(lines: readonly LogLine[], allow: readonly RegExp[] = []): string[] {
   return lines
     .filter(
       (l) =>
@@ -364,8 +364,13 @@ function bedToml(
   mailDir: string,
 ): string {
   const defaults: Record<string, string> = {
-    paths: `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog = "${install.logdir}/faxmail.log"`,
-    callfile: `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = "${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
+    paths:
+      `spool = "${install.spool}"\noutgoing = "${install.outgoing}"\ntmp = "${install.asteriskTmp}"\nlog ` +
+      `= "${install.logdir}/faxmail.log"`,
+    callfile:
+      `owner = "${ASTERISK_USER}"\ngroup = "${ASTERISK_USER}"\nchannel = ` +
+      `"${options.channel ?? `Local/{number}@${FAREND_CONTEXT}`}"` +
+      `\nwait_time = 5${options.archive ? '\narchive = true' : ''}`,
     fax: 'resolution = "fine"',
     numbers: 'allow = ["^0[1-9][0-9]{8}$"]',
     senders: 'allow = ["@example.org"]',
@@ -582,7 +587,9 @@ export async function launchAsterisk(opts: {
   };
   const fail = (why: string): Error =>
     new Error(
-      `Asterisk did not start: ${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
+      `Asterisk did not start: ` +
+        `${why}\n${root}/asterisk.out:\n${readFileSync(join(root, 'asterisk.out'), 'utf8').slice(-2000)}\nlog ` +
+        `tail:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(none)'}`,
     );
   try {
     const state = await waitUntil(

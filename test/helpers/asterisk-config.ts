@@ -6,7 +6,7 @@
  */
 
 /** The modules faxmail's dialplan template needs (autoload off: nothing else, no network listeners). */
-export const FAXMAIL_MODULES = [
+const FAXMAIL_MODULES = [
   'res_timing_timerfd', // a timing source for the fax engine
   'pbx_config', // extensions.conf
   'pbx_spool', // call files

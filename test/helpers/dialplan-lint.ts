@@ -40,7 +40,7 @@ export interface Dialplan {
 }
 
 /** Split "App(args)" into name and argument text (up to the last ')'). */
-export function splitApp(text: string): { app: string; args: string } {
+function splitApp(text: string): { app: string; args: string } {
   const open = text.indexOf('(');
   if (open < 0) return { app: text.trim(), args: '' };
   const close = text.lastIndexOf(')');
@@ -143,7 +143,7 @@ function findClose(text: string, start: number): number {
 }
 
 /** __ast_app_separate_args in raw mode: split at `delim` outside (), [] and "", at most `max` parts. */
-export function separateArgs(text: string, delim: string, max: number): string[] {
+function separateArgs(text: string, delim: string, max: number): string[] {
   const out: string[] = [];
   let paren = 0;
   let bracket = 0;
@@ -211,13 +211,11 @@ export function filterSet(allowed: string): Set<string> {
 }
 
 /** Characters a FILTER set on a shell line may let through: no metacharacter, quote, backslash or comma. */
-export const SAFE_FILTER_CHARS = new Set(
-  '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +._/'.split(''),
-);
+const SAFE_FILTER_CHARS = new Set('-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz +._/'.split(''));
 /** Literal text allowed on a shell line outside the expansions (before the final `</dev/null`). */
 const SAFE_LITERAL = /^[A-Za-z0-9 _./+=:@%'-]*$/;
 /** Values a remote party controls, or that hold spaces and commas. */
-export const UNTRUSTED = [
+const UNTRUSTED = [
   'CALLERID(',
   'FAXOPT(remotestationid)',
   'FAXOPT(error)',
@@ -237,7 +235,7 @@ export interface LineProblem {
 }
 
 /** Top-level ${...}/$[...] expansions of a text, with their positions. */
-export function topLevelExpansions(text: string): { start: number; end: number; body: string; kind: '{' | '[' }[] {
+function topLevelExpansions(text: string): { start: number; end: number; body: string; kind: '{' | '[' }[] {
   const out: { start: number; end: number; body: string; kind: '{' | '[' }[] = [];
   for (let i = 0; i < text.length; i++) {
     if (text[i] === '$' && (text[i + 1] === '{' || text[i + 1] === '[')) {

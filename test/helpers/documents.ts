@@ -52,15 +52,19 @@ const SIZES: Readonly<Record<PdfSize, [number, number]>> = {
 };
 
 /** PostScript for `pages` pages of w x h points: frame, big title, text lines, filled boxes. */
-export function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'): string {
+function drawingPs(pages: number, w: number, h: number, title = 'faxmail test'): string {
   const esc = (s: string): string => s.replace(/[\\()]/g, (c) => `\\${c}`);
   let ps = `%!PS\n<< /PageSize [${w} ${h}] >> setpagedevice\n`;
   for (let p = 1; p <= pages; p++) {
     ps += `0 setgray 4 setlinewidth 20 20 ${w - 40} ${h - 40} rectstroke\n`;
-    ps += `/Helvetica-Bold findfont 28 scalefont setfont 50 ${h - 80} moveto (${esc(title)} page ${p} of ${pages}) show\n`;
+    ps +=
+      `/Helvetica-Bold findfont 28 scalefont setfont 50 ${h - 80} moveto (${esc(title)} page ${p} of ` +
+      `${pages}) show\n`;
     ps += `/Helvetica findfont 12 scalefont setfont\n`;
     for (let l = 0; l < 12; l++)
-      ps += `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog 0123456789) show\n`;
+      ps +=
+        `50 ${h - 130 - l * 18} moveto (Line ${l + 1}: The quick brown fox jumps over the lazy dog ` +
+        `0123456789) show\n`;
     ps += `0.5 setgray 50 120 150 80 rectfill 0 setgray ${w - 200} 120 150 80 rectfill\n`;
     ps += `1 0 0 setrgbcolor 260 120 80 80 rectfill 0 setgray\nshowpage\n`;
   }
@@ -106,7 +110,9 @@ export function makeCostlyPdf(lines: number): string {
       parts.push(obj);
       pos += obj.length;
     });
-    const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+    const xref =
+      `xref\n0 ${objects.length + 1}\n0000000000 65535 f ` +
+      `\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
     parts.push(
       Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${pos}\n%%EOF\n`),
     );
@@ -397,13 +403,18 @@ export function encodeDocx(text = 'Hello from a Word document'): Buffer {
     {
       name: '[Content_Types].xml',
       data: Buffer.from(
-        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        '<?xml version="1.0"?><Types ' +
+          'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ' +
+          'ContentType="application/xml"/><Override PartName="/word/document.xml" ' +
+          'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
       ),
     },
     {
       name: 'word/document.xml',
       data: Buffer.from(
-        `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
+        `<?xml version="1.0"?><w:document ` +
+          `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">` +
+          `<w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
       ),
     },
   ]);

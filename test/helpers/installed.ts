@@ -56,10 +56,7 @@ export interface InstallOptions {
 }
 
 /** The paths an install under `root` uses (nothing is created). */
-export function installLayout(
-  root: string,
-  options: { outgoing?: string; asteriskTmp?: string } = {},
-): InstalledFaxmail {
+function installLayout(root: string, options: { outgoing?: string; asteriskTmp?: string } = {}): InstalledFaxmail {
   const libexecdir = join(root, 'libexec', 'faxmail');
   const bindir = join(root, 'bin');
   const etcdir = join(root, 'etc', 'faxmail');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './paths.js';
 
-export const lineSimDir = join(repoRoot, 'tools', 'linesim');
+const lineSimDir = join(repoRoot, 'tools', 'linesim');
 export const lineSimPath = join(lineSimDir, 'linesim');
 
 /** One side's view of the call (the fields FAXOPT() offers, plus a few from spandsp's statistics). */

@@ -97,14 +97,13 @@ function qp(data: Buffer): string {
   let out = '';
   let line = '';
   for (const byte of data) {
-    let enc: string;
     if (byte === 0x0a) {
       out += line + '\r\n';
       line = '';
       continue;
     }
     if (byte === 0x0d) continue;
-    enc =
+    const enc =
       (byte >= 33 && byte <= 126 && byte !== 61) || byte === 32
         ? String.fromCharCode(byte)
         : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
@@ -187,7 +186,10 @@ export function encodeWord(text: string): string {
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join(' ');
 }
 
-/** RFC 2231 parameter, e.g. encodeParam('filename', 'über uns.pdf') -> filename*=utf-8''%C3%BCber%20uns.pdf; with continuations when long. */
+/**
+ * RFC 2231 parameter, e.g. encodeParam('filename', 'über uns.pdf') -> filename*=utf-8''%C3%BCber%20uns.pdf; with
+ * continuations when long.
+ */
 export function encodeParam(name: string, value: string, continuation = false): string {
   const enc = Array.from(Buffer.from(value, 'utf8'))
     .map((b) =>
@@ -432,7 +434,9 @@ export function japaneseTextMail(subject = '請求書の送付 +body'): Buffer {
 
 /** An HTML-only mail (no text/plain alternative). */
 export function htmlOnlyMail(
-  html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head><body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p><ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>',
+  html = '<html><head><style>p{color:red}</style><script>alert(1)</script></head>' +
+    '<body><h1>Order</h1><p>Item&nbsp;1 &amp; item&#160;2</p>' +
+    '<ul><li>one</li><li>two</li></ul>日本語&#x3042;</body></html>',
 ): Buffer {
   return buildMime(htmlNode(html), { subject: 'HTML only' });
 }

@@ -20,7 +20,7 @@ import { execa } from 'execa';
 import { repoRoot } from './paths.js';
 import { alive } from './process.js';
 
-export const NETNS_DIR = '/run/netns';
+const NETNS_DIR = '/run/netns';
 const PREFIX = 'faxmail-';
 const NAME = /^faxmail-(\d+)-\d+-[a-z0-9]+$/;
 
@@ -64,7 +64,7 @@ export function deleteNetns(name: string): void {
 }
 
 /** Delete the namespaces of test processes that are gone. */
-export function reapStaleNetns(): void {
+function reapStaleNetns(): void {
   if (!existsSync(NETNS_DIR)) return;
   for (const name of readdirSync(NETNS_DIR)) {
     const m = NAME.exec(name);
@@ -168,8 +168,7 @@ export async function startWire(
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       const w = waiters.shift();

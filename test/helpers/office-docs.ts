@@ -49,21 +49,28 @@ const NS = [
 ].join(' ');
 
 /** A flat ODF text document: `pages` pages, each starting with a page break (but the first). */
-export function flatText(o: OfficeDocOptions): string {
+function flatText(o: OfficeDocOptions): string {
   const [w, h] = o.paper === 'letter' ? ['8.5in', '11in'] : ['21cm', '29.7cm'];
   const lines = o.lines ?? 20;
   let body = '';
   for (let p = 1; p <= o.pages; p++) {
-    body += `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} page ${p} of ${o.pages}</text:h>`;
+    body +=
+      `<text:h text:style-name="${p === 1 ? 'H' : 'HBreak'}" text:outline-level="1">${esc(o.title)} ` +
+      `page ${p} of ${o.pages}</text:h>`;
     for (let l = 1; l <= lines; l++)
-      body += `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy dog.</text:p>`;
+      body +=
+        `<text:p text:style-name="P">Line ${l} of page ${p}: the quick brown fox jumps over the lazy ` +
+        `dog.</text:p>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
 <office:automatic-styles>
-<style:page-layout style:name="PL"><style:page-layout-properties fo:page-width="${w}" fo:page-height="${h}" fo:margin-top="2cm" fo:margin-bottom="2cm" fo:margin-left="2cm" fo:margin-right="2cm"/></style:page-layout>
-<style:style style:name="H" style:family="paragraph"><style:text-properties fo:font-size="20pt" fo:font-weight="bold"/></style:style>
-<style:style style:name="HBreak" style:family="paragraph"><style:paragraph-properties fo:break-before="page"/><style:text-properties fo:font-size="20pt" fo:font-weight="bold"/></style:style>
+<style:page-layout style:name="PL"><style:page-layout-properties fo:page-width="${w}" fo:page-height="${h}"
+  fo:margin-top="2cm" fo:margin-bottom="2cm" fo:margin-left="2cm" fo:margin-right="2cm"/></style:page-layout>
+<style:style style:name="H" style:family="paragraph"><style:text-properties fo:font-size="20pt"
+  fo:font-weight="bold"/></style:style>
+<style:style style:name="HBreak" style:family="paragraph"><style:paragraph-properties fo:break-before="page"/>
+  <style:text-properties fo:font-size="20pt" fo:font-weight="bold"/></style:style>
 <style:style style:name="P" style:family="paragraph"><style:text-properties fo:font-size="11pt"/></style:style>
 </office:automatic-styles>
 <office:master-styles><style:master-page style:name="Standard" style:page-layout-name="PL"/></office:master-styles>
@@ -73,14 +80,21 @@ export function flatText(o: OfficeDocOptions): string {
 }
 
 /** A flat ODF spreadsheet: one small sheet per page. */
-export function flatSheet(o: OfficeDocOptions): string {
+function flatSheet(o: OfficeDocOptions): string {
   let sheets = '';
   for (let p = 1; p <= o.pages; p++) {
-    let rows = `<table:table-row><table:table-cell office:value-type="string"><text:p>${esc(o.title)} sheet ${p} of ${o.pages}</text:p></table:table-cell></table:table-row>`;
+    let rows =
+      `<table:table-row><table:table-cell office:value-type="string"><text:p>${esc(o.title)} sheet ` +
+      `${p} of ${o.pages}</text:p></table:table-cell></table:table-row>`;
     for (let r = 1; r <= 10; r++) {
-      rows += `<table:table-row><table:table-cell office:value-type="string"><text:p>Item ${r}</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="${r * p}"><text:p>${r * p}</text:p></table:table-cell></table:table-row>`;
+      rows +=
+        `<table:table-row><table:table-cell office:value-type="string"><text:p>Item ` +
+        `${r}</text:p></table:table-cell><table:table-cell office:value-type="float" ` +
+        `office:value="${r * p}"><text:p>${r * p}</text:p></table:table-cell></table:table-row>`;
     }
-    sheets += `<table:table table:name="Sheet${p}"><table:table-column table:number-columns-repeated="2"/>${rows}</table:table>`;
+    sheets +=
+      `<table:table table:name="Sheet${p}"><table:table-column ` +
+      `table:number-columns-repeated="2"/>${rows}</table:table>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
@@ -90,14 +104,18 @@ export function flatSheet(o: OfficeDocOptions): string {
 }
 
 /** A flat ODF presentation: one slide per page with a title frame. */
-export function flatSlides(o: OfficeDocOptions): string {
+function flatSlides(o: OfficeDocOptions): string {
   let slides = '';
   for (let p = 1; p <= o.pages; p++) {
-    slides += `<draw:page draw:name="Slide${p}" draw:master-page-name="Default"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="24cm" svg:height="4cm"><draw:text-box><text:p>${esc(o.title)} slide ${p} of ${o.pages}</text:p></draw:text-box></draw:frame></draw:page>`;
+    slides +=
+      `<draw:page draw:name="Slide${p}" draw:master-page-name="Default"><draw:frame svg:x="2cm" ` +
+      `svg:y="2cm" svg:width="24cm" svg:height="4cm"><draw:text-box><text:p>${esc(o.title)} slide ${p} of ` +
+      `${o.pages}</text:p></draw:text-box></draw:frame></draw:page>`;
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
 <office:document ${NS} office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.presentation">
-<office:automatic-styles><style:page-layout style:name="PM"><style:page-layout-properties fo:page-width="28cm" fo:page-height="15.75cm" style:print-orientation="landscape"/></style:page-layout></office:automatic-styles>
+<office:automatic-styles><style:page-layout style:name="PM"><style:page-layout-properties fo:page-width="28cm"
+  fo:page-height="15.75cm" style:print-orientation="landscape"/></style:page-layout></office:automatic-styles>
 <office:master-styles><style:master-page style:name="Default" style:page-layout-name="PM"/></office:master-styles>
 <office:body><office:presentation>${slides}</office:presentation></office:body>
 </office:document>
@@ -120,7 +138,7 @@ function cacheDirFor(key: string): string {
  * Run soffice once (own profile, HOME and TMPDIR in a scratch dir) to convert `input` to `format` in
  * `outDir`. Throws what execFileSync throws.
  */
-export function sofficeConvert(input: string, format: string, outDir: string, timeoutMs = 120_000): void {
+function sofficeConvert(input: string, format: string, outDir: string, timeoutMs = 120_000): void {
   const scratch = mkdtempSync(join(tmpdir(), 'faxmail-lo-'));
   try {
     execFileSync(
@@ -179,12 +197,16 @@ export function makeOfficeDoc(format: OfficeFormat, opts: OfficeDocOptions): str
 export function macroOdt(marker: string): Buffer {
   const content = `<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content ${NS} office:version="1.3">
-<office:scripts><office:event-listeners><script:event-listener script:language="ooo:script" script:event-name="dom:load" xlink:type="simple" xlink:href="vnd.sun.star.script:Standard.Module1.AutoRun?language=Basic&amp;location=document"/></office:event-listeners></office:scripts>
+<office:scripts><office:event-listeners><script:event-listener script:language="ooo:script"
+  script:event-name="dom:load" xlink:type="simple"
+  xlink:href="vnd.sun.star.script:Standard.Module1.AutoRun?language=Basic&amp;location=document"/>
+</office:event-listeners></office:scripts>
 <office:body><office:text><text:p>Document with an auto-run macro</text:p></office:text></office:body>
 </office:document-content>`;
   const module = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
-<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">Sub AutoRun
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1"
+  script:language="StarBasic">Sub AutoRun
   Open "${marker}" For Output As #1
   Print #1, "the macro ran"
   Close #1
@@ -193,10 +215,13 @@ End Sub
 </script:module>`;
   const lib = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
-<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" library:readonly="false" library:passwordprotected="false"><library:element library:name="Module1"/></library:library>`;
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" library:readonly="false"
+  library:passwordprotected="false"><library:element library:name="Module1"/></library:library>`;
   const libs = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE library:libraries PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "libraries.dtd">
-<library:libraries xmlns:library="http://openoffice.org/2000/library" xmlns:xlink="http://www.w3.org/1999/xlink"><library:library library:name="Standard" library:link="false"/></library:libraries>`;
+<library:libraries xmlns:library="http://openoffice.org/2000/library"
+  xmlns:xlink="http://www.w3.org/1999/xlink"><library:library library:name="Standard"
+  library:link="false"/></library:libraries>`;
   const manifest = `<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
 <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>

@@ -90,7 +90,10 @@ export interface PostfixInstance {
   /** postqueue -j, parsed */
   queue(): Promise<QueueEntry[]>;
   queueIds(): Promise<string[]>;
-  /** messages in the maildir of a DEFAULT_MAILBOXES/options.mailboxes address (local part alone: @example.org); other@<domain> holds the rest */
+  /**
+   * messages in the maildir of a DEFAULT_MAILBOXES/options.mailboxes address (local part alone: @example.org);
+   * other@<domain> holds the rest
+   */
   readMailbox(address: string): Promise<MailboxMessage[]>;
   /** the instance's log (maillog_file) */
   readLog(): string;
@@ -99,9 +102,9 @@ export interface PostfixInstance {
 }
 
 /** The domains whose mail is kept in maildirs under <root>/mail. */
-export const MAILBOX_DOMAINS = ['example.org', 'example.net'] as const;
+const MAILBOX_DOMAINS = ['example.org', 'example.net'] as const;
 /** Mailboxes every instance has; any other address at MAILBOX_DOMAINS goes to other@<domain>. */
-export const DEFAULT_MAILBOXES = [
+const DEFAULT_MAILBOXES = [
   'alice@example.org',
   'bob@example.org',
   'postmaster@example.org',
@@ -184,7 +187,7 @@ function lookupId(kind: 'passwd' | 'group', name: string): number | undefined {
 }
 
 /** The pipe's user= must be a real, non-root account: create a locked system user when missing. */
-export function ensureTestUser(name: string): { name: string; uid: number; gid: number } {
+function ensureTestUser(name: string): { name: string; uid: number; gid: number } {
   if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(name)) throw new Error(`bad test user name ${name}`);
   if (lookupId('passwd', name) === undefined) {
     try {
@@ -221,8 +224,7 @@ function substituteOnce(text: string, pattern: RegExp, replacement: string, what
   const hits = text.match(
     new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : pattern.flags + 'g'),
   );
-  if (!hits || hits.length !== 1)
-    throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
+  if (hits?.length !== 1) throw new Error(`shipped snippet: expected exactly one ${what}, found ${hits?.length ?? 0}`);
   return text.replace(pattern, () => replacement);
 }
 
@@ -453,8 +455,10 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
 
   const fail = (why: string, output?: string): Error =>
     new Error(
-      `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
-        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ${configDir} check" in a shell)`,
+      `private Postfix could not be started: ${why}\n${output ? `output: ${output}\n` : ''}config: ` +
+        `${configDir}\nlog tail (${maillog}):\n${tail(maillog)}\n` +
+        `(postfix prints its reason only on a terminal: rerun with FAXMAIL_E2E_KEEP=1 and run "postfix -c ` +
+        `${configDir} check" in a shell)`,
     );
 
   try {
@@ -472,7 +476,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
     const check = await postfixCmd(['check']);
     if (check.exitCode !== 0)
       throw fail(
-        `"postfix -c ${configDir} check" failed (${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`,
+        `"postfix -c ${configDir} check" failed ` +
+          `(${check.exitCode === undefined ? 'not run' : `exit ${check.exitCode}`})`,
         check.all,
       );
     // Counted as running from here: a start that fails half-way still gets a "postfix stop".
@@ -480,7 +485,8 @@ export async function startPostfixInstance(opts: PostfixInstanceOptions = {}): P
     const start = await postfixCmd(['start']);
     if (start.exitCode !== 0)
       throw fail(
-        `"postfix -c ${configDir} start" failed (${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
+        `"postfix -c ${configDir} start" failed ` +
+          `(${start.exitCode === undefined ? 'not run' : `exit ${start.exitCode}`})`,
         start.all,
       );
     await waitUntil(() => smtpGreets(port), 20_000, `the SMTP greeting on 127.0.0.1:${port}`, 250).catch(

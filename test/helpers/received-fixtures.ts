@@ -19,7 +19,7 @@ import { transmitFax, type LineSimResult } from './linesim.js';
 export type FaxResolution = 'standard' | 'fine' | 'superfine';
 
 /** Pixel geometry of an A4 fax page at each resolution (1728 dots across the 215 mm scan line). */
-export const FAX_GEOMETRY: Record<FaxResolution, { dpi: string; width: number; height: number }> = {
+const FAX_GEOMETRY: Record<FaxResolution, { dpi: string; width: number; height: number }> = {
   standard: { dpi: '204x98', width: 1728, height: 1146 },
   fine: { dpi: '204x196', width: 1728, height: 2292 },
   superfine: { dpi: '204x391', width: 1728, height: 4584 },
@@ -55,7 +55,8 @@ export async function renderTestPdf(opts: TestPdfOptions): Promise<string> {
     `1 1 ${opts.pages} {`,
     '  /n exch def',
     `  72 760 moveto ${psString(`${title} `)} show n 4 string cvs show ( of ${opts.pages}) show`,
-    `  0 1 ${lines - 1} { /y exch def 72 720 y 22 mul sub moveto (Line of text for the fax simulator 0123456789) show } for`,
+    `  0 1 ${lines - 1} { /y exch def 72 720 y 22 mul sub moveto (Line of text for the fax simulator ` +
+      `0123456789) show } for`,
     '  showpage',
     '} for',
     '',
@@ -159,7 +160,7 @@ async function receive(opts: ReceivedFaxOptions, hangupAfterPages?: number): Pro
 export async function makeReceivedFax(opts: ReceivedFaxOptions): Promise<ReceivedFax> {
   const r = await receive(opts);
   const rx = r.result.receiver;
-  if (!rx || rx.status !== 'SUCCESS' || rx.pages !== opts.pages || !rx.file) {
+  if (rx?.status !== 'SUCCESS' || rx.pages !== opts.pages || !rx.file) {
     throw new Error(`simulated fax did not arrive whole: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`);
   }
   return r;
@@ -177,7 +178,7 @@ export async function makePartialReceivedFax(
   }
   const r = await receive(opts, opts.receivedPages);
   const rx = r.result.receiver;
-  if (!rx || rx.status !== 'FAILED' || rx.pages !== opts.receivedPages || !rx.file) {
+  if (rx?.status !== 'FAILED' || rx.pages !== opts.receivedPages || !rx.file) {
     throw new Error(
       `simulated partial fax did not end as asked: ${JSON.stringify({ receiver: rx, sender: r.result.sender })}`,
     );

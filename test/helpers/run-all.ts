@@ -43,7 +43,7 @@ interface FileResult {
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Parse uvu's summary ("Total: 5", "Passed: 4", "Skipped: 0"). */
-export function parseUvuSummary(output: string): { total: number; passed: number; skipped: number } | undefined {
+function parseUvuSummary(output: string): { total: number; passed: number; skipped: number } | undefined {
   const plain = output.replace(ANSI, '');
   const total = /Total:\s+(\d+)/.exec(plain);
   const passed = /Passed:\s+(\d+)/.exec(plain);
@@ -94,7 +94,8 @@ async function main(): Promise<void> {
       const r = await runFile(file);
       results.push(r);
       process.stdout.write(
-        `\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
+        `\n=== ${relative(testRoot, file)}: ${r.passed} passed, ${r.failed} ` +
+          `failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`,
       );
       if (r.failed > 0 || process.env['FAXMAIL_TEST_VERBOSE']) process.stdout.write(r.output);
     }

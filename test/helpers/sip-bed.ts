@@ -44,7 +44,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ASTERISK_USER,
   LogSlice,
   OWNER_FILE,
   ensureAsteriskUser,
@@ -196,7 +195,8 @@ function carrierPjsip(): string {
 
 function carrierExtensions(farend: string, calls: string): string {
   const done = (who: string): string =>
-    `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages \${FAXOPT(pages)} mode \${FAXMODE})`;
+    `NoOp(carrier ${who}: done \${FAREND_NUM} status \${FAXOPT(status)} error \${FAXOPT(error)} pages ` +
+    `\${FAXOPT(pages)} mode \${FAXMODE})`;
   const fax = (kind: SipFarEnd, options: string): string[] => [
     `exten => _${PREFIX[kind]}XXXXXXX,1,NoOp(carrier farend: ${kind} fax answers \${EXTEN})`,
     ' same => n,Set(FAREND_NUM=${EXTEN})',
@@ -273,7 +273,8 @@ async function startCarrier(netns: string, name: string): Promise<StartedCarrier
     chownSync(d, user.uid, user.gid);
   const astConf = join(dirs.etc, 'asterisk.conf');
   writeFileSync(astConf, renderAsteriskConf(dirs));
-  writeFileSync(join(dirs.etc, 'modules.conf'), renderModulesConf([...PJSIP_MODULES, 'func_env'])); // func_env: FILE() for dropOnce
+  // func_env: FILE() for dropOnce
+  writeFileSync(join(dirs.etc, 'modules.conf'), renderModulesConf([...PJSIP_MODULES, 'func_env']));
   writeFileSync(join(dirs.etc, 'logger.conf'), renderLoggerConf());
   writeFileSync(join(dirs.etc, 'indications.conf'), renderIndicationsConf());
   for (const f of EMPTY_CONFIGS) writeFileSync(join(dirs.etc, f), '');

@@ -28,7 +28,8 @@ export interface NamespaceRun {
 }
 
 const QUIET =
-  "# faxmail tests: no mail to root about refused users (it would go to the machine's sendmail)\nDefaults !mail_no_user, !mail_badpass, !mail_no_host, !mail_no_perms\n";
+  "# faxmail tests: no mail to root about refused users (it would go to the machine's sendmail)\nDefaults " +
+  '!mail_no_user, !mail_badpass, !mail_no_host, !mail_no_perms\n';
 
 /** Run `argv` as `user` inside a private mount namespace with the given sudo rules and groups. */
 export async function runInSudoNamespace(o: NamespaceRun): Promise<Result> {
@@ -50,7 +51,8 @@ export async function runInSudoNamespace(o: NamespaceRun): Promise<Result> {
     chmodSync(groupFile, 0o644);
     chmodSync(dir, 0o755);
     const script =
-      'u=$3; g=$4; mount --bind "$1" /etc/sudoers.d && mount --bind "$2" /etc/group && shift 4 && exec setpriv --reuid="$u" --regid="$g" --init-groups -- "$@"';
+      'u=$3; g=$4; mount --bind "$1" /etc/sudoers.d && mount --bind "$2" /etc/group && shift 4 && exec ' +
+      'setpriv --reuid="$u" --regid="$g" --init-groups -- "$@"';
     return await execa(
       'unshare',
       [

@@ -35,13 +35,15 @@ export function installPaths(root: string): Install {
   };
 }
 
-/** The directories an installation needs before faxmail runs in it (inbound/: Asterisk writes it, install.sh makes it). */
+/**
+ * The directories an installation needs before faxmail runs in it (inbound/: Asterisk writes it, install.sh makes it).
+ */
 export function installDirs(p: InstallPaths): string[] {
   return [p.spool, join(p.spool, 'inbound'), p.outgoing, p.tmp, p.mailDir];
 }
 
 /** Create the directories of an installation under `root` (which may already exist). */
-export function makeInstall(root: string): Install {
+function makeInstall(root: string): Install {
   const install = installPaths(root);
   for (const d of installDirs(install)) mkdirSync(d, { recursive: true });
   return install;
@@ -76,7 +78,10 @@ export function directoryMail(p: InstallPaths): string {
  */
 export const NO_ASTERISK_QUEUE = 'max_calls = 100';
 
-/** The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify], [queue]. */
+/**
+ * The sections sendfax needs after [callfile]: [fax], [numbers], [senders], mail into the mail directory, [notify],
+ * [queue].
+ */
 export function sendfaxSections(
   p: InstallPaths,
   s: { fax: string; numbers: string; senders: string; queue?: string },
@@ -100,7 +105,8 @@ export function renderTestConfig(p: InstallPaths, options: ConfigOptions = {}): 
   if (options.callfile) {
     const c = options.callfile;
     parts.push(
-      `\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = "PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`,
+      `\n[callfile]\nowner = "${c.owner}"\ngroup = "${c.group}"\nchannel = ` +
+        `"PJSIP/{number}@trunk"\n${c.more ? `${c.more}\n` : ''}`,
     );
   }
   for (const [name, body] of options.sections ?? []) parts.push(`\n[${name}]\n${body}\n`);

@@ -24,7 +24,7 @@ export interface Bitmap {
 let seq = 0;
 
 /** Every page of a TIFF as a bitmap (1 = black). */
-export async function decodeTiff(tiff: string, dir: string): Promise<Bitmap[]> {
+async function decodeTiff(tiff: string, dir: string): Promise<Bitmap[]> {
   const plain = join(dir, `plain-${process.pid}-${++seq}.tif`);
   await execa('tiffcp', ['-c', 'none', '-f', 'msb2lsb', '-r', '1000000', tiff, plain]);
   const buf = await readFile(plain);
@@ -46,7 +46,7 @@ export async function decodeTiff(tiff: string, dir: string): Promise<Bitmap[]> {
 }
 
 /** Parse a binary PBM (P4); 1 = black. */
-export function parsePbm(buf: Uint8Array): Bitmap {
+function parsePbm(buf: Uint8Array): Bitmap {
   const head = Buffer.from(buf.subarray(0, 64)).toString('latin1');
   const m = /^P4\s+(?:#[^\n]*\n\s*)*(\d+)\s+(\d+)\s/.exec(head);
   if (!m) throw new Error('not a P4 PBM');
@@ -57,13 +57,7 @@ export function parsePbm(buf: Uint8Array): Bitmap {
 }
 
 /** Render one PDF page with pdftoppm at the given resolution. */
-export async function renderPdfPage(
-  pdf: string,
-  page: number,
-  dpiX: number,
-  dpiY: number,
-  dir: string,
-): Promise<Bitmap> {
+async function renderPdfPage(pdf: string, page: number, dpiX: number, dpiY: number, dir: string): Promise<Bitmap> {
   const stem = join(dir, `render-${process.pid}-${++seq}`);
   await execa('pdftoppm', [
     '-f',
@@ -83,7 +77,7 @@ export async function renderPdfPage(
 }
 
 /** The image of one PDF page as poppler's pdfimages decodes it (no scaling; PBM for 1-bit images). */
-export async function extractPdfImage(pdf: string, page: number, dir: string): Promise<Bitmap> {
+async function extractPdfImage(pdf: string, page: number, dir: string): Promise<Bitmap> {
   const stem = join(dir, `image-${process.pid}-${++seq}`);
   await execa('pdfimages', ['-f', String(page), '-l', String(page), pdf, stem]);
   return parsePbm(await readFile(`${stem}-000.pbm`));
@@ -94,7 +88,7 @@ function bit(b: Bitmap, x: number, y: number): number {
 }
 
 /** Pixels that differ, over the common area; plus the black pixel count of `a` (so a blank page cannot pass). */
-export function diffBitmaps(a: Bitmap, b: Bitmap): { differing: number; blackA: number; blackB: number } {
+function diffBitmaps(a: Bitmap, b: Bitmap): { differing: number; blackA: number; blackB: number } {
   const w = Math.min(a.width, b.width);
   const h = Math.min(a.height, b.height);
   let differing = 0;

@@ -29,8 +29,10 @@ const fax: Record<string, string> = {};
 function env(extra = '', opts: { report?: boolean; admin?: string; locale?: string } = {}): TestEnv {
   const admin = opts.admin ?? 'admin@example.com';
   const e = makeTestEnv(
-    `${extra}[notify]\nfrom = "fax@example.org"\nadmin = "${admin}"\nreport_empty_receive = ${opts.report ?? false}\nlocale = "${opts.locale ?? 'en'}"\n` +
-      `[inbound]\nrecipients = { "0312345678" = ["a@example.com", "b@example.com"] }\ndefault = ["desk@example.com"]\n` +
+    `${extra}[notify]\nfrom = "fax@example.org"\nadmin = "${admin}"\nreport_empty_receive = ` +
+      `${opts.report ?? false}\nlocale = "${opts.locale ?? 'en'}"\n` +
+      `[inbound]\nrecipients = { "0312345678" = ["a@example.com", "b@example.com"] }\ndefault = ` +
+      `["desk@example.com"]\n` +
       smtpSection(sink.port),
     'faxmail-inbound-',
   );
@@ -249,7 +251,8 @@ test('templates can be overridden from paths.templates', async () => {
   mkdirSync(tdir);
   writeFileSync(
     join(tdir, 'inbound.en.txt'),
-    'Subject: FAX {{did}} from {{caller_num}}{{#if partial}} PARTIAL{{/if}}\n\nCustom body: {{pages}} page(s) from {{station}}\n',
+    'Subject: FAX {{did}} from {{caller_num}}{{#if partial}} PARTIAL{{/if}}\n\nCustom body: {{pages}} page(s) ' +
+      'from {{station}}\n',
   );
   // a broken admin template is logged and the built-in one used: the fax still goes out
   writeFileSync(join(tdir, 'inbound.en.html'), '<p>{{#if partial}}never closed</p>');

@@ -13,8 +13,9 @@ const list = (kind: string) =>
   execFileSync('bash', [join(repoRoot, 'scripts/install-deps.sh'), '--list', kind], { encoding: 'utf8' })
     .trim()
     .split('\n');
-const COMPILERS =
-  /^(gcc|g\+\+|cpp|cc|clang|make|build-essential|binutils|pkg-config|pkgconf|libc6-dev|linux-libc-dev)(-[0-9.]+)?(-x86-64-linux-gnu)?$/;
+const COMPILER_NAMES =
+  String.raw`gcc|g\+\+|cpp|cc|clang|make|build-essential|binutils|` + 'pkg-config|pkgconf|libc6-dev|linux-libc-dev';
+const COMPILERS = new RegExp(`^(${COMPILER_NAMES})(-[0-9.]+)?(-x86-64-linux-gnu)?$`);
 
 test('the runtime list has no compiler, no -dev package, no Postfix and no test tool', () => {
   const runtime = list('runtime');

@@ -141,7 +141,8 @@ test('faxmail send for send.group: faxmail-submit takes no arguments; the sudo r
   assert.match(r.stderr, /takes no arguments/);
   assert.match(
     readFileSync(inst.faxmail, 'utf8'),
-    `FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'${inst.configPath}'} FAXMAIL_SUBMIT='${inst.faxmailSubmit}' FAXMAIL_SUBMIT_USER='nobody'`,
+    `FAXMAIL_CONFIG=\${FAXMAIL_CONFIG:-'${inst.configPath}'} FAXMAIL_SUBMIT='${inst.faxmailSubmit}' ` +
+      `FAXMAIL_SUBMIT_USER='nobody'`,
   );
   // The installed faxmail finds its own configuration; FAXMAIL_CONFIG still wins.
   const own = spawnSync(inst.faxmail, ['config', 'paths.spool'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });

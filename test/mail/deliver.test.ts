@@ -60,16 +60,19 @@ test('smtp: sent at once, with the headers, the envelope and the attachment inta
   assert.is((await listOutbox(spoolPaths(e.spool))).entries.length, 0);
 });
 
-test('notify.copy_to: a blind copy in the envelope only, never in a header; no second copy for a recipient', async () => {
-  const e = env(`copy_to = ["archive@example.org", "ALICE@example.com"]\n${smtpSection(sink.port)}`);
-  assert.is(await sendOrQueue(e.config, mail(e), log), 'sent');
-  assert.equal(sink.messages[0]!.to, ['alice@example.com', 'archive@example.org']);
-  const raw = sink.messages[0]!.raw.toString();
-  assert.not.match(raw, 'archive@example.org');
-  assert.not.match(raw, /^Bcc:/im);
-  const p = await sink.parse(0);
-  assert.is((p.to as { text: string }).text, 'alice@example.com');
-});
+test(
+  'notify.copy_to: a blind copy in the envelope only, never in a header; no ' + 'second copy for a recipient',
+  async () => {
+    const e = env(`copy_to = ["archive@example.org", "ALICE@example.com"]\n${smtpSection(sink.port)}`);
+    assert.is(await sendOrQueue(e.config, mail(e), log), 'sent');
+    assert.equal(sink.messages[0]!.to, ['alice@example.com', 'archive@example.org']);
+    const raw = sink.messages[0]!.raw.toString();
+    assert.not.match(raw, 'archive@example.org');
+    assert.not.match(raw, /^Bcc:/im);
+    const p = await sink.parse(0);
+    assert.is((p.to as { text: string }).text, 'alice@example.com');
+  },
+);
 
 test('smtp down (421): queued with the reason; flush delivers the same message and empties the outbox', async () => {
   const e = env(smtpSection(sink.port));
@@ -180,25 +183,28 @@ test('header injection through the subject or extra headers is impossible', asyn
   assert.is(p.headers.get('x-note'), 'a To: evil@example.net');
 });
 
-test('addresses that are not plain mailboxes are dropped (root@localhost is one); none left is a config error', async () => {
-  const e = env(smtpSection(sink.port));
-  assert.is(
-    await sendOrQueue(
-      e.config,
-      mail(e, { to: ['-oQ/tmp/x@example.com', 'a b@example.com', 'ok@example.com', 'root@localhost'] }),
-      log,
-    ),
-    'sent',
-  );
-  assert.equal(sink.messages[0]!.to, ['ok@example.com', 'root@localhost']);
-  try {
-    await sendOrQueue(e.config, mail(e, { to: ['-f@example.com', 'x@-y.example'] }), log);
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, FaxError);
-    assert.is((err as FaxError).code, 'config');
-  }
-});
+test(
+  'addresses that are not plain mailboxes are dropped (root@localhost is one); ' + 'none left is a config error',
+  async () => {
+    const e = env(smtpSection(sink.port));
+    assert.is(
+      await sendOrQueue(
+        e.config,
+        mail(e, { to: ['-oQ/tmp/x@example.com', 'a b@example.com', 'ok@example.com', 'root@localhost'] }),
+        log,
+      ),
+      'sent',
+    );
+    assert.equal(sink.messages[0]!.to, ['ok@example.com', 'root@localhost']);
+    try {
+      await sendOrQueue(e.config, mail(e, { to: ['-f@example.com', 'x@-y.example'] }), log);
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, FaxError);
+      assert.is((err as FaxError).code, 'config');
+    }
+  },
+);
 
 test('sendmail transport: a missing or failing binary queues the mail with its reason', async () => {
   // makeTestEnv appends to the [paths] section: these lines set paths.sendmail

@@ -1,8 +1,8 @@
 /*
  * template.test.ts: the mail templates in Handlebars (values, blocks, escaping, what faxmail refuses:
- * partials, unknown helpers, raw output in HTML; errors with lines), the Subject line, loading by file name with the admin's copy first and the built-in one after a broken
- * copy, and every built-in template: receipts and received-fax mails, in both languages, as documented
- * in lib/mail/templates/README.md.
+ * partials, unknown helpers, raw output in HTML; errors with lines), the Subject line, loading by file name with the
+ * admin's copy first and the built-in one after a broken copy, and every built-in template: receipts and received-fax
+ * mails, in both languages, as documented in lib/mail/templates/README.md.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -301,7 +301,8 @@ test('inbound mail: partial warning, TIFF beside the PDF, TIFF only when no PDF'
   assert.is(partial.subject, '[Incomplete] Fax from ACME Corp (0311112222) (1 page)');
   assert.match(
     partial.text,
-    'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call dropped prematurely).',
+    'WARNING: this fax did not arrive completely. The call ended with an error after 1 page\n(The call ' +
+      'dropped prematurely).',
   );
   assert.match(partial.text, 'The fax is attached as fax-rx-7.pdf.\nThe fax image is attached as fax-rx-7.tif.');
   assert.match(partial.html!, '<strong>Warning:</strong> this fax did not arrive completely.');

@@ -27,7 +27,8 @@ test.before(async () => {
   pf = await startPostfixInstance();
   process.env['MAIL_CONFIG'] = pf.configDir;
   e = makeTestEnv(
-    `sendmail = "${postfixTool('sendmail')}"\n[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ["bob@example.org"]\n[mail]\ntransport = "sendmail"\n`,
+    `sendmail = "${postfixTool('sendmail')}"\n[notify]\nfrom = "fax@example.org"\n[inbound]\ndefault = ` +
+      `["bob@example.org"]\n[mail]\ntransport = "sendmail"\n`,
     'faxmail-sendmail-',
   );
 });

@@ -219,33 +219,40 @@ test('the same mail fed one byte at a time: the same parts, bytes and text', asy
   assert.is(slow.headerBytes, whole.headerBytes);
 });
 
-test('body or attachment as mail readers decide: text with a name stays text, text marked attachment is a file', async () => {
-  const mail = buildMime({
-    multipart: 'mixed',
-    parts: [
-      { type: 'text/plain; charset=utf-8; name="note.txt"', body: 'inline note', encoding: '8bit' },
-      {
-        type: 'text/plain; charset=utf-8',
-        disposition: 'attachment; filename="a.txt"',
-        body: 'a file',
-        encoding: '8bit',
-      },
-      { type: 'text/html; charset=utf-8', disposition: 'form-data', body: '<p>x</p>', encoding: '8bit' },
-      { type: 'message/delivery-status', body: 'Status: 5.0.0', encoding: '7bit' },
-    ],
-  });
-  const m = await parse(mail);
-  assert.equal(m.text?.split('\n').filter(Boolean), ['inline note', 'Status: 5.0.0']);
-  assert.is(m.html, undefined);
-  assert.equal(
-    m.parts.map((p) => [p.filename, p.contentType, p.disposition]),
-    [
-      ['a.txt', 'text/plain', 'attachment'],
-      ['', 'text/html', ''],
-    ],
-  );
-  assert.is(readFileSync(m.parts[0]!.path, 'utf8'), 'a file\r\n', 'the line break before the boundary is not content');
-});
+test(
+  'body or attachment as mail readers decide: text with a name stays text, text ' + 'marked attachment is a file',
+  async () => {
+    const mail = buildMime({
+      multipart: 'mixed',
+      parts: [
+        { type: 'text/plain; charset=utf-8; name="note.txt"', body: 'inline note', encoding: '8bit' },
+        {
+          type: 'text/plain; charset=utf-8',
+          disposition: 'attachment; filename="a.txt"',
+          body: 'a file',
+          encoding: '8bit',
+        },
+        { type: 'text/html; charset=utf-8', disposition: 'form-data', body: '<p>x</p>', encoding: '8bit' },
+        { type: 'message/delivery-status', body: 'Status: 5.0.0', encoding: '7bit' },
+      ],
+    });
+    const m = await parse(mail);
+    assert.equal(m.text?.split('\n').filter(Boolean), ['inline note', 'Status: 5.0.0']);
+    assert.is(m.html, undefined);
+    assert.equal(
+      m.parts.map((p) => [p.filename, p.contentType, p.disposition]),
+      [
+        ['a.txt', 'text/plain', 'attachment'],
+        ['', 'text/html', ''],
+      ],
+    );
+    assert.is(
+      readFileSync(m.parts[0]!.path, 'utf8'),
+      'a file\r\n',
+      'the line break before the boundary is not content',
+    );
+  },
+);
 
 test('charsets of bodies: ISO-2022-JP, windows-1252, an unknown one; format=flowed joined', async () => {
   const jis = Buffer.from([0x1b, 0x24, 0x42, 0x40, 0x41, 0x35, 0x61, 0x3d, 0x71, 0x1b, 0x28, 0x42]);

@@ -102,7 +102,8 @@ test('LF line ends; a closing delimiter without a line break at the very end', (
 
 test('missing closing delimiter: the last part runs to the end of the input', () => {
   const mail =
-    'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nfirst\r\n--b\r\nContent-Type: image/png\r\n\r\nlast line\r\n';
+    'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nfirst\r\n--b\r\nContent-Type: ' +
+    'image/png\r\n\r\nlast line\r\n';
   for (const size of [1, 3, 1000])
     assert.equal(
       split(mail, size).leaves.map((l) => [l.type, l.body]),

@@ -45,7 +45,8 @@ export function sampleFaxTiff(): string {
   const dir = mkdtempSync(join(tmpdir(), 'faxmail-notify-fax-'));
   const pdf = join(dir, 'some.pdf');
   const ps =
-    '/Helvetica findfont 28 scalefont setfont 1 1 2 { /n exch def 72 700 moveto (faxmail test page ) show n 3 string cvs show 72 72 moveto 450 600 rlineto stroke showpage } for';
+    '/Helvetica findfont 28 scalefont setfont 1 1 2 { /n exch def 72 700 moveto (faxmail test page ) show n 3 ' +
+    'string cvs show 72 72 moveto 450 600 rlineto stroke showpage } for';
   execFileSync('gs', [
     '-q',
     '-dSAFER',

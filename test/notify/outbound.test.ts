@@ -13,7 +13,6 @@ import { reportSent, reportUnanswered, resolutionToDpi, type SentReport } from '
 import { errorKey } from '../../lib/fax-result/classify.js';
 import { runDispatcher } from '../../lib/queue/apply.js';
 import { unlinkSync } from 'node:fs';
-import { writeJob } from '../../lib/spool/jobs.js';
 import {
   blockMailDelivery,
   callFiles,
@@ -68,50 +67,53 @@ test('resolution in pixels per metre becomes dpi', () => {
   assert.is(resolutionToDpi('1;2'), '');
 });
 
-test('success through the real bin: attempt recorded, receipt with the fax as PDF, pages, rate, station id', async () => {
-  const env = await makeNotifyEnv();
-  const job = await makeJob(env);
-  const args = dialplanSentArgs(env, job, 1, {
-    status: 'SUCCESS',
-    error: 'HANGUP',
-    pages: '2',
-    rate: '14400',
-    resolution: '8031x7700',
-    remotestationid: '+81 3 9999 0000',
-  });
-  const r = await runNotify(env, args);
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /sent; receipt sent/);
-  const after = readJobSync(env, job.id);
-  assert.is(after.state, 'sent');
-  assert.is(after.attempts.length, 1);
-  const a = after.attempts[0]!;
-  assert.equal(
-    [a.n, a.status, a.class, a.pages, a.rate, a.resolution, a.remoteStationId],
-    [1, 'SUCCESS', '', 2, 14400, '204x196', '+81 3 9999 0000'],
-  );
-  assert.ok(after.notifiedAt);
-  assert.is(callFiles(env).length, 0, 'nothing more to dial');
-  const mails = await readMails(env);
-  assert.is(mails.length, 1);
-  const m = mails[0]!;
-  assert.is(m.to && !Array.isArray(m.to) ? m.to.value[0]?.address : '', 'alice@example.com');
-  assert.match(m.subject ?? '', 'Fax sent to 0312345678');
-  assert.match(m.subject ?? '', 'Invoice 42');
-  assert.match(m.text ?? '', /Pages sent:\s+2 of 2/);
-  assert.match(m.text ?? '', '14400 bit/s');
-  assert.match(m.text ?? '', '204x196 dpi');
-  assert.match(m.text ?? '', '+81 3 9999 0000');
-  assert.match(String(m.html), '+81 3 9999 0000');
-  assert.is(m.headers.get('auto-submitted'), 'auto-generated');
-  assert.is(m.headers.get('x-faxmail-job'), job.id);
-  const pdfs = m.attachments.filter((x) => x.contentType === 'application/pdf');
-  assert.is(pdfs.length, 1);
-  assert.is(pdfs[0]!.content.subarray(0, 5).toString(), '%PDF-');
-  const pdfPath = join(env.root, 'receipt.pdf');
-  writeFileSync(pdfPath, pdfs[0]!.content);
-  assert.match(execFileSync('pdfinfo', [pdfPath]).toString(), /Pages:\s+2/);
-});
+test(
+  'success through the real bin: attempt recorded, receipt with the fax as ' + 'PDF, pages, rate, station id',
+  async () => {
+    const env = await makeNotifyEnv();
+    const job = await makeJob(env);
+    const args = dialplanSentArgs(env, job, 1, {
+      status: 'SUCCESS',
+      error: 'HANGUP',
+      pages: '2',
+      rate: '14400',
+      resolution: '8031x7700',
+      remotestationid: '+81 3 9999 0000',
+    });
+    const r = await runNotify(env, args);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /sent; receipt sent/);
+    const after = readJobSync(env, job.id);
+    assert.is(after.state, 'sent');
+    assert.is(after.attempts.length, 1);
+    const a = after.attempts[0]!;
+    assert.equal(
+      [a.n, a.status, a.class, a.pages, a.rate, a.resolution, a.remoteStationId],
+      [1, 'SUCCESS', '', 2, 14400, '204x196', '+81 3 9999 0000'],
+    );
+    assert.ok(after.notifiedAt);
+    assert.is(callFiles(env).length, 0, 'nothing more to dial');
+    const mails = await readMails(env);
+    assert.is(mails.length, 1);
+    const m = mails[0]!;
+    assert.is(m.to && !Array.isArray(m.to) ? m.to.value[0]?.address : '', 'alice@example.com');
+    assert.match(m.subject ?? '', 'Fax sent to 0312345678');
+    assert.match(m.subject ?? '', 'Invoice 42');
+    assert.match(m.text ?? '', /Pages sent:\s+2 of 2/);
+    assert.match(m.text ?? '', '14400 bit/s');
+    assert.match(m.text ?? '', '204x196 dpi');
+    assert.match(m.text ?? '', '+81 3 9999 0000');
+    assert.match(String(m.html), '+81 3 9999 0000');
+    assert.is(m.headers.get('auto-submitted'), 'auto-generated');
+    assert.is(m.headers.get('x-faxmail-job'), job.id);
+    const pdfs = m.attachments.filter((x) => x.contentType === 'application/pdf');
+    assert.is(pdfs.length, 1);
+    assert.is(pdfs[0]!.content.subarray(0, 5).toString(), '%PDF-');
+    const pdfPath = join(env.root, 'receipt.pdf');
+    writeFileSync(pdfPath, pdfs[0]!.content);
+    assert.match(execFileSync('pdfinfo', [pdfPath]).toString(), /Pages:\s+2/);
+  },
+);
 
 const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string][] = [
   [
@@ -143,55 +145,59 @@ const RETRYING: [string, (env: NotifyEnv, job: Job) => Promise<unknown>, string]
   ],
 ];
 
-test("each retryable outcome: queued again with its rule's time, no mail; at that time the dispatcher drops attempt 2 (MaxRetries 0)", async () => {
-  // Channels for all: the calls of earlier rounds stay `dialling` here (no report comes for them).
-  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 10\n' });
-  let i = 0;
-  for (const [what, report, cls] of RETRYING) {
-    // A number each: on one number, jobs would (correctly) wait for each other.
-    const job = await makeJob(env, { number: `031234560${i++}` });
-    const before = Date.now();
-    await report(env, job);
-    const after = readJobSync(env, job.id);
-    assert.is(after.attempts.length, 1, what);
-    assert.is(after.attempts[0]!.class, cls, what);
-    assert.is(after.state, 'queued', what);
-    const delay = env.config.retry[cls as 'busy'].after * 1000;
-    near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
-    assert.not.ok(
-      callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id),
-      `${what}: no call file before its time`,
-    );
-    // Not due yet: the dispatcher leaves it; at its time it goes.
-    const early = await runDispatcher(env.config, env.log, { channels: 'never' });
-    assert.not.ok(
-      early.started.some((c) => c.job === job.id),
-      `${what}: not started early`,
-    );
-    const due = new Date(Date.parse(after.nextAttemptAt!));
-    const run = await runDispatcher(env.config, env.log, { channels: 'never', now: due });
-    assert.equal(
-      run.started.filter((c) => c.job === job.id),
-      [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }],
-      what,
-    );
-    const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
-    assert.ok(call, `${what}: call file dropped`);
-    assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
-    assert.is(call!.entries['MaxRetries'], '0');
-    assert.is(call!.entries['Account'], job.id);
-    assert.is(call!.entries['Channel'], `PJSIP/${job.number}@trunk`);
-    assert.is(call!.vars['FAXFILE'], join(env.paths.jobs, job.id, 'fax.tif'));
-    assert.is(call!.vars['FAXMAIL_CONFIG'], env.configPath);
-    const dialling = readJobSync(env, job.id);
-    assert.is(dialling.state, 'dialling', what);
-    assert.is(dialling.attempt, 2, what);
-    assert.is(dialling.callFile, call!.name);
-    // Asterisk ends the call: its file goes (the next job's number frees up).
-    unlinkSync(join(env.outgoing, call!.name));
-  }
-  assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
-});
+test(
+  "each retryable outcome: queued again with its rule's time, no mail; at that time the dispatcher drops " +
+    'attempt 2 (MaxRetries 0)',
+  async () => {
+    // Channels for all: the calls of earlier rounds stay `dialling` here (no report comes for them).
+    const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 10\n' });
+    let i = 0;
+    for (const [what, report, cls] of RETRYING) {
+      // A number each: on one number, jobs would (correctly) wait for each other.
+      const job = await makeJob(env, { number: `031234560${i++}` });
+      const before = Date.now();
+      await report(env, job);
+      const after = readJobSync(env, job.id);
+      assert.is(after.attempts.length, 1, what);
+      assert.is(after.attempts[0]!.class, cls, what);
+      assert.is(after.state, 'queued', what);
+      const delay = env.config.retry[cls as 'busy'].after * 1000;
+      near(new Date(after.nextAttemptAt!), before + delay, `${what} nextAttemptAt`);
+      assert.not.ok(
+        callFiles(env).some((c) => c.vars['FAXMAIL_JOB'] === job.id),
+        `${what}: no call file before its time`,
+      );
+      // Not due yet: the dispatcher leaves it; at its time it goes.
+      const early = await runDispatcher(env.config, env.log, { channels: 'never' });
+      assert.not.ok(
+        early.started.some((c) => c.job === job.id),
+        `${what}: not started early`,
+      );
+      const due = new Date(Date.parse(after.nextAttemptAt!));
+      const run = await runDispatcher(env.config, env.log, { channels: 'never', now: due });
+      assert.equal(
+        run.started.filter((c) => c.job === job.id),
+        [{ job: job.id, attempt: 2, callFile: `faxmail-${job.id}-2.call` }],
+        what,
+      );
+      const call = callFiles(env).find((c) => c.vars['FAXMAIL_JOB'] === job.id);
+      assert.ok(call, `${what}: call file dropped`);
+      assert.is(call!.vars['FAXMAIL_ATTEMPT'], '2');
+      assert.is(call!.entries['MaxRetries'], '0');
+      assert.is(call!.entries['Account'], job.id);
+      assert.is(call!.entries['Channel'], `PJSIP/${job.number}@trunk`);
+      assert.is(call!.vars['FAXFILE'], join(env.paths.jobs, job.id, 'fax.tif'));
+      assert.is(call!.vars['FAXMAIL_CONFIG'], env.configPath);
+      const dialling = readJobSync(env, job.id);
+      assert.is(dialling.state, 'dialling', what);
+      assert.is(dialling.attempt, 2, what);
+      assert.is(dialling.callFile, call!.name);
+      // Asterisk ends the call: its file goes (the next job's number frees up).
+      unlinkSync(join(env.outgoing, call!.name));
+    }
+    assert.is((await readMails(env)).length, 0, 'no receipt while retrying');
+  },
+);
 
 test('T38_NEG_ERROR: a line error; the retry and every later attempt go as audio only (FAXMAIL_T38=no)', async () => {
   const env = await makeNotifyEnv();

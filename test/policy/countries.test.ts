@@ -101,10 +101,13 @@ const CASES: Record<string, [string, string][]> = {
 };
 
 for (const [country, cases] of Object.entries(CASES)) {
-  test(`numbers.country = "${country}": ordinary numbers dialled in national form; premium and international refused`, () => {
-    const numbers = numbersOf(`country = "${country}"`);
-    for (const [ext, expected] of cases) assert.is(outcome(ext, numbers), expected, `${country} ${ext}`);
-  });
+  test(
+    `numbers.country = "${country}": ordinary numbers dialled in national form; premium and international ` + `refused`,
+    () => {
+      const numbers = numbersOf(`country = "${country}"`);
+      for (const [ext, expected] of cases) assert.is(outcome(ext, numbers), expected, `${country} ${ext}`);
+    },
+  );
 }
 
 test('CA shares the NANP plan with US; UK is GB', () => {

@@ -94,7 +94,8 @@ test('every author: two From addresses, one outside, are refused naming the outs
   assert.is(e.code, 'sender-refused');
   assert.is(
     e.message,
-    'Your message names 2 authors in From (alice@example.org, mallory@evil.example); every one must be allowed to send faxes through this server, and mallory@evil.example is not.',
+    'Your message names 2 authors in From (alice@example.org, mallory@evil.example); every one must be ' +
+      'allowed to send faxes through this server, and mallory@evil.example is not.',
   );
   // Two allowed authors are fine.
   assert.is(authorizeSender(mail(['alice@example.org', 'boss@example.net']), {}, policy).replyTo, 'alice@example.org');
@@ -187,7 +188,8 @@ test('require_auth: a login sends as its own mailbox, or as what senders.logins 
   const e = refusal(mail('bob@example.org'), auth, { login: 'alice', client: '203.0.113.9' });
   assert.is(
     e.message,
-    'You are logged in as alice, which may not send faxes as bob@example.org. Send from your own address, or ask your administrator.',
+    'You are logged in as alice, which may not send faxes as bob@example.org. Send from your own address, or ' +
+      'ask your administrator.',
   );
   assert.ok(
     authorizeSender(mail(['bob@example.org', 'boss@example.net']), { login: 'boss', client: '203.0.113.9' }, auth),

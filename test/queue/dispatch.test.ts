@@ -93,19 +93,23 @@ test('retries wait until due; held jobs never dial; wakeAt is the earliest due t
   assert.equal(dispatch({ jobs: [r], recent: [], settings: settings(), now: T0 + 3 * MIN }).start, [r.id]);
 });
 
-test('lost: a dialling job whose call file is gone and that has not reported after lost_after frees its channel and number', () => {
-  const a = job({ state: 'dialling', number: '0311111111', notBefore: T0, callFilePresent: false });
-  const b = job({ number: '0311111111' });
-  const early = dispatch({ jobs: [a, b], recent: [], settings: settings({ maxCalls: 1 }), now: T0 + 59 * MIN });
-  assert.equal(early.lost, []);
-  assert.equal(early.start, []);
-  const late = dispatch({ jobs: [a, b], recent: [], settings: settings({ maxCalls: 1 }), now: T0 + 60 * MIN });
-  assert.equal(late.lost, [a.id]);
-  assert.equal(late.start, [b.id]);
-  // A call file still in outgoing is never lost (Asterisk has not taken it yet).
-  const waitingFile = { ...a, callFilePresent: true };
-  assert.equal(dispatch({ jobs: [waitingFile], recent: [], settings: settings(), now: T0 + 600 * MIN }).lost, []);
-});
+test(
+  'lost: a dialling job whose call file is gone and that has not reported after lost_after frees its ' +
+    'channel and number',
+  () => {
+    const a = job({ state: 'dialling', number: '0311111111', notBefore: T0, callFilePresent: false });
+    const b = job({ number: '0311111111' });
+    const early = dispatch({ jobs: [a, b], recent: [], settings: settings({ maxCalls: 1 }), now: T0 + 59 * MIN });
+    assert.equal(early.lost, []);
+    assert.equal(early.start, []);
+    const late = dispatch({ jobs: [a, b], recent: [], settings: settings({ maxCalls: 1 }), now: T0 + 60 * MIN });
+    assert.equal(late.lost, [a.id]);
+    assert.equal(late.start, [b.id]);
+    // A call file still in outgoing is never lost (Asterisk has not taken it yet).
+    const waitingFile = { ...a, callFilePresent: true };
+    assert.equal(dispatch({ jobs: [waitingFile], recent: [], settings: settings(), now: T0 + 600 * MIN }).lost, []);
+  },
+);
 
 test('fair turns: a sender with one urgent fax goes before the 40th fax of a mailing', () => {
   const mailing = Array.from({ length: 40 }, (_, i) => job({ sender: 'bulk@example.com', created: T0 + i }));
@@ -187,60 +191,65 @@ function rng(seed: number): () => number {
   };
 }
 
-test('a simulated day: channels never idle while work may dial (utilisation >= 0.95), hours hold, every job ends', () => {
-  const rand = rng(9);
-  const window = parseWindow('08:00-19:00', 'mon-fri', 'Asia/Tokyo');
-  const day = Date.parse('2026-12-07T00:00:00+09:00');
-  const jobs: SimJob[] = [];
-  const senders = ['clinic', 'law', 'logistics', 'office1', 'office2', 'office3'];
-  const numbers = Array.from({ length: 40 }, (_, i) => `06${String(10000000 + i * 7919)}`);
-  // Scattered faxes from 06:00 (before the window opens) to 18:30, plus a 60-fax mailing at 10:00.
-  for (let i = 0; i < 160; i++) {
-    const pages = 1 + Math.floor(rand() * 6);
-    jobs.push({
-      id: `s${i}`,
-      number: numbers[Math.floor(rand() * numbers.length)]!,
-      sender: senders[Math.floor(rand() * senders.length)]!,
-      pages,
-      arrival: day + Math.floor((6 + rand() * 12.5) * 3600) * 1000,
-      lineTime: 15 + pages * (20 + rand() * 20),
+test(
+  'a simulated day: channels never idle while work may dial (utilisation >= 0.95), hours hold, every job ' + 'ends',
+  () => {
+    const rand = rng(9);
+    const window = parseWindow('08:00-19:00', 'mon-fri', 'Asia/Tokyo');
+    const day = Date.parse('2026-12-07T00:00:00+09:00');
+    const jobs: SimJob[] = [];
+    const senders = ['clinic', 'law', 'logistics', 'office1', 'office2', 'office3'];
+    const numbers = Array.from({ length: 40 }, (_, i) => `06${String(10000000 + i * 7919)}`);
+    // Scattered faxes from 06:00 (before the window opens) to 18:30, plus a 60-fax mailing at 10:00.
+    for (let i = 0; i < 160; i++) {
+      const pages = 1 + Math.floor(rand() * 6);
+      jobs.push({
+        id: `s${i}`,
+        number: numbers[Math.floor(rand() * numbers.length)]!,
+        sender: senders[Math.floor(rand() * senders.length)]!,
+        pages,
+        arrival: day + Math.floor((6 + rand() * 12.5) * 3600) * 1000,
+        lineTime: 15 + pages * (20 + rand() * 20),
+      });
+    }
+    for (let i = 0; i < 60; i++)
+      jobs.push({
+        id: `m${i}`,
+        number: numbers[i % numbers.length]!,
+        sender: 'mailing',
+        pages: 2,
+        arrival: day + 10 * 3600_000,
+        lineTime: 70 + rand() * 30,
+      });
+    // Eight numbers answer busy through most of the morning.
+    const busyUntil = new Map(numbers.slice(0, 8).map((n) => [n, day + (9 + rand() * 3) * 3600_000] as const));
+    const r = simulate(jobs, day, {
+      settings: settings({ window }),
+      rules: defaults.retry,
+      busyUntil,
+      until: day + 3 * 86_400_000,
     });
-  }
-  for (let i = 0; i < 60; i++)
-    jobs.push({
-      id: `m${i}`,
-      number: numbers[i % numbers.length]!,
-      sender: 'mailing',
-      pages: 2,
-      arrival: day + 10 * 3600_000,
-      lineTime: 70 + rand() * 30,
-    });
-  // Eight numbers answer busy through most of the morning.
-  const busyUntil = new Map(numbers.slice(0, 8).map((n) => [n, day + (9 + rand() * 3) * 3600_000] as const));
-  const r = simulate(jobs, day, {
-    settings: settings({ window }),
-    rules: defaults.retry,
-    busyUntil,
-    until: day + 3 * 86_400_000,
-  });
-  assert.ok(r.maxInFlight <= 2, `at most 2 calls (saw ${r.maxInFlight})`);
-  for (const s of r.starts)
-    assert.ok(isOpen(window, s.at), `start at ${new Date(s.at).toISOString()} is inside the sending hours`);
-  assert.is(r.finished.size, jobs.length, 'every job ended');
-  assert.ok(
-    r.starts.some((s) => s.busy),
-    'some calls met a busy number and were retried',
-  );
-  // No two calls to one number at once.
-  for (const a of r.starts)
-    for (const b of r.starts)
-      if (a !== b && a.number === b.number)
-        assert.ok(a.end <= b.at || b.end <= a.at, `${a.job} and ${b.job} overlap on ${a.number}`);
-  assert.ok(
-    r.utilisation >= 0.95,
-    `utilisation ${r.utilisation.toFixed(4)} (${r.usedSeconds} of ${r.demandSeconds} channel-seconds)`,
-  );
-  console.log(`simulated day: ${jobs.length} jobs, ${r.starts.length} calls, utilisation ${r.utilisation.toFixed(4)}`);
-});
+    assert.ok(r.maxInFlight <= 2, `at most 2 calls (saw ${r.maxInFlight})`);
+    for (const s of r.starts)
+      assert.ok(isOpen(window, s.at), `start at ${new Date(s.at).toISOString()} is inside the sending hours`);
+    assert.is(r.finished.size, jobs.length, 'every job ended');
+    assert.ok(
+      r.starts.some((s) => s.busy),
+      'some calls met a busy number and were retried',
+    );
+    // No two calls to one number at once.
+    for (const a of r.starts)
+      for (const b of r.starts)
+        if (a !== b && a.number === b.number)
+          assert.ok(a.end <= b.at || b.end <= a.at, `${a.job} and ${b.job} overlap on ${a.number}`);
+    assert.ok(
+      r.utilisation >= 0.95,
+      `utilisation ${r.utilisation.toFixed(4)} (${r.usedSeconds} of ${r.demandSeconds} channel-seconds)`,
+    );
+    console.log(
+      `simulated day: ${jobs.length} jobs, ${r.starts.length} calls, utilisation ${r.utilisation.toFixed(4)}`,
+    );
+  },
+);
 
 test.run();

@@ -74,31 +74,34 @@ function sentArgs(job: Job, attempt: number, over: Record<string, string> = {}):
   return ['sent', ...Object.entries(v).flatMap(([k, x]) => [`--${k}`, x])];
 }
 
-test('the dispatcher starts at most max_calls, one per number, each job dialling with its call file in outgoing', async () => {
-  const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 2\n' });
-  const jobs = [
-    await queued(env, { number: '0311111111' }),
-    await queued(env, { number: '0311111111' }),
-    await queued(env, { number: '0322222222' }),
-    await queued(env, { number: '0333333333' }),
-  ];
-  const r = await runDispatcher(env.config, env.log);
-  assert.equal(
-    r.started.map((s) => s.job),
-    [jobs[0]!.id, jobs[2]!.id],
-  );
-  for (const s of r.started) {
-    const j = readJobSync(env, s.job);
-    assert.is(j.state, 'dialling');
-    assert.is(j.callFile, `faxmail-${s.job}-1.call`);
-    assert.ok(existsSync(join(env.outgoing, j.callFile!)));
-  }
-  assert.equal(readdirSync(env.config.paths.tmp), [], 'nothing left staged');
-  assert.is(readdirSync(env.outgoing).length, 2);
-  const again = await runDispatcher(env.config, env.log);
-  assert.equal(again.started, []);
-  assert.equal(again.waits.map((w) => w.reason).sort(), ['channels', 'number']);
-});
+test(
+  'the dispatcher starts at most max_calls, one per number, each job dialling with its call file in ' + 'outgoing',
+  async () => {
+    const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 2\n' });
+    const jobs = [
+      await queued(env, { number: '0311111111' }),
+      await queued(env, { number: '0311111111' }),
+      await queued(env, { number: '0322222222' }),
+      await queued(env, { number: '0333333333' }),
+    ];
+    const r = await runDispatcher(env.config, env.log);
+    assert.equal(
+      r.started.map((s) => s.job),
+      [jobs[0]!.id, jobs[2]!.id],
+    );
+    for (const s of r.started) {
+      const j = readJobSync(env, s.job);
+      assert.is(j.state, 'dialling');
+      assert.is(j.callFile, `faxmail-${s.job}-1.call`);
+      assert.ok(existsSync(join(env.outgoing, j.callFile!)));
+    }
+    assert.equal(readdirSync(env.config.paths.tmp), [], 'nothing left staged');
+    assert.is(readdirSync(env.outgoing).length, 2);
+    const again = await runDispatcher(env.config, env.log);
+    assert.equal(again.started, []);
+    assert.equal(again.waits.map((w) => w.reason).sort(), ['channels', 'number']);
+  },
+);
 
 test('a stored report is applied once; the freed channel goes to the next job', async () => {
   const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 1\n' });
@@ -170,66 +173,72 @@ test('faxmail-notify SIGKILLed between storing and applying: faxmail run applies
   assert.equal((await listPendingReports(env.paths)).pending, []);
 });
 
-test('a dispatcher killed after making the job dialling: the staged call file is placed; a stray one is removed', async () => {
-  const env = await makeNotifyEnv();
-  const a = await queued(env, { number: '0311111111' });
-  const b = await queued(env, { number: '0322222222' });
-  // a: dialling durably, its call file still staged in tmp (killed before the rename).
-  await writeJob(join(env.paths.jobs, a.id), {
-    ...readJobSync(env, a.id),
-    state: 'dialling',
-    callFile: `faxmail-${a.id}-1.call`,
-    dialledAt: new Date().toISOString(),
-  });
-  writeFileSync(join(env.config.paths.tmp, `faxmail-${a.id}-1.call`), 'Channel: Local/1@x\n');
-  // b: killed after staging, before the job changed: b is still queued.
-  writeFileSync(join(env.config.paths.tmp, `faxmail-${b.id}-1.call`), 'Channel: Local/1@x\n');
-  const r = await runRecovery(env.config, env.log);
-  assert.equal(r.dispatch.placed, [a.id]);
-  assert.equal(r.stagedRemoved, [`faxmail-${b.id}-1.call`]);
-  assert.ok(existsSync(join(env.outgoing, `faxmail-${a.id}-1.call`)));
-  // b then dials normally, with a freshly written call file.
-  assert.equal(
-    r.dispatch.started.map((s) => s.job),
-    [b.id],
-  );
-  assert.match(readFileSync(join(env.outgoing, `faxmail-${b.id}-1.call`), 'utf8'), `FAXMAIL_JOB=${b.id}`);
-  assert.equal(readdirSync(env.config.paths.tmp), []);
-});
+test(
+  'a dispatcher killed after making the job dialling: the staged call file is placed; a stray one is ' + 'removed',
+  async () => {
+    const env = await makeNotifyEnv();
+    const a = await queued(env, { number: '0311111111' });
+    const b = await queued(env, { number: '0322222222' });
+    // a: dialling durably, its call file still staged in tmp (killed before the rename).
+    await writeJob(join(env.paths.jobs, a.id), {
+      ...readJobSync(env, a.id),
+      state: 'dialling',
+      callFile: `faxmail-${a.id}-1.call`,
+      dialledAt: new Date().toISOString(),
+    });
+    writeFileSync(join(env.config.paths.tmp, `faxmail-${a.id}-1.call`), 'Channel: Local/1@x\n');
+    // b: killed after staging, before the job changed: b is still queued.
+    writeFileSync(join(env.config.paths.tmp, `faxmail-${b.id}-1.call`), 'Channel: Local/1@x\n');
+    const r = await runRecovery(env.config, env.log);
+    assert.equal(r.dispatch.placed, [a.id]);
+    assert.equal(r.stagedRemoved, [`faxmail-${b.id}-1.call`]);
+    assert.ok(existsSync(join(env.outgoing, `faxmail-${a.id}-1.call`)));
+    // b then dials normally, with a freshly written call file.
+    assert.equal(
+      r.dispatch.started.map((s) => s.job),
+      [b.id],
+    );
+    assert.match(readFileSync(join(env.outgoing, `faxmail-${b.id}-1.call`), 'utf8'), `FAXMAIL_JOB=${b.id}`);
+    assert.equal(readdirSync(env.config.paths.tmp), []);
+  },
+);
 
-test("a call file deleted behind faxmail's back: after lost_after the attempt is lost and retried, the number freed", async () => {
-  const env = await makeNotifyEnv({
-    toml: '[queue]\nmax_calls = 1\nlost_after = 600\n',
-    notify: 'admin = "admin@example.com"\n',
-  });
-  const a = await queued(env, { number: '0311111111' });
-  const b = await queued(env, { number: '0311111111' });
-  await runDispatcher(env.config, env.log);
-  const dialled = readJobSync(env, a.id);
-  // Gone from outgoing, no report; the call started two hours ago.
-  unlinkSync(join(env.outgoing, dialled.callFile!));
-  await writeJob(join(env.paths.jobs, a.id), { ...dialled, dialledAt: OLD });
-  const st = await collectStatus(env.config);
-  assert.ok(st.attention.some((x) => x.includes(a.id) && x.includes('no result')));
-  const r = await runRecovery(env.config, env.log);
-  assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }]);
-  const after = readJobSync(env, a.id);
-  assert.is(after.state, 'queued');
-  assert.ok(after.attempts[0]!.lost);
-  assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 200_000, 'retried by the unknown rule (300 s)');
-  // The number and the channel went to b in the same run.
-  assert.equal(
-    r.dispatch.started.map((s) => s.job),
-    [b.id],
-  );
-  // The admin is told, once.
-  const mails = await readMails(env);
-  assert.is(mails.length, 1);
-  assert.match(mails[0]!.subject ?? '', 'gave no result');
-  assert.match(mails[0]!.text ?? '', a.id);
-  await runRecovery(env.config, env.log);
-  assert.is((await readMails(env)).length, 1);
-});
+test(
+  "a call file deleted behind faxmail's back: after lost_after the attempt is lost and retried, the number " + 'freed',
+  async () => {
+    const env = await makeNotifyEnv({
+      toml: '[queue]\nmax_calls = 1\nlost_after = 600\n',
+      notify: 'admin = "admin@example.com"\n',
+    });
+    const a = await queued(env, { number: '0311111111' });
+    const b = await queued(env, { number: '0311111111' });
+    await runDispatcher(env.config, env.log);
+    const dialled = readJobSync(env, a.id);
+    // Gone from outgoing, no report; the call started two hours ago.
+    unlinkSync(join(env.outgoing, dialled.callFile!));
+    await writeJob(join(env.paths.jobs, a.id), { ...dialled, dialledAt: OLD });
+    const st = await collectStatus(env.config);
+    assert.ok(st.attention.some((x) => x.includes(a.id) && x.includes('no result')));
+    const r = await runRecovery(env.config, env.log);
+    assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }]);
+    const after = readJobSync(env, a.id);
+    assert.is(after.state, 'queued');
+    assert.ok(after.attempts[0]!.lost);
+    assert.ok(Date.parse(after.nextAttemptAt!) > Date.now() + 200_000, 'retried by the unknown rule (300 s)');
+    // The number and the channel went to b in the same run.
+    assert.equal(
+      r.dispatch.started.map((s) => s.job),
+      [b.id],
+    );
+    // The admin is told, once.
+    const mails = await readMails(env);
+    assert.is(mails.length, 1);
+    assert.match(mails[0]!.subject ?? '', 'gave no result');
+    assert.match(mails[0]!.text ?? '', a.id);
+    await runRecovery(env.config, env.log);
+    assert.is((await readMails(env)).length, 1);
+  },
+);
 
 /** An `asterisk -rx` stand-in: prints the channel lines written to its file (as `core show channels concise`). */
 function fakeAsterisk(): { binary: string; channels: (lines: string[]) => void } {
@@ -242,107 +251,125 @@ function fakeAsterisk(): { binary: string; channels: (lines: string[]) => void }
   return { binary, channels: (lines) => writeFileSync(list, lines.map((l) => `${l}\n`).join('')) };
 }
 
-/** A concise channel line: Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!BridgeID!Uniqueid */
+/**
+ * A concise channel line:
+ * Channel!Context!Exten!Priority!State!Application!Data!CallerID!Accountcode!PeerAccount!AMAFlags!Duration!
+ * BridgeID!Uniqueid
+ */
 const channel = (name: string, context: string, account: string, app = 'SendFAX'): string =>
   `${name}!${context}!s!1!Up!${app}!!!${account}!!3!12!!1700000000.1`;
 
-test("with Asterisk's channel list: a call that ended without a report is lost at once, a call still on is not, received faxes take a channel", async () => {
-  const fake = fakeAsterisk();
-  const env = await makeNotifyEnv({ toml: `[queue]\nmax_calls = 2\n\n[asterisk]\nbinary = "${fake.binary}"\n` });
-  const a = await queued(env, { number: '0311111111' });
-  const b = await queued(env, { number: '0322222222' });
-  const c = await queued(env, { number: '0333333333' });
-  await runDispatcher(env.config, env.log, { channels: 'never' });
-  // a's call ended without a report (its file is gone, no channel of it is left); b's file was removed by
-  // hand but its call is still on the line; a fax is coming in.
-  unlinkSync(join(env.outgoing, `faxmail-${a.id}-1.call`));
-  unlinkSync(join(env.outgoing, `faxmail-${b.id}-1.call`));
-  fake.channels([
-    channel('PJSIP/trunk-00000001', 'faxmail-send', b.id),
-    channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX'),
-  ]);
-  const r = await runRecovery(env.config, env.log);
-  assert.ok(r.dispatch.channelsRead);
-  assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }], 'lost at once, not after lost_after');
-  assert.match(readJobSync(env, a.id).attempts[0]!.error, 'no channel is left');
-  assert.is(readJobSync(env, b.id).state, 'dialling', 'a call still on the line is not lost');
-  assert.equal(r.dispatch.started, [], 'b and the received fax hold both channels');
-  assert.equal(r.dispatch.waits.find((w) => w.job === c.id)?.reason, 'channels');
-  // The received fax has ended: c dials.
-  fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id)]);
-  assert.equal(
-    (await runRecovery(env.config, env.log)).dispatch.started.map((x) => x.job),
-    [c.id],
-  );
-  // count_received = false: received faxes come in over other lines.
-  const other = await makeNotifyEnv({
-    toml: `[queue]\nmax_calls = 1\ncount_received = false\n\n[asterisk]\nbinary = "${fake.binary}"\n`,
-  });
-  const d = await queued(other);
-  fake.channels([channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
-  assert.equal(
-    (await runRecovery(other.config, other.log)).dispatch.started.map((x) => x.job),
-    [d.id],
-  );
-});
+test(
+  "with Asterisk's channel list: a call that ended without a report is lost at once, a call still on is " +
+    'not, received faxes take a channel',
+  async () => {
+    const fake = fakeAsterisk();
+    const env = await makeNotifyEnv({ toml: `[queue]\nmax_calls = 2\n\n[asterisk]\nbinary = "${fake.binary}"\n` });
+    const a = await queued(env, { number: '0311111111' });
+    const b = await queued(env, { number: '0322222222' });
+    const c = await queued(env, { number: '0333333333' });
+    await runDispatcher(env.config, env.log, { channels: 'never' });
+    // a's call ended without a report (its file is gone, no channel of it is left); b's file was removed by
+    // hand but its call is still on the line; a fax is coming in.
+    unlinkSync(join(env.outgoing, `faxmail-${a.id}-1.call`));
+    unlinkSync(join(env.outgoing, `faxmail-${b.id}-1.call`));
+    fake.channels([
+      channel('PJSIP/trunk-00000001', 'faxmail-send', b.id),
+      channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX'),
+    ]);
+    const r = await runRecovery(env.config, env.log);
+    assert.ok(r.dispatch.channelsRead);
+    assert.equal(r.dispatch.lost, [{ job: a.id, attempt: 1, outcome: 'retry' }], 'lost at once, not after lost_after');
+    assert.match(readJobSync(env, a.id).attempts[0]!.error, 'no channel is left');
+    assert.is(readJobSync(env, b.id).state, 'dialling', 'a call still on the line is not lost');
+    assert.equal(r.dispatch.started, [], 'b and the received fax hold both channels');
+    assert.equal(r.dispatch.waits.find((w) => w.job === c.id)?.reason, 'channels');
+    // The received fax has ended: c dials.
+    fake.channels([channel('PJSIP/trunk-00000001', 'faxmail-send', b.id)]);
+    assert.equal(
+      (await runRecovery(env.config, env.log)).dispatch.started.map((x) => x.job),
+      [c.id],
+    );
+    // count_received = false: received faxes come in over other lines.
+    const other = await makeNotifyEnv({
+      toml: `[queue]\nmax_calls = 1\ncount_received = false\n\n[asterisk]\nbinary = "${fake.binary}"\n`,
+    });
+    const d = await queued(other);
+    fake.channels([channel('PJSIP/trunk-00000002', 'faxmail-receive-run', '', 'ReceiveFAX')]);
+    assert.equal(
+      (await runRecovery(other.config, other.log)).dispatch.started.map((x) => x.job),
+      [d.id],
+    );
+  },
+);
 
-test('a notice that cannot be built stays pending, shows in status (exit 1), and is sent by faxmail run once fixed', async () => {
-  const env = await makeNotifyEnv({ notify: 'locale = "en"\n' });
-  const a = await queued(env);
-  await runDispatcher(env.config, env.log);
-  // The mail server is down and the outbox cannot be written (a full disk): the receipt cannot be handed over.
-  const restore = blockMailDelivery(env);
-  rmSync(env.paths.outbox, { recursive: true });
-  writeFileSync(env.paths.outbox, 'not a directory');
-  const r = await runNotify(env, sentArgs(a, 1));
-  assert.is(r.code, 0, r.stderr);
-  const j = readJobSync(env, a.id);
-  assert.is(j.state, 'sent');
-  assert.is(j.noticePending, 'success');
-  assert.ok(j.noticeError);
-  rmSync(env.paths.outbox);
-  mkdirSync(env.paths.outbox);
-  const status = await runFaxmail(env, ['status']);
-  assert.is(status.code, 1, status.stdout);
-  assert.match(status.stdout, 'receipt could not be sent');
-  restore();
-  const run = await runFaxmail(env, ['run']);
-  assert.is(run.code, 0, run.stdout + run.stderr);
-  assert.match(run.stdout, '1 notices retried');
-  const fixed = readJobSync(env, a.id);
-  assert.is(fixed.noticePending, undefined);
-  assert.ok(fixed.notifiedAt);
-  assert.is((await readMails(env)).length, 1);
-  assert.is((await runFaxmail(env, ['status'])).code, 0);
-});
+test(
+  'a notice that cannot be built stays pending, shows in status (exit 1), and is sent by faxmail run once ' + 'fixed',
+  async () => {
+    const env = await makeNotifyEnv({ notify: 'locale = "en"\n' });
+    const a = await queued(env);
+    await runDispatcher(env.config, env.log);
+    // The mail server is down and the outbox cannot be written (a full disk): the receipt cannot be handed over.
+    const restore = blockMailDelivery(env);
+    rmSync(env.paths.outbox, { recursive: true });
+    writeFileSync(env.paths.outbox, 'not a directory');
+    const r = await runNotify(env, sentArgs(a, 1));
+    assert.is(r.code, 0, r.stderr);
+    const j = readJobSync(env, a.id);
+    assert.is(j.state, 'sent');
+    assert.is(j.noticePending, 'success');
+    assert.ok(j.noticeError);
+    rmSync(env.paths.outbox);
+    mkdirSync(env.paths.outbox);
+    const status = await runFaxmail(env, ['status']);
+    assert.is(status.code, 1, status.stdout);
+    assert.match(status.stdout, 'receipt could not be sent');
+    restore();
+    const run = await runFaxmail(env, ['run']);
+    assert.is(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, '1 notices retried');
+    const fixed = readJobSync(env, a.id);
+    assert.is(fixed.noticePending, undefined);
+    assert.ok(fixed.notifiedAt);
+    assert.is((await readMails(env)).length, 1);
+    assert.is((await runFaxmail(env, ['status'])).code, 0);
+  },
+);
 
-test("faxmail run removes leftovers of killed runs once they are old, and the line model's number records", async () => {
-  const env = await makeNotifyEnv();
-  const old = new Date(Date.now() - 3600_000);
-  const staging = join(env.paths.jobs, `.new-${newJobId()}`);
-  mkdirSync(join(staging, 'parts'), { recursive: true });
-  const scratch = join(env.config.paths.tmp, '.faxmail-x.call.123.abc.tmp');
-  writeFileSync(scratch, 'half');
-  const young = join(env.config.paths.tmp, '.faxmail-y.call.124.abd.tmp');
-  writeFileSync(young, 'being written');
-  utimesSync(staging, old, old);
-  utimesSync(scratch, old, old);
-  // The line model's record of a number whose active job has ended (its ghost), and its lock file.
-  const done = await makeJob(env, { state: 'sent', number: '0344444444' });
-  mkdirSync(join(env.paths.root, 'lines'), { recursive: true });
-  writeFileSync(
-    join(env.paths.root, 'lines', '0344444444.json'),
-    JSON.stringify({ number: '0344444444', active: done.id, waiting: [{ job: 'gone', notBefore: old.toISOString() }] }),
-  );
-  writeFileSync(join(env.paths.locks, 'line-0344444444.lock'), '');
-  const r = await runRecovery(env.config, env.log);
-  assert.ok(!existsSync(staging) && !existsSync(scratch));
-  assert.ok(existsSync(young), 'a young file may still be written: kept');
-  assert.is(r.linesRetired, 1);
-  assert.not.ok(existsSync(join(env.paths.root, 'lines')), 'the job records say it all: lines/ is gone');
-  assert.not.ok(existsSync(join(env.paths.locks, 'line-0344444444.lock')));
-  assert.is((await runRecovery(env.config, env.log)).linesRetired, 0);
-});
+test(
+  'faxmail run removes leftovers of killed runs once they are old, and the ' + "line model's number records",
+  async () => {
+    const env = await makeNotifyEnv();
+    const old = new Date(Date.now() - 3600_000);
+    const staging = join(env.paths.jobs, `.new-${newJobId()}`);
+    mkdirSync(join(staging, 'parts'), { recursive: true });
+    const scratch = join(env.config.paths.tmp, '.faxmail-x.call.123.abc.tmp');
+    writeFileSync(scratch, 'half');
+    const young = join(env.config.paths.tmp, '.faxmail-y.call.124.abd.tmp');
+    writeFileSync(young, 'being written');
+    utimesSync(staging, old, old);
+    utimesSync(scratch, old, old);
+    // The line model's record of a number whose active job has ended (its ghost), and its lock file.
+    const done = await makeJob(env, { state: 'sent', number: '0344444444' });
+    mkdirSync(join(env.paths.root, 'lines'), { recursive: true });
+    writeFileSync(
+      join(env.paths.root, 'lines', '0344444444.json'),
+      JSON.stringify({
+        number: '0344444444',
+        active: done.id,
+        waiting: [{ job: 'gone', notBefore: old.toISOString() }],
+      }),
+    );
+    writeFileSync(join(env.paths.locks, 'line-0344444444.lock'), '');
+    const r = await runRecovery(env.config, env.log);
+    assert.ok(!existsSync(staging) && !existsSync(scratch));
+    assert.ok(existsSync(young), 'a young file may still be written: kept');
+    assert.is(r.linesRetired, 1);
+    assert.not.ok(existsSync(join(env.paths.root, 'lines')), 'the job records say it all: lines/ is gone');
+    assert.not.ok(existsSync(join(env.paths.locks, 'line-0344444444.lock')));
+    assert.is((await runRecovery(env.config, env.log)).linesRetired, 0);
+  },
+);
 
 test('admin: prefix ids, hold, release, retry, list', async () => {
   const env = await makeNotifyEnv({ toml: '[queue]\nmax_calls = 1\n' });

@@ -52,98 +52,110 @@ function killAfter(env: ReturnType<typeof newEnv>, m: Buffer, ms: number): Promi
   child.stdin.on('error', () => undefined);
   child.stdin.end(m);
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve(code))));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
 }
 
-test(`sendfax SIGKILLed at ${KILLS} random instants, then delivered again: one job per mail, no ghost, nothing left after faxmail run`, async () => {
-  const env = newEnv({ queue: 'max_calls = 3' });
-  // How long one run takes here, so the kills spread over the whole run.
-  const t0 = Date.now();
-  const first = await runAs(env, mail(1000));
-  assert.is(first.status, 0, first.stdout + first.stderr);
-  const span = Math.max(200, (Date.now() - t0) * 1.2);
-  const mails = Array.from({ length: KILLS }, (_, i) => mail(i));
-  let finishedAnyway = 0;
-  for (const m of mails) {
-    const code = await killAfter(env, m, Math.floor(Math.random() * span));
-    if (code === 0) finishedAnyway++;
-    // Postfix delivers again after a killed run (and once more would be harmless).
-    const again = await runAs(env, m);
-    assert.is(again.status, 0, again.stdout + again.stderr);
-  }
-  const config = loadConfig(env.configPath);
-  await runRecovery(config, silentLogger(), { flushMs: 1000 });
-  const paths = spoolPaths(config.paths.spool);
-  const { jobs, unreadable } = await loadJobs(paths);
-  assert.equal(unreadable, []);
-  // One job per mail (the extra first one included).
-  const subjects = jobs.map((j) => j.job.subject).sort();
-  assert.equal(
-    subjects,
-    ['Fax 1000', ...mails.map((_, i) => `Fax ${i}`)].sort(),
-    `jobs: ${subjects.join(', ')} (${finishedAnyway} runs finished before their kill)`,
-  );
-  // No ghost: a job that holds the number has its call file in outgoing; at most one per number.
-  const dialling = jobs.filter((j) => queueState(j.job) === 'dialling');
-  for (const { job } of dialling)
-    assert.ok(existsSync(join(env.outgoing, job.callFile!)), `job ${job.id} dialling with its call file`);
-  assert.ok(dialling.length <= 1, `one call per number (${dialling.length} dialling)`);
-  assert.is(readdirSync(env.outgoing).length, dialling.length, 'no call file without its job');
-  // Nothing left over.
-  assert.equal(
-    readdirSync(paths.jobs).filter((n) => n.startsWith('.')),
-    [],
-    'no staging dirs',
-  );
-  assert.equal(readdirSync(env.tmp), [], 'no scratch or staged call files');
-  assert.equal(
-    readdirSync(paths.locks).filter((n) => n.startsWith('staging-')),
-    [],
-    'no staging locks',
-  );
-});
-
-test('a busy queue lock does not hold sendfax up: the job is queued (exit 0) and the next dispatcher run starts it', async () => {
-  const env = newEnv();
-  const config = loadConfig(env.configPath);
-  const paths = spoolPaths(config.paths.spool);
-  // Another process holds the queue lock (a dispatcher at work, a stuck run) for the whole delivery.
-  mkdirSync(paths.locks, { recursive: true });
-  const holder = spawn('/usr/bin/flock', ['-x', join(paths.locks, 'queue.lock'), '/bin/sleep', '120'], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  // flock(1) -n exits 1 while another process holds the lock
-  await waitUntil(
-    () => spawnSync('/usr/bin/flock', ['-n', join(paths.locks, 'queue.lock'), 'true']).status === 1,
-    10_000,
-    'the holder to take the queue lock',
-    20,
-  );
-  try {
-    const r = await runAs(env, mail(42));
-    assert.is(r.status, 0, r.stdout + r.stderr);
-    const id = /Fax job (\S+) queued/.exec(r.firstLine)?.[1];
-    assert.ok(id, r.firstLine);
-    const { jobs } = await loadJobs(paths);
+test(
+  `sendfax SIGKILLed at ${KILLS} random instants, then delivered again: one job per mail, no ghost, ` +
+    `nothing left after faxmail run`,
+  async () => {
+    const env = newEnv({ queue: 'max_calls = 3' });
+    // How long one run takes here, so the kills spread over the whole run.
+    const t0 = Date.now();
+    const first = await runAs(env, mail(1000));
+    assert.is(first.status, 0, first.stdout + first.stderr);
+    const span = Math.max(200, (Date.now() - t0) * 1.2);
+    const mails = Array.from({ length: KILLS }, (_, i) => mail(i));
+    let finishedAnyway = 0;
+    for (const m of mails) {
+      const code = await killAfter(env, m, Math.floor(Math.random() * span));
+      if (code === 0) finishedAnyway++;
+      // Postfix delivers again after a killed run (and once more would be harmless).
+      const again = await runAs(env, m);
+      assert.is(again.status, 0, again.stdout + again.stderr);
+    }
+    const config = loadConfig(env.configPath);
+    await runRecovery(config, silentLogger(), { flushMs: 1000 });
+    const paths = spoolPaths(config.paths.spool);
+    const { jobs, unreadable } = await loadJobs(paths);
+    assert.equal(unreadable, []);
+    // One job per mail (the extra first one included).
+    const subjects = jobs.map((j) => j.job.subject).sort();
     assert.equal(
-      jobs.map((j) => [j.job.id, j.job.state]),
-      [[id, 'queued']],
+      subjects,
+      ['Fax 1000', ...mails.map((_, i) => `Fax ${i}`)].sort(),
+      `jobs: ${subjects.join(', ')} (${finishedAnyway} runs finished before their kill)`,
     );
-    assert.equal(readdirSync(env.outgoing), [], 'no call yet: the dispatcher did not run');
-  } finally {
-    process.kill(-holder.pid!, 'SIGKILL');
-  }
-  // The lock holder is gone (killed): the timer's run starts the call.
-  const rec = await runRecovery(config, silentLogger(), { flushMs: 1000, channels: 'never' });
-  assert.is(rec.dispatch.started.length, 1);
-  assert.is(readdirSync(env.outgoing).length, 1);
-  assert.equal(
-    readdirSync(paths.locks).filter((n) => n.startsWith('mail-')),
-    [],
-    'the mail-key lock is removed after use',
-  );
-});
+    // No ghost: a job that holds the number has its call file in outgoing; at most one per number.
+    const dialling = jobs.filter((j) => queueState(j.job) === 'dialling');
+    for (const { job } of dialling)
+      assert.ok(existsSync(join(env.outgoing, job.callFile!)), `job ${job.id} dialling with its call file`);
+    assert.ok(dialling.length <= 1, `one call per number (${dialling.length} dialling)`);
+    assert.is(readdirSync(env.outgoing).length, dialling.length, 'no call file without its job');
+    // Nothing left over.
+    assert.equal(
+      readdirSync(paths.jobs).filter((n) => n.startsWith('.')),
+      [],
+      'no staging dirs',
+    );
+    assert.equal(readdirSync(env.tmp), [], 'no scratch or staged call files');
+    assert.equal(
+      readdirSync(paths.locks).filter((n) => n.startsWith('staging-')),
+      [],
+      'no staging locks',
+    );
+  },
+);
+
+test(
+  'a busy queue lock does not hold sendfax up: the job is queued (exit 0) and the next dispatcher run ' + 'starts it',
+  async () => {
+    const env = newEnv();
+    const config = loadConfig(env.configPath);
+    const paths = spoolPaths(config.paths.spool);
+    // Another process holds the queue lock (a dispatcher at work, a stuck run) for the whole delivery.
+    mkdirSync(paths.locks, { recursive: true });
+    const holder = spawn('/usr/bin/flock', ['-x', join(paths.locks, 'queue.lock'), '/bin/sleep', '120'], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    // flock(1) -n exits 1 while another process holds the lock
+    await waitUntil(
+      () => spawnSync('/usr/bin/flock', ['-n', join(paths.locks, 'queue.lock'), 'true']).status === 1,
+      10_000,
+      'the holder to take the queue lock',
+      20,
+    );
+    try {
+      const r = await runAs(env, mail(42));
+      assert.is(r.status, 0, r.stdout + r.stderr);
+      const id = /Fax job (\S+) queued/.exec(r.firstLine)?.[1];
+      assert.ok(id, r.firstLine);
+      const { jobs } = await loadJobs(paths);
+      assert.equal(
+        jobs.map((j) => [j.job.id, j.job.state]),
+        [[id, 'queued']],
+      );
+      assert.equal(readdirSync(env.outgoing), [], 'no call yet: the dispatcher did not run');
+    } finally {
+      process.kill(-holder.pid!, 'SIGKILL');
+    }
+    // The lock holder is gone (killed): the timer's run starts the call.
+    const rec = await runRecovery(config, silentLogger(), { flushMs: 1000, channels: 'never' });
+    assert.is(rec.dispatch.started.length, 1);
+    assert.is(readdirSync(env.outgoing).length, 1);
+    assert.equal(
+      readdirSync(paths.locks).filter((n) => n.startsWith('mail-')),
+      [],
+      'the mail-key lock is removed after use',
+    );
+  },
+);
 
 test('the same mail delivered twice is one job; the same attachment in a new mail is a new job', async () => {
   const env = newEnv();

@@ -31,7 +31,6 @@ import {
   snapshot,
   useHarness,
 } from './harness.js';
-import type { TestEnv } from '../helpers/sendfax-env.js';
 
 useHarness(test);
 
@@ -84,80 +83,83 @@ function assertCallFileClean(text: string, hostile: string[]): void {
     assert.not.ok(text.toLowerCase().includes(h.toLowerCase()), `call file free of ${JSON.stringify(h)}`);
 }
 
-test('call file: channel from the template, context/extension/caller id from the config, MaxRetries 0, Setvars', async () => {
-  const env = newEnv();
-  replaceConfigLine(env, 'channel = "PJSIP/{number}@trunk"', 'channel = "PJSIP/{number}@fax_trunk-2"');
-  patchSection(
-    env,
-    'callfile',
-    'context = "my-fax-out"\nextension = "send_it"\ncaller_id = "\\"Office Fax\\" <0312345678>"\nwait_time = 30',
-  );
-  const started = Date.now();
-  const q = await expectQueued(env, mail([pdfPart([1, 2], 'report.pdf')]), { extension: '+81 3-1234-5678' });
-  assert.equal(readdirSync(env.outgoing), [`faxmail-${q.id}-1.call`], 'exactly one call file, named after the job');
-  const entries = checkCallFileText(q.callFile);
-  const get = (k: string): string[] => entries.filter(([key]) => key === k).map(([, v]) => v);
-  assert.equal(get('Channel'), ['PJSIP/0312345678@fax_trunk-2'], 'template filled with the rewritten number');
-  assert.equal(get('CallerID'), ['"Office Fax" <0312345678>']);
-  assert.equal(get('WaitTime'), ['30']);
-  assert.equal(get('MaxRetries'), ['0']);
-  assert.equal(get('Account'), [q.id], 'the accountcode names the job, so `faxmail cancel` finds the live call');
-  assert.equal(get('Context'), ['my-fax-out']);
-  assert.equal(get('Extension'), ['send_it']);
-  assert.equal(get('Priority'), ['1']);
-  assert.equal(get('Application'), [], 'no Application line');
-  const vars = setvars(entries);
-  assert.is(vars['FAXMAIL_JOB'], q.id);
-  assert.is(vars['FAXMAIL_ATTEMPT'], '1');
-  assert.is(vars['FAXMAIL_NUMBER'], '0312345678');
-  assert.is(vars['FAXFILE'], join(env.spool, 'jobs', q.id, 'fax.tif'));
-  assert.ok(vars['FAXFILE']!.startsWith('/'), 'absolute path');
-  assert.ok(statSync(vars['FAXFILE']!).isFile(), 'FAXFILE exists');
-  assert.is(resolve(vars['FAXFILE']!), join(q.dir, q.job.tiff));
-  assert.is((statSync(q.callFilePath).mode & 0o777).toString(8), '660', 'call file mode 0660');
-  assert.equal(readdirSync(env.tmp), [], 'no scratch file left in tmp');
+test(
+  'call file: channel from the template, context/extension/caller id from the ' + 'config, MaxRetries 0, Setvars',
+  async () => {
+    const env = newEnv();
+    replaceConfigLine(env, 'channel = "PJSIP/{number}@trunk"', 'channel = "PJSIP/{number}@fax_trunk-2"');
+    patchSection(
+      env,
+      'callfile',
+      'context = "my-fax-out"\nextension = "send_it"\ncaller_id = "\\"Office Fax\\" <0312345678>"\nwait_time = 30',
+    );
+    const started = Date.now();
+    const q = await expectQueued(env, mail([pdfPart([1, 2], 'report.pdf')]), { extension: '+81 3-1234-5678' });
+    assert.equal(readdirSync(env.outgoing), [`faxmail-${q.id}-1.call`], 'exactly one call file, named after the job');
+    const entries = checkCallFileText(q.callFile);
+    const get = (k: string): string[] => entries.filter(([key]) => key === k).map(([, v]) => v);
+    assert.equal(get('Channel'), ['PJSIP/0312345678@fax_trunk-2'], 'template filled with the rewritten number');
+    assert.equal(get('CallerID'), ['"Office Fax" <0312345678>']);
+    assert.equal(get('WaitTime'), ['30']);
+    assert.equal(get('MaxRetries'), ['0']);
+    assert.equal(get('Account'), [q.id], 'the accountcode names the job, so `faxmail cancel` finds the live call');
+    assert.equal(get('Context'), ['my-fax-out']);
+    assert.equal(get('Extension'), ['send_it']);
+    assert.equal(get('Priority'), ['1']);
+    assert.equal(get('Application'), [], 'no Application line');
+    const vars = setvars(entries);
+    assert.is(vars['FAXMAIL_JOB'], q.id);
+    assert.is(vars['FAXMAIL_ATTEMPT'], '1');
+    assert.is(vars['FAXMAIL_NUMBER'], '0312345678');
+    assert.is(vars['FAXFILE'], join(env.spool, 'jobs', q.id, 'fax.tif'));
+    assert.ok(vars['FAXFILE']!.startsWith('/'), 'absolute path');
+    assert.ok(statSync(vars['FAXFILE']!).isFile(), 'FAXFILE exists');
+    assert.is(resolve(vars['FAXFILE']!), join(q.dir, q.job.tiff));
+    assert.is((statSync(q.callFilePath).mode & 0o777).toString(8), '660', 'call file mode 0660');
+    assert.equal(readdirSync(env.tmp), [], 'no scratch file left in tmp');
 
-  // job.json, field by field.
-  const job = q.job;
-  assert.is(job.version, 1);
-  assert.is(job.envelopeSender, 'alice@example.org');
-  assert.is(job.replyTo, 'alice@example.org');
-  assert.is(job.replyName, 'Alice Example');
-  assert.is(job.subject, 'Fax');
-  assert.is(job.requestedNumber, '+81312345678', 'as written, normalised (spaces and dashes dropped)');
-  assert.is(job.number, '0312345678');
-  assert.is(job.pages, 2);
-  assert.is(job.resolution, 'fine');
-  assert.is(job.paper, 'a4');
-  assert.equal(
-    job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
-    [{ name: 'report.pdf', kind: 'pdf', pages: 2 }],
-  );
-  assert.equal(job.skipped, []);
-  assert.is(job.tiff, 'fax.tif');
-  assert.match(job.messageId, /^<[0-9a-f]+@example\.com>$/);
-  const created = Date.parse(job.created);
-  assert.ok(created >= started - 1000 && created <= Date.now(), `created ${job.created} is now`);
-  assert.match(job.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-  assert.is(job.state, 'dialling', 'the record said dialling before the call file went out');
-  assert.is(job.attempt, 1);
-  assert.equal(job.attempts, []);
-  assert.is(job.callFile, `faxmail-${q.id}-1.call`);
-  // The job directory: the fax, the record, the originals; no parse or work scratch.
-  assert.equal(readdirSync(q.dir).sort(), ['docs', 'fax.tif', 'job.json']);
-  assert.equal(readdirSync(join(q.dir, 'docs')), ['01-report.pdf']);
-  assert.ok(readFileSync(join(q.dir, 'docs', '01-report.pdf')).equals(readFileSync(markedPdf([1, 2]))));
+    // job.json, field by field.
+    const job = q.job;
+    assert.is(job.version, 1);
+    assert.is(job.envelopeSender, 'alice@example.org');
+    assert.is(job.replyTo, 'alice@example.org');
+    assert.is(job.replyName, 'Alice Example');
+    assert.is(job.subject, 'Fax');
+    assert.is(job.requestedNumber, '+81312345678', 'as written, normalised (spaces and dashes dropped)');
+    assert.is(job.number, '0312345678');
+    assert.is(job.pages, 2);
+    assert.is(job.resolution, 'fine');
+    assert.is(job.paper, 'a4');
+    assert.equal(
+      job.documents.map((d) => ({ name: d.name, kind: d.kind, pages: d.pages })),
+      [{ name: 'report.pdf', kind: 'pdf', pages: 2 }],
+    );
+    assert.equal(job.skipped, []);
+    assert.is(job.tiff, 'fax.tif');
+    assert.match(job.messageId, /^<[0-9a-f]+@example\.com>$/);
+    const created = Date.parse(job.created);
+    assert.ok(created >= started - 1000 && created <= Date.now(), `created ${job.created} is now`);
+    assert.match(job.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.is(job.state, 'dialling', 'the record said dialling before the call file went out');
+    assert.is(job.attempt, 1);
+    assert.equal(job.attempts, []);
+    assert.is(job.callFile, `faxmail-${q.id}-1.call`);
+    // The job directory: the fax, the record, the originals; no parse or work scratch.
+    assert.equal(readdirSync(q.dir).sort(), ['docs', 'fax.tif', 'job.json']);
+    assert.equal(readdirSync(join(q.dir, 'docs')), ['01-report.pdf']);
+    assert.ok(readFileSync(join(q.dir, 'docs', '01-report.pdf')).equals(readFileSync(markedPdf([1, 2]))));
 
-  // The log: JSON lines carrying the job id, never the mail text.
-  const log = readFileSync(env.log, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { job?: string; step?: string });
-  const steps = log.filter((l) => l.job === q.id).map((l) => l.step);
-  for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling'])
-    assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
-  assert.not.ok(readFileSync(env.log, 'utf8').includes('Please fax this'), 'no mail body in the log');
-});
+    // The log: JSON lines carrying the job id, never the mail text.
+    const log = readFileSync(env.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { job?: string; step?: string });
+    const steps = log.filter((l) => l.job === q.id).map((l) => l.step);
+    for (const step of ['received', 'parsed', 'sender-ok', 'documents', 'converted', 'dialling'])
+      assert.ok(steps.includes(step), `log step ${step}: ${steps.join(',')}`);
+    assert.not.ok(readFileSync(env.log, 'utf8').includes('Please fax this'), 'no mail body in the log');
+  },
+);
 
 test('an unwritable log does not stop the fax, and nothing goes to stderr (Postfix would bounce it)', async () => {
   const env = newEnv();
@@ -195,72 +197,76 @@ test('Reply-To (allowed) is where receipts go; skipped parts are named on the fi
   );
 });
 
-test('--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; nothing kept (--save-tiff writes the TIFF where asked)', async () => {
-  const env = newEnv();
-  const before = snapshot(env);
-  const saved = join(env.root, 'dry.tif');
-  const r = await runAs(
-    env,
-    mail(
-      [
-        pdfPart([1, 2, 3], 'three.pdf'),
-        attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' }),
-      ],
-      { subject: 'Dry +standard' },
-    ),
-    { extra: ['--dry-run', '--save-tiff', saved] },
-  );
-  assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.is(r.stdout.split('\n').length, 2, 'exactly one line');
-  assert.ok(r.stdout.endsWith('\n'));
-  const out = JSON.parse(r.stdout) as {
-    job: string;
-    number: string;
-    pages: number;
-    tiff: string;
-    savedTiff: string;
-    callfile: string;
-    callfilePath: string;
-    documents: { name: string; kind: string; pages: number }[];
-    dryRun: boolean;
-    resolution: string;
-  };
-  assert.match(out.job, /^\d{8}-\d{6}-[0-9a-f]{12}$/);
-  assert.is(out.number, '0312345678');
-  assert.is(out.pages, 4);
-  assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'), 'where the job would keep its TIFF');
-  assert.is(out.savedTiff, saved);
-  await expectFaxTiff(saved, { resolution: 'standard', pages: 4 });
-  assert.equal(out.documents, [
-    { name: 'three.pdf', kind: 'pdf', pages: 3 },
-    { name: 'four.png', kind: 'png', pages: 1 },
-  ]);
-  assert.is(out.dryRun, true);
-  assert.is(out.resolution, 'standard');
-  const vars = setvars(checkCallFileText(out.callfile));
-  assert.is(vars['FAXMAIL_JOB'], out.job);
-  assert.is(vars['FAXFILE'], out.tiff);
-  assert.match(out.callfile, /^Channel: PJSIP\/0312345678@trunk$/m);
-  assert.match(out.callfile, /^MaxRetries: 0$/m);
-  assert.equal(readdirSync(env.outgoing), before.outgoing, 'no call file dropped');
-  assert.not.ok(existsSync(out.callfilePath), 'nothing at the call-file path');
-  assert.equal(readdirSync(env.tmp), []);
-  assert.equal(readdirSync(join(env.spool, 'jobs')), [], 'no job, no staging directory: nothing for status to list');
-  // Without --save-tiff nothing at all stays; a TIFF path that exists is not overwritten.
-  const again = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run'] });
-  assert.is(again.status, 0, again.stdout);
-  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
-  const clash = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run', '--save-tiff', saved] });
-  assert.is(clash.status, 75, clash.stdout);
-  assert.equal(readdirSync(join(env.spool, 'jobs')), []);
-  // A dry run is refused like a real one.
-  await expectRejected(
-    env,
-    mail([pdfPart([1], 'a.pdf')]),
-    { status: 67, code: '5.1.1' },
-    { extension: 'abc', extra: ['--dry-run'] },
-  );
-});
+test(
+  '--dry-run: one JSON line with job, number, pages, tiff, callfile, documents; nothing kept (--save-tiff ' +
+    'writes the TIFF where asked)',
+  async () => {
+    const env = newEnv();
+    const before = snapshot(env);
+    const saved = join(env.root, 'dry.tif');
+    const r = await runAs(
+      env,
+      mail(
+        [
+          pdfPart([1, 2, 3], 'three.pdf'),
+          attachmentNode(bytesOf(markedImage('png', 4)), { type: 'image/png', filename: 'four.png' }),
+        ],
+        { subject: 'Dry +standard' },
+      ),
+      { extra: ['--dry-run', '--save-tiff', saved] },
+    );
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.is(r.stdout.split('\n').length, 2, 'exactly one line');
+    assert.ok(r.stdout.endsWith('\n'));
+    const out = JSON.parse(r.stdout) as {
+      job: string;
+      number: string;
+      pages: number;
+      tiff: string;
+      savedTiff: string;
+      callfile: string;
+      callfilePath: string;
+      documents: { name: string; kind: string; pages: number }[];
+      dryRun: boolean;
+      resolution: string;
+    };
+    assert.match(out.job, /^\d{8}-\d{6}-[0-9a-f]{12}$/);
+    assert.is(out.number, '0312345678');
+    assert.is(out.pages, 4);
+    assert.is(out.tiff, join(env.spool, 'jobs', out.job, 'fax.tif'), 'where the job would keep its TIFF');
+    assert.is(out.savedTiff, saved);
+    await expectFaxTiff(saved, { resolution: 'standard', pages: 4 });
+    assert.equal(out.documents, [
+      { name: 'three.pdf', kind: 'pdf', pages: 3 },
+      { name: 'four.png', kind: 'png', pages: 1 },
+    ]);
+    assert.is(out.dryRun, true);
+    assert.is(out.resolution, 'standard');
+    const vars = setvars(checkCallFileText(out.callfile));
+    assert.is(vars['FAXMAIL_JOB'], out.job);
+    assert.is(vars['FAXFILE'], out.tiff);
+    assert.match(out.callfile, /^Channel: PJSIP\/0312345678@trunk$/m);
+    assert.match(out.callfile, /^MaxRetries: 0$/m);
+    assert.equal(readdirSync(env.outgoing), before.outgoing, 'no call file dropped');
+    assert.not.ok(existsSync(out.callfilePath), 'nothing at the call-file path');
+    assert.equal(readdirSync(env.tmp), []);
+    assert.equal(readdirSync(join(env.spool, 'jobs')), [], 'no job, no staging directory: nothing for status to list');
+    // Without --save-tiff nothing at all stays; a TIFF path that exists is not overwritten.
+    const again = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run'] });
+    assert.is(again.status, 0, again.stdout);
+    assert.equal(readdirSync(join(env.spool, 'jobs')), []);
+    const clash = await runAs(env, mail([pdfPart([1], 'a.pdf')]), { extra: ['--dry-run', '--save-tiff', saved] });
+    assert.is(clash.status, 75, clash.stdout);
+    assert.equal(readdirSync(join(env.spool, 'jobs')), []);
+    // A dry run is refused like a real one.
+    await expectRejected(
+      env,
+      mail([pdfPart([1], 'a.pdf')]),
+      { status: 67, code: '5.1.1' },
+      { extension: 'abc', extra: ['--dry-run'] },
+    );
+  },
+);
 
 test('one call per number: a second fax to the same number waits, with no call file of its own', async () => {
   const env = newEnv();

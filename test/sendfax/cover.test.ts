@@ -49,35 +49,38 @@ const coverText = (q: Queued): string =>
     ' ',
   );
 
-test('+cover: the cover comes first and counts itself; recipient from the display name; the note is the mail text', async () => {
-  const q = await expectQueued(
-    env,
-    mail(
-      [attachmentNode(bytesOf(markedPdf([1, 2])), { type: 'application/pdf', filename: 'results.pdf' })],
-      'Results +cover',
-    ),
-  );
-  assert.is(q.pages, 3);
-  assert.equal(
-    q.job.documents.map((d) => [d.name, d.kind, d.pages]),
-    [
-      ['cover page', 'cover', 1],
-      ['results.pdf', 'pdf', 2],
-    ],
-  );
-  assert.is(q.job.subject, 'Results');
-  await expectFaxTiff(join(q.dir, 'fax.tif'), { resolution: 'fine', pages: 3 });
-  const text = coverText(q);
-  for (const want of [
-    'To Dr. Tanaka',
-    'Fax number 0312345678',
-    'From Alice Example <alice@example.org>',
-    'Pages 3 (including this page)',
-    'Subject Results',
-    'the results are attached.',
-  ])
-    assert.match(text, want);
-});
+test(
+  '+cover: the cover comes first and counts itself; recipient from the display name; the note is the mail ' + 'text',
+  async () => {
+    const q = await expectQueued(
+      env,
+      mail(
+        [attachmentNode(bytesOf(markedPdf([1, 2])), { type: 'application/pdf', filename: 'results.pdf' })],
+        'Results +cover',
+      ),
+    );
+    assert.is(q.pages, 3);
+    assert.equal(
+      q.job.documents.map((d) => [d.name, d.kind, d.pages]),
+      [
+        ['cover page', 'cover', 1],
+        ['results.pdf', 'pdf', 2],
+      ],
+    );
+    assert.is(q.job.subject, 'Results');
+    await expectFaxTiff(join(q.dir, 'fax.tif'), { resolution: 'fine', pages: 3 });
+    const text = coverText(q);
+    for (const want of [
+      'To Dr. Tanaka',
+      'Fax number 0312345678',
+      'From Alice Example <alice@example.org>',
+      'Pages 3 (including this page)',
+      'Subject Results',
+      'the results are attached.',
+    ])
+      assert.match(text, want);
+  },
+);
 
 test('a cover with only the mail text is a one-page fax', async () => {
   const q = await expectQueued(env, mail([], 'Short note +cover', 'Please call me back today.\n'));
@@ -87,41 +90,44 @@ test('a cover with only the mail text is a one-page fax', async () => {
   assert.match(coverText(q), 'Pages 1 (including this page)');
 });
 
-test('fax.cover_page = true; a note too long for the cover follows on pages of its own; +nocover turns it off', async () => {
-  const covered = newEnv();
-  patchSection(covered, 'fax', 'cover_page = true');
-  const long = Array.from({ length: 120 }, (_, i) => `Line ${i + 1} of a long letter.`).join('\n') + '\n';
-  const q = await expectQueued(
-    covered,
-    mail(
-      [attachmentNode(bytesOf(markedPdf([1])), { type: 'application/pdf', filename: 'a.pdf' })],
-      'Long letter',
-      long,
-    ),
-  );
-  assert.equal(
-    q.job.documents.map((d) => d.kind),
-    ['cover', 'body', 'pdf'],
-  );
-  assert.is(q.pages, 1 + q.job.documents[1]!.pages + 1);
-  assert.ok(q.job.documents[1]!.pages >= 2);
-  const text = coverText(q);
-  assert.match(text, 'The message follows on the next page.');
-  assert.not.match(text, 'Line 1 of');
-  assert.match(text, `Pages ${q.pages} (including this page)`);
-  const off = await expectQueued(
-    covered,
-    mail(
-      [attachmentNode(bytesOf(markedPdf([1])), { type: 'application/pdf', filename: 'a.pdf' })],
-      'No cover +nocover',
-    ),
-  );
-  assert.is(off.pages, 1);
-  assert.equal(
-    off.job.documents.map((d) => d.kind),
-    ['pdf'],
-  );
-});
+test(
+  'fax.cover_page = true; a note too long for the cover follows on pages of its ' + 'own; +nocover turns it off',
+  async () => {
+    const covered = newEnv();
+    patchSection(covered, 'fax', 'cover_page = true');
+    const long = Array.from({ length: 120 }, (_, i) => `Line ${i + 1} of a long letter.`).join('\n') + '\n';
+    const q = await expectQueued(
+      covered,
+      mail(
+        [attachmentNode(bytesOf(markedPdf([1])), { type: 'application/pdf', filename: 'a.pdf' })],
+        'Long letter',
+        long,
+      ),
+    );
+    assert.equal(
+      q.job.documents.map((d) => d.kind),
+      ['cover', 'body', 'pdf'],
+    );
+    assert.is(q.pages, 1 + q.job.documents[1]!.pages + 1);
+    assert.ok(q.job.documents[1]!.pages >= 2);
+    const text = coverText(q);
+    assert.match(text, 'The message follows on the next page.');
+    assert.not.match(text, 'Line 1 of');
+    assert.match(text, `Pages ${q.pages} (including this page)`);
+    const off = await expectQueued(
+      covered,
+      mail(
+        [attachmentNode(bytesOf(markedPdf([1])), { type: 'application/pdf', filename: 'a.pdf' })],
+        'No cover +nocover',
+      ),
+    );
+    assert.is(off.pages, 1);
+    assert.equal(
+      off.job.documents.map((d) => d.kind),
+      ['pdf'],
+    );
+  },
+);
 
 test('a Word document made by LibreOffice and a cover: 1 + 3 pages, every one a fax page', async () => {
   const docx = readFileSync(makeOfficeDoc('docx', { pages: 3, paper: 'a4', title: 'Docx Quarterly Letter' }));

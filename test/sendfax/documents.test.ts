@@ -138,42 +138,47 @@ test('PNG pictures, colour and grey: one page each', async () => {
   }
 });
 
-test('photos readable by default (fax.dither = "auto"): text PDF threshold, photo JPEG line screen, in one mail', async () => {
-  const dir = env.root;
-  const photo = join(dir, 'photo-gradient.jpg');
-  // A continuous-tone picture: a grey ramp from black to white across, 600 x 450 pixels.
-  execFileSync(
-    'gs',
-    ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g600x450', `-sOutputFile=${photo}`, '-'],
-    {
+test(
+  'photos readable by default (fax.dither = "auto"): text PDF threshold, photo JPEG line screen, in one ' + 'mail',
+  async () => {
+    const dir = env.root;
+    const photo = join(dir, 'photo-gradient.jpg');
+    // A continuous-tone picture: a grey ramp from black to white across, 600 x 450 pixels.
+    execFileSync(
+      'gs',
+      ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=jpeggray', '-r72', '-g600x450', `-sOutputFile=${photo}`, '-'],
+      {
+        input:
+          '/s 256 string def 0 1 255 { s exch dup put } for 600 450 scale 256 1 8 [256 0 0 1 0 0] { s } image ' +
+          'showpage\n',
+      },
+    );
+    const letter = join(dir, 'plain-letter.pdf');
+    execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', `-sOutputFile=${letter}`, '-'], {
       input:
-        '/s 256 string def 0 1 255 { s exch dup put } for 600 450 scale 256 1 8 [256 0 0 1 0 0] { s } image showpage\n',
-    },
-  );
-  const letter = join(dir, 'plain-letter.pdf');
-  execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pdfwrite', `-sOutputFile=${letter}`, '-'], {
-    input:
-      '/Helvetica findfont 14 scalefont setfont 72 700 moveto (Dear customer, the invoice is attached.) show showpage\n',
-  });
-  const q = await expectQueued(
-    env,
-    await mailWith([
-      { name: 'letter.pdf', path: letter, type: 'pdf' },
-      { name: 'photo.jpg', path: photo, type: 'jpeg' },
-    ]),
-  );
-  assert.is(q.pages, 2);
-  const screens = readFileSync(env.log, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(`"job":"${q.id}"`) && l.includes('"step":"screens"'))
-    .map((l) => JSON.parse(l) as { document: string; pages: string });
-  // Documents are counted in parallel: look them up by name.
-  assert.is(screens.find((l) => l.document === 'letter.pdf')?.pages, '-', 'the letter has no grey');
-  assert.is(screens.find((l) => l.document === 'photo.jpg')?.pages, 'L', 'the photo gets the line screen');
-  // The ramp keeps its tones: black share falls from left to right instead of jumping from black to white.
-  const [, ramp] = lookAtPages(join(q.dir, 'fax.tif'), env.root);
-  assert.ok(ramp!.black > 0.2 && ramp!.black < 0.8, `photo page black share ${ramp!.black.toFixed(2)}`);
-});
+        '/Helvetica findfont 14 scalefont setfont 72 700 moveto (Dear customer, the invoice is attached.) show ' +
+        'showpage\n',
+    });
+    const q = await expectQueued(
+      env,
+      await mailWith([
+        { name: 'letter.pdf', path: letter, type: 'pdf' },
+        { name: 'photo.jpg', path: photo, type: 'jpeg' },
+      ]),
+    );
+    assert.is(q.pages, 2);
+    const screens = readFileSync(env.log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"job":"${q.id}"`) && l.includes('"step":"screens"'))
+      .map((l) => JSON.parse(l) as { document: string; pages: string });
+    // Documents are counted in parallel: look them up by name.
+    assert.is(screens.find((l) => l.document === 'letter.pdf')?.pages, '-', 'the letter has no grey');
+    assert.is(screens.find((l) => l.document === 'photo.jpg')?.pages, 'L', 'the photo gets the line screen');
+    // The ramp keeps its tones: black share falls from left to right instead of jumping from black to white.
+    const [, ramp] = lookAtPages(join(q.dir, 'fax.tif'), env.root);
+    assert.ok(ramp!.black > 0.2 && ramp!.black < 0.8, `photo page black share ${ramp!.black.toFixed(2)}`);
+  },
+);
 
 test('colour TIFF: one page, made bilevel', async () => {
   const tif = markedTiff([5], 'rgb');

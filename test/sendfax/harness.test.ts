@@ -20,7 +20,10 @@ test.before(() => {
   env = newEnv();
 });
 
-/** A G4 TIFF of `marks.length` pages, w x h pixels at xdpi x ydpi, drawn from marked pages (AdjustWidth=0: gs would silently widen 1686 to 1728). */
+/**
+ * A G4 TIFF of `marks.length` pages, w x h pixels at xdpi x ydpi, drawn from marked pages (AdjustWidth=0: gs would
+ * silently widen 1686 to 1728).
+ */
 function drawTiff(name: string, marks: number[], w: number, h: number, xdpi: number, ydpi: number): string {
   const out = join(env.root, name);
   execFileSync(

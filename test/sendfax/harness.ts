@@ -27,14 +27,14 @@ import type { Job } from '../../lib/spool/types.js';
 export type Resolution = 'standard' | 'fine' | 'superfine';
 export type Paper = 'a4' | 'letter';
 
-export const YDPI: Readonly<Record<Resolution, number>> = { standard: 98, fine: 196, superfine: 391 };
+const YDPI: Readonly<Record<Resolution, number>> = { standard: 98, fine: 196, superfine: 391 };
 /** Page height in lines: A4 297 mm, Letter 11 in, at the resolution's line density. */
 export function pageHeight(resolution: Resolution, paper: Paper): number {
   return Math.round((paper === 'a4' ? 297 / 25.4 : 11) * YDPI[resolution]);
 }
 
 /** Senders the fixtures use (mail-fixtures.ts writes From: alice@example.com, yamada@example.jp). */
-export const FIXTURE_SENDERS = 'allow = ["@example.org", "@example.com", "@example.jp"]';
+const FIXTURE_SENDERS = 'allow = ["@example.org", "@example.com", "@example.jp"]';
 
 const envs: TestEnv[] = [];
 
@@ -237,7 +237,11 @@ export interface Rejection {
 /** Words of the server's insides: errno names, signals, the converters' names, exit statuses. */
 const INTERNAL_WORDS = [
   /\bE[A-Z]{3,}\b|\bSIG[A-Z]+\b/,
-  /\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b/i,
+  new RegExp(
+    String.raw`\bghostscript\b|\bgs\b|tiffinfo|tiff2pdf|tiff2rgba|\btnef\b|soffice|libreoffice|` +
+      String.raw`exit (?:code|status)|\bstderr\b|\bstdout\b|undefined|\bnull\b`,
+    'i',
+  ),
 ];
 
 /**
@@ -245,7 +249,7 @@ const INTERNAL_WORDS = [
  * no server path ever; and a bounce (any status but 75) names no internals at all (errno, signal, tool).
  * expectRejected calls this for every rejection every black-box test makes.
  */
-export function assertPlainOutput(run: RunResult, env?: TestEnv): void {
+function assertPlainOutput(run: RunResult, env?: TestEnv): void {
   const all = run.stdout + run.stderr;
   assert.ok(Buffer.byteLength(all) < 4096, `output is ${Buffer.byteLength(all)} bytes`);
   assert.not.match(all, /^\s+at\s/m, `no stack trace: ${all}`);

@@ -47,8 +47,8 @@ function loadCore0(): () => void {
 }
 
 /** sendfax at nice 19 on core 0 next to the busy loop: about 1.5 % of the core. At nice 10 the faster sendfax
- * sometimes converted a 2-page letter in under a second, or finished inside a 2-second deadline, in a full run; at nice 19 it
- * cannot, while its CPU time stays the same. */
+ * sometimes converted a 2-page letter in under a second, or finished inside a 2-second deadline, in a full run; at nice
+ * 19 it cannot, while its CPU time stays the same. */
 const PAST_DEADLINE = ['taskset', '-c', '0', 'nice', '-n', '19'];
 
 /** The JSON lines of an installation's log. */
@@ -87,48 +87,59 @@ test('a document that is costly on an idle machine: 65 5.6.0 naming it, once it 
   assert.equal(ourGs(env), []);
 });
 
-test('the same healthy letter on a loaded machine: queued although converting it took longer than convert_timeout in wall time', async () => {
-  const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 120' });
-  const stop = loadCore0();
-  try {
-    const q = await expectQueued(env, mail(markedPdf([1, 2]), 'letter.pdf'), { wrap: PAST_DEADLINE });
-    assert.is(q.pages, 2);
-  } finally {
-    stop();
-  }
-  const lines = logLines(env);
-  const wall = lines.find((l) => l['step'] === 'converted' && typeof l['ms'] === 'number')?.['ms'] as number;
-  const cpu = lines.find((l) => l['step'] === 'converted' && typeof l['cpuMs'] === 'number')?.['cpuMs'] as number;
-  assert.ok(
-    wall > 1000,
-    `the conversion took ${wall} ms of wall time: a 1-second wall-clock limit would have bounced this letter`,
-  );
-  assert.ok(cpu < 1000, `it used ${cpu} ms of CPU time`);
-});
-
-test('the same letter on a loaded machine past the run deadline (fax.time_limit = 2): 75 4.3.0, nothing left, no gs running', async () => {
-  const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 2' });
-  const stop = loadCore0();
-  try {
-    await expectRejected(
-      env,
-      mail(markedPdf([1, 2]), 'letter.pdf'),
-      { status: 75, code: '4.3.0', says: ['too busy', 'tried again'] },
-      { wrap: PAST_DEADLINE },
+test(
+  'the same healthy letter on a loaded machine: queued although converting it took longer than ' +
+    'convert_timeout in wall time',
+  async () => {
+    const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 120' });
+    const stop = loadCore0();
+    try {
+      const q = await expectQueued(env, mail(markedPdf([1, 2]), 'letter.pdf'), { wrap: PAST_DEADLINE });
+      assert.is(q.pages, 2);
+    } finally {
+      stop();
+    }
+    const lines = logLines(env);
+    const wall = lines.find((l) => l['step'] === 'converted' && typeof l['ms'] === 'number')?.['ms'] as number;
+    const cpu = lines.find((l) => l['step'] === 'converted' && typeof l['cpuMs'] === 'number')?.['cpuMs'] as number;
+    assert.ok(
+      wall > 1000,
+      `the conversion took ${wall} ms of wall time: a 1-second wall-clock limit would have bounced this letter`,
     );
-  } finally {
-    stop();
-  }
-  assert.equal(ourGs(env), []);
-});
+    assert.ok(cpu < 1000, `it used ${cpu} ms of CPU time`);
+  },
+);
 
-test('convert_timeout must be below time_limit (a costly document would otherwise be deferred for days): 75 4.3.5', async () => {
-  const env = newEnv({ fax: 'convert_timeout = 120\ntime_limit = 60' });
-  await expectRejected(env, mail(markedPdf([1]), 'letter.pdf'), {
-    status: 75,
-    code: '4.3.5',
-    says: ['fax.convert_timeout', 'fax.time_limit'],
-  });
-});
+test(
+  'the same letter on a loaded machine past the run deadline (fax.time_limit = 2): 75 4.3.0, nothing left, ' +
+    'no gs running',
+  async () => {
+    const env = newEnv({ fax: 'convert_timeout = 1\ntime_limit = 2' });
+    const stop = loadCore0();
+    try {
+      await expectRejected(
+        env,
+        mail(markedPdf([1, 2]), 'letter.pdf'),
+        { status: 75, code: '4.3.0', says: ['too busy', 'tried again'] },
+        { wrap: PAST_DEADLINE },
+      );
+    } finally {
+      stop();
+    }
+    assert.equal(ourGs(env), []);
+  },
+);
+
+test(
+  'convert_timeout must be below time_limit (a costly document would otherwise be deferred for days): 75 ' + '4.3.5',
+  async () => {
+    const env = newEnv({ fax: 'convert_timeout = 120\ntime_limit = 60' });
+    await expectRejected(env, mail(markedPdf([1]), 'letter.pdf'), {
+      status: 75,
+      code: '4.3.5',
+      says: ['fax.convert_timeout', 'fax.time_limit'],
+    });
+  },
+);
 
 test.run();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { documentsDir } from '../helpers/documents.js';
 
 /** Most bars a page can carry and still be read back. */
-export const MAX_MARK = 9;
+const MAX_MARK = 9;
 
 const SIZES = {
   a4: [595, 842],
@@ -30,11 +30,17 @@ export function markedPs(marks: number[], w: number, h: number, colour = false):
   for (const k of marks) {
     if (!Number.isInteger(k) || k < 1 || k > MAX_MARK) throw new Error(`mark ${k} out of range 1..${MAX_MARK}`);
     for (let i = 0; i < k; i++)
-      ps += `0 setgray ${(w * 0.1 + i * slot).toFixed(1)} ${(h * 0.2).toFixed(1)} ${(slot * 0.6).toFixed(1)} ${(h * 0.6).toFixed(1)} rectfill\n`;
+      ps +=
+        `0 setgray ${(w * 0.1 + i * slot).toFixed(1)} ${(h * 0.2).toFixed(1)} ${(slot * 0.6).toFixed(1)} ` +
+        `${(h * 0.6).toFixed(1)} rectfill\n`;
     // A small caption near the top (never on the middle row or column) so pages are not all alike.
-    ps += `/Helvetica findfont 10 scalefont setfont ${(w * 0.1).toFixed(1)} ${(h * 0.9).toFixed(1)} moveto (mark ${k}) show\n`;
+    ps +=
+      `/Helvetica findfont 10 scalefont setfont ${(w * 0.1).toFixed(1)} ${(h * 0.9).toFixed(1)} moveto ` +
+      `(mark ${k}) show\n`;
     if (colour)
-      ps += `1 0 0 setrgbcolor ${(w * 0.05).toFixed(1)} ${(h * 0.05).toFixed(1)} ${(w * 0.1).toFixed(1)} ${(h * 0.08).toFixed(1)} rectfill 0 setgray\n`;
+      ps +=
+        `1 0 0 setrgbcolor ${(w * 0.05).toFixed(1)} ${(h * 0.05).toFixed(1)} ${(w * 0.1).toFixed(1)} ` +
+        `${(h * 0.08).toFixed(1)} rectfill 0 setgray\n`;
     ps += 'showpage\n';
   }
   return ps;

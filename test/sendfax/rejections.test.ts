@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import {
   attachmentNode,
@@ -29,7 +29,6 @@ import {
   newEnv,
   patchSection,
   replaceConfigLine,
-  runAs,
   snapshot,
   useHarness,
 } from './harness.js';
@@ -69,18 +68,21 @@ const goodMail = (): Buffer => mail([pdfPart(markedPdf([1]), 'good.pdf')]);
 
 // ---------- queue.sender_max_waiting: a flood bounces with a sentence ----------
 
-test('queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still goes', async () => {
-  const e = newEnv({ queue: 'max_calls = 100\nsender_max_waiting = 1' });
-  await expectQueued(e, goodMail());
-  await expectRejected(e, goodMail(), {
-    status: 77,
-    code: '5.7.1',
-    says: ['already have 1 faxes waiting', 'Send it again'],
-  });
-  await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), {
-    sender: 'bob@example.com',
-  });
-});
+test(
+  'queue.sender_max_waiting: a sender with that many unfinished faxes gets 77 5.7.1; another sender still ' + 'goes',
+  async () => {
+    const e = newEnv({ queue: 'max_calls = 100\nsender_max_waiting = 1' });
+    await expectQueued(e, goodMail());
+    await expectRejected(e, goodMail(), {
+      status: 77,
+      code: '5.7.1',
+      says: ['already have 1 faxes waiting', 'Send it again'],
+    });
+    await expectQueued(e, mail([pdfPart(markedPdf([1]), 'good.pdf')], { from: 'Bob <bob@example.com>' }), {
+      sender: 'bob@example.com',
+    });
+  },
+);
 
 // ---------- 65: nothing to fax, damaged, too large ----------
 
@@ -184,21 +186,29 @@ test('a damaged winmail.dat (tnef aborts with SIGABRT): 65 5.6.0 naming it, no p
   );
 });
 
-test('no rejection carries a server path: a config error names the file by its name only; gs missing says only the errno (75)', async () => {
-  const e = newEnv({ fax: 'bogus_key = 1' });
-  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.5', says: ['fax.bogus_key', 'faxmail.toml'] });
-  assert.not.ok(r.firstLine.includes(e.root));
-  const missing = newEnv();
-  patchSection(missing, 'paths', `gs = "${join(missing.root, 'no-gs')}"`);
-  await expectRejected(missing, goodMail(), { status: 75, code: '4.3.5', says: ['paths.gs'] });
-  // An executable whose interpreter is missing passes the config check, and then cannot be started.
-  const gone = newEnv();
-  const gs = join(gone.root, 'gs-gone');
-  writeFileSync(gs, `#!${join(gone.root, 'no-such-interpreter')}\n`);
-  chmodSync(gs, 0o755);
-  patchSection(gone, 'paths', `gs = "${gs}"`);
-  await expectRejected(gone, goodMail(), { status: 75, code: '4.3.0', says: ['ENOENT'] });
-});
+test(
+  'no rejection carries a server path: a config error names the file by its name only; gs missing says ' +
+    'only the errno (75)',
+  async () => {
+    const e = newEnv({ fax: 'bogus_key = 1' });
+    const r = await expectRejected(e, goodMail(), {
+      status: 75,
+      code: '4.3.5',
+      says: ['fax.bogus_key', 'faxmail.toml'],
+    });
+    assert.not.ok(r.firstLine.includes(e.root));
+    const missing = newEnv();
+    patchSection(missing, 'paths', `gs = "${join(missing.root, 'no-gs')}"`);
+    await expectRejected(missing, goodMail(), { status: 75, code: '4.3.5', says: ['paths.gs'] });
+    // An executable whose interpreter is missing passes the config check, and then cannot be started.
+    const gone = newEnv();
+    const gs = join(gone.root, 'gs-gone');
+    writeFileSync(gs, `#!${join(gone.root, 'no-such-interpreter')}\n`);
+    chmodSync(gs, 0o755);
+    patchSection(gone, 'paths', `gs = "${gs}"`);
+    await expectRejected(gone, goodMail(), { status: 75, code: '4.3.0', says: ['ENOENT'] });
+  },
+);
 
 test('too many pages: 65 5.3.4, also when the pages come from several documents', async () => {
   const small = newEnv({ fax: 'max_pages = 2' });
@@ -261,26 +271,29 @@ test('refused senders: 77 5.7.1 (From not allowed, Reply-To not allowed, no From
   });
 });
 
-test('every author is checked: a second From address, a Sender or a repeated From header from outside: 77 5.7.1', async () => {
-  const pdf = pdfPart(markedPdf([1]), 'a.pdf');
-  await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), {
-    status: 77,
-    code: '5.7.1',
-    says: ['mallory@evil.example', 'every one must be allowed'],
-  });
-  await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), {
-    status: 77,
-    code: '5.7.1',
-    says: ['Sender address mallory@evil.example'],
-  });
-  await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), {
-    status: 77,
-    code: '5.7.1',
-    says: ['more than one From header'],
-  });
-  // Both authors allowed: faxed.
-  await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
-});
+test(
+  'every author is checked: a second From address, a Sender or a repeated From header from outside: 77 ' + '5.7.1',
+  async () => {
+    const pdf = pdfPart(markedPdf([1]), 'a.pdf');
+    await expectRejected(env, mail([pdf], { from: 'alice@example.org, mallory@evil.example' }), {
+      status: 77,
+      code: '5.7.1',
+      says: ['mallory@evil.example', 'every one must be allowed'],
+    });
+    await expectRejected(env, mail([pdf], { extra: [['Sender', 'mallory@evil.example']] }), {
+      status: 77,
+      code: '5.7.1',
+      says: ['Sender address mallory@evil.example'],
+    });
+    await expectRejected(env, mail([pdf], { extra: [['From', 'mallory@evil.example']] }), {
+      status: 77,
+      code: '5.7.1',
+      says: ['more than one From header'],
+    });
+    // Both authors allowed: faxed.
+    await expectQueued(env, mail([pdf], { from: 'alice@example.org, Bob <bob@example.com>' }));
+  },
+);
 
 test('an unanchored-looking sender regex does not let a longer domain through: 77 5.7.1', async () => {
   const e = newEnv({ senders: 'allow = ["/.*@example\\\\.org/"]' });
@@ -355,54 +368,65 @@ test('spool not writable: 75 4.3.0, nothing left behind', async () => {
   await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' }, { uid: NOBODY });
 });
 
-test('tmp not writable (the call file cannot be written once the job is committed): the mail is queued, the job waits, and dials once tmp is fixed', async () => {
-  const e = nobodyEnv();
-  chownSync(e.spool, NOBODY, NOBODY);
-  chmodSync(e.tmp, 0o755);
-  // From the commit on the job belongs to the queue: the dispatcher's failure is not the mail's.
-  const q = await expectQueued(e, goodMail(), { uid: NOBODY });
-  assert.is(q.job.state, 'queued');
-  assert.is(q.job.callFile, undefined);
-  assert.ok(Date.parse(q.job.nextAttemptAt!) > Date.now() + 30_000, 'tried again in a minute');
-  assert.equal(readdirSync(e.outgoing), []);
-  assertLinesClean(e);
-  // Once the admin fixes tmp, the next dispatch (here a minute later) starts it.
-  chmodSync(e.tmp, 0o777);
-  const config = loadConfig(e.configPath);
-  const run = await runDispatcher(config, silentLogger(), { channels: 'never', now: new Date(Date.now() + 61_000) });
-  assert.equal(
-    run.started.map((c) => c.job),
-    [q.id],
-  );
-  assert.ok(readFileSync(join(e.outgoing, `faxmail-${q.id}-1.call`), 'utf8').includes(`FAXMAIL_JOB=${q.id}`));
-  assert.equal(readdirSync(e.tmp), []);
-});
+test(
+  'tmp not writable (the call file cannot be written once the job is committed): the mail is queued, the ' +
+    'job waits, and dials once tmp is fixed',
+  async () => {
+    const e = nobodyEnv();
+    chownSync(e.spool, NOBODY, NOBODY);
+    chmodSync(e.tmp, 0o755);
+    // From the commit on the job belongs to the queue: the dispatcher's failure is not the mail's.
+    const q = await expectQueued(e, goodMail(), { uid: NOBODY });
+    assert.is(q.job.state, 'queued');
+    assert.is(q.job.callFile, undefined);
+    assert.ok(Date.parse(q.job.nextAttemptAt!) > Date.now() + 30_000, 'tried again in a minute');
+    assert.equal(readdirSync(e.outgoing), []);
+    assertLinesClean(e);
+    // Once the admin fixes tmp, the next dispatch (here a minute later) starts it.
+    chmodSync(e.tmp, 0o777);
+    const config = loadConfig(e.configPath);
+    const run = await runDispatcher(config, silentLogger(), { channels: 'never', now: new Date(Date.now() + 61_000) });
+    assert.equal(
+      run.started.map((c) => c.job),
+      [q.id],
+    );
+    assert.ok(readFileSync(join(e.outgoing, `faxmail-${q.id}-1.call`), 'utf8').includes(`FAXMAIL_JOB=${q.id}`));
+    assert.equal(readdirSync(e.tmp), []);
+  },
+);
 
-test('Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the system (SIGKILL from the OOM killer): 75 4.3.0', async () => {
-  const e = newEnv();
-  const gs = join(e.root, 'gs-crash');
-  writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
-  chmodSync(gs, 0o755);
-  patchSection(e, 'paths', `gs = "${gs}"`);
-  await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'converter crash'] });
-  writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
-  await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
-});
+test(
+  'Ghostscript crashing on the document: 65 5.6.0 (bounced); killed by the system (SIGKILL from the OOM ' +
+    'killer): 75 4.3.0',
+  async () => {
+    const e = newEnv();
+    const gs = join(e.root, 'gs-crash');
+    writeFileSync(gs, '#!/bin/sh\nkill -SEGV $$\n');
+    chmodSync(gs, 0o755);
+    patchSection(e, 'paths', `gs = "${gs}"`);
+    await expectRejected(e, goodMail(), { status: 65, code: '5.6.0', says: ['"good.pdf"', 'converter crash'] });
+    writeFileSync(gs, '#!/bin/sh\nkill -KILL $$\n');
+    await expectRejected(e, goodMail(), { status: 75, code: '4.3.0', says: ['Ghostscript', 'SIGKILL'] });
+  },
+);
 
-test('unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 4.3.5)', async () => {
-  const e = newEnv();
-  writeFileSync(join(e.spool, 'jobs'), 'not a directory\n');
-  const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' });
-  assert.is(readFileSync(join(e.spool, 'jobs'), 'utf8'), 'not a directory\n');
-  assert.not.match(r.stdout, /EEXIST|ENOTDIR|mkdir/, 'no system internals in the bounce');
+test(
+  'unexpected errors: 75 4.3.0 (jobs/ is a file); a channel too long for Asterisk is a config error (75 ' + '4.3.5)',
+  async () => {
+    const e = newEnv();
+    writeFileSync(join(e.spool, 'jobs'), 'not a directory\n');
+    const r = await expectRejected(e, goodMail(), { status: 75, code: '4.3.0' });
+    assert.is(readFileSync(join(e.spool, 'jobs'), 'utf8'), 'not a directory\n');
+    assert.not.match(r.stdout, /EEXIST|ENOTDIR|mkdir/, 'no system internals in the bounce');
 
-  const long = newEnv();
-  replaceConfigLine(long, 'channel = "PJSIP/{number}@trunk"', `channel = "PJSIP/{number}@${'t'.repeat(240)}"`);
-  // Caught when the config loads, before any conversion.
-  const rl = await expectRejected(long, goodMail(), { status: 75, code: '4.3.5' });
-  assert.match(rl.firstLine, 'callfile.channel');
-  assert.equal(snapshot(long).outgoing, []);
-});
+    const long = newEnv();
+    replaceConfigLine(long, 'channel = "PJSIP/{number}@trunk"', `channel = "PJSIP/{number}@${'t'.repeat(240)}"`);
+    // Caught when the config loads, before any conversion.
+    const rl = await expectRejected(long, goodMail(), { status: 75, code: '4.3.5' });
+    assert.match(rl.firstLine, 'callfile.channel');
+    assert.equal(snapshot(long).outgoing, []);
+  },
+);
 
 test('SIGTERM while Ghostscript runs: 75, the staging directory removed, Ghostscript killed', async () => {
   const e = newEnv();

@@ -78,7 +78,9 @@ async function run(c: Condition, tiff: string): Promise<Outcome> {
     sip.receive({ did: '0311110000', t38: false, tiff }).then((caller) => sip.inboundRecord(caller, 240_000)),
   ]);
   const s = await sip.wire.stats();
-  const stats = `link ${c.name} (seed ${c.seed}): faxmail->carrier ${s.aToB.dropped}/${s.aToB.in} dropped, carrier->faxmail ${s.bToA.dropped}/${s.bToA.in} dropped`;
+  const stats =
+    `link ${c.name} (seed ${c.seed}): faxmail->carrier ${s.aToB.dropped}/${s.aToB.in} dropped, ` +
+    `carrier->faxmail ${s.bToA.dropped}/${s.bToA.in} dropped`;
   return { out: { t38, g711 }, in: { t38: inT38, g711: inG711 }, stats };
 }
 
@@ -86,7 +88,8 @@ const show = (j: Job): string =>
   j.attempts
     .map(
       (a) =>
-        `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ${a.duration ?? '?'} s`,
+        `${a.status}${a.error && a.status !== 'SUCCESS' ? ` (${a.error})` : ''} ${a.mode ?? '?'} ` +
+        `${a.duration ?? '?'} s`,
     )
     .join(', ');
 
@@ -109,7 +112,9 @@ for (const c of CONDITIONS) {
   test(`${c.name}: T.38 with redundancy gets every fax through, both ways; G.711 ends cleanly either way`, async () => {
     const r = await results.get(c.name)!;
     console.log(
-      `${r.stats}\n  out T.38: ${show(r.out.t38)}\n  out G.711: ${show(r.out.g711)}\n  in T.38: ${r.in.t38.status} ${r.in.t38.mode} ${r.in.t38.pages} page(s)\n  in G.711: ${r.in.g711.status} ${r.in.g711.mode} ${r.in.g711.pages} page(s)`,
+      `${r.stats}\n  out T.38: ${show(r.out.t38)}\n  out G.711: ${show(r.out.g711)}\n  in T.38: ` +
+        `${r.in.t38.status} ${r.in.t38.mode} ${r.in.t38.pages} page(s)\n  in G.711: ${r.in.g711.status} ` +
+        `${r.in.g711.mode} ${r.in.g711.pages} page(s)`,
     );
     // The link really lost packets (loss conditions), both ways.
     if (c.line.loss) assert.ok(/dropped/.test(r.stats) && !/ 0\/\d+ dropped.* 0\/\d+ dropped/.test(r.stats), r.stats);

@@ -160,25 +160,28 @@ test("both Asterisks booted cleanly; faxmail runs README's trunk lines and the s
   assert.match(ep, /t38_udptl_ec\s*:\s*redundancy/);
 });
 
-test("outbound T.38: the carrier's gateway asks for T.38, every page arrives, receipt; the job records T.38", async () => {
-  const { number, id, job } = (await s['t38']) as { number: string; id: string; job: Job };
-  assert.is(job.state, 'sent', JSON.stringify(job.attempts));
-  assert.equal(attempts(job), ['1:SUCCESS//T38']);
-  assert.is(job.attempts[0]!.pages, 2);
-  assert.is(job.attempts[0]!.remoteStationId, CARRIER_STATION);
-  const far = sip.farEndCalls(number);
-  assert.is(far.length, 1);
-  assert.is(far[0]!.status, 'SUCCESS');
-  assert.is(far[0]!.mode, 'T38');
-  const pages = await readTiffPages(sip.farEndTiffs(number)[0]!);
-  assert.is(pages.length, 2);
-  for (const p of pages) assert.is(p.width, 1728);
-  const mails = await sip.faxmail.waitForMails(id, 1, 30_000);
-  assert.match(mails[0]!.subject ?? '', /sent/i);
-  const show = await sip.faxmail.faxmail(['show', id]);
-  assert.match(show.stdout, /T\.38/);
-  cleanLog(id);
-});
+test(
+  "outbound T.38: the carrier's gateway asks for T.38, every page arrives, " + 'receipt; the job records T.38',
+  async () => {
+    const { number, id, job } = (await s['t38']) as { number: string; id: string; job: Job };
+    assert.is(job.state, 'sent', JSON.stringify(job.attempts));
+    assert.equal(attempts(job), ['1:SUCCESS//T38']);
+    assert.is(job.attempts[0]!.pages, 2);
+    assert.is(job.attempts[0]!.remoteStationId, CARRIER_STATION);
+    const far = sip.farEndCalls(number);
+    assert.is(far.length, 1);
+    assert.is(far[0]!.status, 'SUCCESS');
+    assert.is(far[0]!.mode, 'T38');
+    const pages = await readTiffPages(sip.farEndTiffs(number)[0]!);
+    assert.is(pages.length, 2);
+    for (const p of pages) assert.is(p.width, 1728);
+    const mails = await sip.faxmail.waitForMails(id, 1, 30_000);
+    assert.match(mails[0]!.subject ?? '', /sent/i);
+    const show = await sip.faxmail.faxmail(['show', id]);
+    assert.match(show.stdout, /T\.38/);
+    cleanLog(id);
+  },
+);
 
 test('outbound to a G.711-only path: no T.38 re-INVITE comes, SendFAX goes on as audio in the same call', async () => {
   const { number, job } = (await s['audio']) as { number: string; id: string; job: Job };
@@ -191,45 +194,51 @@ test('outbound to a G.711-only path: no T.38 re-INVITE comes, SendFAX goes on as
   cleanLog(job.id, [SPANDSP_RECEIVER_CHATTER]);
 });
 
-test('T38_NEG_ERROR: the call ends during the switch; a line error, retried audio only (FAXMAIL_T38=no), sent', async () => {
-  const { number, id, job } = (await s['drop']) as { number: string; id: string; job: Job };
-  assert.is(job.state, 'sent', JSON.stringify(job.attempts));
-  assert.equal(attempts(job), ['1:FAILED/line_error/audio', '2:SUCCESS//audio']);
-  assert.is(job.attempts[0]!.error, 'T38_NEG_ERROR');
-  const far = sip.farEndCalls(number);
-  assert.is(far.length, 2, JSON.stringify(far));
-  assert.is(far[1]!.status, 'SUCCESS');
-  assert.is(far[1]!.mode, 'audio');
-  // The second call never offered T.38: faxmail's log shows SendFAX with F for attempt 2.
-  const lines = start.forMarker(jobMarker(id)).map((l) => l.raw);
-  assert.ok(
-    lines.some((l) => /SendFAX\(".*", ".*\.tif,F"\)/.test(l)),
-    'attempt 2 ran SendFAX with F',
-  );
-  const mails = await sip.faxmail.waitForMails(id, 1, 30_000);
-  assert.is(mails.length, 1);
-  assert.match(mails[0]!.subject ?? '', /sent/i);
-  // res_fax logs the failed switch as an ERROR on the first call; nothing else.
-  cleanLog(id, [
-    /ERROR.*res_fax\.c: error reading frame while generating CNG tone on PJSIP\/trunk-/,
-    /ERROR.*res_fax\.c: error initializing channel 'PJSIP\/trunk-[0-9a-f]+' in T\.38 mode$/,
-    SPANDSP_RECEIVER_CHATTER,
-  ]);
-});
+test(
+  'T38_NEG_ERROR: the call ends during the switch; a line error, retried audio ' + 'only (FAXMAIL_T38=no), sent',
+  async () => {
+    const { number, id, job } = (await s['drop']) as { number: string; id: string; job: Job };
+    assert.is(job.state, 'sent', JSON.stringify(job.attempts));
+    assert.equal(attempts(job), ['1:FAILED/line_error/audio', '2:SUCCESS//audio']);
+    assert.is(job.attempts[0]!.error, 'T38_NEG_ERROR');
+    const far = sip.farEndCalls(number);
+    assert.is(far.length, 2, JSON.stringify(far));
+    assert.is(far[1]!.status, 'SUCCESS');
+    assert.is(far[1]!.mode, 'audio');
+    // The second call never offered T.38: faxmail's log shows SendFAX with F for attempt 2.
+    const lines = start.forMarker(jobMarker(id)).map((l) => l.raw);
+    assert.ok(
+      lines.some((l) => /SendFAX\(".*", ".*\.tif,F"\)/.test(l)),
+      'attempt 2 ran SendFAX with F',
+    );
+    const mails = await sip.faxmail.waitForMails(id, 1, 30_000);
+    assert.is(mails.length, 1);
+    assert.match(mails[0]!.subject ?? '', /sent/i);
+    // res_fax logs the failed switch as an ERROR on the first call; nothing else.
+    cleanLog(id, [
+      /ERROR.*res_fax\.c: error reading frame while generating CNG tone on PJSIP\/trunk-/,
+      /ERROR.*res_fax\.c: error initializing channel 'PJSIP\/trunk-[0-9a-f]+' in T\.38 mode$/,
+      SPANDSP_RECEIVER_CHATTER,
+    ]);
+  },
+);
 
-test("inbound over the carrier's T.38 path: faxmail asks for T.38 and gets the page; mailed to the DID's recipient", async () => {
-  const { caller, record } = (await s['inT38']) as { caller: string; record: InboundRecord };
-  assert.is(record.state, 'delivered', JSON.stringify(record));
-  assert.is(record.status, 'SUCCESS');
-  assert.is(record.pages, 1);
-  assert.is(record.mode, 'T38');
-  assert.is(record.did, '0311110000');
-  assert.equal(record.recipients, ['desk@example.org']);
-  const c = sip.callerCalls(caller);
-  assert.is(c.length, 1);
-  assert.is(c[0]!.mode, 'T38');
-  assert.is((await sip.faxmail.waitForMails(record.id, 1, 30_000)).length, 1);
-});
+test(
+  "inbound over the carrier's T.38 path: faxmail asks for T.38 and gets the page; mailed to the DID's " + 'recipient',
+  async () => {
+    const { caller, record } = (await s['inT38']) as { caller: string; record: InboundRecord };
+    assert.is(record.state, 'delivered', JSON.stringify(record));
+    assert.is(record.status, 'SUCCESS');
+    assert.is(record.pages, 1);
+    assert.is(record.mode, 'T38');
+    assert.is(record.did, '0311110000');
+    assert.equal(record.recipients, ['desk@example.org']);
+    const c = sip.callerCalls(caller);
+    assert.is(c.length, 1);
+    assert.is(c[0]!.mode, 'T38');
+    assert.is((await sip.faxmail.waitForMails(record.id, 1, 30_000)).length, 1);
+  },
+);
 
 test('inbound over a path without T.38 (488 to the re-INVITE): received as audio in the same call', async () => {
   const { caller, record } = (await s['inAudio']) as { caller: string; record: InboundRecord };
@@ -243,59 +252,66 @@ test('inbound over a path without T.38 (488 to the re-INVITE): received as audio
   assert.is(c[0]!.mode, 'audio');
 });
 
-test("T.38 off on faxmail's trunk: the far end's re-INVITE is refused and the fax goes as G.711 audio, both ways", async () => {
-  const { number, job } = (await s['offOut']) as { number: string; job: Job };
-  assert.is(job.state, 'sent', JSON.stringify(job.attempts));
-  assert.equal(attempts(job), ['1:SUCCESS//audio']);
-  const far = g711.farEndCalls(number);
-  assert.is(far.length, 1);
-  assert.is(far[0]!.mode, 'audio');
-  const { caller, record } = (await s['offIn']) as { caller: string; record: InboundRecord };
-  assert.is(record.state, 'delivered', JSON.stringify(record));
-  assert.is(record.mode, 'audio');
-  assert.is(record.pages, 1);
-  assert.is(g711.callerCalls(caller)[0]?.mode, 'audio');
-  const ep = await g711.faxmail.rx('pjsip show endpoint trunk');
-  assert.match(ep, /t38_udptl\s*:\s*false/);
-});
+test(
+  "T.38 off on faxmail's trunk: the far end's re-INVITE is refused and the fax goes as G.711 audio, both " + 'ways',
+  async () => {
+    const { number, job } = (await s['offOut']) as { number: string; job: Job };
+    assert.is(job.state, 'sent', JSON.stringify(job.attempts));
+    assert.equal(attempts(job), ['1:SUCCESS//audio']);
+    const far = g711.farEndCalls(number);
+    assert.is(far.length, 1);
+    assert.is(far[0]!.mode, 'audio');
+    const { caller, record } = (await s['offIn']) as { caller: string; record: InboundRecord };
+    assert.is(record.state, 'delivered', JSON.stringify(record));
+    assert.is(record.mode, 'audio');
+    assert.is(record.pages, 1);
+    assert.is(g711.callerCalls(caller)[0]?.mode, 'audio');
+    const ep = await g711.faxmail.rx('pjsip show endpoint trunk');
+    assert.match(ep, /t38_udptl\s*:\s*false/);
+  },
+);
 
-test('doctor: the fax and SIP modules and the trunk endpoint (T.38 with redundancy, or audio only) pass; an endpoint that is not there fails', async () => {
-  const doctor = async (bed: SipBed): Promise<{ status: number; checks: CheckResult[] }> => {
-    // As the admin runs it (as the Asterisk user here): the [asterisk] config key says how to reach it.
-    const r = await bed.faxmail.faxmail(['doctor', '--skip', 'postfix,sample', '--json']);
-    const parsed = JSON.parse(r.stdout) as { checks: CheckResult[] };
-    return { status: r.code, checks: parsed.checks.filter((c) => c.group === 'asterisk') };
-  };
-  const byName = (checks: CheckResult[], n: string): CheckResult => {
-    const c = checks.find((x) => x.name === n);
-    assert.ok(c, `${n}: ${JSON.stringify(checks)}`);
-    return c!;
-  };
-  await Promise.allSettled(Object.values(s));
-  const t38 = (await doctor(sip)).checks;
-  for (const n of ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38'])
-    assert.is(byName(t38, n).status, 'ok', n);
-  assert.is(byName(t38, 'endpoint trunk').status, 'ok');
-  assert.match(byName(t38, 'endpoint trunk').detail, /T\.38 with redundancy/);
-  assert.match(byName(t38, 'endpoint trunk').detail, /alaw/);
-  assert.not.ok(
-    t38.some((c) => c.name.startsWith('endpoint trunk ')),
-    JSON.stringify(t38),
-  );
-  const off = (await doctor(g711)).checks;
-  assert.is(byName(off, 'endpoint trunk').status, 'ok');
-  assert.match(byName(off, 'endpoint trunk').detail, /no T\.38: faxes go as G\.711 audio/);
-  // callfile.channel naming an endpoint pjsip.conf does not define
-  const text = readFileSync(sip.faxmail.configPath, 'utf8');
-  try {
-    writeFileSync(sip.faxmail.configPath, text.replace('PJSIP/{number}@trunk', 'PJSIP/{number}@carrier'));
-    const { checks, status } = await doctor(sip);
-    assert.is(byName(checks, 'endpoint carrier').status, 'fail');
-    assert.match(byName(checks, 'endpoint carrier').fix!, /pjsip\.conf/);
-    assert.is(status, 2);
-  } finally {
-    writeFileSync(sip.faxmail.configPath, text);
-  }
-});
+test(
+  'doctor: the fax and SIP modules and the trunk endpoint (T.38 with redundancy, or audio only) pass; an ' +
+    'endpoint that is not there fails',
+  async () => {
+    const doctor = async (bed: SipBed): Promise<{ status: number; checks: CheckResult[] }> => {
+      // As the admin runs it (as the Asterisk user here): the [asterisk] config key says how to reach it.
+      const r = await bed.faxmail.faxmail(['doctor', '--skip', 'postfix,sample', '--json']);
+      const parsed = JSON.parse(r.stdout) as { checks: CheckResult[] };
+      return { status: r.code, checks: parsed.checks.filter((c) => c.group === 'asterisk') };
+    };
+    const byName = (checks: CheckResult[], n: string): CheckResult => {
+      const c = checks.find((x) => x.name === n);
+      assert.ok(c, `${n}: ${JSON.stringify(checks)}`);
+      return c!;
+    };
+    await Promise.allSettled(Object.values(s));
+    const t38 = (await doctor(sip)).checks;
+    for (const n of ['res_fax', 'res_fax_spandsp', 'chan_pjsip', 'res_pjsip_t38'])
+      assert.is(byName(t38, n).status, 'ok', n);
+    assert.is(byName(t38, 'endpoint trunk').status, 'ok');
+    assert.match(byName(t38, 'endpoint trunk').detail, /T\.38 with redundancy/);
+    assert.match(byName(t38, 'endpoint trunk').detail, /alaw/);
+    assert.not.ok(
+      t38.some((c) => c.name.startsWith('endpoint trunk ')),
+      JSON.stringify(t38),
+    );
+    const off = (await doctor(g711)).checks;
+    assert.is(byName(off, 'endpoint trunk').status, 'ok');
+    assert.match(byName(off, 'endpoint trunk').detail, /no T\.38: faxes go as G\.711 audio/);
+    // callfile.channel naming an endpoint pjsip.conf does not define
+    const text = readFileSync(sip.faxmail.configPath, 'utf8');
+    try {
+      writeFileSync(sip.faxmail.configPath, text.replace('PJSIP/{number}@trunk', 'PJSIP/{number}@carrier'));
+      const { checks, status } = await doctor(sip);
+      assert.is(byName(checks, 'endpoint carrier').status, 'fail');
+      assert.match(byName(checks, 'endpoint carrier').fix!, /pjsip\.conf/);
+      assert.is(status, 2);
+    } finally {
+      writeFileSync(sip.faxmail.configPath, text);
+    }
+  },
+);
 
 test.run();

@@ -19,7 +19,8 @@ function holder(lockPath: string): Promise<ChildProcess> {
   const script = join(dir, 'holder.mjs');
   writeFileSync(
     script,
-    `import { tryLock } from ${JSON.stringify(lockModule)};\nconst l = await tryLock(process.argv[2], 10000);\nif (!l) process.exit(3);\nprocess.stdout.write('held\\n');\nsetInterval(() => {}, 1000);\n`,
+    `import { tryLock } from ${JSON.stringify(lockModule)};\nconst l = await tryLock(process.argv[2], ` +
+      `10000);\nif (!l) process.exit(3);\nprocess.stdout.write('held\\n');\nsetInterval(() => {}, 1000);\n`,
   );
   const child = spawn(process.execPath, [script, lockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -135,7 +135,7 @@ test('a damaged TIFF is a bad-document error from both engines', async () => {
     assert.unreachable();
   } catch (err) {
     assert.is((err as FaxError).code, 'bad-document');
-    assert.is(((err as FaxError).detail?.['problems'] as string[]).length, 2);
+    assert.is(((err as FaxError).detail?.['problems'] as string[] | undefined)?.length, 2);
   }
 });
 
@@ -160,7 +160,8 @@ test('measurement: 36-page fine fax, embed vs tiff2pdf (time, PDF/TIFF size)', a
     const ms = times[2]!;
     result[engine] = { ms, ratio: bytes / tiffBytes, pdf };
     rows.push(
-      `${engine}: median ${ms.toFixed(1)} ms, PDF ${bytes} bytes = ${(bytes / tiffBytes).toFixed(2)}x the TIFF (${tiffBytes} bytes)`,
+      `${engine}: median ${ms.toFixed(1)} ms, PDF ${bytes} bytes = ${(bytes / tiffBytes).toFixed(2)}x the ` +
+        `TIFF (${tiffBytes} bytes)`,
     );
   }
   process.stdout.write(`\n36-page fine fax:\n  ${rows.join('\n  ')}\n`);

@@ -131,25 +131,29 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();
 
-test('structureProblems: a whole gs fax passes; a page whose strip was cut short is caught, and so is a file cut short', async () => {
-  const { structureProblems } = await import('../../lib/tiff/validate.js');
-  const buf = readFileSync(good);
-  assert.equal(structureProblems(buf, 3), []);
-  assert.equal(structureProblems(buf, 4), ['3 pages, expected 4']);
-  // Page 2's strip loses its last bytes (the directory still points at the shorter strip): the end-of-block
-  // code T.6 puts after the last line is gone.
-  const pages = readTiff(buf);
-  const p2 = pages[1]!;
-  const entry = p2.entries.get(279)!;
-  assert.is(p2.byteOrder, 'II', 'gs writes little-endian TIFFs');
-  const cut = Buffer.from(buf);
-  const shorter = p2.stripByteCounts[0]! - 7;
-  if (entry.type === 3) cut.writeUInt16LE(shorter, entry.valueOffset);
-  else cut.writeUInt32LE(shorter, entry.valueOffset);
-  assert.equal(structureProblems(cut, 3), ['page 2: strip 1 does not end with the end-of-page code (cut short)']);
-  // The file itself truncated inside page 3's data: that page's image data lies outside the file.
-  const p3 = pages[2]!;
-  const truncated = buf.subarray(0, p3.stripOffsets[0]! + 100);
-  const found = structureProblems(truncated, 3);
-  assert.ok(found.length > 0, 'a truncated file is caught');
-});
+test(
+  'structureProblems: a whole gs fax passes; a page whose strip was cut short is caught, and so is a file ' +
+    'cut short',
+  async () => {
+    const { structureProblems } = await import('../../lib/tiff/validate.js');
+    const buf = readFileSync(good);
+    assert.equal(structureProblems(buf, 3), []);
+    assert.equal(structureProblems(buf, 4), ['3 pages, expected 4']);
+    // Page 2's strip loses its last bytes (the directory still points at the shorter strip): the end-of-block
+    // code T.6 puts after the last line is gone.
+    const pages = readTiff(buf);
+    const p2 = pages[1]!;
+    const entry = p2.entries.get(279)!;
+    assert.is(p2.byteOrder, 'II', 'gs writes little-endian TIFFs');
+    const cut = Buffer.from(buf);
+    const shorter = p2.stripByteCounts[0]! - 7;
+    if (entry.type === 3) cut.writeUInt16LE(shorter, entry.valueOffset);
+    else cut.writeUInt32LE(shorter, entry.valueOffset);
+    assert.equal(structureProblems(cut, 3), ['page 2: strip 1 does not end with the end-of-page code (cut short)']);
+    // The file itself truncated inside page 3's data: that page's image data lies outside the file.
+    const p3 = pages[2]!;
+    const truncated = buf.subarray(0, p3.stripOffsets[0]! + 100);
+    const found = structureProblems(truncated, 3);
+    assert.ok(found.length > 0, 'a truncated file is caught');
+  },
+);
