@@ -2,8 +2,8 @@
  * The layers of lib/ point one way (issue 13, "Simpler inside"; /work/shared/notes/design.md).
  * Every lib/ module (a directory, or a top-level file) has a rank below; a module may import only modules of a
  * LOWER rank (or its own files). Lowest first:
- *   ground:   sysexits, errors, log, fsutil, time, mailbox (mailbox syntax), exec, tiff (read, merge, to PDF),
- *             fax-result (T.30 / res_fax catalogue, classes, explanations, retry rules)
+ *   ground:   sysexits, errors, accounts (users, groups), log, fsutil, time, mailbox (mailbox syntax), exec,
+ *             tiff (read, merge, to PDF), fax-result (T.30 / res_fax catalogue, classes, explanations, retry rules)
  *   shared:   policy (numbers, senders, hours), spool, asterisk (call files, CLI), mail (compose, transport,
  *             templates), archive, config (its checks use the rules of the modules below it)
  *   features: mime, documents, convert, inbound, notify (call reports, receipts), queue (dispatcher, starting
@@ -20,7 +20,7 @@ import { join, dirname, relative, resolve } from 'node:path';
 import { repoRoot } from './helpers/paths.js';
 
 export const ORDER: string[][] = [
-  ['sysexits', 'errors', 'log', 'fsutil', 'time', 'mailbox', 'exec', 'tiff', 'fax-result'],
+  ['sysexits', 'errors', 'accounts', 'log', 'fsutil', 'time', 'mailbox', 'exec', 'tiff', 'fax-result'],
   ['policy', 'spool', 'asterisk', 'mail', 'archive', 'config'],
   ['mime', 'documents', 'convert', 'inbound', 'notify', 'queue', 'sendfax', 'admin', 'cli'],
 ];
