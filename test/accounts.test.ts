@@ -22,8 +22,13 @@ test('filesFirst reads the first source of the database line', () => {
 });
 
 test('findEntry matches a name or a numeric id, never a NIS compat or comment line', () => {
-  const text =
-    '+nisuser::::::\n# root:x:5:5\nroot:x:0:0:root:/root:/bin/bash\nasterisk:x:101:103:Asterisk PBX:/var/lib/asterisk:/usr/sbin/nologin\n';
+  const text = [
+    '+nisuser::::::',
+    '# root:x:5:5',
+    'root:x:0:0:root:/root:/bin/bash',
+    'asterisk:x:101:103:Asterisk PBX:/var/lib/asterisk:/usr/sbin/nologin',
+    '',
+  ].join('\n');
   assert.equal(findEntry(text, 'asterisk')?.slice(0, 4), ['asterisk', 'x', '101', '103']);
   assert.is(findEntry(text, '101')?.[0], 'asterisk');
   assert.is(findEntry(text, '0')?.[0], 'root');

@@ -119,9 +119,10 @@ export interface DispatchOptions {
 
 /**
  * A new job still in its staging directory (sendfax, faxmail send), synced whole by the caller
- * (syncStagingDir). The dispatcher plans with it as a queued job and commits it (publishStagingDir) either way: when it may dial now, already `dialling` with its call
- * file staged, so the new job and its call become durable in one step (no job lock: no other process knows
- * the job yet, and no second write of its record); otherwise `queued`. `committed` says whether that happened.
+ * (syncStagingDir). The dispatcher plans with it as a queued job and commits it (publishStagingDir) either
+ * way: when it may dial now, already `dialling` with its call file staged, so the new job and its call
+ * become durable in one step (no job lock: no other process knows the job yet, and no second write of its
+ * record); otherwise `queued`. `committed` says whether that happened.
  */
 export interface StagedJob {
   job: Job;
