@@ -2,8 +2,8 @@
  * The layers of lib/ point one way (issue 13, "Simpler inside"; /work/shared/notes/design.md).
  * Every lib/ module (a directory, or a top-level file) has a rank in test/helpers/layers.ts; a module may
  * import only modules of a LOWER rank (or its own files). Lowest first:
- *   ground:   sysexits, text (one clean line), errors, log, fsutil, time, mailbox (mailbox syntax), exec,
- *             tiff (read, merge, to PDF),
+ *   ground:   sysexits, text (one clean line), errors, accounts (users, groups), log, fsutil, time,
+ *             mailbox (mailbox syntax), exec, tiff (read, merge, to PDF),
  *             fax-result (T.30 / res_fax catalogue, classes, explanations, retry rules)
  *   shared:   policy (numbers, senders, hours), spool, asterisk (call files, CLI), mail (compose, transport,
  *             templates), archive, config (its checks use the rules of the modules below it)

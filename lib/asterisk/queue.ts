@@ -4,39 +4,26 @@
  * outgoing dir, where Asterisk's inotify watch sees it whole (IN_MOVED_TO).
  */
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { FaxError } from '../errors.js';
 import { rename, utimes } from 'node:fs/promises';
 import { fsyncDir, writeFileAtomic } from '../fsutil/atomic.js';
+import { lookup, type Database } from '../accounts.js';
 
-const run = promisify(execFile);
-const idCache = new Map<string, number>();
-
-/** uid or gid of a name, through getent so NSS (LDAP etc.) users work too; numeric names pass through. */
-async function resolveId(kind: 'passwd' | 'group', name: string): Promise<number> {
+/** uid or gid of a name (lib/accounts.ts: the local file, or getent for LDAP etc.); numeric names pass through. */
+function resolveId(kind: Database, name: string): number {
   if (/^[0-9]+$/.test(name)) return Number(name);
-  const key = `${kind}:${name}`;
-  const cached = idCache.get(key);
-  if (cached !== undefined) return cached;
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name))
     throw new FaxError(
       'config',
       `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": "${name.slice(0, 40)}" is not a valid name.`,
     );
-  try {
-    const { stdout } = await run('getent', [kind, name]);
-    const id = Number(stdout.split(':')[2]);
-    if (!Number.isInteger(id)) throw new Error('no id');
-    idCache.set(key, id);
-    return id;
-  } catch {
-    throw new FaxError(
-      'config',
-      `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ` +
-        `${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
-    );
-  }
+  const id = lookup(kind, name)?.[2] ?? '';
+  if (/^[0-9]+$/.test(id)) return Number(id);
+  throw new FaxError(
+    'config',
+    `Setting "callfile.${kind === 'passwd' ? 'owner' : 'group'}": there is no ` +
+      `${kind === 'passwd' ? 'user' : 'group'} "${name}" on this machine.`,
+  );
 }
 
 export interface DropOptions {
@@ -65,8 +52,8 @@ export async function stageCallFile(
   const asRoot = process.getuid?.() === 0;
   const writeOptions: Parameters<typeof writeFileAtomic>[2] = { tmpDir: options.tmp, mode: 0o660 };
   if (asRoot) {
-    writeOptions.uid = await resolveId('passwd', options.owner);
-    writeOptions.gid = await resolveId('group', options.group);
+    writeOptions.uid = resolveId('passwd', options.owner);
+    writeOptions.gid = resolveId('group', options.group);
   }
   if (options.at) writeOptions.mtime = options.at;
   await writeFileAtomic(staged, text, writeOptions);

@@ -25,7 +25,7 @@ import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, st
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execFileSync } from 'node:child_process';
+import { lookup } from '../accounts.js';
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { EX } from '../sysexits.js';
 import type { Config } from '../config/schema.js';
@@ -151,15 +151,8 @@ function submitterAccount(env: NodeJS.ProcessEnv): Account | undefined {
 
 /** The full name from the account's GECOS field ('' when none). */
 function fullName(user: string): string {
-  try {
-    const gecos =
-      execFileSync('getent', ['passwd', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-        .split('\n')[0]!
-        .split(':')[4] ?? '';
-    return oneLine(gecos.split(',')[0] ?? '', 80);
-  } catch {
-    return '';
-  }
+  const gecos = lookup('passwd', user)?.[4] ?? '';
+  return oneLine(gecos.split(',')[0] ?? '', 80);
 }
 
 function asSubmitter(a: Account | undefined): Submitter {

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { FaxError } from '../errors.js';
+import { lookup } from '../accounts.js';
 import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
 import { isTable, describe, type SubPath, type CheckContext } from './spec.js';
 import { findPosition, locateKeys } from './locate.js';
@@ -301,46 +302,29 @@ export interface Account {
   groups: number[];
 }
 
-/** A user from the system's user database (getent, so LDAP users work too), or undefined. */
+/** A user from the system's user database (lib/accounts.ts, so LDAP users work too), or undefined. */
 export function lookupUser(nameOrUid: string | number): Account | undefined {
+  const pw = lookup('passwd', nameOrUid);
+  if (!pw) return undefined;
+  const name = pw[0]!;
+  const uid = Number(pw[2]);
+  const gid = Number(pw[3]);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+  const groups = new Set<number>([gid]);
   try {
-    const pw = execFileSync('getent', ['passwd', String(nameOrUid)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .split('\n')[0]!
-      .split(':');
-    const name = pw[0]!;
-    const uid = Number(pw[2]);
-    const gid = Number(pw[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
-    const groups = new Set<number>([gid]);
-    try {
-      const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-        .trim()
-        .split(/\s+/);
-      for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
-    } catch {
-      // primary group only
-    }
-    return { name, uid, gid, groups: [...groups] };
+    const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split(/\s+/);
+    for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
   } catch {
-    return undefined;
+    // primary group only
   }
+  return { name, uid, gid, groups: [...groups] };
 }
 
 export function lookupGroup(nameOrGid: string | number): number | undefined {
-  try {
-    const gid = Number(
-      execFileSync('getent', ['group', String(nameOrGid)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).split(':')[2],
-    );
-    return Number.isInteger(gid) ? gid : undefined;
-  } catch {
-    return undefined;
-  }
+  const gid = Number(lookup('group', nameOrGid)?.[2]);
+  return Number.isInteger(gid) ? gid : undefined;
 }
 
 /** Can `account` create files in directory `dir` (write and search)? By the mode bits. */

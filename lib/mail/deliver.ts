@@ -118,6 +118,10 @@ export async function flushOutbox(
   const limit = opts.timeLimitMs ?? 120_000;
   const deadline = Date.now() + limit;
   const paths = spoolPaths(config.paths.spool);
+  // Nothing waiting, the usual case (faxmail-notify flushes on every call): no lock to take, no flock(1) to
+  // start. A mail another process queues meanwhile is sent by that process's own flush or by `faxmail run`.
+  const waiting = await listOutbox(paths).catch(() => undefined);
+  if (waiting?.entries.length === 0 && waiting.broken.length === 0) return { sent: 0, failed: 0, remaining: 0 };
   let entered = false;
   try {
     // A short wait: if another process is flushing, it will send these too.

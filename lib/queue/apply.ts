@@ -18,7 +18,8 @@
  *          A crash after 1 leaves a staged file of a job that is not dialling: `faxmail run` removes it.
  *          A crash after 2 leaves a dialling job whose call file is still staged: the next run places it.
  *          So a call file never exists without its job saying `dialling`, and never the other way round
- *          for longer than until the next run.
+ *          for longer than until the next run. A new job still in its staging directory (StagedJob) is
+ *          made `dialling` there and committed whole in step 2.
  *   lost   record the attempt as lost (class unknown, retried by that rule); the admin is told (recover.ts).
  * It runs at the end of sendfax, of every faxmail-notify report and of its follower, after every admin
  * change of the queue, and from `faxmail run`. Receipts the applied reports (or lost calls) owe are NOT sent
@@ -35,7 +36,15 @@ import type { Logger } from '../log.js';
 import { buildCallFile, callFileName, renderCallFile } from '../asterisk/callfile.js';
 import { placeStagedCallFile, stageCallFile } from '../asterisk/queue.js';
 import { isJobId } from '../spool/job-id.js';
-import { jobDir, readJob, spoolPaths, updateJob, type SpoolPaths } from '../spool/jobs.js';
+import {
+  jobDir,
+  publishStagingDir,
+  readJob,
+  spoolPaths,
+  updateJob,
+  writeStagedJob,
+  type SpoolPaths,
+} from '../spool/jobs.js';
 import { withLock } from '../spool/lock.js';
 import type { Attempt, Job } from '../spool/types.js';
 import { decideRetry, t38ForNextAttempt } from '../notify/retry.js';
@@ -104,6 +113,21 @@ export interface DispatchOptions {
    * calls would start, to count received faxes (sendfax, faxmail-notify, admin changes); 'never' (tests).
    */
   channels?: 'always' | 'when-starting' | 'never';
+  /** a new job still in its staging directory, committed by this run (see StagedJob) */
+  staged?: StagedJob;
+}
+
+/**
+ * A new job still in its staging directory (sendfax, faxmail send), synced whole by the caller
+ * (syncStagingDir). The dispatcher plans with it as a queued job and commits it (publishStagingDir) either
+ * way: when it may dial now, already `dialling` with its call file staged, so the new job and its call
+ * become durable in one step (no job lock: no other process knows the job yet, and no second write of its
+ * record); otherwise `queued`. `committed` says whether that happened.
+ */
+export interface StagedJob {
+  job: Job;
+  dir: string;
+  committed: boolean;
 }
 
 /** The attempt number of a dialling job's current call (from its call file name). */
@@ -204,6 +228,7 @@ export async function dispatchLocked(
 
   // look 4: calls that have reported and are hanging up still hold their channel and number.
   const { jobs } = await loadJobs(paths);
+  if (opts.staged) jobs.push({ job: opts.staged.job, dir: opts.staged.dir });
   const byId = new Map(jobs.map(({ job }) => [job.id, job]));
   for (const name of await callFilesPresent(config.paths.outgoing)) {
     const id = CALL_FILE.exec(name)![1]!;
@@ -250,18 +275,28 @@ export async function dispatchLocked(
   }
   for (const id of plan.start) {
     try {
-      run.started.push(await startCall(config, paths, id, log, now));
+      if (opts.staged?.job.id === id) run.started.push(await startStaged(config, paths, opts.staged, log, now));
+      else run.started.push(await startCall(config, paths, id, log, now));
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       run.failed.push({ job: id, error });
       run.inFlight--;
       log.error({ job: id, err: error }, 'could not hand the call file to Asterisk; the job tries again in a minute');
+      if (opts.staged?.job.id === id) {
+        // Committed queued below, a minute from now (committed already: dialling, its call file placed later).
+        if (!opts.staged.committed) {
+          opts.staged.job.nextAttemptAt = new Date(now.getTime() + 60_000).toISOString();
+          await writeStagedJob(opts.staged.dir, opts.staged.job);
+        }
+        continue;
+      }
       await updateJob(paths, id, (j) => {
         if (j.state === 'queued') j.nextAttemptAt = new Date(now.getTime() + 60_000).toISOString();
         return j;
       }).catch(() => undefined);
     }
   }
+  if (opts.staged && !opts.staged.committed) await commitStaged(paths, opts.staged);
   if (run.started.length || run.lost.length)
     log.info(
       {
@@ -303,6 +338,41 @@ export async function sendOwed(config: Readonly<Config>, run: DispatchRun, log: 
   for (const o of run.owed) await sendOwedNotice(config, spoolPaths(config.paths.spool), o.job, o.kind, log, o.report);
 }
 
+/** A job's call file for `attempt`: its name and text. */
+function callFileFor(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  job: Job,
+  attempt: number,
+): { name: string; text: string } {
+  const text = renderCallFile(
+    buildCallFile(config.callfile, {
+      id: job.id,
+      number: job.number,
+      tiffPath: join(paths.jobs, job.id, job.tiff),
+      attempt,
+      ...(config.source ? { configPath: config.source } : {}),
+      // After a T.38 negotiation failure the next try goes as audio (lib/notify/retry.ts).
+      ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
+    }),
+  );
+  return { name: callFileName(job.id, attempt), text };
+}
+
+/** Record in `j` that it dials `attempt` with call file `name` from `now`. */
+function markDialling(j: Job, attempt: number, name: string, now: Date): Job {
+  j.state = 'dialling';
+  j.attempt = attempt;
+  j.callFile = name;
+  j.dialledAt = now.toISOString();
+  delete j.nextAttemptAt;
+  return j;
+}
+
+function stageOptions(config: Readonly<Config>): Omit<Parameters<typeof stageCallFile>[2], 'at'> {
+  return { tmp: config.paths.tmp, owner: config.callfile.owner, group: config.callfile.group };
+}
+
 async function startCall(
   config: Readonly<Config>,
   paths: SpoolPaths,
@@ -314,33 +384,11 @@ async function startCall(
   const job = await readJob(jobDir(paths, id));
   if (queueState(job) !== 'queued') throw new Error(`job ${id} is ${job.state}, not queued`);
   const attempt = nextAttemptNumber(job);
-  const name = callFileName(id, attempt);
-  const text = renderCallFile(
-    buildCallFile(config.callfile, {
-      id,
-      number: job.number,
-      tiffPath: join(paths.jobs, id, job.tiff),
-      attempt,
-      ...(config.source ? { configPath: config.source } : {}),
-      // After a T.38 negotiation failure the next try goes as audio (lib/notify/retry.ts).
-      ...(t38ForNextAttempt(job.attempts) ? {} : { t38: false }),
-    }),
-  );
-  await stageCallFile(name, text, {
-    tmp: config.paths.tmp,
-    owner: config.callfile.owner,
-    group: config.callfile.group,
-  });
+  const { name, text } = callFileFor(config, paths, job, attempt);
+  await stageCallFile(name, text, stageOptions(config));
   // 2. Durable: the job is dialling this attempt.
   try {
-    await updateJob(paths, id, (j) => {
-      j.state = 'dialling';
-      j.attempt = attempt;
-      j.callFile = name;
-      j.dialledAt = now.toISOString();
-      delete j.nextAttemptAt;
-      return j;
-    });
+    await updateJob(paths, id, (j) => markDialling(j, attempt, name, now));
   } catch (err) {
     await unlink(join(config.paths.tmp, name)).catch(() => undefined);
     throw err;
@@ -349,6 +397,42 @@ async function startCall(
   await placeStagedCallFile(name, { tmp: config.paths.tmp, outgoing: config.paths.outgoing, at: now });
   log.info({ job: id, attempt, callfile: name }, 'call file handed to Asterisk');
   return { job: id, attempt, callFile: name };
+}
+
+/**
+ * startCall for a job still in its staging directory: the call file staged, the record made `dialling` in
+ * the staging directory, then one commit makes both the job and its call durable, then the call file goes
+ * to Asterisk. A crash before the commit leaves a staging dir and a staged call file of no dialling job
+ * (faxmail run removes both); after it, a dialling job whose call file is still staged (the next dispatcher
+ * run places it), as for startCall.
+ */
+async function startStaged(
+  config: Readonly<Config>,
+  paths: SpoolPaths,
+  staged: StagedJob,
+  log: Logger,
+  now: Date,
+): Promise<StartedCall> {
+  const attempt = nextAttemptNumber(staged.job);
+  const { name, text } = callFileFor(config, paths, staged.job, attempt);
+  await stageCallFile(name, text, stageOptions(config));
+  try {
+    await writeStagedJob(staged.dir, markDialling(structuredClone(staged.job), attempt, name, now));
+    await commitStaged(paths, staged);
+  } catch (err) {
+    // The caller writes the queued record again and commits that.
+    await unlink(join(config.paths.tmp, name)).catch(() => undefined);
+    throw err;
+  }
+  await placeStagedCallFile(name, { tmp: config.paths.tmp, outgoing: config.paths.outgoing, at: now });
+  log.info({ job: staged.job.id, attempt, callfile: name }, 'call file handed to Asterisk');
+  return { job: staged.job.id, attempt, callFile: name };
+}
+
+/** Commit a staged job as its record in the staging directory says (see StagedJob; the caller synced the rest). */
+async function commitStaged(paths: SpoolPaths, staged: StagedJob): Promise<void> {
+  await publishStagingDir(paths, staged.dir, staged.job.id);
+  staged.committed = true;
 }
 
 /** A dialling job's call ended without a result: record a lost attempt and retry by rule. */

@@ -3,10 +3,10 @@
  * Inputs: the message stream, the envelope (sender, recipient, extension) and the config.
  * Steps: destination -> parse (streaming, to files) -> sender -> documents -> Ghostscript -> cover page
  * (+cover: made last, since it counts the pages) -> job record -> queue. The job directory is built
- * under jobs/.new-<id>, fsynced and renamed when complete (state `queued`; once per mail, lib/queue/mailkey.ts),
- * then the dispatcher (lib/queue/apply.ts) runs under the queue lock: it makes the job `dialling` durably
- * and hands its call file to Asterisk when a channel and the number are free; otherwise the job waits in
- * the queue (also when the queue lock is busy: the next dispatcher run starts it).
+ * under jobs/.new-<id>; once per mail (lib/queue/mailkey.ts) the dispatcher (lib/queue/apply.ts) takes it
+ * under the queue lock and commits it (fsynced and renamed whole): already `dialling`, its call file then
+ * handed to Asterisk, when a channel and the number are free; otherwise `queued`, to wait in the queue
+ * (also when the queue lock is busy: the job is committed queued and the next dispatcher run starts it).
  * Any failure before the commit removes the staging directory: nothing half-made is left, and the FaxError
  * says what the sender should read. A dry run does every step up to the job record and then removes the
  * staging directory: it leaves nothing in the spool.
@@ -28,12 +28,13 @@ import {
   ensureSpool,
   createStagingDir,
   commitStagingDir,
+  syncStagingDir,
   discardStagingDir,
-  writeJob,
+  writeStagedJob,
   jobDir,
   type SpoolPaths,
 } from '../spool/jobs.js';
-import { dispatchLocked, type DispatchRun } from '../queue/apply.js';
+import { dispatchLocked, type DispatchRun, type StagedJob } from '../queue/apply.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import { buildCallFile, renderCallFile, callFileName } from '../asterisk/callfile.js';
 import { parseMessage } from '../mime/parse.js';
@@ -248,15 +249,16 @@ async function enter(
       image,
     );
     job.mailKey = tap.key();
-    await writeJob(staging, job);
+    await writeStagedJob(staging, job);
     // Commit unless this very mail already made a job (a redelivery after a crash: then that job stands),
-    // checked and done under a lock of the mail's own key, so no two runs of one mail both commit and no
-    // run waits for the queue. From the commit on the job is durable and belongs to the queue.
+    // checked and done under a lock of the mail's own key, so no two runs of one mail both commit. From the
+    // commit on the job is durable and belongs to the queue.
     const keyLock = mailLockPath(paths, job.mailKey);
+    let result: QueueResult | undefined;
     const existing = await withLock(keyLock, async () => {
       const found = await findJobByMailKey(paths, job.mailKey!);
       if (!found) {
-        await commitStagingDir(paths, staging, id);
+        result = await commitAndQueue(config, job, staging, jlog);
         forget();
       }
       // A run waiting for this lock file still gets it and then finds the job; a later one makes a new file.
@@ -272,7 +274,7 @@ async function enter(
       );
       return describeJob(config, existing, paths, existing.callFile);
     }
-    return await queueCommitted(config, job, jlog);
+    return result!;
   } catch (err) {
     forget();
     // Let sendfax drain the rest of the mail straight from its input (bin/sendfax.ts).
@@ -287,19 +289,29 @@ async function enter(
 }
 
 /**
- * A committed job (state `queued`, durable) goes to the dispatcher, so it dials at once when a channel and
- * its number are free. A busy queue lock (another dispatcher at work, which may not have seen this job) is
- * fine: the next dispatcher run (a call's end, another mail, `faxmail run` within 30 s) starts it. Whatever
- * the dispatcher does or fails to do, the job is queued: this never throws for it.
+ * A whole job in its staging directory goes to the dispatcher, which commits it (apply.ts StagedJob): already
+ * dialling when a channel and its number are free, so it dials at once, else queued. A queue lock that stays
+ * busy (another dispatcher at work, which may not have seen this job) does not hold the mail up: the job is
+ * committed queued and the next dispatcher run (a call's end, another mail, `faxmail run` within 30 s) starts
+ * it. Whatever the dispatcher does or fails to do, the job is committed: this throws only when the commit
+ * itself fails (the staging directory is then the caller's to remove).
  * `faxmail send` hands its jobs to this same function (lib/sendfax/send-files.ts).
  */
-export async function queueCommitted(config: Readonly<Config>, job: Job, jlog: Logger): Promise<QueueResult> {
+export async function commitAndQueue(
+  config: Readonly<Config>,
+  job: Job,
+  staging: string,
+  jlog: Logger,
+): Promise<QueueResult> {
   const paths = spoolPaths(config.paths.spool);
+  // The fax's own fsync before the queue lock: under it, only the record's (apply.ts StagedJob).
+  await syncStagingDir(staging);
+  const staged: StagedJob = { job, dir: staging, committed: false };
   let dispatched: DispatchRun | undefined;
   const queueLock = await tryLock(queueLockPath(paths), 5_000).catch(() => undefined);
   if (queueLock) {
     try {
-      dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting' });
+      dispatched = await dispatchLocked(config, paths, jlog, { channels: 'when-starting', staged });
     } catch (err) {
       jlog.warn(
         { err: err instanceof Error ? err.message : String(err) },
@@ -309,6 +321,7 @@ export async function queueCommitted(config: Readonly<Config>, job: Job, jlog: L
       await queueLock.release();
     }
   } else jlog.info({ step: 'queue-busy' }, 'the queue is busy; the next dispatcher run starts this job');
+  if (!staged.committed) await commitStagingDir(paths, staging, job.id);
   const started = dispatched?.started.find((c) => c.job === job.id);
   const wait = dispatched?.waits.find((w) => w.job === job.id);
   if (started)

@@ -2,7 +2,7 @@
  * send-files.ts: a fax from the shell (`faxmail send NUMBER FILE...`), the same road as a mail through
  * sendfax from the documents on: number rules -> the files into a staging job directory -> documents
  * (PDF, TIFF, JPEG, PNG, office files; lib/documents/prepare.ts, as mail attachments) -> cover page ->
- * fax image and job record (fax-image.ts) -> commit -> queueCommitted(), the very function that queues
+ * fax image and job record (fax-image.ts) -> commitAndQueue(), the very function that commits and queues
  * sendfax's jobs. Who may call it is decided by the caller (lib/cli/send.ts); this module trusts its
  * `submitter`. Files arrive through `store`, which writes them into the directory it is given (copied
  * from descriptors opened before a switch of users, or from another user's request on standard input).
@@ -18,14 +18,7 @@ import { FaxError } from '../errors.js';
 import { resolveDestination } from '../policy/number.js';
 import { isMailbox } from '../mailbox.js';
 import { newJobId } from '../spool/job-id.js';
-import {
-  spoolPaths,
-  ensureSpool,
-  createStagingDir,
-  commitStagingDir,
-  discardStagingDir,
-  writeJob,
-} from '../spool/jobs.js';
+import { spoolPaths, ensureSpool, createStagingDir, discardStagingDir, writeStagedJob } from '../spool/jobs.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
 import type { MimePart, ParsedMessage } from '../mime/parse.js';
 import type { CoverInfo } from '../documents/cover-page.js';
@@ -33,7 +26,7 @@ import { prepareDocuments } from '../documents/prepare.js';
 import { formatSkipped } from '../documents/select.js';
 import { coverOptions, noteFits, senderText } from './cover.js';
 import { makeFaxImage, newJobRecord } from './fax-image.js';
-import { queueCommitted } from './enter-job.js';
+import { commitAndQueue } from './enter-job.js';
 import { createBudget } from '../exec/budget.js';
 import type { QueueResult } from '../spool/types.js';
 
@@ -225,11 +218,11 @@ async function send(
       },
       image,
     );
-    await writeJob(staging, job);
-    await commitStagingDir(paths, staging, id);
+    await writeStagedJob(staging, job);
+    // Exactly as sendfax hands its job on (lib/sendfax/enter-job.ts): the dispatcher commits it.
+    const result = await commitAndQueue(config, job, staging, jlog);
     forget();
-    // Exactly as sendfax hands its job on (lib/sendfax/enter-job.ts): queued, then the dispatcher.
-    return await queueCommitted(config, job, jlog);
+    return result;
   } catch (err) {
     forget();
     await discardStagingDir(staging).catch(() => undefined);

@@ -8,7 +8,7 @@
  *   locks/                                                              lock files (lock.ts)
  * A job directory appears whole: it is built under .new-<id> and renamed. job.json is replaced atomically.
  */
-import { mkdir, readFile, rename, rm, readdir, chmod } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, readdir, chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaxError } from '../errors.js';
 import { fsyncDir, fsyncTree, writeFileAtomic } from '../fsutil/atomic.js';
@@ -65,8 +65,29 @@ export async function createStagingDir(paths: SpoolPaths, id: string): Promise<s
 
 /** Move a complete staging directory to its final name, durably (its files, then the rename). */
 export async function commitStagingDir(paths: SpoolPaths, staging: string, id: string): Promise<string> {
-  const dir = jobDir(paths, id);
+  await syncStagingDir(staging);
+  return publishStagingDir(paths, staging, id);
+}
+
+/** The first half of commitStagingDir: fsync every file and directory of a complete staging directory. */
+export async function syncStagingDir(staging: string): Promise<void> {
   await fsyncTree(staging);
+}
+
+/**
+ * The second half of commitStagingDir, for a staging directory synced whole already (syncStagingDir, done
+ * before the queue lock is taken, so the lock is not held over the fax's own fsync): its job.json, which
+ * writeStagedJob may have replaced since, and the directory are synced again, then it is renamed, durably.
+ */
+export async function publishStagingDir(paths: SpoolPaths, staging: string, id: string): Promise<string> {
+  const fh = await open(join(staging, 'job.json'), 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(staging);
+  const dir = jobDir(paths, id);
   await rename(staging, dir);
   await fsyncDir(paths.jobs);
   return dir;
@@ -78,6 +99,18 @@ export async function discardStagingDir(staging: string): Promise<void> {
 
 export async function writeJob(dir: string, job: Job): Promise<void> {
   await writeFileAtomic(join(dir, 'job.json'), JSON.stringify(job, null, 2) + '\n', { mode: 0o640 });
+}
+
+/**
+ * job.json of a job being built in its staging directory: written beside and renamed (whole or not at all),
+ * not fsynced, since nobody reads it before commitStagingDir fsyncs the directory whole and renames it.
+ */
+export async function writeStagedJob(staging: string, job: Job): Promise<void> {
+  const scratch = join(staging, '.job.json.new');
+  await writeFile(scratch, JSON.stringify(job, null, 2) + '\n', { mode: 0o640 });
+  // Postfix runs sendfax with umask 077: the mode asked for, explicitly (as writeFileAtomic does).
+  await chmod(scratch, 0o640);
+  await rename(scratch, join(staging, 'job.json'));
 }
 
 export async function readJob(dir: string): Promise<Job> {

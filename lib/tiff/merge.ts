@@ -199,7 +199,8 @@ async function countPages(paths: string[]): Promise<number> {
 }
 
 /**
- * Merge TIFF files into `output` (created or truncated; the caller makes it atomic). Holds one input in
+ * Merge TIFF files into `output` (created or truncated; the caller makes it atomic and durable: the fax is
+ * always written into a job's staging directory, which commitStagingDir fsyncs whole). Holds one input in
  * memory at a time. `totalPages`, when the caller knows it, saves a first pass over the inputs (the total
  * goes into every page's PageNumber); a wrong value fails with FaxError('internal').
  */
@@ -230,7 +231,6 @@ export async function mergeTiffFiles(
         'The fax pages could not be put together on the fax server; it will be tried again.',
         { detail: { expected: total, got: index } },
       );
-    await fh.sync();
     return { pages: total, bytes: at };
   } finally {
     await fh.close();

@@ -6,7 +6,19 @@
 export const LAYERS: readonly { name: string; modules: readonly string[] }[] = [
   {
     name: 'ground',
-    modules: ['sysexits', 'text', 'errors', 'log', 'fsutil', 'time', 'mailbox', 'exec', 'tiff', 'fax-result'],
+    modules: [
+      'sysexits',
+      'text',
+      'errors',
+      'accounts',
+      'log',
+      'fsutil',
+      'time',
+      'mailbox',
+      'exec',
+      'tiff',
+      'fax-result',
+    ],
   },
   { name: 'shared', modules: ['policy', 'spool', 'asterisk', 'mail', 'archive', 'config'] },
   {
