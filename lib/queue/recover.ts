@@ -27,7 +27,7 @@ import type { Logger } from '../log.js';
 import { spoolPaths, ensureSpool, type SpoolPaths } from '../spool/jobs.js';
 import { tryLock, withLock } from '../spool/lock.js';
 import { isJobId } from '../spool/job-id.js';
-import type { Job } from '../spool/types.js';
+import { isFinalState, type Job } from '../spool/types.js';
 import { dispatchLocked, sendOwed, type DispatchOptions, type DispatchRun } from './apply.js';
 import { loadJobs, queueLockPath, queueState, runStampPath, stagingLockPath } from './records.js';
 import { reportDirs, type AppliedReport } from './reports.js';
@@ -165,8 +165,10 @@ async function sendPendingNotices(
   log: Logger,
 ): Promise<{ job: string; result: string }[]> {
   const out: { job: string; result: string }[] = [];
-  const { jobs } = await loadJobs(paths);
-  const pending = jobs.filter((j) => j.job.noticePending && ['sent', 'failed', 'cancelled'].includes(j.job.state));
+  // Read under the queue lock: `faxmail cancel` owes its notice before it hangs up and records the call's fate
+  // under that lock; read without it, the notice could go out with the before-the-call words.
+  const { jobs } = await withLock(queueLockPath(paths), () => loadJobs(paths));
+  const pending = jobs.filter((j) => j.job.noticePending && isFinalState(j.job.state));
   if (!pending.length) return out;
   const { sendReceipt } = await import('../notify/outbound.js');
   for (const { job } of pending)
