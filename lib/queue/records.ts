@@ -9,11 +9,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { jobDir, listJobIds, readJob, type SpoolPaths } from '../spool/jobs.js';
-import type { Job } from '../spool/types.js';
+import { isFinalState, type Job } from '../spool/types.js';
 import type { QueueEntry, QueueSettings, RecentStart } from './dispatch.js';
 import { parseWindow } from '../policy/hours.js';
-
-const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['sent', 'failed', 'cancelled']);
 
 export function queueLockPath(paths: SpoolPaths): string {
   return join(paths.locks, 'queue.lock');
@@ -60,7 +58,7 @@ export function senderKey(job: Pick<Job, 'envelopeSender' | 'replyTo'>): string 
 
 /** The state in the queue's terms, for records written before lib/queue/ too (see types.ts). */
 export function queueState(job: Job): QueueEntry['state'] | 'final' {
-  if (FINAL_STATES.has(job.state)) return 'final';
+  if (isFinalState(job.state)) return 'final';
   // A record from before the queue said `queued` once its call file was out; those never carry `attempt`
   // or `dialledAt`, which every later writer sets when it drops a call file.
   if (
