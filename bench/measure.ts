@@ -5,6 +5,10 @@
  * command itself, or a gs/tiffinfo/tiff2pdf it ran and waited for): wait4's rusage of the child, which on
  * Linux includes its waited-for descendants, the same number getrusage(RUSAGE_CHILDREN) gives. It is a
  * maximum over the members, not a sum of processes that ran at the same time.
+ * Commands run with the environment a mail or call gives them (SERVICE_ENV), not the shell's of whoever runs
+ * the bench: Postfix's pipe(8) passes only a few variables (export_environment) and Asterisk's System() its own,
+ * and a developer's NODE_* variables change what is measured (this machine's NODE_EXTRA_CA_CERTS made every
+ * node start read the CA bundle: `node -e 0` 0.11 s instead of 0.07 s).
  * Fails (rejects) when runmax cannot be built or the command exits non-zero, with its output.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -37,6 +41,13 @@ async function buildRunmax(): Promise<string> {
   return runmaxBin;
 }
 
+/** What a command started by Postfix or Asterisk sees: a plain PATH, a UTF-8 locale, the time zone if set. */
+const SERVICE_ENV: NodeJS.ProcessEnv = {
+  PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+  LANG: 'C.UTF-8',
+  ...(process.env['TZ'] ? { TZ: process.env['TZ'] } : {}),
+};
+
 let seq = 0;
 
 /** Run argv (no shell) with stdin from a file; resolves with what it cost. */
@@ -48,7 +59,7 @@ export async function measure(
   const report = join(outDir, `.report-${process.pid}-${++seq}.json`);
   const child = spawn(bin, [report, o.stdin ?? '/dev/null', ...argv], {
     cwd: o.cwd ?? outDir,
-    env: o.env ?? process.env,
+    env: o.env ?? SERVICE_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -73,21 +73,54 @@ const fmtR = (r: number): string => r.toFixed(2);
 interface Pairs {
   b: Sample[];
   f: Sample[];
+  /** the floor's samples, when one was given (floorRow) */
+  l: Sample[];
 }
 
-/** Run the pair `iterations` times (after warm-ups), alternating baseline and faxmail. */
-async function pairs(baseline: () => Promise<Sample>, faxmail: () => Promise<Sample>): Promise<Pairs> {
+/**
+ * Run the pair `iterations` times (after warm-ups), alternating baseline and faxmail; with `floor`, that too
+ * in the same turn, so its ratio to the baseline comes from the same moments.
+ */
+async function pairs(
+  baseline: () => Promise<Sample>,
+  faxmail: () => Promise<Sample>,
+  floor?: () => Promise<Sample>,
+): Promise<Pairs> {
   const b: Sample[] = [];
   const f: Sample[] = [];
+  const l: Sample[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const sb = await baseline();
     const sf = await faxmail();
+    const sl = floor ? await floor() : undefined;
     if (i >= WARMUP) {
       b.push(sb);
       f.push(sf);
+      if (sl) l.push(sl);
     }
   }
-  return { b, f };
+  return { b, f, l };
+}
+
+/**
+ * The floor against the same baseline: what the bare parts take that no program doing faxmail's job can skip
+ * (starting Node, one gs run, the SMTP greeting). A goal below this ratio cannot be met by any Node program.
+ */
+function floorRow(id: string, name: string, measured: string, p: Pairs): Row {
+  const ratios = p.l.map((s, i) => s.wall / p.b[i]!.wall);
+  const lw = p.l.map((s) => s.wall);
+  return {
+    id,
+    name,
+    measured,
+    baseline: fmtS(median(p.b.map((s) => s.wall))),
+    faxmail: fmtS(median(lw)),
+    min: fmtS(Math.min(...lw)),
+    max: fmtS(Math.max(...lw)),
+    ratio: `${fmtR(median(ratios))} (${fmtR(Math.min(...ratios))}–${fmtR(Math.max(...ratios))})`,
+    goal: 'report',
+    pass: true,
+  };
 }
 
 function wallRow(id: string, name: string, measured: string, goal: number, p: Pairs): Row {
@@ -168,15 +201,16 @@ function safeList(d: string): string[] {
   }
 }
 
-/** faxmail's own gs arguments for in-0.pdf -> out.tif (fine, g4, threshold screens). */
-const gsArgs = (paper: 'a4' | 'letter'): string[] => [
+/** faxmail's own gs arguments for in-0.pdf -> out.tif (fine, g4, threshold screens), optionally a page range. */
+const gsArgs = (paper: 'a4' | 'letter', range?: { first: number; last: number; output: string }): string[] => [
   'gs',
   ...buildRenderArgs({
     inputs: ['in-0.pdf'],
-    output: 'out.tif',
+    output: range?.output ?? 'out.tif',
     geometry: faxGeometry('fine', paper),
     compression: 'g4',
     screens: 'threshold',
+    ...(range ? { firstPage: range.first, lastPage: range.last } : {}),
   }),
 ];
 
@@ -186,6 +220,26 @@ function bareGs(pdf: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
   mkdirSync(dir, { recursive: true });
   copyFileSync(pdf, join(dir, 'in-0.pdf'));
   return () => measure(gsArgs(paper), { cwd: dir });
+}
+
+/** The same, the pages split in two halves rendered at once (what faxmail does with a long PDF on two cores). */
+function bareGsHalves(pdf: string, paper: 'a4' | 'letter', pages: number): () => Promise<Sample> {
+  const dir = join(outDir, `gs-${paper}`);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(pdf, join(dir, 'in-0.pdf'));
+  const half = Math.ceil(pages / 2);
+  return async () => {
+    const [a, b] = await Promise.all([
+      measure(gsArgs(paper, { first: 1, last: half, output: 'out-1.tif' }), { cwd: dir }),
+      measure(gsArgs(paper, { first: half + 1, last: pages, output: 'out-2.tif' }), { cwd: dir }),
+    ]);
+    return together(a, b);
+  };
+}
+
+/** Two samples that ran at the same time, as one: the wall time is the longer one, CPU times add up. */
+function together(a: Sample, b: Sample): Sample {
+  return { wall: Math.max(a.wall, b.wall), rssMb: Math.max(a.rssMb, b.rssMb), cpu: a.cpu + b.cpu, stdout: '' };
 }
 
 /** node -e 0: what starting Node costs, the baseline's share of every faxmail command. */
@@ -454,7 +508,10 @@ function peerSend(mail: string, paper: 'a4' | 'letter'): () => Promise<Sample> {
 async function case8(): Promise<Row[]> {
   const pdf = officePdf(docsDir, 2, 'a4');
   const mail = await mailWith(docsDir, 'office-2', [pdf]);
-  const p = await pairs(peerSend(mail, 'a4'), sendfaxRun('', mail));
+  const gs = bareGs(pdf, 'a4');
+  const p = await pairs(peerSend(mail, 'a4'), sendfaxRun('', mail), async () =>
+    sequence(await nodeStart(), await gs()),
+  );
   const row = wallRow(
     '8',
     'Mail to fax, 2-page A4 PDF',
@@ -473,13 +530,22 @@ async function case8(): Promise<Row[]> {
       60,
       p,
     ),
+    floorRow(
+      '8f',
+      'Mail to fax, 2-page A4 PDF: floor',
+      'wall: node -e 0 + one bare gs of the PDF (faxmail render arguments) vs peer script',
+      p,
+    ),
   ];
 }
 
 async function case9(): Promise<Row[]> {
   const pdf = reportPdf(docsDir, 100);
   const mail = await mailWith(docsDir, 'report-100', [pdf]);
-  const p = await pairs(peerSend(mail, 'letter'), sendfaxRun(BIG_LETTER, mail));
+  const halves = bareGsHalves(pdf, 'letter', 100);
+  const p = await pairs(peerSend(mail, 'letter'), sendfaxRun(BIG_LETTER, mail), async () =>
+    sequence(await nodeStart(), await halves()),
+  );
   return [
     wallRow(
       '9',
@@ -489,8 +555,20 @@ async function case9(): Promise<Row[]> {
       p,
     ),
     cpuRow('9c', 'Mail to fax, 100-page Letter PDF: CPU', p),
+    floorRow(
+      '9f',
+      'Mail to fax, 100-page Letter PDF: floor',
+      'wall: node -e 0 + bare gs on pages 1-50 and 51-100 at once vs peer script',
+      p,
+    ),
   ];
 }
+
+/** A Node one-liner that connects to 127.0.0.1:port, waits for the 220 greeting, says QUIT and ends. */
+const smtpGreetingScript = (port: number): string =>
+  `const s = require('node:net').connect(${port}, '127.0.0.1'); let said = false; ` +
+  `s.on('data', (d) => { if (!said && /^220/.test(String(d))) { said = true; s.write('QUIT\\r\\n'); } }); ` +
+  `s.on('error', () => process.exit(1));`;
 
 async function case10(): Promise<Row[]> {
   const sink = await startSmtpSink();
@@ -512,6 +590,8 @@ async function case10(): Promise<Row[]> {
           resolution: '8031x3850',
           duration: '120',
         }),
+      // The floor: Node starts, connects, waits for the sink's greeting and quits (no mail at all).
+      () => measure([node, '-e', smtpGreetingScript(sink.port)]),
     );
     return [
       wallRow(
@@ -522,6 +602,12 @@ async function case10(): Promise<Row[]> {
         p,
       ),
       cpuRow('10c', 'Received fax to mail: CPU', p),
+      floorRow(
+        '10f',
+        'Received fax to mail: floor',
+        'wall: node -e (connect to the same SMTP sink, wait for its greeting, QUIT) vs peer script',
+        p,
+      ),
     ];
   } finally {
     await sink.close();
