@@ -64,6 +64,14 @@ const version: OptionSpec = { name: 'version', type: 'boolean', describe: 'print
 /** Every program takes these. */
 const COMMON_OPTIONS: readonly OptionSpec[] = [config, help, version];
 
+/** The one argument of the commands that act on a job. */
+const jobArg: PositionalSpec = {
+  name: 'job',
+  describe: 'job id, or a unique prefix of one (at least 4 characters)',
+  required: true,
+  complete: 'job',
+};
+
 const ROOT_NOTE =
   'Started as root, it switches to the owner of the spool (paths.spool, normally the Asterisk user: its uid, ' +
   'primary group and supplementary groups) before it touches the spool or the log, so files stay owned ' +
@@ -95,14 +103,7 @@ export const FAXMAIL: ProgramSpec = {
     {
       name: 'show',
       summary: 'one job and its attempts',
-      positionals: [
-        {
-          name: 'job',
-          describe: 'job id, or a unique prefix of one (at least 4 characters)',
-          required: true,
-          complete: 'job',
-        },
-      ],
+      positionals: [jobArg],
       options: [{ ...json, describe: 'print the job record as it is' }],
     },
     {
@@ -140,40 +141,19 @@ export const FAXMAIL: ProgramSpec = {
       name: 'retry',
       summary:
         'dial again now: a queued or held job at once (when a channel and its number are free), a failed job once more',
-      positionals: [
-        {
-          name: 'job',
-          describe: 'job id, or a unique prefix of one (at least 4 characters)',
-          required: true,
-          complete: 'job',
-        },
-      ],
+      positionals: [jobArg],
       options: [],
     },
     {
       name: 'hold',
       summary: 'keep a queued job from dialling until it is released',
-      positionals: [
-        {
-          name: 'job',
-          describe: 'job id, or a unique prefix of one (at least 4 characters)',
-          required: true,
-          complete: 'job',
-        },
-      ],
+      positionals: [jobArg],
       options: [],
     },
     {
       name: 'release',
       summary: 'let a held job dial again',
-      positionals: [
-        {
-          name: 'job',
-          describe: 'job id, or a unique prefix of one (at least 4 characters)',
-          required: true,
-          complete: 'job',
-        },
-      ],
+      positionals: [jobArg],
       options: [],
     },
     {
@@ -186,14 +166,7 @@ export const FAXMAIL: ProgramSpec = {
       summary:
         'cancel a job: a call file Asterisk has not started is taken back, a call on the line is hung up (the ' +
         'next job for that number dials when it has ended); the sender is told',
-      positionals: [
-        {
-          name: 'job',
-          describe: 'job id, or a unique prefix of one (at least 4 characters)',
-          required: true,
-          complete: 'job',
-        },
-      ],
+      positionals: [jobArg],
       options: [],
     },
     {

@@ -151,6 +151,12 @@ const dither: Spec<DitherMode> = {
 
 const LOGIN = /^[^\s\x00-\x1f\x7f]{1,256}$/;
 const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
+/** A setting that holds a domain, or "" for none. */
+const domainOrEmpty = {
+  test: (v: string) =>
+    v === '' || DOMAIN.test(v) ? undefined : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`,
+  type: 'domain or ""',
+};
 
 /** senders.logins: login -> the sender patterns it may send as. */
 const logins: Spec<Record<string, string[]>> = table(
@@ -361,13 +367,7 @@ export const SCHEMA = {
     login_domain: str(
       '',
       'domain of logins without @ for the own-mailbox rule: login alice sends as alice@<login_domain>',
-      {
-        test: (v) =>
-          v === '' || DOMAIN.test(v)
-            ? undefined
-            : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`,
-        type: 'domain or ""',
-      },
+      domainOrEmpty,
     ),
   },
   send: {
@@ -381,13 +381,7 @@ export const SCHEMA = {
       '',
       'receipts of `faxmail send` go to <user>@<this domain> unless --notify names an address; empty: ' +
         '<user>@localhost, the local mailbox',
-      {
-        test: (v) =>
-          v === '' || DOMAIN.test(v)
-            ? undefined
-            : `must be a domain like example.com, not ${JSON.stringify(v.slice(0, 60))}`,
-        type: 'domain or ""',
-      },
+      domainOrEmpty,
     ),
   },
   retry: {

@@ -67,6 +67,18 @@ export interface ConvertOptions {
   dither: DitherMode;
 }
 
+/** What the steps of one conversion share. */
+interface Conversion {
+  inputs: ConvertInput[];
+  /** the scratch directory: gs's working directory, where in-N.pdf and the parts are */
+  work: string;
+  opts: ConvertOptions;
+  geometry: ReturnType<typeof faxGeometry>;
+  /** gs processes at once */
+  workers: number;
+  log: Logger;
+}
+
 /** How each page of one document renders grey. */
 interface PageScreen {
   /** the line screen (else threshold) */
@@ -119,6 +131,7 @@ export async function convertToFax(
     const workers = effectiveWorkers(opts.parallel, availableParallelism());
 
     const geometry = faxGeometry(opts.resolution, opts.paper);
+    const conversion: Conversion = { inputs, work, opts, geometry, workers, log };
     // 0. Pages from the PDFs themselves where they say it trustworthily (pdf-pages.ts: no gs start); gs counts
     // the others. A known total over maxPages is refused here, before any tool runs.
     const known = await Promise.all(inputs.map((_, i) => countPdfPages(join(work, `in-${i}.pdf`))));
@@ -140,7 +153,7 @@ export async function convertToFax(
     // text, often with light tints that want threshold (bench/README.md, "speculative render").
     const spec =
       workers > 1 && opts.dither === 'auto' && known.every((n) => n !== undefined)
-        ? startSpeculativeRender(known as number[], inputs, work, opts, geometry, workers, log)
+        ? startSpeculativeRender(conversion, known as number[])
         : undefined;
 
     // 1. Count pages (gs only where pdf-pages.ts could not, or to analyse grey in auto mode); countAllPages
@@ -148,7 +161,7 @@ export async function convertToFax(
     let pageCounts: number[];
     let screens: PageScreen[][];
     try {
-      ({ counts: pageCounts, screens } = await countAllPages(inputs, known, work, opts, geometry, workers, log));
+      ({ counts: pageCounts, screens } = await countAllPages(conversion, known));
     } catch (err) {
       await spec?.abandon();
       throw err;
@@ -177,7 +190,7 @@ export async function convertToFax(
       JSON.stringify(runs) === JSON.stringify(spec.runs);
     if (spec && specFits) parts = await spec.use();
     else await spec?.abandon();
-    parts ??= await renderAll(runs, screens, inputs, work, opts, geometry, workers, log);
+    parts ??= await renderAll(conversion, runs, screens);
 
     // 3. Join, 4. check, 5. publish.
     const joined = join(work, 'fax.tif');
@@ -360,14 +373,10 @@ async function diskIsLow(dir: string): Promise<boolean> {
 }
 
 async function countAllPages(
-  inputs: ConvertInput[],
+  c: Conversion,
   known: (number | undefined)[],
-  work: string,
-  opts: ConvertOptions,
-  geometry: ReturnType<typeof faxGeometry>,
-  workers: number,
-  log: Logger,
 ): Promise<{ counts: number[]; screens: PageScreen[][] }> {
+  const { inputs, work, opts, geometry, workers, log } = c;
   const cancel = new AbortController();
   let running = 0;
   let counted = 0;
@@ -463,16 +472,12 @@ function runScreens(run: GsRun, screens: PageScreen[][]): Screens {
 }
 
 async function renderAll(
+  c: Conversion,
   runs: GsRun[],
   screens: PageScreen[][],
-  inputs: ConvertInput[],
-  work: string,
-  opts: ConvertOptions,
-  geometry: ReturnType<typeof faxGeometry>,
-  workers: number,
-  log: Logger,
   speculative?: { cancel: AbortSignal },
 ): Promise<string[]> {
+  const { inputs, work, opts, geometry, workers, log } = c;
   const cancel = new AbortController();
   speculative?.cancel.addEventListener('abort', () => cancel.abort(), { once: true });
   // Longest runs start first so the parallel runs finish close together; results keep plan order.
@@ -554,21 +559,13 @@ interface SpeculativeRender {
 }
 
 /** The runs planned for these page counts, rendered with one screen on every page before the screens are known. */
-function startSpeculativeRender(
-  counts: number[],
-  inputs: ConvertInput[],
-  work: string,
-  opts: ConvertOptions,
-  geometry: ReturnType<typeof faxGeometry>,
-  workers: number,
-  log: Logger,
-): SpeculativeRender {
+function startSpeculativeRender(c: Conversion, counts: number[]): SpeculativeRender {
   const cancel = new AbortController();
-  const runs = planRuns(counts, workers);
+  const runs = planRuns(counts, c.workers);
   const line = runs.length === 1;
   const screens = counts.map((n) => Array.from({ length: n }, () => ({ line, plain: false })));
   // A failed speculative run is not reported: the normal render runs and reports what it finds.
-  const running = renderAll(runs, screens, inputs, work, opts, geometry, workers, log, { cancel: cancel.signal }).then(
+  const running = renderAll(c, runs, screens, { cancel: cancel.signal }).then(
     (parts) => parts,
     () => undefined,
   );

@@ -9,13 +9,10 @@
  */
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-// pdfkit is loaded on first use: it costs ~0.2 s of start-up that a plain PDF attachment does not need.
-import type PDFKit from 'pdfkit';
 import type { Paper } from '../config/schema.js';
 import { toFaxError } from '../errors.js';
 import { localTime } from '../time.js';
-import { MM, PAPER_POINTS } from './page-geometry.js';
-import { choosePageFont } from './page-font.js';
+import { openOwnPage } from './page-font.js';
 
 export interface BodyHeader {
   from?: string;
@@ -65,21 +62,12 @@ export async function renderBodyPdf(
   out: string,
   opts: BodyPageOptions,
 ): Promise<{ pages: number; embeddedFont: boolean }> {
-  const paper = PAPER_POINTS[opts.paper];
-  const margin = 20 * MM;
-  const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
-  const doc = new PDFDocument({
-    size: [paper.width, paper.height],
-    margins: { top: margin, bottom: margin, left: margin, right: margin },
-    info: {
-      Title: header.subject ? header.subject.slice(0, 200) : 'Mail text',
-      Producer: 'faxmail',
-      Creator: 'faxmail',
-    },
-    autoFirstPage: true,
-    compress: true,
-  });
-  const { embedded: embeddedFont, printable } = await choosePageFont(doc, opts.fontPath);
+  const {
+    doc,
+    font: { embedded: embeddedFont, printable },
+    size: paper,
+    margin,
+  } = await openOwnPage(opts.paper, header.subject ? header.subject.slice(0, 200) : 'Mail text', opts.fontPath);
   let pages = 1;
   doc.on('pageAdded', () => (pages += 1));
   const sink = createWriteStream(out, { flags: 'wx', mode: 0o600 });

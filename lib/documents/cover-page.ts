@@ -18,7 +18,6 @@
  */
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type PDFKit from 'pdfkit';
 import type { Locale, Paper } from '../config/schema.js';
 import { toFaxError } from '../errors.js';
 import { cleanLine } from '../text.js';
@@ -26,8 +25,8 @@ import { japaneseDate, localTime } from '../time.js';
 import type { Logger } from '../log.js';
 import { loadTemplate, renderTemplate } from '../mail/template.js';
 import { prepareBodyText } from './body-page.js';
-import { MM, PAPER_POINTS } from './page-geometry.js';
-import { choosePageFont } from './page-font.js';
+import { MM } from './page-geometry.js';
+import { openOwnPage } from './page-font.js';
 
 export interface CoverInfo {
   /** the recipient's name, e.g. the display name of the fax address ('' when none) */
@@ -158,16 +157,12 @@ export async function renderCoverPdf(
   opts: CoverOptions,
 ): Promise<CoverResult> {
   const lines = await coverLines(info, opts);
-  const paper = PAPER_POINTS[opts.paper];
-  const margin = 20 * MM;
-  const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
-  const doc = new PDFDocument({
-    size: [paper.width, paper.height],
-    margins: { top: margin, bottom: margin, left: margin, right: margin },
-    info: { Title: 'Fax cover page', Producer: 'faxmail', Creator: 'faxmail' },
-    compress: true,
-  });
-  const { embedded: embeddedFont, printable } = await choosePageFont(doc, opts.fontPath);
+  const {
+    doc,
+    font: { embedded: embeddedFont, printable },
+    size: paper,
+    margin,
+  } = await openOwnPage(opts.paper, 'Fax cover page', opts.fontPath);
   const sink = out ? createWriteStream(out, { flags: 'wx', mode: 0o600 }) : undefined;
   if (sink) doc.pipe(sink);
   const width = paper.width - 2 * margin;

@@ -1,9 +1,12 @@
 /*
- * page-font.ts: the font of the pages faxmail writes itself (body page, cover page): paths.body_font when
- * it can be read and pdfkit takes it, else Helvetica, which draws WinAnsi only. Never fails.
+ * page-font.ts: the pages faxmail writes itself (body page, cover page): a pdfkit document of the fax's
+ * paper with 20 mm margins, and its font: paths.body_font when it can be read and pdfkit takes it, else
+ * Helvetica, which draws WinAnsi only. Never fails.
  */
 import { access, constants } from 'node:fs/promises';
 import type PDFKit from 'pdfkit';
+import type { Paper } from '../config/schema.js';
+import { MM, PAPER_POINTS } from './page-geometry.js';
 
 export interface PageFont {
   /** paths.body_font is embedded (false: Helvetica) */
@@ -24,7 +27,7 @@ async function usableFont(path: string): Promise<boolean> {
 }
 
 /** Set the document's font: the file at `fontPath` if usable, else Helvetica. */
-export async function choosePageFont(doc: PDFKit.PDFDocument, fontPath: string): Promise<PageFont> {
+async function choosePageFont(doc: PDFKit.PDFDocument, fontPath: string): Promise<PageFont> {
   if (await usableFont(fontPath)) {
     try {
       doc.registerFont('page', fontPath);
@@ -39,4 +42,28 @@ export async function choosePageFont(doc: PDFKit.PDFDocument, fontPath: string):
     embedded: false,
     printable: (s) => s.replace(/[^\u0000-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u20ac]/gu, '?'),
   };
+}
+
+export interface OwnPage {
+  doc: PDFKit.PDFDocument;
+  font: PageFont;
+  /** the paper in points */
+  size: { width: number; height: number };
+  /** the margin on every side, in points */
+  margin: number;
+}
+
+/** A new compressed pdfkit document on `paper`, titled `title`, with 20 mm margins and its font chosen. */
+export async function openOwnPage(paper: Paper, title: string, fontPath: string): Promise<OwnPage> {
+  const size = PAPER_POINTS[paper];
+  const margin = 20 * MM;
+  // pdfkit is loaded only by a mail that needs one of our own pages.
+  const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFKit };
+  const doc = new PDFDocument({
+    size: [size.width, size.height],
+    margins: { top: margin, bottom: margin, left: margin, right: margin },
+    info: { Title: title, Producer: 'faxmail', Creator: 'faxmail' },
+    compress: true,
+  });
+  return { doc, font: await choosePageFont(doc, fontPath), size, margin };
 }

@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.js';
 import { FaxError, toFaxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { extensionOf, sanitizeFilename } from '../mime/filename.js';
-import type { MimePart, ParsedMessage } from '../mime/parse.js';
+import { fileAsPart, type MimePart, type ParsedMessage } from '../mime/parse.js';
 import { sniffFile, type DocKind } from '../mime/sniff.js';
 import { parseSubjectOptions } from '../mime/subject-options.js';
 import { renderBodyPdf } from './body-page.js';
@@ -72,17 +72,7 @@ async function expandTnef(
     const files = await unpackTnef(config.paths.tnef, part.path, dir, part.filename || 'winmail.dat', { budget });
     log.info({ step: 'tnef', part: part.index, files: files.length }, 'winmail.dat unpacked');
     if (files.length === 0) continue; // left in place: select names it as not unpackable
-    const inner: MimePart[] = files.map((f) => ({
-      index: part.index,
-      filename: sanitizeFilename(f.name),
-      contentType: 'application/octet-stream',
-      disposition: 'attachment',
-      cid: '',
-      related: false,
-      size: f.size,
-      path: f.path,
-      depth: part.depth,
-    }));
+    const inner = files.map((f) => fileAsPart({ ...f, name: sanitizeFilename(f.name) }, part.index, part.depth));
     const innerKinds = await Promise.all(inner.map((p) => sniffFile(p.path)));
     parts.splice(i, 1, ...inner);
     kinds.splice(i, 1, ...innerKinds);

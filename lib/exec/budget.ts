@@ -43,6 +43,20 @@ export function createBudget(wallSeconds: number, cpuSeconds = Infinity): Budget
   };
 }
 
+/** Run `fn` under a budget of its own (createBudget's arguments), whose timer stops when `fn` settles. */
+export async function withBudget<T>(
+  wallSeconds: number,
+  cpuSeconds: number,
+  fn: (budget: Budget) => Promise<T>,
+): Promise<T> {
+  const budget = createBudget(wallSeconds, cpuSeconds);
+  try {
+    return await fn(budget);
+  } finally {
+    budget.dispose();
+  }
+}
+
 /** The abort reason of a budget whose deadline passed. */
 class DeadlineExceeded extends Error {
   constructor(readonly seconds: number) {

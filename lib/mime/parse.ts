@@ -52,6 +52,24 @@ export interface MimePart {
   depth: number;
 }
 
+/**
+ * A file that did not come in a MIME part of its own (a file given to `faxmail send`, one unpacked from a
+ * winmail.dat) as an attachment part, so the document steps treat it like any other attachment.
+ */
+export function fileAsPart(file: { name: string; size: number; path: string }, index: number, depth: number): MimePart {
+  return {
+    index,
+    filename: file.name,
+    contentType: 'application/octet-stream',
+    disposition: 'attachment',
+    cid: '',
+    related: false,
+    size: file.size,
+    path: file.path,
+    depth,
+  };
+}
+
 export interface ParsedMessage {
   subject: string;
   /** the first From address (for the body page) */

@@ -43,7 +43,7 @@ import type { CoverInfo } from '../documents/cover-page.js';
 import { bodyTextOf, prepareDocuments } from '../documents/prepare.js';
 import { coverOptions, noteFits, recipientName, senderText } from './cover.js';
 import { makeFaxImage, newJobRecord } from './fax-image.js';
-import { createBudget, type Budget } from '../exec/budget.js';
+import { withBudget, type Budget } from '../exec/budget.js';
 import { deadlineError } from '../exec/limits.js';
 import type { Job, JobDocument, QueueResult } from './../spool/types.js';
 
@@ -90,12 +90,9 @@ export async function enterJob(
 ): Promise<QueueResult> {
   // One deadline for the whole run (parsing, every tool), below Postfix's time limit, and one CPU
   // allowance for all converters together (lib/exec/budget.ts).
-  const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
-  try {
-    return await enter(config, input, envelope, options, budget, log);
-  } finally {
-    budget.dispose();
-  }
+  return withBudget(config.fax.time_limit, config.fax.convert_timeout, (budget) =>
+    enter(config, input, envelope, options, budget, log),
+  );
 }
 
 async function enter(

@@ -20,14 +20,14 @@ import { isMailbox } from '../mailbox.js';
 import { newJobId } from '../spool/job-id.js';
 import { spoolPaths, ensureSpool, createStagingDir, discardStagingDir, writeStagedJob } from '../spool/jobs.js';
 import { removeOnSignal } from '../fsutil/atomic.js';
-import type { MimePart, ParsedMessage } from '../mime/parse.js';
+import { fileAsPart, type ParsedMessage } from '../mime/parse.js';
 import type { CoverInfo } from '../documents/cover-page.js';
 import { prepareDocuments } from '../documents/prepare.js';
 import { formatSkipped } from '../documents/select.js';
 import { coverOptions, noteFits, senderText } from './cover.js';
 import { makeFaxImage, newJobRecord } from './fax-image.js';
 import { commitAndQueue } from './enter-job.js';
-import { createBudget } from '../exec/budget.js';
+import { withBudget, type Budget } from '../exec/budget.js';
 import type { QueueResult } from '../spool/types.js';
 
 export interface SendFile {
@@ -79,17 +79,7 @@ function receiptAddress(config: Readonly<Config>, request: Pick<SendRequest, 'no
 
 /** The stored files as the parts of a mail with no text: attachments, so small images count too. */
 function asMessage(subject: string, files: readonly StoredFile[]): ParsedMessage {
-  const parts: MimePart[] = files.map((f, i) => ({
-    index: i + 1,
-    filename: f.name,
-    contentType: 'application/octet-stream',
-    disposition: 'attachment',
-    cid: '',
-    related: false,
-    size: f.size,
-    path: f.path,
-    depth: 0,
-  }));
+  const parts = files.map((f, i) => fileAsPart(f, i + 1, 0));
   return { subject, authors: { from: [], replyTo: [], repeated: [] }, messageId: '', parts, headerBytes: 0 };
 }
 
@@ -101,12 +91,9 @@ export async function sendFiles(
   log: Logger,
 ): Promise<QueueResult> {
   // The same limits as a sendfax run: one deadline and one CPU allowance for every converter together.
-  const budget = createBudget(config.fax.time_limit, config.fax.convert_timeout);
-  try {
-    return await send(config, request, submitter, store, budget, log);
-  } finally {
-    budget.dispose();
-  }
+  return withBudget(config.fax.time_limit, config.fax.convert_timeout, (budget) =>
+    send(config, request, submitter, store, budget, log),
+  );
 }
 
 async function send(
@@ -114,7 +101,7 @@ async function send(
   request: SendRequest,
   submitter: Submitter,
   store: StoreFiles,
-  budget: ReturnType<typeof createBudget>,
+  budget: Budget,
   log: Logger,
 ): Promise<QueueResult> {
   // The cheapest check first: a number the rules refuse is refused before a byte is copied.
