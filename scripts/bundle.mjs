@@ -2,7 +2,7 @@
 // so Node loads one module instead of hundreds: start-up is what dominates a typical fax (see bench/).
 // pdfkit stays outside: it reads its font metrics from files next to its own code.
 // The admin CLI `faxmail` is not bundled (start-up matters less for it).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import Handlebars from 'handlebars';
@@ -37,6 +37,10 @@ const precompiledTemplates = {
     });
   },
 };
+
+// Chunk names carry a content hash: without this, every rebuild of changed code would leave the old chunks
+// beside the new ones, and `make install` (which copies dist/) would ship them all.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: { sendfax: 'bin/sendfax.ts', 'faxmail-notify': 'bin/faxmail-notify.ts' },
