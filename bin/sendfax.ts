@@ -11,7 +11,6 @@
  */
 import { FaxError, oneLine } from '../lib/errors.js';
 import { withoutPaths } from '../lib/cli/outcome.js';
-import { exitOnTermination } from '../lib/cli/signals.js';
 
 async function main(argv: string[]): Promise<number> {
   const { parseCommandLine } = await import('../lib/cli/parser.js');
@@ -34,6 +33,11 @@ async function main(argv: string[]): Promise<number> {
     );
     return 75;
   }
+  // Killed from here on (Postfix's time limit, a shutdown): 75, so Postfix defers the mail and nothing is
+  // lost; no scratch file or half-built job stays behind, and no Ghostscript keeps running. Installed after
+  // the arguments are read: --help and --version make nothing to clean and need not load what cleans it.
+  const { exitOnTermination } = await import('../lib/cli/signals.js');
+  exitOnTermination(75);
   let config;
   try {
     const { chooseConfigPath, loadConfig } = await import('../lib/config/load.js');
@@ -94,9 +98,6 @@ function drainInput(): void {
   if (!process.stdin.isTTY) process.stdin.resume();
 }
 
-// Killed (Postfix's time limit, a shutdown): 75, so Postfix defers the mail and nothing is lost; no scratch
-// file or half-built job stays behind, and no Ghostscript keeps running.
-exitOnTermination(75);
 main(process.argv.slice(2)).then(
   (status) => {
     if (status !== 0) drainInput();
