@@ -1,11 +1,11 @@
 /*
  * address.ts: which addresses faxmail hands to the mail system. Pure.
- * Recipients must be plain mailboxes (lib/policy/sender.ts isMailbox; a one-label domain such as
+ * Recipients must be plain mailboxes (lib/mailbox.ts isMailbox; a one-label domain such as
  * root@localhost is fine): no spaces, quotes, angle brackets, commas or control characters, and no leading
  * '-', which sendmail would read as an option.
  * notify.from is "fax@example.com" or "Fax Server <fax@example.com>", parsed with nodemailer's own
- * address parser so the config check and the mailer agree. Its address is the envelope sender; it may be a
- * local address without a dot (faxmail@localhost), so it gets the same character rules without the domain shape.
+ * address parser so the config check and the mailer agree. Its address is the envelope sender, checked by the
+ * same mailbox rule as the recipients (lib/mailbox.ts): it may be a local address (faxmail@localhost).
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import { FaxError } from '../errors.js';
@@ -29,9 +29,6 @@ export function sortRecipients(list: readonly string[]): { ok: string[]; refused
   return { ok, refused };
 }
 
-const ENVELOPE_SENDER =
-  /^[^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f-][^\s@<>"'`,;:\\()[\]\x00-\x1f\x7f]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/;
-
 export interface FromAddress {
   name: string;
   address: string;
@@ -46,7 +43,7 @@ function parseFrom(from: string): FromAddress | string {
       `${JSON.stringify(from.slice(0, 80))}`
     );
   const { name, address } = parsed[0];
-  if (!ENVELOPE_SENDER.test(address))
+  if (!isMailbox(address, { local: true }))
     return `must hold a plain mail address such as fax@example.com, not ${JSON.stringify(from.slice(0, 80))}`;
   if (/[\x00-\x1f\x7f]/.test(name)) return 'must not hold control characters';
   return { name: name.trim(), address };

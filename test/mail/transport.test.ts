@@ -62,6 +62,11 @@ test('the envelope sender may be local (fax@localhost) but not an option', () =>
     'a display name is allowed; the address is the envelope sender',
   );
   assert.throws(() => envelopeSender('Fax <-f@example.org>'), /notify\.from/);
+  // The recipients' mailbox rule (lib/mailbox.ts): a domain must be DNS labels.
+  for (const bad of ['fax@example..org', 'fax@-example.org', 'fax@example.org-', 'fax@.example.org'])
+    assert.throws(() => envelopeSender(bad), /notify\.from/, bad);
+  const { ok } = sortRecipients(['fax@localhost', 'fax@example..org']);
+  assert.equal(ok, ['fax@localhost'], 'the same rule as for recipients');
 });
 
 test('SMTP timeouts are bounded by smtp_timeout and by the caller', () => {
