@@ -24,7 +24,7 @@ import { handleReceived } from '../../lib/inbound/receive.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Job, JobState } from '../../lib/spool/types.js';
 import { binPath } from '../helpers/paths.js';
-import { jobRecord } from '../helpers/job-record.js';
+import { attemptRecord, jobRecord } from '../helpers/job-record.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
 import type { SmtpSink } from '../helpers/smtp-sink.js';
 import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from '../mail/test-config.js';
@@ -169,18 +169,7 @@ test('show: the job and its attempts; --json is job.json; unknown or malformed i
   const e = env();
   const job = await makeJob(e, 'queued', {
     attempts: [
-      {
-        n: 1,
-        at: '2024-01-01T10:00:00.000Z',
-        status: 'UNANSWERED',
-        class: 'busy',
-        error: 'Busy',
-        reason: 5,
-        pages: 0,
-        rate: 0,
-        resolution: '',
-        remoteStationId: '',
-      },
+      attemptRecord(1, { at: '2024-01-01T10:00:00.000Z' }),
       {
         n: 2,
         at: '2024-01-01T10:05:00.000Z',

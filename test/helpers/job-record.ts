@@ -1,9 +1,27 @@
 /*
  * job-record.ts: a job.json record as sendfax leaves it (a queued 2-page fine A4 fax of invoice.pdf to
- * 0312345678 from alice@example.com, created now), for tests that write jobs into a spool by hand.
+ * 0312345678 from alice@example.com, created now), and one attempt as faxmail-notify records it (the far
+ * end was busy), for tests that write jobs into a spool by hand.
  * Pure; `overrides` win over every default.
  */
-import type { Job } from '../../lib/spool/types.js';
+import type { Attempt, Job } from '../../lib/spool/types.js';
+
+/** Attempt `n`, recorded now: the far end was busy (Asterisk's ${REASON} 5). */
+export function attemptRecord(n: number, overrides: Partial<Attempt> = {}): Attempt {
+  return {
+    n,
+    at: new Date().toISOString(),
+    status: 'UNANSWERED',
+    class: 'busy',
+    error: 'Busy',
+    reason: 5,
+    pages: 0,
+    rate: 0,
+    resolution: '',
+    remoteStationId: '',
+    ...overrides,
+  };
+}
 
 export function jobRecord(id: string, overrides: Partial<Job> = {}): Job {
   const now = new Date().toISOString();

@@ -21,6 +21,7 @@ import { renderReceipt } from '../../lib/notify/receipt.js';
 import { createLogger } from '../../lib/log.js';
 import { FaxError } from '../../lib/errors.js';
 import type { Job } from '../../lib/spool/types.js';
+import { attemptRecord } from '../helpers/job-record.js';
 
 const render = async (src: string, data: Record<string, unknown>, mode: 'text' | 'html' = 'text'): Promise<string> =>
   renderTemplate(await compileTemplate(src, 't', mode), data);
@@ -135,20 +136,7 @@ test('an admin template overrides the built-in one by file name; a broken one fa
     documents: [],
     skipped: [],
     replyTo: 'a@example.com',
-    attempts: [
-      {
-        n: 1,
-        at: new Date().toISOString(),
-        status: 'UNANSWERED',
-        class: 'busy',
-        error: 'Busy',
-        reason: 5,
-        pages: 0,
-        rate: 0,
-        resolution: '',
-        remoteStationId: '',
-      },
-    ],
+    attempts: [attemptRecord(1)],
   } as unknown as Job;
   const r = await renderReceipt(job, 'failure', { locale: 'en', templatesDir: dir });
   assert.is(r.subject, 'Oops 0312345678');

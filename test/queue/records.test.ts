@@ -5,24 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { queueState, recentStarts, senderKey, toEntry, nextAttemptNumber } from '../../lib/queue/records.js';
-import { jobRecord } from '../helpers/job-record.js';
+import { attemptRecord, jobRecord } from '../helpers/job-record.js';
 import { makeNotifyEnv, makeJob } from '../notify/env.js';
 import { collectStatus } from '../../lib/admin/status.js';
 import type { Attempt, JobState } from '../../lib/spool/types.js';
 
 const id = '20261201-120000-0123456789ab';
-const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt => ({
-  n,
-  at,
-  status: 'UNANSWERED',
-  class: 'busy',
-  error: 'busy',
-  pages: 0,
-  rate: 0,
-  resolution: '',
-  remoteStationId: '',
-  ...over,
-});
+const attempt = (n: number, at: string, over: Partial<Attempt> = {}): Attempt => attemptRecord(n, { at, ...over });
 
 test('states: older records, the bed model, the queue model', () => {
   // Before the queue: `queued` once the call file was out; `waiting` for the line.

@@ -7,21 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { finalFailure, followJob, progressLines } from '../../lib/sendfax/follow.js';
 import type { Attempt, Job } from '../../lib/spool/types.js';
-import { jobRecord } from '../helpers/job-record.js';
+import { attemptRecord, jobRecord } from '../helpers/job-record.js';
 
 const id = '20261123-101500-0123456789ab';
-const busy: Attempt = {
-  n: 1,
-  at: new Date().toISOString(),
-  status: 'UNANSWERED',
-  class: 'busy',
-  error: 'Busy',
-  reason: 5,
-  pages: 0,
-  rate: 0,
-  resolution: '',
-  remoteStationId: '',
-};
+const busy = attemptRecord(1);
 const ok: Attempt = {
   n: 2,
   at: new Date().toISOString(),
