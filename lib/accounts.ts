@@ -5,6 +5,8 @@
  * would give; otherwise (LDAP, sssd, systemd's dynamic users, a name that is not in the file) getent is
  * asked, so every NSS source still works. A getent process costs 20-40 ms; sendfax and faxmail-notify ask
  * for the call file's owner and group on every call they start as root. The files are read once a process.
+ * lookupUser adds the user's groups (`id -G`), lookupGroup the id of a group: the config check, the switch
+ * to the spool owner and `faxmail send` use them.
  * Returns undefined for an entry nobody knows; never throws.
  */
 import { execFileSync } from 'node:child_process';
@@ -76,4 +78,38 @@ function getent(db: Database, key: string): Entry | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+  /** every group id the account is in, primary included */
+  groups: number[];
+}
+
+/** A user from the system's user database (lookup above, so LDAP users work too), or undefined. */
+export function lookupUser(nameOrUid: string | number): Account | undefined {
+  const pw = lookup('passwd', nameOrUid);
+  if (!pw) return undefined;
+  const name = pw[0]!;
+  const uid = Number(pw[2]);
+  const gid = Number(pw[3]);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+  const groups = new Set<number>([gid]);
+  try {
+    const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim()
+      .split(/\s+/);
+    for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
+  } catch {
+    // primary group only
+  }
+  return { name, uid, gid, groups: [...groups] };
+}
+
+/** A group's id by name or id, or undefined. */
+export function lookupGroup(nameOrGid: string | number): number | undefined {
+  const gid = Number(lookup('group', nameOrGid)?.[2]);
+  return Number.isInteger(gid) ? gid : undefined;
 }

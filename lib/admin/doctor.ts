@@ -21,7 +21,8 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { loadConfigDetailed, lookupUser, canWrite, type Account } from '../config/load.js';
+import { loadConfigDetailed, canWrite } from '../config/load.js';
+import { lookupUser, type Account } from '../accounts.js';
 import type { Config } from '../config/schema.js';
 import { resolveDestination } from '../policy/number.js';
 import { matchesSenderPattern } from '../policy/sender.js';

@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { FaxError } from '../errors.js';
-import { lookupUser } from '../config/load.js';
+import { lookupUser } from '../accounts.js';
 
 export interface Identity {
   /** did the process switch users */

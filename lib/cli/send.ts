@@ -25,11 +25,11 @@ import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, st
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { lookup } from '../accounts.js';
+import { lookup, lookupGroup, lookupUser, type Account } from '../accounts.js';
 import { FaxError, oneLine, toFaxError } from '../errors.js';
 import { EX } from '../sysexits.js';
 import type { Config } from '../config/schema.js';
-import { chooseConfigPath, loadConfigDetailed, lookupGroup, lookupUser, type Account } from '../config/load.js';
+import { chooseConfigPath, loadConfigDetailed } from '../config/load.js';
 import { createLogger, type Logger } from '../log.js';
 import { becomeSpoolOwner } from './privileges.js';
 import { divertStop } from './signals.js';

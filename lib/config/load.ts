@@ -8,11 +8,10 @@
  * TOML because phone numbers keep their leading zeros and admins can comment their settings.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { FaxError } from '../errors.js';
-import { lookup } from '../accounts.js';
+import { lookupGroup, lookupUser, type Account } from '../accounts.js';
 import { REMOVED, SCHEMA_ENTRIES, type Config } from './schema.js';
 import { isTable, describe, type SubPath, type CheckContext } from './spec.js';
 import { findPosition, locateKeys } from './locate.js';
@@ -292,39 +291,6 @@ function crossChecks(
       // a missing directory was reported already
     }
   }
-}
-
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-  /** every group id the account is in, primary included */
-  groups: number[];
-}
-
-/** A user from the system's user database (lib/accounts.ts, so LDAP users work too), or undefined. */
-export function lookupUser(nameOrUid: string | number): Account | undefined {
-  const pw = lookup('passwd', nameOrUid);
-  if (!pw) return undefined;
-  const name = pw[0]!;
-  const uid = Number(pw[2]);
-  const gid = Number(pw[3]);
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
-  const groups = new Set<number>([gid]);
-  try {
-    const ids = execFileSync('id', ['-G', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .trim()
-      .split(/\s+/);
-    for (const g of ids) if (/^[0-9]+$/.test(g)) groups.add(Number(g));
-  } catch {
-    // primary group only
-  }
-  return { name, uid, gid, groups: [...groups] };
-}
-
-export function lookupGroup(nameOrGid: string | number): number | undefined {
-  const gid = Number(lookup('group', nameOrGid)?.[2]);
-  return Number.isInteger(gid) ? gid : undefined;
 }
 
 /** Can `account` create files in directory `dir` (write and search)? By the mode bits. */

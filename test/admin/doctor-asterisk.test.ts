@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { binPath, repoRoot } from '../helpers/paths.js';
 import { waitUntil } from '../helpers/wait.js';
-import { lookupUser } from '../../lib/config/load.js';
+import { lookupUser } from '../../lib/accounts.js';
 import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import type { CheckResult } from '../../lib/admin/doctor.js';
 

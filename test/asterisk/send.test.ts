@@ -28,7 +28,7 @@ import {
 import { makePdf } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { runInSudoNamespace } from '../helpers/sudo-namespace.js';
-import { lookupUser } from '../../lib/config/load.js';
+import { lookupUser } from '../../lib/accounts.js';
 
 const GROUP = 'faxmail-sendtest';
 // A gid no account uses on this machine; the group exists only inside the namespace's /etc/group.

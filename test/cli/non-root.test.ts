@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { installedProgram } from '../helpers/installed.js';
 import { installDirs, installPaths, renderTestConfig, sendfaxSections } from '../helpers/test-config.js';
-import { lookupUser } from '../../lib/config/load.js';
+import { lookupUser } from '../../lib/accounts.js';
 import { sampleMail } from '../../lib/admin/doctor.js';
 
 const owner = lookupUser('nobody');

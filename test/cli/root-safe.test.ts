@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { binPath } from '../helpers/paths.js';
 import { installDirs, installPaths, renderTestConfig, sendfaxSections } from '../helpers/test-config.js';
-import { lookupUser } from '../../lib/config/load.js';
+import { lookupUser } from '../../lib/accounts.js';
 import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import { sampleMail } from '../../lib/admin/doctor.js';
 

@@ -31,7 +31,7 @@ import { ensureAsteriskUser } from '../helpers/asterisk-bed.js';
 import { makePdf, encodePlainZip } from '../helpers/documents.js';
 import { readTiffPages } from '../linesim/tiffinfo.js';
 import { runInSudoNamespace } from '../helpers/sudo-namespace.js';
-import { lookupUser } from '../../lib/config/load.js';
+import { lookupUser } from '../../lib/accounts.js';
 import type { Job } from '../../lib/spool/types.js';
 
 const asterisk = ensureAsteriskUser();
