@@ -160,7 +160,7 @@ test.before(async () => {
   });
   s['cancelQueued'] = begin(async () => {
     const number = farEndNumber('fax');
-    const first = await send(number, 1, 'Goes first');
+    const first = await send(number, 3, 'Goes first'); // on the line while the second is sent and cancelled
     const waiting = await send(number, 1, 'Cancelled while waiting');
     const cancel = await bed.faxmail(['cancel', waiting.id]);
     const waitingDone = await final(waiting.id, 30_000);

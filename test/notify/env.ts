@@ -106,9 +106,15 @@ export async function makeNotifyEnv(
   };
 }
 
+let lastCreated = 0;
+
 /** A queued job with a real fax.tif, written as sendfax would leave it. */
 export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Promise<Job> {
   const id = overrides.id ?? newJobId();
+  // Each job is created after the one before, even within one millisecond (a fast disk, a tmpfs /tmp): the
+  // dispatcher takes the oldest job first and tests name which one that is; a tie would fall to the random id.
+  lastCreated = Math.max(Date.now(), lastCreated + 1);
+  const created = new Date(lastCreated).toISOString();
   const dir = join(env.paths.jobs, id);
   mkdirSync(dir, { recursive: true });
   copyFileSync(sampleFaxTiff(), join(dir, 'fax.tif'));
@@ -116,6 +122,8 @@ export async function makeJob(env: NotifyEnv, overrides: Partial<Job> = {}): Pro
   const dialling = (overrides.state ?? 'dialling') === 'dialling';
   const job = jobRecord(id, {
     state: 'dialling',
+    created,
+    updated: created,
     ...(dialling ? { attempt: 1, callFile: `faxmail-${id}-1.call` } : {}),
     ...overrides,
   });
