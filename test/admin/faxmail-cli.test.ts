@@ -24,7 +24,7 @@ import { handleReceived } from '../../lib/inbound/receive.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Job, JobState } from '../../lib/spool/types.js';
 import { binPath } from '../helpers/paths.js';
-import { attemptRecord, jobRecord } from '../helpers/job-record.js';
+import { attemptRecord, jobRecord, receivedReport } from '../helpers/job-record.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
 import type { SmtpSink } from '../helpers/smtp-sink.js';
 import { makeTestEnv, smtpSection, useSmtpSink, type TestEnv } from '../mail/test-config.js';
@@ -132,22 +132,7 @@ test('status: jobs by state, the outbox with its error, received faxes; --json',
   const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'in-1.tif'));
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'in-2.tif'));
-  await handleReceived(
-    e.config,
-    {
-      id: 'in-1',
-      did: '100',
-      callerNum: '0311112222',
-      callerName: '',
-      remoteId: '',
-      status: 'SUCCESS',
-      errorKey: '',
-      pages: 1,
-      rate: 9600,
-      resolution: '8031x3850',
-    },
-    log,
-  );
+  await handleReceived(e.config, receivedReport('in-1', { did: '100', pages: 1 }), log);
   const r = await faxmail(e, 'status');
   // in-2 was never reported: that needs the admin, so status exits 1 for monitoring.
   assert.is(r.code, 1);
@@ -303,22 +288,7 @@ test(
     const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
     for (const id of ['old-1', 'new-1']) {
       copyFileSync(fax.tiff, join(e.spool, 'inbound', `${id}.tif`));
-      await handleReceived(
-        e.config,
-        {
-          id,
-          did: '100',
-          callerNum: '1',
-          callerName: '',
-          remoteId: '',
-          status: 'SUCCESS',
-          errorKey: '',
-          pages: 1,
-          rate: 9600,
-          resolution: '',
-        },
-        log,
-      );
+      await handleReceived(e.config, receivedReport(id, { did: '100', pages: 1 }), log);
     }
     // age old-1 by rewriting its record's handled time
     const recPath = join(e.spool, 'inbound', 'old-1.json');

@@ -1,9 +1,11 @@
 /*
  * job-record.ts: a job.json record as sendfax leaves it (a queued 2-page fine A4 fax of invoice.pdf to
- * 0312345678 from alice@example.com, created now), and one attempt as faxmail-notify records it (the far
- * end was busy), for tests that write jobs into a spool by hand.
+ * 0312345678 from alice@example.com, created now), one attempt as faxmail-notify records it (the far
+ * end was busy), and a received fax's report as the dialplan hands it over (2 standard-resolution pages from ACME Corp
+ * to DID 0312345678), for tests that write records into a spool by hand.
  * Pure; `overrides` win over every default.
  */
+import type { ReceivedReport } from '../../lib/inbound/receive.js';
 import type { Attempt, Job } from '../../lib/spool/types.js';
 
 /** Attempt `n`, recorded now: the far end was busy (Asterisk's ${REASON} 5). */
@@ -45,6 +47,24 @@ export function jobRecord(id: string, overrides: Partial<Job> = {}): Job {
     updated: now,
     state: 'queued',
     attempts: [],
+    ...overrides,
+  };
+}
+
+/** The report of received fax `id` (the TIFF is inbound/<id>.tif): 2 standard pages, received whole. */
+export function receivedReport(id: string, overrides: Partial<ReceivedReport> = {}): ReceivedReport {
+  return {
+    id,
+    did: '0312345678',
+    callerNum: '0311112222',
+    callerName: 'ACME Corp',
+    remoteId: '+81 3 1111 2222',
+    status: 'SUCCESS',
+    errorKey: 'OK',
+    pages: 2,
+    rate: 14400,
+    resolution: '8031x3850',
+    duration: 65,
     ...overrides,
   };
 }

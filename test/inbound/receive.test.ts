@@ -9,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { handleReceived, recipientsFor, type ReceivedReport } from '../../lib/inbound/receive.js';
+import { handleReceived, recipientsFor } from '../../lib/inbound/receive.js';
+import { receivedReport } from '../helpers/job-record.js';
 import { readInboundRecord } from '../../lib/inbound/record.js';
 import { flushOutbox } from '../../lib/mail/deliver.js';
 import { listOutbox } from '../../lib/mail/outbox.js';
@@ -49,23 +50,6 @@ function place(e: TestEnv, tiff: string | undefined): string {
   return id;
 }
 
-function report(id: string, over: Partial<ReceivedReport> = {}): ReceivedReport {
-  return {
-    id,
-    did: '0312345678',
-    callerNum: '0311112222',
-    callerName: 'ACME Corp',
-    remoteId: '+81 3 1111 2222',
-    status: 'SUCCESS',
-    errorKey: 'OK',
-    pages: 2,
-    rate: 14400,
-    resolution: '8031x3850',
-    duration: 65,
-    ...over,
-  };
-}
-
 test.before(async () => {
   const e = makeTestEnv('', 'faxmail-inbound-fixtures-');
   envs.push(e);
@@ -80,7 +64,7 @@ test.before(async () => {
 test('standard 2-page fax to a listed number: both recipients, exact PDF, summary in text and HTML', async () => {
   const e = env();
   const id = place(e, fax['std2']);
-  const r = await handleReceived(e.config, report(id), log);
+  const r = await handleReceived(e.config, receivedReport(id), log);
   assert.is(r.state, 'delivered');
   assert.is(r.pages, 2);
   assert.equal(r.recipients, ['a@example.com', 'b@example.com']);
@@ -122,7 +106,11 @@ test('fine fax to an unlisted number goes to the default list, TIFF attached too
   );
   envs.push(e2);
   const id = place(e2, fax['fine1']);
-  const r = await handleReceived(e2.config, report(id, { did: '0399999999', pages: 1, resolution: '8031x7700' }), log);
+  const r = await handleReceived(
+    e2.config,
+    receivedReport(id, { did: '0399999999', pages: 1, resolution: '8031x7700' }),
+    log,
+  );
   assert.equal(r.recipients, ['desk@example.com']);
   const p = await sink.parse(0);
   assert.equal(sink.messages[0]!.to, ['desk@example.com']);
@@ -148,7 +136,7 @@ test('a partial fax (FAILED after 1 page) is delivered with a warning and the er
   const id = place(e, fax['partial']);
   const r = await handleReceived(
     e.config,
-    report(id, { status: 'FAILED', errorKey: 'Thecalldroppedprematurely', pages: 1, resolution: '8031x7700' }),
+    receivedReport(id, { status: 'FAILED', errorKey: 'Thecalldroppedprematurely', pages: 1, resolution: '8031x7700' }),
     log,
   );
   assert.is(r.state, 'delivered');
@@ -166,7 +154,11 @@ test('a call without pages: admin told only with report_empty_receive', async ()
   const off = env('', { report: false });
   const r1 = await handleReceived(
     off.config,
-    report(place(off, undefined), { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }),
+    receivedReport(place(off, undefined), {
+      status: 'FAILED',
+      errorKey: 'Timedoutwaitingforinitialcommunication',
+      pages: 0,
+    }),
     log,
   );
   assert.is(r1.state, 'empty');
@@ -175,7 +167,7 @@ test('a call without pages: admin told only with report_empty_receive', async ()
   const id = place(on, undefined);
   const r2 = await handleReceived(
     on.config,
-    report(id, { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }),
+    receivedReport(id, { status: 'FAILED', errorKey: 'Timedoutwaitingforinitialcommunication', pages: 0 }),
     log,
   );
   assert.is(r2.state, 'empty');
@@ -191,11 +183,11 @@ test('the same call reported twice (even at once) is mailed once', async () => {
   const e = env();
   const id = place(e, fax['fine1']);
   const [a, b] = await Promise.all([
-    handleReceived(e.config, report(id), log),
-    handleReceived(e.config, report(id), log),
+    handleReceived(e.config, receivedReport(id), log),
+    handleReceived(e.config, receivedReport(id), log),
   ]);
   assert.equal([a.state, b.state].sort(), ['delivered', 'duplicate']);
-  const c = await handleReceived(e.config, report(id), log);
+  const c = await handleReceived(e.config, receivedReport(id), log);
   assert.is(c.state, 'duplicate');
   assert.is(sink.messages.length, 1);
 });
@@ -204,7 +196,7 @@ test('hostile caller name and station id change nothing: escaped in HTML, one li
   const e = env();
   const marker = `/tmp/faxmail-pwned-${process.pid}`;
   const id = place(e, fax['fine1']);
-  const hostile = report(id, {
+  const hostile = receivedReport(id, {
     callerName: `"; touch ${marker} #, $(id) <script>alert(1)</script>\r\nBcc: evil@example.net`,
     callerNum: '`id`,0311112222',
     remoteId: '<img src=x onerror=alert(1)>\n$(reboot)',
@@ -229,14 +221,14 @@ test('hostile caller name and station id change nothing: escaped in HTML, one li
   assert.ok(p.text!.includes('Station ID:  <img src=x onerror=alert(1)> $(reboot)'));
   // a value that looks like a template placeholder stays text
   const id2 = place(e, fax['fine1']);
-  await handleReceived(e.config, report(id2, { callerName: '{{did}} {{#partial}}x{{/partial}}' }), log);
+  await handleReceived(e.config, receivedReport(id2, { callerName: '{{did}} {{#partial}}x{{/partial}}' }), log);
   assert.ok((await sink.parse(1)).subject!.includes('{{did}} {{#partial}}x{{/partial}}'));
 });
 
 test('Japanese templates with locale = "ja"', async () => {
   const e = env('', { locale: 'ja' });
   const id = place(e, fax['std2']);
-  await handleReceived(e.config, report(id), log);
+  await handleReceived(e.config, receivedReport(id), log);
   const p = await sink.parse(0);
   assert.is(p.subject, 'ACME Corp (0311112222) からのファクス（2枚）');
   assert.match(p.text!, /ファクスを受信しました/);
@@ -258,7 +250,7 @@ test('templates can be overridden from paths.templates', async () => {
   writeFileSync(join(tdir, 'inbound.en.html'), '<p>{{#if partial}}never closed</p>');
   const e = env(`templates = "${tdir}"\n`);
   const id = place(e, fax['fine1']);
-  await handleReceived(e.config, report(id), log);
+  await handleReceived(e.config, receivedReport(id), log);
   const p = await sink.parse(0);
   assert.is(p.subject, 'FAX 0312345678 from 0311112222');
   assert.is(p.text!.trim(), 'Custom body: 1 page(s) from +81 3 1111 2222');
@@ -270,11 +262,11 @@ test('mail server down: the fax is queued, and a flush delivers it', async () =>
   const e = env();
   sink.setMode('refuse');
   const id = place(e, fax['std2']);
-  const r = await handleReceived(e.config, report(id), log);
+  const r = await handleReceived(e.config, receivedReport(id), log);
   assert.is(r.state, 'queued');
   assert.is((await listOutbox(spoolPaths(e.spool))).entries.length, 1);
   // a second report of the same call does not queue a second mail
-  assert.is((await handleReceived(e.config, report(id), log)).state, 'duplicate');
+  assert.is((await handleReceived(e.config, receivedReport(id), log)).state, 'duplicate');
   sink.setMode('accept');
   assert.equal(await flushOutbox(e.config, log), { sent: 1, failed: 0, remaining: 0 });
   const p = await sink.parse(0);
@@ -285,7 +277,7 @@ test('no recipient and no admin: kept in the spool, not marked done', async () =
   const e = makeTestEnv(`[notify]\nfrom = "fax@example.org"\n` + smtpSection(sink.port), 'faxmail-inbound-');
   envs.push(e);
   const id = place(e, fax['fine1']);
-  const r = await handleReceived(e.config, report(id), log);
+  const r = await handleReceived(e.config, receivedReport(id), log);
   assert.is(r.state, 'no-recipient');
   assert.is(sink.messages.length, 0);
   assert.ok(existsSync(join(e.spool, 'inbound', `${id}.tif`)));
@@ -296,7 +288,7 @@ test('a damaged TIFF is still delivered, as it arrived, with a note', async () =
   const id = place(e, undefined);
   const good = readFileSync(fax['fine1']!);
   writeFileSync(join(e.spool, 'inbound', `${id}.tif`), good.subarray(0, 200));
-  const r = await handleReceived(e.config, report(id), log);
+  const r = await handleReceived(e.config, receivedReport(id), log);
   assert.is(r.state, 'delivered');
   const p = await sink.parse(0);
   assert.equal(
@@ -310,7 +302,7 @@ test('an id that is not [0-9A-Za-z.-] is a usage error', async () => {
   const e = env();
   for (const bad of ['../etc/passwd', '.hidden', 'a/b', 'a b', '']) {
     try {
-      await handleReceived(e.config, report(bad), log);
+      await handleReceived(e.config, receivedReport(bad), log);
       assert.unreachable(bad);
     } catch (err) {
       assert.is((err as { code?: string }).code, 'usage', bad);

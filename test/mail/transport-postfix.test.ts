@@ -16,6 +16,7 @@ import { spoolPaths } from '../../lib/spool/jobs.js';
 import { silentLogger } from '../../lib/log.js';
 import { startPostfixInstance, postfixTool, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { makeReceivedFax } from '../helpers/received-fixtures.js';
+import { receivedReport } from '../helpers/job-record.js';
 import { makeTestEnv, type TestEnv } from './test-config.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -75,22 +76,7 @@ test('a received fax is mailed through Postfix with its PDF', async () => {
   const fax = await makeReceivedFax({ pages: 1, resolution: 'standard', dir: e.dir });
   mkdirSync(join(e.spool, 'inbound'), { recursive: true });
   copyFileSync(fax.tiff, join(e.spool, 'inbound', 'pf-1.tif'));
-  const r = await handleReceived(
-    e.config,
-    {
-      id: 'pf-1',
-      did: '100',
-      callerNum: '0311112222',
-      callerName: 'ACME',
-      remoteId: 'X',
-      status: 'SUCCESS',
-      errorKey: '',
-      pages: 1,
-      rate: 9600,
-      resolution: '8031x3850',
-    },
-    log,
-  );
+  const r = await handleReceived(e.config, receivedReport('pf-1', { did: '100', pages: 1 }), log);
   assert.is(r.state, 'delivered');
   const box = await waitUntil(
     async () => {
@@ -100,7 +86,7 @@ test('a received fax is mailed through Postfix with its PDF', async () => {
     30_000,
     'mail in bob@example.org',
   );
-  assert.is(box[0]!.parsed.subject, 'Fax from ACME (0311112222) (1 page)');
+  assert.is(box[0]!.parsed.subject, 'Fax from ACME Corp (0311112222) (1 page)');
   assert.equal(
     box[0]!.parsed.attachments.map((a) => a.filename),
     ['fax-pf-1.pdf'],
