@@ -1,8 +1,8 @@
 /*
  * job-record.ts: a job.json record as sendfax leaves it (a queued 2-page fine A4 fax of invoice.pdf to
- * 0312345678 from alice@example.com, created now), one attempt as faxmail-notify records it (the far
- * end was busy), and a received fax's report as the dialplan hands it over (2 standard-resolution pages from ACME Corp
- * to DID 0312345678), for tests that write records into a spool by hand.
+ * 0312345678 from alice@example.com, created now), one attempt as faxmail-notify records it (the far end was
+ * busy), and a received fax's report as the dialplan hands it over (2 standard-resolution pages from ACME
+ * Corp to DID 0312345678), for tests that write records into a spool by hand.
  * Pure; `overrides` win over every default.
  */
 import type { ReceivedReport } from '../../lib/inbound/receive.js';

@@ -478,6 +478,10 @@ test('one call per number: the second job waits; when the first call has ended, 
   const retried = readJobSync(env, first.id);
   assert.is(retried.state, 'dialling');
   assert.is(retried.attempt, 2);
+  assert.ok(
+    Date.parse(retried.dialledAt!) >= Date.parse(retried.attempts[0]!.at) + 120_000,
+    'not before its retry time',
+  );
   assert.equal(
     callFiles(env).map((c) => c.name),
     [`faxmail-${first.id}-2.call`],
